@@ -1,0 +1,116 @@
+#!/bin/sh
+# run.sh: compare lockbench natively, under lockrace (LD_PRELOAD), under a
+# -fsanitize=thread build and under helgrind, and print a markdown table.
+# Usage: [BUILD=build] [ROUNDS=5] [ITERS=10000000] [CC=gcc] bench/run.sh [TEST...]
+# It builds nothing except $BUILD/bench/lockbench-tsan; a missing tool's column
+# says "skipped". Helgrind runs ITERS/100 iterations (it is ~100x slower).
+set -eu
+
+BUILD=${BUILD:-./build}
+ROUNDS=${ROUNDS:-5}
+ITERS=${ITERS:-10000000}
+CC=${CC:-gcc}
+HG_ITERS=$((ITERS / 100))
+[ "$HG_ITERS" -gt 0 ] || HG_ITERS=1
+SRC_DIR=$(cd "$(dirname "$0")" && pwd)
+
+BENCH=$BUILD/bench/lockbench
+LIB=$BUILD/liblockrace.so
+TSAN=$BUILD/bench/lockbench-tsan
+
+if [ ! -x "$BENCH" ]; then
+    echo "run.sh: $BENCH not found; build the project first (or set BUILD=dir)" >&2
+    exit 1
+fi
+
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+NOTES=$OUT/notes
+: >"$NOTES"
+
+have_lockrace=0
+if [ -f "$LIB" ]; then
+    have_lockrace=1
+    LIB=$(realpath "$LIB") # so LD_PRELOAD does not depend on the cwd
+else
+    echo "lockrace: skipped, $LIB not found" >>"$NOTES"
+fi
+
+have_tsan=0
+if "$CC" -fsanitize=thread -O2 -g -pthread -o "$TSAN" "$SRC_DIR/lockbench.c" 2>"$OUT/tsan.log" \
+    && "$TSAN" --iters 10 uncontended >/dev/null 2>>"$OUT/tsan.log"; then
+    have_tsan=1
+else
+    echo "tsan: skipped, could not build or run $TSAN (no libtsan? apt-get install libtsan2):" >>"$NOTES"
+    sed 's/^/    /' "$OUT/tsan.log" | head -5 >>"$NOTES"
+fi
+
+have_helgrind=0
+if command -v valgrind >/dev/null 2>&1; then
+    have_helgrind=1
+else
+    echo "helgrind: skipped, valgrind not installed (apt-get install valgrind)" >>"$NOTES"
+fi
+
+# One run: tool name, round, command... ; keeps "test ns" lines in $OUT/tool.round.
+run() {
+    tool=$1 round=$2
+    shift 2
+    "$@" >"$OUT/$tool.raw" 2>"$OUT/$tool.err" || {
+        echo "$tool: round $round failed (exit $?):" >>"$NOTES"
+        tail -3 "$OUT/$tool.err" | sed 's/^/    /' >>"$NOTES"
+        return 0
+    }
+    sed -n 's/^\([a-z0-9_]*\) ns_per_iter=\([0-9.]*\) .*/\1 \2/p' "$OUT/$tool.raw" >"$OUT/$tool.$round"
+}
+
+# Alternate the variants within each round so drift (frequency, other load)
+# hits them all alike.
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+    echo "round $r/$ROUNDS" >&2
+    run native "$r" "$BENCH" --iters "$ITERS" "$@"
+    [ $have_lockrace = 0 ] || run lockrace "$r" env LD_PRELOAD="$LIB" "$BENCH" --iters "$ITERS" "$@"
+    [ $have_tsan = 0 ] || run tsan "$r" "$TSAN" --iters "$ITERS" "$@"
+    [ $have_helgrind = 0 ] || run helgrind "$r" valgrind --tool=helgrind -q "$BENCH" --iters "$HG_ITERS" "$@"
+    r=$((r + 1))
+done
+
+median() {
+    sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# Median ns of a tool for a test, and median of its per-round ratio to native.
+cell() {
+    tool=$1 test=$2
+    ls "$OUT/$tool".[0-9]* >/dev/null 2>&1 || { printf 'skipped'; return; }
+    ns=$(cat "$OUT/$tool".[0-9]* | awk -v t="$test" '$1 == t { print $2 }' | median)
+    [ -n "$ns" ] || { printf 'failed'; return; }
+    ratio=$(for f in "$OUT/$tool".[0-9]*; do
+        n=$OUT/native.${f##*.}
+        [ -f "$n" ] || continue
+        awk -v t="$test" '$1 == t { print $2 }' "$f" "$n" | tr '\n' ' ' |
+            awk 'NF == 2 && $2 > 0 { print $1 / $2 }'
+    done | median)
+    printf '%.1f (%.1fx)' "$ns" "${ratio:-0}"
+}
+
+tests=$(cat "$OUT"/native.[0-9]* 2>/dev/null | awk '!seen[$1]++ { print $1 }')
+[ -n "$tests" ] || { echo "run.sh: no native results" >&2; cat "$NOTES" >&2; exit 1; }
+
+echo
+echo "lockbench: iters=$ITERS (helgrind $HG_ITERS), rounds=$ROUNDS, median of rounds;" \
+    "ratio = median of per-round ratios to native"
+echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cpus, $(uname -sr)"
+echo
+echo "| test | native ns | lockrace ns (ratio) | tsan ns (ratio) | helgrind ns (ratio) |"
+echo "|---|---|---|---|---|"
+for t in $tests; do
+    nat=$(cat "$OUT"/native.[0-9]* | awk -v t="$t" '$1 == t { print $2 }' | median)
+    printf '| %s | %.1f | %s | %s | %s |\n' "$t" "$nat" \
+        "$(cell lockrace "$t")" "$(cell tsan "$t")" "$(cell helgrind "$t")"
+done
+if [ -s "$NOTES" ]; then
+    echo
+    sed 's/^\([^ ]\)/- \1/' "$NOTES"
+fi

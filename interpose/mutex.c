@@ -1,0 +1,74 @@
+/* pthread_mutex_* wrappers. Each resolves nothing itself (lr_self() does
+ * the bootstrap), tells the runtime what is about to happen and what
+ * happened, and returns the real result; the runtime keeps errno. */
+#include "real.h"
+#include "../src/runtime.h"
+
+#include <errno.h>
+
+#define LR_CALLER __builtin_return_address(0)
+
+int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
+{
+    lr_thread *self = lr_self();
+    int rc = lr_real.pthread_mutex_init(m, attr);
+    lr_mutex_init(self, m, rc);
+    return rc;
+}
+
+int pthread_mutex_destroy(pthread_mutex_t *m)
+{
+    lr_thread *self = lr_self();
+    int rc = lr_real.pthread_mutex_destroy(m);
+    lr_mutex_destroy(self, m, rc);
+    return rc;
+}
+
+int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    lr_thread *self = lr_self();
+    lr_acquisition a = { 0 };
+    lr_mutex_before_lock(self, m, LR_BLOCKING, LR_CALLER, &a);
+    int rc = lr_real.pthread_mutex_lock(m);
+    lr_mutex_after_lock(self, &a, rc);
+    return rc;
+}
+
+int pthread_mutex_trylock(pthread_mutex_t *m)
+{
+    lr_thread *self = lr_self();
+    lr_acquisition a = { 0 };
+    lr_mutex_before_lock(self, m, LR_TRY, LR_CALLER, &a);
+    int rc = lr_real.pthread_mutex_trylock(m);
+    lr_mutex_after_lock(self, &a, rc);
+    return rc;
+}
+
+int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *deadline)
+{
+    lr_thread *self = lr_self();
+    lr_acquisition a = { 0 };
+    lr_mutex_before_lock(self, m, LR_BOUNDED, LR_CALLER, &a);
+    int rc = lr_real.pthread_mutex_timedlock(m, deadline);
+    lr_mutex_after_lock(self, &a, rc);
+    return rc;
+}
+
+int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespec *deadline)
+{
+    lr_thread *self = lr_self();
+    if (!lr_real.pthread_mutex_clocklock)
+        return ENOSYS;
+    lr_acquisition a = { 0 };
+    lr_mutex_before_lock(self, m, LR_BOUNDED, LR_CALLER, &a);
+    int rc = lr_real.pthread_mutex_clocklock(m, clock, deadline);
+    lr_mutex_after_lock(self, &a, rc);
+    return rc;
+}
+
+int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    lr_thread *self = lr_self();
+    lr_mutex_unlock(self, m);       /* before: once unlocked, another thread may destroy it */
+    return lr_real.pthread_mutex_unlock(m);
+}

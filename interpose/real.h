@@ -1,0 +1,41 @@
+/* The real functions behind every wrapper, resolved once in one place:
+ * dlsym(RTLD_NEXT) so other preloads stack, and dlvsym at the modern ABI
+ * version for the condition-variable family (INTERPOSITION.md §2.1). */
+#ifndef LR_REAL_H
+#define LR_REAL_H
+
+#include <pthread.h>
+#include <time.h>
+
+#define LR_REAL_FUNCTIONS(X)                                                                   \
+    X(pthread_mutex_init, int, (pthread_mutex_t *, const pthread_mutexattr_t *), 1)            \
+    X(pthread_mutex_destroy, int, (pthread_mutex_t *), 1)                                      \
+    X(pthread_mutex_lock, int, (pthread_mutex_t *), 1)                                         \
+    X(pthread_mutex_trylock, int, (pthread_mutex_t *), 1)                                      \
+    X(pthread_mutex_timedlock, int, (pthread_mutex_t *, const struct timespec *), 1)           \
+    X(pthread_mutex_clocklock, int, (pthread_mutex_t *, clockid_t, const struct timespec *), 0) \
+    X(pthread_mutex_unlock, int, (pthread_mutex_t *), 1)                                       \
+    X(pthread_create, int, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *), 1) \
+    X(pthread_join, int, (pthread_t, void **), 1)                                              \
+    X(pthread_setname_np, int, (pthread_t, const char *), 0)
+
+#define LR_COND_FUNCTIONS(X)                                                                   \
+    X(pthread_cond_init, int, (pthread_cond_t *, const pthread_condattr_t *), 1)               \
+    X(pthread_cond_destroy, int, (pthread_cond_t *), 1)                                        \
+    X(pthread_cond_signal, int, (pthread_cond_t *), 1)                                         \
+    X(pthread_cond_broadcast, int, (pthread_cond_t *), 1)                                      \
+    X(pthread_cond_wait, int, (pthread_cond_t *, pthread_mutex_t *), 1)                        \
+    X(pthread_cond_timedwait, int, (pthread_cond_t *, pthread_mutex_t *, const struct timespec *), 1) \
+    X(pthread_cond_clockwait, int,                                                             \
+      (pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *), 0)
+
+typedef struct lr_real_table {
+#define LR_REAL_FIELD(name, ret, args, required) ret(*name) args;
+    LR_REAL_FUNCTIONS(LR_REAL_FIELD)
+    LR_COND_FUNCTIONS(LR_REAL_FIELD)
+#undef LR_REAL_FIELD
+} lr_real_table;
+
+extern lr_real_table lr_real;
+
+#endif

@@ -1,0 +1,323 @@
+/* Lock-order graph. Everything here runs under graph_lock, and only on
+ * slow paths: a thread meets an acquisition context for the first time, or
+ * a lock is destroyed. Edges hang off their locks in doubly linked out/in
+ * lists and are found by (from id, to id) through an open-addressing index.
+ * A new edge from → to closes a cycle when `from` is reachable from `to`;
+ * a breadth-first search finds the shortest such path, so the report shows
+ * the smallest cycle through the new edge. Cycles are reported once per
+ * distinct set of code paths (the edges' stacks), so the same bug met again
+ * on other lock objects (a new heap object, the next pair of accounts) is
+ * not reported again. */
+#include "lockgraph.h"
+#include "arena.h"
+#include "ilock.h"
+#include "lockorder.h"
+#include "options.h"
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct index_slot {
+    uint64_t from, to;          /* lock ids; from == 0: empty */
+    lr_edge *edge;
+} index_slot;
+
+static lr_ilock graph_lock = LR_ILOCK_INIT;
+static index_slot *index_slots;
+static uint64_t index_mask, index_count;
+static lr_edge *free_edges;
+static uint64_t edge_count;
+static uint32_t epoch;
+static lr_lock **queue;
+static size_t queue_cap;
+static uint64_t *reported;      /* signatures of reported cycles, open addressing */
+static uint64_t reported_mask, reported_count;
+
+static inline uint64_t pair_hash(uint64_t a, uint64_t b)
+{
+    uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full);
+    return h ^ (h >> 29);
+}
+
+static index_slot *index_find(uint64_t from, uint64_t to)
+{
+    if (!index_slots)
+        return NULL;
+    for (uint64_t i = pair_hash(from, to) & index_mask;; i = (i + 1) & index_mask) {
+        index_slot *s = &index_slots[i];
+        if (s->from == from && s->to == to)
+            return s;
+        if (s->from == 0)
+            return NULL;
+    }
+}
+
+static void index_put(index_slot *slots, uint64_t mask, uint64_t from, uint64_t to, lr_edge *e)
+{
+    uint64_t i = pair_hash(from, to) & mask;
+    while (slots[i].from)
+        i = (i + 1) & mask;
+    slots[i] = (index_slot){ from, to, e };
+}
+
+static int index_reserve(void)
+{
+    if (index_slots && (index_count + 1) * 2 <= index_mask + 1)
+        return 0;
+    uint64_t cap = index_slots ? (index_mask + 1) * 2 : 4096;
+    index_slot *slots = lr_map(cap * sizeof *slots);
+    if (!slots)
+        return -1;
+    for (uint64_t i = 0; index_slots && i <= index_mask; i++)
+        if (index_slots[i].from)
+            index_put(slots, cap - 1, index_slots[i].from, index_slots[i].to, index_slots[i].edge);
+    lr_unmap(index_slots, index_slots ? (index_mask + 1) * sizeof *slots : 0);
+    index_slots = slots;
+    index_mask = cap - 1;
+    return 0;
+}
+
+/* Linear-probing removal without tombstones: shift later entries back. */
+static void index_remove(index_slot *s)
+{
+    uint64_t i = (uint64_t)(s - index_slots);
+    for (uint64_t j = (i + 1) & index_mask; index_slots[j].from; j = (j + 1) & index_mask) {
+        uint64_t home = pair_hash(index_slots[j].from, index_slots[j].to) & index_mask;
+        if (((j - home) & index_mask) >= ((j - i) & index_mask)) {
+            index_slots[i] = index_slots[j];
+            i = j;
+        }
+    }
+    index_slots[i].from = 0;
+    index_count--;
+}
+
+static lr_edge *edge_new(lr_lock *from, lr_lock *to)
+{
+    if (index_reserve() < 0)
+        return NULL;
+    lr_edge *e = free_edges;
+    if (e)
+        free_edges = e->next_out;
+    else if (!(e = lr_arena_alloc(sizeof *e)))
+        return NULL;
+    memset(e, 0, sizeof *e);
+    e->from = from;
+    e->to = to;
+    e->next_out = from->out;
+    if (from->out)
+        from->out->pprev_out = &e->next_out;
+    from->out = e;
+    e->pprev_out = &from->out;
+    e->next_in = to->in;
+    if (to->in)
+        to->in->pprev_in = &e->next_in;
+    to->in = e;
+    e->pprev_in = &to->in;
+    index_put(index_slots, index_mask, from->id, to->id, e);
+    index_count++;
+    edge_count++;
+    return e;
+}
+
+static void edge_delete(lr_edge *e)
+{
+    index_slot *s = index_find(e->from->id, e->to->id);
+    if (s)
+        index_remove(s);
+    *e->pprev_out = e->next_out;
+    if (e->next_out)
+        e->next_out->pprev_out = e->pprev_out;
+    *e->pprev_in = e->next_in;
+    if (e->next_in)
+        e->next_in->pprev_in = e->pprev_in;
+    e->next_out = free_edges;
+    free_edges = e;
+    edge_count--;
+}
+
+static int queue_reserve(size_t n)
+{
+    if (n <= queue_cap)
+        return 0;
+    size_t cap = queue_cap ? queue_cap * 2 : 1024;
+    while (cap < n)
+        cap *= 2;
+    lr_lock **q = lr_map(cap * sizeof *q);
+    if (!q)
+        return -1;
+    lr_unmap(queue, queue_cap * sizeof *queue);
+    queue = q;
+    queue_cap = cap;
+    return 0;
+}
+
+/* Breadth-first from `start` looking for `goal`; on success every lock of
+ * the path has `via` set to the edge that reached it. */
+static int find_path(lr_lock *start, lr_lock *goal)
+{
+    if (++epoch == 0)
+        epoch = 1;
+    size_t head = 0, tail = 0;
+    if (queue_reserve(1) < 0)
+        return 0;
+    start->mark = epoch;
+    start->via = NULL;
+    queue[tail++] = start;
+    while (head < tail) {
+        lr_lock *l = queue[head++];
+        for (lr_edge *e = l->out; e; e = e->next_out) {
+            lr_lock *next = e->to;
+            if (next->mark == epoch)
+                continue;
+            next->mark = epoch;
+            next->via = e;
+            if (next == goal)
+                return 1;
+            if (queue_reserve(tail + 1) < 0)
+                return 0;
+            queue[tail++] = next;
+        }
+    }
+    return 0;
+}
+
+static int signature_is_new(uint64_t sig)
+{
+    if ((reported_count + 1) * 2 > (reported ? reported_mask + 1 : 0)) {
+        uint64_t cap = reported ? (reported_mask + 1) * 2 : 256;
+        uint64_t *slots = lr_map(cap * sizeof *slots);
+        if (!slots)
+            return 1;
+        for (uint64_t i = 0; reported && i <= reported_mask; i++) {
+            if (!reported[i])
+                continue;
+            uint64_t j = reported[i] & (cap - 1);
+            while (slots[j])
+                j = (j + 1) & (cap - 1);
+            slots[j] = reported[i];
+        }
+        lr_unmap(reported, reported ? (reported_mask + 1) * sizeof *reported : 0);
+        reported = slots;
+        reported_mask = cap - 1;
+    }
+    uint64_t j = sig & reported_mask;
+    for (; reported[j]; j = (j + 1) & reported_mask)
+        if (reported[j] == sig)
+            return 0;
+    reported[j] = sig;
+    reported_count++;
+    return 1;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The cycle closed by `closing` (from → to), `to` having reached `from`:
+ * as a report, or NULL when it was reported before or is filtered. */
+static lr_report *cycle_report(lr_edge *closing)
+{
+    size_t n = 1;
+    for (lr_lock *l = closing->from; l != closing->to; l = l->via->from)
+        n++;
+    lr_report *r = lr_report_new(LR_REPORT_LOCK_ORDER, n, n);
+    if (!r)
+        return NULL;
+    /* locks[0] = from, locks[1] = to, then along the path back to from */
+    lr_edge **edges = (lr_edge **)r->scratch;
+    edges[0] = closing;
+    size_t k = n;
+    for (lr_lock *l = closing->from; l != closing->to; l = l->via->from)
+        edges[--k] = l->via;
+    uint64_t *sig = (uint64_t *)(edges + n);
+    int one_thread = 1;
+    for (size_t i = 0; i < n; i++) {
+        lr_edge *e = edges[i];
+        lr_report_lock *rl = &r->locks[i];
+        rl->id = e->from->id;
+        rl->addr = e->from->addr;
+        rl->first_seen = e->from->first_seen;
+        rl->first_thread = e->from->first_thread;
+        rl->name = e->from->name;
+        lr_report_edge *re = &r->edges[i];
+        re->from = (int)i;
+        re->to = (int)((i + 1) % n);
+        re->thread = e->thread;
+        re->first_stack = e->first_stack;
+        re->second_stack = e->second_stack;
+        re->bounded = e->bounded;
+        one_thread &= e->thread == edges[0]->thread;
+        /* the code paths name the bug; addresses only when no stack is known */
+        uint64_t paths = (uint64_t)e->first_stack << 32 | e->second_stack;
+        sig[i] = paths ? paths * 0x9e3779b97f4a7c15ull : e->from->addr;
+    }
+    r->single_thread = one_thread;
+    qsort(sig, n, sizeof *sig, cmp_u64);
+    uint64_t h = 0x84222325cbf29ce4ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ sig[i]) * 0x100000001b3ull;
+    if ((one_thread && !lr_opt.single_thread_cycles) || !signature_is_new(h | 1)) {
+        lr_report_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock *to, int how,
+                  lr_stack_id second)
+{
+    lr_report *found[8];
+    int nfound = 0;
+    lr_ilock_take(&graph_lock);
+    for (uint32_t i = 0; i < nheld; i++) {
+        lr_lock *from = held[i].lock;
+        if (from == to || held[i].id != from->id || !__atomic_load_n(&from->addr, __ATOMIC_ACQUIRE))
+            continue;
+        index_slot *s = index_find(from->id, to->id);
+        if (s) {
+            if (how == LR_BLOCKING)
+                s->edge->bounded = 0;
+            continue;
+        }
+        lr_edge *e = edge_new(from, to);
+        if (!e)
+            break;
+        e->first_stack = held[i].stack;
+        e->second_stack = second;
+        e->thread = thread;
+        e->bounded = how == LR_BOUNDED;
+        if (nfound < 8 && find_path(to, from)) {
+            lr_report *r = cycle_report(e);
+            if (r)
+                found[nfound++] = r;
+        }
+    }
+    lr_ilock_drop(&graph_lock);
+    for (int i = 0; i < nfound; i++) {
+        lr_report_emit(found[i]);
+        lr_report_free(found[i]);
+    }
+}
+
+void lr_graph_forget(lr_lock *l)
+{
+    lr_ilock_take(&graph_lock);
+    while (l->out)
+        edge_delete(l->out);
+    while (l->in)
+        edge_delete(l->in);
+    lr_ilock_drop(&graph_lock);
+}
+
+uint64_t lr_graph_edge_count(void)
+{
+    return __atomic_load_n(&edge_count, __ATOMIC_RELAXED);
+}
+
+void lr_graph_fork_prepare(void) { lr_ilock_take(&graph_lock); }
+void lr_graph_fork_parent(void) { lr_ilock_drop(&graph_lock); }
+void lr_graph_fork_child(void) { lr_ilock_reset(&graph_lock); }

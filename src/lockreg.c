@@ -1,0 +1,166 @@
+/* Lock registry. An open-addressing table (address → lr_lock *) that the
+ * lock path reads without any lock; the registry lock serializes writers.
+ * Readers may race with a resize or a removal: a reader that misses takes
+ * the slow path, which looks again under the lock, so a miss is never
+ * wrong, only slower. A replaced table is not freed (a reader may still be
+ * in it); tables double, so what is kept is less than the live table.
+ * Removed slots keep their key with a NULL lock (a tombstone) and are reused
+ * by the next insert that passes them, most often the same address again. */
+#include "lockreg.h"
+#include "arena.h"
+#include "ilock.h"
+#include "lockgraph.h"
+#include "thread.h"
+
+#include <string.h>
+
+typedef struct slot {
+    uintptr_t key;
+    lr_lock *lock;
+} slot;
+
+typedef struct table {
+    uint64_t mask;
+    uint64_t used;              /* slots with a key, live or tombstone */
+    slot slots[];
+} table;
+
+static table *cur;
+static lr_ilock reg_lock = LR_ILOCK_INIT;
+static lr_lock *free_locks;
+static uint64_t next_id = 1;
+
+static inline uint64_t hash_addr(uintptr_t a)
+{
+    uint64_t h = (uint64_t)a * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 32);
+}
+
+lr_lock *lr_lock_find(uintptr_t addr)
+{
+    table *t = __atomic_load_n(&cur, __ATOMIC_ACQUIRE);
+    if (!t)
+        return NULL;
+    for (uint64_t i = hash_addr(addr) & t->mask;; i = (i + 1) & t->mask) {
+        uintptr_t key = __atomic_load_n(&t->slots[i].key, __ATOMIC_ACQUIRE);
+        if (key == addr) {
+            lr_lock *l = __atomic_load_n(&t->slots[i].lock, __ATOMIC_ACQUIRE);
+            return l && l->addr == addr ? l : NULL;
+        }
+        if (key == 0)
+            return NULL;
+    }
+}
+
+static table *new_table(uint64_t cap)
+{
+    table *t = lr_map(sizeof *t + cap * sizeof(slot));
+    if (t)
+        t->mask = cap - 1;
+    return t;
+}
+
+/* Under reg_lock. */
+static void place(table *t, uintptr_t addr, lr_lock *l)
+{
+    uint64_t tomb = UINT64_MAX;
+    for (uint64_t i = hash_addr(addr) & t->mask;; i = (i + 1) & t->mask) {
+        slot *s = &t->slots[i];
+        if (s->key == addr || (s->key == 0 && tomb == UINT64_MAX)) {
+            if (s->key == 0)
+                t->used++;
+            tomb = i;
+            break;
+        }
+        if (s->key == 0)
+            break;
+        if (!s->lock && tomb == UINT64_MAX)
+            tomb = i;
+    }
+    slot *s = &t->slots[tomb];
+    __atomic_store_n(&s->lock, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->key, addr, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->lock, l, __ATOMIC_RELEASE);
+}
+
+/* Under reg_lock: makes room for one more key. */
+static int reserve(void)
+{
+    if (cur && (cur->used + 1) * 2 <= cur->mask + 1)
+        return 0;
+    uint64_t live = 0;
+    if (cur)
+        for (uint64_t i = 0; i <= cur->mask; i++)
+            live += cur->slots[i].lock != NULL;
+    uint64_t cap = 1024;
+    while (cap < (live + 1) * 4)
+        cap *= 2;
+    table *t = new_table(cap);
+    if (!t)
+        return -1;
+    if (cur)
+        for (uint64_t i = 0; i <= cur->mask; i++)
+            if (cur->slots[i].lock)
+                place(t, cur->slots[i].key, cur->slots[i].lock);
+    __atomic_store_n(&cur, t, __ATOMIC_RELEASE);
+    return 0;
+}
+
+lr_lock *lr_lock_get(uintptr_t addr, int type)
+{
+    lr_lock *l = lr_lock_find(addr);
+    if (l)
+        return l;
+    lr_stack_id seen = lr_stack_capture();
+    lr_thread *self = lr_thread_current();
+    lr_ilock_take(&reg_lock);
+    l = lr_lock_find(addr);
+    if (l || reserve() < 0)
+        goto out;
+    if (free_locks) {
+        l = free_locks;
+        free_locks = l->next_free;
+        memset(l, 0, sizeof *l);
+    } else {
+        l = lr_arena_alloc(sizeof *l);
+        if (!l)
+            goto out;
+    }
+    l->addr = addr;
+    l->id = next_id++;
+    l->type = (uint8_t)type;
+    l->first_seen = seen;
+    l->first_thread = self ? self->info->id : 0;
+    place(cur, addr, l);
+out:
+    lr_ilock_drop(&reg_lock);
+    return l;
+}
+
+uint64_t lr_lock_forget(uintptr_t addr)
+{
+    lr_ilock_take(&reg_lock);
+    lr_lock *l = lr_lock_find(addr);
+    if (l) {
+        place(cur, addr, NULL);
+        /* Dead before the graph forgets it: a thread that still holds it
+         * (destroying a held lock is misuse) sees addr 0 under the graph
+         * lock and adds no edge from it. */
+        __atomic_store_n(&l->addr, 0, __ATOMIC_RELEASE);
+    }
+    lr_ilock_drop(&reg_lock);
+    if (!l)
+        return 0;
+    uint64_t id = l->id;
+    /* The graph lock is taken after dropping reg_lock: graph > registry. */
+    lr_graph_forget(l);
+    lr_ilock_take(&reg_lock);
+    l->next_free = free_locks;
+    free_locks = l;
+    lr_ilock_drop(&reg_lock);
+    return id;
+}
+
+void lr_lockreg_fork_prepare(void) { lr_ilock_take(&reg_lock); }
+void lr_lockreg_fork_parent(void) { lr_ilock_drop(&reg_lock); }
+void lr_lockreg_fork_child(void) { lr_ilock_reset(&reg_lock); }

@@ -1,0 +1,169 @@
+/* Option parsing and description, all driven by options.def. */
+#include "options.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+lr_options lr_opt;
+
+enum { LR_BOOL, LR_INT, LR_PATH };
+
+typedef struct option_desc {
+    const char *name;
+    int type;
+    const char *def;
+    long min, max;
+    const char *help;
+    size_t offset;
+} option_desc;
+
+static const option_desc table[] = {
+#define LR_OPT(name, type, def, min, max, help) \
+    { #name, LR_##type, def, min, max, help, offsetof(lr_options, name) },
+#include "options.def"
+#undef LR_OPT
+};
+
+#define NOPTS (sizeof table / sizeof table[0])
+
+static const option_desc *find(const char *key, size_t len)
+{
+    for (size_t i = 0; i < NOPTS; i++) {
+        const char *n = table[i].name;
+        size_t j = 0;
+        /* launcher flags spell '_' as '-' */
+        for (; j < len && n[j]; j++)
+            if (n[j] != key[j] && !(n[j] == '_' && key[j] == '-'))
+                break;
+        if (j == len && n[j] == 0)
+            return &table[i];
+    }
+    return NULL;
+}
+
+static void accepted_keys(char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < NOPTS && used < len; i++)
+        used += snprintf(buf + used, len - used, "%s%s", i ? ", " : "", table[i].name);
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    static const char *yes[] = { "1", "true", "yes", "on" }, *no[] = { "0", "false", "no", "off" };
+    for (int i = 0; i < 4; i++) {
+        if (!strcmp(v, yes[i])) { *out = 1; return 0; }
+        if (!strcmp(v, no[i])) { *out = 0; return 0; }
+    }
+    return -1;
+}
+
+static int parse_int(const char *v, long min, long max, int *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || errno || n < min || n > max)
+        return -1;
+    *out = (int)n;
+    return 0;
+}
+
+int lr_options_set(lr_options *o, const char *key, size_t keylen, const char *value,
+                   char *err, size_t errlen)
+{
+    const option_desc *d = find(key, keylen);
+    if (!d) {
+        char keys[512];
+        accepted_keys(keys, sizeof keys);
+        snprintf(err, errlen, "unknown option '%.*s' (accepted: %s)", (int)keylen, key, keys);
+        return -1;
+    }
+    void *field = (char *)o + d->offset;
+    switch (d->type) {
+    case LR_BOOL:
+        if (parse_bool(value, field) == 0)
+            return 0;
+        snprintf(err, errlen, "%s=%s: not a boolean (accepted: 0, 1, true, false, yes, no)",
+                 d->name, value);
+        return -1;
+    case LR_INT:
+        if (parse_int(value, d->min, d->max, field) == 0)
+            return 0;
+        snprintf(err, errlen, "%s=%s: not a whole number from %ld to %ld", d->name, value,
+                 d->min, d->max);
+        return -1;
+    default:
+        if (strlen(value) >= sizeof o->log_path) {
+            snprintf(err, errlen, "%s=%.40s...: longer than %zu characters", d->name, value,
+                     sizeof o->log_path - 1);
+            return -1;
+        }
+        strcpy(field, value);
+        return 0;
+    }
+}
+
+void lr_options_defaults(lr_options *o)
+{
+    char err[128];
+    memset(o, 0, sizeof *o);
+    for (size_t i = 0; i < NOPTS; i++)
+        lr_options_set(o, table[i].name, strlen(table[i].name), table[i].def, err, sizeof err);
+}
+
+int lr_options_parse(lr_options *o, const char *s, char *err, size_t errlen)
+{
+    while (*s) {
+        s += strspn(s, ": \t\n");
+        if (!*s)
+            break;
+        size_t len = strcspn(s, ": \t\n");
+        const char *eq = memchr(s, '=', len);
+        if (!eq) {
+            snprintf(err, errlen, "'%.*s' is not key=value (LOCKRACE_OPTIONS is key=value:key=value)",
+                     (int)len, s);
+            return -1;
+        }
+        char value[sizeof o->log_path + 1];
+        size_t vlen = len - (size_t)(eq + 1 - s);
+        if (vlen >= sizeof value)
+            vlen = sizeof value - 1;
+        memcpy(value, eq + 1, vlen);
+        value[vlen] = 0;
+        if (lr_options_set(o, s, (size_t)(eq - s), value, err, errlen) < 0)
+            return -1;
+        s += len;
+    }
+    return 0;
+}
+
+static const char *type_name(const option_desc *d)
+{
+    return d->type == LR_BOOL ? "bool" : d->type == LR_INT ? "int" : "path";
+}
+
+void lr_options_describe(int fd, int markdown)
+{
+    char line[512];
+    if (markdown)
+        lr_write_str(fd, "| option | type | default | meaning |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < NOPTS; i++) {
+        const option_desc *d = &table[i];
+        char range[48] = "";
+        if (d->type == LR_INT)
+            snprintf(range, sizeof range, " (%ld..%ld)", d->min, d->max);
+        int n;
+        if (markdown)
+            n = snprintf(line, sizeof line, "| `%s` | %s%s | `%s` | %s |\n", d->name,
+                         type_name(d), range, *d->def ? d->def : "\"\"", d->help);
+        else
+            n = snprintf(line, sizeof line, "  %-22s %s%s, default '%s'\n  %-22s %s\n", d->name,
+                         type_name(d), range, d->def, "", d->help);
+        lr_write_all(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    }
+}

@@ -1,0 +1,423 @@
+/* Printing reports: one model (lr_report), two printers (text, JSON line),
+ * written with write(2) the moment a report is found so that nothing is
+ * lost if the program then crashes, hangs or is killed. Symbolization is
+ * done here and only here. report_lock serializes printing; it is the
+ * outermost internal lock and nothing is held while taking it. */
+#include "report.h"
+#include "arena.h"
+#include "ilock.h"
+#include "lockorder.h"
+#include "options.h"
+#include "symbolize.h"
+#include "thread.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void (*lr_report_sink)(const lr_report *r);
+
+static lr_ilock report_lock = LR_ILOCK_INIT;
+static unsigned long counts[LR_REPORT_LOCK_ORDER + 1];
+static int text_fd = -1, json_fd = -1;
+static pid_t text_fd_pid;
+
+static const char *kind_names[] = { [LR_REPORT_LOCK_ORDER] = "lock-order-inversion" };
+
+const char *lr_report_kind_name(int kind)
+{
+    return kind_names[kind];
+}
+
+lr_report *lr_report_new(int kind, size_t nlocks, size_t nedges)
+{
+    size_t size = sizeof(lr_report) + nlocks * sizeof(lr_report_lock) +
+                  nedges * sizeof(lr_report_edge) + nlocks * (sizeof(void *) + sizeof(uint64_t));
+    lr_report *r = lr_map(size);
+    if (!r)
+        return NULL;
+    r->kind = kind;
+    r->size = size;
+    r->nlocks = nlocks;
+    r->nedges = nedges;
+    r->locks = (lr_report_lock *)(r + 1);
+    r->edges = (lr_report_edge *)(r->locks + nlocks);
+    r->scratch = r->edges + nedges;
+    return r;
+}
+
+void lr_report_free(lr_report *r)
+{
+    if (r)
+        lr_unmap(r, r->size);
+}
+
+unsigned long lr_report_count(void)
+{
+    unsigned long n = 0;
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        n += __atomic_load_n(&counts[i], __ATOMIC_RELAXED);
+    return n;
+}
+
+/* ---- what a report says about locks, threads and code ---- */
+
+enum { WHERE_GLOBAL, WHERE_HEAP, WHERE_STACK };
+static const char *where_names[] = { "global", "heap", "stack" };
+
+typedef struct lock_desc {
+    char name[160];             /* "" when it has none */
+    int where;
+    uint32_t stack_owner;       /* for WHERE_STACK */
+} lock_desc;
+
+static int main_stack(uintptr_t addr)
+{
+    char line[256];
+    int found = 0;
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (strstr(line, "[stack]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
+            found = addr >= lo && addr < hi;
+    }
+    fclose(f);
+    return found;
+}
+
+static void describe_lock(const lr_report_lock *l, lock_desc *d)
+{
+    memset(d, 0, sizeof *d);
+    int global = lr_sym_data(l->addr, d->name, sizeof d->name) == 0;
+    if (l->name)
+        snprintf(d->name, sizeof d->name, "%s", l->name);
+    d->where = global ? WHERE_GLOBAL : WHERE_HEAP;
+    if (global)
+        return;
+    for (uint32_t id = 0; id < lr_thread_count(); id++) {
+        lr_thread_info *t = lr_thread_info_get(id);
+        if (t && l->addr >= t->stack_lo && l->addr < t->stack_hi) {
+            d->where = WHERE_STACK;
+            d->stack_owner = id;
+            return;
+        }
+    }
+    if (main_stack(l->addr)) {
+        d->where = WHERE_STACK;
+        d->stack_owner = 0;
+    }
+}
+
+/* "lock_a", else "heap mutex 0x5555...", "stack mutex 0x7ffd..." */
+static void lock_label(const lr_report_lock *l, const lock_desc *d, char *buf, size_t len)
+{
+    if (d->name[0])
+        snprintf(buf, len, "%s", d->name);
+    else
+        snprintf(buf, len, "%s mutex %#lx", where_names[d->where], (unsigned long)l->addr);
+}
+
+static void thread_name(lr_thread_info *t, char *buf, size_t len)
+{
+    buf[0] = 0;
+    if (t->name[0]) {
+        snprintf(buf, len, "%s", t->name);
+        return;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)t->tid);
+    int fd = t->tid ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, len - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    buf[strcspn(buf, "\n")] = 0;
+}
+
+static void thread_label(uint32_t id, char *buf, size_t len)
+{
+    char name[32];
+    lr_thread_info *t = lr_thread_info_get(id);
+    if (t)
+        thread_name(t, name, sizeof name);
+    if (t && name[0])
+        snprintf(buf, len, "T%u (%s)", id, name);
+    else
+        snprintf(buf, len, "T%u", id);
+}
+
+/* ---- text ---- */
+
+static void text_stack(lr_buf *b, lr_stack_id id, const char *indent)
+{
+    const uintptr_t *pcs;
+    int n = lr_stack_frames(id, &pcs);
+    if (n == 0) {
+        lr_buf_printf(b, "%s(no stack)\n", indent);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        lr_code_info c;
+        lr_sym_code(pcs[i] - 1, &c);
+        lr_buf_printf(b, "%s#%d %#lx %s", indent, i, (unsigned long)pcs[i],
+                      c.function[0] ? c.function : "??");
+        if (c.file[0])
+            lr_buf_printf(b, " %s:%d", c.file, c.line);
+        if (c.module[0])
+            lr_buf_printf(b, " (%s+%#lx)", c.module, (unsigned long)c.module_offset);
+        lr_buf_puts(b, "\n");
+    }
+}
+
+static void text_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200])
+{
+    char tl[64];
+    pid_t pid = getpid();
+    lr_buf_printf(b, "==%d== lockrace: lock-order-inversion: ", (int)pid);
+    for (size_t i = 0; i < r->nlocks; i++)
+        lr_buf_printf(b, "%s -> ", labels[i]);
+    lr_buf_printf(b, "%s\n", labels[0]);
+    lr_buf_printf(b, "==%d== These %zu locks are taken in orders that form a cycle: the program can "
+                     "deadlock.\n", (int)pid, r->nlocks);
+    if (r->single_thread) {
+        thread_label(r->edges[0].thread, tl, sizeof tl);
+        lr_buf_printf(b, "==%d== One thread, %s, made every edge of the cycle, so it could not deadlock "
+                         "this time; it will once two threads run these paths at once.\n", (int)pid, tl);
+    } else {
+        lr_buf_printf(b, "==%d== Nothing was blocked this time; it deadlocks when these threads run "
+                         "these paths at the same time.\n", (int)pid);
+    }
+    for (size_t i = 0; i < r->nedges; i++) {
+        const lr_report_edge *e = &r->edges[i];
+        thread_label(e->thread, tl, sizeof tl);
+        lr_buf_printf(b, "\n  %s took %s while holding %s%s:\n", tl, labels[e->to], labels[e->from],
+                      e->bounded ? " (with a timed lock: it gives up at its deadline)" : "");
+        lr_buf_printf(b, "    %s taken at:\n", labels[e->to]);
+        text_stack(b, e->second_stack, "      ");
+        lr_buf_printf(b, "    %s taken earlier at:\n", labels[e->from]);
+        text_stack(b, e->first_stack, "      ");
+    }
+    for (size_t i = 0; i < r->nlocks; i++) {
+        if (d[i].where == WHERE_GLOBAL)
+            continue;
+        const lr_report_lock *l = &r->locks[i];
+        thread_label(d[i].where == WHERE_STACK ? d[i].stack_owner : l->first_thread, tl, sizeof tl);
+        lr_buf_printf(b, "\n  %s is %s, first seen in %s at:\n", labels[i],
+                      d[i].where == WHERE_STACK ? "on a thread's stack" : "in heap memory", tl);
+        text_stack(b, l->first_seen, "      ");
+    }
+    uint32_t shown[64];
+    size_t nshown = 0;
+    lr_buf_puts(b, "\n");
+    for (size_t i = 0; i < r->nedges && nshown < 64; i++) {
+        uint32_t id = r->edges[i].thread;
+        int seen = 0;
+        for (size_t j = 0; j < nshown; j++)
+            seen |= shown[j] == id;
+        lr_thread_info *t = lr_thread_info_get(id);
+        if (seen || !t)
+            continue;
+        shown[nshown++] = id;
+        thread_label(id, tl, sizeof tl);
+        if (t->parent == UINT32_MAX) {
+            lr_buf_printf(b, "  %s is the main thread\n", tl);
+            continue;
+        }
+        char parent[64];
+        thread_label(t->parent, parent, sizeof parent);
+        lr_buf_printf(b, "  %s was created by %s at:\n", tl, parent);
+        text_stack(b, t->created_at, "      ");
+    }
+    lr_buf_puts(b, "\n");
+}
+
+/* ---- JSON ---- */
+
+static void json_stack(lr_buf *b, lr_stack_id id)
+{
+    const uintptr_t *pcs;
+    int n = lr_stack_frames(id, &pcs);
+    lr_buf_puts(b, "[");
+    for (int i = 0; i < n; i++) {
+        lr_code_info c;
+        lr_sym_code(pcs[i] - 1, &c);
+        lr_buf_printf(b, "%s{\"pc\":\"%#lx\"", i ? "," : "", (unsigned long)pcs[i]);
+        if (c.function[0]) {
+            lr_buf_puts(b, ",\"function\":");
+            lr_buf_json_string(b, c.function);
+        }
+        if (c.file[0]) {
+            lr_buf_puts(b, ",\"file\":");
+            lr_buf_json_string(b, c.file);
+            lr_buf_printf(b, ",\"line\":%d", c.line);
+        }
+        lr_buf_puts(b, ",\"module\":");
+        lr_buf_json_string(b, c.module);
+        lr_buf_printf(b, ",\"offset\":\"%#lx\"}", (unsigned long)c.module_offset);
+    }
+    lr_buf_puts(b, "]");
+}
+
+static void json_thread(lr_buf *b, uint32_t id)
+{
+    lr_thread_info *t = lr_thread_info_get(id);
+    char name[32] = "";
+    if (t)
+        thread_name(t, name, sizeof name);
+    lr_buf_printf(b, "{\"id\":%u,\"tid\":%d,\"name\":", id, t ? (int)t->tid : 0);
+    lr_buf_json_string(b, name);
+    if (t && t->parent != UINT32_MAX) {
+        lr_buf_printf(b, ",\"parent\":%u,\"created_at\":", t->parent);
+        json_stack(b, t->created_at);
+    }
+    lr_buf_puts(b, "}");
+}
+
+static void json_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200],
+                            unsigned long seq)
+{
+    lr_buf_printf(b, "{\"lockrace\":1,\"kind\":\"%s\",\"pid\":%d,\"seq\":%lu,\"summary\":",
+                  lr_report_kind_name(r->kind), (int)getpid(), seq);
+    lr_buf summary = { 0 };
+    lr_buf_printf(&summary, "lock-order inversion: cycle of %zu locks (", r->nlocks);
+    for (size_t i = 0; i < r->nlocks; i++)
+        lr_buf_printf(&summary, "%s%s", i ? ", " : "", labels[i]);
+    lr_buf_puts(&summary, ")");
+    lr_buf_json_string(b, summary.data ? summary.data : "");
+    lr_buf_free(&summary);
+    lr_buf_printf(b, ",\"certainty\":\"can-deadlock\",\"single_thread\":%s,\"locks\":[",
+                  r->single_thread ? "true" : "false");
+    for (size_t i = 0; i < r->nlocks; i++) {
+        const lr_report_lock *l = &r->locks[i];
+        lr_buf_printf(b, "%s{\"id\":%lu,\"addr\":\"%#lx\"", i ? "," : "", (unsigned long)l->id,
+                      (unsigned long)l->addr);
+        if (d[i].name[0]) {
+            lr_buf_puts(b, ",\"name\":");
+            lr_buf_json_string(b, d[i].name);
+        }
+        lr_buf_printf(b, ",\"where\":\"%s\",\"first_seen\":", where_names[d[i].where]);
+        json_stack(b, l->first_seen);
+        lr_buf_puts(b, "}");
+    }
+    lr_buf_puts(b, "],\"edges\":[");
+    for (size_t i = 0; i < r->nedges; i++) {
+        const lr_report_edge *e = &r->edges[i];
+        lr_buf_printf(b, "%s{\"from\":%d,\"to\":%d,\"thread\":", i ? "," : "", e->from, e->to);
+        json_thread(b, e->thread);
+        lr_buf_puts(b, ",\"first_stack\":");
+        json_stack(b, e->first_stack);
+        lr_buf_puts(b, ",\"second_stack\":");
+        json_stack(b, e->second_stack);
+        lr_buf_printf(b, ",\"bounded\":%s}", e->bounded ? "true" : "false");
+    }
+    lr_buf_puts(b, "]}\n");
+}
+
+/* ---- output ---- */
+
+static int text_output(void)
+{
+    if (!lr_opt.log_path[0])
+        return 2;
+    pid_t pid = getpid();
+    if (text_fd >= 0 && text_fd_pid == pid)
+        return text_fd;
+    char path[300];
+    snprintf(path, sizeof path, "%s.%d", lr_opt.log_path, (int)pid);
+    text_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    text_fd_pid = pid;
+    if (text_fd < 0) {
+        char msg[800];
+        snprintf(msg, sizeof msg, "lockrace: log_path=%s: cannot open %s (%s); writing to stderr\n",
+                 lr_opt.log_path, path, strerror(errno));
+        lr_write_str(2, msg);
+        text_fd = 2;
+    }
+    return text_fd;
+}
+
+void lr_report_init(void)
+{
+    if (!lr_opt.json[0])
+        return;
+    json_fd = open(lr_opt.json, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (json_fd < 0) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "lockrace: json=%s: cannot open for appending (%s)\n", lr_opt.json,
+                 strerror(errno));
+        lr_write_str(2, msg);
+        _exit(2);
+    }
+}
+
+void lr_report_emit(const lr_report *r)
+{
+    if (lr_report_sink) {
+        lr_report_sink(r);
+        return;
+    }
+    int saved = errno;
+    lr_thread *self = lr_thread_current();
+    if (self)
+        lr_enter(self);
+    lr_ilock_take(&report_lock);
+    unsigned long seq = lr_report_count() + 1;
+    lock_desc *d = lr_map(r->nlocks * (sizeof *d + 200));
+    char (*labels)[200] = d ? (char (*)[200])(d + r->nlocks) : NULL;
+    if (d) {
+        for (size_t i = 0; i < r->nlocks; i++) {
+            describe_lock(&r->locks[i], &d[i]);
+            lock_label(&r->locks[i], &d[i], labels[i], 200);
+        }
+        lr_buf text = { 0 }, json = { 0 };
+        text_lock_order(&text, r, d, labels);
+        if (text.data)
+            lr_write_all(text_output(), text.data, text.len);
+        if (json_fd >= 0) {
+            json_lock_order(&json, r, d, labels, seq);
+            if (json.data)
+                lr_write_all(json_fd, json.data, json.len);
+        }
+        lr_buf_free(&text);
+        lr_buf_free(&json);
+        lr_unmap(d, r->nlocks * (sizeof *d + 200));
+    }
+    __atomic_add_fetch(&counts[r->kind], 1, __ATOMIC_RELAXED);
+    lr_ilock_drop(&report_lock);
+    if (self)
+        lr_leave(self);
+    errno = saved;
+}
+
+void lr_report_summary(void)
+{
+    char line[256];
+    int n = snprintf(line, sizeof line, "==%d== lockrace: %lu report%s (", (int)getpid(),
+                     lr_report_count(), lr_report_count() == 1 ? "" : "s");
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++)
+        if (counts[k])
+            n += snprintf(line + n, sizeof line - (size_t)n, "%s: %lu", kind_names[k], counts[k]);
+    if (lr_opt.exitcode)
+        snprintf(line + n, sizeof line - (size_t)n, "); exit status %d (exitcode=0 keeps the program's own)\n",
+                 lr_opt.exitcode);
+    else
+        snprintf(line + n, sizeof line - (size_t)n, ")\n");
+    lr_write_str(text_output(), line);
+}
+
+void lr_report_fork_prepare(void) { lr_ilock_take(&report_lock); }
+void lr_report_fork_parent(void) { lr_ilock_drop(&report_lock); }
+
+/* The child's reports are its own: it starts with a count of zero. */
+void lr_report_fork_child(void)
+{
+    lr_ilock_reset(&report_lock);
+    memset(counts, 0, sizeof counts);
+}

@@ -1,0 +1,67 @@
+/* Reports are data first: a plain struct built by an engine, then printed
+ * as text (stderr or log_path) and as a JSON line (json=) by report.c.
+ * Everything a printer needs is copied in, so an engine can hand a report
+ * over after dropping its own lock. */
+#ifndef LR_REPORT_H
+#define LR_REPORT_H
+
+#include "stack.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum lr_report_kind { LR_REPORT_LOCK_ORDER };
+
+typedef struct lr_report_lock {
+    uint64_t id;
+    uintptr_t addr;
+    lr_stack_id first_seen;
+    uint32_t first_thread;
+    const char *name;           /* from lockrace_lock_name(), else NULL */
+} lr_report_lock;
+
+typedef struct lr_report_edge {
+    int from, to;               /* indexes into locks */
+    uint32_t thread;
+    lr_stack_id first_stack, second_stack;
+    int bounded;
+} lr_report_edge;
+
+typedef struct lr_report {
+    int kind;
+    size_t nlocks, nedges;
+    lr_report_lock *locks;
+    lr_report_edge *edges;
+    int single_thread;
+    void *scratch;              /* room for the builder: nlocks pointers + nlocks words */
+    size_t size;
+} lr_report;
+
+lr_report *lr_report_new(int kind, size_t nlocks, size_t nedges);
+void lr_report_free(lr_report *r);
+
+/* Prints the report (text and JSON) with write(2), right now, and counts it.
+ * Called without any engine lock held. */
+void lr_report_emit(const lr_report *r);
+
+/* Opens the json= file (a one-line error and exit status 2 if it cannot
+ * be opened: the user asked for reports there). */
+void lr_report_init(void);
+
+/* One line on stderr: how many reports of each kind, and the exit status. */
+void lr_report_summary(void);
+
+/* Number of reports this process issued. */
+unsigned long lr_report_count(void);
+
+/* Unit tests: receive every report instead of printing it. */
+extern void (*lr_report_sink)(const lr_report *r);
+
+/* Kind names as in JSON and the docs. */
+const char *lr_report_kind_name(int kind);
+
+void lr_report_fork_prepare(void);
+void lr_report_fork_parent(void);
+void lr_report_fork_child(void);
+
+#endif

@@ -1,0 +1,51 @@
+/* The runtime: bootstrap, options, exit status, fork; and the calls the
+ * interposition layer makes for each family of synchronization objects.
+ * Every call accepts self == NULL (lockrace is passing through) and keeps
+ * errno as it found it. */
+#ifndef LR_RUNTIME_H
+#define LR_RUNTIME_H
+
+#include "lockorder.h"
+#include "thread.h"
+
+#include <pthread.h>
+
+/* 1 once lockrace is initialised; the first call initialises it. Calls made
+ * while it initialises (from this thread or another) pass through. */
+int lr_runtime_ready(void);
+
+/* Resolves the real functions; defined by interpose/, weak so the engines
+ * can be tested without it. */
+void lr_real_resolve(void) __attribute__((weak));
+
+
+/* One acquisition in flight, on the wrapper's stack between its before
+ * and after calls. */
+typedef struct lr_acquisition {
+    lr_lock *lock;
+    uintptr_t pc;               /* the program's call site */
+    int how;                    /* enum lr_how */
+    lr_token token;
+} lr_acquisition;
+
+/* mutexes (src/mutex.c) */
+void lr_mutex_init(lr_thread *self, pthread_mutex_t *m, int rc);
+void lr_mutex_destroy(lr_thread *self, pthread_mutex_t *m, int rc);
+void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc,
+                          lr_acquisition *a);
+void lr_mutex_after_lock(lr_thread *self, lr_acquisition *a, int rc);
+void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m);
+
+/* condition waits release the mutex and take it back inside glibc */
+typedef struct lr_wait_state {
+    uint32_t depth;             /* recursion depth released, 0 if it was not held */
+} lr_wait_state;
+lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_mutex_t *m);
+void lr_cond_wait_exit(lr_thread *self, pthread_mutex_t *m, lr_wait_state st, void *pc);
+
+/* threads */
+lr_thread_info *lr_thread_before_create(lr_thread *self);
+void lr_thread_started(lr_thread_info *info);
+void lr_thread_named(lr_thread *self, pthread_t thread, const char *name, int rc);
+
+#endif

@@ -1,0 +1,170 @@
+/* Stack store. Records live in the arena and never move; a record is found
+ * by id through a two-level table (lock-free reads: a record is complete
+ * before its id is handed out) and deduplicated through an open-addressing
+ * hash that only the store lock protects. Capturing happens outside that
+ * lock: unwinding is the slow part and needs no shared state. */
+#include "stack.h"
+#include "arena.h"
+#include "ilock.h"
+#include "options.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+
+typedef struct record {
+    uint64_t hash;
+    uint32_t n;
+    uintptr_t pcs[];
+} record;
+
+#define PAGE_BITS 12
+#define PAGES 65536                     /* 2^28 stacks: no practical limit */
+
+static record **pages[PAGES];
+static uint32_t count;                  /* ids 1..count are used */
+static uint32_t *index_slots;           /* hash → id, 0 empty */
+static uint32_t index_cap;
+static lr_ilock store_lock = LR_ILOCK_INIT;
+
+static int (*unw_backtrace_fn)(void **, int);
+static uintptr_t self_lo, self_hi;
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    uintptr_t probe = (uintptr_t)data;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && probe >= lo && probe < lo + ph->p_memsz) {
+            self_lo = lo;
+            self_hi = lo + ph->p_memsz;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void lr_stack_init(void)
+{
+    dl_iterate_phdr(find_self, (void *)(uintptr_t)lr_stack_init);
+    void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+    if (h)
+        unw_backtrace_fn = (int (*)(void **, int))dlsym(h, "unw_backtrace");
+}
+
+static uint64_t hash_pcs(const uintptr_t *pcs, int n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int i = 0; i < n; i++) {
+        h ^= pcs[i];
+        h *= 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    return h | 1;
+}
+
+static record *get(uint32_t id)
+{
+    record **page = __atomic_load_n(&pages[id >> PAGE_BITS], __ATOMIC_ACQUIRE);
+    return page ? page[id & ((1u << PAGE_BITS) - 1)] : NULL;
+}
+
+static int grow_index(void)
+{
+    uint32_t cap = index_cap ? index_cap * 2 : 4096;
+    uint32_t *slots = lr_map(cap * sizeof *slots);
+    if (!slots)
+        return -1;
+    for (uint32_t i = 0; i < index_cap; i++) {
+        uint32_t id = index_slots[i];
+        if (!id)
+            continue;
+        uint32_t j = (uint32_t)get(id)->hash & (cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = id;
+    }
+    lr_unmap(index_slots, index_cap * sizeof *index_slots);
+    index_slots = slots;
+    index_cap = cap;
+    return 0;
+}
+
+static uint32_t add_record(uint64_t h, const uintptr_t *pcs, int n)
+{
+    uint32_t id = count + 1;
+    if ((id >> PAGE_BITS) >= PAGES)
+        return 0;
+    record **page = pages[id >> PAGE_BITS];
+    if (!page) {
+        page = lr_arena_alloc(sizeof(record *) << PAGE_BITS);
+        if (!page)
+            return 0;
+        __atomic_store_n(&pages[id >> PAGE_BITS], page, __ATOMIC_RELEASE);
+    }
+    record *r = lr_arena_alloc(sizeof *r + (size_t)n * sizeof(uintptr_t));
+    if (!r)
+        return 0;
+    r->hash = h;
+    r->n = (uint32_t)n;
+    memcpy(r->pcs, pcs, (size_t)n * sizeof(uintptr_t));
+    __atomic_store_n(&page[id & ((1u << PAGE_BITS) - 1)], r, __ATOMIC_RELEASE);
+    count = id;
+    return id;
+}
+
+lr_stack_id lr_stack_intern(const uintptr_t *pcs, int n)
+{
+    if (n <= 0)
+        return 0;
+    uint64_t h = hash_pcs(pcs, n);
+    lr_stack_id id = 0;
+    lr_ilock_take(&store_lock);
+    if ((count + 1) * 2 >= index_cap && grow_index() < 0)
+        goto out;
+    uint32_t j = (uint32_t)h & (index_cap - 1);
+    for (; index_slots[j]; j = (j + 1) & (index_cap - 1)) {
+        record *r = get(index_slots[j]);
+        if (r->hash == h && r->n == (uint32_t)n && !memcmp(r->pcs, pcs, (size_t)n * sizeof *pcs)) {
+            id = index_slots[j];
+            goto out;
+        }
+    }
+    id = add_record(h, pcs, n);
+    if (id)
+        index_slots[j] = id;
+out:
+    lr_ilock_drop(&store_lock);
+    return id;
+}
+
+lr_stack_id lr_stack_capture(void)
+{
+    void *raw[LR_STACK_MAX + 16];
+    if (!unw_backtrace_fn)
+        return 0;
+    int n = unw_backtrace_fn(raw, LR_STACK_MAX + 16);
+    int first = 0;
+    while (first < n && (uintptr_t)raw[first] >= self_lo && (uintptr_t)raw[first] < self_hi)
+        first++;
+    int keep = n - first;
+    int depth = lr_opt.stack_depth > 0 ? lr_opt.stack_depth : LR_STACK_MAX;
+    if (keep > depth)
+        keep = depth;
+    return lr_stack_intern((const uintptr_t *)raw + first, keep);
+}
+
+int lr_stack_frames(lr_stack_id id, const uintptr_t **pcs)
+{
+    record *r = id ? get(id) : NULL;
+    if (!r)
+        return 0;
+    *pcs = r->pcs;
+    return (int)r->n;
+}
+
+void lr_stack_fork_prepare(void) { lr_ilock_take(&store_lock); }
+void lr_stack_fork_parent(void) { lr_ilock_drop(&store_lock); }
+void lr_stack_fork_child(void) { lr_ilock_reset(&store_lock); }

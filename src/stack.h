@@ -1,0 +1,31 @@
+/* The stack store: stacks are captured with libunwind only when a new fact
+ * must be remembered, and kept once each (deduplicated) under a 32-bit id.
+ * Symbolization happens only when a report is printed (symbolize.c). */
+#ifndef LR_STACK_H
+#define LR_STACK_H
+
+#include <stdint.h>
+
+typedef uint32_t lr_stack_id;      /* 0: no stack */
+
+#define LR_STACK_MAX 64
+
+/* Loads the unwinder (libunwind, dlopen'ed RTLD_LOCAL so its _Unwind_*
+ * symbols stay out of the program's scope) and learns lockrace's own code
+ * range, whose frames are left out of every stack. */
+void lr_stack_init(void);
+
+/* Unwinds the calling thread; lockrace's frames are dropped. */
+lr_stack_id lr_stack_capture(void);
+
+/* Stores a stack given as return addresses, innermost first. */
+lr_stack_id lr_stack_intern(const uintptr_t *pcs, int n);
+
+/* The frames of a stored stack; returns their number (0 for id 0). */
+int lr_stack_frames(lr_stack_id id, const uintptr_t **pcs);
+
+void lr_stack_fork_prepare(void);
+void lr_stack_fork_parent(void);
+void lr_stack_fork_child(void);
+
+#endif

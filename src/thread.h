@@ -1,0 +1,99 @@
+/* Per-thread state. Each thread reaches its lr_thread through one
+ * initial-exec TLS pointer (the cheapest TLS model: INTERPOSITION.md §2.12).
+ * The small lr_thread_info outlives the thread, so that reports can still
+ * name a thread that has exited. */
+#ifndef LR_THREAD_H
+#define LR_THREAD_H
+
+#include "lockreg.h"
+#include "stack.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct lr_thread_info {
+    uint32_t id;                /* T0 = main thread, then in order of creation */
+    uint32_t parent;            /* id of the creator; UINT32_MAX when unknown */
+    pid_t tid;                  /* 0 until the thread runs */
+    uintptr_t handle;           /* its pthread_t */
+    lr_stack_id created_at;
+    uintptr_t stack_lo, stack_hi;
+    char name[16];              /* from pthread_setname_np, else read at report time */
+    void *(*start)(void *);     /* the start routine and argument, for the trampoline */
+    void *start_arg;
+} lr_thread_info;
+
+typedef struct lr_held {
+    lr_lock *lock;
+    uint64_t id;                /* the lock's id when taken; a mismatch means destroyed */
+    uint64_t chain;             /* chain key of the held set up to and including this lock */
+    lr_stack_id stack;          /* where it was taken */
+    uint32_t depth;             /* recursive re-acquisitions + 1 */
+    uint8_t how;                /* enum lr_how */
+} lr_held;
+
+typedef struct lr_ctx_slot {
+    uint64_t key;
+    lr_stack_id stack;
+} lr_ctx_slot;
+
+typedef struct lr_thread {
+    int depth;                  /* > 0 while inside lockrace: wrappers pass through */
+    lr_thread_info *info;
+    lr_held *held;
+    uint32_t nheld, held_cap;
+    /* contexts seen by this thread (chain key + lock + call site), mapped to
+     * the stack captured the first time; their edges are in the graph */
+    lr_ctx_slot *ctx;
+    uint32_t ctx_mask, ctx_count;
+    int exit_rounds;
+    lr_stack_id pending_stack;  /* set by the pre-acquire check for the push */
+    struct lr_thread *next_free;
+    lr_held held_inline[16];
+} lr_thread;
+
+#define LR_THREAD_DEAD ((lr_thread *)1)
+
+extern __thread lr_thread *lr_tls_thread __attribute__((tls_model("initial-exec")));
+
+/* Per-thread state of the caller, created on first use; NULL when lockrace
+ * must pass straight through (not ready, inside lockrace, thread ending). */
+lr_thread *lr_self_slow(void);
+
+static inline lr_thread *lr_self(void)
+{
+    lr_thread *t = lr_tls_thread;
+    if (__builtin_expect(t > LR_THREAD_DEAD && t->depth == 0, 1))
+        return t;
+    return lr_self_slow();
+}
+
+/* The caller's state whatever its depth (for lockrace's own bookkeeping). */
+lr_thread *lr_thread_current(void);
+
+/* A thread record for a thread about to be created by the caller. */
+lr_thread_info *lr_thread_prepare_child(lr_thread *parent);
+/* Called first thing by a new thread, with the record its parent made. */
+void lr_thread_adopt(lr_thread_info *info);
+void lr_thread_set_name(lr_thread_info *info, const char *name);
+/* The newest thread record with this pthread_t, NULL if none. */
+lr_thread_info *lr_thread_info_by_handle(uintptr_t handle);
+lr_thread_info *lr_thread_info_get(uint32_t id);
+uint32_t lr_thread_count(void);
+/* Frees the per-thread state of an exiting thread (the key destructor). */
+void lr_thread_exit(void *state);
+
+/* Registers the key whose destructor frees an ending thread's state. */
+void lr_thread_init(void);
+
+/* Creates state for the calling thread without the bootstrap checks (tests). */
+lr_thread *lr_thread_attach(void);
+
+static inline void lr_enter(lr_thread *t) { __atomic_signal_fence(__ATOMIC_SEQ_CST); t->depth++; __atomic_signal_fence(__ATOMIC_SEQ_CST); }
+static inline void lr_leave(lr_thread *t) { __atomic_signal_fence(__ATOMIC_SEQ_CST); t->depth--; __atomic_signal_fence(__ATOMIC_SEQ_CST); }
+
+void lr_thread_fork_prepare(void);
+void lr_thread_fork_parent(void);
+void lr_thread_fork_child(void);
+
+#endif

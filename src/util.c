@@ -1,0 +1,100 @@
+/* Complete writes and the text buffer used to build reports. */
+#include "util.h"
+#include "arena.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int lr_write_all(int fd, const char *buf, size_t len)
+{
+    int saved = errno;
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            errno = saved;
+            return -1;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+    errno = saved;
+    return 0;
+}
+
+int lr_write_str(int fd, const char *s)
+{
+    return lr_write_all(fd, s, strlen(s));
+}
+
+static int reserve(lr_buf *b, size_t more)
+{
+    if (b->len + more + 1 <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    char *p = lr_map(cap);
+    if (!p)
+        return -1;
+    if (b->data) {
+        memcpy(p, b->data, b->len + 1);
+        lr_unmap(b->data, b->cap);
+    }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+void lr_buf_printf(lr_buf *b, const char *fmt, ...)
+{
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0 || reserve(b, (size_t)n) < 0)
+        return;
+    if ((size_t)n < sizeof small) {
+        memcpy(b->data + b->len, small, (size_t)n + 1);
+    } else {
+        va_start(ap, fmt);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    b->len += (size_t)n;
+}
+
+void lr_buf_puts(lr_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (reserve(b, n) < 0)
+        return;
+    memcpy(b->data + b->len, s, n + 1);
+    b->len += n;
+}
+
+void lr_buf_json_string(lr_buf *b, const char *s)
+{
+    lr_buf_puts(b, "\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            lr_buf_printf(b, "\\%c", c);
+        else if (c < 0x20)
+            lr_buf_printf(b, "\\u%04x", c);
+        else
+            lr_buf_printf(b, "%c", c);
+    }
+    lr_buf_puts(b, "\"");
+}
+
+void lr_buf_free(lr_buf *b)
+{
+    lr_unmap(b->data, b->cap);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
