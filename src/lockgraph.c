@@ -227,16 +227,21 @@ static lr_report *cycle_report(lr_edge *closing)
     lr_report *r = lr_report_new(LR_REPORT_LOCK_ORDER, n, n);
     if (!r)
         return NULL;
-    /* locks[0] = from, locks[1] = to, then along the path back to from */
+    /* the closing edge from → to, then the path from `to` back to `from` */
     lr_edge **edges = (lr_edge **)r->scratch;
     edges[0] = closing;
     size_t k = n;
     for (lr_lock *l = closing->from; l != closing->to; l = l->via->from)
         edges[--k] = l->via;
+    /* start the cycle at the edge of the lowest thread: T1's step first */
+    size_t start = 0;
+    for (size_t i = 1; i < n; i++)
+        if (edges[i]->thread < edges[start]->thread)
+            start = i;
     uint64_t *sig = (uint64_t *)(edges + n);
     int one_thread = 1;
     for (size_t i = 0; i < n; i++) {
-        lr_edge *e = edges[i];
+        lr_edge *e = edges[(start + i) % n];
         lr_report_lock *rl = &r->locks[i];
         rl->id = e->from->id;
         rl->addr = e->from->addr;

@@ -155,23 +155,53 @@ static void thread_label(uint32_t id, char *buf, size_t len)
 
 /* ---- text ---- */
 
+/* Frames below a thread's or the process's entry point (start_thread,
+ * clone3, __libc_start_main, _start) say nothing to the user. */
+static int is_entry_frame(const char *function)
+{
+    static const char *const entry[] = { "start_thread", "__clone3", "clone", "__clone",
+                                         "__libc_start_call_main", "__libc_start_main",
+                                         "__libc_start_main@@GLIBC_2.34", "_start" };
+    for (size_t i = 0; i < sizeof entry / sizeof entry[0]; i++)
+        if (!strcmp(function, entry[i]))
+            return 1;
+    return 0;
+}
+
+typedef struct frames {
+    int n;
+    const uintptr_t *pcs;
+    lr_code_info info[LR_STACK_MAX];
+} frames;
+
+static void symbolize_stack(lr_stack_id id, frames *f)
+{
+    int n = lr_stack_frames(id, &f->pcs);
+    f->n = 0;
+    for (int i = 0; i < n && i < LR_STACK_MAX; i++) {
+        lr_sym_code(f->pcs[i] - 1, &f->info[i]);
+        if (i > 0 && is_entry_frame(f->info[i].function))
+            break;
+        f->n = i + 1;
+    }
+}
+
 static void text_stack(lr_buf *b, lr_stack_id id, const char *indent)
 {
-    const uintptr_t *pcs;
-    int n = lr_stack_frames(id, &pcs);
-    if (n == 0) {
+    static frames f;            /* under report_lock */
+    symbolize_stack(id, &f);
+    if (f.n == 0) {
         lr_buf_printf(b, "%s(no stack)\n", indent);
         return;
     }
-    for (int i = 0; i < n; i++) {
-        lr_code_info c;
-        lr_sym_code(pcs[i] - 1, &c);
-        lr_buf_printf(b, "%s#%d %#lx %s", indent, i, (unsigned long)pcs[i],
-                      c.function[0] ? c.function : "??");
-        if (c.file[0])
-            lr_buf_printf(b, " %s:%d", c.file, c.line);
-        if (c.module[0])
-            lr_buf_printf(b, " (%s+%#lx)", c.module, (unsigned long)c.module_offset);
+    for (int i = 0; i < f.n; i++) {
+        const lr_code_info *c = &f.info[i];
+        lr_buf_printf(b, "%s#%d %#lx %s", indent, i, (unsigned long)f.pcs[i],
+                      c->function[0] ? c->function : "??");
+        if (c->file[0])
+            lr_buf_printf(b, " %s:%d", c->file, c->line);
+        if (c->module[0])
+            lr_buf_printf(b, " (%s+%#lx)", c->module, (unsigned long)c->module_offset);
         lr_buf_puts(b, "\n");
     }
 }
@@ -242,25 +272,24 @@ static void text_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*
 
 static void json_stack(lr_buf *b, lr_stack_id id)
 {
-    const uintptr_t *pcs;
-    int n = lr_stack_frames(id, &pcs);
+    static frames f;            /* under report_lock */
+    symbolize_stack(id, &f);
     lr_buf_puts(b, "[");
-    for (int i = 0; i < n; i++) {
-        lr_code_info c;
-        lr_sym_code(pcs[i] - 1, &c);
-        lr_buf_printf(b, "%s{\"pc\":\"%#lx\"", i ? "," : "", (unsigned long)pcs[i]);
-        if (c.function[0]) {
+    for (int i = 0; i < f.n; i++) {
+        const lr_code_info *c = &f.info[i];
+        lr_buf_printf(b, "%s{\"pc\":\"%#lx\"", i ? "," : "", (unsigned long)f.pcs[i]);
+        if (c->function[0]) {
             lr_buf_puts(b, ",\"function\":");
-            lr_buf_json_string(b, c.function);
+            lr_buf_json_string(b, c->function);
         }
-        if (c.file[0]) {
+        if (c->file[0]) {
             lr_buf_puts(b, ",\"file\":");
-            lr_buf_json_string(b, c.file);
-            lr_buf_printf(b, ",\"line\":%d", c.line);
+            lr_buf_json_string(b, c->file);
+            lr_buf_printf(b, ",\"line\":%d", c->line);
         }
         lr_buf_puts(b, ",\"module\":");
-        lr_buf_json_string(b, c.module);
-        lr_buf_printf(b, ",\"offset\":\"%#lx\"}", (unsigned long)c.module_offset);
+        lr_buf_json_string(b, c->module);
+        lr_buf_printf(b, ",\"offset\":\"%#lx\"}", (unsigned long)c->module_offset);
     }
     lr_buf_puts(b, "]");
 }

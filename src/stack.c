@@ -140,9 +140,13 @@ out:
     return id;
 }
 
+lr_stack_id (*lr_stack_capture_override)(void);
+
 lr_stack_id lr_stack_capture(void)
 {
     void *raw[LR_STACK_MAX + 16];
+    if (lr_stack_capture_override)
+        return lr_stack_capture_override();
     if (!unw_backtrace_fn)
         return 0;
     int n = unw_backtrace_fn(raw, LR_STACK_MAX + 16);

@@ -18,6 +18,9 @@ void lr_stack_init(void);
 /* Unwinds the calling thread; lockrace's frames are dropped. */
 lr_stack_id lr_stack_capture(void);
 
+/* Unit tests: when set, lr_stack_capture returns what this returns. */
+extern lr_stack_id (*lr_stack_capture_override)(void);
+
 /* Stores a stack given as return addresses, innermost first. */
 lr_stack_id lr_stack_intern(const uintptr_t *pcs, int n);
 

@@ -27,6 +27,7 @@
 #define MAX_TYPE_DEPTH 32
 #define MAX_SCOPE_DEPTH 64
 #define MAX_DIMS 8
+#define MAX_WALK_STEPS 4096
 
 static const Dwfl_Callbacks callbacks = {
     .find_elf = dwfl_linux_proc_find_elf,
@@ -34,6 +35,7 @@ static const Dwfl_Callbacks callbacks = {
 };
 
 static Dwfl *session;
+static int walk_steps_left;    /* unions are walked once per member: bound the work */
 
 /* ---- bounded text ---- */
 
@@ -258,13 +260,32 @@ static void name_function(Dwfl_Module *mod, uintptr_t pc, lr_code_info *out)
     add_symbol_name(&t, name);
 }
 
+/* libdwfl 0.188 finds the CU of an address through .debug_aranges only;
+ * clang emits none, so then the CUs' own address ranges are searched. */
+static Dwarf_Line *line_from_unit_ranges(Dwfl_Module *mod, uintptr_t pc)
+{
+    Dwarf_Addr bias;
+    Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
+    Dwarf_CU *cu = NULL;
+    Dwarf_Die unit;
+    while (dw && dwarf_get_units(dw, cu, &cu, NULL, NULL, &unit, NULL) == 0)
+        if (dwarf_haspc(&unit, pc - bias) == 1)
+            return dwarf_getsrc_die(&unit, pc - bias);
+    return NULL;
+}
+
 static void find_source_line(Dwfl_Module *mod, uintptr_t pc, lr_code_info *out)
 {
-    Dwfl_Line *line = dwfl_module_getsrc(mod, pc);
-    if (!line)
-        return;
     int lineno = 0;
-    const char *file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+    const char *file = NULL;
+    Dwfl_Line *dwfl_line = dwfl_module_getsrc(mod, pc);
+    if (dwfl_line) {
+        file = dwfl_lineinfo(dwfl_line, NULL, &lineno, NULL, NULL, NULL);
+    } else {
+        Dwarf_Line *line = line_from_unit_ranges(mod, pc);
+        if (line && (file = dwarf_linesrc(line, NULL, NULL)) != NULL && dwarf_lineno(line, &lineno) != 0)
+            lineno = 0;
+    }
     if (!file)
         return;
     copy_text(out->file, sizeof out->file, file);
@@ -360,10 +381,18 @@ static var_index *build_index(Dwfl_Module *mod)
     var_index *ix = calloc(1, sizeof *ix);
     if (!ix)
         return NULL;
-    Dwarf_Die *cu = NULL;
     Dwarf_Addr bias;
-    while ((cu = dwfl_module_nextcu(mod, cu, &bias)) != NULL)
-        index_scope(ix, cu, bias, 0);
+    Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
+    Dwarf_CU *cu = NULL;
+    uint8_t unit_type;
+    Dwarf_Die unit, split_unit;
+    /* With -gsplit-dwarf the variables are in the split unit (.dwo). */
+    while (dw && dwarf_get_units(dw, cu, &cu, NULL, &unit_type, &unit, &split_unit) == 0) {
+        if (unit_type == DW_UT_skeleton)
+            index_scope(ix, &split_unit, bias, 0);
+        else if (unit_type == DW_UT_compile || unit_type == DW_UT_partial)
+            index_scope(ix, &unit, bias, 0);
+    }
     if (ix->n)
         qsort(ix->v, ix->n, sizeof *ix->v, by_address);
     return ix;
@@ -607,7 +636,7 @@ static bool step_into_element(Dwarf_Die *array, Dwarf_Word *off, text *t, Dwarf_
 static Dwarf_Word name_inside(Dwarf_Die *type, Dwarf_Word off, text *t, int depth)
 {
     Dwarf_Die cur = *type, next;
-    for (; depth < MAX_TYPE_DEPTH; depth++) {
+    for (; depth < MAX_TYPE_DEPTH && walk_steps_left > 0; depth++, walk_steps_left--) {
         bool descended = false;
         switch (dwarf_tag(&cur)) {
         case DW_TAG_typedef:
@@ -660,6 +689,7 @@ int lr_sym_data(uintptr_t addr, char *buf, size_t len)
     if (find_variable(mod, addr - off, &var, &type)) {
         const char *source_name = variable_name(&var);
         add_symbol_name(&t, source_name && is_numbered_copy(name, source_name) ? source_name : name);
+        walk_steps_left = MAX_WALK_STEPS;
         off = name_inside(&type, off, &t, 0);
     } else {
         add_symbol_name(&t, name);

@@ -138,6 +138,14 @@ lr_thread *lr_thread_attach(void)
     return lr_tls_thread > LR_THREAD_DEAD ? lr_tls_thread : attach(NULL);
 }
 
+lr_thread *lr_thread_new_synthetic(void)
+{
+    lr_thread *t = new_state();
+    if (t)
+        t->info = info_for_unknown_thread(0);
+    return t;
+}
+
 lr_thread *lr_self_slow(void)
 {
     lr_thread *t = lr_tls_thread;

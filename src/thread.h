@@ -89,6 +89,10 @@ void lr_thread_init(void);
 /* Creates state for the calling thread without the bootstrap checks (tests). */
 lr_thread *lr_thread_attach(void);
 
+/* A thread's state that no real thread owns: unit tests drive the engines
+ * with several of these from one thread. */
+lr_thread *lr_thread_new_synthetic(void);
+
 static inline void lr_enter(lr_thread *t) { __atomic_signal_fence(__ATOMIC_SEQ_CST); t->depth++; __atomic_signal_fence(__ATOMIC_SEQ_CST); }
 static inline void lr_leave(lr_thread *t) { __atomic_signal_fence(__ATOMIC_SEQ_CST); t->depth--; __atomic_signal_fence(__ATOMIC_SEQ_CST); }
 

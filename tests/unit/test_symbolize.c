@@ -2,13 +2,17 @@
  * binary's own symbol table and DWARF, so this file must be compiled with
  * -g (-O0 keeps fixture_function and its line table plain). SYMFIX_PATH is
  * the path of the shared library built from symbolize_fixture.c. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "symbolize.h"
 
 #include <check.h>
 #include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <sys/auxv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,8 +57,8 @@ struct {
     pthread_mutex_t lock;
 } big_bss;
 
-/* Objects with symbols but no DWARF, one with a C++ mangled name
- * (engine::lock). */
+/* Objects with symbols but no DWARF: one with a C++ mangled name
+ * (engine::lock), one without a size (which names no bytes). */
 __asm__(".pushsection .data\n"
         ".balign 8\n"
         ".globl nodebug_table\n"
@@ -69,19 +73,26 @@ __asm__(".pushsection .data\n"
         ".size _ZN6engine4lockE, 40\n"
         "_ZN6engine4lockE:\n"
         ".zero 40\n"
+        ".globl nodebug_sizeless\n"
+        ".hidden nodebug_sizeless\n"
+        ".type nodebug_sizeless, \"object\"\n"
+        "nodebug_sizeless:\n"
+        ".zero 16\n"
         ".popsection\n");
 extern char nodebug_table[64];
 extern char engine_lock[40] __asm__("_ZN6engine4lockE");
+extern char nodebug_sizeless[16];
 
 __attribute__((noinline)) int fixture_function(int x)
 {
     return x * 7 + 3;
 }
 
-__attribute__((noinline)) static pthread_mutex_t *function_static_lock(void)
+/* GCC's symbol for it is "spare.0" or the like, clang's "spare_lock.spare" */
+__attribute__((noinline)) static pthread_mutex_t *spare_lock(void)
 {
-    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    return &lock;
+    static struct account spare[2];
+    return &spare[1].lock;
 }
 
 /* ---- helpers ---- */
@@ -144,7 +155,11 @@ END_TEST
 START_TEST(test_statics)
 {
     ck_assert_pstr_eq(data_name(&file_static_lock), "file_static_lock");
-    ck_assert_pstr_eq(data_name(function_static_lock()), "lock");
+#ifdef __clang__
+    ck_assert_pstr_eq(data_name(spare_lock()), "spare_lock.spare[1].lock");
+#else
+    ck_assert_pstr_eq(data_name(spare_lock()), "spare[1].lock");
+#endif
 }
 END_TEST
 
@@ -166,6 +181,7 @@ START_TEST(test_symbol_table_only)
 {
     ck_assert_pstr_eq(data_name(nodebug_table), "nodebug_table");
     ck_assert_pstr_eq(data_name(nodebug_table + 40), "nodebug_table+40");
+    ck_assert_ptr_null(data_name(nodebug_sizeless + 8));
 }
 END_TEST
 
@@ -225,8 +241,13 @@ END_TEST
 
 START_TEST(test_code_in_libc)
 {
+    /* Through libc's handle: in a non-PIE program &getpid is a PLT slot. */
+    void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    ck_assert_ptr_nonnull(libc);
+    void *fn = dlsym(libc, "getpid");
+    ck_assert_ptr_nonnull(fn);
     lr_code_info info;
-    ck_assert_int_eq(lr_sym_code((uintptr_t)getpid + 1, &info), 0);
+    ck_assert_int_eq(lr_sym_code((uintptr_t)fn + 1, &info), 0);
     ck_assert_str_eq(info.module, "libc.so.6");
     ck_assert_str_ne(info.function, "");
 }
@@ -244,6 +265,18 @@ START_TEST(test_code_nowhere)
     ck_assert_int_eq(info.line, 0);
     ck_assert_int_eq(lr_sym_code(0, &info), -1);
     ck_assert_int_eq(lr_sym_code((uintptr_t)fixture_function, NULL), -1);
+}
+END_TEST
+
+START_TEST(test_code_in_vdso)
+{
+    uintptr_t vdso = getauxval(AT_SYSINFO_EHDR);
+    lr_code_info info;
+    if (!vdso)
+        return;                /* none under valgrind */
+    ck_assert_int_eq(lr_sym_code(vdso + 16, &info), 0);
+    ck_assert_str_eq(info.module, "[vdso]");
+    ck_assert_uint_eq(info.module_offset, 16);
 }
 END_TEST
 
@@ -277,6 +310,45 @@ START_TEST(test_dlopened_after_first_use)
 }
 END_TEST
 
+static void copy_file(const char *from, const char *to)
+{
+    char buf[65536];
+    size_t n;
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    ck_assert_ptr_nonnull(in);
+    ck_assert_ptr_nonnull(out);
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    ck_assert_int_eq(fclose(out), 0);
+}
+
+/* The maps then say "/path (deleted)" and the file cannot be opened. */
+START_TEST(test_deleted_library)
+{
+    char path[] = "/tmp/lr_symfix_XXXXXX.so";
+    int fd = mkstemps(path, 3);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    copy_file(SYMFIX_PATH, path);
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    ck_assert_msg(h != NULL, "dlopen: %s", dlerror());
+    ck_assert_int_eq(unlink(path), 0);
+    char *nodes = dlsym(h, "fix_nodes");
+    void *fn = dlsym(h, "fix_function");
+    ck_assert_ptr_nonnull(nodes);
+    ck_assert_ptr_nonnull(fn);
+
+    lr_sym_reset();
+    lr_code_info info;
+    ck_assert_int_eq(lr_sym_code((uintptr_t)fn + 1, &info), 0);
+    ck_assert_str_eq(info.module, strrchr(path, '/') + 1);
+    ck_assert_ptr_null(data_name(nodes + 8));
+    ck_assert_pstr_eq(data_name(&accounts[1].lock), "accounts[1].lock");
+    dlclose(h);
+}
+END_TEST
+
 static Suite *symbolize_suite(void)
 {
     Suite *s = suite_create("symbolize");
@@ -297,10 +369,12 @@ static Suite *symbolize_suite(void)
     tcase_add_test(code, test_code_in_program);
     tcase_add_test(code, test_code_in_libc);
     tcase_add_test(code, test_code_nowhere);
+    tcase_add_test(code, test_code_in_vdso);
     suite_add_tcase(s, code);
 
     TCase *modules = tcase_create("modules");
     tcase_add_test(modules, test_dlopened_after_first_use);
+    tcase_add_test(modules, test_deleted_library);
     suite_add_tcase(s, modules);
     return s;
 }

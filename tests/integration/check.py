@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Integration tests: run real programs under lockrace (LD_PRELOAD and the
+launcher) and check the JSON reports, the text on stderr and the exit status.
+
+    check.py BUILD_DIR CASE      run one case (CTest runs each as a test)
+    check.py BUILD_DIR --list    list the cases
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+BUILD = os.path.abspath(sys.argv[1])
+LIB = os.path.join(BUILD, "liblockrace.so")
+LAUNCHER = os.path.join(BUILD, "lockrace")
+TIMEOUT = 60
+
+
+class Failure(Exception):
+    pass
+
+
+def expect(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def program(name):
+    for sub in ("demos", "tests/integration"):
+        path = os.path.join(BUILD, sub, name)
+        if os.path.exists(path):
+            return path
+    raise Failure(f"no program {name} in {BUILD}")
+
+
+def run(name, args=(), options="", launcher=False, env_extra=None, launcher_args=()):
+    """Runs a program under lockrace; returns (status, stdout, stderr, reports)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        json_path = os.path.join(tmp, "reports.json")
+        env = dict(os.environ)
+        env.pop("LD_PRELOAD", None)
+        env.pop("LOCKRACE_OPTIONS", None)
+        env.update(env_extra or {})
+        if launcher:
+            cmd = [LAUNCHER, "--json", json_path, *launcher_args, "--", program(name), *args]
+            if options:
+                env["LOCKRACE_OPTIONS"] = options
+        else:
+            cmd = [program(name), *args]
+            env["LD_PRELOAD"] = LIB
+            env["LOCKRACE_OPTIONS"] = ":".join(o for o in (f"json={json_path}", options) if o)
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        reports = []
+        if os.path.exists(json_path):
+            with open(json_path) as f:
+                reports = [json.loads(line) for line in f if line.strip()]
+        return p.returncode, p.stdout, p.stderr, reports
+
+
+def native(name, args=()):
+    p = subprocess.run([program(name), *args], capture_output=True, text=True, timeout=TIMEOUT)
+    return p.returncode, p.stdout
+
+
+def check_frames(stack, source, what):
+    """Every stack is non-empty; its top frame is in the program's source with a line."""
+    expect(stack, f"{what}: empty stack")
+    for frame in stack:
+        expect("pc" in frame and "module" in frame, f"{what}: frame without pc/module: {frame}")
+    top = stack[0]
+    expect(top.get("file", "").endswith(source) and top.get("line", 0) > 0,
+           f"{what}: top frame {top} is not in {source} with a line")
+    expect(not any(f.get("function") in ("start_thread", "_start", "__libc_start_call_main")
+                   for f in stack), f"{what}: entry frames not trimmed: {stack}")
+
+
+def check_inversion(report, names, source, single_thread=False):
+    expect(report["kind"] == "lock-order-inversion", f"kind is {report['kind']}")
+    expect(report["certainty"] == "can-deadlock", "certainty")
+    locks = report["locks"]
+    expect(len(locks) == len(names), f"cycle of {len(locks)} locks, expected {len(names)}")
+    got = [l.get("name") for l in locks]
+    expect(sorted(got) == sorted(names), f"locks {got}, expected {names}")
+    # cycle order: names must follow one of the rotations given
+    i = got.index(names[0])
+    expect(got[i:] + got[:i] == list(names), f"cycle order {got}, expected a rotation of {names}")
+    expect(report["single_thread"] == single_thread, f"single_thread is {report['single_thread']}")
+    edges = report["edges"]
+    expect(len(edges) == len(locks), "one edge per lock")
+    for k, e in enumerate(edges):
+        expect(e["from"] == k and e["to"] == (k + 1) % len(locks), f"edge {k} indexes")
+        expect("id" in e["thread"] and "name" in e["thread"], f"edge {k} thread {e['thread']}")
+        check_frames(e["first_stack"], source, f"edge {k} first_stack")
+        check_frames(e["second_stack"], source, f"edge {k} second_stack")
+    threads = {e["thread"]["id"] for e in edges}
+    expect((len(threads) == 1) == single_thread, f"threads {threads}")
+
+
+def expect_clean(name, args=(), launcher=False):
+    status, out, err, reports = run(name, args, launcher=launcher)
+    nstatus, nout = native(name, args)
+    expect(reports == [], f"{name}: unexpected reports: {[r['summary'] for r in reports]}")
+    expect(status == 0 and nstatus == 0, f"{name}: exit status {status} (native {nstatus})")
+    expect("lockrace" not in err, f"{name}: lockrace wrote to stderr: {err[:500]}")
+    return out, nout
+
+
+def expect_one_inversion(name, names, source, args=(), single_thread=False, launcher=False):
+    status, out, err, reports = run(name, args, launcher=launcher)
+    expect(len(reports) == 1, f"{name}: {len(reports)} reports, expected 1: {err[-2000:]}")
+    check_inversion(reports[0], names, source, single_thread)
+    expect(status == 66, f"{name}: exit status {status}, expected 66")
+    expect("lock-order-inversion" in err and re.search(re.escape(source) + r":\d+", err),
+           f"{name}: text report missing on stderr: {err[:1000]}")
+    return reports[0], err
+
+
+# ---- cases ----
+
+def case_abba():
+    r, err = expect_one_inversion("abba", ["lock_a", "lock_b"], "demos/abba.c")
+    names = sorted(e["thread"]["name"] for e in r["edges"])
+    expect(names == ["worker-1", "worker-2"], f"thread names {names}")
+    for e in r["edges"]:
+        expect(e["thread"].get("parent") == 0 and e["thread"].get("created_at"),
+               f"creation of {e['thread']}")
+    expect("T1 (worker-1) took lock_b while holding lock_a" in err, "text names the thread and locks")
+
+
+def case_abba_launcher():
+    r, err = expect_one_inversion("abba", ["lock_a", "lock_b"], "demos/abba.c", launcher=True)
+    status, _, _, _ = run("abba", launcher=True, launcher_args=["--exitcode", "0"])
+    expect(status == 0, f"--exitcode 0 gave {status}")
+
+
+def case_philosophers():
+    expect_one_inversion("philosophers", [f"forks[{i}].lock" for i in range(5)], "demos/philosophers.c")
+
+
+def case_bank():
+    expect_one_inversion("bank", ["accounts[0].lock", "accounts[1].lock"], "demos/bank.c")
+
+
+def case_bank_ordered():
+    expect_clean("bank", ["--ordered"])
+    expect_clean("bank", ["--ordered"], launcher=True)
+
+
+def case_clean_demos():
+    for name in ("ten_threads", "hand_over_hand", "trylock_backoff"):
+        out, nout = expect_clean(name)
+        if name != "trylock_backoff":   # it prints how often it backed off
+            expect(out == nout, f"{name}: output differs from the native run:\n{out}\n---\n{nout}")
+
+
+def case_clean_programs():
+    for name in ("recursive", "reinit_same_address", "condvar", "consistent_order", "results"):
+        expect_clean(name)
+
+
+def case_inversion_three():
+    expect_one_inversion("inversion_three", ["lock_a", "lock_b", "lock_c"], "inversion_three.c")
+
+
+def case_single_thread_cycle():
+    expect_one_inversion("single_thread_cycle", ["lock_a", "lock_b"], "single_thread_cycle.c",
+                         single_thread=True)
+    status, _, _, reports = run("single_thread_cycle", options="single_thread_cycles=0")
+    expect(reports == [] and status == 0, "single_thread_cycles=0 still reported")
+
+
+def case_timed_and_try():
+    r, _ = expect_one_inversion("timed_and_try", ["x", "y"], "timed_and_try.c")
+    expect(all(e["bounded"] for e in r["edges"]), f"edges not bounded: {r['edges']}")
+
+
+def case_early_constructor():
+    r, _ = expect_one_inversion("early", ["early_outer", "early_inner"], "", single_thread=True)
+    # the constructor's edge is in the library's source
+    files = [e["second_stack"][0].get("file", "") for e in r["edges"]]
+    expect(any(f.endswith("early_lib.c") for f in files), f"constructor edge not seen: {files}")
+
+
+def case_options():
+    for options, word in (("bogus=1", "bogus"), ("exitcode=300", "exitcode=300"),
+                          ("exitcode", "exitcode"), ("single_thread_cycles=maybe", "maybe")):
+        status, out, err, _ = run("abba", options=options)
+        expect(status == 2 and out == "", f"{options}: status {status}, stdout {out!r}")
+        lines = err.strip().splitlines()
+        expect(len(lines) == 1 and word in lines[0] and lines[0].startswith("lockrace:"),
+               f"{options}: error is not one line naming {word}: {err!r}")
+    p = subprocess.run([LAUNCHER, "--stack-depth", "0", "--", program("abba")],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    expect(p.returncode == 2 and "stack_depth=0" in p.stderr, f"launcher bad value: {p.stderr!r}")
+    p = subprocess.run([LAUNCHER, "--", "/nonexistent/prog"], capture_output=True, text=True)
+    expect(p.returncode == 127 and "/nonexistent/prog" in p.stderr, f"missing command: {p.stderr!r}")
+    p = subprocess.run([LAUNCHER, "--help"], capture_output=True, text=True)
+    expect(p.returncode == 0 and "exitcode" in p.stdout and "log_path" in p.stdout, "--help")
+
+
+def case_exitcode_and_log_path():
+    status, _, _, reports = run("abba", options="exitcode=0")
+    expect(status == 0 and len(reports) == 1, f"exitcode=0: status {status}")
+    status, _, _, _ = run("abba", options="exitcode=3")
+    expect(status == 3, f"exitcode=3: status {status}")
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = os.path.join(tmp, "lr")
+        status, _, err, _ = run("abba", options=f"log_path={prefix}")
+        logs = [f for f in os.listdir(tmp) if f.startswith("lr.")]
+        expect(len(logs) == 1 and re.fullmatch(r"lr\.\d+", logs[0]), f"log files {logs}")
+        text = open(os.path.join(tmp, logs[0])).read()
+        expect("lock-order-inversion" in text and "demos/abba.c:" in text, "log file content")
+        expect("lock-order-inversion" not in err, "report went to stderr too")
+
+
+def case_readme_options_table():
+    """The README's options section is the table lockrace prints."""
+    table = subprocess.run([LAUNCHER, "--help-markdown"], capture_output=True, text=True).stdout
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
+    expect(table.strip() in readme, "README options table differs from `lockrace --help-markdown`")
+
+
+def case_exports():
+    """liblockrace.so exports the wrappers and the API, nothing else (no libunwind)."""
+    p = subprocess.run(["nm", "-D", "--defined-only", LIB], capture_output=True, text=True)
+    names = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
+    bad = {n for n in names if not re.match(r"(pthread_|lockrace_)", n)}
+    expect(not bad, f"unexpected exports: {sorted(bad)}")
+    expect({"pthread_mutex_lock", "pthread_cond_wait", "pthread_create"} <= names, "missing wrappers")
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+if __name__ == "__main__":
+    if sys.argv[2] == "--list":
+        print("\n".join(CASES))
+        sys.exit(0)
+    try:
+        CASES[sys.argv[2]]()
+    except Failure as e:
+        print(f"FAIL {sys.argv[2]}: {e}")
+        sys.exit(1)
+    print(f"ok {sys.argv[2]}")

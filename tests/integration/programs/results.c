@@ -1,0 +1,111 @@
+/* results: every wrapped call returns the real result and leaves errno as
+ * the real call left it. Exits 0 when all hold, 1 with a message if not.
+ * Clean: no report expected. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t held_elsewhere = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+static int failures;
+
+#define EXPECT(cond, what)                                                   \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            fprintf(stderr, "results: %s (line %d)\n", what, __LINE__);       \
+            failures++;                                                      \
+        }                                                                    \
+    } while (0)
+
+static void *try_from_other_thread(void *arg)
+{
+    return (void *)(long)pthread_mutex_trylock(arg);
+}
+
+static int trylock_elsewhere(pthread_mutex_t *mx)
+{
+    pthread_t t;
+    void *rc;
+    pthread_create(&t, NULL, try_from_other_thread, mx);
+    pthread_join(t, &rc);
+    if ((long)rc == 0)
+        pthread_mutex_unlock(mx);
+    return (int)(long)rc;
+}
+
+static void *hold(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&held_elsewhere);
+    return NULL;
+}
+
+int main(void)
+{
+    struct timespec soon;
+
+    errno = 1234;
+    EXPECT(pthread_mutex_lock(&m) == 0, "lock");
+    EXPECT(errno == 1234, "lock changed errno");
+    EXPECT(pthread_mutex_trylock(&m) == EBUSY, "trylock of a held mutex is not EBUSY");
+    EXPECT(errno == 1234, "trylock changed errno");
+    EXPECT(trylock_elsewhere(&m) == EBUSY, "mutex not held after lock");
+    EXPECT(pthread_mutex_unlock(&m) == 0, "unlock");
+    EXPECT(errno == 1234, "unlock changed errno");
+
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+    pthread_mutex_t ec;
+    EXPECT(pthread_mutex_init(&ec, &attr) == 0, "init errorcheck");
+    EXPECT(pthread_mutex_unlock(&ec) == EPERM, "errorcheck unlock of an unheld mutex is not EPERM");
+    EXPECT(pthread_mutex_lock(&ec) == 0, "errorcheck lock");
+    EXPECT(pthread_mutex_lock(&ec) == EDEADLK, "errorcheck relock is not EDEADLK");
+    EXPECT(pthread_mutex_unlock(&ec) == 0, "errorcheck unlock");
+    EXPECT(pthread_mutex_destroy(&ec) == 0, "destroy");
+
+    /* a mutex held by a thread that has ended: timedlock times out */
+    pthread_t t;
+    pthread_create(&t, NULL, hold, NULL);
+    pthread_join(t, NULL);
+    clock_gettime(CLOCK_REALTIME, &soon);
+    soon.tv_nsec += 20 * 1000 * 1000;
+    if (soon.tv_nsec >= 1000000000) {
+        soon.tv_sec++;
+        soon.tv_nsec -= 1000000000;
+    }
+    errno = 77;
+    EXPECT(pthread_mutex_timedlock(&held_elsewhere, &soon) == ETIMEDOUT, "timedlock did not time out");
+    EXPECT(errno == 77, "timedlock changed errno");
+    clock_gettime(CLOCK_MONOTONIC, &soon);
+    EXPECT(pthread_mutex_clocklock(&held_elsewhere, CLOCK_MONOTONIC, &soon) == ETIMEDOUT,
+           "clocklock did not time out");
+
+    /* cond waits: timeout keeps the mutex held; a bad deadline is EINVAL
+     * and glibc never released the mutex */
+    pthread_mutex_lock(&m);
+    clock_gettime(CLOCK_REALTIME, &soon);
+    EXPECT(pthread_cond_timedwait(&c, &m, &soon) == ETIMEDOUT, "cond_timedwait did not time out");
+    EXPECT(trylock_elsewhere(&m) == EBUSY, "mutex not held after cond_timedwait");
+    struct timespec bad = { .tv_sec = 0, .tv_nsec = 2000000000L };
+    EXPECT(pthread_cond_timedwait(&c, &m, &bad) == EINVAL, "bad deadline is not EINVAL");
+    EXPECT(trylock_elsewhere(&m) == EBUSY, "mutex not held after EINVAL");
+    clock_gettime(CLOCK_MONOTONIC, &soon);
+    EXPECT(pthread_cond_clockwait(&c, &m, CLOCK_MONOTONIC, &soon) == ETIMEDOUT,
+           "cond_clockwait did not time out");
+    EXPECT(pthread_mutex_unlock(&m) == 0, "unlock after waits");
+    EXPECT(pthread_cond_signal(&c) == 0 && pthread_cond_broadcast(&c) == 0, "signal/broadcast");
+
+    EXPECT(pthread_setname_np(pthread_self(), "a-name-that-is-far-too-long") == ERANGE,
+           "setname of a long name is not ERANGE");
+    EXPECT(pthread_join(pthread_self(), NULL) == EDEADLK, "self-join is not EDEADLK");
+
+    if (failures)
+        return 1;
+    puts("results: all wrapped calls returned the real results");
+    return 0;
+}

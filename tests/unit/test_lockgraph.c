@@ -1,0 +1,340 @@
+/* The lock-order engine driven by synthetic event streams: several
+ * synthetic threads in one real thread, locks at fake addresses, stacks
+ * made from fake call sites. Each test runs in its own process (Check's
+ * fork mode), so the global graph starts empty every time. */
+#include "lockgraph.h"
+#include "lockorder.h"
+#include "options.h"
+#include "report.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_REPORTS 16
+
+typedef struct seen_report {
+    size_t nlocks;
+    uint64_t lock_ids[16];
+    uint32_t threads[16];
+    int single_thread;
+    int bounded[16];
+} seen_report;
+
+static seen_report reports[MAX_REPORTS];
+static int nreports;
+static uintptr_t current_site;
+static char fake_memory[1 << 16];     /* lock addresses */
+
+static void sink(const lr_report *r)
+{
+    ck_assert_int_lt(nreports, MAX_REPORTS);
+    seen_report *s = &reports[nreports++];
+    s->nlocks = r->nlocks;
+    s->single_thread = r->single_thread;
+    for (size_t i = 0; i < r->nlocks && i < 16; i++) {
+        s->lock_ids[i] = r->locks[i].id;
+        s->threads[i] = r->edges[i].thread;
+        s->bounded[i] = r->edges[i].bounded;
+        ck_assert_int_eq(r->edges[i].from, (int)i);
+        ck_assert_int_eq(r->edges[i].to, (int)((i + 1) % r->nlocks));
+    }
+}
+
+static lr_stack_id site_stack(void)
+{
+    return lr_stack_intern(&current_site, 1);
+}
+
+static void setup(void)
+{
+    lr_options_defaults(&lr_opt);
+    lr_report_sink = sink;
+    lr_stack_capture_override = site_stack;
+    nreports = 0;
+}
+
+static lr_lock *lock_at(int i, int type)
+{
+    return lr_lock_get((uintptr_t)&fake_memory[i * 64], type);
+}
+
+static lr_lock *L(int i) { return lock_at(i, LR_NORMAL); }
+
+/* One acquisition from a distinct call site per (lock, how). */
+static void take(lr_thread *t, lr_lock *l, int how, uintptr_t site)
+{
+    current_site = site;
+    lr_token tok = how == LR_TRY ? 0 : lr_order_check(t, l, how, site);
+    lr_order_acquired(t, l, how, site, tok);
+}
+
+static void lock(lr_thread *t, lr_lock *l) { take(t, l, LR_BLOCKING, 0x1000 + l->id * 16); }
+static void unlock(lr_thread *t, lr_lock *l) { lr_order_released(t, l, NULL); }
+
+static void nested(lr_thread *t, lr_lock *a, lr_lock *b)
+{
+    lock(t, a);
+    lock(t, b);
+    unlock(t, b);
+    unlock(t, a);
+}
+
+START_TEST(cycle_of_length_n)
+{
+    int n = _i;                 /* 2..8 */
+    lr_thread *t[8];
+    for (int i = 0; i < n; i++)
+        t[i] = lr_thread_new_synthetic();
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(nreports, 0);
+        nested(t[i], L(i), L((i + 1) % n));
+    }
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_uint_eq(reports[0].nlocks, (size_t)n);
+    ck_assert(!reports[0].single_thread);
+    /* the cycle starts at the edge of the first thread: L0 -> L1 -> ... */
+    for (int i = 0; i < n; i++) {
+        ck_assert_uint_eq(reports[0].lock_ids[i], L(i)->id);
+        ck_assert_uint_eq(reports[0].threads[i], t[i]->info->id);
+    }
+}
+END_TEST
+
+START_TEST(long_chain_without_cycle)
+{
+    lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
+    for (int i = 0; i + 1 < 900; i++)
+        nested(i % 2 ? a : b, L(i), L(i + 1));
+    nested(a, L(0), L(899));        /* a shortcut in the same direction */
+    ck_assert_int_eq(nreports, 0);
+    ck_assert_uint_eq(lr_graph_edge_count(), 900);
+    nested(b, L(899), L(0));        /* closes a cycle through all 900 */
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_uint_eq(reports[0].nlocks, 2);   /* the shortest cycle is shown */
+}
+END_TEST
+
+START_TEST(trylock_makes_no_edge_into_the_trylocked_lock)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lock(t1, L(0));
+    take(t1, L(1), LR_TRY, 0x77);
+    unlock(t1, L(1));
+    unlock(t1, L(0));
+    nested(t2, L(1), L(0));
+    ck_assert_int_eq(nreports, 0);
+    ck_assert_uint_eq(lr_graph_edge_count(), 1);
+}
+END_TEST
+
+START_TEST(edges_out_of_a_trylocked_lock_are_real)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    take(t1, L(0), LR_TRY, 0x77);
+    lock(t1, L(1));
+    unlock(t1, L(1));
+    unlock(t1, L(0));
+    nested(t2, L(1), L(0));
+    ck_assert_int_eq(nreports, 1);
+}
+END_TEST
+
+START_TEST(recursive_reacquisition_adds_nothing)
+{
+    lr_thread *t = lr_thread_new_synthetic();
+    lr_lock *r = lock_at(0, LR_RECURSIVE);
+    lock(t, r);
+    lock(t, r);
+    lock(t, r);
+    ck_assert_int_eq((int)t->nheld, 1);
+    ck_assert_int_eq((int)t->held[0].depth, 3);
+    unlock(t, r);
+    unlock(t, r);
+    ck_assert_int_eq((int)t->nheld, 1);
+    unlock(t, r);
+    ck_assert_int_eq((int)t->nheld, 0);
+    nested(t, L(1), L(2));          /* r is no longer held: only 1 -> 2 */
+    ck_assert_uint_eq(lr_graph_edge_count(), 1);
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
+START_TEST(destroyed_lock_starts_clean_at_the_same_address)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lr_lock *a = L(0), *b = L(1);
+    uint64_t old_a = a->id;
+    nested(t1, a, b);
+    ck_assert_uint_eq(lr_graph_edge_count(), 1);
+    ck_assert_uint_eq(lr_lock_forget(a->addr), old_a);
+    lr_lock_forget(b->addr);
+    ck_assert_uint_eq(lr_graph_edge_count(), 0);
+    ck_assert_ptr_null(lr_lock_find((uintptr_t)&fake_memory[0]));
+    lr_lock *a2 = L(0), *b2 = L(1);
+    ck_assert_uint_ne(a2->id, old_a);
+    nested(t2, b2, a2);
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
+START_TEST(destroy_removes_edges_from_other_locks_too)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    nested(t1, L(0), L(1));
+    nested(t1, L(2), L(0));
+    lr_lock_forget(L(0)->addr);
+    ck_assert_uint_eq(lr_graph_edge_count(), 0);
+    nested(t2, L(1), L(2));
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
+START_TEST(many_threads_consistent_order)
+{
+    for (int i = 0; i < 200; i++) {
+        lr_thread *t = lr_thread_new_synthetic();
+        lock(t, L(0));
+        lock(t, L(1));
+        lock(t, L(2));
+        unlock(t, L(2));
+        unlock(t, L(1));
+        unlock(t, L(0));
+        nested(t, L(0), L(2));
+    }
+    ck_assert_int_eq(nreports, 0);
+    ck_assert_uint_eq(lr_graph_edge_count(), 3);
+}
+END_TEST
+
+START_TEST(out_of_order_release_drops_the_lock_from_the_chain)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lock(t1, L(0));
+    lock(t1, L(1));
+    unlock(t1, L(0));              /* hand-over-hand: 0 released first */
+    lock(t1, L(2));                /* 1 -> 2 only, no 0 -> 2 */
+    unlock(t1, L(1));
+    unlock(t1, L(2));
+    ck_assert_uint_eq(lr_graph_edge_count(), 2);
+    lr_lock_forget(L(1)->addr);    /* drops 0 -> 1 and 1 -> 2 */
+    nested(t2, L(2), L(0));        /* a cycle only if 0 -> 2 had been made */
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
+START_TEST(same_bug_on_other_locks_is_reported_once)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    /* the same two call sites, for two pairs of locks (two pairs of accounts) */
+    for (int pair = 0; pair < 2; pair++) {
+        lr_lock *a = L(2 * pair), *b = L(2 * pair + 1);
+        take(t1, a, LR_BLOCKING, 0x100);
+        take(t1, b, LR_BLOCKING, 0x200);
+        unlock(t1, b);
+        unlock(t1, a);
+        take(t2, b, LR_BLOCKING, 0x100);
+        take(t2, a, LR_BLOCKING, 0x200);
+        unlock(t2, a);
+        unlock(t2, b);
+    }
+    ck_assert_int_eq(nreports, 1);
+}
+END_TEST
+
+START_TEST(single_thread_cycle_is_reported_and_said)
+{
+    lr_thread *t = lr_thread_new_synthetic();
+    nested(t, L(0), L(1));
+    nested(t, L(1), L(0));
+    ck_assert_int_eq(nreports, 1);
+    ck_assert(reports[0].single_thread);
+}
+END_TEST
+
+START_TEST(single_thread_cycle_can_be_turned_off)
+{
+    lr_opt.single_thread_cycles = 0;
+    lr_thread *t = lr_thread_new_synthetic();
+    nested(t, L(0), L(1));
+    nested(t, L(1), L(0));
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
+START_TEST(timed_acquisitions_make_bounded_edges)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lock(t1, L(0));
+    take(t1, L(1), LR_BOUNDED, 0x300);
+    unlock(t1, L(1));
+    unlock(t1, L(0));
+    nested(t2, L(1), L(0));
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].bounded[0], 1);
+    ck_assert_int_eq(reports[0].bounded[1], 0);
+}
+END_TEST
+
+START_TEST(a_thousand_held_locks)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    for (int i = 0; i < 1000; i++)
+        lock(t1, L(i));
+    ck_assert_int_eq((int)t1->nheld, 1000);
+    lock(t1, L(1000));
+    ck_assert_uint_eq(lr_graph_edge_count(), 1000 * 1001 / 2);
+    for (int i = 1000; i >= 0; i--)
+        unlock(t1, L(i));
+    ck_assert_int_eq((int)t1->nheld, 0);
+    nested(t2, L(1000), L(500));
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_uint_eq(reports[0].nlocks, 2);
+}
+END_TEST
+
+START_TEST(seen_context_takes_the_fast_path)
+{
+    lr_thread *t = lr_thread_new_synthetic();
+    nested(t, L(0), L(1));
+    uint32_t contexts = t->ctx_count;
+    for (int i = 0; i < 1000; i++)
+        nested(t, L(0), L(1));
+    ck_assert_uint_eq(t->ctx_count, contexts);
+    ck_assert_uint_eq(lr_graph_edge_count(), 1);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("lockgraph");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, cycle_of_length_n, 2, 9);
+    tcase_add_test(tc, long_chain_without_cycle);
+    tcase_add_test(tc, trylock_makes_no_edge_into_the_trylocked_lock);
+    tcase_add_test(tc, edges_out_of_a_trylocked_lock_are_real);
+    tcase_add_test(tc, recursive_reacquisition_adds_nothing);
+    tcase_add_test(tc, destroyed_lock_starts_clean_at_the_same_address);
+    tcase_add_test(tc, destroy_removes_edges_from_other_locks_too);
+    tcase_add_test(tc, many_threads_consistent_order);
+    tcase_add_test(tc, out_of_order_release_drops_the_lock_from_the_chain);
+    tcase_add_test(tc, same_bug_on_other_locks_is_reported_once);
+    tcase_add_test(tc, single_thread_cycle_is_reported_and_said);
+    tcase_add_test(tc, single_thread_cycle_can_be_turned_off);
+    tcase_add_test(tc, timed_acquisitions_make_bounded_edges);
+    tcase_add_test(tc, a_thousand_held_locks);
+    tcase_add_test(tc, seen_context_takes_the_fast_path);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
