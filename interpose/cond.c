@@ -10,31 +10,31 @@
 
 #define LR_CALLER __builtin_return_address(0)
 
-int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr)
+LR_WRAPPER int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr)
 {
     lr_self();
     return lr_real.pthread_cond_init(c, attr);
 }
 
-int pthread_cond_destroy(pthread_cond_t *c)
+LR_WRAPPER int pthread_cond_destroy(pthread_cond_t *c)
 {
     lr_self();
     return lr_real.pthread_cond_destroy(c);
 }
 
-int pthread_cond_signal(pthread_cond_t *c)
+LR_WRAPPER int pthread_cond_signal(pthread_cond_t *c)
 {
     lr_self();
     return lr_real.pthread_cond_signal(c);
 }
 
-int pthread_cond_broadcast(pthread_cond_t *c)
+LR_WRAPPER int pthread_cond_broadcast(pthread_cond_t *c)
 {
     lr_self();
     return lr_real.pthread_cond_broadcast(c);
 }
 
-int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+LR_WRAPPER int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     lr_thread *self = lr_self();
     lr_wait_state st = lr_cond_wait_enter(self, m);
@@ -43,7 +43,7 @@ int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     return rc;
 }
 
-int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *deadline)
+LR_WRAPPER int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *deadline)
 {
     lr_thread *self = lr_self();
     lr_wait_state st = lr_cond_wait_enter(self, m);
@@ -52,7 +52,7 @@ int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct t
     return rc;
 }
 
-int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
+LR_WRAPPER int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
                            const struct timespec *deadline)
 {
     lr_thread *self = lr_self();

@@ -8,7 +8,7 @@
 
 #define LR_CALLER __builtin_return_address(0)
 
-int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
+LR_WRAPPER int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 {
     lr_thread *self = lr_self();
     int rc = lr_real.pthread_mutex_init(m, attr);
@@ -16,7 +16,7 @@ int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
     return rc;
 }
 
-int pthread_mutex_destroy(pthread_mutex_t *m)
+LR_WRAPPER int pthread_mutex_destroy(pthread_mutex_t *m)
 {
     lr_thread *self = lr_self();
     int rc = lr_real.pthread_mutex_destroy(m);
@@ -24,7 +24,7 @@ int pthread_mutex_destroy(pthread_mutex_t *m)
     return rc;
 }
 
-int pthread_mutex_lock(pthread_mutex_t *m)
+LR_WRAPPER int pthread_mutex_lock(pthread_mutex_t *m)
 {
     lr_thread *self = lr_self();
     lr_acquisition a = { 0 };
@@ -34,7 +34,7 @@ int pthread_mutex_lock(pthread_mutex_t *m)
     return rc;
 }
 
-int pthread_mutex_trylock(pthread_mutex_t *m)
+LR_WRAPPER int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     lr_thread *self = lr_self();
     lr_acquisition a = { 0 };
@@ -44,7 +44,7 @@ int pthread_mutex_trylock(pthread_mutex_t *m)
     return rc;
 }
 
-int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *deadline)
+LR_WRAPPER int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *deadline)
 {
     lr_thread *self = lr_self();
     lr_acquisition a = { 0 };
@@ -54,7 +54,7 @@ int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *deadline)
     return rc;
 }
 
-int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespec *deadline)
+LR_WRAPPER int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespec *deadline)
 {
     lr_thread *self = lr_self();
     if (!lr_real.pthread_mutex_clocklock)
@@ -66,7 +66,7 @@ int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct ti
     return rc;
 }
 
-int pthread_mutex_unlock(pthread_mutex_t *m)
+LR_WRAPPER int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     lr_thread *self = lr_self();
     lr_mutex_unlock(self, m);       /* before: once unlocked, another thread may destroy it */

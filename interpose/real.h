@@ -38,4 +38,7 @@ typedef struct lr_real_table {
 
 extern lr_real_table lr_real;
 
+/* Wrappers are the library's exports; everything else is hidden. */
+#define LR_WRAPPER __attribute__((visibility("default")))
+
 #endif

@@ -15,7 +15,7 @@ static void *trampoline(void *arg)
     return info->start(info->start_arg);
 }
 
-int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *), void *arg)
+LR_WRAPPER int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *), void *arg)
 {
     lr_thread *self = lr_self();
     lr_thread_info *info = lr_thread_before_create(self);
@@ -29,13 +29,13 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)
     return rc;
 }
 
-int pthread_join(pthread_t thread, void **result)
+LR_WRAPPER int pthread_join(pthread_t thread, void **result)
 {
     lr_self();
     return lr_real.pthread_join(thread, result);
 }
 
-int pthread_setname_np(pthread_t thread, const char *name)
+LR_WRAPPER int pthread_setname_np(pthread_t thread, const char *name)
 {
     lr_thread *self = lr_self();
     if (!lr_real.pthread_setname_np)

@@ -14,43 +14,14 @@
 
 #include <string.h>
 
-typedef struct slot {
-    uintptr_t key;
-    lr_lock *lock;
-} slot;
+typedef lr_lock_slot slot;
+typedef lr_lock_table table;
 
-typedef struct table {
-    uint64_t mask;
-    uint64_t used;              /* slots with a key, live or tombstone */
-    slot slots[];
-} table;
-
-static table *cur;
+#define cur lr_lock_table_current
+table *lr_lock_table_current;
 static lr_ilock reg_lock = LR_ILOCK_INIT;
 static lr_lock *free_locks;
 static uint64_t next_id = 1;
-
-static inline uint64_t hash_addr(uintptr_t a)
-{
-    uint64_t h = (uint64_t)a * 0x9e3779b97f4a7c15ull;
-    return h ^ (h >> 32);
-}
-
-lr_lock *lr_lock_find(uintptr_t addr)
-{
-    table *t = __atomic_load_n(&cur, __ATOMIC_ACQUIRE);
-    if (!t)
-        return NULL;
-    for (uint64_t i = hash_addr(addr) & t->mask;; i = (i + 1) & t->mask) {
-        uintptr_t key = __atomic_load_n(&t->slots[i].key, __ATOMIC_ACQUIRE);
-        if (key == addr) {
-            lr_lock *l = __atomic_load_n(&t->slots[i].lock, __ATOMIC_ACQUIRE);
-            return l && l->addr == addr ? l : NULL;
-        }
-        if (key == 0)
-            return NULL;
-    }
-}
 
 static table *new_table(uint64_t cap)
 {
@@ -64,7 +35,7 @@ static table *new_table(uint64_t cap)
 static void place(table *t, uintptr_t addr, lr_lock *l)
 {
     uint64_t tomb = UINT64_MAX;
-    for (uint64_t i = hash_addr(addr) & t->mask;; i = (i + 1) & t->mask) {
+    for (uint64_t i = lr_lock_hash(addr) & t->mask;; i = (i + 1) & t->mask) {
         slot *s = &t->slots[i];
         if (s->key == addr || (s->key == 0 && tomb == UINT64_MAX)) {
             if (s->key == 0)

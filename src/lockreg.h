@@ -6,6 +6,7 @@
 
 #include "stack.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum lr_lock_type { LR_NORMAL, LR_RECURSIVE, LR_ERRORCHECK, LR_ADAPTIVE };
@@ -26,8 +27,42 @@ typedef struct lr_lock {
     struct lr_lock *next_free;
 } lr_lock;
 
+/* The table behind lr_lock_find, for the inline lookup (lockreg.c). */
+typedef struct lr_lock_slot {
+    uintptr_t key;
+    lr_lock *lock;
+} lr_lock_slot;
+
+typedef struct lr_lock_table {
+    uint64_t mask;
+    uint64_t used;              /* slots with a key, live or tombstone */
+    lr_lock_slot slots[];
+} lr_lock_table;
+
+extern lr_lock_table *lr_lock_table_current;
+
+static inline uint64_t lr_lock_hash(uintptr_t a)
+{
+    uint64_t h = (uint64_t)a * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 32);
+}
+
 /* Lock-free lookup; NULL when the address has no live lock. */
-lr_lock *lr_lock_find(uintptr_t addr);
+static inline lr_lock *lr_lock_find(uintptr_t addr)
+{
+    lr_lock_table *t = __atomic_load_n(&lr_lock_table_current, __ATOMIC_ACQUIRE);
+    if (!t)
+        return NULL;
+    for (uint64_t i = lr_lock_hash(addr) & t->mask;; i = (i + 1) & t->mask) {
+        uintptr_t key = __atomic_load_n(&t->slots[i].key, __ATOMIC_ACQUIRE);
+        if (key == addr) {
+            lr_lock *l = __atomic_load_n(&t->slots[i].lock, __ATOMIC_ACQUIRE);
+            return l && __atomic_load_n(&l->addr, __ATOMIC_RELAXED) == addr ? l : NULL;
+        }
+        if (key == 0)
+            return NULL;
+    }
+}
 
 /* Finds or creates (capturing the first-seen stack) the lock at addr. */
 lr_lock *lr_lock_get(uintptr_t addr, int type);

@@ -12,23 +12,6 @@ static inline int type_of(const pthread_mutex_t *m)
     return m->__data.__kind & 3;   /* glibc: PTHREAD_MUTEX_{NORMAL,RECURSIVE,ERRORCHECK,ADAPTIVE} */
 }
 
-/* The slow path of lock_of: a mutex seen for the first time. */
-static __attribute__((noinline)) lr_lock *first_seen(lr_thread *self, pthread_mutex_t *m)
-{
-    int saved = errno;
-    lr_enter(self);
-    lr_lock *l = lr_lock_get((uintptr_t)m, type_of(m));
-    lr_leave(self);
-    errno = saved;
-    return l;
-}
-
-static inline lr_lock *lock_of(lr_thread *self, pthread_mutex_t *m)
-{
-    lr_lock *l = lr_lock_find((uintptr_t)m);
-    return __builtin_expect(l != NULL, 1) ? l : first_seen(self, m);
-}
-
 static inline int acquired(int rc)
 {
     return rc == 0 || rc == EOWNERDEAD;
@@ -62,27 +45,23 @@ void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc
 {
     if (!self)
         return;
-    a->lock = lock_of(self, m);
+    a->addr = (uintptr_t)m;
     a->pc = (uintptr_t)pc;
+    a->type = type_of(m);
     a->how = how;
-    if (a->lock && how != LR_TRY)
-        a->token = lr_order_check(self, a->lock, how, a->pc);
+    lr_order_before(self, a);
 }
 
 void lr_mutex_after_lock(lr_thread *self, lr_acquisition *a, int rc)
 {
-    if (!self || !acquired(rc) || !a->lock)
-        return;
-    lr_order_acquired(self, a->lock, a->how, a->pc, a->token);
+    if (self && acquired(rc))
+        lr_order_after(self, a);
 }
 
 void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m)
 {
-    if (!self)
-        return;
-    lr_lock *l = lr_lock_find((uintptr_t)m);
-    if (l)
-        lr_order_released(self, l, NULL);
+    if (self)
+        lr_order_released_at(self, (uintptr_t)m);
 }
 
 lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_mutex_t *m)
@@ -90,30 +69,27 @@ lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_mutex_t *m)
     lr_wait_state st = { 0 };
     if (!self)
         return st;
-    lr_lock *l = lr_lock_find((uintptr_t)m);
-    int i = l ? lr_order_find_held(self, l) : -1;
-    if (i < 0)
-        return st;
-    st.depth = self->held[i].depth;
-    self->held[i].depth = 1;
-    lr_order_released(self, l, NULL);
+    st.depth = lr_order_depth_at(self, (uintptr_t)m);
+    while (!lr_order_released_at(self, (uintptr_t)m) && lr_order_depth_at(self, (uintptr_t)m))
+        ;
     return st;
 }
 
 /* glibc takes the mutex back inside the wait without passing through
  * pthread_mutex_lock; it is held again whenever its owner field names this
  * thread (true for 0, ETIMEDOUT and EOWNERDEAD, and also for the EINVAL of
- * a bad deadline, where glibc never released it). */
+ * a bad deadline, where glibc never released it). The re-acquisition is a
+ * blocking one, checked like any other. */
 void lr_cond_wait_exit(lr_thread *self, pthread_mutex_t *m, lr_wait_state st, void *pc)
 {
     if (!self || !st.depth || m->__data.__owner != self->info->tid)
         return;
-    lr_lock *l = lock_of(self, m);
-    if (!l)
-        return;
-    lr_token tok = lr_order_check(self, l, LR_BLOCKING, (uintptr_t)pc);
-    lr_order_acquired(self, l, LR_BLOCKING, (uintptr_t)pc, tok);
-    int i = lr_order_find_held(self, l);
-    if (i >= 0)
-        self->held[i].depth = st.depth;
+    lr_acquisition a = { .addr = (uintptr_t)m, .pc = (uintptr_t)pc, .type = type_of(m),
+                         .how = LR_BLOCKING };
+    lr_order_before(self, &a);
+    lr_order_after(self, &a);
+    for (uint32_t d = 1; d < st.depth && a.lock; d++) {
+        a.token = LR_REENTRY;
+        lr_order_push(self, &a);
+    }
 }

@@ -19,15 +19,6 @@ int lr_runtime_ready(void);
 void lr_real_resolve(void) __attribute__((weak));
 
 
-/* One acquisition in flight, on the wrapper's stack between its before
- * and after calls. */
-typedef struct lr_acquisition {
-    lr_lock *lock;
-    uintptr_t pc;               /* the program's call site */
-    int how;                    /* enum lr_how */
-    lr_token token;
-} lr_acquisition;
-
 /* mutexes (src/mutex.c) */
 void lr_mutex_init(lr_thread *self, pthread_mutex_t *m, int rc);
 void lr_mutex_destroy(lr_thread *self, pthread_mutex_t *m, int rc);

@@ -25,6 +25,7 @@ typedef struct lr_thread_info {
 
 typedef struct lr_held {
     lr_lock *lock;
+    uintptr_t addr;             /* the lock's address, for unlock without a lookup */
     uint64_t id;                /* the lock's id when taken; a mismatch means destroyed */
     uint64_t chain;             /* chain key of the held set up to and including this lock */
     lr_stack_id stack;          /* where it was taken */
@@ -32,9 +33,15 @@ typedef struct lr_held {
     uint8_t how;                /* enum lr_how */
 } lr_held;
 
+/* A context this thread has met: (chain key, lock address, how, call
+ * site) → the lock identity it was then, and its stack. The identity is
+ * checked on every hit, so a lock destroyed and re-created at the same
+ * address is learnt anew. */
 typedef struct lr_ctx_slot {
     uint64_t key;
-    lr_stack_id stack;
+    lr_lock *lock;
+    uint64_t id;
+    uint32_t token;             /* lr_token: the stack, or LR_REENTRY */
 } lr_ctx_slot;
 
 typedef struct lr_thread {
@@ -42,9 +49,7 @@ typedef struct lr_thread {
     lr_thread_info *info;
     lr_held *held;
     uint32_t nheld, held_cap;
-    /* contexts seen by this thread (chain key + lock + call site), mapped to
-     * the stack captured the first time; their edges are in the graph */
-    lr_ctx_slot *ctx;
+    lr_ctx_slot *ctx;           /* open addressing; their edges are in the graph */
     uint32_t ctx_mask, ctx_count;
     int exit_rounds;
     lr_stack_id pending_stack;  /* set by the pre-acquire check for the push */

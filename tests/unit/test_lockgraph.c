@@ -65,12 +65,14 @@ static lr_lock *L(int i) { return lock_at(i, LR_NORMAL); }
 static void take(lr_thread *t, lr_lock *l, int how, uintptr_t site)
 {
     current_site = site;
-    lr_token tok = how == LR_TRY ? 0 : lr_order_check(t, l, how, site);
-    lr_order_acquired(t, l, how, site, tok);
+    lr_acquisition a = { .addr = l->addr, .pc = site, .type = l->type, .how = how };
+    lr_order_before(t, &a);
+    lr_order_after(t, &a);
+    ck_assert_ptr_eq(a.lock, l);
 }
 
 static void lock(lr_thread *t, lr_lock *l) { take(t, l, LR_BLOCKING, 0x1000 + l->id * 16); }
-static void unlock(lr_thread *t, lr_lock *l) { lr_order_released(t, l, NULL); }
+static void unlock(lr_thread *t, lr_lock *l) { lr_order_released_at(t, l->addr); }
 
 static void nested(lr_thread *t, lr_lock *a, lr_lock *b)
 {
