@@ -183,6 +183,15 @@ def case_early_constructor():
     expect(any(f.endswith("early_lib.c") for f in files), f"constructor edge not seen: {files}")
 
 
+def case_fork():
+    status, out, err, reports = run("fork_child")
+    expect(status == 0, f"fork_child: status {status}: {out} {err[-1500:]}")
+    pids = {r["pid"] for r in reports}
+    expect(len(reports) == 40 and len(pids) == 40, f"{len(reports)} reports from {len(pids)} processes")
+    for r in reports:
+        check_inversion(r, ["a", "b"], "fork_child.c")
+
+
 def case_options():
     for options, word in (("bogus=1", "bogus"), ("exitcode=300", "exitcode=300"),
                           ("exitcode", "exitcode"), ("single_thread_cycles=maybe", "maybe")):
