@@ -272,11 +272,35 @@ static lr_report *cycle_report(lr_edge *closing)
     return r;
 }
 
+/* Reports found under the graph lock, printed after it is dropped. */
+typedef struct found_list {
+    lr_report **items;
+    size_t n, cap;
+} found_list;
+
+static void found_push(found_list *f, lr_report *r)
+{
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 64;
+        lr_report **items = lr_map(cap * sizeof *items);
+        if (!items) {
+            lr_report_free(r);
+            return;
+        }
+        if (f->items) {
+            memcpy(items, f->items, f->n * sizeof *items);
+            lr_unmap(f->items, f->cap * sizeof *items);
+        }
+        f->items = items;
+        f->cap = cap;
+    }
+    f->items[f->n++] = r;
+}
+
 void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock *to, int how,
                   lr_stack_id second)
 {
-    lr_report *found[8];
-    int nfound = 0;
+    found_list found = { 0 };
     lr_ilock_take(&graph_lock);
     for (uint32_t i = 0; i < nheld; i++) {
         lr_lock *from = held[i].lock;
@@ -295,17 +319,18 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
         e->second_stack = second;
         e->thread = thread;
         e->bounded = how == LR_BOUNDED;
-        if (nfound < 8 && find_path(to, from)) {
+        if (find_path(to, from)) {
             lr_report *r = cycle_report(e);
             if (r)
-                found[nfound++] = r;
+                found_push(&found, r);
         }
     }
     lr_ilock_drop(&graph_lock);
-    for (int i = 0; i < nfound; i++) {
-        lr_report_emit(found[i]);
-        lr_report_free(found[i]);
+    for (size_t i = 0; i < found.n; i++) {
+        lr_report_emit(found.items[i]);
+        lr_report_free(found.items[i]);
     }
+    lr_unmap(found.items, found.cap * sizeof *found.items);
 }
 
 void lr_graph_forget(lr_lock *l)

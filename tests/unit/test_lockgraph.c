@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_REPORTS 16
+#define MAX_REPORTS 32
 
 typedef struct seen_report {
     size_t nlocks;
@@ -295,6 +295,20 @@ START_TEST(a_thousand_held_locks)
 }
 END_TEST
 
+START_TEST(one_acquisition_can_close_several_cycles)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    for (int i = 1; i <= 12; i++)
+        nested(t1, L(0), L(i));     /* 0 -> i */
+    for (int i = 1; i <= 12; i++)
+        lock(t2, L(i));
+    lock(t2, L(0));                 /* i -> 0 for all twelve at once */
+    ck_assert_int_eq(nreports, 12);
+    for (int i = 0; i < 12; i++)
+        ck_assert_uint_eq(reports[i].nlocks, 2);
+}
+END_TEST
+
 START_TEST(seen_context_takes_the_fast_path)
 {
     lr_thread *t = lr_thread_new_synthetic();
@@ -327,6 +341,7 @@ static Suite *suite(void)
     tcase_add_test(tc, single_thread_cycle_can_be_turned_off);
     tcase_add_test(tc, timed_acquisitions_make_bounded_edges);
     tcase_add_test(tc, a_thousand_held_locks);
+    tcase_add_test(tc, one_acquisition_can_close_several_cycles);
     tcase_add_test(tc, seen_context_takes_the_fast_path);
     suite_add_tcase(s, tc);
     return s;
