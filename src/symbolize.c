@@ -16,6 +16,7 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <link.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -85,19 +86,24 @@ static demangle_fn *find_demangler(void)
     return demangler;
 }
 
+/* A malloc'd plain name; NULL when name is not mangled or cannot be demangled. */
+static char *demangled(const char *name)
+{
+    if (name[0] != '_' || name[1] != 'Z')
+        return NULL;
+    demangle_fn *demangle = find_demangler();
+    int status = -1;
+    char *plain = demangle ? demangle(name, NULL, NULL, &status) : NULL;
+    if (status != 0) {
+        free(plain);
+        return NULL;
+    }
+    return plain;
+}
+
 static void add_symbol_name(text *t, const char *name)
 {
-    char *plain = NULL;
-    if (name[0] == '_' && name[1] == 'Z') {
-        demangle_fn *demangle = find_demangler();
-        int status = -1;
-        if (demangle)
-            plain = demangle(name, NULL, NULL, &status);
-        if (status != 0) {
-            free(plain);
-            plain = NULL;
-        }
-    }
+    char *plain = demangled(name);
     text_add(t, "%s", plain ? plain : name);
     free(plain);
 }
@@ -238,6 +244,22 @@ static Dwfl_Module *module_at(uintptr_t addr)
     return mod ? mod : module_covering(d, probe.anchor);
 }
 
+/* ---- DIE attributes ---- */
+
+/* The _integrate lookups follow DW_AT_abstract_origin and DW_AT_specification
+ * to the DIE that holds the attribute. */
+static bool attr_unsigned(Dwarf_Die *die, unsigned int name, Dwarf_Word *value)
+{
+    Dwarf_Attribute attr;
+    return dwarf_attr_integrate(die, name, &attr) && dwarf_formudata(&attr, value) == 0;
+}
+
+static const char *attr_string(Dwarf_Die *die, unsigned int name)
+{
+    Dwarf_Attribute attr;
+    return dwarf_attr_integrate(die, name, &attr) ? dwarf_formstring(&attr) : NULL;
+}
+
 /* ---- code ---- */
 
 static void clear_code_info(lr_code_info *out)
@@ -262,16 +284,21 @@ static void name_function(Dwfl_Module *mod, uintptr_t pc, lr_code_info *out)
 
 /* libdwfl 0.188 finds the CU of an address through .debug_aranges only;
  * clang emits none, so then the CUs' own address ranges are searched. */
+static bool unit_from_ranges(Dwfl_Module *mod, uintptr_t pc, Dwarf_Die *unit, Dwarf_Addr *bias)
+{
+    Dwarf *dw = dwfl_module_getdwarf(mod, bias);
+    Dwarf_CU *cu = NULL;
+    while (dw && dwarf_get_units(dw, cu, &cu, NULL, NULL, unit, NULL) == 0)
+        if (dwarf_haspc(unit, pc - *bias) == 1)
+            return true;
+    return false;
+}
+
 static Dwarf_Line *line_from_unit_ranges(Dwfl_Module *mod, uintptr_t pc)
 {
     Dwarf_Addr bias;
-    Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
-    Dwarf_CU *cu = NULL;
     Dwarf_Die unit;
-    while (dw && dwarf_get_units(dw, cu, &cu, NULL, NULL, &unit, NULL) == 0)
-        if (dwarf_haspc(&unit, pc - bias) == 1)
-            return dwarf_getsrc_die(&unit, pc - bias);
-    return NULL;
+    return unit_from_ranges(mod, pc, &unit, &bias) ? dwarf_getsrc_die(&unit, pc - bias) : NULL;
 }
 
 static void find_source_line(Dwfl_Module *mod, uintptr_t pc, lr_code_info *out)
@@ -292,21 +319,171 @@ static void find_source_line(Dwfl_Module *mod, uintptr_t pc, lr_code_info *out)
     out->line = lineno > 0 ? lineno : 0;
 }
 
-int lr_sym_code(uintptr_t pc, lr_code_info *out)
+static Dwfl_Module *describe_code(uintptr_t pc, lr_code_info *out)
 {
-    if (!out)
-        return -1;
     clear_code_info(out);
     Dwfl_Module *mod = module_at(pc);
     if (!mod)
-        return -1;
+        return NULL;
     Dwarf_Addr start = 0;
     const char *path = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL);
     copy_module_name(out->module, sizeof out->module, path);
     out->module_offset = pc - start;
     name_function(mod, pc, out);
     find_source_line(mod, pc, out);
-    return 0;
+    return mod;
+}
+
+int lr_sym_code(uintptr_t pc, lr_code_info *out)
+{
+    if (!out)
+        return -1;
+    return describe_code(pc, out) ? 0 : -1;
+}
+
+/* ---- inlined frames ---- */
+
+/* With -gsplit-dwarf the functions are in the split unit, and libdwfl
+ * answers with the skeleton. */
+static bool unit_at(Dwfl_Module *mod, uintptr_t pc, Dwarf_Die *unit, Dwarf_Addr *bias)
+{
+    Dwarf_Die *die = dwfl_module_addrdie(mod, pc, bias);
+    if (die)
+        *unit = *die;
+    else if (!unit_from_ranges(mod, pc, unit, bias))
+        return false;
+    uint8_t unit_type;
+    Dwarf_Die split;
+    if (dwarf_cu_info(unit->cu, NULL, &unit_type, NULL, &split, NULL, NULL, NULL) == 0
+        && unit_type == DW_UT_skeleton) {
+        if (dwarf_tag(&split) != DW_TAG_compile_unit)
+            return false;
+        *unit = split;
+    }
+    return true;
+}
+
+/* The child of scope whose code holds pc. Namespaces and classes hold
+ * functions without having code of their own, so they are looked through,
+ * as are blocks without addresses. */
+static bool child_holding(Dwarf_Die *scope, Dwarf_Addr pc, Dwarf_Die *found, int depth)
+{
+    Dwarf_Die child;
+    if (depth > MAX_SCOPE_DEPTH || dwarf_child(scope, &child) != 0)
+        return false;
+    do {
+        switch (dwarf_tag(&child)) {
+        case DW_TAG_lexical_block:
+            if (!dwarf_hasattr(&child, DW_AT_low_pc) && !dwarf_hasattr(&child, DW_AT_ranges)) {
+                if (child_holding(&child, pc, found, depth + 1))
+                    return true;
+                break;
+            }
+            /* fall through */
+        case DW_TAG_subprogram:
+        case DW_TAG_inlined_subroutine:
+        case DW_TAG_try_block:
+        case DW_TAG_catch_block:
+        case DW_TAG_with_stmt:
+            if (dwarf_haspc(&child, pc) == 1) {
+                *found = child;
+                return true;
+            }
+            break;
+        case DW_TAG_namespace:
+        case DW_TAG_module:
+        case DW_TAG_class_type:
+        case DW_TAG_structure_type:
+        case DW_TAG_union_type:
+            if (child_holding(&child, pc, found, depth + 1))
+                return true;
+            break;
+        default:
+            break;
+        }
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return false;
+}
+
+/* The concrete scopes holding pc, outermost first. Not dwarf_getscopes:
+ * above the innermost inlined instance it gives the scopes of the inlined
+ * function's abstract definition instead of those of the caller, and none
+ * at all when that definition is in another unit, as with LTO. */
+static int scopes_holding(Dwarf_Die *unit, Dwarf_Addr pc, Dwarf_Die *chain, int max)
+{
+    int n = 0;
+    Dwarf_Die *scope = unit;
+    while (n < max && child_holding(scope, pc, &chain[n], 0))
+        scope = &chain[n++];
+    return n;
+}
+
+/* C++ names come demangled from the linkage name, with their parameters,
+ * like the symbol table's. */
+static void name_scope(Dwarf_Die *fn, char *dst, size_t cap)
+{
+    const char *linkage = attr_string(fn, DW_AT_linkage_name);
+    if (!linkage)
+        linkage = attr_string(fn, DW_AT_MIPS_linkage_name);
+    char *plain = linkage ? demangled(linkage) : NULL;
+    const char *name = plain ? plain : attr_string(fn, DW_AT_name);
+    copy_text(dst, cap, name ? name : linkage);
+    free(plain);
+}
+
+static void locate_call(Dwarf_Die *inlined, lr_code_info *frame)
+{
+    Dwarf_Word file_index, line;
+    Dwarf_Die cu;
+    Dwarf_Files *files;
+    size_t nfiles;
+    const char *file = NULL;
+    if (attr_unsigned(inlined, DW_AT_call_file, &file_index) && dwarf_diecu(inlined, &cu, NULL, NULL)
+        && dwarf_getsrcfiles(&cu, &files, &nfiles) == 0 && file_index < nfiles)
+        file = dwarf_filesrc(files, file_index, NULL, NULL);
+    copy_text(frame->file, sizeof frame->file, file);
+    frame->line = attr_unsigned(inlined, DW_AT_call_line, &line) && line <= INT_MAX ? (int)line : 0;
+}
+
+/* out[0] comes filled from the symbol table and the line table. Each
+ * inlined instance names its frame and places the next one at its call
+ * site; the first subprogram is the function that holds them all, named as
+ * lr_sym_code names it. */
+static int expand_frames(Dwarf_Die *chain, int depth, lr_code_info *out, int max)
+{
+    lr_code_info base = out[0];
+    Dwarf_Die *callee = NULL;
+    int n = 0;
+    for (int i = depth - 1; i >= 0 && n < max; i--) {
+        int tag = dwarf_tag(&chain[i]);
+        if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+            continue;
+        lr_code_info *frame = &out[n++];
+        *frame = base;
+        if (callee)
+            locate_call(callee, frame);
+        if (tag == DW_TAG_inlined_subroutine || (callee && !frame->function[0]))
+            name_scope(&chain[i], frame->function, sizeof frame->function);
+        if (tag == DW_TAG_subprogram)
+            break;
+        callee = &chain[i];
+    }
+    return n ? n : 1;
+}
+
+int lr_sym_code_frames(uintptr_t pc, lr_code_info *out, int max)
+{
+    if (!out || max <= 0)
+        return 0;
+    Dwfl_Module *mod = describe_code(pc, out);
+    if (!mod)
+        return 0;
+    Dwarf_Die unit, chain[MAX_SCOPE_DEPTH];
+    Dwarf_Addr bias;
+    if (!unit_at(mod, pc, &unit, &bias))
+        return 1;
+    int depth = scopes_holding(&unit, pc - bias, chain, MAX_SCOPE_DEPTH);
+    return expand_frames(chain, depth, out, max);
 }
 
 /* ---- the variable index ---- */
@@ -443,12 +620,6 @@ static bool find_variable(Dwfl_Module *mod, Dwarf_Addr start, Dwarf_Die *var, Dw
     return false;
 }
 
-static const char *variable_name(Dwarf_Die *var)
-{
-    Dwarf_Attribute attr;
-    return dwarf_attr_integrate(var, DW_AT_name, &attr) ? dwarf_formstring(&attr) : NULL;
-}
-
 /* GCC names a function's static "lock.0"; the source says "lock". */
 static bool is_numbered_copy(const char *sym, const char *name)
 {
@@ -570,12 +741,6 @@ static bool name_inside_union(Dwarf_Die *u, Dwarf_Word *off, text *t, int depth)
     return true;
 }
 
-static bool attr_unsigned(Dwarf_Die *die, unsigned int name, Dwarf_Word *value)
-{
-    Dwarf_Attribute attr;
-    return dwarf_attr_integrate(die, name, &attr) && dwarf_formudata(&attr, value) == 0;
-}
-
 /* counts[i] == 0 means unknown (a flexible or variable length dimension). */
 static int array_dims(Dwarf_Die *array, Dwarf_Word *counts, Dwarf_Word *lower)
 {
@@ -687,7 +852,7 @@ int lr_sym_data(uintptr_t addr, char *buf, size_t len)
     text t = { buf, len, 0 };
     Dwarf_Die var, type;
     if (find_variable(mod, addr - off, &var, &type)) {
-        const char *source_name = variable_name(&var);
+        const char *source_name = attr_string(&var, DW_AT_name);
         add_symbol_name(&t, source_name && is_numbered_copy(name, source_name) ? source_name : name);
         walk_steps_left = MAX_WALK_STEPS;
         off = name_inside(&type, off, &t, 0);

@@ -22,6 +22,16 @@ typedef struct lr_code_info {
  * (the struct is then filled with empty strings). */
 int lr_sym_code(uintptr_t pc, lr_code_info *out);
 
+/* Expands pc (already adjusted, as for lr_sym_code) into its frames,
+ * innermost first: the functions inlined at pc, then the function that
+ * contains it. Each frame's file:line is where that frame is at pc (for
+ * an outer frame: the call site of the inlined callee, DW_AT_call_file /
+ * DW_AT_call_line). All frames share module and module_offset. Returns
+ * the number filled (>= 1 when lr_sym_code would succeed, at most max);
+ * 0 when nothing is known. Frame 0 equals what lr_sym_code gives, except
+ * that its function is the innermost inlined function when there is one. */
+int lr_sym_code_frames(uintptr_t pc, lr_code_info *out, int max);
+
 /* Names the data at addr when it lies inside a global or static variable of
  * a loaded object: "fork_lock", "accounts[3].lock" (member and index from
  * DWARF types when present), else "accounts+120" from the symbol table.

@@ -79,6 +79,18 @@ __asm__(".pushsection .data\n"
         "nodebug_sizeless:\n"
         ".zero 16\n"
         ".popsection\n");
+/* Code without DWARF: its own section keeps it out of this unit's range. */
+__asm__(".pushsection .text.lr_nodebug, \"ax\", @progbits\n"
+        ".globl nodebug_code\n"
+        ".hidden nodebug_code\n"
+        ".type nodebug_code, @function\n"
+        "nodebug_code:\n"
+        "nop\n"
+        "nop\n"
+        "ret\n"
+        ".size nodebug_code, .-nodebug_code\n"
+        ".popsection\n");
+void nodebug_code(void);
 extern char nodebug_table[64];
 extern char engine_lock[40] __asm__("_ZN6engine4lockE");
 extern char nodebug_sizeless[16];
@@ -86,6 +98,31 @@ extern char nodebug_sizeless[16];
 __attribute__((noinline)) int fixture_function(int x)
 {
     return x * 7 + 3;
+}
+
+/* inl_inner is inlined into inl_outer even at -O0. marker records the pc
+ * after its call, inside the inlined code, and the lines of both calls. */
+static struct {
+    uintptr_t ret;
+    int inner_line, outer_line;
+} inl_seen;
+
+__attribute__((noinline)) static int marker(int inner_line, int outer_line)
+{
+    inl_seen.ret = (uintptr_t)__builtin_return_address(0);
+    inl_seen.inner_line = inner_line;
+    inl_seen.outer_line = outer_line;
+    return 5;
+}
+
+static inline __attribute__((always_inline)) int inl_inner(int x, int call_line)
+{
+    return x * 7 + marker(__LINE__, call_line);
+}
+
+__attribute__((noinline)) int inl_outer(int x)
+{
+    return inl_inner(x, __LINE__) + 1;
 }
 
 /* GCC's symbol for it is "spare.0" or the like, clang's "spare_lock.spare" */
@@ -280,6 +317,92 @@ START_TEST(test_code_in_vdso)
 }
 END_TEST
 
+/* ---- inlined frames ---- */
+
+static void assert_same_place(const lr_code_info *a, const lr_code_info *b)
+{
+    ck_assert_str_eq(a->function, b->function);
+    ck_assert_str_eq(a->file, b->file);
+    ck_assert_int_eq(a->line, b->line);
+    ck_assert_str_eq(a->module, b->module);
+    ck_assert_uint_eq(a->module_offset, b->module_offset);
+}
+
+START_TEST(test_frames_inlined)
+{
+    ck_assert_int_eq(inl_outer(3), 27);
+    uintptr_t pc = inl_seen.ret - 1;
+    ck_assert_int_ne(inl_seen.inner_line, inl_seen.outer_line);
+    lr_code_info f[4], info;
+    memset(f, 'x', sizeof f);
+    ck_assert_int_eq(lr_sym_code_frames(pc, f, 4), 2);
+    ck_assert_int_eq(lr_sym_code(pc, &info), 0);
+
+    ck_assert_str_eq(f[0].function, "inl_inner");
+    ck_assert_msg(ends_with(f[0].file, "test_symbolize.c"), "file is \"%s\"", f[0].file);
+    ck_assert_int_eq(f[0].line, inl_seen.inner_line);
+    ck_assert_str_eq(f[0].file, info.file);
+    ck_assert_int_eq(f[0].line, info.line);
+    ck_assert_str_eq(info.function, "inl_outer");
+
+    ck_assert_str_eq(f[1].function, "inl_outer");
+    ck_assert_str_eq(f[1].file, f[0].file);
+    ck_assert_int_eq(f[1].line, inl_seen.outer_line);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_str_eq(f[i].module, exe_basename());
+        ck_assert_uint_eq(f[i].module_offset, info.module_offset);
+    }
+    ck_assert_int_eq(f[2].line, 0x78787878);    /* untouched past the count */
+}
+END_TEST
+
+START_TEST(test_frames_limited)
+{
+    inl_outer(1);
+    lr_code_info f[2];
+    memset(f, 'x', sizeof f);
+    ck_assert_int_eq(lr_sym_code_frames(inl_seen.ret - 1, f, 1), 1);
+    ck_assert_str_eq(f[0].function, "inl_inner");
+    ck_assert_int_eq(f[0].line, inl_seen.inner_line);
+    ck_assert_int_eq(f[1].line, 0x78787878);
+    ck_assert_int_eq(lr_sym_code_frames(inl_seen.ret - 1, f, 0), 0);
+    ck_assert_int_eq(lr_sym_code_frames(inl_seen.ret - 1, NULL, 4), 0);
+}
+END_TEST
+
+START_TEST(test_frames_not_inlined)
+{
+    uintptr_t pcs[] = {
+        (uintptr_t)fixture_function + 1,
+        (uintptr_t)marker + 1,
+        (uintptr_t)inl_outer + 1,
+    };
+    for (size_t i = 0; i < sizeof pcs / sizeof pcs[0]; i++) {
+        lr_code_info f[4], info;
+        ck_assert_int_eq(lr_sym_code_frames(pcs[i], f, 4), 1);
+        ck_assert_int_eq(lr_sym_code(pcs[i], &info), 0);
+        assert_same_place(&f[0], &info);
+    }
+}
+END_TEST
+
+START_TEST(test_frames_without_dwarf)
+{
+    uintptr_t pc = (uintptr_t)nodebug_code + 1;
+    lr_code_info f[4], info;
+    ck_assert_int_eq(lr_sym_code(pc, &info), 0);
+    ck_assert_str_eq(info.function, "nodebug_code");
+    ck_assert_str_eq(info.file, "");
+    ck_assert_int_eq(lr_sym_code_frames(pc, f, 4), 1);
+    assert_same_place(&f[0], &info);
+
+    int local = 0;
+    memset(f, 'x', sizeof f);
+    ck_assert_int_eq(lr_sym_code_frames((uintptr_t)&local, f, 4), 0);
+    ck_assert_str_eq(f[0].module, "");
+}
+END_TEST
+
 /* ---- modules loaded later ---- */
 
 START_TEST(test_dlopened_after_first_use)
@@ -371,6 +494,13 @@ static Suite *symbolize_suite(void)
     tcase_add_test(code, test_code_nowhere);
     tcase_add_test(code, test_code_in_vdso);
     suite_add_tcase(s, code);
+
+    TCase *frames = tcase_create("frames");
+    tcase_add_test(frames, test_frames_inlined);
+    tcase_add_test(frames, test_frames_limited);
+    tcase_add_test(frames, test_frames_not_inlined);
+    tcase_add_test(frames, test_frames_without_dwarf);
+    suite_add_tcase(s, frames);
 
     TCase *modules = tcase_create("modules");
     tcase_add_test(modules, test_dlopened_after_first_use);
