@@ -9,9 +9,7 @@ pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
 static int shared_a, shared_b;
 
-/* noinline so that the function keeps its own frame (and name) in lockrace's
- * stacks; at -O1 gcc would otherwise inline it into its only caller. */
-static __attribute__((noinline)) void update_both(void)
+static void update_both(void)
 {
     pthread_mutex_lock(&lock_a);
     pthread_mutex_lock(&lock_b);
@@ -21,7 +19,7 @@ static __attribute__((noinline)) void update_both(void)
     pthread_mutex_unlock(&lock_a);
 }
 
-static __attribute__((noinline)) void audit_both(void)
+static void audit_both(void)
 {
     pthread_mutex_lock(&lock_b);
     pthread_mutex_lock(&lock_a);

@@ -17,9 +17,7 @@ struct account {
 
 static int ordered;
 
-/* noinline so that the function keeps its own frame (and name) in lockrace's
- * stacks; at -O1 gcc would otherwise inline it into its only caller. */
-static __attribute__((noinline)) void
+static void
 transfer(struct account *from, struct account *to, long amount)
 {
     struct account *first = from, *second = to;

@@ -12,9 +12,7 @@ struct fork {
     int uses;
 } forks[N];
 
-/* noinline so that the function keeps its own frame (and name) in lockrace's
- * stacks; at -O1 gcc would otherwise inline it into its only caller. */
-static __attribute__((noinline)) void eat(int i)
+static void eat(int i)
 {
     struct fork *left = &forks[i], *right = &forks[(i + 1) % N];
 

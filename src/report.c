@@ -168,22 +168,39 @@ static int is_entry_frame(const char *function)
     return 0;
 }
 
+/* A stack as printed: each return address expanded into its inlined
+ * frames, entry frames cut off. */
+#define MAX_FRAMES (LR_STACK_MAX * 4)
 typedef struct frames {
     int n;
-    const uintptr_t *pcs;
-    lr_code_info info[LR_STACK_MAX];
+    uintptr_t pcs[MAX_FRAMES];
+    lr_code_info info[MAX_FRAMES];
 } frames;
 
 static void symbolize_stack(lr_stack_id id, frames *f)
 {
-    int n = lr_stack_frames(id, &f->pcs);
+    const uintptr_t *pcs;
+    int n = lr_stack_frames(id, &pcs);
     f->n = 0;
-    for (int i = 0; i < n && i < LR_STACK_MAX; i++) {
-        lr_sym_code(f->pcs[i] - 1, &f->info[i]);
-        if (i > 0 && is_entry_frame(f->info[i].function))
+    for (int i = 0; i < n && f->n < MAX_FRAMES; i++) {
+        lr_code_info *out = &f->info[f->n];
+        int k = lr_sym_code_frames(pcs[i] - 1, out, MAX_FRAMES - f->n);
+        if (k == 0) {
+            lr_sym_code(pcs[i] - 1, out);
+            k = 1;
+        }
+        if (f->n > 0 && is_entry_frame(out[k - 1].function))
             break;
-        f->n = i + 1;
+        for (int j = 0; j < k; j++)
+            f->pcs[f->n + j] = pcs[i];
+        f->n += k;
     }
+}
+
+/* Frame i was inlined into frame i + 1 (both come from one address). */
+static int inlined(const frames *f, int i)
+{
+    return i + 1 < f->n && f->pcs[i + 1] == f->pcs[i];
 }
 
 static void text_stack(lr_buf *b, lr_stack_id id, const char *indent)
@@ -202,7 +219,7 @@ static void text_stack(lr_buf *b, lr_stack_id id, const char *indent)
             lr_buf_printf(b, " %s:%d", c->file, c->line);
         if (c->module[0])
             lr_buf_printf(b, " (%s+%#lx)", c->module, (unsigned long)c->module_offset);
-        lr_buf_puts(b, "\n");
+        lr_buf_puts(b, inlined(&f, i) ? " [inlined]\n" : "\n");
     }
 }
 
@@ -289,7 +306,8 @@ static void json_stack(lr_buf *b, lr_stack_id id)
         }
         lr_buf_puts(b, ",\"module\":");
         lr_buf_json_string(b, c->module);
-        lr_buf_printf(b, ",\"offset\":\"%#lx\"}", (unsigned long)c->module_offset);
+        lr_buf_printf(b, ",\"offset\":\"%#lx\"%s}", (unsigned long)c->module_offset,
+                      inlined(&f, i) ? ",\"inlined\":true" : "");
     }
     lr_buf_puts(b, "]");
 }

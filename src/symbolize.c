@@ -17,6 +17,7 @@
 #include <elfutils/libdwfl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <fcntl.h>
 #include <link.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -30,9 +31,41 @@
 #define MAX_DIMS 8
 #define MAX_WALK_STEPS 4096
 
+/* Separate debug files are looked up on this machine only. With
+ * DEBUGINFOD_URLS set (Debian's profile sets it for login shells), libdwfl's
+ * standard lookup would download them, from inside the program being
+ * watched, in the middle of writing a report: the build-id directory is
+ * searched instead, which is where Debian's -dbgsym packages put them. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, GElf_Addr base,
+                          const char *file_name, const char *debuglink_file,
+                          GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+    const char *urls = getenv("DEBUGINFOD_URLS");
+    if (!urls || !*urls)
+        return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
+                                            debuglink_file, debuglink_crc, debuginfo_file_name);
+    const unsigned char *id;
+    GElf_Addr vaddr;
+    int n = dwfl_module_build_id(mod, &id, &vaddr);
+    if (n < 2)
+        return -1;
+    char path[64 + 2 * 64] = "/usr/lib/debug/.build-id/";
+    size_t len = strlen(path);
+    for (int i = 0; i < n && len + 8 < sizeof path; i++) {
+        len += (size_t)snprintf(path + len, sizeof path - len, "%02x", id[i]);
+        if (i == 0)
+            path[len++] = '/';
+    }
+    snprintf(path + len, sizeof path - len, ".debug");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0)
+        *debuginfo_file_name = strdup(path);
+    return fd;
+}
+
 static const Dwfl_Callbacks callbacks = {
     .find_elf = dwfl_linux_proc_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .find_debuginfo = find_debuginfo,
 };
 
 static Dwfl *session;

@@ -183,6 +183,16 @@ def case_early_constructor():
     expect(any(f.endswith("early_lib.c") for f in files), f"constructor edge not seen: {files}")
 
 
+def case_inlined():
+    r, err = expect_one_inversion("inlined", ["lock_x", "lock_y"], "inlined.c")
+    for e in r["edges"]:
+        top, caller = e["second_stack"][0], e["second_stack"][1]
+        expect(top.get("function") == "lock_pair" and top.get("inlined"), f"top frame {top}")
+        expect(caller.get("function") in ("forward", "backward") and caller["pc"] == top["pc"]
+               and caller["line"] != top["line"], f"caller frame {caller}")
+    expect("[inlined]" in err, "text does not mark inlined frames")
+
+
 def case_fork():
     status, out, err, reports = run("fork_child")
     expect(status == 0, f"fork_child: status {status}: {out} {err[-1500:]}")

@@ -7,9 +7,7 @@
 pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
 
-/* noinline so that the function keeps its own frame (and name) in lockrace's
- * stacks; at -O1 gcc would otherwise inline it into its only caller. */
-static __attribute__((noinline)) void a_then_b(void)
+static void a_then_b(void)
 {
     pthread_mutex_lock(&lock_a);
     pthread_mutex_lock(&lock_b);
@@ -17,7 +15,7 @@ static __attribute__((noinline)) void a_then_b(void)
     pthread_mutex_unlock(&lock_a);
 }
 
-static __attribute__((noinline)) void b_then_a(void)
+static void b_then_a(void)
 {
     pthread_mutex_lock(&lock_b);
     pthread_mutex_lock(&lock_a);
