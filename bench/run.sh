@@ -1,7 +1,10 @@
 #!/bin/sh
 # run.sh: compare lockbench natively, under lockrace (LD_PRELOAD), under a
 # -fsanitize=thread build and under helgrind, and print a markdown table.
-# Usage: [BUILD=build] [ROUNDS=5] [ITERS=10000000] [CC=gcc] bench/run.sh [TEST...]
+# Usage: [BUILD=build] [ROUNDS=5] [ITERS=10000000] [CC=gcc] [CPU=0] bench/run.sh [TEST...]
+# Every run is pinned to CPU (taskset; CPU= empty to not pin): on this kind of
+# virtual machine the two vCPUs differ by up to 40% in speed, which swamps the
+# difference being measured.
 # It builds nothing except $BUILD/bench/lockbench-tsan; a missing tool's column
 # says "skipped". Helgrind runs ITERS/100 iterations (it is ~100x slower).
 set -eu
@@ -10,6 +13,11 @@ BUILD=${BUILD:-./build}
 ROUNDS=${ROUNDS:-5}
 ITERS=${ITERS:-10000000}
 CC=${CC:-gcc}
+CPU=${CPU-0}
+PIN=""
+if [ -n "$CPU" ] && command -v taskset >/dev/null 2>&1; then
+    PIN="taskset -c $CPU"
+fi
 HG_ITERS=$((ITERS / 100))
 [ "$HG_ITERS" -gt 0 ] || HG_ITERS=1
 SRC_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -56,7 +64,8 @@ fi
 run() {
     tool=$1 round=$2
     shift 2
-    "$@" >"$OUT/$tool.raw" 2>"$OUT/$tool.err" || {
+    # shellcheck disable=SC2086 # PIN is a command prefix or nothing
+    $PIN "$@" >"$OUT/$tool.raw" 2>"$OUT/$tool.err" || {
         echo "$tool: round $round failed (exit $?):" >>"$NOTES"
         tail -3 "$OUT/$tool.err" | sed 's/^/    /' >>"$NOTES"
         return 0
@@ -101,7 +110,7 @@ tests=$(cat "$OUT"/native.[0-9]* 2>/dev/null | awk '!seen[$1]++ { print $1 }')
 echo
 echo "lockbench: iters=$ITERS (helgrind $HG_ITERS), rounds=$ROUNDS, median of rounds;" \
     "ratio = median of per-round ratios to native"
-echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cpus, $(uname -sr)"
+echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cpus, $(uname -sr)${PIN:+, runs pinned with $PIN}"
 echo
 echo "| test | native ns | lockrace ns (ratio) | tsan ns (ratio) | helgrind ns (ratio) |"
 echo "|---|---|---|---|---|"

@@ -116,5 +116,6 @@ int lr_order_release_slow(lr_thread *t, int i)
     memmove(&t->held[i], &t->held[i + 1], (t->nheld - (uint32_t)i) * sizeof *t->held);
     for (uint32_t j = (uint32_t)i; j < t->nheld; j++)
         t->held[j].chain = lr_mix(j ? t->held[j - 1].chain : LR_CHAIN_SEED, t->held[j].id);
+    t->chain = t->nheld ? t->held[t->nheld - 1].chain : LR_CHAIN_SEED;
     return 1;
 }

@@ -25,7 +25,6 @@ enum lr_how {
  * thread already holds (no edge, one more level). */
 typedef uint32_t lr_token;
 #define LR_REENTRY 0x80000000u
-#define LR_CHAIN_SEED 0x2545f4914f6cdd1dull
 
 /* One acquisition in flight, on the wrapper's stack between its before and
  * after calls. */
@@ -50,16 +49,11 @@ static inline uint64_t lr_mix(uint64_t h, uint64_t v)
     return h ^ (h >> 33);
 }
 
-static inline uint64_t lr_chain_of(const lr_thread *t)
-{
-    return t->nheld ? t->held[t->nheld - 1].chain : LR_CHAIN_SEED;
-}
 
 static inline uint64_t lr_context_key(uint64_t chain, uintptr_t addr, int how, uintptr_t pc)
 {
     uint64_t k = chain ^ (addr * 0x9e3779b97f4a7c15ull) ^ (pc * 0xc2b2ae3d27d4eb4full) ^ (uint64_t)how;
-    k = lr_mix(k, k >> 31);
-    return k ? k : 1;
+    return lr_mix(k, k >> 31) | 1;   /* 0 marks an empty slot */
 }
 
 /* Finds the lock and the stack of this acquisition's context; the first
@@ -68,7 +62,7 @@ static inline uint64_t lr_context_key(uint64_t chain, uintptr_t addr, int how, u
  * reports any cycle they close. */
 static inline void lr_order_context(lr_thread *t, lr_acquisition *a)
 {
-    uint64_t key = lr_context_key(lr_chain_of(t), a->addr, a->how, a->pc);
+    uint64_t key = lr_context_key(t->chain, a->addr, a->how, a->pc);
     if (__builtin_expect(t->ctx != NULL, 1)) {
         for (uint32_t i = (uint32_t)key & t->ctx_mask;; i = (i + 1) & t->ctx_mask) {
             const lr_ctx_slot *s = &t->ctx[i];
@@ -110,7 +104,7 @@ static inline void lr_order_push(lr_thread *t, const lr_acquisition *a)
     h->lock = l;
     h->addr = a->addr;
     h->id = l->id;
-    h->chain = lr_mix(lr_chain_of(t), l->id);
+    h->chain = t->chain = lr_mix(t->chain, l->id);
     h->stack = a->token;
     h->depth = 1;
     h->how = (uint8_t)a->how;
@@ -132,6 +126,7 @@ static inline int lr_order_released_at(lr_thread *t, uintptr_t addr)
     int i = (int)t->nheld - 1;
     if (__builtin_expect(i >= 0 && t->held[i].addr == addr && t->held[i].depth == 1, 1)) {
         t->nheld = (uint32_t)i;
+        t->chain = i ? t->held[i - 1].chain : LR_CHAIN_SEED;
         return 1;
     }
     while (i >= 0 && t->held[i].addr != addr)

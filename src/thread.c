@@ -92,6 +92,7 @@ static lr_thread *new_state(void)
     }
     t->held = t->held_inline;
     t->held_cap = sizeof t->held_inline / sizeof t->held_inline[0];
+    t->chain = LR_CHAIN_SEED;
     return t;
 }
 

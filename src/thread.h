@@ -47,6 +47,7 @@ typedef struct lr_ctx_slot {
 typedef struct lr_thread {
     int depth;                  /* > 0 while inside lockrace: wrappers pass through */
     lr_thread_info *info;
+    uint64_t chain;             /* chain key of the held set: held[nheld - 1].chain, or the seed */
     lr_held *held;
     uint32_t nheld, held_cap;
     lr_ctx_slot *ctx;           /* open addressing; their edges are in the graph */
@@ -58,6 +59,7 @@ typedef struct lr_thread {
 } lr_thread;
 
 #define LR_THREAD_DEAD ((lr_thread *)1)
+#define LR_CHAIN_SEED 0x2545f4914f6cdd1dull
 
 extern __thread lr_thread *lr_tls_thread __attribute__((tls_model("initial-exec")));
 
