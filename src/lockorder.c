@@ -15,28 +15,40 @@
 
 #include <errno.h>
 
+static int context_grow(lr_thread *t)
+{
+    uint32_t cap = t->ctx ? (t->ctx_mask + 1) * 2 : LR_CTX_INITIAL;
+    uint32_t shift = 64 - (uint32_t)__builtin_ctz(cap);
+    lr_ctx_slot *slots = lr_map(cap * sizeof *slots);
+    if (!slots)
+        return -1;
+    for (uint32_t i = 0; t->ctx && i <= t->ctx_mask; i++) {
+        if (!t->ctx[i].key)
+            continue;
+        uint32_t j = (uint32_t)(t->ctx[i].key >> shift);
+        while (slots[j].key)
+            j = (j + 1) & (cap - 1);
+        slots[j] = t->ctx[i];
+    }
+    lr_ctx_slot *old = t->ctx;
+    uint32_t old_cap = old ? t->ctx_mask + 1 : 0;
+    t->ctx_mask = cap - 1;
+    t->ctx_shift = shift;
+    t->ctx = slots;
+    lr_unmap(old, old_cap * sizeof *old);
+    return 0;
+}
+
+int lr_order_init_thread(lr_thread *t)
+{
+    return context_grow(t);
+}
+
 static lr_ctx_slot *context_slot(lr_thread *t, uint64_t key)
 {
-    if (!t->ctx || (t->ctx_count + 1) * 2 > t->ctx_mask + 1) {
-        uint32_t cap = t->ctx ? (t->ctx_mask + 1) * 2 : 256;
-        lr_ctx_slot *slots = lr_map(cap * sizeof *slots);
-        if (!slots)
-            return NULL;
-        for (uint32_t i = 0; t->ctx && i <= t->ctx_mask; i++) {
-            if (!t->ctx[i].key)
-                continue;
-            uint32_t j = (uint32_t)t->ctx[i].key & (cap - 1);
-            while (slots[j].key)
-                j = (j + 1) & (cap - 1);
-            slots[j] = t->ctx[i];
-        }
-        lr_ctx_slot *old = t->ctx;
-        uint32_t old_cap = old ? t->ctx_mask + 1 : 0;
-        t->ctx_mask = cap - 1;
-        t->ctx = slots;
-        lr_unmap(old, old_cap * sizeof *old);
-    }
-    uint32_t j = (uint32_t)key & t->ctx_mask;
+    if ((t->ctx_count + 1) * 2 > t->ctx_mask + 1 && context_grow(t) < 0)
+        return NULL;
+    uint32_t j = lr_context_index(t, key);
     while (t->ctx[j].key && t->ctx[j].key != key)
         j = (j + 1) & t->ctx_mask;
     if (!t->ctx[j].key)

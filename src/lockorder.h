@@ -37,6 +37,11 @@ typedef struct lr_acquisition {
     lr_token token;
 } lr_acquisition;
 
+#define LR_CTX_INITIAL 256
+
+/* Gives a new thread state its context table; -1 when out of memory. */
+int lr_order_init_thread(lr_thread *t);
+
 /* slow paths, lockorder.c */
 void lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key);
 void lr_order_push_slow(lr_thread *t, const lr_acquisition *a);
@@ -50,10 +55,18 @@ static inline uint64_t lr_mix(uint64_t h, uint64_t v)
 }
 
 
+/* Two independent multiplies, no final mix: the table is indexed by the
+ * top bits of the key, where multiplicative hashing puts its entropy (the
+ * chain key is itself mixed). */
 static inline uint64_t lr_context_key(uint64_t chain, uintptr_t addr, int how, uintptr_t pc)
 {
-    uint64_t k = chain ^ (addr * 0x9e3779b97f4a7c15ull) ^ (pc * 0xc2b2ae3d27d4eb4full) ^ (uint64_t)how;
-    return lr_mix(k, k >> 31) | 1;   /* 0 marks an empty slot */
+    return (chain ^ (addr * 0x9e3779b97f4a7c15ull) ^ (pc * 0xc2b2ae3d27d4eb4full) ^
+            ((uint64_t)how << 1)) | 1;   /* 0 marks an empty slot */
+}
+
+static inline uint32_t lr_context_index(const lr_thread *t, uint64_t key)
+{
+    return (uint32_t)(key >> t->ctx_shift);
 }
 
 /* Finds the lock and the stack of this acquisition's context; the first
@@ -63,21 +76,20 @@ static inline uint64_t lr_context_key(uint64_t chain, uintptr_t addr, int how, u
 static inline void lr_order_context(lr_thread *t, lr_acquisition *a)
 {
     uint64_t key = lr_context_key(t->chain, a->addr, a->how, a->pc);
-    if (__builtin_expect(t->ctx != NULL, 1)) {
-        for (uint32_t i = (uint32_t)key & t->ctx_mask;; i = (i + 1) & t->ctx_mask) {
-            const lr_ctx_slot *s = &t->ctx[i];
-            if (s->key == key) {
-                lr_lock *l = s->lock;
-                if (__builtin_expect(l->addr == a->addr && l->id == s->id, 1)) {
-                    a->lock = l;
-                    a->token = s->token;
-                    return;
-                }
-                break;
+    for (uint32_t i = lr_context_index(t, key);; i = (i + 1) & t->ctx_mask) {
+        const lr_ctx_slot *s = &t->ctx[i];
+        if (s->key == key) {
+            lr_lock *l = s->lock;
+            /* a forgotten lock has id 0, a recycled one a new id */
+            if (__builtin_expect(l->id == s->id, 1)) {
+                a->lock = l;
+                a->token = s->token;
+                return;
             }
-            if (s->key == 0)
-                break;
+            break;
         }
+        if (s->key == 0)
+            break;
     }
     lr_order_learn(t, a, key);
 }

@@ -125,6 +125,7 @@ uint64_t lr_lock_forget(uintptr_t addr)
     uint64_t id = l->id;
     /* The graph lock is taken after dropping reg_lock: graph > registry. */
     lr_graph_forget(l);
+    __atomic_store_n(&l->id, 0, __ATOMIC_RELEASE);   /* no context cache hit on it again */
     lr_ilock_take(&reg_lock);
     l->next_free = free_locks;
     free_locks = l;

@@ -15,7 +15,7 @@ struct lr_edge;
 
 typedef struct lr_lock {
     uintptr_t addr;
-    uint64_t id;                /* unique for the life of the process; never reused */
+    uint64_t id;                /* unique for the life of the process, never reused; 0 once forgotten */
     uint8_t type;               /* enum lr_lock_type, read from the object */
     lr_stack_id first_seen;     /* its init, or its first lock call */
     uint32_t first_thread;

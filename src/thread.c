@@ -7,6 +7,7 @@
 #include "thread.h"
 #include "arena.h"
 #include "ilock.h"
+#include "lockorder.h"
 #include "runtime.h"
 
 #include <limits.h>
@@ -93,6 +94,8 @@ static lr_thread *new_state(void)
     t->held = t->held_inline;
     t->held_cap = sizeof t->held_inline / sizeof t->held_inline[0];
     t->chain = LR_CHAIN_SEED;
+    if (lr_order_init_thread(t) < 0)
+        return NULL;
     return t;
 }
 

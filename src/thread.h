@@ -52,6 +52,7 @@ typedef struct lr_thread {
     uint32_t nheld, held_cap;
     lr_ctx_slot *ctx;           /* open addressing; their edges are in the graph */
     uint32_t ctx_mask, ctx_count;
+    uint32_t ctx_shift;         /* 64 - log2(slots): the index is the key's top bits */
     int exit_rounds;
     lr_stack_id pending_stack;  /* set by the pre-acquire check for the push */
     struct lr_thread *next_free;

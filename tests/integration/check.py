@@ -156,7 +156,8 @@ def case_clean_demos():
 
 
 def case_clean_programs():
-    for name in ("recursive", "reinit_same_address", "condvar", "consistent_order", "results"):
+    for name in ("recursive", "reinit_same_address", "condvar", "consistent_order", "results",
+                 "many_threads", "many_locks"):
         expect_clean(name)
 
 
