@@ -24,12 +24,29 @@ LR_WRAPPER int pthread_mutex_destroy(pthread_mutex_t *m)
     return rc;
 }
 
+/* A lock that is taken: wait for it in bounded rounds, so that lockrace
+ * can tell a deadlock from a long wait (src/wait.c). */
+static int wait_for(lr_thread *self, pthread_mutex_t *m, const lr_acquisition *a)
+{
+    if (!lr_real.pthread_mutex_clocklock || !lr_mutex_wait_begin(self, m, a))
+        return lr_real.pthread_mutex_lock(m);
+    struct timespec deadline;
+    int rc;
+    while ((rc = lr_real.pthread_mutex_clocklock(m, CLOCK_MONOTONIC,
+                                                  lr_wait_deadline(self, &deadline))) == ETIMEDOUT)
+        lr_wait_check(self);
+    lr_wait_done(self);
+    return rc;
+}
+
 LR_WRAPPER int pthread_mutex_lock(pthread_mutex_t *m)
 {
     lr_thread *self = lr_self();
     lr_acquisition a = { 0 };
     lr_mutex_before_lock(self, m, LR_BLOCKING, LR_CALLER, &a);
-    int rc = lr_real.pthread_mutex_lock(m);
+    int rc = lr_real.pthread_mutex_trylock(m);
+    if (rc == EBUSY)
+        rc = wait_for(self, m, &a);
     lr_mutex_after_lock(self, &a, rc);
     return rc;
 }

@@ -17,6 +17,7 @@
     X(pthread_mutex_unlock, int, (pthread_mutex_t *), 1)                                       \
     X(pthread_create, int, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *), 1) \
     X(pthread_join, int, (pthread_t, void **), 1)                                              \
+    X(pthread_clockjoin_np, int, (pthread_t, void **, clockid_t, const struct timespec *), 0)   \
     X(pthread_setname_np, int, (pthread_t, const char *), 0)
 
 #define LR_COND_FUNCTIONS(X)                                                                   \

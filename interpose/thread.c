@@ -12,7 +12,9 @@ static void *trampoline(void *arg)
 {
     lr_thread_info *info = arg;
     lr_thread_started(info);
-    return info->start(info->start_arg);
+    void *result = info->start(info->start_arg);
+    lr_thread_finished(info);
+    return result;
 }
 
 LR_WRAPPER int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *), void *arg)
@@ -29,10 +31,21 @@ LR_WRAPPER int pthread_create(pthread_t *thread, const pthread_attr_t *attr, voi
     return rc;
 }
 
+/* Joining a thread that is still running waits in bounded rounds too: two
+ * threads joining each other, or a join of a thread blocked on a lock the
+ * joiner holds, is a deadlock lockrace reports. */
 LR_WRAPPER int pthread_join(pthread_t thread, void **result)
 {
-    lr_self();
-    return lr_real.pthread_join(thread, result);
+    lr_thread *self = lr_self();
+    if (!lr_real.pthread_clockjoin_np || !lr_join_wait_begin(self, thread))
+        return lr_real.pthread_join(thread, result);
+    struct timespec deadline;
+    int rc;
+    while ((rc = lr_real.pthread_clockjoin_np(thread, result, CLOCK_MONOTONIC,
+                                               lr_wait_deadline(self, &deadline))) == ETIMEDOUT)
+        lr_wait_check(self);
+    lr_wait_done(self);
+    return rc;
 }
 
 LR_WRAPPER int pthread_setname_np(pthread_t thread, const char *name)

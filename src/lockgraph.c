@@ -224,7 +224,7 @@ static lr_report *cycle_report(lr_edge *closing)
     size_t n = 1;
     for (lr_lock *l = closing->from; l != closing->to; l = l->via->from)
         n++;
-    lr_report *r = lr_report_new(LR_REPORT_LOCK_ORDER, n, n);
+    lr_report *r = lr_report_new(LR_REPORT_LOCK_ORDER, n, n, 0, 0);
     if (!r)
         return NULL;
     /* the closing edge from → to, then the path from `to` back to `from` */

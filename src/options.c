@@ -9,20 +9,26 @@
 
 lr_options lr_opt;
 
-enum { LR_BOOL, LR_INT, LR_PATH };
+enum { LR_BOOL, LR_INT, LR_PATH, LR_CHOICE };
 
 typedef struct option_desc {
     const char *name;
     int type;
     const char *def;
     long min, max;
+    const char *choices;
     const char *help;
     size_t offset;
 } option_desc;
 
+/* INT options give a number as max, CHOICE options a string */
+#define LR_MAX_INT(max) _Generic((max), char *: 0, default: (max))
+#define LR_MAX_CHOICES(max) _Generic((max), char *: (max), default: "")
+
 static const option_desc table[] = {
 #define LR_OPT(name, type, def, min, max, help) \
-    { #name, LR_##type, def, min, max, help, offsetof(lr_options, name) },
+    { #name, LR_##type, def, min, LR_MAX_INT(max), LR_MAX_CHOICES(max), help, \
+      offsetof(lr_options, name) },
 #include "options.def"
 #undef LR_OPT
 };
@@ -97,6 +103,24 @@ int lr_options_set(lr_options *o, const char *key, size_t keylen, const char *va
         snprintf(err, errlen, "%s=%s: not a whole number from %ld to %ld", d->name, value,
                  d->min, d->max);
         return -1;
+    case LR_CHOICE: {
+        int index = 0;
+        for (const char *c = d->choices; *c; index++) {
+            size_t n = strcspn(c, "|");
+            if (strlen(value) == n && !strncmp(c, value, n)) {
+                *(int *)field = index;
+                return 0;
+            }
+            c += n + (c[n] == '|');
+        }
+        char accepted[128];
+        snprintf(accepted, sizeof accepted, "%s", d->choices);
+        for (char *p = accepted; *p; p++)
+            if (*p == '|')
+                *p = '/';
+        snprintf(err, errlen, "%s=%s: not one of %s", d->name, value, accepted);
+        return -1;
+    }
     default:
         if (strlen(value) >= sizeof o->log_path) {
             snprintf(err, errlen, "%s=%.40s...: longer than %zu characters", d->name, value,
@@ -144,7 +168,7 @@ int lr_options_parse(lr_options *o, const char *s, char *err, size_t errlen)
 
 static const char *type_name(const option_desc *d)
 {
-    return d->type == LR_BOOL ? "bool" : d->type == LR_INT ? "int" : "path";
+    return d->type == LR_BOOL ? "bool" : d->type == LR_INT ? "int" : d->type == LR_CHOICE ? "choice" : "path";
 }
 
 void lr_options_describe(int fd, int markdown)
@@ -157,6 +181,12 @@ void lr_options_describe(int fd, int markdown)
         char range[48] = "";
         if (d->type == LR_INT)
             snprintf(range, sizeof range, " (%ld..%ld)", d->min, d->max);
+        if (d->type == LR_CHOICE) {
+            snprintf(range, sizeof range, " (%s)", d->choices);
+            for (char *p = range; *p; p++)
+                if (*p == '|')
+                    *p = '/';   /* '|' would split a markdown table cell */
+        }
         int n;
         if (markdown)
             n = snprintf(line, sizeof line, "| `%s` | %s%s | `%s` | %s |\n", d->name,

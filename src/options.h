@@ -10,9 +10,13 @@ typedef struct lr_options {
 #define LR_OPT_FIELD_BOOL(name) int name;
 #define LR_OPT_FIELD_INT(name) int name;
 #define LR_OPT_FIELD_PATH(name) char name[256];
+#define LR_OPT_FIELD_CHOICE(name) int name;
 #include "options.def"
 #undef LR_OPT
 } lr_options;
+
+/* The words of CHOICE options, in the order options.def lists them. */
+enum { LR_DEADLOCK_ABORT, LR_DEADLOCK_REPORT, LR_DEADLOCK_OFF };
 
 extern lr_options lr_opt;
 

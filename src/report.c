@@ -22,21 +22,23 @@
 void (*lr_report_sink)(const lr_report *r);
 
 static lr_ilock report_lock = LR_ILOCK_INIT;
-static unsigned long counts[LR_REPORT_LOCK_ORDER + 1];
+static unsigned long counts[LR_REPORT_KINDS];
 static int text_fd = -1, json_fd = -1;
 static pid_t text_fd_pid;
 
-static const char *kind_names[] = { [LR_REPORT_LOCK_ORDER] = "lock-order-inversion" };
+static const char *kind_names[] = { [LR_REPORT_LOCK_ORDER] = "lock-order-inversion",
+                                    [LR_REPORT_DEADLOCK] = "deadlock" };
 
 const char *lr_report_kind_name(int kind)
 {
     return kind_names[kind];
 }
 
-lr_report *lr_report_new(int kind, size_t nlocks, size_t nedges)
+lr_report *lr_report_new(int kind, size_t nlocks, size_t nedges, size_t nthreads, size_t nholds)
 {
     size_t size = sizeof(lr_report) + nlocks * sizeof(lr_report_lock) +
-                  nedges * sizeof(lr_report_edge) + nlocks * (sizeof(void *) + sizeof(uint64_t));
+                  nedges * sizeof(lr_report_edge) + nthreads * sizeof(lr_report_thread) +
+                  nholds * sizeof(lr_report_hold) + nlocks * (sizeof(void *) + sizeof(uint64_t));
     lr_report *r = lr_map(size);
     if (!r)
         return NULL;
@@ -44,9 +46,12 @@ lr_report *lr_report_new(int kind, size_t nlocks, size_t nedges)
     r->size = size;
     r->nlocks = nlocks;
     r->nedges = nedges;
+    r->nthreads = nthreads;
     r->locks = (lr_report_lock *)(r + 1);
     r->edges = (lr_report_edge *)(r->locks + nlocks);
-    r->scratch = r->edges + nedges;
+    r->threads = (lr_report_thread *)(r->edges + nedges);
+    r->holds = (lr_report_hold *)(r->threads + nthreads);
+    r->scratch = r->holds + nholds;
     return r;
 }
 
@@ -223,6 +228,47 @@ static void text_stack(lr_buf *b, lr_stack_id id, const char *indent)
     }
 }
 
+/* Where each thread came from, once per thread. */
+static void text_thread_origins(lr_buf *b, const uint32_t *ids, size_t n)
+{
+    char tl[64];
+    lr_buf_puts(b, "\n");
+    for (size_t i = 0; i < n; i++) {
+        int seen = 0;
+        for (size_t j = 0; j < i; j++)
+            seen |= ids[j] == ids[i];
+        lr_thread_info *t = lr_thread_info_get(ids[i]);
+        if (seen || !t)
+            continue;
+        thread_label(ids[i], tl, sizeof tl);
+        if (t->parent == UINT32_MAX) {
+            lr_buf_printf(b, "  %s is the main thread\n", tl);
+            continue;
+        }
+        char parent[64];
+        thread_label(t->parent, parent, sizeof parent);
+        lr_buf_printf(b, "  %s was created by %s at:\n", tl, parent);
+        text_stack(b, t->created_at, "      ");
+    }
+    lr_buf_puts(b, "\n");
+}
+
+/* Where a heap or stack lock was first seen (globals are named already). */
+static void text_lock_origins(lr_buf *b, const lr_report *r, const lock_desc *d,
+                              char (*labels)[200])
+{
+    char tl[64];
+    for (size_t i = 0; i < r->nlocks; i++) {
+        if (d[i].where == WHERE_GLOBAL)
+            continue;
+        const lr_report_lock *l = &r->locks[i];
+        thread_label(d[i].where == WHERE_STACK ? d[i].stack_owner : l->first_thread, tl, sizeof tl);
+        lr_buf_printf(b, "\n  %s is %s, first seen in %s at:\n", labels[i],
+                      d[i].where == WHERE_STACK ? "on a thread's stack" : "in heap memory", tl);
+        text_stack(b, l->first_seen, "      ");
+    }
+}
+
 static void text_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200])
 {
     char tl[64];
@@ -251,38 +297,71 @@ static void text_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*
         lr_buf_printf(b, "    %s taken earlier at:\n", labels[e->from]);
         text_stack(b, e->first_stack, "      ");
     }
-    for (size_t i = 0; i < r->nlocks; i++) {
-        if (d[i].where == WHERE_GLOBAL)
-            continue;
-        const lr_report_lock *l = &r->locks[i];
-        thread_label(d[i].where == WHERE_STACK ? d[i].stack_owner : l->first_thread, tl, sizeof tl);
-        lr_buf_printf(b, "\n  %s is %s, first seen in %s at:\n", labels[i],
-                      d[i].where == WHERE_STACK ? "on a thread's stack" : "in heap memory", tl);
-        text_stack(b, l->first_seen, "      ");
+    text_lock_origins(b, r, d, labels);
+    uint32_t ids[64];
+    size_t n = 0;
+    for (size_t i = 0; i < r->nedges && n < 64; i++)
+        ids[n++] = r->edges[i].thread;
+    text_thread_origins(b, ids, n);
+}
+
+static const char *policy_line(void)
+{
+    switch (lr_opt.deadlock) {
+    case LR_DEADLOCK_ABORT:
+        return "deadlock=abort: the process is ended now (deadlock=report lets it hang)";
+    default:
+        return "deadlock=report: the threads stay blocked (deadlock=abort ends the process)";
     }
-    uint32_t shown[64];
-    size_t nshown = 0;
-    lr_buf_puts(b, "\n");
-    for (size_t i = 0; i < r->nedges && nshown < 64; i++) {
-        uint32_t id = r->edges[i].thread;
-        int seen = 0;
-        for (size_t j = 0; j < nshown; j++)
-            seen |= shown[j] == id;
-        lr_thread_info *t = lr_thread_info_get(id);
-        if (seen || !t)
-            continue;
-        shown[nshown++] = id;
-        thread_label(id, tl, sizeof tl);
-        if (t->parent == UINT32_MAX) {
-            lr_buf_printf(b, "  %s is the main thread\n", tl);
-            continue;
+}
+
+static void text_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200])
+{
+    char tl[64], other[64];
+    pid_t pid = getpid();
+    const lr_report_thread *t0 = &r->threads[0];
+    thread_label(t0->id, tl, sizeof tl);
+    if (r->nthreads == 1) {
+        lr_buf_printf(b, "==%d== lockrace: deadlock: %s locks %s, which it already holds\n", (int)pid,
+                      tl, t0->wait_lock >= 0 ? labels[t0->wait_lock] : "?");
+        lr_buf_printf(b, "==%d== It is not a recursive mutex: the thread waits for itself, "
+                         "forever.\n", (int)pid);
+    } else {
+        lr_buf_printf(b, "==%d== lockrace: deadlock: %zu threads are blocked for good, each waiting "
+                         "for the next:", (int)pid, r->nthreads);
+        for (size_t i = 0; i < r->nthreads; i++) {
+            thread_label(r->threads[i].id, tl, sizeof tl);
+            lr_buf_printf(b, " %s ->", tl);
         }
-        char parent[64];
-        thread_label(t->parent, parent, sizeof parent);
-        lr_buf_printf(b, "  %s was created by %s at:\n", tl, parent);
-        text_stack(b, t->created_at, "      ");
+        thread_label(t0->id, tl, sizeof tl);
+        lr_buf_printf(b, " %s\n==%d== Nothing can wake any of them: this is not a risk, the program is "
+                         "stuck now.\n", tl, (int)pid);
     }
-    lr_buf_puts(b, "\n");
+    for (size_t i = 0; i < r->nthreads; i++) {
+        const lr_report_thread *t = &r->threads[i];
+        thread_label(t->id, tl, sizeof tl);
+        thread_label(t->waits_for, other, sizeof other);
+        if (t->wait_kind == LR_WAIT_JOIN)
+            lr_buf_printf(b, "\n  %s waits to join %s, at:\n", tl, other);
+        else if (t->waits_for == t->id)
+            lr_buf_printf(b, "\n  %s waits for %s, which it holds itself, at:\n", tl,
+                          labels[t->wait_lock]);
+        else
+            lr_buf_printf(b, "\n  %s waits for %s, held by %s, at:\n", tl, labels[t->wait_lock],
+                          other);
+        text_stack(b, t->wait_stack, "      ");
+        for (size_t h = 0; h < t->nholds; h++) {
+            lr_buf_printf(b, "    it holds %s, taken at:\n", labels[t->holds[h].lock]);
+            text_stack(b, t->holds[h].stack, "      ");
+        }
+    }
+    text_lock_origins(b, r, d, labels);
+    uint32_t ids[64];
+    size_t n = 0;
+    for (size_t i = 0; i < r->nthreads && n < 64; i++)
+        ids[n++] = r->threads[i].id;
+    text_thread_origins(b, ids, n);
+    lr_buf_printf(b, "==%d== lockrace: %s\n", (int)pid, policy_line());
 }
 
 /* ---- JSON ---- */
@@ -327,20 +406,18 @@ static void json_thread(lr_buf *b, uint32_t id)
     lr_buf_puts(b, "}");
 }
 
-static void json_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200],
-                            unsigned long seq)
+static void json_header(lr_buf *b, const lr_report *r, unsigned long seq, const char *summary,
+                        const char *certainty)
 {
     lr_buf_printf(b, "{\"lockrace\":1,\"kind\":\"%s\",\"pid\":%d,\"seq\":%lu,\"summary\":",
                   lr_report_kind_name(r->kind), (int)getpid(), seq);
-    lr_buf summary = { 0 };
-    lr_buf_printf(&summary, "lock-order inversion: cycle of %zu locks (", r->nlocks);
-    for (size_t i = 0; i < r->nlocks; i++)
-        lr_buf_printf(&summary, "%s%s", i ? ", " : "", labels[i]);
-    lr_buf_puts(&summary, ")");
-    lr_buf_json_string(b, summary.data ? summary.data : "");
-    lr_buf_free(&summary);
-    lr_buf_printf(b, ",\"certainty\":\"can-deadlock\",\"single_thread\":%s,\"locks\":[",
-                  r->single_thread ? "true" : "false");
+    lr_buf_json_string(b, summary);
+    lr_buf_printf(b, ",\"certainty\":\"%s\"", certainty);
+}
+
+static void json_locks(lr_buf *b, const lr_report *r, const lock_desc *d)
+{
+    lr_buf_puts(b, ",\"locks\":[");
     for (size_t i = 0; i < r->nlocks; i++) {
         const lr_report_lock *l = &r->locks[i];
         lr_buf_printf(b, "%s{\"id\":%lu,\"addr\":\"%#lx\"", i ? "," : "", (unsigned long)l->id,
@@ -353,7 +430,22 @@ static void json_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*
         json_stack(b, l->first_seen);
         lr_buf_puts(b, "}");
     }
-    lr_buf_puts(b, "],\"edges\":[");
+    lr_buf_puts(b, "]");
+}
+
+static void json_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200],
+                            unsigned long seq)
+{
+    lr_buf summary = { 0 };
+    lr_buf_printf(&summary, "lock-order inversion: cycle of %zu locks (", r->nlocks);
+    for (size_t i = 0; i < r->nlocks; i++)
+        lr_buf_printf(&summary, "%s%s", i ? ", " : "", labels[i]);
+    lr_buf_puts(&summary, ")");
+    json_header(b, r, seq, summary.data ? summary.data : "", "can-deadlock");
+    lr_buf_free(&summary);
+    lr_buf_printf(b, ",\"single_thread\":%s", r->single_thread ? "true" : "false");
+    json_locks(b, r, d);
+    lr_buf_puts(b, ",\"edges\":[");
     for (size_t i = 0; i < r->nedges; i++) {
         const lr_report_edge *e = &r->edges[i];
         lr_buf_printf(b, "%s{\"from\":%d,\"to\":%d,\"thread\":", i ? "," : "", e->from, e->to);
@@ -363,6 +455,43 @@ static void json_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*
         lr_buf_puts(b, ",\"second_stack\":");
         json_stack(b, e->second_stack);
         lr_buf_printf(b, ",\"bounded\":%s}", e->bounded ? "true" : "false");
+    }
+    lr_buf_puts(b, "]}\n");
+}
+
+static void json_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200],
+                          unsigned long seq)
+{
+    lr_buf summary = { 0 };
+    if (r->nthreads == 1 && r->threads[0].wait_lock >= 0)
+        lr_buf_printf(&summary, "deadlock: T%u locks %s, which it already holds", r->threads[0].id,
+                      labels[r->threads[0].wait_lock]);
+    else
+        lr_buf_printf(&summary, "deadlock: %zu threads blocked, each waiting for the next",
+                      r->nthreads);
+    json_header(b, r, seq, summary.data ? summary.data : "", "deadlocked");
+    lr_buf_free(&summary);
+    lr_buf_printf(b, ",\"policy\":\"%s\"", lr_opt.deadlock == LR_DEADLOCK_ABORT ? "abort" : "report");
+    json_locks(b, r, d);
+    lr_buf_puts(b, ",\"threads\":[");
+    for (size_t i = 0; i < r->nthreads; i++) {
+        const lr_report_thread *t = &r->threads[i];
+        lr_buf_puts(b, i ? ",{\"thread\":" : "{\"thread\":");
+        json_thread(b, t->id);
+        if (t->wait_kind == LR_WAIT_JOIN)
+            lr_buf_printf(b, ",\"waits_for\":{\"kind\":\"join\",\"thread\":%u}", t->waits_for);
+        else
+            lr_buf_printf(b, ",\"waits_for\":{\"kind\":\"lock\",\"lock\":%d,\"held_by\":%u}",
+                          t->wait_lock, t->waits_for);
+        lr_buf_puts(b, ",\"stack\":");
+        json_stack(b, t->wait_stack);
+        lr_buf_puts(b, ",\"holds\":[");
+        for (size_t h = 0; h < t->nholds; h++) {
+            lr_buf_printf(b, "%s{\"lock\":%d,\"stack\":", h ? "," : "", t->holds[h].lock);
+            json_stack(b, t->holds[h].stack);
+            lr_buf_puts(b, "}");
+        }
+        lr_buf_puts(b, "]}");
     }
     lr_buf_puts(b, "]}\n");
 }
@@ -416,7 +545,7 @@ void lr_report_emit(const lr_report *r)
         lr_enter(self);
     lr_ilock_take(&report_lock);
     unsigned long seq = lr_report_count() + 1;
-    lock_desc *d = lr_map(r->nlocks * (sizeof *d + 200));
+    lock_desc *d = lr_map((r->nlocks + 1) * (sizeof *d + 200));
     char (*labels)[200] = d ? (char (*)[200])(d + r->nlocks) : NULL;
     if (d) {
         for (size_t i = 0; i < r->nlocks; i++) {
@@ -424,17 +553,23 @@ void lr_report_emit(const lr_report *r)
             lock_label(&r->locks[i], &d[i], labels[i], 200);
         }
         lr_buf text = { 0 }, json = { 0 };
-        text_lock_order(&text, r, d, labels);
+        if (r->kind == LR_REPORT_DEADLOCK)
+            text_deadlock(&text, r, d, labels);
+        else
+            text_lock_order(&text, r, d, labels);
         if (text.data)
             lr_write_all(text_output(), text.data, text.len);
         if (json_fd >= 0) {
-            json_lock_order(&json, r, d, labels, seq);
+            if (r->kind == LR_REPORT_DEADLOCK)
+                json_deadlock(&json, r, d, labels, seq);
+            else
+                json_lock_order(&json, r, d, labels, seq);
             if (json.data)
                 lr_write_all(json_fd, json.data, json.len);
         }
         lr_buf_free(&text);
         lr_buf_free(&json);
-        lr_unmap(d, r->nlocks * (sizeof *d + 200));
+        lr_unmap(d, (r->nlocks + 1) * (sizeof *d + 200));
     }
     __atomic_add_fetch(&counts[r->kind], 1, __ATOMIC_RELAXED);
     lr_ilock_drop(&report_lock);

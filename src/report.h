@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum lr_report_kind { LR_REPORT_LOCK_ORDER };
+enum lr_report_kind { LR_REPORT_LOCK_ORDER, LR_REPORT_DEADLOCK, LR_REPORT_KINDS };
 
 typedef struct lr_report_lock {
     uint64_t id;
@@ -27,17 +27,35 @@ typedef struct lr_report_edge {
     int bounded;
 } lr_report_edge;
 
+typedef struct lr_report_hold {
+    int lock;                   /* index into locks */
+    lr_stack_id stack;          /* where it was taken */
+} lr_report_hold;
+
+/* A thread of a deadlock: what it waits for, where, and what it holds. */
+typedef struct lr_report_thread {
+    uint32_t id;
+    int wait_kind;              /* enum lr_wait_kind (thread.h) */
+    int wait_lock;              /* index into locks, -1 when not waiting for a lock */
+    uint32_t waits_for;         /* the thread holding that lock, or being joined */
+    lr_stack_id wait_stack;
+    size_t nholds;
+    lr_report_hold *holds;
+} lr_report_thread;
+
 typedef struct lr_report {
     int kind;
-    size_t nlocks, nedges;
+    size_t nlocks, nedges, nthreads;
     lr_report_lock *locks;
     lr_report_edge *edges;
+    lr_report_thread *threads;
+    lr_report_hold *holds;
     int single_thread;
     void *scratch;              /* room for the builder: nlocks pointers + nlocks words */
     size_t size;
 } lr_report;
 
-lr_report *lr_report_new(int kind, size_t nlocks, size_t nedges);
+lr_report *lr_report_new(int kind, size_t nlocks, size_t nedges, size_t nthreads, size_t nholds);
 void lr_report_free(lr_report *r);
 
 /* Prints the report (text and JSON) with write(2), right now, and counts it.

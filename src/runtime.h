@@ -9,6 +9,7 @@
 #include "thread.h"
 
 #include <pthread.h>
+#include <time.h>
 
 /* 1 once lockrace is initialised; the first call initialises it. Calls made
  * while it initialises (from this thread or another) pass through. */
@@ -26,6 +27,19 @@ void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc
                           lr_acquisition *a);
 void lr_mutex_after_lock(lr_thread *self, lr_acquisition *a, int rc);
 void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m);
+
+/* Blocking: a lock call that found the mutex taken (its trylock failed)
+ * waits through these, in rounds of a bounded real wait; between rounds
+ * lockrace looks for a cycle of blocked threads (waitfor.c). begin returns
+ * 0 when the caller should just make the real blocking call (lockrace not
+ * watching, deadlock=off, an error-checking mutex relocked, which fails by
+ * itself). check reports a confirmed deadlock and applies the policy. */
+int lr_mutex_wait_begin(lr_thread *self, pthread_mutex_t *m, const lr_acquisition *a);
+int lr_join_wait_begin(lr_thread *self, pthread_t thread);
+const struct timespec *lr_wait_deadline(lr_thread *self, struct timespec *ts);
+void lr_wait_check(lr_thread *self);
+void lr_wait_done(lr_thread *self);
+void lr_thread_finished(lr_thread_info *info);
 
 /* condition waits release the mutex and take it back inside glibc */
 typedef struct lr_wait_state {

@@ -201,14 +201,14 @@ lr_stack_id lr_stack_capture(void)
     if (lr_stack_capture_override)
         return lr_stack_capture_override();
     int n = unwind(raw, LR_STACK_MAX + 16);
-    int first = 0;
-    while (first < n && (uintptr_t)raw[first] >= self_lo && (uintptr_t)raw[first] < self_hi)
-        first++;
-    int keep = n - first;
+    /* lockrace's own frames go: the wrapper on top, the thread trampoline below */
     int depth = lr_opt.stack_depth > 0 ? lr_opt.stack_depth : LR_STACK_MAX;
-    if (keep > depth)
-        keep = depth;
-    return lr_stack_intern((const uintptr_t *)raw + first, keep);
+    uintptr_t kept[LR_STACK_MAX + 16];
+    int keep = 0;
+    for (int i = 0; i < n && keep < depth; i++)
+        if ((uintptr_t)raw[i] < self_lo || (uintptr_t)raw[i] >= self_hi)
+            kept[keep++] = (uintptr_t)raw[i];
+    return lr_stack_intern(kept, keep);
 }
 
 int lr_stack_frames(lr_stack_id id, const uintptr_t **pcs)

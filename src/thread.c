@@ -127,6 +127,7 @@ static lr_thread *attach(lr_thread_info *info)
     info->tid = tid;
     info->handle = (uintptr_t)pthread_self();
     t->info = info;
+    __atomic_store_n(&info->state, t, __ATOMIC_RELEASE);
     t->depth = 1;
     lr_tls_thread = t;
     if (info->id != 0)   /* the main thread's bounds need /proc; see lr_report */
@@ -145,8 +146,10 @@ lr_thread *lr_thread_attach(void)
 lr_thread *lr_thread_new_synthetic(void)
 {
     lr_thread *t = new_state();
-    if (t)
+    if (t) {
         t->info = info_for_unknown_thread(0);
+        t->info->state = t;
+    }
     return t;
 }
 
@@ -205,6 +208,16 @@ lr_thread_info *lr_thread_info_by_handle(uintptr_t handle)
     return NULL;
 }
 
+lr_thread_info *lr_thread_info_by_tid(pid_t tid)
+{
+    for (uint32_t id = lr_thread_count(); id-- > 0;) {
+        lr_thread_info *info = lr_thread_info_get(id);
+        if (info && info->tid == tid && __atomic_load_n(&info->state, __ATOMIC_ACQUIRE))
+            return info;
+    }
+    return NULL;
+}
+
 /* A pthread key destructor: it re-arms itself until the last round, so
  * lockrace keeps watching the locks taken by the program's own TLS
  * destructors, then frees the state. */
@@ -216,6 +229,8 @@ void lr_thread_exit(void *state)
         return;
     }
     lr_tls_thread = LR_THREAD_DEAD;
+    __atomic_store_n(&t->info->finished, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&t->info->state, NULL, __ATOMIC_RELEASE);
     lr_ilock_take(&threads_lock);
     t->next_free = free_states;
     free_states = t;
@@ -236,6 +251,14 @@ void lr_thread_fork_child(void)
 {
     lr_ilock_reset(&threads_lock);
     lr_thread *t = lr_thread_current();
+    for (uint32_t id = 0; id < lr_thread_count(); id++) {
+        lr_thread_info *info = lr_thread_info_get(id);
+        if (info && (!t || info != t->info)) {
+            info->state = NULL;
+            info->wait.kind = LR_WAIT_NONE;
+            info->finished = 1;
+        }
+    }
     if (t)
         t->info->tid = (pid_t)syscall(SYS_gettid);
 }

@@ -11,6 +11,22 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* What a thread is blocked in right now (waitfor.c): written by the thread
+ * itself, read by threads that block after it and by the watchdog. */
+enum lr_wait_kind { LR_WAIT_NONE, LR_WAIT_LOCK, LR_WAIT_JOIN, LR_WAIT_COND };
+
+typedef struct lr_wait {
+    uint32_t kind;              /* enum lr_wait_kind; NONE while running */
+    uint32_t seq;               /* one more for every wait: tells a wait from the next */
+    uintptr_t object;           /* the lock's or condition variable's address; for a join, the target's id */
+    lr_lock *lock;              /* LR_WAIT_LOCK: the lock */
+    lr_stack_id stack;          /* where the thread waits */
+    uint8_t bounded;            /* a timed wait: it ends by itself */
+    uint64_t since_ns;          /* CLOCK_MONOTONIC */
+} lr_wait;
+
+struct lr_thread;
+
 typedef struct lr_thread_info {
     uint32_t id;                /* T0 = main thread, then in order of creation */
     uint32_t parent;            /* id of the creator; UINT32_MAX when unknown */
@@ -21,6 +37,9 @@ typedef struct lr_thread_info {
     char name[16];              /* from pthread_setname_np, else read at report time */
     void *(*start)(void *);     /* the start routine and argument, for the trampoline */
     void *start_arg;
+    struct lr_thread *state;    /* its working state (held locks) while it runs, else NULL */
+    int finished;               /* its start routine returned or it called pthread_exit */
+    lr_wait wait;
 } lr_thread_info;
 
 typedef struct lr_held {
@@ -54,7 +73,10 @@ typedef struct lr_thread {
     uint32_t ctx_mask, ctx_count;
     uint32_t ctx_shift;         /* 64 - log2(slots): the index is the key's top bits */
     int exit_rounds;
-    lr_stack_id pending_stack;  /* set by the pre-acquire check for the push */
+    /* a deadlock seen once while blocked, to confirm after the next round */
+    uint64_t suspect;           /* hash of the cycle (threads and wait numbers), 0 none */
+    uint32_t wait_rounds;       /* bounded rounds of the current wait */
+    uint32_t reported_seq;      /* the wait already reported as a deadlock (+1), 0 none */
     struct lr_thread *next_free;
     lr_held held_inline[16];
 } lr_thread;
@@ -84,8 +106,9 @@ lr_thread_info *lr_thread_prepare_child(lr_thread *parent);
 /* Called first thing by a new thread, with the record its parent made. */
 void lr_thread_adopt(lr_thread_info *info);
 void lr_thread_set_name(lr_thread_info *info, const char *name);
-/* The newest thread record with this pthread_t, NULL if none. */
+/* The newest thread record with this pthread_t (or kernel tid), NULL if none. */
 lr_thread_info *lr_thread_info_by_handle(uintptr_t handle);
+lr_thread_info *lr_thread_info_by_tid(pid_t tid);
 lr_thread_info *lr_thread_info_get(uint32_t id);
 uint32_t lr_thread_count(void);
 /* Frees the per-thread state of an exiting thread (the key destructor). */

@@ -35,8 +35,9 @@ def program(name):
     raise Failure(f"no program {name} in {BUILD}")
 
 
-def run(name, args=(), options="", launcher=False, env_extra=None, launcher_args=()):
-    """Runs a program under lockrace; returns (status, stdout, stderr, reports)."""
+def run(name, args=(), options="", launcher=False, env_extra=None, launcher_args=(), timeout=TIMEOUT):
+    """Runs a program under lockrace; returns (status, stdout, stderr, reports).
+    A program still running after `timeout` seconds is killed: status None."""
     with tempfile.TemporaryDirectory() as tmp:
         json_path = os.path.join(tmp, "reports.json")
         env = dict(os.environ)
@@ -51,12 +52,18 @@ def run(name, args=(), options="", launcher=False, env_extra=None, launcher_args
             cmd = [program(name), *args]
             env["LD_PRELOAD"] = LIB
             env["LOCKRACE_OPTIONS"] = ":".join(o for o in (f"json={json_path}", options) if o)
-        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        try:
+            p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+            status, out, err = p.returncode, p.stdout, p.stderr
+        except subprocess.TimeoutExpired as e:
+            status = None
+            out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+            err = (e.stderr or b"").decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
         reports = []
         if os.path.exists(json_path):
             with open(json_path) as f:
                 reports = [json.loads(line) for line in f if line.strip()]
-        return p.returncode, p.stdout, p.stderr, reports
+        return status, out, err, reports
 
 
 def native(name, args=()):
@@ -201,6 +208,83 @@ def case_fork():
     expect(len(reports) == 40 and len(pids) == 40, f"{len(reports)} reports from {len(pids)} processes")
     for r in reports:
         check_inversion(r, ["a", "b"], "fork_child.c")
+
+
+def deadlocks(reports):
+    return [r for r in reports if r["kind"] == "deadlock"]
+
+
+def check_deadlock(report, source, nthreads, kind="lock"):
+    expect(report["certainty"] == "deadlocked", "certainty")
+    threads = report["threads"]
+    expect(len(threads) == nthreads, f"{len(threads)} threads in the deadlock, expected {nthreads}")
+    ids = [t["thread"]["id"] for t in threads]
+    for i, t in enumerate(threads):
+        w = t["waits_for"]
+        expect(w["kind"] == kind, f"waits_for {w}")
+        nxt = ids[(i + 1) % len(ids)]
+        if kind == "lock":
+            expect(w["held_by"] == nxt, f"thread {ids[i]} waits for a lock held by {w['held_by']}, not {nxt}")
+            expect(0 <= w["lock"] < len(report["locks"]), "lock index")
+            expect(t["holds"], f"thread {ids[i]} holds nothing")
+            for h in t["holds"]:
+                check_frames(h["stack"], source, "hold stack")
+        else:
+            expect(w["thread"] == nxt, f"join target {w}")
+        check_frames(t["stack"], source, "wait stack")
+
+
+def case_deadlock_real():
+    import time
+    start = time.monotonic()
+    status, out, err, reports = run("deadlock_real", launcher=True, timeout=20)
+    took = time.monotonic() - start
+    expect(status == 66, f"status {status}: {err[-1500:]}")
+    expect(took < 1.0, f"took {took:.2f} s to end a deadlocked process")
+    d = deadlocks(reports)
+    expect(len(d) == 1, f"{len(d)} deadlock reports")
+    check_deadlock(d[0], "demos/deadlock_real.c", 2)
+    names = {l.get("name") for l in d[0]["locks"]}
+    expect(names == {"ledger_lock", "audit_lock"}, f"locks {names}")
+    expect(d[0]["policy"] == "abort", "policy")
+    expect("deadlock: 2 threads are blocked" in err and "deadlock=abort" in err, "text report")
+    print(f"deadlock_real ended after {took:.3f} s")
+
+
+def case_deadlock_policies():
+    status, _, err, reports = run("deadlock_real", options="deadlock=report", timeout=3)
+    expect(status is None, f"deadlock=report: the process ended ({status})")
+    d = deadlocks(reports)
+    expect(len(d) == 1 and d[0]["policy"] == "report", f"deadlock=report: {len(d)} reports")
+    status, _, _, reports = run("deadlock_real", options="deadlock=off", timeout=2)
+    expect(status is None and not deadlocks(reports), "deadlock=off still watched")
+    status, _, _, reports = run("deadlock_real", options="exitcode=0", timeout=20)
+    expect(status == 1 and deadlocks(reports), f"exitcode=0: a deadlock ends with 1, got {status}")
+
+
+def case_join_cycle():
+    status, _, err, reports = run("join_cycle", timeout=20)
+    expect(status == 66, f"status {status}: {err[-1500:]}")
+    d = deadlocks(reports)
+    expect(len(d) == 1, f"{len(d)} deadlock reports")
+    check_deadlock(d[0], "demos/join_cycle.c", 2, kind="join")
+
+
+def case_self_deadlock():
+    status, _, err, reports = run("self_deadlock", timeout=20)
+    expect(status == 66, f"status {status}: {err[-1500:]}")
+    d = deadlocks(reports)
+    expect(len(d) == 1, f"{len(d)} deadlock reports")
+    check_deadlock(d[0], "self_deadlock.c", 1)
+    expect(d[0]["threads"][0]["waits_for"]["held_by"] == d[0]["threads"][0]["thread"]["id"], "held by itself")
+    expect("which it already holds" in err, "text report")
+
+
+def case_contended():
+    import time
+    start = time.monotonic()
+    expect_clean("contended")
+    print(f"contended: 8 threads, 10^6 acquisitions: {time.monotonic() - start:.2f} s (with a native run)")
 
 
 def case_options():

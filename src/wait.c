@@ -1,0 +1,143 @@
+/* Blocking calls, from the runtime's side: a lock call that found its mutex
+ * taken, a join of a running thread. The caller waits in bounded rounds of
+ * the real call; between rounds the wait-for engine looks for a cycle of
+ * blocked threads. Only threads that really block pay anything: the
+ * uncontended path is a trylock that succeeds. A cycle seen in two rounds
+ * in a row with the same wait numbers is a deadlock; the report is written
+ * at once, then the `deadlock` policy applies. */
+#include "runtime.h"
+#include "options.h"
+#include "report.h"
+#include "waitfor.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+/* First round short, so a deadlock is confirmed within ~50 ms; later rounds
+ * longer, so a thread that waits for a slow holder wakes rarely. */
+#define FIRST_ROUND_MS 20
+#define LATER_ROUND_MS 200
+
+/* glibc keeps the owner's kernel thread id in the mutex. */
+static uint32_t mutex_holder(uintptr_t object)
+{
+    pid_t owner = ((pthread_mutex_t *)object)->__data.__owner;
+    lr_thread_info *t = owner > 0 ? lr_thread_info_by_tid(owner) : NULL;
+    return t ? t->id : UINT32_MAX;
+}
+
+static int watching(lr_thread *self)
+{
+    return self && lr_opt.deadlock != LR_DEADLOCK_OFF;
+}
+
+int lr_mutex_wait_begin(lr_thread *self, pthread_mutex_t *m, const lr_acquisition *a)
+{
+    if (!watching(self))
+        return 0;
+    /* relocking an error-checking mutex fails with EDEADLK by itself */
+    if ((m->__data.__kind & 3) == PTHREAD_MUTEX_ERRORCHECK && m->__data.__owner == self->info->tid)
+        return 0;
+    self->suspect = 0;
+    self->wait_rounds = 0;
+    lr_wait_begin(self->info, LR_WAIT_LOCK, (uintptr_t)m, a->lock,
+                  a->token == LR_REENTRY ? 0 : a->token, 0);
+    lr_wait_check(self);
+    return 1;
+}
+
+int lr_join_wait_begin(lr_thread *self, pthread_t thread)
+{
+    if (!watching(self) || pthread_equal(thread, pthread_self()))
+        return 0;
+    lr_thread_info *target = lr_thread_info_by_handle((uintptr_t)thread);
+    if (!target)
+        return 0;
+    int saved = errno;
+    lr_enter(self);
+    lr_stack_id here = lr_stack_capture();
+    lr_leave(self);
+    errno = saved;
+    self->suspect = 0;
+    self->wait_rounds = 0;
+    lr_wait_begin(self->info, LR_WAIT_JOIN, target->id, NULL, here, 0);
+    lr_wait_check(self);
+    return 1;
+}
+
+const struct timespec *lr_wait_deadline(lr_thread *self, struct timespec *ts)
+{
+    long ms = self->suspect || self->wait_rounds == 0 ? FIRST_ROUND_MS : LATER_ROUND_MS;
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_nsec += ms * 1000000L;
+    ts->tv_sec += ts->tv_nsec / 1000000000L;
+    ts->tv_nsec %= 1000000000L;
+    self->wait_rounds++;
+    return ts;
+}
+
+static uint64_t cycle_hash(const lr_cycle *c)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (uint32_t i = 0; i < c->n; i++)
+        h = (h ^ ((uint64_t)c->threads[i] << 32 | c->seqs[i])) * 0x100000001b3ull;
+    return h | 1;
+}
+
+/* Each member of a deadlock may confirm it: only the first reports. */
+static int first_to_report(uint64_t cycle)
+{
+    static uint64_t reported[256];
+    for (size_t i = 0; i < sizeof reported / sizeof reported[0]; i++) {
+        uint64_t expected = 0;
+        if (__atomic_compare_exchange_n(&reported[i], &expected, cycle, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            return 1;
+        if (expected == cycle)
+            return 0;
+    }
+    return 1;   /* the table is full: a duplicate report beats a missing one */
+}
+
+static void apply_policy(void)
+{
+    if (lr_opt.deadlock != LR_DEADLOCK_ABORT)
+        return;
+    /* No atexit handlers, no stdio flush: they may need the very locks the
+     * deadlocked threads hold. The report is already written. */
+    _exit(lr_opt.exitcode ? lr_opt.exitcode : 1);
+}
+
+void lr_wait_check(lr_thread *self)
+{
+    if (!self || self->reported_seq == self->info->wait.seq + 1)
+        return;
+    int saved = errno;
+    lr_enter(self);
+    lr_cycle c;
+    lr_cycle_init(&c);
+    uint64_t seen = lr_waitfor_cycle(self->info, mutex_holder, &c) ? cycle_hash(&c) : 0;
+    if (seen && seen == self->suspect && lr_waitfor_unchanged(&c)) {
+        self->reported_seq = self->info->wait.seq + 1;
+        if (first_to_report(seen)) {    /* the others wait on: this one ends it */
+            lr_waitfor_report(&c, mutex_holder);
+            apply_policy();
+        }
+    }
+    self->suspect = seen;
+    lr_cycle_free(&c);
+    lr_leave(self);
+    errno = saved;
+}
+
+void lr_wait_done(lr_thread *self)
+{
+    if (self)
+        lr_wait_end(self->info);
+}
+
+void lr_thread_finished(lr_thread_info *info)
+{
+    if (info)
+        __atomic_store_n(&info->finished, 1, __ATOMIC_RELEASE);
+}

@@ -1,0 +1,213 @@
+/* The wait-for graph. Each thread publishes its current wait in its
+ * permanent record (lr_thread_info.wait); there is no global structure and
+ * no lock. A thread about to block stores its wait, then follows
+ * wait → holder → the holder's wait → ... : if that comes back to itself,
+ * every thread on the way is blocked on the next one. Because every waiter
+ * publishes before it looks, of two threads closing a cycle at the same
+ * time at least one sees the other. What is read of other threads can be a
+ * moment stale, so a cycle is only reported once it has been seen twice with
+ * the same wait numbers (the caller waits a little in between): threads in a
+ * real deadlock do not move. */
+#include "waitfor.h"
+#include "arena.h"
+#include "report.h"
+
+#include <string.h>
+#include <time.h>
+
+uint64_t lr_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void lr_cycle_init(lr_cycle *c)
+{
+    memset(c, 0, sizeof *c);
+    c->threads = c->inline_threads;
+    c->seqs = c->inline_seqs;
+    c->cap = 16;
+}
+
+void lr_cycle_free(lr_cycle *c)
+{
+    if (c->threads != c->inline_threads) {
+        lr_unmap(c->threads, c->cap * sizeof *c->threads);
+        lr_unmap(c->seqs, c->cap * sizeof *c->seqs);
+    }
+    lr_cycle_init(c);
+}
+
+static int cycle_push(lr_cycle *c, uint32_t thread, uint32_t seq)
+{
+    if (c->n == c->cap) {
+        uint32_t cap = c->cap * 2;
+        uint32_t *threads = lr_map(cap * sizeof *threads), *seqs = lr_map(cap * sizeof *seqs);
+        if (!threads || !seqs) {
+            lr_unmap(threads, cap * sizeof *threads);
+            lr_unmap(seqs, cap * sizeof *seqs);
+            return -1;
+        }
+        memcpy(threads, c->threads, c->n * sizeof *threads);
+        memcpy(seqs, c->seqs, c->n * sizeof *seqs);
+        if (c->threads != c->inline_threads) {
+            lr_unmap(c->threads, c->cap * sizeof *c->threads);
+            lr_unmap(c->seqs, c->cap * sizeof *c->seqs);
+        }
+        c->threads = threads;
+        c->seqs = seqs;
+        c->cap = cap;
+    }
+    c->threads[c->n] = thread;
+    c->seqs[c->n] = seq;
+    c->n++;
+    return 0;
+}
+
+void lr_wait_begin(lr_thread_info *self, int kind, uintptr_t object, lr_lock *lock,
+                   lr_stack_id stack, int bounded)
+{
+    lr_wait *w = &self->wait;
+    w->object = object;
+    w->lock = lock;
+    w->stack = stack;
+    w->bounded = (uint8_t)bounded;
+    w->since_ns = lr_now_ns();
+    __atomic_add_fetch(&w->seq, 1, __ATOMIC_RELAXED);
+    /* publish, then look: pairs with the other waiters' loads */
+    __atomic_store_n(&w->kind, (uint32_t)kind, __ATOMIC_SEQ_CST);
+}
+
+void lr_wait_end(lr_thread_info *self)
+{
+    __atomic_store_n(&self->wait.kind, LR_WAIT_NONE, __ATOMIC_RELEASE);
+}
+
+/* The thread the wait of t is blocked on, UINT32_MAX when none. */
+static uint32_t blocker(const lr_thread_info *t, lr_holder_fn holder)
+{
+    uint32_t kind = __atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST);
+    if (t->wait.bounded)
+        return UINT32_MAX;
+    if (kind == LR_WAIT_LOCK)
+        return holder(t->wait.object);
+    if (kind == LR_WAIT_JOIN) {
+        lr_thread_info *target = lr_thread_info_get((uint32_t)t->wait.object);
+        return target && !__atomic_load_n(&target->finished, __ATOMIC_ACQUIRE) ? target->id
+                                                                               : UINT32_MAX;
+    }
+    return UINT32_MAX;
+}
+
+/* Every member of a cycle finds it starting from itself; starting it at
+ * the lowest thread id makes them all describe it the same way. */
+static void rotate_to_lowest(lr_cycle *c)
+{
+    uint32_t low = 0;
+    for (uint32_t i = 1; i < c->n; i++)
+        if (c->threads[i] < c->threads[low])
+            low = i;
+    for (uint32_t k = 0; k < low; k++) {
+        uint32_t t = c->threads[0], q = c->seqs[0];
+        memmove(c->threads, c->threads + 1, (c->n - 1) * sizeof *c->threads);
+        memmove(c->seqs, c->seqs + 1, (c->n - 1) * sizeof *c->seqs);
+        c->threads[c->n - 1] = t;
+        c->seqs[c->n - 1] = q;
+    }
+}
+
+uint32_t lr_waitfor_cycle(lr_thread_info *self, lr_holder_fn holder, lr_cycle *out)
+{
+    out->n = 0;
+    uint32_t limit = lr_thread_count();
+    lr_thread_info *t = self;
+    for (uint32_t steps = 0; steps <= limit; steps++) {
+        if (cycle_push(out, t->id, __atomic_load_n(&t->wait.seq, __ATOMIC_RELAXED)) < 0)
+            break;
+        uint32_t next = blocker(t, holder);
+        if (next == UINT32_MAX)
+            break;
+        if (next == self->id) {
+            rotate_to_lowest(out);
+            return out->n;
+        }
+        for (uint32_t i = 0; i < out->n; i++)
+            if (out->threads[i] == next)
+                goto none;      /* a cycle that self only leads into: its members report it */
+        t = lr_thread_info_get(next);
+        if (!t)
+            break;
+    }
+none:
+    out->n = 0;
+    return 0;
+}
+
+int lr_waitfor_unchanged(const lr_cycle *c)
+{
+    for (uint32_t i = 0; i < c->n; i++) {
+        lr_thread_info *t = lr_thread_info_get(c->threads[i]);
+        if (!t || __atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST) == LR_WAIT_NONE ||
+            __atomic_load_n(&t->wait.seq, __ATOMIC_RELAXED) != c->seqs[i])
+            return 0;
+    }
+    return c->n > 0;
+}
+
+/* The locks a blocked thread holds, read while it is blocked (and so not
+ * changing them). */
+static uint32_t held_count(lr_thread_info *t)
+{
+    lr_thread *s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+    return s ? s->nheld : 0;
+}
+
+static int lock_index(lr_report *r, size_t *nlocks, lr_lock *l, uintptr_t addr)
+{
+    for (size_t i = 0; i < *nlocks; i++)
+        if (r->locks[i].addr == addr)
+            return (int)i;
+    lr_report_lock *rl = &r->locks[(*nlocks)++];
+    rl->addr = addr;
+    if (l && l->addr == addr) {
+        rl->id = l->id;
+        rl->first_seen = l->first_seen;
+        rl->first_thread = l->first_thread;
+        rl->name = l->name;
+    }
+    return (int)(*nlocks - 1);
+}
+
+void lr_waitfor_report(const lr_cycle *c, lr_holder_fn holder)
+{
+    size_t nholds = 0;
+    for (uint32_t i = 0; i < c->n; i++)
+        nholds += held_count(lr_thread_info_get(c->threads[i]));
+    size_t maxlocks = nholds + c->n;
+    lr_report *r = lr_report_new(LR_REPORT_DEADLOCK, maxlocks, 0, c->n, nholds);
+    if (!r)
+        return;
+    size_t nlocks = 0, hold = 0;
+    for (uint32_t i = 0; i < c->n; i++) {
+        lr_thread_info *t = lr_thread_info_get(c->threads[i]);
+        lr_report_thread *rt = &r->threads[i];
+        rt->id = t->id;
+        rt->wait_kind = (int)t->wait.kind;
+        rt->wait_stack = t->wait.stack;
+        rt->wait_lock = -1;
+        rt->waits_for = blocker(t, holder);
+        if (rt->wait_kind == LR_WAIT_LOCK)
+            rt->wait_lock = lock_index(r, &nlocks, t->wait.lock, t->wait.object);
+        rt->holds = &r->holds[hold];
+        lr_thread *s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+        for (uint32_t h = 0; s && h < s->nheld && hold < nholds; h++, hold++) {
+            r->holds[hold].lock = lock_index(r, &nlocks, s->held[h].lock, s->held[h].addr);
+            r->holds[hold].stack = s->held[h].stack;
+            rt->nholds++;
+        }
+    }
+    r->nlocks = nlocks;
+    lr_report_emit(r);
+    lr_report_free(r);
+}
