@@ -349,7 +349,10 @@ static void text_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*la
         else
             lr_buf_printf(b, "\n  %s waits for %s, held by %s, at:\n", tl, labels[t->wait_lock],
                           other);
-        text_stack(b, t->wait_stack, "      ");
+        if (t->wait_stack)
+            text_stack(b, t->wait_stack, "      ");
+        else
+            lr_buf_puts(b, "      (not known: it was asleep in the kernel before lockrace saw it wait)\n");
         for (size_t h = 0; h < t->nholds; h++) {
             lr_buf_printf(b, "    it holds %s, taken at:\n", labels[t->holds[h].lock]);
             text_stack(b, t->holds[h].stack, "      ");

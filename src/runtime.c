@@ -54,6 +54,7 @@ static void bootstrap(void)
     lr_stack_init();
     lr_thread_init();
     lr_report_init();
+    lr_wait_init();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     atexit(at_exit);
     if (lr_opt.verbosity >= 2) {

@@ -34,12 +34,17 @@ void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m);
  * 0 when the caller should just make the real blocking call (lockrace not
  * watching, deadlock=off, an error-checking mutex relocked, which fails by
  * itself). check reports a confirmed deadlock and applies the policy. */
+static inline int lr_mutex_looks_free(pthread_mutex_t *m)
+{
+    return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0;
+}
 int lr_mutex_wait_begin(lr_thread *self, pthread_mutex_t *m, const lr_acquisition *a);
 int lr_join_wait_begin(lr_thread *self, pthread_t thread);
 const struct timespec *lr_wait_deadline(lr_thread *self, struct timespec *ts);
 void lr_wait_check(lr_thread *self);
 void lr_wait_done(lr_thread *self);
 void lr_thread_finished(lr_thread_info *info);
+void lr_wait_init(void);
 
 /* condition waits release the mutex and take it back inside glibc */
 typedef struct lr_wait_state {

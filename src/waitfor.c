@@ -84,10 +84,18 @@ void lr_wait_end(lr_thread_info *self)
     __atomic_store_n(&self->wait.kind, LR_WAIT_NONE, __ATOMIC_RELEASE);
 }
 
+uintptr_t (*lr_waitfor_hidden_wait)(const lr_thread_info *t);
+
+static uintptr_t hidden_wait(const lr_thread_info *t);
+
 /* The thread the wait of t is blocked on, UINT32_MAX when none. */
 static uint32_t blocker(const lr_thread_info *t, lr_holder_fn holder)
 {
     uint32_t kind = __atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST);
+    if (kind == LR_WAIT_NONE) {
+        uintptr_t lock = hidden_wait(t);
+        return lock ? holder(lock) : UINT32_MAX;
+    }
     if (t->wait.bounded)
         return UINT32_MAX;
     if (kind == LR_WAIT_LOCK)
@@ -144,12 +152,21 @@ none:
     return 0;
 }
 
+/* The lock a thread waits for without having said so, 0 when none. */
+static uintptr_t hidden_wait(const lr_thread_info *t)
+{
+    if (!lr_waitfor_hidden_wait || __atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST) != LR_WAIT_NONE)
+        return 0;
+    return lr_waitfor_hidden_wait(t);
+}
+
 int lr_waitfor_unchanged(const lr_cycle *c)
 {
     for (uint32_t i = 0; i < c->n; i++) {
         lr_thread_info *t = lr_thread_info_get(c->threads[i]);
-        if (!t || __atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST) == LR_WAIT_NONE ||
-            __atomic_load_n(&t->wait.seq, __ATOMIC_RELAXED) != c->seqs[i])
+        if (!t || __atomic_load_n(&t->wait.seq, __ATOMIC_RELAXED) != c->seqs[i])
+            return 0;
+        if (__atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST) == LR_WAIT_NONE && !hidden_wait(t))
             return 0;
     }
     return c->n > 0;
@@ -197,8 +214,14 @@ void lr_waitfor_report(const lr_cycle *c, lr_holder_fn holder)
         rt->wait_stack = t->wait.stack;
         rt->wait_lock = -1;
         rt->waits_for = blocker(t, holder);
-        if (rt->wait_kind == LR_WAIT_LOCK)
+        uintptr_t hidden = hidden_wait(t);
+        if (hidden) {           /* blocked before it could say so: no stack of its wait */
+            rt->wait_kind = LR_WAIT_LOCK;
+            rt->wait_stack = 0;
+            rt->wait_lock = lock_index(r, &nlocks, lr_lock_find(hidden), hidden);
+        } else if (rt->wait_kind == LR_WAIT_LOCK) {
             rt->wait_lock = lock_index(r, &nlocks, t->wait.lock, t->wait.object);
+        }
         rt->holds = &r->holds[hold];
         lr_thread *s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
         for (uint32_t h = 0; s && h < s->nheld && hold < nholds; h++, hold++) {

@@ -13,6 +13,11 @@
  * or a thread lockrace does not know. */
 typedef uint32_t (*lr_holder_fn)(uintptr_t object);
 
+/* For a thread that published no wait: the lock it is nonetheless blocked
+ * on (it lost the race between looking at a lock and locking it), 0 when
+ * none. Set by the runtime; NULL in the unit tests. */
+extern uintptr_t (*lr_waitfor_hidden_wait)(const lr_thread_info *t);
+
 typedef struct lr_cycle {
     uint32_t n, cap;
     uint32_t *threads;          /* threads[i] waits for something threads[i + 1] holds */

@@ -280,6 +280,15 @@ def case_self_deadlock():
     expect("which it already holds" in err, "text report")
 
 
+def case_hidden_wait():
+    status, _, err, reports = run("hidden_wait", timeout=20)
+    expect(status == 66, f"status {status}: {err[-1500:]}")
+    d = deadlocks(reports)
+    expect(len(d) == 1 and len(d[0]["threads"]) == 2, f"{len(d)} deadlock reports")
+    waits = sorted(t["waits_for"]["kind"] for t in d[0]["threads"])
+    expect(waits == ["lock", "lock"], f"waits {waits}")
+
+
 def case_contended():
     import time
     start = time.monotonic()

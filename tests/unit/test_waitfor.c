@@ -159,6 +159,34 @@ START_TEST(a_new_wait_is_not_the_same_cycle)
 }
 END_TEST
 
+static uint32_t hidden_thread;
+static uintptr_t hidden_lock;
+
+static uintptr_t synthetic_kernel(const lr_thread_info *t)
+{
+    return t->id == hidden_thread ? hidden_lock : 0;
+}
+
+START_TEST(a_thread_blocked_without_saying_so)
+{
+    lr_thread_info *a = thread(), *b = thread();
+    holders[0] = a->id;
+    holders[1] = b->id;
+    waits_for_lock(b, 0);               /* b said it waits for lock 0 */
+    lr_cycle c;
+    ck_assert_uint_eq(cycle_from(b, &c), 0);
+    /* a lost the race between seeing lock 1 free and locking it */
+    hidden_thread = a->id;
+    hidden_lock = (uintptr_t)&locks[1];
+    lr_waitfor_hidden_wait = synthetic_kernel;
+    ck_assert_uint_eq(cycle_from(b, &c), 2);
+    ck_assert(lr_waitfor_unchanged(&c));
+    hidden_lock = 0;                    /* it got the lock after all */
+    ck_assert(!lr_waitfor_unchanged(&c));
+    lr_waitfor_hidden_wait = NULL;
+}
+END_TEST
+
 START_TEST(a_cycle_of_a_hundred_threads)
 {
     lr_thread_info *t[100];
@@ -189,6 +217,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_join_and_a_lock_in_one_cycle);
     tcase_add_test(tc, leading_into_a_cycle_of_others_is_left_to_them);
     tcase_add_test(tc, a_new_wait_is_not_the_same_cycle);
+    tcase_add_test(tc, a_thread_blocked_without_saying_so);
     tcase_add_test(tc, a_cycle_of_a_hundred_threads);
     suite_add_tcase(s, tc);
     return s;
