@@ -37,7 +37,7 @@ LR_WRAPPER int pthread_cond_broadcast(pthread_cond_t *c)
 LR_WRAPPER int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     lr_thread *self = lr_self();
-    lr_wait_state st = lr_cond_wait_enter(self, m);
+    lr_wait_state st = lr_cond_wait_enter(self, c, m, 0, LR_CALLER);
     int rc = lr_real.pthread_cond_wait(c, m);
     lr_cond_wait_exit(self, m, st, LR_CALLER);
     return rc;
@@ -46,7 +46,7 @@ LR_WRAPPER int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 LR_WRAPPER int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *deadline)
 {
     lr_thread *self = lr_self();
-    lr_wait_state st = lr_cond_wait_enter(self, m);
+    lr_wait_state st = lr_cond_wait_enter(self, c, m, 1, LR_CALLER);
     int rc = lr_real.pthread_cond_timedwait(c, m, deadline);
     lr_cond_wait_exit(self, m, st, LR_CALLER);
     return rc;
@@ -58,7 +58,7 @@ LR_WRAPPER int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clo
     lr_thread *self = lr_self();
     if (!lr_real.pthread_cond_clockwait)
         return ENOSYS;
-    lr_wait_state st = lr_cond_wait_enter(self, m);
+    lr_wait_state st = lr_cond_wait_enter(self, c, m, 1, LR_CALLER);
     int rc = lr_real.pthread_cond_clockwait(c, m, clock, deadline);
     lr_cond_wait_exit(self, m, st, LR_CALLER);
     return rc;

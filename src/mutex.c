@@ -4,6 +4,7 @@
  * statically initialised mutexes (PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP,
  * std::recursive_mutex) are typed right without a pthread_mutex_init. */
 #include "runtime.h"
+#include "waitfor.h"
 
 #include <errno.h>
 
@@ -64,7 +65,26 @@ void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m)
         lr_order_released_at(self, (uintptr_t)m);
 }
 
-lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_mutex_t *m)
+/* The stack of a condition wait at this call site: unwound the first time,
+ * then remembered in a small per-thread table (a wait is a system call
+ * anyway, but a busy consumer waits often). */
+static lr_stack_id cond_site_stack(lr_thread *self, uintptr_t pc)
+{
+    uint32_t i = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 60);
+    if (self->cond_sites[i].pc == pc)
+        return self->cond_sites[i].stack;
+    int saved = errno;
+    lr_enter(self);
+    lr_stack_id stack = lr_stack_capture();
+    lr_leave(self);
+    errno = saved;
+    self->cond_sites[i].pc = pc;
+    self->cond_sites[i].stack = stack;
+    return stack;
+}
+
+lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m,
+                                 int bounded, void *pc)
 {
     lr_wait_state st = { 0 };
     if (!self)
@@ -72,6 +92,10 @@ lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_mutex_t *m)
     st.depth = lr_order_depth_at(self, (uintptr_t)m);
     while (!lr_order_released_at(self, (uintptr_t)m) && lr_order_depth_at(self, (uintptr_t)m))
         ;
+    /* published for the watchdog, which tells a lost wakeup from a wait */
+    lr_watchdog_start(self);
+    lr_wait_begin(self->info, LR_WAIT_COND, (uintptr_t)c, lr_lock_find((uintptr_t)m),
+                  cond_site_stack(self, (uintptr_t)pc), bounded);
     return st;
 }
 
@@ -82,7 +106,10 @@ lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_mutex_t *m)
  * blocking one, checked like any other. */
 void lr_cond_wait_exit(lr_thread *self, pthread_mutex_t *m, lr_wait_state st, void *pc)
 {
-    if (!self || !st.depth || m->__data.__owner != self->info->tid)
+    if (!self)
+        return;
+    lr_wait_end(self->info);
+    if (!st.depth || m->__data.__owner != self->info->tid)
         return;
     lr_acquisition a = { .addr = (uintptr_t)m, .pc = (uintptr_t)pc, .type = type_of(m),
                          .how = LR_BLOCKING };

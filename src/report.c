@@ -47,6 +47,7 @@ lr_report *lr_report_new(int kind, size_t nlocks, size_t nedges, size_t nthreads
     r->nlocks = nlocks;
     r->nedges = nedges;
     r->nthreads = nthreads;
+    r->nholds = nholds;
     r->locks = (lr_report_lock *)(r + 1);
     r->edges = (lr_report_edge *)(r->locks + nlocks);
     r->threads = (lr_report_thread *)(r->edges + nedges);
@@ -305,6 +306,17 @@ static void text_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*
     text_thread_origins(b, ids, n);
 }
 
+/* "item_ready", else "condition variable 0x..." */
+static const char *cond_label(uintptr_t cond, char *buf, size_t len)
+{
+    char name[160];
+    if (lr_sym_data(cond, name, sizeof name) == 0)
+        snprintf(buf, len, "%s", name);
+    else
+        snprintf(buf, len, "condition variable %#lx", (unsigned long)cond);
+    return buf;
+}
+
 static const char *policy_line(void)
 {
     switch (lr_opt.deadlock) {
@@ -317,11 +329,17 @@ static const char *policy_line(void)
 
 static void text_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200])
 {
-    char tl[64], other[64];
+    char tl[64], other[64], cond[180];
     pid_t pid = getpid();
     const lr_report_thread *t0 = &r->threads[0];
     thread_label(t0->id, tl, sizeof tl);
-    if (r->nthreads == 1) {
+    if (r->whole_process) {
+        lr_buf_printf(b, "==%d== lockrace: deadlock: all %zu threads of the process are blocked, and none "
+                         "can wake another\n", (int)pid, r->nthreads);
+        lr_buf_printf(b, "==%d== No lock cycle explains it: threads wait on condition variables or joins "
+                         "that nothing left running will signal (a lost wakeup looks like this).\n",
+                      (int)pid);
+    } else if (r->nthreads == 1) {
         lr_buf_printf(b, "==%d== lockrace: deadlock: %s locks %s, which it already holds\n", (int)pid,
                       tl, t0->wait_lock >= 0 ? labels[t0->wait_lock] : "?");
         lr_buf_printf(b, "==%d== It is not a recursive mutex: the thread waits for itself, "
@@ -343,6 +361,13 @@ static void text_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*la
         thread_label(t->waits_for, other, sizeof other);
         if (t->wait_kind == LR_WAIT_JOIN)
             lr_buf_printf(b, "\n  %s waits to join %s, at:\n", tl, other);
+        else if (t->wait_kind == LR_WAIT_COND)
+            lr_buf_printf(b, "\n  %s waits on %s%s%s, with no deadline, at:\n", tl,
+                          cond_label(t->wait_object, cond, sizeof cond),
+                          t->wait_lock >= 0 ? " with mutex " : "",
+                          t->wait_lock >= 0 ? labels[t->wait_lock] : "");
+        else if (t->waits_for == UINT32_MAX)
+            lr_buf_printf(b, "\n  %s waits for %s, at:\n", tl, labels[t->wait_lock]);
         else if (t->waits_for == t->id)
             lr_buf_printf(b, "\n  %s waits for %s, which it holds itself, at:\n", tl,
                           labels[t->wait_lock]);
@@ -466,7 +491,10 @@ static void json_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*la
                           unsigned long seq)
 {
     lr_buf summary = { 0 };
-    if (r->nthreads == 1 && r->threads[0].wait_lock >= 0)
+    if (r->whole_process)
+        lr_buf_printf(&summary, "deadlock: all %zu threads blocked, none can wake another",
+                      r->nthreads);
+    else if (r->nthreads == 1 && r->threads[0].wait_lock >= 0)
         lr_buf_printf(&summary, "deadlock: T%u locks %s, which it already holds", r->threads[0].id,
                       labels[r->threads[0].wait_lock]);
     else
@@ -474,7 +502,9 @@ static void json_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*la
                       r->nthreads);
     json_header(b, r, seq, summary.data ? summary.data : "", "deadlocked");
     lr_buf_free(&summary);
-    lr_buf_printf(b, ",\"policy\":\"%s\"", lr_opt.deadlock == LR_DEADLOCK_ABORT ? "abort" : "report");
+    lr_buf_printf(b, ",\"policy\":\"%s\",\"scope\":\"%s\"",
+                  lr_opt.deadlock == LR_DEADLOCK_ABORT ? "abort" : "report",
+                  r->whole_process ? "process" : "cycle");
     json_locks(b, r, d);
     lr_buf_puts(b, ",\"threads\":[");
     for (size_t i = 0; i < r->nthreads; i++) {
@@ -483,6 +513,15 @@ static void json_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*la
         json_thread(b, t->id);
         if (t->wait_kind == LR_WAIT_JOIN)
             lr_buf_printf(b, ",\"waits_for\":{\"kind\":\"join\",\"thread\":%u}", t->waits_for);
+        else if (t->wait_kind == LR_WAIT_COND) {
+            char cond[180];
+            lr_buf_printf(b, ",\"waits_for\":{\"kind\":\"condition\",\"cond\":\"%#lx\",\"mutex\":%d,"
+                             "\"name\":", (unsigned long)t->wait_object, t->wait_lock);
+            lr_buf_json_string(b, cond_label(t->wait_object, cond, sizeof cond));
+            lr_buf_puts(b, "}");
+        }
+        else if (t->waits_for == UINT32_MAX)
+            lr_buf_printf(b, ",\"waits_for\":{\"kind\":\"lock\",\"lock\":%d}", t->wait_lock);
         else
             lr_buf_printf(b, ",\"waits_for\":{\"kind\":\"lock\",\"lock\":%d,\"held_by\":%u}",
                           t->wait_lock, t->waits_for);

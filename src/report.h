@@ -36,7 +36,8 @@ typedef struct lr_report_hold {
 typedef struct lr_report_thread {
     uint32_t id;
     int wait_kind;              /* enum lr_wait_kind (thread.h) */
-    int wait_lock;              /* index into locks, -1 when not waiting for a lock */
+    int wait_lock;              /* index into locks (for a condition wait: its mutex), -1 none */
+    uintptr_t wait_object;      /* for a condition wait: the condition variable */
     uint32_t waits_for;         /* the thread holding that lock, or being joined */
     lr_stack_id wait_stack;
     size_t nholds;
@@ -45,12 +46,13 @@ typedef struct lr_report_thread {
 
 typedef struct lr_report {
     int kind;
-    size_t nlocks, nedges, nthreads;
+    size_t nlocks, nedges, nthreads, nholds;
     lr_report_lock *locks;
     lr_report_edge *edges;
     lr_report_thread *threads;
     lr_report_hold *holds;
     int single_thread;
+    int whole_process;          /* deadlock: every thread blocked, not a cycle */
     void *scratch;              /* room for the builder: nlocks pointers + nlocks words */
     size_t size;
 } lr_report;

@@ -143,6 +143,7 @@ static void fork_child(void)
     lr_thread_fork_child();
     lr_graph_fork_child();
     lr_report_fork_child();
+    lr_watchdog_fork_child();
     lr_thread *t = lr_thread_current();
     if (t)
         lr_leave(t);

@@ -46,11 +46,20 @@ void lr_wait_done(lr_thread *self);
 void lr_thread_finished(lr_thread_info *info);
 void lr_wait_init(void);
 
+/* Who holds a mutex (glibc's owner field), as a thread id; UINT32_MAX none. */
+uint32_t lr_mutex_holder(uintptr_t object);
+/* After a deadlock report: ends the process when deadlock=abort. */
+void lr_deadlock_policy(void);
+/* Starts the watchdog thread (watchdog=1) the first time a thread blocks. */
+void lr_watchdog_start(lr_thread *self);
+void lr_watchdog_fork_child(void);
+
 /* condition waits release the mutex and take it back inside glibc */
 typedef struct lr_wait_state {
     uint32_t depth;             /* recursion depth released, 0 if it was not held */
 } lr_wait_state;
-lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_mutex_t *m);
+lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m,
+                                 int bounded, void *pc);
 void lr_cond_wait_exit(lr_thread *self, pthread_mutex_t *m, lr_wait_state st, void *pc);
 
 /* threads */

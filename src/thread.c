@@ -49,6 +49,8 @@ static lr_thread_info *new_info(uint32_t id)
 
 lr_thread_info *lr_thread_info_get(uint32_t id)
 {
+    if ((id >> PAGE_BITS) >= PAGES)
+        return NULL;
     lr_thread_info **page = __atomic_load_n(&pages[id >> PAGE_BITS], __ATOMIC_ACQUIRE);
     return page ? __atomic_load_n(&page[id & ((1u << PAGE_BITS) - 1)], __ATOMIC_ACQUIRE) : NULL;
 }

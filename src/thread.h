@@ -74,6 +74,10 @@ typedef struct lr_thread {
     uint32_t ctx_shift;         /* 64 - log2(slots): the index is the key's top bits */
     int exit_rounds;
     /* a deadlock seen once while blocked, to confirm after the next round */
+    struct {
+        uintptr_t pc;
+        lr_stack_id stack;
+    } cond_sites[16];           /* stacks of condition waits, by call site */
     uint64_t suspect;           /* hash of the cycle (threads and wait numbers), 0 none */
     uint32_t wait_rounds;       /* bounded rounds of the current wait */
     uint32_t reported_seq;      /* the wait already reported as a deadlock (+1), 0 none */

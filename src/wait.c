@@ -23,7 +23,7 @@
 #define LATER_ROUND_MS 200
 
 /* glibc keeps the owner's kernel thread id in the mutex. */
-static uint32_t mutex_holder(uintptr_t object)
+uint32_t lr_mutex_holder(uintptr_t object)
 {
     pid_t owner = ((pthread_mutex_t *)object)->__data.__owner;
     lr_thread_info *t = owner > 0 ? lr_thread_info_by_tid(owner) : NULL;
@@ -75,6 +75,7 @@ int lr_mutex_wait_begin(lr_thread *self, pthread_mutex_t *m, const lr_acquisitio
         return 0;
     self->suspect = 0;
     self->wait_rounds = 0;
+    lr_watchdog_start(self);
     lr_wait_begin(self->info, LR_WAIT_LOCK, (uintptr_t)m, a->lock,
                   a->token == LR_REENTRY ? 0 : a->token, 0);
     lr_wait_check(self);
@@ -95,6 +96,7 @@ int lr_join_wait_begin(lr_thread *self, pthread_t thread)
     errno = saved;
     self->suspect = 0;
     self->wait_rounds = 0;
+    lr_watchdog_start(self);
     lr_wait_begin(self->info, LR_WAIT_JOIN, target->id, NULL, here, 0);
     lr_wait_check(self);
     return 1;
@@ -134,7 +136,7 @@ static int first_to_report(uint64_t cycle)
     return 1;   /* the table is full: a duplicate report beats a missing one */
 }
 
-static void apply_policy(void)
+void lr_deadlock_policy(void)
 {
     if (lr_opt.deadlock != LR_DEADLOCK_ABORT)
         return;
@@ -151,12 +153,12 @@ void lr_wait_check(lr_thread *self)
     lr_enter(self);
     lr_cycle c;
     lr_cycle_init(&c);
-    uint64_t seen = lr_waitfor_cycle(self->info, mutex_holder, &c) ? cycle_hash(&c) : 0;
+    uint64_t seen = lr_waitfor_cycle(self->info, lr_mutex_holder, &c) ? cycle_hash(&c) : 0;
     if (seen && seen == self->suspect && lr_waitfor_unchanged(&c)) {
         self->reported_seq = self->info->wait.seq + 1;
         if (first_to_report(seen)) {    /* the others wait on: this one ends it */
-            lr_waitfor_report(&c, mutex_holder);
-            apply_policy();
+            lr_waitfor_report(&c, lr_mutex_holder);
+            lr_deadlock_policy();
         }
     }
     self->suspect = seen;

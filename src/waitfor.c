@@ -196,18 +196,11 @@ static int lock_index(lr_report *r, size_t *nlocks, lr_lock *l, uintptr_t addr)
     return (int)(*nlocks - 1);
 }
 
-void lr_waitfor_report(const lr_cycle *c, lr_holder_fn holder)
+void lr_waitfor_describe(lr_report *r, lr_thread_info **threads, int n, lr_holder_fn holder)
 {
-    size_t nholds = 0;
-    for (uint32_t i = 0; i < c->n; i++)
-        nholds += held_count(lr_thread_info_get(c->threads[i]));
-    size_t maxlocks = nholds + c->n;
-    lr_report *r = lr_report_new(LR_REPORT_DEADLOCK, maxlocks, 0, c->n, nholds);
-    if (!r)
-        return;
     size_t nlocks = 0, hold = 0;
-    for (uint32_t i = 0; i < c->n; i++) {
-        lr_thread_info *t = lr_thread_info_get(c->threads[i]);
+    for (int i = 0; i < n; i++) {
+        lr_thread_info *t = threads[i];
         lr_report_thread *rt = &r->threads[i];
         rt->id = t->id;
         rt->wait_kind = (int)t->wait.kind;
@@ -221,16 +214,38 @@ void lr_waitfor_report(const lr_cycle *c, lr_holder_fn holder)
             rt->wait_lock = lock_index(r, &nlocks, lr_lock_find(hidden), hidden);
         } else if (rt->wait_kind == LR_WAIT_LOCK) {
             rt->wait_lock = lock_index(r, &nlocks, t->wait.lock, t->wait.object);
+        } else if (rt->wait_kind == LR_WAIT_COND) {
+            rt->wait_object = t->wait.object;
+            if (t->wait.lock)
+                rt->wait_lock = lock_index(r, &nlocks, t->wait.lock, t->wait.lock->addr);
         }
         rt->holds = &r->holds[hold];
         lr_thread *s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
-        for (uint32_t h = 0; s && h < s->nheld && hold < nholds; h++, hold++) {
+        for (uint32_t h = 0; s && h < s->nheld && hold < r->nholds; h++, hold++) {
             r->holds[hold].lock = lock_index(r, &nlocks, s->held[h].lock, s->held[h].addr);
             r->holds[hold].stack = s->held[h].stack;
             rt->nholds++;
         }
     }
     r->nlocks = nlocks;
-    lr_report_emit(r);
-    lr_report_free(r);
+}
+
+void lr_waitfor_report(const lr_cycle *c, lr_holder_fn holder)
+{
+    size_t nholds = 0;
+    lr_thread_info *inline_threads[16], **threads = inline_threads;
+    if (c->n > 16 && !(threads = lr_map(c->n * sizeof *threads)))
+        return;
+    for (uint32_t i = 0; i < c->n; i++) {
+        threads[i] = lr_thread_info_get(c->threads[i]);
+        nholds += held_count(threads[i]);
+    }
+    lr_report *r = lr_report_new(LR_REPORT_DEADLOCK, nholds + c->n, 0, c->n, nholds);
+    if (r) {
+        lr_waitfor_describe(r, threads, (int)c->n, holder);
+        lr_report_emit(r);
+        lr_report_free(r);
+    }
+    if (threads != inline_threads)
+        lr_unmap(threads, c->n * sizeof *threads);
 }

@@ -43,6 +43,11 @@ int lr_waitfor_unchanged(const lr_cycle *c);
 /* Builds and emits the deadlock report for a confirmed cycle. */
 void lr_waitfor_report(const lr_cycle *c, lr_holder_fn holder);
 
+/* Fills r->threads and r->locks from blocked threads (sized by the caller:
+ * one thread entry each, locks and holds for all they hold and wait for). */
+struct lr_report;
+void lr_waitfor_describe(struct lr_report *r, lr_thread_info **threads, int n, lr_holder_fn holder);
+
 uint64_t lr_now_ns(void);
 
 #endif

@@ -289,6 +289,33 @@ def case_hidden_wait():
     expect(waits == ["lock", "lock"], f"waits {waits}")
 
 
+def case_lost_wakeup():
+    import time
+    start = time.monotonic()
+    status, _, err, reports = run("lost_wakeup", launcher=True, launcher_args=["--watchdog", "1"], timeout=20)
+    took = time.monotonic() - start
+    expect(status == 66, f"status {status}: {err[-1500:]}")
+    expect(took < 3.0, f"took {took:.2f} s (hang_ms is 1 s)")
+    d = deadlocks(reports)
+    expect(len(d) == 1 and d[0]["scope"] == "process", f"{len(d)} deadlock reports")
+    waits = sorted(t["waits_for"]["kind"] for t in d[0]["threads"])
+    expect(waits == ["condition", "join"], f"waits {waits}")
+    cond = [t for t in d[0]["threads"] if t["waits_for"]["kind"] == "condition"][0]
+    expect(cond["waits_for"]["name"] == "item_ready", f"condition {cond['waits_for']}")
+    expect(d[0]["locks"][cond["waits_for"]["mutex"]]["name"] == "queue_lock", "the condition's mutex")
+    check_frames(cond["stack"], "demos/lost_wakeup.c", "condition wait stack")
+    status, _, _, reports = run("lost_wakeup", timeout=2.5)
+    expect(status is None and not reports, "without the watchdog it must hang, unreported")
+    print(f"lost_wakeup ended after {took:.3f} s")
+
+
+def case_watchdog_clean():
+    """Programs that wait a lot, but are never all stuck, stay clean with the watchdog on."""
+    for name in ("ten_threads", "condvar", "contended", "hand_over_hand"):
+        status, out, err, reports = run(name, options="watchdog=1:hang_ms=100")
+        expect(status == 0 and reports == [], f"{name}: status {status}, {len(reports)} reports")
+
+
 def case_contended():
     import time
     start = time.monotonic()
