@@ -94,8 +94,9 @@ static int grow_held(lr_thread *t)
     if (!held)
         return -1;
     memcpy(held, t->held, t->nheld * sizeof *held);
-    if (t->held != t->held_inline)
-        lr_unmap(t->held, t->held_cap * sizeof *t->held);
+    /* The old array is not unmapped: the watchdog may be reading it (it
+     * reads other threads' held locks without a lock). Growth doubles, so
+     * what is kept is less than what is in use. */
     t->held = held;
     t->held_cap = cap;
     return 0;

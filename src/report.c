@@ -27,7 +27,8 @@ static int text_fd = -1, json_fd = -1;
 static pid_t text_fd_pid;
 
 static const char *kind_names[] = { [LR_REPORT_LOCK_ORDER] = "lock-order-inversion",
-                                    [LR_REPORT_DEADLOCK] = "deadlock" };
+                                    [LR_REPORT_DEADLOCK] = "deadlock",
+                                    [LR_REPORT_STALL] = "stall" };
 
 const char *lr_report_kind_name(int kind)
 {
@@ -392,6 +393,35 @@ static void text_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*la
     lr_buf_printf(b, "==%d== lockrace: %s\n", (int)pid, policy_line());
 }
 
+/* threads[0] holds locks[0]; the others wait for it */
+static void text_stall(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200])
+{
+    char holder[64], tl[64];
+    pid_t pid = getpid();
+    thread_label(r->threads[0].id, holder, sizeof holder);
+    thread_label(r->threads[1].id, tl, sizeof tl);
+    lr_buf_printf(b, "==%d== lockrace: stall: %s has waited %.1f s for %s, held by %s, which is not "
+                     "blocked\n", (int)pid, tl, (double)r->threads[1].waited_ms / 1000.0, labels[0],
+                  holder);
+    lr_buf_printf(b, "==%d== Not a deadlock: the holder may still let go; it keeps %zu thread%s waiting "
+                     "(stall_ms=%d).\n", (int)pid, r->nthreads - 1, r->nthreads == 2 ? "" : "s",
+                  lr_opt.stall_ms);
+    lr_buf_printf(b, "\n  %s holds %s, taken at:\n", holder, labels[0]);
+    text_stack(b, r->holds[0].stack, "      ");
+    for (size_t i = 1; i < r->nthreads; i++) {
+        thread_label(r->threads[i].id, tl, sizeof tl);
+        lr_buf_printf(b, "  %s has waited %lu ms for it, at:\n", tl,
+                      (unsigned long)r->threads[i].waited_ms);
+        text_stack(b, r->threads[i].wait_stack, "      ");
+    }
+    text_lock_origins(b, r, d, labels);
+    uint32_t ids[64];
+    size_t n = 0;
+    for (size_t i = 0; i < r->nthreads && n < 64; i++)
+        ids[n++] = r->threads[i].id;
+    text_thread_origins(b, ids, n);
+}
+
 /* ---- JSON ---- */
 
 static void json_stack(lr_buf *b, lr_stack_id id)
@@ -538,6 +568,31 @@ static void json_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*la
     lr_buf_puts(b, "]}\n");
 }
 
+static void json_stall(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200],
+                       unsigned long seq)
+{
+    lr_buf summary = { 0 };
+    lr_buf_printf(&summary, "stall: %zu thread%s waited %.1f s or more for %s, held by T%u",
+                  r->nthreads - 1, r->nthreads == 2 ? "" : "s", (double)lr_opt.stall_ms / 1000.0,
+                  labels[0], r->threads[0].id);
+    json_header(b, r, seq, summary.data ? summary.data : "", "stalled");
+    lr_buf_free(&summary);
+    json_locks(b, r, d);
+    lr_buf_puts(b, ",\"lock\":0,\"holder\":{\"thread\":");
+    json_thread(b, r->threads[0].id);
+    lr_buf_puts(b, ",\"stack\":");
+    json_stack(b, r->holds[0].stack);
+    lr_buf_puts(b, "},\"waiters\":[");
+    for (size_t i = 1; i < r->nthreads; i++) {
+        lr_buf_puts(b, i > 1 ? ",{\"thread\":" : "{\"thread\":");
+        json_thread(b, r->threads[i].id);
+        lr_buf_printf(b, ",\"waited_ms\":%lu,\"stack\":", (unsigned long)r->threads[i].waited_ms);
+        json_stack(b, r->threads[i].wait_stack);
+        lr_buf_puts(b, "}");
+    }
+    lr_buf_puts(b, "]}\n");
+}
+
 /* ---- output ---- */
 
 static int text_output(void)
@@ -597,6 +652,8 @@ void lr_report_emit(const lr_report *r)
         lr_buf text = { 0 }, json = { 0 };
         if (r->kind == LR_REPORT_DEADLOCK)
             text_deadlock(&text, r, d, labels);
+        else if (r->kind == LR_REPORT_STALL)
+            text_stall(&text, r, d, labels);
         else
             text_lock_order(&text, r, d, labels);
         if (text.data)
@@ -604,6 +661,8 @@ void lr_report_emit(const lr_report *r)
         if (json_fd >= 0) {
             if (r->kind == LR_REPORT_DEADLOCK)
                 json_deadlock(&json, r, d, labels, seq);
+            else if (r->kind == LR_REPORT_STALL)
+                json_stall(&json, r, d, labels, seq);
             else
                 json_lock_order(&json, r, d, labels, seq);
             if (json.data)

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum lr_report_kind { LR_REPORT_LOCK_ORDER, LR_REPORT_DEADLOCK, LR_REPORT_KINDS };
+enum lr_report_kind { LR_REPORT_LOCK_ORDER, LR_REPORT_DEADLOCK, LR_REPORT_STALL, LR_REPORT_KINDS };
 
 typedef struct lr_report_lock {
     uint64_t id;
@@ -40,6 +40,7 @@ typedef struct lr_report_thread {
     uintptr_t wait_object;      /* for a condition wait: the condition variable */
     uint32_t waits_for;         /* the thread holding that lock, or being joined */
     lr_stack_id wait_stack;
+    uint64_t waited_ms;         /* stall: how long it has waited */
     size_t nholds;
     lr_report_hold *holds;
 } lr_report_thread;

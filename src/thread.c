@@ -87,14 +87,21 @@ static lr_thread *new_state(void)
         if (!t)
             return NULL;
     } else {
-        lr_held *inline_held = t->held_inline;
-        if (t->held != inline_held)
-            lr_unmap(t->held, t->held_cap * sizeof *t->held);
+        /* A recycled state keeps its held array (never unmapped: the
+         * watchdog may still read it) and starts with no contexts. */
+        lr_held *held = t->held != t->held_inline ? t->held : NULL;
+        uint32_t held_cap = t->held_cap;
         lr_unmap(t->ctx, (t->ctx_mask + 1) * sizeof *t->ctx);
         memset(t, 0, sizeof *t);
+        if (held) {
+            t->held = held;
+            t->held_cap = held_cap;
+        }
     }
-    t->held = t->held_inline;
-    t->held_cap = sizeof t->held_inline / sizeof t->held_inline[0];
+    if (!t->held) {
+        t->held = t->held_inline;
+        t->held_cap = sizeof t->held_inline / sizeof t->held_inline[0];
+    }
     t->chain = LR_CHAIN_SEED;
     if (lr_order_init_thread(t) < 0)
         return NULL;

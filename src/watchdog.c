@@ -87,6 +87,97 @@ static void report_whole_process(lr_thread_info **threads, int n)
     lr_report_free(r);
 }
 
+/* ---- stalls ---- */
+
+/* Where a running thread took the lock at addr. Its held array is read
+ * without a lock while it may change: arrays are never unmapped, so the
+ * read is safe, and a torn entry at worst shows no stack. */
+static lr_stack_id hold_stack(lr_thread_info *t, uintptr_t addr)
+{
+    lr_thread *s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+    if (!s)
+        return 0;
+    lr_held *held = __atomic_load_n(&s->held, __ATOMIC_ACQUIRE);
+    uint32_t n = __atomic_load_n(&s->nheld, __ATOMIC_ACQUIRE);
+    uint32_t cap = __atomic_load_n(&s->held_cap, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; held && i < n && i < cap; i++)
+        if (held[i].addr == addr)
+            return held[i].stack;
+    return 0;
+}
+
+static int stall_is_new(uint64_t key)
+{
+    static uint64_t seen[1024];
+    for (size_t i = 0; i < sizeof seen / sizeof seen[0]; i++) {
+        if (seen[i] == key)
+            return 0;
+        if (!seen[i]) {
+            seen[i] = key;
+            return 1;
+        }
+    }
+    return 0;   /* a thousand stalls reported already: enough said */
+}
+
+/* Threads that have waited stall_ms or more for a lock whose holder is not
+ * blocked itself (a blocked holder is a chain: its own wait is reported). */
+static void look_for_stalls(lr_thread_info **threads, int n, uint64_t now)
+{
+    uint64_t limit = (uint64_t)lr_opt.stall_ms * 1000000ull;
+    for (int i = 0; i < n; i++) {
+        lr_thread_info *w = threads[i];
+        if (w->wait.kind != LR_WAIT_LOCK || now - w->wait.since_ns < limit)
+            continue;
+        uintptr_t lock = w->wait.object;
+        lr_thread_info *holder = lr_thread_info_get(lr_mutex_holder(lock));
+        /* once per lock, holder and place it was taken */
+        if (!holder || holder->wait.kind != LR_WAIT_NONE ||
+            !stall_is_new((lock * 0x9e3779b97f4a7c15ull ^ ((uint64_t)holder->id << 32 |
+                                                           hold_stack(holder, lock))) | 1))
+            continue;
+        int waiters = 0;
+        for (int j = 0; j < n; j++)
+            waiters += threads[j]->wait.kind == LR_WAIT_LOCK && threads[j]->wait.object == lock;
+        lr_report *r = lr_report_new(LR_REPORT_STALL, 1, 0, (size_t)waiters + 1, 1);
+        if (!r)
+            return;
+        lr_lock *l = w->wait.lock;
+        r->nlocks = 1;
+        r->locks[0].addr = lock;
+        if (l && l->addr == lock) {
+            r->locks[0].id = l->id;
+            r->locks[0].first_seen = l->first_seen;
+            r->locks[0].first_thread = l->first_thread;
+            r->locks[0].name = l->name;
+        }
+        lr_report_thread *h = &r->threads[0];
+        h->id = holder->id;
+        h->wait_lock = -1;
+        h->waits_for = UINT32_MAX;
+        h->holds = r->holds;
+        h->nholds = 1;
+        r->holds[0].lock = 0;
+        r->holds[0].stack = hold_stack(holder, lock);
+        size_t k = 1;
+        for (int j = 0; j < n && k < r->nthreads; j++) {
+            lr_thread_info *o = threads[j];
+            if (o->wait.kind != LR_WAIT_LOCK || o->wait.object != lock)
+                continue;
+            lr_report_thread *rt = &r->threads[k++];
+            rt->id = o->id;
+            rt->wait_kind = LR_WAIT_LOCK;
+            rt->wait_lock = 0;
+            rt->waits_for = holder->id;
+            rt->wait_stack = o->wait.stack;
+            rt->waited_ms = (now - o->wait.since_ns) / 1000000ull;
+        }
+        r->nthreads = k;
+        lr_report_emit(r);
+        lr_report_free(r);
+    }
+}
+
 static void *watch(void *arg)
 {
     (void)arg;
@@ -99,6 +190,15 @@ static void *watch(void *arg)
         nanosleep(&tick, NULL);
         int n = list_tasks(tids, 4096), blocked = 0;
         uint64_t now = lr_now_ns(), fingerprint = 0xcbf29ce484222325ull;
+        if (lr_opt.stall_ms) {
+            int known = 0;
+            for (int i = 0; i < n; i++) {
+                lr_thread_info *t = tids[i] == self ? NULL : lr_thread_info_by_tid(tids[i]);
+                if (t)
+                    threads[known++] = t;
+            }
+            look_for_stalls(threads, known, now);
+        }
         for (int i = 0; i < n; i++) {
             if (tids[i] == self)
                 continue;

@@ -309,6 +309,22 @@ def case_lost_wakeup():
     print(f"lost_wakeup ended after {took:.3f} s")
 
 
+def case_stall():
+    status, out, err, reports = run("stall", options="watchdog=1:stall_ms=500:exitcode=0", timeout=30)
+    expect(status == 0 and "stall: done" in out, f"status {status}")
+    stalls = [r for r in reports if r["kind"] == "stall"]
+    expect(len(stalls) == 1 and len(reports) == 1, f"{len(stalls)} stalls, {len(reports)} reports")
+    r = stalls[0]
+    expect(r["holder"]["thread"]["name"] == "flusher", f"holder {r['holder']['thread']}")
+    check_frames(r["holder"]["stack"], "stall.c", "holder stack")
+    expect(len(r["waiters"]) == 2 and all(w["waited_ms"] >= 500 for w in r["waiters"]), f"waiters {r['waiters']}")
+    for w in r["waiters"]:
+        check_frames(w["stack"], "stall.c", "waiter stack")
+    expect(r["locks"][0]["name"] == "cache_lock", "lock name")
+    status, _, _, reports = run("stall", options="watchdog=1", timeout=30)
+    expect(status == 0 and reports == [], "stall_ms=0 (the default) must not report stalls")
+
+
 def case_watchdog_clean():
     """Programs that wait a lot, but are never all stuck, stay clean with the watchdog on."""
     for name in ("ten_threads", "condvar", "contended", "hand_over_hand"):
