@@ -185,6 +185,9 @@ static void *watch(void *arg)
     static lr_thread_info *threads[4096];
     uint64_t last = 0;
     pid_t self = (pid_t)syscall(SYS_gettid);
+    /* lockrace's own thread: the locks libdw takes while it symbolizes a
+     * report pass straight through, and it is in no report itself */
+    lr_tls_thread = LR_THREAD_DEAD;
     for (;;) {
         struct timespec tick = { 0, TICK_MS * 1000000L };
         nanosleep(&tick, NULL);
