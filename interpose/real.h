@@ -18,7 +18,23 @@
     X(pthread_create, int, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *), 1) \
     X(pthread_join, int, (pthread_t, void **), 1)                                              \
     X(pthread_clockjoin_np, int, (pthread_t, void **, clockid_t, const struct timespec *), 0)   \
-    X(pthread_setname_np, int, (pthread_t, const char *), 0)
+    X(pthread_setname_np, int, (pthread_t, const char *), 0)                                   \
+    X(pthread_rwlock_init, int, (pthread_rwlock_t *, const pthread_rwlockattr_t *), 1)         \
+    X(pthread_rwlock_destroy, int, (pthread_rwlock_t *), 1)                                    \
+    X(pthread_rwlock_rdlock, int, (pthread_rwlock_t *), 1)                                     \
+    X(pthread_rwlock_wrlock, int, (pthread_rwlock_t *), 1)                                     \
+    X(pthread_rwlock_tryrdlock, int, (pthread_rwlock_t *), 1)                                  \
+    X(pthread_rwlock_trywrlock, int, (pthread_rwlock_t *), 1)                                  \
+    X(pthread_rwlock_timedrdlock, int, (pthread_rwlock_t *, const struct timespec *), 1)       \
+    X(pthread_rwlock_timedwrlock, int, (pthread_rwlock_t *, const struct timespec *), 1)       \
+    X(pthread_rwlock_clockrdlock, int, (pthread_rwlock_t *, clockid_t, const struct timespec *), 0) \
+    X(pthread_rwlock_clockwrlock, int, (pthread_rwlock_t *, clockid_t, const struct timespec *), 0) \
+    X(pthread_rwlock_unlock, int, (pthread_rwlock_t *), 1)                                     \
+    X(pthread_spin_init, int, (pthread_spinlock_t *, int), 1)                                  \
+    X(pthread_spin_destroy, int, (pthread_spinlock_t *), 1)                                    \
+    X(pthread_spin_lock, int, (pthread_spinlock_t *), 1)                                       \
+    X(pthread_spin_trylock, int, (pthread_spinlock_t *), 1)                                    \
+    X(pthread_spin_unlock, int, (pthread_spinlock_t *), 1)
 
 #define LR_COND_FUNCTIONS(X)                                                                   \
     X(pthread_cond_init, int, (pthread_cond_t *, const pthread_condattr_t *), 1)               \

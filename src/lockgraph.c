@@ -233,6 +233,15 @@ static lr_report *cycle_report(lr_edge *closing)
     size_t k = n;
     for (lr_lock *l = closing->from; l != closing->to; l = l->via->from)
         edges[--k] = l->via;
+    /* at every lock of the cycle, the taking (edge in) or the holding (edge
+     * out) must be exclusive, or the threads do not block each other */
+    for (size_t i = 0; i < n; i++) {
+        uint8_t in = edges[i]->modes, out = edges[(i + 1) % n]->modes;
+        if (!(in & LR_ACQ_EXCL) && !(out & LR_HOLD_EXCL)) {
+            lr_report_free(r);
+            return NULL;
+        }
+    }
     /* start the cycle at the edge of the lowest thread: T1's step first */
     size_t start = 0;
     for (size_t i = 1; i < n; i++)
@@ -248,6 +257,7 @@ static lr_report *cycle_report(lr_edge *closing)
         rl->first_seen = e->from->first_seen;
         rl->first_thread = e->from->first_thread;
         rl->name = e->from->name;
+        rl->type = e->from->type;
         lr_report_edge *re = &r->edges[i];
         re->from = (int)i;
         re->to = (int)((i + 1) % n);
@@ -255,6 +265,8 @@ static lr_report *cycle_report(lr_edge *closing)
         re->first_stack = e->first_stack;
         re->second_stack = e->second_stack;
         re->bounded = e->bounded;
+        re->first_shared = !(e->modes & LR_HOLD_EXCL);
+        re->second_shared = !(e->modes & LR_ACQ_EXCL);
         one_thread &= e->thread == edges[0]->thread;
         /* the code paths name the bug; addresses only when no stack is known */
         uint64_t paths = (uint64_t)e->first_stack << 32 | e->second_stack;
@@ -298,7 +310,7 @@ static void found_push(found_list *f, lr_report *r)
 }
 
 void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock *to, int how,
-                  lr_stack_id second)
+                  int shared, lr_stack_id second)
 {
     found_list found = { 0 };
     lr_ilock_take(&graph_lock);
@@ -306,19 +318,32 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
         lr_lock *from = held[i].lock;
         if (from == to || held[i].id != from->id || !__atomic_load_n(&from->addr, __ATOMIC_ACQUIRE))
             continue;
+        uint8_t modes = (held[i].shared ? LR_HOLD_SHARED : LR_HOLD_EXCL) |
+                        (shared ? LR_ACQ_SHARED : LR_ACQ_EXCL);
         index_slot *s = index_find(from->id, to->id);
-        if (s) {
+        lr_edge *e = s ? s->edge : NULL;
+        if (e) {
             if (how == LR_BLOCKING)
-                s->edge->bounded = 0;
-            continue;
+                e->bounded = 0;
+            /* an exclusive side new on a known edge can make a cycle real */
+            int more_exclusive = (modes & ~e->modes) & (LR_HOLD_EXCL | LR_ACQ_EXCL);
+            e->modes |= modes;
+            if (!more_exclusive)
+                continue;
+            /* the edge now shows the acquisition that made it blocking */
+            e->first_stack = held[i].stack;
+            e->second_stack = second;
+            e->thread = thread;
+        } else {
+            e = edge_new(from, to);
+            if (!e)
+                break;
+            e->first_stack = held[i].stack;
+            e->second_stack = second;
+            e->thread = thread;
+            e->bounded = how == LR_BOUNDED;
+            e->modes = modes;
         }
-        lr_edge *e = edge_new(from, to);
-        if (!e)
-            break;
-        e->first_stack = held[i].stack;
-        e->second_stack = second;
-        e->thread = thread;
-        e->bounded = how == LR_BOUNDED;
         if (find_path(to, from)) {
             lr_report *r = cycle_report(e);
             if (r)

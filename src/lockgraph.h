@@ -16,12 +16,18 @@ typedef struct lr_edge {
     lr_stack_id second_stack;   /* where it then took `to` */
     uint32_t thread;
     uint8_t bounded;            /* `to` was only ever taken with a timed call */
+    uint8_t modes;              /* LR_HOLD_* | LR_ACQ_* seen on this edge */
 } lr_edge;
+
+/* How `from` was held and `to` taken, on an edge: two read locks of
+ * rwlocks do not block each other, so a cycle is a deadlock only if at
+ * every lock one side of it is exclusive. */
+enum { LR_HOLD_EXCL = 1, LR_HOLD_SHARED = 2, LR_ACQ_EXCL = 4, LR_ACQ_SHARED = 8 };
 
 /* Adds held[i] → to for every held lock, by thread `thread`, `second` being
  * the stack of this acquisition; reports the cycles that new edges close. */
 void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock *to, int how,
-                  lr_stack_id second);
+                  int shared, lr_stack_id second);
 
 /* Removes every edge into and out of l (its identity has ended). */
 void lr_graph_forget(lr_lock *l);

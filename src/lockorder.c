@@ -71,7 +71,7 @@ void lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
         } else {
             a->token = lr_stack_capture();
             if (a->how != LR_TRY && t->nheld && !held)
-                lr_graph_add(t->info->id, t->held, t->nheld, l, a->how, a->token);
+                lr_graph_add(t->info->id, t->held, t->nheld, l, a->how, a->shared, a->token);
         }
         lr_ctx_slot *s = context_slot(t, key);
         if (s)

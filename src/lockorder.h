@@ -33,6 +33,7 @@ typedef struct lr_acquisition {
     uintptr_t pc;               /* the program's call site */
     int type;                   /* enum lr_lock_type, read from the object */
     int how;                    /* enum lr_how */
+    int shared;                 /* a read lock of an rwlock */
     lr_lock *lock;              /* NULL until the context is known */
     lr_token token;
 } lr_acquisition;
@@ -61,7 +62,7 @@ static inline uint64_t lr_mix(uint64_t h, uint64_t v)
 static inline uint64_t lr_context_key(uint64_t chain, uintptr_t addr, int how, uintptr_t pc)
 {
     return (chain ^ (addr * 0x9e3779b97f4a7c15ull) ^ (pc * 0xc2b2ae3d27d4eb4full) ^
-            ((uint64_t)how << 1)) | 1;   /* 0 marks an empty slot */
+            ((uint64_t)how << 1)) | 1;   /* 0 marks an empty slot; how includes the mode */
 }
 
 static inline uint32_t lr_context_index(const lr_thread *t, uint64_t key)
@@ -75,7 +76,7 @@ static inline uint32_t lr_context_index(const lr_thread *t, uint64_t key)
  * reports any cycle they close. */
 static inline void lr_order_context(lr_thread *t, lr_acquisition *a)
 {
-    uint64_t key = lr_context_key(t->chain, a->addr, a->how, a->pc);
+    uint64_t key = lr_context_key(t->chain, a->addr, a->how | a->shared << 2, a->pc);
     for (uint32_t i = lr_context_index(t, key);; i = (i + 1) & t->ctx_mask) {
         const lr_ctx_slot *s = &t->ctx[i];
         if (s->key == key) {
@@ -120,6 +121,7 @@ static inline void lr_order_push(lr_thread *t, const lr_acquisition *a)
     h->stack = a->token;
     h->depth = 1;
     h->how = (uint8_t)a->how;
+    h->shared = (uint8_t)a->shared;
     t->nheld++;
 }
 

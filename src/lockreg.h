@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum lr_lock_type { LR_NORMAL, LR_RECURSIVE, LR_ERRORCHECK, LR_ADAPTIVE };
+/* The first four are glibc's mutex types (__data.__kind & 3). */
+enum lr_lock_type { LR_NORMAL, LR_RECURSIVE, LR_ERRORCHECK, LR_ADAPTIVE, LR_RWLOCK, LR_SPINLOCK };
 
 struct lr_edge;
 

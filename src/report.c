@@ -7,6 +7,7 @@
 #include "arena.h"
 #include "ilock.h"
 #include "lockorder.h"
+#include "lockreg.h"
 #include "options.h"
 #include "symbolize.h"
 #include "thread.h"
@@ -121,13 +122,27 @@ static void describe_lock(const lr_report_lock *l, lock_desc *d)
     }
 }
 
+static const char *lock_kind(int type)
+{
+    return type == LR_RWLOCK ? "rwlock" : type == LR_SPINLOCK ? "spinlock" : "mutex";
+}
+
+/* " for reading" / " for writing" after an rwlock's name, "" for others */
+static const char *mode_words(const lr_report_lock *l, int shared)
+{
+    if (l->type != LR_RWLOCK)
+        return "";
+    return shared ? " for reading" : " for writing";
+}
+
 /* "lock_a", else "heap mutex 0x5555...", "stack mutex 0x7ffd..." */
 static void lock_label(const lr_report_lock *l, const lock_desc *d, char *buf, size_t len)
 {
     if (d->name[0])
         snprintf(buf, len, "%s", d->name);
     else
-        snprintf(buf, len, "%s mutex %#lx", where_names[d->where], (unsigned long)l->addr);
+        snprintf(buf, len, "%s %s %#lx", where_names[d->where], lock_kind(l->type),
+                 (unsigned long)l->addr);
 }
 
 static void thread_name(lr_thread_info *t, char *buf, size_t len)
@@ -292,7 +307,9 @@ static void text_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*
     for (size_t i = 0; i < r->nedges; i++) {
         const lr_report_edge *e = &r->edges[i];
         thread_label(e->thread, tl, sizeof tl);
-        lr_buf_printf(b, "\n  %s took %s while holding %s%s:\n", tl, labels[e->to], labels[e->from],
+        lr_buf_printf(b, "\n  %s took %s%s while holding %s%s%s:\n", tl, labels[e->to],
+                      mode_words(&r->locks[e->to], e->second_shared), labels[e->from],
+                      mode_words(&r->locks[e->from], e->first_shared),
                       e->bounded ? " (with a timed lock: it gives up at its deadline)" : "");
         lr_buf_printf(b, "    %s taken at:\n", labels[e->to]);
         text_stack(b, e->second_stack, "      ");
@@ -484,7 +501,8 @@ static void json_locks(lr_buf *b, const lr_report *r, const lock_desc *d)
             lr_buf_puts(b, ",\"name\":");
             lr_buf_json_string(b, d[i].name);
         }
-        lr_buf_printf(b, ",\"where\":\"%s\",\"first_seen\":", where_names[d[i].where]);
+        lr_buf_printf(b, ",\"kind\":\"%s\",\"where\":\"%s\",\"first_seen\":", lock_kind(l->type),
+                      where_names[d[i].where]);
         json_stack(b, l->first_seen);
         lr_buf_puts(b, "}");
     }
@@ -512,7 +530,11 @@ static void json_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*
         json_stack(b, e->first_stack);
         lr_buf_puts(b, ",\"second_stack\":");
         json_stack(b, e->second_stack);
-        lr_buf_printf(b, ",\"bounded\":%s}", e->bounded ? "true" : "false");
+        lr_buf_printf(b, ",\"bounded\":%s", e->bounded ? "true" : "false");
+        if (r->locks[e->from].type == LR_RWLOCK || r->locks[e->to].type == LR_RWLOCK)
+            lr_buf_printf(b, ",\"first_mode\":\"%s\",\"second_mode\":\"%s\"",
+                          e->first_shared ? "read" : "write", e->second_shared ? "read" : "write");
+        lr_buf_puts(b, "}");
     }
     lr_buf_puts(b, "]}\n");
 }

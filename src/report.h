@@ -14,6 +14,7 @@ enum lr_report_kind { LR_REPORT_LOCK_ORDER, LR_REPORT_DEADLOCK, LR_REPORT_STALL,
 
 typedef struct lr_report_lock {
     uint64_t id;
+    int type;                   /* enum lr_lock_type */
     uintptr_t addr;
     lr_stack_id first_seen;
     uint32_t first_thread;
@@ -25,6 +26,7 @@ typedef struct lr_report_edge {
     uint32_t thread;
     lr_stack_id first_stack, second_stack;
     int bounded;
+    int first_shared, second_shared;    /* read locks of rwlocks */
 } lr_report_edge;
 
 typedef struct lr_report_hold {

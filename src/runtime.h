@@ -28,6 +28,15 @@ void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc
 void lr_mutex_after_lock(lr_thread *self, lr_acquisition *a, int rc);
 void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m);
 
+/* rwlocks and spinlocks: the same lock-order checks, with the mode of each
+ * acquisition (a read lock is shared); src/rwlock.c. */
+void lr_sync_created(lr_thread *self, void *lock, int type, int rc);
+void lr_sync_destroyed(lr_thread *self, void *lock, int rc);
+void lr_sync_before(lr_thread *self, void *lock, int type, int how, int shared, void *pc,
+                    lr_acquisition *a);
+void lr_sync_after(lr_thread *self, lr_acquisition *a, int rc);
+void lr_sync_release(lr_thread *self, void *lock);
+
 /* Blocking: a lock call that found the mutex taken (its trylock failed)
  * waits through these, in rounds of a bounded real wait; between rounds
  * lockrace looks for a cycle of blocked threads (waitfor.c). begin returns

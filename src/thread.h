@@ -50,6 +50,7 @@ typedef struct lr_held {
     lr_stack_id stack;          /* where it was taken */
     uint32_t depth;             /* recursive re-acquisitions + 1 */
     uint8_t how;                /* enum lr_how */
+    uint8_t shared;             /* held for reading (an rwlock's read lock) */
 } lr_held;
 
 /* A context this thread has met: (chain key, lock address, how, call

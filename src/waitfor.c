@@ -189,6 +189,7 @@ static int lock_index(lr_report *r, size_t *nlocks, lr_lock *l, uintptr_t addr)
     rl->addr = addr;
     if (l && l->addr == addr) {
         rl->id = l->id;
+        rl->type = l->type;
         rl->first_seen = l->first_seen;
         rl->first_thread = l->first_thread;
         rl->name = l->name;

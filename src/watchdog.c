@@ -147,6 +147,7 @@ static void look_for_stalls(lr_thread_info **threads, int n, uint64_t now)
         r->locks[0].addr = lock;
         if (l && l->addr == lock) {
             r->locks[0].id = l->id;
+            r->locks[0].type = l->type;
             r->locks[0].first_seen = l->first_seen;
             r->locks[0].first_thread = l->first_thread;
             r->locks[0].name = l->name;

@@ -191,6 +191,21 @@ def case_early_constructor():
     expect(any(f.endswith("early_lib.c") for f in files), f"constructor edge not seen: {files}")
 
 
+def case_rwlock_inversion():
+    r, err = expect_one_inversion("rwlock_inversion", ["table_lock", "index_lock"], "demos/rwlock_inversion.c")
+    expect(all(l["kind"] == "rwlock" for l in r["locks"]), "lock kinds")
+    for e in r["edges"]:
+        expect(e["first_mode"] == "read" and e["second_mode"] == "write", f"modes {e}")
+    names = sorted(e["thread"]["name"] for e in r["edges"])
+    expect(names == ["compactor", "indexer"], f"threads {names} (the reader-only thread must not appear)")
+    expect("for writing while holding" in err, "text shows the modes")
+
+
+def case_spin_inversion():
+    r, _ = expect_one_inversion("spin_inversion", ["spin_a", "spin_b"], "spin_inversion.c")
+    expect(all(l["kind"] == "spinlock" for l in r["locks"]), "lock kinds")
+
+
 def case_inlined():
     r, err = expect_one_inversion("inlined", ["lock_x", "lock_y"], "inlined.c")
     for e in r["edges"]:

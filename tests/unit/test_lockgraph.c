@@ -74,6 +74,26 @@ static void take(lr_thread *t, lr_lock *l, int how, uintptr_t site)
 static void lock(lr_thread *t, lr_lock *l) { take(t, l, LR_BLOCKING, 0x1000 + l->id * 16); }
 static void unlock(lr_thread *t, lr_lock *l) { lr_order_released_at(t, l->addr); }
 
+/* rwlocks: a read (shared) or write acquisition */
+static void take_rw(lr_thread *t, lr_lock *l, int shared)
+{
+    current_site = 0x5000 + l->id * 16 + (uintptr_t)shared * 8;
+    lr_acquisition a = { .addr = l->addr, .pc = current_site, .type = l->type,
+                         .how = LR_BLOCKING, .shared = shared };
+    lr_order_before(t, &a);
+    lr_order_after(t, &a);
+}
+
+static lr_lock *RW(int i) { return lock_at(i, LR_RWLOCK); }
+
+static void nested_rw(lr_thread *t, lr_lock *a, int a_shared, lr_lock *b, int b_shared)
+{
+    take_rw(t, a, a_shared);
+    take_rw(t, b, b_shared);
+    unlock(t, b);
+    unlock(t, a);
+}
+
 static void nested(lr_thread *t, lr_lock *a, lr_lock *b)
 {
     lock(t, a);
@@ -309,6 +329,62 @@ START_TEST(one_acquisition_can_close_several_cycles)
 }
 END_TEST
 
+START_TEST(readers_in_both_orders_do_not_deadlock)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    nested_rw(t1, RW(0), 1, RW(1), 1);
+    nested_rw(t2, RW(1), 1, RW(0), 1);
+    ck_assert_int_eq(nreports, 0);
+    ck_assert_uint_eq(lr_graph_edge_count(), 2);
+}
+END_TEST
+
+START_TEST(a_cycle_needs_an_exclusive_side_at_every_lock)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    /* A: taken for reading by t2 while t1 holds it for reading -> no wait */
+    nested_rw(t1, RW(0), 1, RW(1), 0);
+    nested_rw(t2, RW(1), 1, RW(0), 1);
+    ck_assert_int_eq(nreports, 0);
+    /* the same shape with A taken for writing: both locks block */
+    lr_thread *t3 = lr_thread_new_synthetic();
+    nested_rw(t3, RW(1), 1, RW(0), 0);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_uint_eq(reports[0].nlocks, 2);
+}
+END_TEST
+
+START_TEST(an_edge_that_becomes_exclusive_closes_the_cycle)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    nested_rw(t1, RW(0), 1, RW(1), 1);
+    nested_rw(t2, RW(1), 1, RW(0), 1);
+    ck_assert_int_eq(nreports, 0);
+    nested_rw(t1, RW(0), 0, RW(1), 0);  /* the known edge 0 -> 1, now both for writing */
+    ck_assert_int_eq(nreports, 1);
+}
+END_TEST
+
+START_TEST(a_mutex_and_an_rwlock_read)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    take(t1, L(0), LR_BLOCKING, 0x100);
+    take_rw(t1, RW(1), 1);
+    unlock(t1, RW(1));
+    unlock(t1, L(0));
+    take_rw(t2, RW(1), 1);
+    take(t2, L(0), LR_BLOCKING, 0x200);  /* the mutex blocks; the read lock only if
+                                         * the other side holds it exclusively */
+    ck_assert_int_eq(nreports, 0);
+    unlock(t2, L(0));
+    unlock(t2, RW(1));
+    lr_thread *t3 = lr_thread_new_synthetic();
+    take_rw(t3, RW(1), 0);
+    take(t3, L(0), LR_BLOCKING, 0x300);
+    ck_assert_int_eq(nreports, 1);
+}
+END_TEST
+
 START_TEST(seen_context_takes_the_fast_path)
 {
     lr_thread *t = lr_thread_new_synthetic();
@@ -342,6 +418,10 @@ static Suite *suite(void)
     tcase_add_test(tc, timed_acquisitions_make_bounded_edges);
     tcase_add_test(tc, a_thousand_held_locks);
     tcase_add_test(tc, one_acquisition_can_close_several_cycles);
+    tcase_add_test(tc, readers_in_both_orders_do_not_deadlock);
+    tcase_add_test(tc, a_cycle_needs_an_exclusive_side_at_every_lock);
+    tcase_add_test(tc, an_edge_that_becomes_exclusive_closes_the_cycle);
+    tcase_add_test(tc, a_mutex_and_an_rwlock_read);
     tcase_add_test(tc, seen_context_takes_the_fast_path);
     suite_add_tcase(s, tc);
     return s;

@@ -1,0 +1,57 @@
+/* rwlocks and spinlocks, from the runtime's side: the lock-order engine
+ * with the mode of each acquisition. A read lock of an rwlock is shared:
+ * two readers do not block each other (glibc's default rwlock prefers
+ * readers), so the graph records modes and a cycle of read locks only is
+ * not a deadlock. Blocked rwlock and spinlock waits are not yet in the
+ * wait-for graph. */
+#include "runtime.h"
+
+#include <errno.h>
+
+void lr_sync_created(lr_thread *self, void *lock, int type, int rc)
+{
+    if (!self || rc != 0)
+        return;
+    int saved = errno;
+    lr_enter(self);
+    lr_lock_forget((uintptr_t)lock);
+    lr_lock_get((uintptr_t)lock, type);
+    lr_leave(self);
+    errno = saved;
+}
+
+void lr_sync_destroyed(lr_thread *self, void *lock, int rc)
+{
+    if (!self || rc != 0)
+        return;
+    int saved = errno;
+    lr_enter(self);
+    lr_lock_forget((uintptr_t)lock);
+    lr_leave(self);
+    errno = saved;
+}
+
+void lr_sync_before(lr_thread *self, void *lock, int type, int how, int shared, void *pc,
+                    lr_acquisition *a)
+{
+    if (!self)
+        return;
+    a->addr = (uintptr_t)lock;
+    a->pc = (uintptr_t)pc;
+    a->type = type;
+    a->how = how;
+    a->shared = shared;
+    lr_order_before(self, a);
+}
+
+void lr_sync_after(lr_thread *self, lr_acquisition *a, int rc)
+{
+    if (self && rc == 0)
+        lr_order_after(self, a);
+}
+
+void lr_sync_release(lr_thread *self, void *lock)
+{
+    if (self)
+        lr_order_released_at(self, (uintptr_t)lock);
+}
