@@ -53,7 +53,10 @@ static uintptr_t kernel_wait(const lr_thread_info *t)
     op &= FUTEX_CMD_MASK;
     if (op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET && op != FUTEX_LOCK_PI)
         return 0;
-    return lr_lock_find(addr) ? addr : 0;
+    /* only mutexes: their owner can be read (rwlock and spinlock waits are
+     * not followed yet) */
+    lr_lock *l = lr_lock_find(addr);
+    return l && l->type <= LR_ADAPTIVE ? addr : 0;
 }
 
 void lr_wait_init(void)
