@@ -55,7 +55,9 @@ void lr_wait_done(lr_thread *self);
 void lr_thread_finished(lr_thread_info *info);
 void lr_wait_init(void);
 
-/* Who holds a mutex (glibc's owner field), as a thread id; UINT32_MAX none. */
+/* Who holds a lock, as thread ids (lr_holder_fn of waitfor.h); the first
+ * or only one of them, UINT32_MAX none. */
+int lr_lock_holders(uintptr_t object, uint32_t *out, int max);
 uint32_t lr_mutex_holder(uintptr_t object);
 /* After a deadlock report: ends the process when deadlock=abort. */
 void lr_deadlock_policy(void);

@@ -22,12 +22,59 @@
 #define FIRST_ROUND_MS 20
 #define LATER_ROUND_MS 200
 
-/* glibc keeps the owner's kernel thread id in the mutex. */
+/* The threads whose held locks include `object` (rwlock readers, spinlock
+ * holders: neither object says who holds it). Held arrays are read without a
+ * lock; they are never unmapped, and what is read is confirmed by the
+ * second look a deadlock needs. */
+static int holders_from_held(uintptr_t object, uint32_t *out, int max)
+{
+    int n = 0;
+    for (uint32_t id = 0; id < lr_thread_count() && n < max; id++) {
+        lr_thread_info *info = lr_thread_info_get(id);
+        lr_thread *s = info ? __atomic_load_n(&info->state, __ATOMIC_ACQUIRE) : NULL;
+        if (!s)
+            continue;
+        lr_held *held = __atomic_load_n(&s->held, __ATOMIC_ACQUIRE);
+        uint32_t count = __atomic_load_n(&s->nheld, __ATOMIC_ACQUIRE);
+        uint32_t cap = __atomic_load_n(&s->held_cap, __ATOMIC_ACQUIRE);
+        for (uint32_t i = 0; held && i < count && i < cap; i++) {
+            if (held[i].addr == object) {
+                out[n++] = id;
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+static int thread_of_tid(pid_t tid, uint32_t *out)
+{
+    lr_thread_info *t = tid > 0 ? lr_thread_info_by_tid(tid) : NULL;
+    if (!t)
+        return 0;
+    out[0] = t->id;
+    return 1;
+}
+
+/* glibc keeps a mutex's owner and an rwlock's writer (kernel thread ids) in
+ * the object; readers and spinlock holders come from the held arrays. */
+int lr_lock_holders(uintptr_t object, uint32_t *out, int max)
+{
+    lr_lock *l = lr_lock_find(object);
+    int type = l ? l->type : LR_NORMAL;
+    if (type == LR_SPINLOCK)
+        return holders_from_held(object, out, max);
+    if (type == LR_RWLOCK) {
+        pid_t writer = ((pthread_rwlock_t *)object)->__data.__cur_writer;
+        return writer ? thread_of_tid(writer, out) : holders_from_held(object, out, max);
+    }
+    return thread_of_tid(((pthread_mutex_t *)object)->__data.__owner, out);
+}
+
 uint32_t lr_mutex_holder(uintptr_t object)
 {
-    pid_t owner = ((pthread_mutex_t *)object)->__data.__owner;
-    lr_thread_info *t = owner > 0 ? lr_thread_info_by_tid(owner) : NULL;
-    return t ? t->id : UINT32_MAX;
+    uint32_t id;
+    return lr_lock_holders(object, &id, 1) ? id : UINT32_MAX;
 }
 
 /* A thread that lost the race between seeing a mutex free and locking it
@@ -156,11 +203,11 @@ void lr_wait_check(lr_thread *self)
     lr_enter(self);
     lr_cycle c;
     lr_cycle_init(&c);
-    uint64_t seen = lr_waitfor_cycle(self->info, lr_mutex_holder, &c) ? cycle_hash(&c) : 0;
+    uint64_t seen = lr_waitfor_cycle(self->info, lr_lock_holders, &c) ? cycle_hash(&c) : 0;
     if (seen && seen == self->suspect && lr_waitfor_unchanged(&c)) {
         self->reported_seq = self->info->wait.seq + 1;
         if (first_to_report(seen)) {    /* the others wait on: this one ends it */
-            lr_waitfor_report(&c, lr_mutex_holder);
+            lr_waitfor_report(&c, lr_lock_holders);
             lr_deadlock_policy();
         }
     }

@@ -86,26 +86,34 @@ void lr_wait_end(lr_thread_info *self)
 
 uintptr_t (*lr_waitfor_hidden_wait)(const lr_thread_info *t);
 
-static uintptr_t hidden_wait(const lr_thread_info *t);
+/* The lock a thread waits for without having said so, 0 when none. */
+static uintptr_t hidden_wait(const lr_thread_info *t)
+{
+    if (!lr_waitfor_hidden_wait || __atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST) != LR_WAIT_NONE)
+        return 0;
+    return lr_waitfor_hidden_wait(t);
+}
 
-/* The thread the wait of t is blocked on, UINT32_MAX when none. */
-static uint32_t blocker(const lr_thread_info *t, lr_holder_fn holder)
+/* The threads the wait of t is blocked on; returns how many. */
+static int blockers(const lr_thread_info *t, lr_holder_fn holder, uint32_t *out)
 {
     uint32_t kind = __atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST);
     if (kind == LR_WAIT_NONE) {
         uintptr_t lock = hidden_wait(t);
-        return lock ? holder(lock) : UINT32_MAX;
+        return lock ? holder(lock, out, LR_MAX_HOLDERS) : 0;
     }
     if (t->wait.bounded)
-        return UINT32_MAX;
+        return 0;
     if (kind == LR_WAIT_LOCK)
-        return holder(t->wait.object);
+        return holder(t->wait.object, out, LR_MAX_HOLDERS);
     if (kind == LR_WAIT_JOIN) {
         lr_thread_info *target = lr_thread_info_get((uint32_t)t->wait.object);
-        return target && !__atomic_load_n(&target->finished, __ATOMIC_ACQUIRE) ? target->id
-                                                                               : UINT32_MAX;
+        if (!target || __atomic_load_n(&target->finished, __ATOMIC_ACQUIRE))
+            return 0;
+        out[0] = target->id;
+        return 1;
     }
-    return UINT32_MAX;
+    return 0;
 }
 
 /* Every member of a cycle finds it starting from itself; starting it at
@@ -125,39 +133,53 @@ static void rotate_to_lowest(lr_cycle *c)
     }
 }
 
+/* One level of the depth-first search: a thread of the path and the
+ * threads it waits for. */
+typedef struct level {
+    uint32_t next, n;
+    uint32_t waits_for[LR_MAX_HOLDERS];
+} level;
+
 uint32_t lr_waitfor_cycle(lr_thread_info *self, lr_holder_fn holder, lr_cycle *out)
 {
     out->n = 0;
-    uint32_t limit = lr_thread_count();
-    lr_thread_info *t = self;
-    for (uint32_t steps = 0; steps <= limit; steps++) {
-        if (cycle_push(out, t->id, __atomic_load_n(&t->wait.seq, __ATOMIC_RELAXED)) < 0)
-            break;
-        uint32_t next = blocker(t, holder);
-        if (next == UINT32_MAX)
-            break;
-        if (next == self->id) {
-            rotate_to_lowest(out);
-            return out->n;
+    uint32_t threads = lr_thread_count() + 1;
+    size_t levels_size = threads * sizeof(level), seen_size = (threads + 7) / 8;
+    level *levels = lr_map(levels_size);
+    uint8_t *seen = lr_map(seen_size);
+    uint32_t found = 0;
+    if (!levels || !seen)
+        goto done;
+    cycle_push(out, self->id, __atomic_load_n(&self->wait.seq, __ATOMIC_RELAXED));
+    levels[0].n = (uint32_t)blockers(self, holder, levels[0].waits_for);
+    seen[self->id / 8] |= (uint8_t)(1u << (self->id % 8));
+    while (out->n > 0) {
+        level *l = &levels[out->n - 1];
+        if (l->next == l->n) {
+            out->n--;
+            continue;
         }
-        for (uint32_t i = 0; i < out->n; i++)
-            if (out->threads[i] == next)
-                goto none;      /* a cycle that self only leads into: its members report it */
-        t = lr_thread_info_get(next);
-        if (!t)
+        uint32_t id = l->waits_for[l->next++];
+        if (id == self->id) {
+            rotate_to_lowest(out);
+            found = out->n;
+            goto done;
+        }
+        lr_thread_info *t = id < threads ? lr_thread_info_get(id) : NULL;
+        if (!t || (seen[id / 8] & (1u << (id % 8))) || out->n >= threads)
+            continue;           /* a thread already explored leads nowhere new */
+        seen[id / 8] |= (uint8_t)(1u << (id % 8));
+        if (cycle_push(out, id, __atomic_load_n(&t->wait.seq, __ATOMIC_RELAXED)) < 0)
             break;
+        levels[out->n - 1].next = 0;
+        levels[out->n - 1].n = (uint32_t)blockers(t, holder, levels[out->n - 1].waits_for);
     }
-none:
-    out->n = 0;
-    return 0;
-}
-
-/* The lock a thread waits for without having said so, 0 when none. */
-static uintptr_t hidden_wait(const lr_thread_info *t)
-{
-    if (!lr_waitfor_hidden_wait || __atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST) != LR_WAIT_NONE)
-        return 0;
-    return lr_waitfor_hidden_wait(t);
+done:
+    lr_unmap(levels, levels_size);
+    lr_unmap(seen, seen_size);
+    if (!found)
+        out->n = 0;
+    return found;
 }
 
 int lr_waitfor_unchanged(const lr_cycle *c)
@@ -197,7 +219,8 @@ static int lock_index(lr_report *r, size_t *nlocks, lr_lock *l, uintptr_t addr)
     return (int)(*nlocks - 1);
 }
 
-void lr_waitfor_describe(lr_report *r, lr_thread_info **threads, int n, lr_holder_fn holder)
+void lr_waitfor_describe(lr_report *r, lr_thread_info **threads, int n, lr_holder_fn holder,
+                         int cycle)
 {
     size_t nlocks = 0, hold = 0;
     for (int i = 0; i < n; i++) {
@@ -207,7 +230,10 @@ void lr_waitfor_describe(lr_report *r, lr_thread_info **threads, int n, lr_holde
         rt->wait_kind = (int)t->wait.kind;
         rt->wait_stack = t->wait.stack;
         rt->wait_lock = -1;
-        rt->waits_for = blocker(t, holder);
+        uint32_t waits_for[LR_MAX_HOLDERS];
+        rt->waits_for = blockers(t, holder, waits_for) ? waits_for[0] : UINT32_MAX;
+        if (cycle)              /* in a cycle, the holder that closes it: the next thread */
+            rt->waits_for = threads[(i + 1) % n]->id;
         uintptr_t hidden = hidden_wait(t);
         if (hidden) {           /* blocked before it could say so: no stack of its wait */
             rt->wait_kind = LR_WAIT_LOCK;
@@ -243,7 +269,7 @@ void lr_waitfor_report(const lr_cycle *c, lr_holder_fn holder)
     }
     lr_report *r = lr_report_new(LR_REPORT_DEADLOCK, nholds + c->n, 0, c->n, nholds);
     if (r) {
-        lr_waitfor_describe(r, threads, (int)c->n, holder);
+        lr_waitfor_describe(r, threads, (int)c->n, holder, 1);
         lr_report_emit(r);
         lr_report_free(r);
     }

@@ -9,9 +9,12 @@
 
 #include "thread.h"
 
-/* Who holds the lock at `object`: a thread id, or UINT32_MAX when nobody
- * or a thread lockrace does not know. */
-typedef uint32_t (*lr_holder_fn)(uintptr_t object);
+/* Who holds the lock at `object`: writes up to `max` thread ids to `out`
+ * and returns how many (a mutex has one holder, an rwlock held for reading
+ * may have several; 0 when nobody or only threads lockrace does not know). */
+typedef int (*lr_holder_fn)(uintptr_t object, uint32_t *out, int max);
+
+#define LR_MAX_HOLDERS 64
 
 /* For a thread that published no wait: the lock it is nonetheless blocked
  * on (it lost the race between looking at a lock and locking it), 0 when
@@ -34,7 +37,8 @@ void lr_wait_begin(lr_thread_info *self, int kind, uintptr_t object, lr_lock *lo
 void lr_wait_end(lr_thread_info *self);
 
 /* The cycle of waits through `self`, if there is one where every wait is
- * untimed; returns its length (0: none). */
+ * untimed; returns its length (0: none). A thread waiting for an rwlock
+ * held by several readers waits for all of them: the search follows each. */
 uint32_t lr_waitfor_cycle(lr_thread_info *self, lr_holder_fn holder, lr_cycle *out);
 
 /* 1 when every thread of the cycle is still in the same wait. */
@@ -46,7 +50,8 @@ void lr_waitfor_report(const lr_cycle *c, lr_holder_fn holder);
 /* Fills r->threads and r->locks from blocked threads (sized by the caller:
  * one thread entry each, locks and holds for all they hold and wait for). */
 struct lr_report;
-void lr_waitfor_describe(struct lr_report *r, lr_thread_info **threads, int n, lr_holder_fn holder);
+void lr_waitfor_describe(struct lr_report *r, lr_thread_info **threads, int n, lr_holder_fn holder,
+                         int cycle);
 
 uint64_t lr_now_ns(void);
 

@@ -82,7 +82,7 @@ static void report_whole_process(lr_thread_info **threads, int n)
     if (!r)
         return;
     r->whole_process = 1;
-    lr_waitfor_describe(r, threads, n, lr_mutex_holder);
+    lr_waitfor_describe(r, threads, n, lr_lock_holders, 0);
     lr_report_emit(r);
     lr_report_free(r);
 }

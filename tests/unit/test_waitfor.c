@@ -12,16 +12,23 @@
 static uint32_t holders[LOCKS];     /* lock i is held by thread holders[i] */
 static char locks[LOCKS];
 
-static uint32_t holder(uintptr_t object)
+static uint32_t extra_reader[LOCKS];   /* a second holder, as an rwlock's reader */
+
+static int holder(uintptr_t object, uint32_t *out, int max)
 {
-    return holders[(char *)object - locks];
+    int i = (int)((char *)object - locks), n = 0;
+    if (holders[i] != UINT32_MAX && n < max)
+        out[n++] = holders[i];
+    if (extra_reader[i] != UINT32_MAX && n < max)
+        out[n++] = extra_reader[i];
+    return n;
 }
 
 static void setup(void)
 {
     lr_options_defaults(&lr_opt);
     for (int i = 0; i < LOCKS; i++)
-        holders[i] = UINT32_MAX;
+        holders[i] = extra_reader[i] = UINT32_MAX;
 }
 
 static lr_thread_info *thread(void)
@@ -187,6 +194,26 @@ START_TEST(a_thread_blocked_without_saying_so)
 }
 END_TEST
 
+START_TEST(a_writer_waits_for_every_reader)
+{
+    /* rwlock 5 is held for reading by `running` and by `a`; w waits to write
+     * it; a waits for lock 6, held by w. The running reader will let go, a
+     * never will: a deadlock, found through the second reader. */
+    lr_thread_info *running = thread(), *a = thread(), *w = thread();
+    holders[5] = running->id;
+    extra_reader[5] = a->id;
+    holders[6] = w->id;
+    waits_for_lock(w, 5);
+    waits_for_lock(a, 6);
+    lr_cycle c;
+    ck_assert_uint_eq(cycle_from(w, &c), 2);
+    ck_assert_uint_eq(c.threads[0], a->id);
+    ck_assert_uint_eq(c.threads[1], w->id);
+    extra_reader[5] = UINT32_MAX;       /* only the running reader is left */
+    ck_assert_uint_eq(cycle_from(w, &c), 0);
+}
+END_TEST
+
 START_TEST(a_cycle_of_a_hundred_threads)
 {
     lr_thread_info *t[100];
@@ -218,6 +245,7 @@ static Suite *suite(void)
     tcase_add_test(tc, leading_into_a_cycle_of_others_is_left_to_them);
     tcase_add_test(tc, a_new_wait_is_not_the_same_cycle);
     tcase_add_test(tc, a_thread_blocked_without_saying_so);
+    tcase_add_test(tc, a_writer_waits_for_every_reader);
     tcase_add_test(tc, a_cycle_of_a_hundred_threads);
     suite_add_tcase(s, tc);
     return s;
