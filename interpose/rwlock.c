@@ -37,8 +37,41 @@ LR_WRAPPER int pthread_rwlock_destroy(pthread_rwlock_t *rw)
         return rc;                                                       \
     }
 
-RWLOCK_WRAPPER(pthread_rwlock_rdlock, LR_BLOCKING, 1, (pthread_rwlock_t *rw), (rw))
-RWLOCK_WRAPPER(pthread_rwlock_wrlock, LR_BLOCKING, 0, (pthread_rwlock_t *rw), (rw))
+/* A blocking rwlock acquisition: tried first; a taken rwlock is waited for
+ * in bounded rounds so that lockrace can see a deadlock (src/wait.c). */
+static int rw_acquire(lr_thread *self, pthread_rwlock_t *rw, int shared, void *pc,
+                      int (*try)(pthread_rwlock_t *), int (*wait)(pthread_rwlock_t *),
+                      int (*round)(pthread_rwlock_t *, clockid_t, const struct timespec *))
+{
+    lr_acquisition a = { 0 };
+    lr_sync_before(self, rw, LR_RWLOCK, LR_BLOCKING, shared, pc, &a);
+    int rc = self ? try(rw) : EBUSY;
+    if (rc == EBUSY) {
+        if (!round || !lr_lock_wait_begin(self, rw, &a)) {
+            rc = wait(rw);
+        } else {
+            struct timespec deadline;
+            while ((rc = round(rw, CLOCK_MONOTONIC, lr_wait_deadline(self, &deadline))) == ETIMEDOUT)
+                lr_wait_check(self);
+            lr_wait_done(self);
+        }
+    }
+    lr_sync_after(self, &a, rc);
+    return rc;
+}
+
+LR_WRAPPER int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
+{
+    return rw_acquire(lr_self(), rw, 1, LR_CALLER, lr_real.pthread_rwlock_tryrdlock,
+                      lr_real.pthread_rwlock_rdlock, lr_real.pthread_rwlock_clockrdlock);
+}
+
+LR_WRAPPER int pthread_rwlock_wrlock(pthread_rwlock_t *rw)
+{
+    return rw_acquire(lr_self(), rw, 0, LR_CALLER, lr_real.pthread_rwlock_trywrlock,
+                      lr_real.pthread_rwlock_wrlock, lr_real.pthread_rwlock_clockwrlock);
+}
+
 RWLOCK_WRAPPER(pthread_rwlock_tryrdlock, LR_TRY, 1, (pthread_rwlock_t *rw), (rw))
 RWLOCK_WRAPPER(pthread_rwlock_trywrlock, LR_TRY, 0, (pthread_rwlock_t *rw), (rw))
 RWLOCK_WRAPPER(pthread_rwlock_timedrdlock, LR_BOUNDED, 1,
@@ -75,12 +108,32 @@ LR_WRAPPER int pthread_spin_destroy(pthread_spinlock_t *s)
     return rc;
 }
 
+/* A spinlock that is taken is spun for with trylock, in rounds between
+ * which lockrace looks for a deadlock: the same busy wait as glibc's. */
 LR_WRAPPER int pthread_spin_lock(pthread_spinlock_t *s)
 {
     lr_thread *self = lr_self();
     lr_acquisition a = { 0 };
     lr_sync_before(self, (void *)s, LR_SPINLOCK, LR_BLOCKING, 0, LR_CALLER, &a);
-    int rc = lr_real.pthread_spin_lock(s);
+    int rc = self ? lr_real.pthread_spin_trylock(s) : EBUSY;
+    if (rc == EBUSY) {
+        if (!lr_lock_wait_begin(self, (void *)s, &a)) {
+            rc = lr_real.pthread_spin_lock(s);
+        } else {
+            struct timespec deadline;
+            lr_wait_deadline(self, &deadline);
+            for (unsigned spins = 0; (rc = lr_real.pthread_spin_trylock(s)) == EBUSY; spins++) {
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+                if (spins % 1024 == 0 && lr_wait_round_over(&deadline)) {
+                    lr_wait_check(self);
+                    lr_wait_deadline(self, &deadline);
+                }
+            }
+            lr_wait_done(self);
+        }
+    }
     lr_sync_after(self, &a, rc);
     return rc;
 }

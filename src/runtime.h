@@ -49,6 +49,10 @@ static inline int lr_mutex_looks_free(pthread_mutex_t *m)
 }
 int lr_mutex_wait_begin(lr_thread *self, pthread_mutex_t *m, const lr_acquisition *a);
 int lr_join_wait_begin(lr_thread *self, pthread_t thread);
+/* The same for rwlocks and spinlocks (a taken one: its try failed). */
+int lr_lock_wait_begin(lr_thread *self, void *lock, const lr_acquisition *a);
+/* For waits that spin rather than sleep: 1 once the round's deadline passed. */
+int lr_wait_round_over(const struct timespec *deadline);
 const struct timespec *lr_wait_deadline(lr_thread *self, struct timespec *ts);
 void lr_wait_check(lr_thread *self);
 void lr_wait_done(lr_thread *self);

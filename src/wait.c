@@ -132,6 +132,27 @@ int lr_mutex_wait_begin(lr_thread *self, pthread_mutex_t *m, const lr_acquisitio
     return 1;
 }
 
+int lr_lock_wait_begin(lr_thread *self, void *lock, const lr_acquisition *a)
+{
+    if (!watching(self) || !a->lock)
+        return 0;
+    self->suspect = 0;
+    self->wait_rounds = 0;
+    lr_watchdog_start(self);
+    lr_wait_begin(self->info, LR_WAIT_LOCK, (uintptr_t)lock, a->lock,
+                  a->token == LR_REENTRY ? 0 : a->token, 0);
+    lr_wait_check(self);
+    return 1;
+}
+
+int lr_wait_round_over(const struct timespec *deadline)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > deadline->tv_sec ||
+           (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
 int lr_join_wait_begin(lr_thread *self, pthread_t thread)
 {
     if (!watching(self) || pthread_equal(thread, pthread_self()))

@@ -164,7 +164,7 @@ def case_clean_demos():
 
 def case_clean_programs():
     for name in ("recursive", "reinit_same_address", "condvar", "consistent_order", "results",
-                 "many_threads", "many_locks"):
+                 "many_threads", "many_locks", "rw_contended"):
         expect_clean(name)
 
 
@@ -349,6 +349,23 @@ def case_watchdog_clean():
     for name in ("ten_threads", "condvar", "contended", "hand_over_hand"):
         status, out, err, reports = run(name, options="watchdog=1:hang_ms=100")
         expect(status == 0 and reports == [], f"{name}: status {status}, {len(reports)} reports")
+
+
+def case_rwlock_deadlock():
+    status, _, err, reports = run("rwlock_deadlock", timeout=20)
+    expect(status == 66, f"status {status}: {err[-1500:]}")
+    d = deadlocks(reports)
+    expect(len(d) == 1, f"{len(d)} deadlock reports")
+    check_deadlock(d[0], "rwlock_deadlock.c", 2)
+    expect({l["name"] for l in d[0]["locks"]} == {"left_lock", "right_lock"}, "locks")
+
+
+def case_spin_deadlock():
+    status, _, err, reports = run("spin_deadlock", timeout=20)
+    expect(status == 66, f"status {status}: {err[-1500:]}")
+    d = deadlocks(reports)
+    expect(len(d) == 1, f"{len(d)} deadlock reports")
+    check_deadlock(d[0], "spin_deadlock.c", 2)
 
 
 def case_contended():
