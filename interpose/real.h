@@ -5,6 +5,7 @@
 #define LR_REAL_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <time.h>
 
 #define LR_REAL_FUNCTIONS(X)                                                                   \
@@ -34,7 +35,11 @@
     X(pthread_spin_destroy, int, (pthread_spinlock_t *), 1)                                    \
     X(pthread_spin_lock, int, (pthread_spinlock_t *), 1)                                       \
     X(pthread_spin_trylock, int, (pthread_spinlock_t *), 1)                                    \
-    X(pthread_spin_unlock, int, (pthread_spinlock_t *), 1)
+    X(pthread_spin_unlock, int, (pthread_spinlock_t *), 1)                                     \
+    X(pthread_barrier_wait, int, (pthread_barrier_t *), 1)                                     \
+    X(sem_wait, int, (sem_t *), 1)                                                             \
+    X(sem_timedwait, int, (sem_t *, const struct timespec *), 1)                               \
+    X(sem_clockwait, int, (sem_t *, clockid_t, const struct timespec *), 0)
 
 #define LR_COND_FUNCTIONS(X)                                                                   \
     X(pthread_cond_init, int, (pthread_cond_t *, const pthread_condattr_t *), 1)               \

@@ -28,6 +28,7 @@ static void usage(int fd)
             "Options (also accepted as LOCKRACE_OPTIONS=\"name=value:name=value\"):\n");
     lr_options_describe(fd, 0);
     dprintf(fd, "\n  written --name=value or --name value; '-' and '_' are the same in names\n"
+                "  --ci                   CI mode: also watch for whole-process hangs (watchdog=1)\n"
                 "  --help                 this text\n"
                 "  --version              lockrace's version\n"
                 "  --help-markdown        the options as a markdown table (the README's)\n");
@@ -83,6 +84,11 @@ int main(int argc, char **argv)
         if (!strcmp(arg, "--version")) {
             printf("lockrace %s\n", LR_VERSION);
             return 0;
+        }
+        if (!strcmp(arg, "--ci")) {
+            /* before the flags that follow, which may turn it off again */
+            used += snprintf(settings + used, sizeof settings - used, "%swatchdog=1", used ? ":" : "");
+            continue;
         }
         if (!strcmp(arg, "--help-markdown")) {
             lr_options_describe(1, 1);

@@ -83,6 +83,23 @@ static lr_stack_id cond_site_stack(lr_thread *self, uintptr_t pc)
     return stack;
 }
 
+/* Barriers and semaphores: no lock order, but a thread blocked in one is
+ * blocked, which the watchdog must know to tell a hang from a wait. */
+void lr_object_wait_enter(lr_thread *self, int kind, void *object, int bounded, void *pc)
+{
+    if (!self)
+        return;
+    lr_watchdog_start(self);
+    lr_wait_begin(self->info, kind, (uintptr_t)object, NULL, cond_site_stack(self, (uintptr_t)pc),
+                  bounded);
+}
+
+void lr_object_wait_exit(lr_thread *self)
+{
+    if (self)
+        lr_wait_end(self->info);
+}
+
 lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m,
                                  int bounded, void *pc)
 {

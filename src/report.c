@@ -324,6 +324,17 @@ static void text_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*
     text_thread_origins(b, ids, n);
 }
 
+/* a global's name, else its address */
+static const char *object_label(uintptr_t object, char *buf, size_t len)
+{
+    char name[160];
+    if (lr_sym_data(object, name, sizeof name) == 0)
+        snprintf(buf, len, "%s", name);
+    else
+        snprintf(buf, len, "%#lx", (unsigned long)object);
+    return buf;
+}
+
 /* "item_ready", else "condition variable 0x..." */
 static const char *cond_label(uintptr_t cond, char *buf, size_t len)
 {
@@ -384,6 +395,10 @@ static void text_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*la
                           cond_label(t->wait_object, cond, sizeof cond),
                           t->wait_lock >= 0 ? " with mutex " : "",
                           t->wait_lock >= 0 ? labels[t->wait_lock] : "");
+        else if (t->wait_kind == LR_WAIT_BARRIER || t->wait_kind == LR_WAIT_SEM)
+            lr_buf_printf(b, "\n  %s waits %s %s, with no deadline, at:\n", tl,
+                          t->wait_kind == LR_WAIT_BARRIER ? "at barrier" : "on semaphore",
+                          object_label(t->wait_object, cond, sizeof cond));
         else if (t->waits_for == UINT32_MAX)
             lr_buf_printf(b, "\n  %s waits for %s, at:\n", tl, labels[t->wait_lock]);
         else if (t->waits_for == t->id)
@@ -572,7 +587,14 @@ static void json_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*la
             lr_buf_json_string(b, cond_label(t->wait_object, cond, sizeof cond));
             lr_buf_puts(b, "}");
         }
-        else if (t->waits_for == UINT32_MAX)
+        else if (t->wait_kind == LR_WAIT_BARRIER || t->wait_kind == LR_WAIT_SEM) {
+            char object[180];
+            lr_buf_printf(b, ",\"waits_for\":{\"kind\":\"%s\",\"object\":\"%#lx\",\"name\":",
+                          t->wait_kind == LR_WAIT_BARRIER ? "barrier" : "semaphore",
+                          (unsigned long)t->wait_object);
+            lr_buf_json_string(b, object_label(t->wait_object, object, sizeof object));
+            lr_buf_puts(b, "}");
+        } else if (t->waits_for == UINT32_MAX)
             lr_buf_printf(b, ",\"waits_for\":{\"kind\":\"lock\",\"lock\":%d}", t->wait_lock);
         else
             lr_buf_printf(b, ",\"waits_for\":{\"kind\":\"lock\",\"lock\":%d,\"held_by\":%u}",

@@ -69,6 +69,10 @@ void lr_deadlock_policy(void);
 void lr_watchdog_start(lr_thread *self);
 void lr_watchdog_fork_child(void);
 
+/* barrier and semaphore waits (enum lr_wait_kind), published for the watchdog */
+void lr_object_wait_enter(lr_thread *self, int kind, void *object, int bounded, void *pc);
+void lr_object_wait_exit(lr_thread *self);
+
 /* condition waits release the mutex and take it back inside glibc */
 typedef struct lr_wait_state {
     uint32_t depth;             /* recursion depth released, 0 if it was not held */

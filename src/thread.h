@@ -13,7 +13,8 @@
 
 /* What a thread is blocked in right now (waitfor.c): written by the thread
  * itself, read by threads that block after it and by the watchdog. */
-enum lr_wait_kind { LR_WAIT_NONE, LR_WAIT_LOCK, LR_WAIT_JOIN, LR_WAIT_COND };
+enum lr_wait_kind { LR_WAIT_NONE, LR_WAIT_LOCK, LR_WAIT_JOIN, LR_WAIT_COND, LR_WAIT_BARRIER,
+                     LR_WAIT_SEM };
 
 typedef struct lr_wait {
     uint32_t kind;              /* enum lr_wait_kind; NONE while running */

@@ -241,6 +241,8 @@ void lr_waitfor_describe(lr_report *r, lr_thread_info **threads, int n, lr_holde
             rt->wait_lock = lock_index(r, &nlocks, lr_lock_find(hidden), hidden);
         } else if (rt->wait_kind == LR_WAIT_LOCK) {
             rt->wait_lock = lock_index(r, &nlocks, t->wait.lock, t->wait.object);
+        } else if (rt->wait_kind == LR_WAIT_BARRIER || rt->wait_kind == LR_WAIT_SEM) {
+            rt->wait_object = t->wait.object;
         } else if (rt->wait_kind == LR_WAIT_COND) {
             rt->wait_object = t->wait.object;
             if (t->wait.lock)

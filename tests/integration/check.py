@@ -321,6 +321,8 @@ def case_lost_wakeup():
     check_frames(cond["stack"], "demos/lost_wakeup.c", "condition wait stack")
     status, _, _, reports = run("lost_wakeup", timeout=2.5)
     expect(status is None and not reports, "without the watchdog it must hang, unreported")
+    status, _, _, reports = run("lost_wakeup", launcher=True, launcher_args=["--ci"], timeout=20)
+    expect(status == 66 and deadlocks(reports), "--ci turns the watchdog on")
     print(f"lost_wakeup ended after {took:.3f} s")
 
 
@@ -342,6 +344,17 @@ def case_stall():
     expect(r["locks"][0]["name"] == "cache_lock", "lock name")
     status, _, _, reports = run("stall", options="watchdog=1", timeout=30)
     expect(status == 0 and reports == [], "stall_ms=0 (the default) must not report stalls")
+
+
+def case_barrier_hang():
+    status, _, err, reports = run("barrier_hang", options="watchdog=1", timeout=20)
+    expect(status == 66, f"status {status}: {err[-1500:]}")
+    d = deadlocks(reports)
+    expect(len(d) == 1 and d[0]["scope"] == "process", f"{len(d)} deadlock reports")
+    waits = sorted(t["waits_for"]["kind"] for t in d[0]["threads"])
+    expect(waits == ["barrier", "barrier", "join", "semaphore"], f"waits {waits}")
+    names = {t["waits_for"].get("name") for t in d[0]["threads"]}
+    expect({"start_line", "job_ready"} <= names, f"names {names}")
 
 
 def case_watchdog_clean():
@@ -418,7 +431,7 @@ def case_exports():
     """liblockrace.so exports the wrappers and the API, nothing else (no libunwind)."""
     p = subprocess.run(["nm", "-D", "--defined-only", LIB], capture_output=True, text=True)
     names = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
-    bad = {n for n in names if not re.match(r"(pthread_|lockrace_)", n)}
+    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait)$)", n)}
     expect(not bad, f"unexpected exports: {sorted(bad)}")
     expect({"pthread_mutex_lock", "pthread_cond_wait", "pthread_create"} <= names, "missing wrappers")
 

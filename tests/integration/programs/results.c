@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -99,6 +100,22 @@ int main(void)
            "cond_clockwait did not time out");
     EXPECT(pthread_mutex_unlock(&m) == 0, "unlock after waits");
     EXPECT(pthread_cond_signal(&c) == 0 && pthread_cond_broadcast(&c) == 0, "signal/broadcast");
+
+    sem_t sem;
+    sem_init(&sem, 0, 1);
+    EXPECT(sem_wait(&sem) == 0, "sem_wait");
+    clock_gettime(CLOCK_REALTIME, &soon);
+    errno = 0;
+    EXPECT(sem_timedwait(&sem, &soon) == -1 && errno == ETIMEDOUT, "sem_timedwait did not time out");
+    clock_gettime(CLOCK_MONOTONIC, &soon);
+    errno = 0;
+    EXPECT(sem_clockwait(&sem, CLOCK_MONOTONIC, &soon) == -1 && errno == ETIMEDOUT,
+           "sem_clockwait did not time out");
+    sem_destroy(&sem);
+    pthread_barrier_t barrier;
+    pthread_barrier_init(&barrier, NULL, 1);
+    EXPECT(pthread_barrier_wait(&barrier) == PTHREAD_BARRIER_SERIAL_THREAD, "barrier of one");
+    pthread_barrier_destroy(&barrier);
 
     EXPECT(pthread_setname_np(pthread_self(), "a-name-that-is-far-too-long") == ERANGE,
            "setname of a long name is not ERANGE");
