@@ -46,9 +46,13 @@ static int wait_for(lr_thread *self, pthread_mutex_t *m, const lr_acquisition *a
  * the wait-for engine finds it from the kernel's side (src/wait.c). */
 LR_WRAPPER int pthread_mutex_lock(pthread_mutex_t *m)
 {
-    lr_thread *self = lr_self();
+    return lr_lock_mutex(lr_self(), m, LR_CALLER);
+}
+
+int lr_lock_mutex(lr_thread *self, pthread_mutex_t *m, void *pc)
+{
     lr_acquisition a = { 0 };
-    lr_mutex_before_lock(self, m, LR_BLOCKING, LR_CALLER, &a);
+    lr_mutex_before_lock(self, m, LR_BLOCKING, pc, &a);
     int rc;
     if (__builtin_expect(!self || lr_mutex_looks_free(m), 1)) {
         rc = lr_real.pthread_mutex_lock(m);

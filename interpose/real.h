@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <semaphore.h>
+#include <threads.h>
 #include <time.h>
 
 #define LR_REAL_FUNCTIONS(X)                                                                   \
@@ -39,7 +40,15 @@
     X(pthread_barrier_wait, int, (pthread_barrier_t *), 1)                                     \
     X(sem_wait, int, (sem_t *), 1)                                                             \
     X(sem_timedwait, int, (sem_t *, const struct timespec *), 1)                               \
-    X(sem_clockwait, int, (sem_t *, clockid_t, const struct timespec *), 0)
+    X(sem_clockwait, int, (sem_t *, clockid_t, const struct timespec *), 0)                    \
+    X(mtx_init, int, (mtx_t *, int), 1)                                                        \
+    X(mtx_destroy, void, (mtx_t *), 1)                                                         \
+    X(mtx_trylock, int, (mtx_t *), 1)                                                          \
+    X(mtx_timedlock, int, (mtx_t *, const struct timespec *), 1)                               \
+    X(mtx_unlock, int, (mtx_t *), 1)                                                           \
+    X(cnd_wait, int, (cnd_t *, mtx_t *), 1)                                                    \
+    X(cnd_timedwait, int, (cnd_t *, mtx_t *, const struct timespec *), 1)                      \
+    X(thrd_create, int, (thrd_t *, thrd_start_t, void *), 1)
 
 #define LR_COND_FUNCTIONS(X)                                                                   \
     X(pthread_cond_init, int, (pthread_cond_t *, const pthread_condattr_t *), 1)               \
@@ -62,5 +71,11 @@ extern lr_real_table lr_real;
 
 /* Wrappers are the library's exports; everything else is hidden. */
 #define LR_WRAPPER __attribute__((visibility("default")))
+
+/* The lock and join paths, shared by the pthread and C11 wrappers (a C11
+ * mtx_t is a pthread_mutex_t, a thrd_t a pthread_t, in glibc). */
+struct lr_thread;
+int lr_lock_mutex(struct lr_thread *self, pthread_mutex_t *m, void *pc);
+int lr_join_thread(struct lr_thread *self, pthread_t thread, void **result);
 
 #endif

@@ -17,6 +17,43 @@ static void *trampoline(void *arg)
     return result;
 }
 
+/* The same for C11 threads, whose start routine returns an int. */
+static int trampoline_c11(void *arg)
+{
+    lr_thread_info *info = arg;
+    lr_thread_started(info);
+    int result = ((int (*)(void *))(void *)info->start)(info->start_arg);
+    lr_thread_finished(info);
+    return result;
+}
+
+/* thrd_create never calls pthread_create's symbol (glibc calls its own
+ * internal one): it needs its own trampoline to be seen at all. */
+LR_WRAPPER int thrd_create(thrd_t *thread, thrd_start_t start, void *arg)
+{
+    lr_thread *self = lr_self();
+    lr_thread_info *info = lr_thread_before_create(self);
+    if (!info)
+        return lr_real.thrd_create(thread, start, arg);
+    info->start = (void *(*)(void *))(void *)start;
+    info->start_arg = arg;
+    int rc = lr_real.thrd_create(thread, trampoline_c11, info);
+    if (rc == thrd_success)
+        info->handle = (uintptr_t)*thread;
+    return rc;
+}
+
+LR_WRAPPER int thrd_join(thrd_t thread, int *result)
+{
+    void *value;
+    int rc = lr_join_thread(lr_self(), (pthread_t)thread, &value);
+    if (rc != 0)
+        return thrd_error;
+    if (result)
+        *result = (int)(intptr_t)value;
+    return thrd_success;
+}
+
 LR_WRAPPER int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *), void *arg)
 {
     lr_thread *self = lr_self();
@@ -36,7 +73,11 @@ LR_WRAPPER int pthread_create(pthread_t *thread, const pthread_attr_t *attr, voi
  * joiner holds, is a deadlock lockrace reports. */
 LR_WRAPPER int pthread_join(pthread_t thread, void **result)
 {
-    lr_thread *self = lr_self();
+    return lr_join_thread(lr_self(), thread, result);
+}
+
+int lr_join_thread(lr_thread *self, pthread_t thread, void **result)
+{
     if (!lr_real.pthread_clockjoin_np || !lr_join_wait_begin(self, thread))
         return lr_real.pthread_join(thread, result);
     struct timespec deadline;

@@ -206,6 +206,14 @@ def case_spin_inversion():
     expect(all(l["kind"] == "spinlock" for l in r["locks"]), "lock kinds")
 
 
+def case_c11():
+    r, _ = expect_one_inversion("c11_inversion", ["mtx_a", "mtx_b"], "c11_inversion.c")
+    for e in r["edges"]:
+        expect(e["thread"].get("created_at"), f"thrd_create not seen: {e['thread']}")
+    status, out, _, _ = run("c11_inversion", options="exitcode=0")
+    expect(status == 0 and "results 7 8" in out, f"thrd_join results: {out!r}")
+
+
 def case_inlined():
     r, err = expect_one_inversion("inlined", ["lock_x", "lock_y"], "inlined.c")
     for e in r["edges"]:
@@ -431,7 +439,7 @@ def case_exports():
     """liblockrace.so exports the wrappers and the API, nothing else (no libunwind)."""
     p = subprocess.run(["nm", "-D", "--defined-only", LIB], capture_output=True, text=True)
     names = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
-    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait)$)", n)}
+    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait)$|mtx_|cnd_(wait|timedwait)$|thrd_(create|join)$)", n)}
     expect(not bad, f"unexpected exports: {sorted(bad)}")
     expect({"pthread_mutex_lock", "pthread_cond_wait", "pthread_create"} <= names, "missing wrappers")
 

@@ -1,0 +1,79 @@
+/* C11 threads.h locks: glibc's mtx_* and cnd_* never reach the pthread
+ * symbols (they call glibc's internal ones), so they have wrappers of their
+ * own. An mtx_t is a pthread_mutex_t underneath: the lock path is the
+ * mutex wrapper's, with C11's return values. */
+#include "real.h"
+#include "../src/runtime.h"
+
+#define LR_CALLER __builtin_return_address(0)
+
+static pthread_mutex_t *as_mutex(mtx_t *m)
+{
+    return (pthread_mutex_t *)(void *)m;
+}
+
+LR_WRAPPER int mtx_init(mtx_t *m, int type)
+{
+    lr_thread *self = lr_self();
+    int rc = lr_real.mtx_init(m, type);
+    lr_mutex_init(self, as_mutex(m), rc == thrd_success ? 0 : -1);
+    return rc;
+}
+
+LR_WRAPPER void mtx_destroy(mtx_t *m)
+{
+    lr_thread *self = lr_self();
+    lr_real.mtx_destroy(m);
+    lr_mutex_destroy(self, as_mutex(m), 0);
+}
+
+LR_WRAPPER int mtx_lock(mtx_t *m)
+{
+    return lr_lock_mutex(lr_self(), as_mutex(m), LR_CALLER) == 0 ? thrd_success : thrd_error;
+}
+
+LR_WRAPPER int mtx_trylock(mtx_t *m)
+{
+    lr_thread *self = lr_self();
+    lr_acquisition a = { 0 };
+    lr_mutex_before_lock(self, as_mutex(m), LR_TRY, LR_CALLER, &a);
+    int rc = lr_real.mtx_trylock(m);
+    lr_mutex_after_lock(self, &a, rc == thrd_success ? 0 : -1);
+    return rc;
+}
+
+LR_WRAPPER int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict deadline)
+{
+    lr_thread *self = lr_self();
+    lr_acquisition a = { 0 };
+    lr_mutex_before_lock(self, as_mutex(m), LR_BOUNDED, LR_CALLER, &a);
+    int rc = lr_real.mtx_timedlock(m, deadline);
+    lr_mutex_after_lock(self, &a, rc == thrd_success ? 0 : -1);
+    return rc;
+}
+
+LR_WRAPPER int mtx_unlock(mtx_t *m)
+{
+    lr_thread *self = lr_self();
+    lr_mutex_unlock(self, as_mutex(m));
+    return lr_real.mtx_unlock(m);
+}
+
+LR_WRAPPER int cnd_wait(cnd_t *c, mtx_t *m)
+{
+    lr_thread *self = lr_self();
+    lr_wait_state st = lr_cond_wait_enter(self, (pthread_cond_t *)(void *)c, as_mutex(m), 0, LR_CALLER);
+    int rc = lr_real.cnd_wait(c, m);
+    lr_cond_wait_exit(self, as_mutex(m), st, LR_CALLER);
+    return rc;
+}
+
+LR_WRAPPER int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m,
+                             const struct timespec *restrict deadline)
+{
+    lr_thread *self = lr_self();
+    lr_wait_state st = lr_cond_wait_enter(self, (pthread_cond_t *)(void *)c, as_mutex(m), 1, LR_CALLER);
+    int rc = lr_real.cnd_timedwait(c, m, deadline);
+    lr_cond_wait_exit(self, as_mutex(m), st, LR_CALLER);
+    return rc;
+}
