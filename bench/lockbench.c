@@ -5,11 +5,11 @@
  * checker must report nothing. Standalone: run it natively or under a checker
  * (LD_PRELOAD=liblockrace.so, -fsanitize=thread, helgrind). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -263,10 +263,15 @@ static void bench(const struct test *t, long iters)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: lockbench [--iters N] [TEST...]\ntests:");
+    fprintf(f, "usage: lockbench [--iters N] [--list] [TEST...]\ntests:");
     for (size_t i = 0; i < NTESTS; i++)
         fprintf(f, " %s", tests[i].name);
     fprintf(f, " (default: all)\n");
+    for (size_t i = 0; i < NTESTS; i++)
+        if (tests[i].div > 1)
+            fprintf(f, "%s runs N/%ld iterations (at least %ld);"
+                    " its line shows the count it ran\n",
+                    tests[i].name, tests[i].div, tests[i].min);
 }
 
 int main(int argc, char **argv)
@@ -283,6 +288,10 @@ int main(int argc, char **argv)
                 fprintf(stderr, "lockbench: bad --iters '%s'\n", argv[i]);
                 return 2;
             }
+        } else if (strcmp(argv[i], "--list") == 0) {
+            for (size_t j = 0; j < NTESTS; j++)
+                puts(tests[j].name);
+            return 0;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
