@@ -286,6 +286,20 @@ static void text_lock_origins(lr_buf *b, const lr_report *r, const lock_desc *d,
     }
 }
 
+/* The origins section of every report: heap and stack locks, then the
+ * threads (of the cycle's edges, or of the report's thread list). */
+static void text_origins(lr_buf *b, const lr_report *r, const lock_desc *d, char (*labels)[200])
+{
+    uint32_t ids[64];
+    size_t n = 0;
+    for (size_t i = 0; i < r->nthreads && n < 64; i++)
+        ids[n++] = r->threads[i].id;
+    for (size_t i = 0; i < r->nedges && n < 64; i++)
+        ids[n++] = r->edges[i].thread;
+    text_lock_origins(b, r, d, labels);
+    text_thread_origins(b, ids, n);
+}
+
 static void text_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200])
 {
     char tl[64];
@@ -316,12 +330,7 @@ static void text_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*
         lr_buf_printf(b, "    %s taken earlier at:\n", labels[e->from]);
         text_stack(b, e->first_stack, "      ");
     }
-    text_lock_origins(b, r, d, labels);
-    uint32_t ids[64];
-    size_t n = 0;
-    for (size_t i = 0; i < r->nedges && n < 64; i++)
-        ids[n++] = r->edges[i].thread;
-    text_thread_origins(b, ids, n);
+    text_origins(b, r, d, labels);
 }
 
 /* a global's name, else its address */
@@ -416,12 +425,7 @@ static void text_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*la
             text_stack(b, t->holds[h].stack, "      ");
         }
     }
-    text_lock_origins(b, r, d, labels);
-    uint32_t ids[64];
-    size_t n = 0;
-    for (size_t i = 0; i < r->nthreads && n < 64; i++)
-        ids[n++] = r->threads[i].id;
-    text_thread_origins(b, ids, n);
+    text_origins(b, r, d, labels);
     lr_buf_printf(b, "==%d== lockrace: %s\n", (int)pid, policy_line());
 }
 
@@ -446,12 +450,7 @@ static void text_stall(lr_buf *b, const lr_report *r, lock_desc *d, char (*label
                       (unsigned long)r->threads[i].waited_ms);
         text_stack(b, r->threads[i].wait_stack, "      ");
     }
-    text_lock_origins(b, r, d, labels);
-    uint32_t ids[64];
-    size_t n = 0;
-    for (size_t i = 0; i < r->nthreads && n < 64; i++)
-        ids[n++] = r->threads[i].id;
-    text_thread_origins(b, ids, n);
+    text_origins(b, r, d, labels);
 }
 
 /* ---- JSON ---- */
