@@ -76,6 +76,6 @@ extern lr_real_table lr_real;
  * mtx_t is a pthread_mutex_t, a thrd_t a pthread_t, in glibc). */
 struct lr_thread;
 int lr_lock_mutex(struct lr_thread *self, pthread_mutex_t *m, void *pc);
-int lr_join_thread(struct lr_thread *self, pthread_t thread, void **result);
+int lr_join_thread(struct lr_thread *self, pthread_t thread, void **result, void *pc);
 
 #endif

@@ -46,7 +46,7 @@ LR_WRAPPER int thrd_create(thrd_t *thread, thrd_start_t start, void *arg)
 LR_WRAPPER int thrd_join(thrd_t thread, int *result)
 {
     void *value;
-    int rc = lr_join_thread(lr_self(), (pthread_t)thread, &value);
+    int rc = lr_join_thread(lr_self(), (pthread_t)thread, &value, __builtin_return_address(0));
     if (rc != 0)
         return thrd_error;
     if (result)
@@ -73,12 +73,12 @@ LR_WRAPPER int pthread_create(pthread_t *thread, const pthread_attr_t *attr, voi
  * joiner holds, is a deadlock lockrace reports. */
 LR_WRAPPER int pthread_join(pthread_t thread, void **result)
 {
-    return lr_join_thread(lr_self(), thread, result);
+    return lr_join_thread(lr_self(), thread, result, __builtin_return_address(0));
 }
 
-int lr_join_thread(lr_thread *self, pthread_t thread, void **result)
+int lr_join_thread(lr_thread *self, pthread_t thread, void **result, void *pc)
 {
-    if (!lr_real.pthread_clockjoin_np || !lr_join_wait_begin(self, thread))
+    if (!lr_real.pthread_clockjoin_np || !lr_join_wait_begin(self, thread, pc))
         return lr_real.pthread_join(thread, result);
     struct timespec deadline;
     int rc;

@@ -65,24 +65,6 @@ void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m)
         lr_order_released_at(self, (uintptr_t)m);
 }
 
-/* The stack of a condition wait at this call site: unwound the first time,
- * then remembered in a small per-thread table (a wait is a system call
- * anyway, but a busy consumer waits often). */
-static lr_stack_id cond_site_stack(lr_thread *self, uintptr_t pc)
-{
-    uint32_t i = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 60);
-    if (self->cond_sites[i].pc == pc)
-        return self->cond_sites[i].stack;
-    int saved = errno;
-    lr_enter(self);
-    lr_stack_id stack = lr_stack_capture();
-    lr_leave(self);
-    errno = saved;
-    self->cond_sites[i].pc = pc;
-    self->cond_sites[i].stack = stack;
-    return stack;
-}
-
 /* Barriers and semaphores: no lock order, but a thread blocked in one is
  * blocked, which the watchdog must know to tell a hang from a wait. */
 void lr_object_wait_enter(lr_thread *self, int kind, void *object, int bounded, void *pc)
@@ -90,7 +72,7 @@ void lr_object_wait_enter(lr_thread *self, int kind, void *object, int bounded, 
     if (!self)
         return;
     lr_watchdog_start(self);
-    lr_wait_begin(self->info, kind, (uintptr_t)object, NULL, cond_site_stack(self, (uintptr_t)pc),
+    lr_wait_begin(self->info, kind, (uintptr_t)object, NULL, lr_site_stack(self, (uintptr_t)pc),
                   bounded);
 }
 
@@ -112,7 +94,7 @@ lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mut
     /* published for the watchdog, which tells a lost wakeup from a wait */
     lr_watchdog_start(self);
     lr_wait_begin(self->info, LR_WAIT_COND, (uintptr_t)c, lr_lock_find((uintptr_t)m),
-                  cond_site_stack(self, (uintptr_t)pc), bounded);
+                  lr_site_stack(self, (uintptr_t)pc), bounded);
     return st;
 }
 

@@ -48,7 +48,9 @@ static inline int lr_mutex_looks_free(pthread_mutex_t *m)
     return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0;
 }
 int lr_mutex_wait_begin(lr_thread *self, pthread_mutex_t *m, const lr_acquisition *a);
-int lr_join_wait_begin(lr_thread *self, pthread_t thread);
+int lr_join_wait_begin(lr_thread *self, pthread_t thread, void *pc);
+/* The stack of a wait at this call site, unwound once per site and thread. */
+lr_stack_id lr_site_stack(lr_thread *self, uintptr_t pc);
 /* The same for rwlocks and spinlocks (a taken one: its try failed). */
 int lr_lock_wait_begin(lr_thread *self, void *lock, const lr_acquisition *a);
 /* For waits that spin rather than sleep: 1 once the round's deadline passed. */

@@ -91,11 +91,24 @@ static lr_thread *new_state(void)
          * watchdog may still read it) and starts with no contexts. */
         lr_held *held = t->held != t->held_inline ? t->held : NULL;
         uint32_t held_cap = t->held_cap;
-        lr_unmap(t->ctx, (t->ctx_mask + 1) * sizeof *t->ctx);
+        lr_ctx_slot *ctx = t->ctx;
+        uint32_t ctx_mask = t->ctx_mask, ctx_shift = t->ctx_shift;
+        void *search = t->search;
+        size_t search_size = t->search_size;
         memset(t, 0, sizeof *t);
+        t->search = search;
+        t->search_size = search_size;
         if (held) {
             t->held = held;
             t->held_cap = held_cap;
+        }
+        if (ctx && ctx_mask + 1 == LR_CTX_INITIAL) {   /* a small table is wiped and kept */
+            memset(ctx, 0, (ctx_mask + 1) * sizeof *ctx);
+            t->ctx = ctx;
+            t->ctx_mask = ctx_mask;
+            t->ctx_shift = ctx_shift;
+        } else {
+            lr_unmap(ctx, ctx ? (ctx_mask + 1) * sizeof *ctx : 0);
         }
     }
     if (!t->held) {
@@ -103,7 +116,7 @@ static lr_thread *new_state(void)
         t->held_cap = sizeof t->held_inline / sizeof t->held_inline[0];
     }
     t->chain = LR_CHAIN_SEED;
-    if (lr_order_init_thread(t) < 0)
+    if (!t->ctx && lr_order_init_thread(t) < 0)
         return NULL;
     return t;
 }

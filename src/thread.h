@@ -81,6 +81,8 @@ typedef struct lr_thread {
         lr_stack_id stack;
     } cond_sites[16];           /* stacks of condition waits, by call site */
     uint64_t suspect;           /* hash of the cycle (threads and wait numbers), 0 none */
+    void *search;               /* the wait-for search's memory, kept between searches */
+    size_t search_size;
     uint32_t wait_rounds;       /* bounded rounds of the current wait */
     uint32_t reported_seq;      /* the wait already reported as a deadlock (+1), 0 none */
     struct lr_thread *next_free;

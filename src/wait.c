@@ -153,18 +153,32 @@ int lr_wait_round_over(const struct timespec *deadline)
            (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
 }
 
-int lr_join_wait_begin(lr_thread *self, pthread_t thread)
+/* The stack of a wait (condition, barrier, semaphore, join) at this call
+ * site: unwound the first time, then remembered in a small per-thread table
+ * (a wait is a system call anyway, but a busy consumer waits often). */
+lr_stack_id lr_site_stack(lr_thread *self, uintptr_t pc)
+{
+    uint32_t i = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 60);
+    if (self->cond_sites[i].pc == pc)
+        return self->cond_sites[i].stack;
+    int saved = errno;
+    lr_enter(self);
+    lr_stack_id stack = lr_stack_capture();
+    lr_leave(self);
+    errno = saved;
+    self->cond_sites[i].pc = pc;
+    self->cond_sites[i].stack = stack;
+    return stack;
+}
+
+int lr_join_wait_begin(lr_thread *self, pthread_t thread, void *pc)
 {
     if (!watching(self) || pthread_equal(thread, pthread_self()))
         return 0;
     lr_thread_info *target = lr_thread_info_by_handle((uintptr_t)thread);
     if (!target)
         return 0;
-    int saved = errno;
-    lr_enter(self);
-    lr_stack_id here = lr_stack_capture();
-    lr_leave(self);
-    errno = saved;
+    lr_stack_id here = lr_site_stack(self, (uintptr_t)pc);
     self->suspect = 0;
     self->wait_rounds = 0;
     lr_watchdog_start(self);

@@ -145,11 +145,25 @@ uint32_t lr_waitfor_cycle(lr_thread_info *self, lr_holder_fn holder, lr_cycle *o
     out->n = 0;
     uint32_t threads = lr_thread_count() + 1;
     size_t levels_size = threads * sizeof(level), seen_size = (threads + 7) / 8;
-    level *levels = lr_map(levels_size);
-    uint8_t *seen = lr_map(seen_size);
+    /* the searching thread's own memory, kept: a join or a contended lock
+     * searches every round, and mapping memory each time cost 60 us */
+    lr_thread *s = self->state;
     uint32_t found = 0;
-    if (!levels || !seen)
-        goto done;
+    if (!s)
+        return 0;
+    if (s->search_size < levels_size + seen_size) {
+        size_t size = (levels_size + seen_size) * 2;
+        void *memory = lr_map(size);
+        if (!memory)
+            return 0;
+        lr_unmap(s->search, s->search_size);
+        s->search = memory;
+        s->search_size = size;
+    }
+    level *levels = s->search;
+    uint8_t *seen = (uint8_t *)s->search + levels_size;
+    memset(seen, 0, seen_size);
+    levels[0].next = 0;
     cycle_push(out, self->id, __atomic_load_n(&self->wait.seq, __ATOMIC_RELAXED));
     levels[0].n = (uint32_t)blockers(self, holder, levels[0].waits_for);
     seen[self->id / 8] |= (uint8_t)(1u << (self->id % 8));
@@ -175,8 +189,6 @@ uint32_t lr_waitfor_cycle(lr_thread_info *self, lr_holder_fn holder, lr_cycle *o
         levels[out->n - 1].n = (uint32_t)blockers(t, holder, levels[out->n - 1].waits_for);
     }
 done:
-    lr_unmap(levels, levels_size);
-    lr_unmap(seen, seen_size);
     if (!found)
         out->n = 0;
     return found;
