@@ -333,26 +333,25 @@ static void text_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*
     text_origins(b, r, d, labels);
 }
 
-/* a global's name, else its address */
-static const char *object_label(uintptr_t object, char *buf, size_t len)
+/* a global's name ("item_ready"), else what it is and its address */
+static const char *named_object(uintptr_t object, const char *what, char *buf, size_t len)
 {
     char name[160];
     if (lr_sym_data(object, name, sizeof name) == 0)
         snprintf(buf, len, "%s", name);
     else
-        snprintf(buf, len, "%#lx", (unsigned long)object);
+        snprintf(buf, len, "%s%s%#lx", what, *what ? " " : "", (unsigned long)object);
     return buf;
 }
 
-/* "item_ready", else "condition variable 0x..." */
+static const char *object_label(uintptr_t object, char *buf, size_t len)
+{
+    return named_object(object, "", buf, len);
+}
+
 static const char *cond_label(uintptr_t cond, char *buf, size_t len)
 {
-    char name[160];
-    if (lr_sym_data(cond, name, sizeof name) == 0)
-        snprintf(buf, len, "%s", name);
-    else
-        snprintf(buf, len, "condition variable %#lx", (unsigned long)cond);
-    return buf;
+    return named_object(cond, "condition variable", buf, len);
 }
 
 static const char *policy_line(void)
