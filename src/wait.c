@@ -116,18 +116,15 @@ static int watching(lr_thread *self)
     return self && lr_opt.deadlock != LR_DEADLOCK_OFF;
 }
 
-int lr_mutex_wait_begin(lr_thread *self, pthread_mutex_t *m, const lr_acquisition *a)
+/* Publishes the caller's wait and looks for a cycle at once: the last
+ * thread to block in a deadlock finds it before its first round. */
+static int start_waiting(lr_thread *self, int kind, uintptr_t object, lr_lock *lock,
+                         lr_stack_id stack)
 {
-    if (!watching(self))
-        return 0;
-    /* relocking an error-checking mutex fails with EDEADLK by itself */
-    if ((m->__data.__kind & 3) == PTHREAD_MUTEX_ERRORCHECK && m->__data.__owner == self->info->tid)
-        return 0;
     self->suspect = 0;
     self->wait_rounds = 0;
     lr_watchdog_start(self);
-    lr_wait_begin(self->info, LR_WAIT_LOCK, (uintptr_t)m, a->lock,
-                  a->token == LR_REENTRY ? 0 : a->token, 0);
+    lr_wait_begin(self->info, kind, object, lock, stack, 0);
     lr_wait_check(self);
     return 1;
 }
@@ -136,14 +133,19 @@ int lr_lock_wait_begin(lr_thread *self, void *lock, const lr_acquisition *a)
 {
     if (!watching(self) || !a->lock)
         return 0;
-    self->suspect = 0;
-    self->wait_rounds = 0;
-    lr_watchdog_start(self);
-    lr_wait_begin(self->info, LR_WAIT_LOCK, (uintptr_t)lock, a->lock,
-                  a->token == LR_REENTRY ? 0 : a->token, 0);
-    lr_wait_check(self);
-    return 1;
+    return start_waiting(self, LR_WAIT_LOCK, (uintptr_t)lock, a->lock,
+                         a->token == LR_REENTRY ? 0 : a->token);
 }
+
+int lr_mutex_wait_begin(lr_thread *self, pthread_mutex_t *m, const lr_acquisition *a)
+{
+    /* relocking an error-checking mutex fails with EDEADLK by itself */
+    if (self && (m->__data.__kind & 3) == PTHREAD_MUTEX_ERRORCHECK &&
+        m->__data.__owner == self->info->tid)
+        return 0;
+    return lr_lock_wait_begin(self, m, a);
+}
+
 
 int lr_wait_round_over(const struct timespec *deadline)
 {
@@ -178,13 +180,7 @@ int lr_join_wait_begin(lr_thread *self, pthread_t thread, void *pc)
     lr_thread_info *target = lr_thread_info_by_handle((uintptr_t)thread);
     if (!target)
         return 0;
-    lr_stack_id here = lr_site_stack(self, (uintptr_t)pc);
-    self->suspect = 0;
-    self->wait_rounds = 0;
-    lr_watchdog_start(self);
-    lr_wait_begin(self->info, LR_WAIT_JOIN, target->id, NULL, here, 0);
-    lr_wait_check(self);
-    return 1;
+    return start_waiting(self, LR_WAIT_JOIN, target->id, NULL, lr_site_stack(self, (uintptr_t)pc));
 }
 
 const struct timespec *lr_wait_deadline(lr_thread *self, struct timespec *ts)
