@@ -23,9 +23,7 @@ LR_WRAPPER int sem_wait(sem_t *s)
     lr_thread *self = lr_self();
     lr_object_wait_enter(self, LR_WAIT_SEM, s, 0, LR_CALLER);
     int rc = lr_real.sem_wait(s);
-    int saved = errno;
     lr_object_wait_exit(self);
-    errno = saved;
     return rc;
 }
 
@@ -34,9 +32,7 @@ LR_WRAPPER int sem_timedwait(sem_t *s, const struct timespec *deadline)
     lr_thread *self = lr_self();
     lr_object_wait_enter(self, LR_WAIT_SEM, s, 1, LR_CALLER);
     int rc = lr_real.sem_timedwait(s, deadline);
-    int saved = errno;
     lr_object_wait_exit(self);
-    errno = saved;
     return rc;
 }
 
@@ -49,8 +45,6 @@ LR_WRAPPER int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *d
     }
     lr_object_wait_enter(self, LR_WAIT_SEM, s, 1, LR_CALLER);
     int rc = lr_real.sem_clockwait(s, clock, deadline);
-    int saved = errno;
     lr_object_wait_exit(self);
-    errno = saved;
     return rc;
 }

@@ -20,25 +20,12 @@ static inline int acquired(int rc)
 
 void lr_mutex_init(lr_thread *self, pthread_mutex_t *m, int rc)
 {
-    if (!self || rc != 0)
-        return;
-    int saved = errno;
-    lr_enter(self);
-    lr_lock_forget((uintptr_t)m);           /* re-init of a live mutex: a new lock */
-    lr_lock_get((uintptr_t)m, type_of(m));  /* first seen here, at its init */
-    lr_leave(self);
-    errno = saved;
+    lr_sync_created(self, m, type_of(m), rc);
 }
 
 void lr_mutex_destroy(lr_thread *self, pthread_mutex_t *m, int rc)
 {
-    if (!self || rc != 0)
-        return;
-    int saved = errno;
-    lr_enter(self);
-    lr_lock_forget((uintptr_t)m);
-    lr_leave(self);
-    errno = saved;
+    lr_sync_destroyed(self, m, rc);
 }
 
 void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc,

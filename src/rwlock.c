@@ -8,6 +8,7 @@
 
 #include <errno.h>
 
+/* A (re-)initialised lock is a new identity, first seen here. */
 void lr_sync_created(lr_thread *self, void *lock, int type, int rc)
 {
     if (!self || rc != 0)

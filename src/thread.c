@@ -160,11 +160,6 @@ static lr_thread *attach(lr_thread_info *info)
     return t;
 }
 
-lr_thread *lr_thread_attach(void)
-{
-    return lr_tls_thread > LR_THREAD_DEAD ? lr_tls_thread : attach(NULL);
-}
-
 lr_thread *lr_thread_new_synthetic(void)
 {
     lr_thread *t = new_state();

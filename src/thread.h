@@ -125,9 +125,6 @@ void lr_thread_exit(void *state);
 /* Registers the key whose destructor frees an ending thread's state. */
 void lr_thread_init(void);
 
-/* Creates state for the calling thread without the bootstrap checks (tests). */
-lr_thread *lr_thread_attach(void);
-
 /* A thread's state that no real thread owns: unit tests drive the engines
  * with several of these from one thread. */
 lr_thread *lr_thread_new_synthetic(void);
