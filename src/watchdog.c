@@ -54,8 +54,12 @@ static int list_tasks(pid_t *tids, int max)
     return n;
 }
 
-/* Blocked for good if nothing else in the process moves: 1, with the thread
- * whose wait it is; 0 for a running thread or one lockrace does not know. */
+/* The thread, when it is blocked in a wait that only another thread of
+ * this process can end; NULL for a running thread, one lockrace does not
+ * know, or a wait something outside can end: a semaphore (a signal handler
+ * or another process may post it: sem_post is async-signal-safe, and this
+ * is how handlers wake threads) or a lock held outside the process's known
+ * threads (a process-shared mutex). */
 static lr_thread_info *stuck(pid_t tid, uint64_t now, uint64_t *fingerprint)
 {
     lr_thread_info *t = lr_thread_info_by_tid(tid);
@@ -63,7 +67,13 @@ static lr_thread_info *stuck(pid_t tid, uint64_t now, uint64_t *fingerprint)
         return NULL;
     uint32_t kind = __atomic_load_n(&t->wait.kind, __ATOMIC_ACQUIRE);
     uintptr_t hidden = kind == LR_WAIT_NONE && lr_waitfor_hidden_wait ? lr_waitfor_hidden_wait(t) : 0;
+    uint32_t holder;
     if (kind == LR_WAIT_NONE && !hidden)
+        return NULL;
+    if (kind == LR_WAIT_SEM)
+        return NULL;
+    if ((hidden || kind == LR_WAIT_LOCK) &&
+        !lr_lock_holders(hidden ? hidden : t->wait.object, &holder, 1))
         return NULL;
     if (kind != LR_WAIT_NONE && (t->wait.bounded || now - t->wait.since_ns < (uint64_t)lr_opt.hang_ms * 1000000ull))
         return NULL;
@@ -227,7 +237,10 @@ static void *watch(void *arg)
 
 void lr_watchdog_start(lr_thread *self)
 {
-    if (!lr_opt.watchdog || __atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
+    /* a load first: every blocking wait passes here, and an exchange would
+     * write the same line from every thread */
+    if (!lr_opt.watchdog || __atomic_load_n(&started, __ATOMIC_RELAXED) ||
+        __atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
         return;
     int saved = errno;
     lr_enter(self);                      /* the create passes through the wrapper */
