@@ -64,7 +64,7 @@ LR_WRAPPER int cnd_wait(cnd_t *c, mtx_t *m)
     lr_thread *self = lr_self();
     lr_wait_state st = lr_cond_wait_enter(self, (pthread_cond_t *)(void *)c, as_mutex(m), 0, LR_CALLER);
     int rc = lr_real.cnd_wait(c, m);
-    lr_cond_wait_exit(self, as_mutex(m), st, LR_CALLER);
+    lr_cond_wait_exit(self, (pthread_cond_t *)(void *)c, as_mutex(m), st, LR_CALLER);
     return rc;
 }
 
@@ -74,6 +74,19 @@ LR_WRAPPER int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m,
     lr_thread *self = lr_self();
     lr_wait_state st = lr_cond_wait_enter(self, (pthread_cond_t *)(void *)c, as_mutex(m), 1, LR_CALLER);
     int rc = lr_real.cnd_timedwait(c, m, deadline);
-    lr_cond_wait_exit(self, as_mutex(m), st, LR_CALLER);
+    lr_cond_wait_exit(self, (pthread_cond_t *)(void *)c, as_mutex(m), st, LR_CALLER);
     return rc;
+}
+
+/* glibc's cnd_signal does not call pthread_cond_signal's symbol either. */
+LR_WRAPPER int cnd_signal(cnd_t *c)
+{
+    lr_object_release(lr_self(), c);
+    return lr_real.cnd_signal(c);
+}
+
+LR_WRAPPER int cnd_broadcast(cnd_t *c)
+{
+    lr_object_release(lr_self(), c);
+    return lr_real.cnd_broadcast(c);
 }

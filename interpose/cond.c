@@ -24,13 +24,13 @@ LR_WRAPPER int pthread_cond_destroy(pthread_cond_t *c)
 
 LR_WRAPPER int pthread_cond_signal(pthread_cond_t *c)
 {
-    lr_self();
+    lr_object_release(lr_self(), c);
     return lr_real.pthread_cond_signal(c);
 }
 
 LR_WRAPPER int pthread_cond_broadcast(pthread_cond_t *c)
 {
-    lr_self();
+    lr_object_release(lr_self(), c);
     return lr_real.pthread_cond_broadcast(c);
 }
 
@@ -39,7 +39,7 @@ LR_WRAPPER int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     lr_thread *self = lr_self();
     lr_wait_state st = lr_cond_wait_enter(self, c, m, 0, LR_CALLER);
     int rc = lr_real.pthread_cond_wait(c, m);
-    lr_cond_wait_exit(self, m, st, LR_CALLER);
+    lr_cond_wait_exit(self, c, m, st, LR_CALLER);
     return rc;
 }
 
@@ -48,7 +48,7 @@ LR_WRAPPER int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, con
     lr_thread *self = lr_self();
     lr_wait_state st = lr_cond_wait_enter(self, c, m, 1, LR_CALLER);
     int rc = lr_real.pthread_cond_timedwait(c, m, deadline);
-    lr_cond_wait_exit(self, m, st, LR_CALLER);
+    lr_cond_wait_exit(self, c, m, st, LR_CALLER);
     return rc;
 }
 
@@ -60,6 +60,6 @@ LR_WRAPPER int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clo
         return ENOSYS;
     lr_wait_state st = lr_cond_wait_enter(self, c, m, 1, LR_CALLER);
     int rc = lr_real.pthread_cond_clockwait(c, m, clock, deadline);
-    lr_cond_wait_exit(self, m, st, LR_CALLER);
+    lr_cond_wait_exit(self, c, m, st, LR_CALLER);
     return rc;
 }

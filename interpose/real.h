@@ -41,6 +41,8 @@
     X(sem_wait, int, (sem_t *), 1)                                                             \
     X(sem_timedwait, int, (sem_t *, const struct timespec *), 1)                               \
     X(sem_clockwait, int, (sem_t *, clockid_t, const struct timespec *), 0)                    \
+    X(sem_trywait, int, (sem_t *), 1)                                                          \
+    X(sem_post, int, (sem_t *), 1)                                                             \
     X(mtx_init, int, (mtx_t *, int), 1)                                                        \
     X(mtx_destroy, void, (mtx_t *), 1)                                                         \
     X(mtx_trylock, int, (mtx_t *), 1)                                                          \
@@ -48,6 +50,8 @@
     X(mtx_unlock, int, (mtx_t *), 1)                                                           \
     X(cnd_wait, int, (cnd_t *, mtx_t *), 1)                                                    \
     X(cnd_timedwait, int, (cnd_t *, mtx_t *, const struct timespec *), 1)                      \
+    X(cnd_signal, int, (cnd_t *), 1)                                                           \
+    X(cnd_broadcast, int, (cnd_t *), 1)                                                        \
     X(thrd_create, int, (thrd_t *, thrd_start_t, void *), 1)
 
 #define LR_COND_FUNCTIONS(X)                                                                   \

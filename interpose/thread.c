@@ -78,14 +78,18 @@ LR_WRAPPER int pthread_join(pthread_t thread, void **result)
 
 int lr_join_thread(lr_thread *self, pthread_t thread, void **result, void *pc)
 {
-    if (!lr_real.pthread_clockjoin_np || !lr_join_wait_begin(self, thread, pc))
-        return lr_real.pthread_join(thread, result);
-    struct timespec deadline;
+    lr_thread_info *target = lr_thread_joining(self, thread);
     int rc;
-    while ((rc = lr_real.pthread_clockjoin_np(thread, result, CLOCK_MONOTONIC,
-                                               lr_wait_deadline(self, &deadline))) == ETIMEDOUT)
-        lr_wait_check(self);
-    lr_wait_done(self);
+    if (!lr_real.pthread_clockjoin_np || !lr_join_wait_begin(self, thread, pc)) {
+        rc = lr_real.pthread_join(thread, result);
+    } else {
+        struct timespec deadline;
+        while ((rc = lr_real.pthread_clockjoin_np(thread, result, CLOCK_MONOTONIC,
+                                                   lr_wait_deadline(self, &deadline))) == ETIMEDOUT)
+            lr_wait_check(self);
+        lr_wait_done(self);
+    }
+    lr_thread_joined(self, target, rc);
     return rc;
 }
 

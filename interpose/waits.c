@@ -1,7 +1,6 @@
 /* Barrier and semaphore waits: not locks, but a thread blocked in one is
  * blocked, and the watchdog must know it to tell a hang from a pause.
- * Only the blocking calls are wrapped; posts, tries and the rest of these
- * families go straight to glibc. */
+ * A post happens before the wait or try it lets through. */
 #include "real.h"
 #include "../src/runtime.h"
 
@@ -14,7 +13,7 @@ LR_WRAPPER int pthread_barrier_wait(pthread_barrier_t *b)
     lr_thread *self = lr_self();
     lr_object_wait_enter(self, LR_WAIT_BARRIER, b, 0, LR_CALLER);
     int rc = lr_real.pthread_barrier_wait(b);
-    lr_object_wait_exit(self);
+    lr_object_wait_exit(self, b, rc == 0 || rc == PTHREAD_BARRIER_SERIAL_THREAD);
     return rc;
 }
 
@@ -23,7 +22,7 @@ LR_WRAPPER int sem_wait(sem_t *s)
     lr_thread *self = lr_self();
     lr_object_wait_enter(self, LR_WAIT_SEM, s, 0, LR_CALLER);
     int rc = lr_real.sem_wait(s);
-    lr_object_wait_exit(self);
+    lr_object_wait_exit(self, s, rc == 0);
     return rc;
 }
 
@@ -32,7 +31,7 @@ LR_WRAPPER int sem_timedwait(sem_t *s, const struct timespec *deadline)
     lr_thread *self = lr_self();
     lr_object_wait_enter(self, LR_WAIT_SEM, s, 1, LR_CALLER);
     int rc = lr_real.sem_timedwait(s, deadline);
-    lr_object_wait_exit(self);
+    lr_object_wait_exit(self, s, rc == 0);
     return rc;
 }
 
@@ -45,6 +44,21 @@ LR_WRAPPER int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *d
     }
     lr_object_wait_enter(self, LR_WAIT_SEM, s, 1, LR_CALLER);
     int rc = lr_real.sem_clockwait(s, clock, deadline);
-    lr_object_wait_exit(self);
+    lr_object_wait_exit(self, s, rc == 0);
     return rc;
+}
+
+LR_WRAPPER int sem_trywait(sem_t *s)
+{
+    lr_thread *self = lr_self();
+    int rc = lr_real.sem_trywait(s);
+    if (rc == 0)
+        lr_object_acquired(self, s);
+    return rc;
+}
+
+LR_WRAPPER int sem_post(sem_t *s)
+{
+    lr_object_release(lr_self(), s);    /* before: the waiter may run at once */
+    return lr_real.sem_post(s);
 }

@@ -4,6 +4,7 @@
  * statically initialised mutexes (PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP,
  * std::recursive_mutex) are typed right without a pthread_mutex_init. */
 #include "runtime.h"
+#include "race.h"
 #include "waitfor.h"
 
 #include <errno.h>
@@ -42,14 +43,18 @@ void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc
 
 void lr_mutex_after_lock(lr_thread *self, lr_acquisition *a, int rc)
 {
-    if (self && acquired(rc))
+    if (self && acquired(rc)) {
         lr_order_after(self, a);
+        lr_race_acquire(self, a->addr);
+    }
 }
 
 void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m)
 {
-    if (self)
+    if (self) {
+        lr_race_release(self, (uintptr_t)m);
         lr_order_released_at(self, (uintptr_t)m);
+    }
 }
 
 /* Barriers and semaphores: no lock order, but a thread blocked in one is
@@ -58,15 +63,34 @@ void lr_object_wait_enter(lr_thread *self, int kind, void *object, int bounded, 
 {
     if (!self)
         return;
+    if (kind == LR_WAIT_BARRIER)
+        lr_race_release(self, (uintptr_t)object);   /* every arrival before every departure */
     lr_watchdog_start(self);
     lr_wait_begin(self->info, kind, (uintptr_t)object, NULL, lr_site_stack(self, (uintptr_t)pc),
                   bounded);
 }
 
-void lr_object_wait_exit(lr_thread *self)
+void lr_object_wait_exit(lr_thread *self, void *object, int acquired)
+{
+    if (!self)
+        return;
+    lr_wait_end(self->info);
+    if (acquired)
+        lr_race_acquire(self, (uintptr_t)object);
+}
+
+/* A semaphore post happens before the wait it lets through; a condition
+ * signal before the wait it wakes. */
+void lr_object_release(lr_thread *self, void *object)
 {
     if (self)
-        lr_wait_end(self->info);
+        lr_race_release(self, (uintptr_t)object);
+}
+
+void lr_object_acquired(lr_thread *self, void *object)
+{
+    if (self)
+        lr_race_acquire(self, (uintptr_t)object);
 }
 
 lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m,
@@ -76,6 +100,7 @@ lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mut
     if (!self)
         return st;
     st.depth = lr_order_depth_at(self, (uintptr_t)m);
+    lr_race_release(self, (uintptr_t)m);
     while (!lr_order_released_at(self, (uintptr_t)m) && lr_order_depth_at(self, (uintptr_t)m))
         ;
     /* published for the watchdog, which tells a lost wakeup from a wait */
@@ -90,11 +115,15 @@ lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mut
  * thread (true for 0, ETIMEDOUT and EOWNERDEAD, and also for the EINVAL of
  * a bad deadline, where glibc never released it). The re-acquisition is a
  * blocking one, checked like any other. */
-void lr_cond_wait_exit(lr_thread *self, pthread_mutex_t *m, lr_wait_state st, void *pc)
+void lr_cond_wait_exit(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m, lr_wait_state st,
+                       void *pc)
 {
     if (!self)
         return;
     lr_wait_end(self->info);
+    lr_race_acquire(self, (uintptr_t)c);
+    if (m->__data.__owner == self->info->tid)
+        lr_race_acquire(self, (uintptr_t)m);
     if (!st.depth || m->__data.__owner != self->info->tid)
         return;
     lr_acquisition a = { .addr = (uintptr_t)m, .pc = (uintptr_t)pc, .type = type_of(m),

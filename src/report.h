@@ -10,7 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum lr_report_kind { LR_REPORT_LOCK_ORDER, LR_REPORT_DEADLOCK, LR_REPORT_STALL, LR_REPORT_KINDS };
+enum lr_report_kind { LR_REPORT_LOCK_ORDER, LR_REPORT_DEADLOCK, LR_REPORT_STALL, LR_REPORT_DATA_RACE,
+                      LR_REPORT_LOST_UPDATE, LR_REPORT_KINDS };
 
 typedef struct lr_report_lock {
     uint64_t id;
@@ -47,6 +48,22 @@ typedef struct lr_report_thread {
     lr_report_hold *holds;
 } lr_report_thread;
 
+/* Race reports: the variable and the accesses. */
+typedef struct lr_report_var {
+    uintptr_t addr;
+    size_t size;
+    const char *name;           /* given to lockrace_watch(), else NULL */
+} lr_report_var;
+
+typedef struct lr_report_access {
+    uint32_t thread;
+    int write, atomic;
+    int has_value;              /* made by lockrace (lockrace_load/store): value is what was read or written */
+    uint64_t value;
+    lr_stack_id stack;
+    size_t hold_first, nholds;  /* the locks it held: holds[hold_first ..] */
+} lr_report_access;
+
 typedef struct lr_report {
     int kind;
     size_t nlocks, nedges, nthreads, nholds;
@@ -56,6 +73,16 @@ typedef struct lr_report {
     lr_report_hold *holds;
     int single_thread;
     int whole_process;          /* deadlock: every thread blocked, not a cycle */
+    /* data-race: accesses 0 (earlier) and 1; lost-update: the read and write
+     * of the read-modify-write that overwrote (0, 1), and of the one whose
+     * update it overwrote (2, 3) */
+    lr_report_var var;
+    size_t naccesses;
+    lr_report_access accesses[4];
+    int order[4];               /* lost-update: the accesses in the order they happened */
+    int observed;               /* lost-update: seen happening (values), not only possible */
+    uint64_t lost;              /* observed lost updates on the variable so far */
+    int common_lock;            /* the two sides held a lock in common */
     void *scratch;              /* room for the builder: nlocks pointers + nlocks words */
     size_t size;
 } lr_report;
@@ -73,6 +100,14 @@ void lr_report_init(void);
 
 /* One line on stderr: how many reports of each kind, and the exit status. */
 void lr_report_summary(void);
+
+/* Names a variable for reports: its given name, else from the debug
+ * information ("accounts[2].balance"), else "heap 0x..." / "stack 0x...". */
+void lr_report_var_label(const lr_report_var *v, char *buf, size_t len);
+
+/* Writes end-of-run lines that are not reports (race repeats, lost-update
+ * totals): text as is, json as one JSON line when json= is set. */
+void lr_report_write_extra(const char *text, size_t tlen, const char *json, size_t jlen);
 
 /* Number of reports this process issued. */
 unsigned long lr_report_count(void);

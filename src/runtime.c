@@ -6,6 +6,7 @@
  * wrapped symbol). While it runs, calls from any thread pass through; the
  * real functions are resolved first, so passing through always works. */
 #include "runtime.h"
+#include "race.h"
 #include "arena.h"
 #include "lockgraph.h"
 #include "options.h"
@@ -91,12 +92,14 @@ __attribute__((constructor)) static void lockrace_constructor(void)
  * only be changed by ending the process here; stdio is flushed first. */
 static void at_exit(void)
 {
+    lr_race_flush();
     unsigned long n = lr_report_count();
     if (n == 0)
         return;
     lr_thread *t = lr_thread_current();
     if (t)
         lr_enter(t);
+    lr_race_summary();
     if (lr_opt.verbosity >= 1)
         lr_report_summary();
     if (lr_opt.exitcode != 0) {
@@ -144,6 +147,7 @@ static void fork_child(void)
     lr_graph_fork_child();
     lr_report_fork_child();
     lr_watchdog_fork_child();
+    lr_race_fork_child();
     lr_thread *t = lr_thread_current();
     if (t)
         lr_leave(t);
@@ -156,6 +160,7 @@ lr_thread_info *lr_thread_before_create(lr_thread *self)
     int saved = errno;
     lr_enter(self);
     lr_thread_info *info = lr_thread_prepare_child(self);
+    lr_race_thread_create(self, info);
     lr_leave(self);
     errno = saved;
     return info;
@@ -165,6 +170,19 @@ void lr_thread_started(lr_thread_info *info)
 {
     if (info && lr_runtime_ready())
         lr_thread_adopt(info);
+}
+
+lr_thread_info *lr_thread_joining(lr_thread *self, pthread_t thread)
+{
+    if (!self || !lr_race_active())
+        return NULL;
+    return lr_thread_info_by_handle((uintptr_t)thread);
+}
+
+void lr_thread_joined(lr_thread *self, lr_thread_info *target, int rc)
+{
+    if (self && target && rc == 0)
+        lr_race_thread_joined(self, target);
 }
 
 void lr_thread_named(lr_thread *self, pthread_t thread, const char *name, int rc)

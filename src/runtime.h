@@ -73,7 +73,10 @@ void lr_watchdog_fork_child(void);
 
 /* barrier and semaphore waits (enum lr_wait_kind), published for the watchdog */
 void lr_object_wait_enter(lr_thread *self, int kind, void *object, int bounded, void *pc);
-void lr_object_wait_exit(lr_thread *self);
+void lr_object_wait_exit(lr_thread *self, void *object, int acquired);
+/* happens-before without a wait: a semaphore post or try, a condition signal */
+void lr_object_release(lr_thread *self, void *object);
+void lr_object_acquired(lr_thread *self, void *object);
 
 /* condition waits release the mutex and take it back inside glibc */
 typedef struct lr_wait_state {
@@ -81,11 +84,16 @@ typedef struct lr_wait_state {
 } lr_wait_state;
 lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m,
                                  int bounded, void *pc);
-void lr_cond_wait_exit(lr_thread *self, pthread_mutex_t *m, lr_wait_state st, void *pc);
+void lr_cond_wait_exit(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m, lr_wait_state st,
+                       void *pc);
 
 /* threads */
 lr_thread_info *lr_thread_before_create(lr_thread *self);
 void lr_thread_started(lr_thread_info *info);
+/* The thread about to be joined, for the happens-before of its end (NULL
+ * when lockrace does not need it); then the join's result. */
+lr_thread_info *lr_thread_joining(lr_thread *self, pthread_t thread);
+void lr_thread_joined(lr_thread *self, lr_thread_info *target, int rc);
 void lr_thread_named(lr_thread *self, pthread_t thread, const char *name, int rc);
 
 #endif

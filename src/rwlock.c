@@ -4,6 +4,7 @@
  * readers), so the graph records modes and a cycle of read locks only is
  * not a deadlock. Blocked rwlock and spinlock waits are not yet in the
  * wait-for graph. */
+#include "race.h"
 #include "runtime.h"
 
 #include <errno.h>
@@ -47,12 +48,16 @@ void lr_sync_before(lr_thread *self, void *lock, int type, int how, int shared, 
 
 void lr_sync_after(lr_thread *self, lr_acquisition *a, int rc)
 {
-    if (self && rc == 0)
+    if (self && rc == 0) {
         lr_order_after(self, a);
+        lr_race_acquire(self, a->addr);
+    }
 }
 
 void lr_sync_release(lr_thread *self, void *lock)
 {
-    if (self)
+    if (self) {
+        lr_race_release(self, (uintptr_t)lock);
         lr_order_released_at(self, (uintptr_t)lock);
+    }
 }

@@ -7,6 +7,7 @@
 
 #include "lockreg.h"
 #include "stack.h"
+#include "vclock.h"
 
 #include <stdint.h>
 #include <sys/types.h>
@@ -41,6 +42,8 @@ typedef struct lr_thread_info {
     struct lr_thread *state;    /* its working state (held locks) while it runs, else NULL */
     int finished;               /* its start routine returned or it called pthread_exit */
     lr_wait wait;
+    lr_vc vc;                   /* happens-before clock (race.c): written by the thread, read
+                                   by its joiner once it ended */
 } lr_thread_info;
 
 typedef struct lr_held {
@@ -79,7 +82,10 @@ typedef struct lr_thread {
     struct {
         uintptr_t pc;
         lr_stack_id stack;
-    } cond_sites[16];           /* stacks of condition waits, by call site */
+    } sites[64];                /* stacks of waits and annotated accesses, by call site */
+    uint64_t vc_version;        /* one more whenever an acquire may have grown info->vc */
+    uint64_t lockset_chain;     /* race.c: the lockset interned for this chain key */
+    const void *lockset;
     uint64_t suspect;           /* hash of the cycle (threads and wait numbers), 0 none */
     void *search;               /* the wait-for search's memory, kept between searches */
     size_t search_size;

@@ -7,6 +7,7 @@
  * at once, then the `deadlock` policy applies. */
 #include "runtime.h"
 #include "options.h"
+#include "race.h"
 #include "report.h"
 #include "waitfor.h"
 
@@ -160,16 +161,16 @@ int lr_wait_round_over(const struct timespec *deadline)
  * (a wait is a system call anyway, but a busy consumer waits often). */
 lr_stack_id lr_site_stack(lr_thread *self, uintptr_t pc)
 {
-    uint32_t i = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 60);
-    if (self->cond_sites[i].pc == pc)
-        return self->cond_sites[i].stack;
+    uint32_t i = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 58);
+    if (self->sites[i].pc == pc)
+        return self->sites[i].stack;
     int saved = errno;
     lr_enter(self);
     lr_stack_id stack = lr_stack_capture();
     lr_leave(self);
     errno = saved;
-    self->cond_sites[i].pc = pc;
-    self->cond_sites[i].stack = stack;
+    self->sites[i].pc = pc;
+    self->sites[i].stack = stack;
     return stack;
 }
 
@@ -256,6 +257,9 @@ void lr_wait_done(lr_thread *self)
 
 void lr_thread_finished(lr_thread_info *info)
 {
-    if (info)
-        __atomic_store_n(&info->finished, 1, __ATOMIC_RELEASE);
+    if (!info)
+        return;
+    if (info->state && lr_race_active())
+        lr_race_thread_finished(info->state);
+    __atomic_store_n(&info->finished, 1, __ATOMIC_RELEASE);
 }
