@@ -889,7 +889,7 @@ void lr_race_access(lr_thread *self, uintptr_t addr, size_t size, int flags, uin
 
 /* ---- held-back reports ---- */
 
-static void flush_cells(uint32_t thread, int all)
+static void flush_cells(lr_thread *self, uint32_t thread, int all)
 {
     lr_ilock_take(&vars_lock);
     lr_cell *list = all_cells;
@@ -901,8 +901,7 @@ static void flush_cells(uint32_t thread, int all)
             if (all || c->threads[i]->thread == thread)
                 release_pending(&fs, c, c->threads[i]);
         lr_ilock_drop(&c->lock);
-        lr_thread *self = lr_thread_current();
-        if (fs.n && self)
+        if (fs.n)
             report_findings(self, &fs);
     }
 }
@@ -932,7 +931,7 @@ static void flush_possible(lr_thread *self, uint32_t thread, int all)
 void lr_race_thread_finished(lr_thread *self)
 {
     if (self && lr_race_active()) {
-        flush_cells(self->info->id, 0);
+        flush_cells(self, self->info->id, 0);
         flush_possible(self, self->info->id, 0);
     }
 }
@@ -941,7 +940,7 @@ void lr_race_flush(void)
 {
     lr_thread *self = lr_thread_current();
     if (lr_race_active() && self) {
-        flush_cells(0, 1);
+        flush_cells(self, 0, 1);
         flush_possible(self, 0, 1);
     }
 }

@@ -721,7 +721,7 @@ static void text_data_race(lr_buf *b, const lr_report *r, lock_desc *d, char (*l
     lr_report_var_label(&r->var, var, sizeof var);
     thread_label(a->thread, t0, sizeof t0);
     thread_label(c->thread, t1, sizeof t1);
-    lr_buf_printf(b, "==%d== lockrace: data-race on %s (%zu bytes at %#lx): %s %s, %s %s\n", (int)pid,
+    lr_buf_printf(b, "==%d== lockrace: data-race on %s (%zu bytes at %#lx): %s %s, then %s %s\n", (int)pid,
                   var, r->var.size, (unsigned long)r->var.addr, t0, a->write ? "wrote" : "read", t1,
                   c->write ? "wrote" : "read");
     lr_buf_printf(b, "==%d== Nothing orders these two accesses (no lock handed over, no thread "

@@ -444,6 +444,119 @@ def case_exports():
     expect({"pthread_mutex_lock", "pthread_cond_wait", "pthread_create"} <= names, "missing wrappers")
 
 
+# ---- the race engine ----
+
+def race_summary(reports):
+    s = [r for r in reports if r["kind"] == "summary"]
+    expect(len(s) <= 1, f"{len(s)} summary records")
+    return s[0] if s else None
+
+
+def findings(reports, kind):
+    return [r for r in reports if r["kind"] == kind]
+
+
+def check_race_access(a, op, source, what):
+    expect(a["op"] == op, f"{what}: op {a['op']}, expected {op}")
+    expect("id" in a["thread"] and "name" in a["thread"], f"{what}: thread {a['thread']}")
+    check_frames(a["stack"], source, f"{what} stack")
+
+
+HANDOFFS = ("mutex", "rwlock", "spin", "c11mtx", "cond", "c11cnd", "sem", "semtry", "barrier",
+            "create", "join", "annotate")
+
+
+def case_handoff():
+    """Every happens-before source orders a write before another thread's
+    write; a flag lockrace cannot see does not."""
+    for mode in HANDOFFS:
+        status, out, err, reports = run("handoff", [mode])
+        expect(status == 0 and reports == [], f"{mode}: status {status}, reports {reports}\n{err}")
+        expect(out == native("handoff", [mode])[1], f"{mode}: output differs from native")
+    status, out, err, reports = run("handoff", ["none"])
+    expect(status == 66, f"none: status {status}")
+    races = findings(reports, "data-race")
+    expect(len(races) == 1, f"none: {len(races)} data races")
+    r = races[0]
+    expect(r["variable"]["name"] == "shared" and r["variable"]["size"] == 8, f"variable {r['variable']}")
+    expect(r["variable"]["where"] == "global", f"where {r['variable']['where']}")
+    expect(len(r["accesses"]) == 2, "two accesses")
+    for i, a in enumerate(r["accesses"]):
+        check_race_access(a, "write", "handoff.c", f"access {i}")
+        expect(a["locks_held"] == [], f"access {i} held {a['locks_held']}")
+    expect(r["accesses"][0]["thread"]["id"] != r["accesses"][1]["thread"]["id"], "two threads")
+    callers = sorted(a["stack"][1]["function"] for a in r["accesses"])
+    expect(callers == ["first", "second"], f"callers {callers}")
+    expect("data-race on shared" in err, "text report")
+
+
+def case_counter_race():
+    """The classic lost update, observed with its values; the count of lost
+    updates never exceeds what the program lost, and is above zero when it
+    lost any."""
+    for attempt in range(3):
+        status, out, err, reports = run("counter_race")
+        expect(status == 66, f"status {status}")
+        m = re.search(r"expected (\d+), got (\d+)", out)
+        expect(m, f"output {out!r}")
+        lost = int(m.group(1)) - int(m.group(2))
+        lu = findings(reports, "lost-update")
+        expect(findings(reports, "data-race") == [], "data races reported besides the lost update")
+        if lost == 0:
+            continue
+        expect(len(lu) >= 1, f"run {attempt}: lost {lost}, no lost-update report")
+        observed = [r for r in lu if r["certainty"] == "observed"]
+        counted = sum(x["observed"] for x in race_summary(reports)["lost_updates"])
+        expect(0 < counted <= lost, f"run {attempt}: counted {counted}, program lost {lost}")
+        if not observed:
+            continue
+        r = observed[0]
+        expect(r["variable"]["name"] == "counter", f"variable {r['variable']}")
+        ops = [a["op"] for a in r["accesses"]]
+        expect(ops == ["read", "write", "read", "write"], f"ops {ops}")
+        for i, a in enumerate(r["accesses"]):
+            check_race_access(a, ops[i], "counter_race.c", f"access {i}")
+            expect("value" in a, f"access {i} has no value")
+        lines = [a["stack"][0]["line"] for a in r["accesses"]]
+        expect(lines[0] == lines[2] and lines[1] == lines[3] and lines[1] == lines[0] + 1,
+               f"lines {lines}")
+        # the interleaving: the overwriter's read, the victim's read and write, the overwrite
+        order = r["interleaving"]
+        expect(order[0] == 0 and order[-1] == 1, f"interleaving {order}")
+        a = r["accesses"]
+        expect(a[1]["value"] == a[0]["value"] + 1 and a[3]["value"] == a[2]["value"] + 1, "values")
+        expect(1 <= r["lost_so_far"] <= counted, f"lost_so_far {r['lost_so_far']}")
+        expect("lost-update on counter" in err and "was overwritten" in err, "text report")
+        return
+    raise Failure("no run showed an observed lost update")
+
+
+def case_race_demos_clean():
+    for name, args in (("counter_locked", ()), ("counter_atomic", ()), ("publish_flag", ()),
+                       ("bank_race", ("--fixed",))):
+        out, nout = expect_clean(name, args)
+        expect(out == nout, f"{name}: output differs from the native run:\n{out}\n---\n{nout}")
+
+
+def case_bank_race():
+    """A lost update in locked code: every access holds the lock, no data
+    race; the report says the lock was let go between read and write."""
+    status, out, err, reports = run("bank_race")
+    expect(status == 66, f"status {status}")
+    expect(findings(reports, "data-race") == [], "a data race reported: every access was locked")
+    lu = findings(reports, "lost-update")
+    expect(len(lu) >= 1, "no lost-update report")
+    r = lu[0]
+    expect(r["variable"]["name"] == "account.balance", f"variable {r['variable']}")
+    names = [l["name"] for l in r["locks"]]
+    expect(names == ["account.lock"], f"locks {names}")
+    for i, a in enumerate(r["accesses"]):
+        expect(a["locks_held"] == [0], f"access {i} held {a['locks_held']}")
+        check_race_access(a, "read" if i % 2 == 0 else "write", "bank_race.c", f"access {i}")
+    expect(r["certainty"] in ("observed", "possible"), f"certainty {r['certainty']}")
+    expect("released it in between" in err, "the text does not say the lock was released")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
