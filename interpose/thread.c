@@ -102,3 +102,60 @@ LR_WRAPPER int pthread_setname_np(pthread_t thread, const char *name)
     lr_thread_named(self, thread, name, rc);
     return rc;
 }
+
+/* pthread_once and call_once: the routine's run happens before every
+ * return from them on that control. The routine takes no argument, so the
+ * wrapper hands it to a trampoline through thread-local variables, saved
+ * and restored around nested calls (a routine that calls pthread_once). */
+static __thread void (*once_routine)(void) __attribute__((tls_model("initial-exec")));
+static __thread void *once_object __attribute__((tls_model("initial-exec")));
+
+static void once_trampoline(void)
+{
+    void *object = once_object;
+    once_routine();
+    lr_object_release(lr_self(), object);
+}
+
+typedef struct once_saved {
+    void (*routine)(void);
+    void *object;
+} once_saved;
+
+static once_saved once_begin(void *object, void (*routine)(void))
+{
+    once_saved saved = { once_routine, once_object };
+    once_routine = routine;
+    once_object = object;
+    return saved;
+}
+
+static void once_end(lr_thread *self, once_saved saved, void *object)
+{
+    once_routine = saved.routine;
+    once_object = saved.object;
+    lr_object_acquired(self, object);
+}
+
+LR_WRAPPER int pthread_once(pthread_once_t *once, void (*routine)(void))
+{
+    lr_thread *self = lr_self();
+    if (!self)
+        return lr_real.pthread_once(once, routine);
+    once_saved saved = once_begin(once, routine);
+    int rc = lr_real.pthread_once(once, once_trampoline);
+    once_end(self, saved, once);
+    return rc;
+}
+
+LR_WRAPPER void call_once(once_flag *once, void (*routine)(void))
+{
+    lr_thread *self = lr_self();
+    if (!self) {
+        lr_real.call_once(once, routine);
+        return;
+    }
+    once_saved saved = once_begin(once, routine);
+    lr_real.call_once(once, once_trampoline);
+    once_end(self, saved, once);
+}

@@ -140,7 +140,8 @@ void lr_race_release_slow(lr_thread *self, uintptr_t obj)
         lr_ilock_drop(&s->lock);
     }
     uint32_t id = self->info->id;
-    vc->c[id]++;                /* what follows is not covered by this release */
+    if (id < vc->n)
+        vc->c[id]++;            /* what follows is not covered by this release */
 }
 
 void lr_race_acquire_slow(lr_thread *self, uintptr_t obj)
@@ -164,7 +165,8 @@ void lr_race_thread_create(lr_thread *parent, lr_thread_info *child)
     lr_vc *vc = clock_of(parent);
     lr_vc_copy(&child->vc, vc);
     lr_vc_set(&child->vc, child->id, 1);
-    vc->c[parent->info->id]++;
+    if (parent->info->id < vc->n)
+        vc->c[parent->info->id]++;
 }
 
 void lr_race_thread_joined(lr_thread *self, lr_thread_info *child)
@@ -1000,10 +1002,21 @@ void lr_race_summary(void)
     lr_buf_free(&json);
 }
 
+/* The child has one thread: any lock another thread held at the fork
+ * would never be released. */
 void lr_race_fork_child(void)
 {
     lr_ilock_reset(&setup_lock);
     lr_ilock_reset(&locksets_lock);
     lr_ilock_reset(&vars_lock);
     lr_ilock_reset(&seen_lock);
+    if (!lr_race_active())
+        return;
+    for (lr_cell *c = all_cells; c; c = c->next)
+        lr_ilock_reset(&c->lock);
+    for (uint64_t i = 0; i <= syncs.mask; i++) {
+        sync_obj *o = syncs.slots[i].key ? syncs.slots[i].value : NULL;
+        if (o)
+            lr_ilock_reset(&o->lock);
+    }
 }

@@ -27,12 +27,28 @@ static pthread_barrier_t barrier;
 static mtx_t c11_m;
 static cnd_t c11_c;
 
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static once_flag c11_once = ONCE_FLAG_INIT;
+
 static int is(const char *name) { return strcmp(mode, name) == 0; }
 
 static void write_shared(long v)
 {
     shared = v;
     LOCKRACE_WRITE(shared);
+}
+
+static void init_once(void)
+{
+    write_shared(1);
+}
+
+static void run_once(void)
+{
+    if (is("once"))
+        pthread_once(&once, init_once);
+    else
+        call_once(&c11_once, init_once);
 }
 
 static void *writer(void *arg)
@@ -88,6 +104,11 @@ static void set_flag_under(void)
 static void *first(void *arg)
 {
     (void)arg;
+    if (is("once") || is("c11once")) {   /* the routine writes; its end is seen by a plain flag */
+        run_once();
+        __atomic_store_n(&flag, 1, __ATOMIC_RELEASE);
+        return NULL;
+    }
     write_shared(1);
     if (is("none") || is("annotate")) {
         LOCKRACE_HAPPENS_BEFORE(&flag);          /* only "annotate" sees it: see second() */
@@ -114,7 +135,11 @@ static void *first(void *arg)
 static void *second(void *arg)
 {
     (void)arg;
-    if (is("none") || is("annotate")) {
+    if (is("once") || is("c11once")) {   /* only the once control orders the write */
+        while (!__atomic_load_n(&flag, __ATOMIC_ACQUIRE))
+            sched_yield();
+        run_once();
+    } else if (is("none") || is("annotate")) {
         while (!__atomic_load_n(&flag, __ATOMIC_ACQUIRE))
             sched_yield();
         if (is("annotate"))
