@@ -245,7 +245,8 @@ typedef struct lr_var {
     uintptr_t addr;
     size_t size;
     const char *name;           /* NULL: named from the debug information */
-    uint64_t lost;              /* lost updates observed */
+    uint64_t lost;              /* lost updates observed, counted as they happen */
+    uint64_t lost_at_exit;      /* the same from the whole history, at exit */
     struct lr_var *next;        /* all variables, for the summary */
 } lr_var;
 
@@ -289,8 +290,9 @@ typedef struct lr_cell {
     uint64_t ring_count;
     /* writes in order: the write numbered n is the n-th (0: the initial value) */
     uint64_t nwrites;
-    uint8_t *rmw;               /* bit n: write n was an exact read-modify-write */
-    uint64_t rmw_bits;
+    uint32_t *src;              /* src[n]: 1 + the write that write n's read-modify-write
+                                   read (both exact), 0 for any other write */
+    uint64_t src_cap;
     uint64_t dead_upto;         /* writes up to this one were counted as lost */
     int inexact;                /* a write not made by lockrace: no claim is certain */
     struct lr_cell *next;       /* all cells, for the flush at exit */
@@ -645,38 +647,81 @@ static void hold_back(cell_thread *ct, const lr_access *mine, const lr_access *o
     ct->pend_other = *other;
 }
 
-#define WRITE_MAX_BITS (1ull << 26)
+#define WRITE_MAX (1ull << 24)
 
-/* Marks write n as an exact read-modify-write. */
-static void mark_rmw(lr_cell *c, uint64_t n)
+/* Records that write n was an exact read-modify-write of write source. */
+static void mark_rmw(lr_cell *c, uint64_t n, uint64_t source)
 {
-    if (n >= c->rmw_bits) {
-        if (n >= WRITE_MAX_BITS) {
-            c->inexact = 1;     /* 64 M writes: no more claims, never a false one */
+    if (n >= c->src_cap) {
+        if (n >= WRITE_MAX) {
+            c->inexact = 1;     /* 16 M writes: no more claims, never a false one */
             return;
         }
-        uint64_t bits = c->rmw_bits ? c->rmw_bits : 4096;
-        while (bits <= n)
-            bits *= 2;
-        uint8_t *f = lr_arena_alloc(bits / 8);
+        uint64_t cap = c->src_cap ? c->src_cap : 1024;
+        while (cap <= n)
+            cap *= 2;
+        uint32_t *f = lr_map(cap * sizeof *f);
         if (!f) {
             c->inexact = 1;
             return;
         }
-        if (c->rmw)
-            memcpy(f, c->rmw, c->rmw_bits / 8);
-        c->rmw = f;
-        c->rmw_bits = bits;
+        if (c->src) {
+            memcpy(f, c->src, c->src_cap * sizeof *f);
+            lr_unmap(c->src, c->src_cap * sizeof *f);
+        }
+        c->src = f;
+        c->src_cap = cap;
     }
-    c->rmw[n / 8] |= (uint8_t)(1u << (n % 8));
+    c->src[n] = (uint32_t)source + 1;
+}
+
+static int is_rmw(const lr_cell *c, uint64_t n)
+{
+    return n < c->src_cap && c->src[n] != 0;
 }
 
 static uint64_t count_rmw(const lr_cell *c, uint64_t lo, uint64_t hi)
 {
     uint64_t n = 0;
-    for (uint64_t i = lo + 1; i <= hi && i < c->rmw_bits; i++)
-        n += c->rmw[i / 8] >> (i % 8) & 1;
+    for (uint64_t i = lo + 1; i <= hi; i++)
+        n += (uint64_t)is_rmw(c, i);
     return n;
+}
+
+/* At exit: every exact update that is not an ancestor (through "was built
+ * on") of the variable's last write, or of a read some thread may still
+ * build on, was lost. For a counter of increments this is exactly the
+ * increments missing from its value. Returns 0 when the cell's history is
+ * not certain. Under the cell's lock. */
+static uint64_t lost_in_history(const lr_cell *c)
+{
+    uint64_t n = c->nwrites;
+    if (c->inexact || !c->src || n == 0)
+        return 0;
+    size_t bytes = (n + 8) / 8;
+    uint8_t *alive = lr_map(bytes);
+    if (!alive)
+        return 0;
+    uint64_t tips[65];
+    uint32_t ntips = 0;
+    tips[ntips++] = n;
+    for (uint32_t i = 0; i < c->nthreads && ntips < 65; i++) {
+        const lr_access *l = &c->threads[i]->last;
+        if (l->seq && !l->write)
+            tips[ntips++] = l->source;
+    }
+    for (uint32_t t = 0; t < ntips; t++)
+        for (uint64_t k = tips[t]; k > 0 && !(alive[k / 8] >> (k % 8) & 1);) {
+            alive[k / 8] |= (uint8_t)(1u << (k % 8));
+            if (!is_rmw(c, k))
+                break;
+            k = c->src[k] - 1;
+        }
+    uint64_t lost = 0;
+    for (uint64_t k = 1; k <= n; k++)
+        lost += is_rmw(c, k) && !(alive[k / 8] >> (k % 8) & 1);
+    lr_unmap(alive, bytes);
+    return ntips < 65 ? lost : 0;
 }
 
 /* An exact read-modify-write that read write #o, storing now that the last
@@ -686,9 +731,10 @@ static uint64_t count_rmw(const lr_cell *c, uint64_t lo, uint64_t hi)
  * store something built on k, so everything up to k may live on. Returns
  * how many updates were lost, and in *victim the newest of them (if its
  * accesses are still in the ring). */
-static uint64_t overwritten(lr_cell *c, const cell_thread *me, uint64_t o, const rmw_pair **victim)
+static uint64_t overwritten(lr_cell *c, const cell_thread *me, const lr_access *read,
+                            const rmw_pair **victim)
 {
-    uint64_t n = c->nwrites, alive = o;
+    uint64_t o = read->source, n = c->nwrites, alive = o;
     for (uint32_t i = 0; i < c->nthreads; i++) {
         const lr_access *l = &c->threads[i]->last;
         if (c->threads[i] != me && l->seq && !l->write && l->source > alive && l->source <= n)
@@ -699,13 +745,16 @@ static uint64_t overwritten(lr_cell *c, const cell_thread *me, uint64_t o, const
         return 0;
     uint64_t lost = count_rmw(c, lo, n);
     c->dead_upto = n;
+    /* the report shows one of them: if it can, one whose read and write
+     * both fall between our read and our write, the plainest story */
     *victim = NULL;
     uint64_t kept = c->ring_count < RING ? c->ring_count : RING;
-    for (uint64_t i = 0; lost && i < kept && !*victim; i++) {
-        const rmw_pair *p = &c->ring[(c->ring_count - 1 - i) % RING];
-        if (p->write.num > lo && p->write.num <= n)
-            *victim = p;
-    }
+    for (int pass = 0; pass < 2 && lost && !*victim; pass++)
+        for (uint64_t i = 0; i < kept && !*victim; i++) {
+            const rmw_pair *p = &c->ring[(c->ring_count - 1 - i) % RING];
+            if (p->write.num > lo && p->write.num <= n && (pass || p->read.seq > read->seq))
+                *victim = p;
+        }
     return lost;
 }
 
@@ -735,7 +784,7 @@ static void write_checks(lr_cell *c, cell_thread *me, lr_access *acc, const lr_v
     int exact = acc->exact && read.exact && !c->inexact;
     const rmw_pair *sib = NULL;
     int lost_found = 0;
-    uint64_t lost = exact && read.source < c->nwrites ? overwritten(c, me, read.source, &sib) : 0;
+    uint64_t lost = exact && read.source < c->nwrites ? overwritten(c, me, &read, &sib) : 0;
     if (lost) {
         __atomic_add_fetch(&c->var->lost, lost, __ATOMIC_RELAXED);
         __atomic_add_fetch(&lost_total, lost, __ATOMIC_RELAXED);
@@ -746,7 +795,7 @@ static void write_checks(lr_cell *c, cell_thread *me, lr_access *acc, const lr_v
         }
     }
     if (exact)
-        mark_rmw(c, acc->num);
+        mark_rmw(c, acc->num, read.source);
     for (uint32_t i = 0; i < c->nthreads; i++) {
         cell_thread *u = c->threads[i];
         if (u == me || !u->rmw_write.seq || !overlap(&u->rmw_write, acc))
@@ -952,6 +1001,31 @@ uint64_t lr_race_lost_updates(void)
     return __atomic_load_n(&lost_total, __ATOMIC_RELAXED);
 }
 
+uint64_t lr_race_lost_at_exit(void)
+{
+    static int settled;
+    lr_ilock_take(&vars_lock);
+    lr_var *list = vars;
+    lr_cell *cells_list = all_cells;
+    lr_ilock_drop(&vars_lock);
+    if (!settled) {
+        settled = 1;
+        for (lr_cell *c = cells_list; c; c = c->next) {
+            lr_ilock_take(&c->lock);
+            uint64_t lost = lost_in_history(c);
+            lr_ilock_drop(&c->lock);
+            __atomic_add_fetch(&c->var->lost_at_exit, lost, __ATOMIC_RELAXED);
+        }
+    }
+    uint64_t total = 0;
+    for (lr_var *v = list; v; v = v->next) {
+        if (v->lost_at_exit > v->lost)
+            v->lost = v->lost_at_exit;
+        total += v->lost;
+    }
+    return total;
+}
+
 void lr_race_summary(void)
 {
     if (!lr_race_active() || !seen_first)
@@ -980,6 +1054,7 @@ void lr_race_summary(void)
     }
     lr_buf_puts(&json, "],\"lost_updates\":[");
     first = 1;
+    lr_race_lost_at_exit();
     lr_ilock_take(&vars_lock);
     lr_var *list = vars;
     lr_ilock_drop(&vars_lock);

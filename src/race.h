@@ -77,8 +77,13 @@ void lr_race_flush(void);
 /* At exit: how often each race report repeated, and the lost updates seen
  * (text line and a JSON "summary" record); nothing when there were none. */
 void lr_race_summary(void);
-/* Lost updates observed so far, all variables. */
+/* Lost updates observed so far, all variables: counted as they happen, a
+ * lower bound. */
 uint64_t lr_race_lost_updates(void);
+/* The same once the program is done (its threads joined): from each
+ * variable's whole history, every update that nothing was built on.
+ * Computed once; for a counter of increments, exactly what it lost. */
+uint64_t lr_race_lost_at_exit(void);
 
 void lr_race_fork_child(void);
 

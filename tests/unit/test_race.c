@@ -440,6 +440,27 @@ START_TEST(a_read_racing_an_increment_that_stays_a_read_is_a_data_race)
 }
 END_TEST
 
+/* Threads in lockstep: all read the same value, then all write; of each
+ * round's updates, all but the last are lost. */
+START_TEST(lockstep_increments_count_every_lost_update)
+{
+    enum { THREADS = 3, ROUNDS = 50 };
+    lr_thread *t[THREADS];
+    long v[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        t[i] = lr_thread_new_synthetic();
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < THREADS; i++)
+            v[i] = load(t[i], 0);
+        for (int i = 0; i < THREADS; i++)
+            store(t[i], 0, v[i] + 1);
+    }
+    ck_assert_int_eq(mem[0], ROUNDS);
+    ck_assert_uint_eq(lr_race_lost_updates(), (uint64_t)(THREADS - 1) * ROUNDS);
+    ck_assert_uint_eq(lr_race_lost_at_exit(), (uint64_t)(THREADS - 1) * ROUNDS);
+}
+END_TEST
+
 /* Random interleavings of exact increments by several threads: the lost
  * updates lockrace counts are never more than the counter really lost, and
  * some are counted whenever the counter lost many. */
@@ -477,7 +498,22 @@ START_TEST(counted_lost_updates_never_exceed_the_real_loss)
     ck_assert_int_gt(lost, 0);
     ck_assert_uint_gt(lr_race_lost_updates(), 0);
     ck_assert_uint_le(lr_race_lost_updates(), (uint64_t)lost);
+    /* from the whole history, once every thread is done: exactly */
+    ck_assert_uint_eq(lr_race_lost_at_exit(), (uint64_t)lost);
 }
+
+/* A thread that read and has not written yet may still build on what it
+ * read: at exit that is not counted as lost. */
+START_TEST(a_pending_read_keeps_its_value_alive)
+{
+    lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
+    store(a, 0, load(a, 0) + 1);    /* write 1 */
+    long vb = load(b, 0);           /* b reads 1, then stalls */
+    store(a, 0, load(a, 0) + 1);    /* write 2: built on 1 */
+    (void)vb;
+    ck_assert_uint_eq(lr_race_lost_at_exit(), 0);
+}
+END_TEST
 END_TEST
 
 static Suite *suite(void)
@@ -508,6 +544,8 @@ static Suite *suite(void)
     tcase_add_test(tc, lock_released_between_read_and_write_is_a_lost_update);
     tcase_add_test(tc, atomic_increments_are_never_reported);
     tcase_add_test(tc, a_read_racing_an_increment_that_stays_a_read_is_a_data_race);
+    tcase_add_test(tc, lockstep_increments_count_every_lost_update);
+    tcase_add_test(tc, a_pending_read_keeps_its_value_alive);
     tcase_add_loop_test(tc, counted_lost_updates_never_exceed_the_real_loss, 0, 20);
     suite_add_tcase(s, tc);
     return s;
