@@ -520,6 +520,8 @@ static int first_time(const finding *f)
     int now = 0;
     lr_ilock_take(&seen_lock);
     seen_report *s = seen_find(key, f, 1);
+    if (s && possible && !s->superseded && seen_find(finding_key(f, 1), f, 0))
+        s->superseded = 1;      /* the same code was already seen losing an update */
     if (s && s->emitted) {
         s->repeats++;
     } else if (s && !possible) {

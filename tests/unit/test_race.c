@@ -377,6 +377,21 @@ START_TEST(unordered_increments_that_did_not_overlap_are_possible)
 }
 END_TEST
 
+START_TEST(possible_after_observed_on_the_same_code_is_not_reported)
+{
+    lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
+    long va = load(a, 0), vb = load(b, 0);
+    store(b, 0, vb + 1);
+    store(a, 0, va + 1);        /* observed */
+    store(b, 0, load(b, 0) + 1);
+    store(a, 0, load(a, 0) + 1);    /* unordered, not overlapping: possible */
+    lr_race_thread_finished(a);
+    lr_race_thread_finished(b);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert(reports[0].observed);
+}
+END_TEST
+
 START_TEST(increments_under_one_lock_are_clean)
 {
     lr_thread *t[3];
@@ -540,6 +555,7 @@ static Suite *suite(void)
     tcase_add_test(tc, unwatch_forgets_history);
     tcase_add_test(tc, interleaved_exact_increments_are_an_observed_lost_update);
     tcase_add_test(tc, unordered_increments_that_did_not_overlap_are_possible);
+    tcase_add_test(tc, possible_after_observed_on_the_same_code_is_not_reported);
     tcase_add_test(tc, increments_under_one_lock_are_clean);
     tcase_add_test(tc, lock_released_between_read_and_write_is_a_lost_update);
     tcase_add_test(tc, atomic_increments_are_never_reported);
