@@ -564,6 +564,21 @@ def case_bank_race():
     expect(counted == lost, f"counted {counted} lost updates, the program lost {lost}")
 
 
+def case_linked():
+    """A program linked with liblockrace.so is checked without LD_PRELOAD."""
+    with tempfile.TemporaryDirectory() as tmp:
+        json_path = os.path.join(tmp, "reports.json")
+        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+        env["LOCKRACE_OPTIONS"] = f"json={json_path}"
+        p = subprocess.run([program("counter_race_linked")], env=env, capture_output=True, text=True,
+                           timeout=TIMEOUT)
+        expect(p.returncode == 66, f"status {p.returncode}: {p.stderr[-1000:]}")
+        with open(json_path) as f:
+            reports = [json.loads(line) for line in f if line.strip()]
+    expect(findings(reports, "lost-update"), "no lost-update report")
+    expect(findings(reports, "lost-update")[0]["variable"]["name"] == "counter", "variable")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
