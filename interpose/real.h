@@ -42,6 +42,8 @@
     X(sem_timedwait, int, (sem_t *, const struct timespec *), 1)                               \
     X(sem_clockwait, int, (sem_t *, clockid_t, const struct timespec *), 0)                    \
     X(sem_trywait, int, (sem_t *), 1)                                                          \
+    X(sem_init, int, (sem_t *, int, unsigned), 1)                                              \
+    X(sem_destroy, int, (sem_t *), 1)                                                          \
     X(pthread_once, int, (pthread_once_t *, void (*)(void)), 1)                                \
     X(call_once, void, (once_flag *, void (*)(void)), 1)                                       \
     X(sem_post, int, (sem_t *), 1)                                                             \

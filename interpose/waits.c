@@ -1,6 +1,7 @@
-/* Barrier and semaphore waits: not locks, but a thread blocked in one is
- * blocked, and the watchdog must know it to tell a hang from a pause.
- * A post happens before the wait or try it lets through. */
+/* Barriers and semaphores. A thread blocked in one is blocked, and the
+ * watchdog must know it to tell a hang from a pause. A post happens before
+ * the wait or try it lets through. A semaphore initialised to 1 is taken
+ * for a lock (src/rwlock.c). */
 #include "real.h"
 #include "../src/runtime.h"
 
@@ -17,21 +18,43 @@ LR_WRAPPER int pthread_barrier_wait(pthread_barrier_t *b)
     return rc;
 }
 
+LR_WRAPPER int sem_init(sem_t *s, int pshared, unsigned value)
+{
+    lr_thread *self = lr_self();
+    int rc = lr_real.sem_init(s, pshared, value);
+    lr_sem_init(self, s, value, rc);
+    return rc;
+}
+
+LR_WRAPPER int sem_destroy(sem_t *s)
+{
+    lr_thread *self = lr_self();
+    int rc = lr_real.sem_destroy(s);
+    lr_sync_destroyed(self, s, rc);
+    return rc;
+}
+
 LR_WRAPPER int sem_wait(sem_t *s)
 {
     lr_thread *self = lr_self();
+    lr_acquisition a;
+    lr_sem_before_wait(self, s, LR_BLOCKING, LR_CALLER, &a);
     lr_object_wait_enter(self, LR_WAIT_SEM, s, 0, LR_CALLER);
     int rc = lr_real.sem_wait(s);
     lr_object_wait_exit(self, s, rc == 0);
+    lr_sem_after_wait(self, &a, rc);
     return rc;
 }
 
 LR_WRAPPER int sem_timedwait(sem_t *s, const struct timespec *deadline)
 {
     lr_thread *self = lr_self();
+    lr_acquisition a;
+    lr_sem_before_wait(self, s, LR_BOUNDED, LR_CALLER, &a);
     lr_object_wait_enter(self, LR_WAIT_SEM, s, 1, LR_CALLER);
     int rc = lr_real.sem_timedwait(s, deadline);
     lr_object_wait_exit(self, s, rc == 0);
+    lr_sem_after_wait(self, &a, rc);
     return rc;
 }
 
@@ -42,23 +65,29 @@ LR_WRAPPER int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *d
         errno = ENOSYS;
         return -1;
     }
+    lr_acquisition a;
+    lr_sem_before_wait(self, s, LR_BOUNDED, LR_CALLER, &a);
     lr_object_wait_enter(self, LR_WAIT_SEM, s, 1, LR_CALLER);
     int rc = lr_real.sem_clockwait(s, clock, deadline);
     lr_object_wait_exit(self, s, rc == 0);
+    lr_sem_after_wait(self, &a, rc);
     return rc;
 }
 
 LR_WRAPPER int sem_trywait(sem_t *s)
 {
     lr_thread *self = lr_self();
+    lr_acquisition a;
+    lr_sem_before_wait(self, s, LR_TRY, LR_CALLER, &a);
     int rc = lr_real.sem_trywait(s);
     if (rc == 0)
         lr_object_acquired(self, s);
+    lr_sem_after_wait(self, &a, rc);
     return rc;
 }
 
 LR_WRAPPER int sem_post(sem_t *s)
 {
-    lr_object_release(lr_self(), s);    /* before: the waiter may run at once */
+    lr_sem_post(lr_self(), s);          /* before: the waiter may run at once */
     return lr_real.sem_post(s);
 }

@@ -15,7 +15,7 @@ LR_API void lockrace_lock_name(const void *lock, const char *name)
     if (!self || !lock || !name)
         return;
     lr_enter(self);
-    lr_lock *l = lr_lock_get((uintptr_t)lock, LR_NORMAL);
+    lr_lock *l = lr_lock_get((uintptr_t)lock, LR_UNTYPED);
     if (l)
         l->name = lr_arena_strdup(name);
     lr_leave(self);

@@ -36,6 +36,7 @@ typedef struct lr_acquisition {
     int shared;                 /* a read lock of an rwlock */
     lr_lock *lock;              /* NULL until the context is known */
     lr_token token;
+    uint64_t id;                /* semaphores: the lock's id before the wait */
 } lr_acquisition;
 
 #define LR_CTX_INITIAL 256

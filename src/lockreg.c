@@ -80,8 +80,12 @@ static int reserve(void)
 lr_lock *lr_lock_get(uintptr_t addr, int type)
 {
     lr_lock *l = lr_lock_find(addr);
-    if (l)
+    if (l && l->type == LR_UNTYPED && type != LR_UNTYPED)
+        l->type = (uint8_t)type;
+    if (l && (type == LR_UNTYPED || lr_lock_family(l->type) == lr_lock_family(type)))
         return l;
+    if (l)
+        lr_lock_forget(addr);       /* the memory is another kind of lock now */
     lr_stack_id seen = lr_stack_capture();
     lr_thread *self = lr_thread_current();
     lr_ilock_take(&reg_lock);

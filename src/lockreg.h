@@ -10,7 +10,15 @@
 #include <stdint.h>
 
 /* The first four are glibc's mutex types (__data.__kind & 3). */
-enum lr_lock_type { LR_NORMAL, LR_RECURSIVE, LR_ERRORCHECK, LR_ADAPTIVE, LR_RWLOCK, LR_SPINLOCK };
+enum lr_lock_type { LR_NORMAL, LR_RECURSIVE, LR_ERRORCHECK, LR_ADAPTIVE, LR_RWLOCK, LR_SPINLOCK,
+                    LR_SEMAPHORE,       /* a semaphore used as a lock: initial value 1 */
+                    LR_UNTYPED = 0xff   /* named before its first use: takes the first type seen */ };
+
+/* Memory that held one kind of lock and now holds another is a new lock. */
+static inline int lr_lock_family(int type)
+{
+    return type <= LR_ADAPTIVE ? LR_NORMAL : type;
+}
 
 struct lr_edge;
 

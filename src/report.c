@@ -126,7 +126,10 @@ static void describe_lock(const lr_report_lock *l, lock_desc *d)
 
 static const char *lock_kind(int type)
 {
-    return type == LR_RWLOCK ? "rwlock" : type == LR_SPINLOCK ? "spinlock" : "mutex";
+    return type == LR_RWLOCK      ? "rwlock"
+           : type == LR_SPINLOCK  ? "spinlock"
+           : type == LR_SEMAPHORE ? "semaphore"
+                                  : "mutex";
 }
 
 /* " for reading" / " for writing" after an rwlock's name, "" for others */

@@ -37,6 +37,12 @@ void lr_sync_before(lr_thread *self, void *lock, int type, int how, int shared, 
 void lr_sync_after(lr_thread *self, lr_acquisition *a, int rc);
 void lr_sync_release(lr_thread *self, void *lock);
 
+/* semaphores: happens-before, and the lock-order graph for those used as locks */
+void lr_sem_init(lr_thread *self, void *s, unsigned value, int rc);
+void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisition *a);
+void lr_sem_after_wait(lr_thread *self, lr_acquisition *a, int rc);
+void lr_sem_post(lr_thread *self, void *s);
+
 /* Blocking: a lock call that found the mutex taken (its trylock failed)
  * waits through these, in rounds of a bounded real wait; between rounds
  * lockrace looks for a cycle of blocked threads (waitfor.c). begin returns

@@ -6,6 +6,7 @@ launcher) and check the JSON reports, the text on stderr and the exit status.
     check.py BUILD_DIR --list    list the cases
 """
 import json
+import shutil
 import os
 import re
 import subprocess
@@ -28,6 +29,8 @@ def expect(cond, what):
 
 
 def program(name):
+    if os.path.isabs(name):
+        return name
     for sub in ("demos", "tests/integration"):
         path = os.path.join(BUILD, sub, name)
         if os.path.exists(path):
@@ -439,7 +442,7 @@ def case_exports():
     """liblockrace.so exports the wrappers and the API, nothing else (no libunwind)."""
     p = subprocess.run(["nm", "-D", "--defined-only", LIB], capture_output=True, text=True)
     names = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
-    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait|trywait|post)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$)", n)}
+    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$)", n)}
     expect(not bad, f"unexpected exports: {sorted(bad)}")
     expect({"pthread_mutex_lock", "pthread_cond_wait", "pthread_create"} <= names, "missing wrappers")
 
@@ -577,6 +580,28 @@ def case_linked():
             reports = [json.loads(line) for line in f if line.strip()]
     expect(findings(reports, "lost-update"), "no lost-update report")
     expect(findings(reports, "lost-update")[0]["variable"]["name"] == "counter", "variable")
+
+
+def case_semaphore_locks():
+    """A semaphore initialised to 1 and used as a lock is in the lock-order
+    graph; semaphores used as signals never are."""
+    r, _ = expect_one_inversion("sem_locks", ["sem_a", "sem_b"], "sem_locks.c", args=["inversion"])
+    expect(all(l["kind"] == "semaphore" for l in r["locks"]), f"kinds {[l['kind'] for l in r['locks']]}")
+    expect_clean("sem_locks", ["signals"])
+
+
+def case_python_abba():
+    """Two threading.Lock objects in both orders, in an unmodified python3."""
+    python = shutil.which("python3", path="/usr/bin:/bin") or shutil.which("python3")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "demos", "python", "abba.py")
+    status, out, err, reports = run(python, [script])
+    expect(status == 66, f"status {status}: {err[-1500:]}")
+    expect(len(reports) == 1 and reports[0]["kind"] == "lock-order-inversion",
+           f"reports: {[r['summary'] for r in reports]}")
+    r = reports[0]
+    expect([l["kind"] for l in r["locks"]] == ["semaphore", "semaphore"], "two semaphore-locks")
+    expect(not r["single_thread"], "made by two threads")
+    expect(out == subprocess.run([python, script], capture_output=True, text=True).stdout, "output differs")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
