@@ -38,6 +38,8 @@
     X(pthread_spin_trylock, int, (pthread_spinlock_t *), 1)                                    \
     X(pthread_spin_unlock, int, (pthread_spinlock_t *), 1)                                     \
     X(pthread_barrier_wait, int, (pthread_barrier_t *), 1)                                     \
+    X(pthread_barrier_init, int, (pthread_barrier_t *, const pthread_barrierattr_t *, unsigned), 1) \
+    X(pthread_exit, void, (void *), 1)                                                         \
     X(sem_wait, int, (sem_t *), 1)                                                             \
     X(sem_timedwait, int, (sem_t *, const struct timespec *), 1)                               \
     X(sem_clockwait, int, (sem_t *, clockid_t, const struct timespec *), 0)                    \

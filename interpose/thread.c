@@ -13,7 +13,7 @@ static void *trampoline(void *arg)
     lr_thread_info *info = arg;
     lr_thread_started(info);
     void *result = info->start(info->start_arg);
-    lr_thread_finished(info);
+    lr_thread_finished(info, 0);
     return result;
 }
 
@@ -23,7 +23,7 @@ static int trampoline_c11(void *arg)
     lr_thread_info *info = arg;
     lr_thread_started(info);
     int result = ((int (*)(void *))(void *)info->start)(info->start_arg);
-    lr_thread_finished(info);
+    lr_thread_finished(info, 0);
     return result;
 }
 
@@ -91,6 +91,17 @@ int lr_join_thread(lr_thread *self, pthread_t thread, void **result, void *pc)
     }
     lr_thread_joined(self, target, rc);
     return rc;
+}
+
+/* A thread that ends through pthread_exit ends here as much as by
+ * returning from its start routine. */
+LR_WRAPPER void pthread_exit(void *value)
+{
+    lr_thread *self = lr_self();
+    if (self)
+        lr_thread_finished(self->info, 1);
+    lr_real.pthread_exit(value);
+    __builtin_unreachable();
 }
 
 LR_WRAPPER int pthread_setname_np(pthread_t thread, const char *name)

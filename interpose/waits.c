@@ -9,6 +9,13 @@
 
 #define LR_CALLER __builtin_return_address(0)
 
+LR_WRAPPER int pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *attr,
+                                    unsigned count)
+{
+    lr_barrier_before_init(lr_self(), b, count, LR_CALLER);
+    return lr_real.pthread_barrier_init(b, attr, count);
+}
+
 LR_WRAPPER int pthread_barrier_wait(pthread_barrier_t *b)
 {
     lr_thread *self = lr_self();

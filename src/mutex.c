@@ -4,6 +4,7 @@
  * statically initialised mutexes (PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP,
  * std::recursive_mutex) are typed right without a pthread_mutex_init. */
 #include "runtime.h"
+#include "misuse.h"
 #include "race.h"
 #include "waitfor.h"
 
@@ -19,6 +20,16 @@ static inline int acquired(int rc)
     return rc == 0 || rc == EOWNERDEAD;
 }
 
+void lr_mutex_before_init(lr_thread *self, pthread_mutex_t *m, void *pc)
+{
+    lr_misuse_mutex_init(self, m, pc);
+}
+
+void lr_mutex_before_destroy(lr_thread *self, pthread_mutex_t *m, void *pc)
+{
+    lr_misuse_mutex_destroy(self, m, pc);
+}
+
 void lr_mutex_init(lr_thread *self, pthread_mutex_t *m, int rc)
 {
     lr_sync_created(self, m, type_of(m), rc);
@@ -26,6 +37,8 @@ void lr_mutex_init(lr_thread *self, pthread_mutex_t *m, int rc)
 
 void lr_mutex_destroy(lr_thread *self, pthread_mutex_t *m, int rc)
 {
+    if (rc == 0)
+        lr_misuse_mutex_destroyed(self, m);
     lr_sync_destroyed(self, m, rc);
 }
 
@@ -38,6 +51,8 @@ void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc
     a->pc = (uintptr_t)pc;
     a->type = type_of(m);
     a->how = how;
+    if (__builtin_expect(lr_mutex_destroyed(m), 0))
+        lr_misuse_mutex_lock(self, m, pc);
     lr_order_before(self, a);
 }
 
@@ -53,7 +68,8 @@ void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m)
 {
     if (self) {
         lr_race_release(self, (uintptr_t)m);
-        lr_order_released_at(self, (uintptr_t)m);
+        if (__builtin_expect(!lr_order_released_at(self, (uintptr_t)m), 0))
+            lr_misuse_mutex_unlock(self, m, NULL);
     }
 }
 
@@ -99,6 +115,7 @@ lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mut
     lr_wait_state st = { 0 };
     if (!self)
         return st;
+    lr_misuse_cond_wait(self, c, m, pc);
     st.depth = lr_order_depth_at(self, (uintptr_t)m);
     lr_race_release(self, (uintptr_t)m);
     while (!lr_order_released_at(self, (uintptr_t)m) && lr_order_depth_at(self, (uintptr_t)m))

@@ -8,6 +8,7 @@
 #include "ilock.h"
 #include "lockorder.h"
 #include "lockreg.h"
+#include "misuse.h"
 #include "options.h"
 #include "symbolize.h"
 #include "thread.h"
@@ -31,7 +32,8 @@ static const char *kind_names[] = { [LR_REPORT_LOCK_ORDER] = "lock-order-inversi
                                     [LR_REPORT_DEADLOCK] = "deadlock",
                                     [LR_REPORT_STALL] = "stall",
                                     [LR_REPORT_DATA_RACE] = "data-race",
-                                    [LR_REPORT_LOST_UPDATE] = "lost-update" };
+                                    [LR_REPORT_LOST_UPDATE] = "lost-update",
+                                    [LR_REPORT_MISUSE] = "misuse" };
 
 const char *lr_report_kind_name(int kind)
 {
@@ -854,6 +856,125 @@ static void json_race(lr_buf *b, const lr_report *r, lock_desc *d, unsigned long
     lr_buf_puts(b, "}\n");
 }
 
+/* ---- misuse ---- */
+
+/* What the call did wrong, after "T1 ": "unlocks lock_a, which it does not hold" */
+static void misuse_words(lr_buf *b, const lr_report *r, char (*labels)[200])
+{
+    char obj[200] = "", other[64] = "";
+    uintptr_t object = r->threads[0].wait_object;
+    if (object)
+        named_object(object, r->misuse == LR_MISUSE_BARRIER_ZERO ? "barrier" : "condition", obj,
+                     sizeof obj);
+    if (r->nthreads > 1)
+        thread_label(r->threads[1].id, other, sizeof other);
+    const char *lock = r->nlocks ? labels[0] : "";
+    switch (r->misuse) {
+    case LR_MISUSE_UNLOCK_NOT_HELD:
+        if (r->nthreads > 1)
+            lr_buf_printf(b, "unlocks %s, which %s holds, not it", lock, other);
+        else
+            lr_buf_printf(b, "unlocks %s, which is not locked", lock);
+        break;
+    case LR_MISUSE_UNLOCK_NOT_LOCKED:
+        lr_buf_printf(b, "unlocks %s, which is not locked", lock);
+        break;
+    case LR_MISUSE_RELOCK:
+        lr_buf_printf(b, "locks the error-checking mutex %s, which it already holds: the call fails "
+                         "with EDEADLK", lock);
+        break;
+    case LR_MISUSE_DESTROY_LOCKED:
+        lr_buf_printf(b, "destroys %s while it is locked: the call fails with EBUSY", lock);
+        break;
+    case LR_MISUSE_LOCK_DESTROYED:
+        lr_buf_printf(b, "locks %s, which was destroyed and not initialised again", lock);
+        break;
+    case LR_MISUSE_REINIT_LOCKED:
+        lr_buf_printf(b, "initialises %s again while %s holds it", lock, other);
+        break;
+    case LR_MISUSE_COND_UNHELD:
+        lr_buf_printf(b, "waits on %s with %s, which it does not hold", obj, lock);
+        break;
+    case LR_MISUSE_COND_TWO_MUTEXES:
+        lr_buf_printf(b, "waits on %s with %s while %s waits on it with %s", obj, lock, other,
+                      labels[r->nlocks - 1]);
+        break;
+    case LR_MISUSE_EXIT_HOLDING:
+        lr_buf_printf(b, "ends while it holds %s: whoever locks it next waits forever", lock);
+        break;
+    case LR_MISUSE_BARRIER_ZERO:
+        lr_buf_printf(b, "initialises %s with a count of 0: the call fails with EINVAL", obj);
+        break;
+    }
+}
+
+static const char *earlier_words(const lr_report *r)
+{
+    switch (r->misuse) {
+    case LR_MISUSE_LOCK_DESTROYED: return "destroyed it at";
+    case LR_MISUSE_COND_TWO_MUTEXES: return "waits on it at";
+    case LR_MISUSE_RELOCK:
+    case LR_MISUSE_EXIT_HOLDING: return "took it at";
+    default: return "took it at";
+    }
+}
+
+static void text_misuse(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200])
+{
+    char tl[64], other[64];
+    pid_t pid = getpid();
+    thread_label(r->threads[0].id, tl, sizeof tl);
+    lr_buf_printf(b, "==%d== lockrace: misuse (%s): %s ", (int)pid, lr_misuse_name(r->misuse), tl);
+    misuse_words(b, r, labels);
+    lr_buf_puts(b, "\n");
+    if (r->threads[0].wait_stack) {
+        lr_buf_printf(b, "\n  %s made the call at:\n", tl);
+        text_stack(b, r->threads[0].wait_stack, "      ");
+    } else {
+        lr_buf_puts(b, "\n");
+    }
+    if (r->nthreads > 1 && r->threads[1].wait_stack) {
+        thread_label(r->threads[1].id, other, sizeof other);
+        lr_buf_printf(b, "  %s %s:\n", other, earlier_words(r));
+        text_stack(b, r->threads[1].wait_stack, "      ");
+    }
+    uint32_t ids[2] = { r->threads[0].id, r->nthreads > 1 ? r->threads[1].id : r->threads[0].id };
+    text_lock_origins(b, r, d, labels);
+    text_thread_origins(b, ids, r->nthreads > 1 ? 2 : 1);
+}
+
+static void json_misuse(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200],
+                        unsigned long seq)
+{
+    char tl[64];
+    lr_buf summary = { 0 };
+    thread_label(r->threads[0].id, tl, sizeof tl);
+    lr_buf_printf(&summary, "misuse (%s): %s ", lr_misuse_name(r->misuse), tl);
+    misuse_words(&summary, r, labels);
+    json_header(b, r, seq, summary.data ? summary.data : "", "misuse");
+    lr_buf_free(&summary);
+    lr_buf_printf(b, ",\"misuse\":\"%s\"", lr_misuse_name(r->misuse));
+    json_locks(b, r, d);
+    if (r->threads[0].wait_object) {
+        char obj[200];
+        lr_buf_printf(b, ",\"object\":{\"addr\":\"%#lx\",\"name\":", (unsigned long)r->threads[0].wait_object);
+        lr_buf_json_string(b, named_object(r->threads[0].wait_object, "", obj, sizeof obj));
+        lr_buf_puts(b, "}");
+    }
+    lr_buf_puts(b, ",\"thread\":");
+    json_thread(b, r->threads[0].id);
+    lr_buf_puts(b, ",\"stack\":");
+    json_stack(b, r->threads[0].wait_stack);
+    if (r->nthreads > 1) {
+        lr_buf_printf(b, ",\"earlier\":{\"what\":\"%s\",\"thread\":", earlier_words(r));
+        json_thread(b, r->threads[1].id);
+        lr_buf_puts(b, ",\"stack\":");
+        json_stack(b, r->threads[1].wait_stack);
+        lr_buf_puts(b, "}");
+    }
+    lr_buf_puts(b, "}\n");
+}
+
 /* ---- output ---- */
 
 static int text_output(void)
@@ -919,6 +1040,8 @@ void lr_report_emit(const lr_report *r)
             text_data_race(&text, r, d, labels);
         else if (r->kind == LR_REPORT_LOST_UPDATE)
             text_lost_update(&text, r, d, labels);
+        else if (r->kind == LR_REPORT_MISUSE)
+            text_misuse(&text, r, d, labels);
         else
             text_lock_order(&text, r, d, labels);
         if (text.data)
@@ -930,6 +1053,8 @@ void lr_report_emit(const lr_report *r)
                 json_stall(&json, r, d, labels, seq);
             else if (r->kind == LR_REPORT_DATA_RACE || r->kind == LR_REPORT_LOST_UPDATE)
                 json_race(&json, r, d, seq);
+            else if (r->kind == LR_REPORT_MISUSE)
+                json_misuse(&json, r, d, labels, seq);
             else
                 json_lock_order(&json, r, d, labels, seq);
             if (json.data)

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 enum lr_report_kind { LR_REPORT_LOCK_ORDER, LR_REPORT_DEADLOCK, LR_REPORT_STALL, LR_REPORT_DATA_RACE,
-                      LR_REPORT_LOST_UPDATE, LR_REPORT_KINDS };
+                      LR_REPORT_LOST_UPDATE, LR_REPORT_MISUSE, LR_REPORT_KINDS };
 
 typedef struct lr_report_lock {
     uint64_t id;
@@ -83,6 +83,10 @@ typedef struct lr_report {
     int observed;               /* lost-update: seen happening (values), not only possible */
     uint64_t lost;              /* observed lost updates on the variable so far */
     int common_lock;            /* the two sides held a lock in common */
+    /* misuse: the sub-kind (enum lr_misuse); threads[0] made the call
+     * (wait_stack, wait_object: a condition or barrier), threads[1] if any
+     * made the earlier event it conflicts with */
+    int misuse;
     void *scratch;              /* room for the builder: nlocks pointers + nlocks words */
     size_t size;
 } lr_report;

@@ -21,6 +21,8 @@ void lr_real_resolve(void) __attribute__((weak));
 
 
 /* mutexes (src/mutex.c) */
+void lr_mutex_before_init(lr_thread *self, pthread_mutex_t *m, void *pc);
+void lr_mutex_before_destroy(lr_thread *self, pthread_mutex_t *m, void *pc);
 void lr_mutex_init(lr_thread *self, pthread_mutex_t *m, int rc);
 void lr_mutex_destroy(lr_thread *self, pthread_mutex_t *m, int rc);
 void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc,
@@ -36,6 +38,9 @@ void lr_sync_before(lr_thread *self, void *lock, int type, int how, int shared, 
                     lr_acquisition *a);
 void lr_sync_after(lr_thread *self, lr_acquisition *a, int rc);
 void lr_sync_release(lr_thread *self, void *lock);
+/* misuse checks of rwlock unlock and barrier init (src/misuse.c) */
+void lr_rwlock_before_unlock(lr_thread *self, pthread_rwlock_t *rw, void *pc);
+void lr_barrier_before_init(lr_thread *self, pthread_barrier_t *b, unsigned count, void *pc);
 
 /* semaphores: happens-before, and the lock-order graph for those used as locks */
 void lr_sem_init(lr_thread *self, void *s, unsigned value, int rc);
@@ -64,7 +69,8 @@ int lr_wait_round_over(const struct timespec *deadline);
 const struct timespec *lr_wait_deadline(lr_thread *self, struct timespec *ts);
 void lr_wait_check(lr_thread *self);
 void lr_wait_done(lr_thread *self);
-void lr_thread_finished(lr_thread_info *info);
+/* The thread's start routine returned (exited 0) or it called pthread_exit (1). */
+void lr_thread_finished(lr_thread_info *info, int exited);
 void lr_wait_init(void);
 
 /* Who holds a lock, as thread ids (lr_holder_fn of waitfor.h); the first

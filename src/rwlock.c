@@ -4,6 +4,7 @@
  * readers), so the graph records modes and a cycle of read locks only is
  * not a deadlock. Blocked rwlock and spinlock waits are not yet in the
  * wait-for graph. */
+#include "misuse.h"
 #include "race.h"
 #include "runtime.h"
 
@@ -122,4 +123,14 @@ void lr_sem_post(lr_thread *self, void *s)
     lr_race_release(self, (uintptr_t)s);
     if (sem_lock(s))
         lr_sync_destroyed(self, s, 0);
+}
+
+void lr_rwlock_before_unlock(lr_thread *self, pthread_rwlock_t *rw, void *pc)
+{
+    lr_misuse_rwlock_unlock(self, rw, pc);
+}
+
+void lr_barrier_before_init(lr_thread *self, pthread_barrier_t *b, unsigned count, void *pc)
+{
+    lr_misuse_barrier_init(self, b, count, pc);
 }

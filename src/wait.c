@@ -7,6 +7,7 @@
  * at once, then the `deadlock` policy applies. */
 #include "runtime.h"
 #include "options.h"
+#include "misuse.h"
 #include "race.h"
 #include "report.h"
 #include "waitfor.h"
@@ -142,8 +143,10 @@ int lr_mutex_wait_begin(lr_thread *self, pthread_mutex_t *m, const lr_acquisitio
 {
     /* relocking an error-checking mutex fails with EDEADLK by itself */
     if (self && (m->__data.__kind & 3) == PTHREAD_MUTEX_ERRORCHECK &&
-        m->__data.__owner == self->info->tid)
+        m->__data.__owner == self->info->tid) {
+        lr_misuse_mutex_lock(self, m, NULL);
         return 0;
+    }
     return lr_lock_wait_begin(self, m, a);
 }
 
@@ -255,10 +258,11 @@ void lr_wait_done(lr_thread *self)
         lr_wait_end(self->info);
 }
 
-void lr_thread_finished(lr_thread_info *info)
+void lr_thread_finished(lr_thread_info *info, int exited)
 {
     if (!info)
         return;
+    lr_misuse_thread_end(info->state, exited);
     if (info->state && lr_race_active())
         lr_race_thread_finished(info->state);
     __atomic_store_n(&info->finished, 1, __ATOMIC_RELEASE);

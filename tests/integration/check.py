@@ -166,7 +166,7 @@ def case_clean_demos():
 
 
 def case_clean_programs():
-    for name in ("recursive", "reinit_same_address", "condvar", "consistent_order", "results",
+    for name in ("recursive", "reinit_same_address", "condvar", "consistent_order",
                  "many_threads", "many_locks", "rw_contended"):
         expect_clean(name)
 
@@ -602,6 +602,58 @@ def case_python_abba():
     expect([l["kind"] for l in r["locks"]] == ["semaphore", "semaphore"], "two semaphore-locks")
     expect(not r["single_thread"], "made by two threads")
     expect(out == subprocess.run([python, script], capture_output=True, text=True).stdout, "output differs")
+
+
+# mode of tests/integration/programs/misuse.c -> (sub-kind, lock, has an earlier event)
+MISUSES = {
+    "unlock-not-locked": ("unlock-not-held", "lock_a", False),
+    "unlock-not-held": ("unlock-not-held", "lock_a", True),
+    "relock": ("relock", "errorcheck_lock", True),
+    "destroy-locked": ("destroy-locked", "lock_a", True),
+    "lock-destroyed": ("lock-destroyed", "lock_a", True),
+    "reinit-locked": ("reinit-locked", "lock_a", True),
+    "rwlock-unlock": ("unlock-not-locked", "table_lock", False),
+    "cond-unheld": ("cond-wait-unheld", "lock_a", False),
+    "cond-two-mutexes": ("cond-two-mutexes", "lock_a", True),
+    "exit-holding": ("exit-holding-locks", "lock_a", True),
+    "exit-holding-pthread-exit": ("exit-holding-locks", "lock_b", True),
+    "barrier-zero": ("barrier-count-zero", None, False),
+}
+
+
+def case_misuse():
+    """Each API misuse is reported once, with the call's stack and the
+    earlier event's; legal look-alikes are not."""
+    expect_clean("misuse", ["clean"])
+    for mode, (sub, lock, has_earlier) in MISUSES.items():
+        status, out, err, reports = run("misuse", [mode])
+        expect(status == 66 and out.strip() == mode, f"{mode}: status {status}, output {out!r}\n{err[-1500:]}")
+        expect(len(reports) == 1 and reports[0]["kind"] == "misuse", f"{mode}: {[r['summary'] for r in reports]}")
+        r = reports[0]
+        expect(r["misuse"] == sub, f"{mode}: sub-kind {r['misuse']}, expected {sub}")
+        if lock:
+            expect(r["locks"][0]["name"] == lock, f"{mode}: lock {r['locks'][0].get('name')}")
+        if mode == "exit-holding":      # its start routine returned: no call to show
+            expect(r["stack"] == [], f"{mode}: stack {r['stack']}")
+        else:
+            check_frames(r["stack"], "misuse.c", f"{mode} stack")
+        expect(("earlier" in r) == has_earlier, f"{mode}: earlier event {r.get('earlier')}")
+        if has_earlier:
+            check_frames(r["earlier"]["stack"], "misuse.c", f"{mode} earlier stack")
+        if sub == "cond-two-mutexes":
+            expect([l["name"] for l in r["locks"]] == ["lock_a", "lock_b"], f"locks {r['locks']}")
+            expect(r["object"]["name"] == "ready", f"object {r['object']}")
+
+
+def case_results():
+    """Every wrapped call returns the real result and keeps errno; the
+    misuse the program makes on purpose (to check EPERM, EDEADLK and a
+    mutex left held) is reported, and nothing else."""
+    status, out, err, reports = run("results")
+    expect("results:" not in err, f"a wrapped call changed a result: {err[-2000:]}")
+    expect(status == 66, f"status {status}")
+    got = sorted(r.get("misuse", r["kind"]) for r in reports)
+    expect(got == ["exit-holding-locks", "relock", "unlock-not-held"], f"reports {got}")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

@@ -1,0 +1,285 @@
+/* API misuse (misuse.h). Every check reads the object itself before it
+ * says anything: lockrace may have missed a lock call (made before it
+ * started, or by lockrace's own libraries), and a report must still be
+ * true. All of this runs off the hot path: on an unlock that did not match
+ * the thread's held locks, on a lock call that found its mutex taken, on
+ * init, destroy and condition waits, and when a thread ends. */
+#include "misuse.h"
+#include "arena.h"
+#include "ilock.h"
+#include "lockorder.h"
+#include "report.h"
+#include "stack.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const char *names[] = {
+    [LR_MISUSE_UNLOCK_NOT_HELD] = "unlock-not-held",
+    [LR_MISUSE_UNLOCK_NOT_LOCKED] = "unlock-not-locked",
+    [LR_MISUSE_RELOCK] = "relock",
+    [LR_MISUSE_DESTROY_LOCKED] = "destroy-locked",
+    [LR_MISUSE_LOCK_DESTROYED] = "lock-destroyed",
+    [LR_MISUSE_REINIT_LOCKED] = "reinit-locked",
+    [LR_MISUSE_COND_UNHELD] = "cond-wait-unheld",
+    [LR_MISUSE_COND_TWO_MUTEXES] = "cond-two-mutexes",
+    [LR_MISUSE_EXIT_HOLDING] = "exit-holding-locks",
+    [LR_MISUSE_BARRIER_ZERO] = "barrier-count-zero",
+};
+
+const char *lr_misuse_name(int kind)
+{
+    return kind >= 0 && kind < LR_MISUSE_KINDS ? names[kind] : "misuse";
+}
+
+/* ---- once per kind and call site ---- */
+
+#define SEEN 1024
+static uint64_t seen[SEEN];
+static lr_ilock seen_lock = LR_ILOCK_INIT;
+
+static int first_time(int kind, lr_stack_id stack)
+{
+    uint64_t key = ((uint64_t)stack << 8 | (uint64_t)kind) + 1;
+    int fresh = 1;
+    lr_ilock_take(&seen_lock);
+    uint32_t i = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 54);
+    for (uint32_t n = 0; n < SEEN; n++, i = (i + 1) % SEEN) {
+        if (seen[i] == key) {
+            fresh = 0;
+            break;
+        }
+        if (seen[i] == 0) {
+            seen[i] = key;
+            break;
+        }
+    }
+    lr_ilock_drop(&seen_lock);
+    return fresh;
+}
+
+/* ---- where mutexes were destroyed, for "locked after destroy" ---- */
+
+#define DESTROYED 256
+static struct {
+    uintptr_t addr;
+    lr_stack_id stack;
+    uint32_t thread;
+} destroyed[DESTROYED];
+
+static uint32_t destroyed_slot(uintptr_t addr)
+{
+    return (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 56);
+}
+
+void lr_misuse_mutex_destroyed(lr_thread *self, pthread_mutex_t *m)
+{
+    if (!self)
+        return;
+    uint32_t i = destroyed_slot((uintptr_t)m);
+    lr_enter(self);
+    destroyed[i].stack = lr_stack_capture();
+    lr_leave(self);
+    destroyed[i].thread = self->info->id;
+    destroyed[i].addr = (uintptr_t)m;
+}
+
+/* ---- the report ---- */
+
+typedef struct earlier {
+    uint32_t thread;            /* UINT32_MAX: none */
+    lr_stack_id stack;
+} earlier;
+
+static const earlier none = { UINT32_MAX, 0 };
+
+static void describe(lr_report_lock *out, uintptr_t addr, int type)
+{
+    lr_lock *l = lr_lock_find(addr);
+    *out = (lr_report_lock){ .addr = addr, .type = type };
+    if (l) {
+        out->id = l->id;
+        out->name = l->name;
+        out->first_seen = l->first_seen;
+        out->first_thread = l->first_thread;
+    }
+}
+
+/* Reports misuse kind by self at the caller's stack: about lock (a mutex,
+ * rwlock or spinlock, 0 for none) and object (a condition or barrier, 0
+ * for none), with the earlier event, and other (a second mutex, 0). */
+static void report_at(lr_thread *self, int kind, uintptr_t lock, int type, uintptr_t object,
+                      earlier e, uintptr_t other, int with_stack)
+{
+    int saved = errno;
+    lr_enter(self);
+    lr_stack_id stack = with_stack ? lr_stack_capture() : 0;
+    if (first_time(kind, stack ? stack : e.stack)) {
+        size_t nlocks = (lock != 0) + (other != 0);
+        lr_report *r = lr_report_new(LR_REPORT_MISUSE, nlocks, 0, e.thread == UINT32_MAX ? 1 : 2, 0);
+        if (r) {
+            r->misuse = kind;
+            if (lock)
+                describe(&r->locks[0], lock, type);
+            if (other)
+                describe(&r->locks[nlocks - 1], other, LR_NORMAL);
+            r->threads[0] = (lr_report_thread){ .id = self->info->id, .wait_stack = stack,
+                                                .wait_object = object, .wait_lock = -1 };
+            if (e.thread != UINT32_MAX)
+                r->threads[1] = (lr_report_thread){ .id = e.thread, .wait_stack = e.stack,
+                                                    .wait_lock = -1 };
+            lr_report_emit(r);
+            lr_report_free(r);
+        }
+    }
+    lr_leave(self);
+    errno = saved;
+}
+
+static void report(lr_thread *self, int kind, uintptr_t lock, int type, uintptr_t object,
+                   earlier e, uintptr_t other)
+{
+    report_at(self, kind, lock, type, object, e, other, 1);
+}
+
+/* Where a thread holding addr took it, from its held locks. */
+static earlier taken_by(lr_thread_info *holder, uintptr_t addr)
+{
+    earlier e = none;
+    lr_thread *t = holder ? __atomic_load_n(&holder->state, __ATOMIC_ACQUIRE) : NULL;
+    if (!t)
+        return e;
+    e.thread = holder->id;
+    uint32_t n = __atomic_load_n(&t->nheld, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n && i < t->held_cap; i++)
+        if (t->held[i].addr == addr)
+            e.stack = t->held[i].stack;
+    return e;
+}
+
+static earlier holder_of(pid_t owner, uintptr_t addr)
+{
+    return owner ? taken_by(lr_thread_info_by_tid(owner), addr) : none;
+}
+
+/* ---- mutexes ---- */
+
+void lr_misuse_mutex_unlock(lr_thread *self, pthread_mutex_t *m, void *pc)
+{
+    (void)pc;
+    if (!self || lr_order_depth_at(self, (uintptr_t)m))
+        return;
+    pid_t owner = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
+    if (owner == self->info->tid || (m->__data.__kind & 128))  /* held, or process-shared */
+        return;
+    report(self, LR_MISUSE_UNLOCK_NOT_HELD, (uintptr_t)m, m->__data.__kind & 3, 0,
+           m->__data.__lock ? holder_of(owner, (uintptr_t)m) : none, 0);
+}
+
+void lr_misuse_mutex_lock(lr_thread *self, pthread_mutex_t *m, void *pc)
+{
+    (void)pc;
+    if (!self)
+        return;
+    if (lr_mutex_destroyed(m)) {
+        uint32_t i = destroyed_slot((uintptr_t)m);
+        earlier e = none;
+        if (destroyed[i].addr == (uintptr_t)m)
+            e = (earlier){ destroyed[i].thread, destroyed[i].stack };
+        report(self, LR_MISUSE_LOCK_DESTROYED, (uintptr_t)m, LR_NORMAL, 0, e, 0);
+        return;
+    }
+    if ((m->__data.__kind & 3) == PTHREAD_MUTEX_ERRORCHECK && m->__data.__owner == self->info->tid)
+        report(self, LR_MISUSE_RELOCK, (uintptr_t)m, LR_ERRORCHECK, 0,
+               taken_by(self->info, (uintptr_t)m), 0);
+}
+
+/* Only a mutex some thread is known to hold: init is also called on fresh
+ * memory, whose bytes mean nothing. */
+void lr_misuse_mutex_init(lr_thread *self, pthread_mutex_t *m, void *pc)
+{
+    (void)pc;
+    if (!self || lr_mutex_destroyed(m) || !lr_lock_find((uintptr_t)m) || !m->__data.__lock)
+        return;
+    earlier e = holder_of(m->__data.__owner, (uintptr_t)m);
+    if (e.thread != UINT32_MAX && e.stack)
+        report(self, LR_MISUSE_REINIT_LOCKED, (uintptr_t)m, m->__data.__kind & 3, 0, e, 0);
+}
+
+/* glibc refuses (EBUSY) when __nusers is not 0: its own test. */
+void lr_misuse_mutex_destroy(lr_thread *self, pthread_mutex_t *m, void *pc)
+{
+    (void)pc;
+    if (!self || lr_mutex_destroyed(m) || (m->__data.__kind & 16) || m->__data.__nusers == 0)
+        return;
+    report(self, LR_MISUSE_DESTROY_LOCKED, (uintptr_t)m, m->__data.__kind & 3, 0,
+           holder_of(m->__data.__owner, (uintptr_t)m), 0);
+}
+
+/* ---- rwlocks ---- */
+
+/* glibc: __readers counts readers from bit 3, bit 1 is "write locked". */
+void lr_misuse_rwlock_unlock(lr_thread *self, pthread_rwlock_t *rw, void *pc)
+{
+    (void)pc;
+    if (!self || lr_order_depth_at(self, (uintptr_t)rw))
+        return;
+    unsigned readers = __atomic_load_n(&rw->__data.__readers, __ATOMIC_RELAXED);
+    if ((readers >> 3) == 0 && !(readers & 2) && rw->__data.__cur_writer == 0)
+        report(self, LR_MISUSE_UNLOCK_NOT_LOCKED, (uintptr_t)rw, LR_RWLOCK, 0, none, 0);
+}
+
+/* ---- conditions ---- */
+
+void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m, void *pc)
+{
+    (void)pc;
+    if (!self)
+        return;
+    if (!lr_order_depth_at(self, (uintptr_t)m) && m->__data.__owner != self->info->tid &&
+        !(m->__data.__kind & 128)) {
+        report(self, LR_MISUSE_COND_UNHELD, (uintptr_t)m, m->__data.__kind & 3, (uintptr_t)c,
+               none, 0);
+        return;
+    }
+    lr_lock *mine = lr_lock_find((uintptr_t)m);
+    for (uint32_t id = 0; mine && id < lr_thread_count(); id++) {
+        lr_thread_info *t = lr_thread_info_get(id);
+        if (!t || t == self->info || __atomic_load_n(&t->wait.kind, __ATOMIC_ACQUIRE) != LR_WAIT_COND ||
+            t->wait.object != (uintptr_t)c)
+            continue;
+        lr_lock *theirs = t->wait.lock;
+        if (theirs && theirs != mine && theirs->addr && __atomic_load_n(&t->wait.kind, __ATOMIC_ACQUIRE) == LR_WAIT_COND) {
+            report(self, LR_MISUSE_COND_TWO_MUTEXES, (uintptr_t)m, m->__data.__kind & 3,
+                   (uintptr_t)c, (earlier){ id, t->wait.stack }, theirs->addr);
+            return;
+        }
+    }
+}
+
+/* ---- threads and barriers ---- */
+
+/* Semaphore-locks are left out (a handed-over semaphore is not a lock
+ * left held), and so are robust mutexes (their next owner is told). */
+void lr_misuse_thread_end(lr_thread *self, int exited)
+{
+    if (!self || !self->nheld || self->info->id == 0)
+        return;
+    for (uint32_t i = 0; i < self->nheld; i++) {
+        const lr_held *h = &self->held[i];
+        if (!h->lock || h->lock->id != h->id || h->lock->type == LR_SEMAPHORE)
+            continue;
+        if (h->lock->type <= LR_ADAPTIVE && (((pthread_mutex_t *)h->addr)->__data.__kind & 16))
+            continue;
+        report_at(self, LR_MISUSE_EXIT_HOLDING, h->addr, h->lock->type, 0,
+                  (earlier){ self->info->id, h->stack }, 0, exited);
+        return;
+    }
+}
+
+void lr_misuse_barrier_init(lr_thread *self, pthread_barrier_t *b, unsigned count, void *pc)
+{
+    (void)pc;
+    if (self && count == 0)
+        report(self, LR_MISUSE_BARRIER_ZERO, 0, 0, (uintptr_t)b, none, 0);
+}

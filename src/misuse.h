@@ -1,0 +1,51 @@
+/* API misuse: calls that POSIX leaves undefined or that fail, found on the
+ * paths lockrace already takes and checked against the objects' own state
+ * (glibc's owner and kind fields), so that a lock lockrace did not see
+ * being taken is never reported as not held. Each kind is reported once
+ * per call site, with the stack of the call and of the earlier event it
+ * conflicts with (where the holder took the lock, where it was destroyed,
+ * where the other thread waits). */
+#ifndef LR_MISUSE_H
+#define LR_MISUSE_H
+
+#include "thread.h"
+
+#include <pthread.h>
+#include <semaphore.h>
+
+enum lr_misuse {
+    LR_MISUSE_UNLOCK_NOT_HELD,      /* mutex unlocked by a thread that does not hold it */
+    LR_MISUSE_UNLOCK_NOT_LOCKED,    /* rwlock or spinlock unlocked while not locked */
+    LR_MISUSE_RELOCK,               /* error-checking mutex locked again by its owner (EDEADLK) */
+    LR_MISUSE_DESTROY_LOCKED,       /* mutex destroyed while locked (EBUSY) */
+    LR_MISUSE_LOCK_DESTROYED,       /* mutex locked after pthread_mutex_destroy, not initialised again */
+    LR_MISUSE_REINIT_LOCKED,        /* mutex initialised again while locked */
+    LR_MISUSE_COND_UNHELD,          /* condition wait with a mutex the waiter does not hold */
+    LR_MISUSE_COND_TWO_MUTEXES,     /* one condition waited on with two mutexes at once */
+    LR_MISUSE_EXIT_HOLDING,         /* a thread ended holding locks */
+    LR_MISUSE_BARRIER_ZERO,         /* barrier initialised with a count of 0 (EINVAL) */
+    LR_MISUSE_KINDS
+};
+
+const char *lr_misuse_name(int kind);
+
+/* Checks made by the runtime's glue; self may be NULL (passing through). */
+void lr_misuse_mutex_unlock(lr_thread *self, pthread_mutex_t *m, void *pc);
+void lr_misuse_mutex_lock(lr_thread *self, pthread_mutex_t *m, void *pc);
+void lr_misuse_mutex_init(lr_thread *self, pthread_mutex_t *m, void *pc);
+void lr_misuse_mutex_destroy(lr_thread *self, pthread_mutex_t *m, void *pc);
+void lr_misuse_mutex_destroyed(lr_thread *self, pthread_mutex_t *m);
+void lr_misuse_rwlock_unlock(lr_thread *self, pthread_rwlock_t *rw, void *pc);
+void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m, void *pc);
+/* exited: through pthread_exit, whose call site is the report's stack;
+ * else the start routine returned, and there is no call to show. */
+void lr_misuse_thread_end(lr_thread *self, int exited);
+void lr_misuse_barrier_init(lr_thread *self, pthread_barrier_t *b, unsigned count, void *pc);
+
+/* A glibc mutex that pthread_mutex_destroy marked and nothing re-initialised. */
+static inline int lr_mutex_destroyed(const pthread_mutex_t *m)
+{
+    return m->__data.__kind == -1;
+}
+
+#endif

@@ -1,0 +1,184 @@
+/* One API misuse per mode (argv[1]), each reported once as kind "misuse"
+ * with its sub-kind; mode "clean" does legal things that look close to
+ * them and must not be reported. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t errorcheck_lock;
+static pthread_rwlock_t table_lock = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_cond_t ready = PTHREAD_COND_INITIALIZER;
+static pthread_barrier_t start_line;
+static volatile int waiting;
+
+static void *take_and_return(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock_a);
+    return NULL;                    /* ends holding lock_a */
+}
+
+static void *take_and_exit(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock_b);
+    pthread_exit(NULL);             /* ends holding lock_b */
+}
+
+static void *hold_a_while(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock_a);
+    usleep(200 * 1000);
+    pthread_mutex_unlock(&lock_a);
+    return NULL;
+}
+
+static void *wait_with_b(void *arg)
+{
+    (void)arg;
+    struct timespec ts;
+    pthread_mutex_lock(&lock_b);
+    waiting = 1;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 1;
+    pthread_cond_timedwait(&ready, &lock_b, &ts);
+    pthread_mutex_unlock(&lock_b);
+    return NULL;
+}
+
+static int is(const char *mode, const char *name) { return strcmp(mode, name) == 0; }
+
+static void clean(void)
+{
+    /* a recursive mutex locked twice, unlocked twice */
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_t rec;
+    pthread_mutex_init(&rec, &attr);
+    pthread_mutex_lock(&rec);
+    pthread_mutex_lock(&rec);
+    pthread_mutex_unlock(&rec);
+    pthread_mutex_unlock(&rec);
+    pthread_mutex_destroy(&rec);
+    /* destroyed, initialised again, locked */
+    pthread_mutex_t m;
+    pthread_mutex_init(&m, NULL);
+    pthread_mutex_destroy(&m);
+    pthread_mutex_init(&m, NULL);
+    pthread_mutex_lock(&m);
+    pthread_mutex_unlock(&m);
+    pthread_mutex_destroy(&m);
+    /* destroyed, then the memory reused with a static initializer */
+    pthread_mutex_t *heap = malloc(sizeof *heap);
+    pthread_mutex_init(heap, NULL);
+    pthread_mutex_destroy(heap);
+    *heap = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(heap);
+    pthread_mutex_unlock(heap);
+    free(heap);
+    /* init on fresh memory full of garbage */
+    pthread_mutex_t *junk = malloc(sizeof *junk);
+    memset(junk, 0x5a, sizeof *junk);
+    pthread_mutex_init(junk, NULL);
+    pthread_mutex_destroy(junk);
+    free(junk);
+    /* one condition with two mutexes, one after the other (never at once) */
+    struct timespec ts;
+    for (int i = 0; i < 2; i++) {
+        pthread_mutex_t *mx = i ? &lock_b : &lock_a;
+        pthread_mutex_lock(mx);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        pthread_cond_timedwait(&ready, mx, &ts);
+        pthread_mutex_unlock(mx);
+    }
+    /* a mutex locked by this thread in one function and unlocked in another */
+    pthread_rwlock_rdlock(&table_lock);
+    pthread_rwlock_unlock(&table_lock);
+    pthread_barrier_init(&start_line, NULL, 1);
+    pthread_barrier_wait(&start_line);
+    pthread_barrier_destroy(&start_line);
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "clean";
+    pthread_t t;
+    if (is(mode, "clean")) {
+        clean();
+    } else if (is(mode, "unlock-not-locked")) {
+        pthread_mutex_unlock(&lock_a);                  /* never locked */
+    } else if (is(mode, "unlock-not-held")) {
+        pthread_create(&t, NULL, hold_a_while, NULL);
+        usleep(50 * 1000);
+        pthread_mutex_unlock(&lock_a);                  /* held by the other thread */
+        pthread_join(t, NULL);
+    } else if (is(mode, "relock")) {
+        pthread_mutexattr_t attr;
+        pthread_mutexattr_init(&attr);
+        pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+        pthread_mutex_init(&errorcheck_lock, &attr);
+        pthread_mutex_lock(&errorcheck_lock);
+        if (pthread_mutex_lock(&errorcheck_lock) != EDEADLK)
+            return 1;
+        pthread_mutex_unlock(&errorcheck_lock);
+    } else if (is(mode, "destroy-locked")) {
+        pthread_mutex_lock(&lock_a);
+        if (pthread_mutex_destroy(&lock_a) != EBUSY)
+            return 1;
+        pthread_mutex_unlock(&lock_a);
+    } else if (is(mode, "lock-destroyed")) {
+        pthread_mutex_destroy(&lock_a);
+        pthread_mutex_lock(&lock_a);
+    } else if (is(mode, "reinit-locked")) {
+        pthread_create(&t, NULL, hold_a_while, NULL);
+        usleep(50 * 1000);
+        pthread_mutex_init(&lock_b, NULL);              /* not locked: fine */
+        pthread_mutex_init(&lock_a, NULL);              /* locked by the other thread */
+        pthread_join(t, NULL);
+    } else if (is(mode, "rwlock-unlock")) {
+        pthread_rwlock_unlock(&table_lock);             /* never locked */
+    } else if (is(mode, "cond-unheld")) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        pthread_cond_timedwait(&ready, &lock_a, &ts);   /* lock_a not held */
+    } else if (is(mode, "cond-two-mutexes")) {
+        pthread_create(&t, NULL, wait_with_b, NULL);
+        while (!waiting)
+            usleep(1000);
+        usleep(50 * 1000);
+        struct timespec ts;
+        pthread_mutex_lock(&lock_a);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 10 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&ready, &lock_a, &ts);   /* the other waits with lock_b */
+        pthread_mutex_unlock(&lock_a);
+        pthread_join(t, NULL);
+    } else if (is(mode, "exit-holding")) {
+        pthread_create(&t, NULL, take_and_return, NULL);
+        pthread_join(t, NULL);
+    } else if (is(mode, "exit-holding-pthread-exit")) {
+        pthread_create(&t, NULL, take_and_exit, NULL);
+        pthread_join(t, NULL);
+    } else if (is(mode, "barrier-zero")) {
+        if (pthread_barrier_init(&start_line, NULL, 0) != EINVAL)
+            return 1;
+    } else {
+        fprintf(stderr, "misuse: unknown mode %s\n", mode);
+        return 2;
+    }
+    puts(mode);
+    return 0;
+}
