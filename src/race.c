@@ -278,6 +278,7 @@ typedef struct rmw_pair {
     lr_access read, write;
 } rmw_pair;
 
+#define TIDS 8
 typedef struct lr_cell {
     lr_ilock lock;
     lr_var *var;
@@ -286,6 +287,7 @@ typedef struct lr_cell {
     lr_access w;                /* the last write */
     cell_thread **threads;
     uint32_t nthreads, cap;
+    uint32_t tids[TIDS];        /* the first threads' ids, in the order of threads */
     rmw_pair *ring;
     uint64_t ring_count;
     /* writes in order: the write numbered n is the n-th (0: the initial value) */
@@ -386,7 +388,11 @@ static lr_cell *cell_for(uintptr_t granule, uintptr_t addr, size_t size)
 
 static cell_thread *cell_thread_of(lr_cell *c, uint32_t thread, int create)
 {
-    for (uint32_t i = 0; i < c->nthreads; i++)
+    uint32_t first = c->nthreads < TIDS ? c->nthreads : TIDS;
+    for (uint32_t i = 0; i < first; i++)   /* the ids at hand, without a pointer chase */
+        if (c->tids[i] == thread)
+            return c->threads[i];
+    for (uint32_t i = first; i < c->nthreads; i++)
         if (c->threads[i]->thread == thread)
             return c->threads[i];
     if (!create)
@@ -405,6 +411,8 @@ static cell_thread *cell_thread_of(lr_cell *c, uint32_t thread, int create)
     if (!ct)
         return NULL;
     ct->thread = thread;
+    if (c->nthreads < TIDS)
+        c->tids[c->nthreads] = thread;
     c->threads[c->nthreads++] = ct;
     return ct;
 }
@@ -900,7 +908,8 @@ void lr_race_access(lr_thread *self, uintptr_t addr, size_t size, int flags, uin
     acc.locks = lockset_of(self);
     const lr_vc *vc = clock_of(self);
     acc.clock = lr_vc_get(vc, acc.thread);
-    findings fs = { 0 };
+    findings fs;                /* only fs.n is read before being written */
+    fs.n = 0;
     int done = 0;
     for (uintptr_t g = addr & ~(uintptr_t)7; g < addr + size; g += 8) {
         lr_cell *c = cell_for(g, addr, size);
