@@ -31,6 +31,7 @@ static uint64_t edge_count;
 static uint32_t epoch;
 static lr_lock **queue;
 static size_t queue_cap;
+static uint64_t gated_count;
 static uint64_t *reported;      /* signatures of reported cycles, open addressing */
 static uint64_t reported_mask, reported_count;
 
@@ -217,6 +218,28 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* A lock every edge of the cycle was made under, NULL if none. */
+static lr_lock *common_gate(lr_edge **edges, size_t n)
+{
+    for (uint8_t g = 0; g < edges[0]->ngates; g++) {
+        uint64_t id = edges[0]->gates[g];
+        size_t i = 1;
+        for (; i < n; i++) {
+            uint8_t k = 0;
+            while (k < edges[i]->ngates && edges[i]->gates[k] != id)
+                k++;
+            if (k == edges[i]->ngates)
+                break;
+        }
+        if (i < n)
+            continue;
+        lr_lock *l = edges[0]->gate_locks[g];
+        if (l->id == id)
+            return l;
+    }
+    return NULL;
+}
+
 /* The cycle closed by `closing` (from → to), `to` having reached `from`:
  * as a report, or NULL when it was reported before or is filtered. */
 static lr_report *cycle_report(lr_edge *closing)
@@ -273,6 +296,17 @@ static lr_report *cycle_report(lr_edge *closing)
         sig[i] = paths ? paths * 0x9e3779b97f4a7c15ull : e->from->addr;
     }
     r->single_thread = one_thread;
+    lr_lock *gate = common_gate(edges, n);
+    if (gate) {
+        r->gate = (lr_report_lock){ .id = gate->id, .addr = gate->addr, .type = gate->type,
+                                    .first_seen = gate->first_seen,
+                                    .first_thread = gate->first_thread, .name = gate->name };
+        if (!lr_opt.show_gated) {
+            gated_count++;
+            lr_report_free(r);
+            return NULL;
+        }
+    }
     qsort(sig, n, sizeof *sig, cmp_u64);
     uint64_t h = 0x84222325cbf29ce4ull;
     for (size_t i = 0; i < n; i++)
@@ -309,6 +343,25 @@ static void found_push(found_list *f, lr_report *r)
     f->items[f->n++] = r;
 }
 
+/* Keeps, of the edge's gates, those held below held[i] this time too;
+ * returns 1 when one was lost. */
+static int keep_gates(lr_edge *e, const lr_held *held, uint32_t i)
+{
+    uint8_t kept = 0;
+    for (uint8_t g = 0; g < e->ngates; g++) {
+        uint32_t j = 0;
+        while (j < i && held[j].id != e->gates[g])
+            j++;
+        if (j < i) {
+            e->gate_locks[kept] = e->gate_locks[g];
+            e->gates[kept++] = e->gates[g];
+        }
+    }
+    int lost = kept < e->ngates;
+    e->ngates = kept;
+    return lost;
+}
+
 void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock *to, int how,
                   int shared, lr_stack_id second)
 {
@@ -325,10 +378,12 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
         if (e) {
             if (how == LR_BLOCKING)
                 e->bounded = 0;
-            /* an exclusive side new on a known edge can make a cycle real */
+            /* an exclusive side new on a known edge can make a cycle real,
+             * and so can a gate lost (the edge made without it this time) */
             int more_exclusive = (modes & ~e->modes) & (LR_HOLD_EXCL | LR_ACQ_EXCL);
             e->modes |= modes;
-            if (!more_exclusive)
+            int gate_lost = keep_gates(e, held, i);
+            if (!more_exclusive && !gate_lost)
                 continue;
             /* the edge now shows the acquisition that made it blocking */
             e->first_stack = held[i].stack;
@@ -343,6 +398,11 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
             e->thread = thread;
             e->bounded = how == LR_BOUNDED;
             e->modes = modes;
+            for (uint32_t j = 0; j < i && e->ngates < LR_GATES; j++)
+                if (held[j].lock && held[j].id == held[j].lock->id) {
+                    e->gate_locks[e->ngates] = held[j].lock;
+                    e->gates[e->ngates++] = held[j].id;
+                }
         }
         if (find_path(to, from)) {
             lr_report *r = cycle_report(e);
@@ -366,6 +426,11 @@ void lr_graph_forget(lr_lock *l)
     while (l->in)
         edge_delete(l->in);
     lr_ilock_drop(&graph_lock);
+}
+
+uint64_t lr_graph_gated_count(void)
+{
+    return __atomic_load_n(&gated_count, __ATOMIC_RELAXED);
 }
 
 uint64_t lr_graph_edge_count(void)

@@ -8,6 +8,12 @@
 #include "lockreg.h"
 #include "thread.h"
 
+/* Gate locks: a cycle whose every edge was made while one same outer lock
+ * was held (taken before the edge's first lock) cannot deadlock: two threads
+ * cannot both be inside it. Each edge keeps the locks held below its first
+ * lock every time it was made (the first LR_GATES of them). */
+#define LR_GATES 4
+
 typedef struct lr_edge {
     lr_lock *from, *to;
     struct lr_edge *next_out, **pprev_out;
@@ -17,6 +23,9 @@ typedef struct lr_edge {
     uint32_t thread;
     uint8_t bounded;            /* `to` was only ever taken with a timed call */
     uint8_t modes;              /* LR_HOLD_* | LR_ACQ_* seen on this edge */
+    uint8_t ngates;
+    uint64_t gates[LR_GATES];   /* ids of locks held before `from` every time the edge was made */
+    lr_lock *gate_locks[LR_GATES];
 } lr_edge;
 
 /* How `from` was held and `to` taken, on an edge: two read locks of
@@ -33,6 +42,8 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
 void lr_graph_forget(lr_lock *l);
 
 uint64_t lr_graph_edge_count(void);
+/* Cycles not reported because a gate lock guards them (show_gated=0). */
+uint64_t lr_graph_gated_count(void);
 
 void lr_graph_fork_prepare(void);
 void lr_graph_fork_parent(void);

@@ -320,6 +320,14 @@ static void text_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*
     lr_buf_printf(b, "%s\n", labels[0]);
     lr_buf_printf(b, "==%d== These %zu locks are taken in orders that form a cycle: the program can "
                      "deadlock.\n", (int)pid, r->nlocks);
+    if (r->gate.id) {
+        lock_desc gd;
+        char gl[200];
+        describe_lock(&r->gate, &gd);
+        lock_label(&r->gate, &gd, gl, sizeof gl);
+        lr_buf_printf(b, "==%d== Every edge of it was made while holding %s, taken before them: it cannot "
+                         "deadlock while that stays so (shown because show_gated=1).\n", (int)pid, gl);
+    }
     if (r->single_thread) {
         thread_label(r->edges[0].thread, tl, sizeof tl);
         lr_buf_printf(b, "==%d== One thread, %s, made every edge of the cycle, so it could not deadlock "
@@ -543,6 +551,14 @@ static void json_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*
     json_header(b, r, seq, summary.data ? summary.data : "", "can-deadlock");
     lr_buf_free(&summary);
     lr_buf_printf(b, ",\"single_thread\":%s", r->single_thread ? "true" : "false");
+    if (r->gate.id) {
+        lock_desc gd;
+        char gl[200];
+        describe_lock(&r->gate, &gd);
+        lock_label(&r->gate, &gd, gl, sizeof gl);
+        lr_buf_puts(b, ",\"gated_by\":");
+        lr_buf_json_string(b, gl);
+    }
     json_locks(b, r, d);
     lr_buf_puts(b, ",\"edges\":[");
     for (size_t i = 0; i < r->nedges; i++) {

@@ -72,6 +72,7 @@ typedef struct lr_report {
     lr_report_thread *threads;
     lr_report_hold *holds;
     int single_thread;
+    lr_report_lock gate;        /* lock-order: the gate lock every edge was made under (id 0: none) */
     int whole_process;          /* deadlock: every thread blocked, not a cycle */
     /* data-race: accesses 0 (earlier) and 1; lost-update: the read and write
      * of the read-modify-write that overwrote (0, 1), and of the one whose

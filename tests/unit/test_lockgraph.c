@@ -19,6 +19,7 @@ typedef struct seen_report {
     uint32_t threads[16];
     int single_thread;
     int bounded[16];
+    uint64_t gate_id;
 } seen_report;
 
 static seen_report reports[MAX_REPORTS];
@@ -32,6 +33,7 @@ static void sink(const lr_report *r)
     seen_report *s = &reports[nreports++];
     s->nlocks = r->nlocks;
     s->single_thread = r->single_thread;
+    s->gate_id = r->gate.id;
     for (size_t i = 0; i < r->nlocks && i < 16; i++) {
         s->lock_ids[i] = r->locks[i].id;
         s->threads[i] = r->edges[i].thread;
@@ -397,6 +399,64 @@ START_TEST(seen_context_takes_the_fast_path)
 }
 END_TEST
 
+/* Gate locks: G taken before both nestings makes the A/B cycle harmless. */
+static void gated(lr_thread *t, lr_lock *g, lr_lock *a, lr_lock *b)
+{
+    lock(t, g);
+    nested(t, a, b);
+    unlock(t, g);
+}
+
+START_TEST(cycle_under_a_gate_lock_is_not_reported)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    gated(t1, L(9), L(0), L(1));
+    gated(t2, L(9), L(1), L(0));
+    ck_assert_int_eq(nreports, 0);
+    ck_assert_uint_eq(lr_graph_gated_count(), 1);
+}
+END_TEST
+
+START_TEST(show_gated_reports_it_with_its_gate)
+{
+    lr_opt.show_gated = 1;
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    gated(t1, L(9), L(0), L(1));
+    gated(t2, L(9), L(1), L(0));
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_uint_eq(reports[0].gate_id, L(9)->id);
+}
+END_TEST
+
+START_TEST(an_edge_made_once_without_the_gate_ungates_the_cycle)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic(),
+              *t3 = lr_thread_new_synthetic();
+    gated(t1, L(9), L(0), L(1));
+    gated(t2, L(9), L(1), L(0));
+    ck_assert_int_eq(nreports, 0);
+    nested(t3, L(1), L(0));         /* the same order, without G */
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_uint_eq(reports[0].gate_id, 0);
+}
+END_TEST
+
+START_TEST(a_lock_taken_after_the_first_is_no_gate)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lock(t1, L(0));
+    lock(t1, L(9));
+    lock(t1, L(1));
+    unlock(t1, L(1));
+    unlock(t1, L(9));
+    unlock(t1, L(0));
+    lock(t2, L(9));
+    nested(t2, L(1), L(0));
+    unlock(t2, L(9));
+    ck_assert_int_ge(nreports, 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("lockgraph");
@@ -423,6 +483,10 @@ static Suite *suite(void)
     tcase_add_test(tc, an_edge_that_becomes_exclusive_closes_the_cycle);
     tcase_add_test(tc, a_mutex_and_an_rwlock_read);
     tcase_add_test(tc, seen_context_takes_the_fast_path);
+    tcase_add_test(tc, cycle_under_a_gate_lock_is_not_reported);
+    tcase_add_test(tc, show_gated_reports_it_with_its_gate);
+    tcase_add_test(tc, an_edge_made_once_without_the_gate_ungates_the_cycle);
+    tcase_add_test(tc, a_lock_taken_after_the_first_is_no_gate);
     suite_add_tcase(s, tc);
     return s;
 }
