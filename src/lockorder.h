@@ -82,8 +82,10 @@ static inline void lr_order_context(lr_thread *t, lr_acquisition *a)
         const lr_ctx_slot *s = &t->ctx[i];
         if (s->key == key) {
             lr_lock *l = s->lock;
-            /* a forgotten lock has id 0, a recycled one a new id */
-            if (__builtin_expect(l->id == s->id, 1)) {
+            /* a forgotten lock has id 0, a recycled one a new id; a mutex
+             * initialised again has lost its tag (lockreg.h) */
+            if (__builtin_expect(l->id == s->id && (a->type > LR_ADAPTIVE ||
+                                                    lr_mutex_same(a->addr, s->id)), 1)) {
                 a->lock = l;
                 a->token = s->token;
                 return;

@@ -80,12 +80,17 @@ static int reserve(void)
 lr_lock *lr_lock_get(uintptr_t addr, int type)
 {
     lr_lock *l = lr_lock_find(addr);
-    if (l && l->type == LR_UNTYPED && type != LR_UNTYPED)
-        l->type = (uint8_t)type;
-    if (l && (type == LR_UNTYPED || lr_lock_family(l->type) == lr_lock_family(type)))
+    int mutex = type <= LR_ADAPTIVE;
+    if (l && l->type == LR_UNTYPED && type != LR_UNTYPED) {
+        l->type = (uint8_t)type;    /* named before its first use: this is that use */
+        if (mutex && lr_mutex_taggable(addr))
+            __atomic_store_n(lr_mutex_tag(addr), (uintptr_t)l->id, __ATOMIC_RELAXED);
+    }
+    if (l && (type == LR_UNTYPED || lr_lock_family(l->type) == lr_lock_family(type)) &&
+        (!mutex || lr_mutex_same(addr, l->id)))
         return l;
     if (l)
-        lr_lock_forget(addr);       /* the memory is another kind of lock now */
+        lr_lock_forget(addr);       /* another kind of lock, or a mutex initialised again */
     lr_stack_id seen = lr_stack_capture();
     lr_thread *self = lr_thread_current();
     lr_ilock_take(&reg_lock);
@@ -106,6 +111,8 @@ lr_lock *lr_lock_get(uintptr_t addr, int type)
     l->type = (uint8_t)type;
     l->first_seen = seen;
     l->first_thread = self ? self->info->id : 0;
+    if (mutex && lr_mutex_taggable(addr))
+        __atomic_store_n(lr_mutex_tag(addr), (uintptr_t)l->id, __ATOMIC_RELAXED);
     place(cur, addr, l);
 out:
     lr_ilock_drop(&reg_lock);

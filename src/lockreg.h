@@ -6,6 +6,7 @@
 
 #include "stack.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,7 +74,34 @@ static inline lr_lock *lr_lock_find(uintptr_t addr)
     }
 }
 
-/* Finds or creates (capturing the first-seen stack) the lock at addr. */
+/* Mutex memory reused without pthread_mutex_destroy (a mutex on the stack
+ * of a function called again, one in a heap object freed and allocated
+ * again) must be a new lock, or the old lock's edges join the new one's
+ * into false cycles. glibc never touches a mutex's __list field unless the
+ * mutex is robust, so lockrace writes the lock's id there: a mutex whose
+ * field does not hold its lock's id has been initialised again (to zeros by
+ * PTHREAD_MUTEX_INITIALIZER, or by pthread_mutex_init) and is a new lock.
+ * Robust and process-shared mutexes are left alone. */
+static inline uintptr_t *lr_mutex_tag(uintptr_t addr)
+{
+    return (uintptr_t *)&((pthread_mutex_t *)addr)->__data.__list.__next;
+}
+
+static inline int lr_mutex_taggable(uintptr_t addr)
+{
+    int kind = __atomic_load_n(&((pthread_mutex_t *)addr)->__data.__kind, __ATOMIC_RELAXED);
+    return kind != -1 && !(kind & (16 | 128));     /* destroyed, robust, process-shared */
+}
+
+/* The mutex at addr is still the lock with this id (or cannot say). */
+static inline int lr_mutex_same(uintptr_t addr, uint64_t id)
+{
+    return __atomic_load_n(lr_mutex_tag(addr), __ATOMIC_RELAXED) == (uintptr_t)id ||
+           !lr_mutex_taggable(addr);
+}
+
+/* Finds or creates (capturing the first-seen stack) the lock at addr. For
+ * a mutex type, addr must be a pthread_mutex_t (it is tagged). */
 lr_lock *lr_lock_get(uintptr_t addr, int type);
 
 /* Ends the identity of the lock at addr (destroy, re-init): the graph drops

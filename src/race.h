@@ -50,8 +50,8 @@ void lr_race_access(lr_thread *self, uintptr_t addr, size_t size, int flags, uin
 /* Synchronization: a release of obj happens before every later acquire of
  * obj (mutexes, rwlocks, spinlocks, condition variables, semaphores,
  * barriers, happens-before annotations). */
-void lr_race_release_slow(lr_thread *self, uintptr_t obj);
-void lr_race_acquire_slow(lr_thread *self, uintptr_t obj);
+void lr_race_release_slow(lr_thread *self, uintptr_t obj) __attribute__((cold));
+void lr_race_acquire_slow(lr_thread *self, uintptr_t obj) __attribute__((cold));
 
 static inline void lr_race_release(lr_thread *self, uintptr_t obj)
 {
