@@ -227,6 +227,18 @@ static void symbolize_stack(lr_stack_id id, frames *f)
             f->pcs[f->n + j] = pcs[i];
         f->n += k;
     }
+    /* Library code inlined into the program from system headers
+     * (std::lock_guard, std::mutex::lock, __gthread_mutex_lock) is not
+     * where the program took the lock: start at the program's own frame. */
+    int skip = 0;
+    while (skip + 1 < f->n && f->pcs[skip] == f->pcs[skip + 1] &&
+           strncmp(f->info[skip].file, "/usr/include/", 13) == 0)
+        skip++;
+    if (skip) {
+        memmove(f->pcs, f->pcs + skip, (size_t)(f->n - skip) * sizeof f->pcs[0]);
+        memmove(f->info, f->info + skip, (size_t)(f->n - skip) * sizeof f->info[0]);
+        f->n -= skip;
+    }
 }
 
 /* Frame i was inlined into frame i + 1 (both come from one address). */

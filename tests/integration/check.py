@@ -166,7 +166,7 @@ def case_clean_demos():
 
 
 def case_clean_programs():
-    for name in ("recursive", "reinit_same_address", "reuse_no_destroy", "condvar", "consistent_order",
+    for name in ("recursive", "reinit_same_address", "reuse_no_destroy", "condvar_waits", "consistent_order",
                  "many_threads", "many_locks", "rw_contended"):
         expect_clean(name)
 
@@ -370,7 +370,7 @@ def case_barrier_hang():
 
 def case_watchdog_clean():
     """Programs that wait a lot, but are never all stuck, stay clean with the watchdog on."""
-    for name in ("ten_threads", "condvar", "contended", "hand_over_hand", "sem_signal"):
+    for name in ("ten_threads", "condvar_waits", "contended", "hand_over_hand", "sem_signal"):
         status, out, err, reports = run(name, options="watchdog=1:hang_ms=100")
         expect(status == 0 and reports == [], f"{name}: status {status}, {len(reports)} reports")
 
@@ -666,6 +666,22 @@ def case_gate_lock():
     expect("1 lock-order cycle not reported" not in err, "counted as filtered while shown")
     status, out, err, reports = run("gate_lock", options="verbosity=2")
     expect(reports == [] and "1 lock-order cycle not reported" in err, f"no filtered count: {err}")
+
+
+def case_demos_rlock_condvar_cxx():
+    """rlock: a normal mutex relocked is a self-deadlock, reported and ended;
+    recursive, clean. condvar: clean. cxx_mutex: std::mutex inversion."""
+    status, out, err, reports = run("rlock")
+    expect(status == 66 and len(reports) == 1 and reports[0]["kind"] == "deadlock",
+           f"rlock: status {status}, {[r['summary'] for r in reports]}")
+    t = reports[0]["threads"][0]
+    expect(t["waits_for"]["held_by"] == t["thread"]["id"], f"rlock: waits for {t['waits_for']}")
+    expect(reports[0]["locks"][0]["name"] == "account_lock", "rlock: lock name")
+    out, nout = expect_clean("rlock", ["--recursive"])
+    expect(out == nout, "rlock --recursive: output differs")
+    out, nout = expect_clean("condvar")
+    expect(out == nout, "condvar: output differs")
+    expect_one_inversion("cxx_mutex", ["alice.lock", "bob.lock"], "cxx_mutex.cpp")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
