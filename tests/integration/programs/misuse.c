@@ -54,6 +54,15 @@ static void *wait_with_b(void *arg)
     return NULL;
 }
 
+static pthread_mutex_t robust_lock;
+
+static void *die_holding_robust(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&robust_lock);
+    return NULL;                    /* robust: the next owner is told (EOWNERDEAD) */
+}
+
 static int is(const char *mode, const char *name) { return strcmp(mode, name) == 0; }
 
 static void clean(void)
@@ -106,6 +115,43 @@ static void clean(void)
     pthread_barrier_init(&start_line, NULL, 1);
     pthread_barrier_wait(&start_line);
     pthread_barrier_destroy(&start_line);
+    /* a robust mutex whose owner died: the next lock is told, and repairs it */
+    pthread_mutexattr_t rattr;
+    pthread_mutexattr_init(&rattr);
+    pthread_mutexattr_setrobust(&rattr, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&robust_lock, &rattr);
+    pthread_t t;
+    pthread_create(&t, NULL, die_holding_robust, NULL);
+    pthread_join(t, NULL);
+    if (pthread_mutex_lock(&robust_lock) == EOWNERDEAD)
+        pthread_mutex_consistent(&robust_lock);
+    pthread_mutex_unlock(&robust_lock);
+    /* a process-shared mutex */
+    pthread_mutexattr_t pattr;
+    pthread_mutexattr_init(&pattr);
+    pthread_mutexattr_setpshared(&pattr, PTHREAD_PROCESS_SHARED);
+    pthread_mutex_t shared;
+    pthread_mutex_init(&shared, &pattr);
+    pthread_mutex_lock(&shared);
+    pthread_mutex_unlock(&shared);
+    pthread_mutex_destroy(&shared);
+    /* memory that held a mutex, reused as an rwlock and then as a spinlock */
+    void *mem = malloc(64);
+    pthread_mutex_init(mem, NULL);
+    pthread_mutex_lock(mem);
+    pthread_mutex_unlock(mem);
+    free(mem);
+    mem = malloc(64);
+    pthread_rwlock_init(mem, NULL);
+    pthread_rwlock_wrlock(mem);
+    pthread_mutex_lock(&lock_a);
+    pthread_mutex_unlock(&lock_a);
+    pthread_rwlock_unlock(mem);
+    pthread_rwlock_destroy(mem);
+    pthread_spin_init(mem, PTHREAD_PROCESS_PRIVATE);
+    pthread_spin_lock(mem);
+    pthread_spin_unlock(mem);
+    free(mem);
 }
 
 int main(int argc, char **argv)
