@@ -245,6 +245,10 @@ void lr_thread_exit(void *state)
         pthread_setspecific(exit_key, t);
         return;
     }
+    /* a thread cancelled, or ended by a destructor path that bypassed the
+     * trampoline and pthread_exit, ends here */
+    if (!__atomic_load_n(&t->info->finished, __ATOMIC_ACQUIRE) && t->depth == 0)
+        lr_thread_finished(t->info, 0);
     lr_tls_thread = LR_THREAD_DEAD;
     __atomic_store_n(&t->info->finished, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&t->info->state, NULL, __ATOMIC_RELEASE);

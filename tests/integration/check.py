@@ -617,6 +617,7 @@ MISUSES = {
     "cond-two-mutexes": ("cond-two-mutexes", "lock_a", True),
     "exit-holding": ("exit-holding-locks", "lock_a", True),
     "exit-holding-pthread-exit": ("exit-holding-locks", "lock_b", True),
+    "exit-holding-cancel": ("exit-holding-locks", "lock_a", True),
     "barrier-zero": ("barrier-count-zero", None, False),
 }
 
@@ -633,7 +634,7 @@ def case_misuse():
         expect(r["misuse"] == sub, f"{mode}: sub-kind {r['misuse']}, expected {sub}")
         if lock:
             expect(r["locks"][0]["name"] == lock, f"{mode}: lock {r['locks'][0].get('name')}")
-        if mode == "exit-holding":      # its start routine returned: no call to show
+        if mode in ("exit-holding", "exit-holding-cancel"):   # returned or cancelled: no call to show
             expect(r["stack"] == [], f"{mode}: stack {r['stack']}")
         else:
             check_frames(r["stack"], "misuse.c", f"{mode} stack")

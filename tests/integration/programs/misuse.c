@@ -25,6 +25,15 @@ static void *take_and_return(void *arg)
     return NULL;                    /* ends holding lock_a */
 }
 
+static void *take_and_wait_cancel(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock_a);
+    for (;;)
+        pause();                    /* cancelled here, holding lock_a */
+    return NULL;
+}
+
 static void *take_and_exit(void *arg)
 {
     (void)arg;
@@ -217,6 +226,11 @@ int main(int argc, char **argv)
         pthread_join(t, NULL);
     } else if (is(mode, "exit-holding-pthread-exit")) {
         pthread_create(&t, NULL, take_and_exit, NULL);
+        pthread_join(t, NULL);
+    } else if (is(mode, "exit-holding-cancel")) {
+        pthread_create(&t, NULL, take_and_wait_cancel, NULL);
+        usleep(50 * 1000);
+        pthread_cancel(t);
         pthread_join(t, NULL);
     } else if (is(mode, "barrier-zero")) {
         if (pthread_barrier_init(&start_line, NULL, 0) != EINVAL)
