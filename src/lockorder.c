@@ -122,6 +122,15 @@ void lr_order_push_slow(lr_thread *t, const lr_acquisition *a)
         lr_order_push(t, a);
 }
 
+void lr_order_drop_stale(lr_thread *t)
+{
+    for (int i = (int)t->nheld - 1; i >= 0; i--)
+        if (t->held[i].lock->id != t->held[i].id) {
+            t->held[i].depth = 1;
+            lr_order_release_slow(t, i);
+        }
+}
+
 /* Releases held[i]: one level of a recursive hold, or the entry itself,
  * rehashing the chain keys of the entries above it. */
 int lr_order_release_slow(lr_thread *t, int i)

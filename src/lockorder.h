@@ -49,6 +49,9 @@ void lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key);
 void lr_order_push_slow(lr_thread *t, const lr_acquisition *a);
 int lr_order_release_slow(lr_thread *t, int i);
 int lr_order_find_held(const lr_thread *t, const lr_lock *l);
+/* Drops held locks whose identity has ended (a semaphore found to be a
+ * signal while this thread held it). */
+void lr_order_drop_stale(lr_thread *t);
 
 static inline uint64_t lr_mix(uint64_t h, uint64_t v)
 {

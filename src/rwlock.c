@@ -91,13 +91,17 @@ void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisit
 {
     a->addr = 0;
     a->lock = NULL;
-    lr_lock *l = self ? sem_lock(s) : NULL;
+    if (!self)
+        return;
+    lr_order_drop_stale(self);
+    lr_lock *l = sem_lock(s);
     if (!l)
         return;
     if (lr_order_depth_at(self, (uintptr_t)s)) {
         /* waiting on it while holding it: it is how a thread waits for a
          * signal (CPython's Condition.wait), not a lock */
         lr_sync_destroyed(self, s, 0);
+        lr_order_drop_stale(self);
         return;
     }
     a->id = l->id;

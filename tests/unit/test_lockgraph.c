@@ -6,6 +6,9 @@
 #include "lockorder.h"
 #include "options.h"
 #include "report.h"
+#include "runtime.h"
+
+#include <semaphore.h>
 
 #include <check.h>
 #include <stdlib.h>
@@ -457,6 +460,66 @@ START_TEST(a_lock_taken_after_the_first_is_no_gate)
 }
 END_TEST
 
+/* Semaphores initialised to 1 are locks until they behave as signals. */
+static sem_t sems[4];
+
+static void sem_take(lr_thread *t, int i)
+{
+    lr_acquisition a;
+    current_site = 0x9000 + (uintptr_t)i * 16;
+    lr_sem_before_wait(t, &sems[i], LR_BLOCKING, (void *)current_site, &a);
+    lr_sem_after_wait(t, &a, 0);
+}
+
+START_TEST(semaphore_locks_in_both_orders_are_an_inversion)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    for (int i = 0; i < 2; i++)
+        lr_sem_init(t1, &sems[i], 1, 0);
+    sem_take(t1, 0);
+    sem_take(t1, 1);
+    lr_sem_post(t1, &sems[1]);
+    lr_sem_post(t1, &sems[0]);
+    sem_take(t2, 1);
+    sem_take(t2, 0);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(t2->nheld, 2);
+}
+END_TEST
+
+START_TEST(a_semaphore_posted_by_another_thread_is_a_signal)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    for (int i = 0; i < 2; i++)
+        lr_sem_init(t1, &sems[i], 1, 0);
+    lr_sem_init(t1, &sems[2], 0, 0);    /* initial 0: never a lock */
+    sem_take(t1, 0);
+    sem_take(t1, 1);
+    lr_sem_post(t2, &sems[1]);          /* t2 posts what t1 took: a signal */
+    lr_sem_post(t1, &sems[0]);
+    sem_take(t2, 1);
+    sem_take(t2, 0);
+    ck_assert_int_eq(nreports, 0);
+    sem_take(t1, 2);
+    ck_assert_int_eq(t1->nheld, 0);
+}
+END_TEST
+
+START_TEST(waiting_on_a_semaphore_one_holds_makes_it_a_signal)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    for (int i = 0; i < 2; i++)
+        lr_sem_init(t1, &sems[i], 1, 0);
+    sem_take(t1, 0);                    /* Condition.wait: take the waiter lock, */
+    sem_take(t1, 1);
+    sem_take(t1, 0);                    /* and wait on it until notified */
+    lr_sem_post(t1, &sems[1]);
+    sem_take(t2, 1);
+    sem_take(t2, 0);
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("lockgraph");
@@ -487,6 +550,9 @@ static Suite *suite(void)
     tcase_add_test(tc, show_gated_reports_it_with_its_gate);
     tcase_add_test(tc, an_edge_made_once_without_the_gate_ungates_the_cycle);
     tcase_add_test(tc, a_lock_taken_after_the_first_is_no_gate);
+    tcase_add_test(tc, semaphore_locks_in_both_orders_are_an_inversion);
+    tcase_add_test(tc, a_semaphore_posted_by_another_thread_is_a_signal);
+    tcase_add_test(tc, waiting_on_a_semaphore_one_holds_makes_it_a_signal);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,290 @@
+/* The misuse checks on real glibc objects, made by synthetic threads: the
+ * test's own pthread calls are glibc's (nothing is interposed here), so
+ * the objects are in exactly the states the checks read. Each test runs
+ * in its own process (Check's fork mode). */
+#include "lockorder.h"
+#include "misuse.h"
+#include "options.h"
+#include "report.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct seen_report {
+    int kind, misuse;
+    size_t nthreads, nlocks;
+    uint32_t thread, earlier_thread;
+    lr_stack_id earlier_stack;
+    uintptr_t lock;
+} seen_report;
+
+static seen_report reports[8];
+static int nreports;
+static uintptr_t current_site = 0x7000;
+
+static void sink(const lr_report *r)
+{
+    ck_assert_int_lt(nreports, 8);
+    seen_report *s = &reports[nreports++];
+    s->kind = r->kind;
+    s->misuse = r->misuse;
+    s->nthreads = r->nthreads;
+    s->nlocks = r->nlocks;
+    s->thread = r->threads[0].id;
+    s->earlier_thread = r->nthreads > 1 ? r->threads[1].id : UINT32_MAX;
+    s->earlier_stack = r->nthreads > 1 ? r->threads[1].wait_stack : 0;
+    s->lock = r->nlocks ? r->locks[0].addr : 0;
+}
+
+static lr_stack_id site_stack(void)
+{
+    return lr_stack_intern(&current_site, 1);
+}
+
+static void setup(void)
+{
+    lr_options_defaults(&lr_opt);
+    lr_report_sink = sink;
+    lr_stack_capture_override = site_stack;
+    nreports = 0;
+}
+
+/* A synthetic thread that is not T0 (T0's exit is the process's). */
+static lr_thread *thread_with_tid(pid_t tid)
+{
+    lr_thread *t = lr_thread_new_synthetic();
+    if (t->info->id == 0)
+        t = lr_thread_new_synthetic();
+    t->info->tid = tid;
+    return t;
+}
+
+static pid_t my_tid(void) { return (pid_t)gettid(); }
+
+/* t takes m in lockrace's view (its held locks), at site */
+static void held_by(lr_thread *t, pthread_mutex_t *m, uintptr_t site)
+{
+    current_site = site;
+    lr_acquisition a = { .addr = (uintptr_t)m, .pc = site, .type = LR_NORMAL, .how = LR_BLOCKING };
+    lr_order_before(t, &a);
+    lr_order_after(t, &a);
+    current_site = 0x7000;
+}
+
+START_TEST(unlock_of_an_unlocked_mutex)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    lr_thread *t = thread_with_tid(my_tid());
+    lr_misuse_mutex_unlock(t, &m, NULL);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].kind, LR_REPORT_MISUSE);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_UNLOCK_NOT_HELD);
+    ck_assert_uint_eq(reports[0].lock, (uintptr_t)&m);
+    ck_assert_uint_eq(reports[0].nthreads, 1);      /* nobody holds it */
+}
+END_TEST
+
+START_TEST(unlock_of_a_mutex_lockrace_did_not_see_taken_is_fine)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&m);                         /* glibc records this thread as owner */
+    lr_thread *t = thread_with_tid(my_tid());
+    lr_misuse_mutex_unlock(t, &m, NULL);
+    ck_assert_int_eq(nreports, 0);
+    pthread_mutex_unlock(&m);
+}
+END_TEST
+
+START_TEST(unlock_of_a_mutex_another_thread_holds)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&m);                         /* owner: holder's tid */
+    lr_thread *holder = thread_with_tid(my_tid());
+    held_by(holder, &m, 0x7100);
+    lr_thread *t = thread_with_tid(my_tid() + 100000);
+    lr_misuse_mutex_unlock(t, &m, NULL);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_uint_eq(reports[0].earlier_thread, holder->info->id);
+    uintptr_t site = 0x7100;
+    ck_assert_uint_eq(reports[0].earlier_stack, lr_stack_intern(&site, 1));
+    pthread_mutex_unlock(&m);
+}
+END_TEST
+
+START_TEST(relock_of_an_error_checking_mutex)
+{
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+    pthread_mutex_t m;
+    pthread_mutex_init(&m, &attr);
+    pthread_mutex_lock(&m);
+    lr_thread *t = thread_with_tid(my_tid());
+    lr_misuse_mutex_lock(t, &m, NULL);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_RELOCK);
+    /* a normal mutex relocked is a deadlock, not this */
+    pthread_mutex_t n = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&n);
+    lr_misuse_mutex_lock(t, &n, NULL);
+    ck_assert_int_eq(nreports, 1);
+    pthread_mutex_unlock(&n);
+    pthread_mutex_unlock(&m);
+}
+END_TEST
+
+START_TEST(destroy_of_a_locked_mutex)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    lr_thread *t = thread_with_tid(my_tid());
+    lr_misuse_mutex_destroy(t, &m, NULL);           /* unlocked: fine */
+    ck_assert_int_eq(nreports, 0);
+    pthread_mutex_lock(&m);
+    lr_misuse_mutex_destroy(t, &m, NULL);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_DESTROY_LOCKED);
+    pthread_mutex_unlock(&m);
+}
+END_TEST
+
+START_TEST(lock_of_a_destroyed_mutex_says_where_it_was_destroyed)
+{
+    pthread_mutex_t m;
+    pthread_mutex_init(&m, NULL);
+    lr_thread *t = thread_with_tid(my_tid());
+    current_site = 0x7200;
+    pthread_mutex_destroy(&m);
+    lr_misuse_mutex_destroyed(t, &m);
+    current_site = 0x7000;
+    lr_misuse_mutex_lock(t, &m, NULL);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_LOCK_DESTROYED);
+    uintptr_t site = 0x7200;
+    ck_assert_uint_eq(reports[0].earlier_stack, lr_stack_intern(&site, 1));
+    /* initialised again: fine */
+    pthread_mutex_init(&m, NULL);
+    current_site = 0x7300;
+    lr_misuse_mutex_lock(t, &m, NULL);
+    ck_assert_int_eq(nreports, 1);
+}
+END_TEST
+
+START_TEST(init_is_reinit_only_of_a_mutex_a_thread_holds)
+{
+    lr_thread *t = thread_with_tid(my_tid() + 100000);
+    pthread_mutex_t *junk = malloc(sizeof *junk);
+    memset(junk, 0xa5, sizeof *junk);               /* fresh memory: its bytes mean nothing */
+    lr_misuse_mutex_init(t, junk, NULL);
+    ck_assert_int_eq(nreports, 0);
+    free(junk);
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&m);
+    lr_thread *holder = thread_with_tid(my_tid());
+    held_by(holder, &m, 0x7400);
+    lr_misuse_mutex_init(t, &m, NULL);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_REINIT_LOCKED);
+    ck_assert_uint_eq(reports[0].earlier_thread, holder->info->id);
+    pthread_mutex_unlock(&m);
+}
+END_TEST
+
+START_TEST(rwlock_unlock_when_not_locked)
+{
+    pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+    lr_thread *t = thread_with_tid(my_tid());
+    pthread_rwlock_rdlock(&rw);                     /* read-locked (by someone): cannot say */
+    lr_misuse_rwlock_unlock(t, &rw, NULL);
+    ck_assert_int_eq(nreports, 0);
+    pthread_rwlock_unlock(&rw);
+    lr_misuse_rwlock_unlock(t, &rw, NULL);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_UNLOCK_NOT_LOCKED);
+}
+END_TEST
+
+START_TEST(condition_wait_without_the_mutex)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    lr_thread *t = thread_with_tid(my_tid());
+    lr_misuse_cond_wait(t, &c, &m, NULL);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_COND_UNHELD);
+    pthread_mutex_lock(&m);
+    current_site = 0x7500;
+    lr_misuse_cond_wait(t, &c, &m, NULL);
+    ck_assert_int_eq(nreports, 1);
+    pthread_mutex_unlock(&m);
+}
+END_TEST
+
+START_TEST(thread_ending_with_a_lock)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    lr_thread *t = thread_with_tid(my_tid());
+    lr_misuse_thread_end(t, 1);
+    ck_assert_int_eq(nreports, 0);
+    held_by(t, &m, 0x7600);
+    lr_misuse_thread_end(t, 1);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_EXIT_HOLDING);
+    ck_assert_uint_eq(reports[0].lock, (uintptr_t)&m);
+}
+END_TEST
+
+START_TEST(barrier_of_zero)
+{
+    pthread_barrier_t b;
+    lr_thread *t = thread_with_tid(my_tid());
+    lr_misuse_barrier_init(t, &b, 1, NULL);
+    ck_assert_int_eq(nreports, 0);
+    lr_misuse_barrier_init(t, &b, 0, NULL);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_BARRIER_ZERO);
+}
+END_TEST
+
+START_TEST(each_call_site_is_reported_once)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    lr_thread *t = thread_with_tid(my_tid());
+    for (int i = 0; i < 3; i++)
+        lr_misuse_mutex_unlock(t, &m, NULL);
+    current_site = 0x7700;
+    lr_misuse_mutex_unlock(t, &m, NULL);
+    ck_assert_int_eq(nreports, 2);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("misuse");
+    TCase *tc = tcase_create("checks");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, unlock_of_an_unlocked_mutex);
+    tcase_add_test(tc, unlock_of_a_mutex_lockrace_did_not_see_taken_is_fine);
+    tcase_add_test(tc, unlock_of_a_mutex_another_thread_holds);
+    tcase_add_test(tc, relock_of_an_error_checking_mutex);
+    tcase_add_test(tc, destroy_of_a_locked_mutex);
+    tcase_add_test(tc, lock_of_a_destroyed_mutex_says_where_it_was_destroyed);
+    tcase_add_test(tc, init_is_reinit_only_of_a_mutex_a_thread_holds);
+    tcase_add_test(tc, rwlock_unlock_when_not_locked);
+    tcase_add_test(tc, condition_wait_without_the_mutex);
+    tcase_add_test(tc, thread_ending_with_a_lock);
+    tcase_add_test(tc, barrier_of_zero);
+    tcase_add_test(tc, each_call_site_is_reported_once);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
