@@ -36,8 +36,9 @@ LR_WRAPPER int sem_init(sem_t *s, int pshared, unsigned value)
 LR_WRAPPER int sem_destroy(sem_t *s)
 {
     lr_thread *self = lr_self();
+    lr_sem_before_destroy(self, s, LR_CALLER);
     int rc = lr_real.sem_destroy(s);
-    lr_sync_destroyed(self, s, rc);
+    lr_sem_destroyed(self, s, rc);
     return rc;
 }
 

@@ -25,6 +25,8 @@ static const char *names[] = {
     [LR_MISUSE_COND_TWO_MUTEXES] = "cond-two-mutexes",
     [LR_MISUSE_EXIT_HOLDING] = "exit-holding-locks",
     [LR_MISUSE_BARRIER_ZERO] = "barrier-count-zero",
+    [LR_MISUSE_SEM_DESTROY_WAITED] = "sem-destroy-waited",
+    [LR_MISUSE_SEM_DESTROYED] = "sem-destroyed",
 };
 
 const char *lr_misuse_name(int kind)
@@ -282,4 +284,69 @@ void lr_misuse_barrier_init(lr_thread *self, pthread_barrier_t *b, unsigned coun
     (void)pc;
     if (self && count == 0)
         report(self, LR_MISUSE_BARRIER_ZERO, 0, 0, (uintptr_t)b, none, 0);
+}
+
+/* ---- semaphores ---- */
+
+/* glibc's sem_t: the value in the low 32 bits of its first word, the
+ * number of blocked waiters in the high 32. */
+static uint64_t sem_word(const sem_t *s)
+{
+    return __atomic_load_n((const uint64_t *)(const void *)s, __ATOMIC_ACQUIRE);
+}
+
+/* Waiters with nothing to take: they stay blocked on memory being freed. */
+void lr_misuse_sem_destroy(lr_thread *self, sem_t *s, void *pc)
+{
+    (void)pc;
+    uint64_t w = sem_word(s);
+    if (self && (w >> 32) != 0 && (uint32_t)w == 0)
+        report(self, LR_MISUSE_SEM_DESTROY_WAITED, 0, 0, (uintptr_t)s, none, 0);
+}
+
+/* Destroyed semaphores, until initialised again (a small table: one
+ * pushed out is simply not checked). */
+#define SEMS 256
+static struct {
+    uintptr_t addr;
+    lr_stack_id stack;
+    uint32_t thread;
+} dead_sems[SEMS];
+static int any_dead_sem;
+
+static uint32_t sem_slot(const sem_t *s)
+{
+    return (uint32_t)(((uintptr_t)s * 0x9e3779b97f4a7c15ull) >> 56);
+}
+
+void lr_misuse_sem_destroyed(lr_thread *self, sem_t *s)
+{
+    if (!self)
+        return;
+    uint32_t i = sem_slot(s);
+    lr_enter(self);
+    dead_sems[i].stack = lr_stack_capture();
+    lr_leave(self);
+    dead_sems[i].thread = self->info->id;
+    __atomic_store_n(&dead_sems[i].addr, (uintptr_t)s, __ATOMIC_RELEASE);
+    __atomic_store_n(&any_dead_sem, 1, __ATOMIC_RELAXED);
+}
+
+void lr_misuse_sem_init(lr_thread *self, sem_t *s)
+{
+    (void)self;
+    uint32_t i = sem_slot(s);
+    if (__atomic_load_n(&dead_sems[i].addr, __ATOMIC_ACQUIRE) == (uintptr_t)s)
+        __atomic_store_n(&dead_sems[i].addr, 0, __ATOMIC_RELEASE);
+}
+
+void lr_misuse_sem_use(lr_thread *self, sem_t *s, void *pc)
+{
+    (void)pc;
+    if (!self || !__atomic_load_n(&any_dead_sem, __ATOMIC_RELAXED))
+        return;
+    uint32_t i = sem_slot(s);
+    if (__atomic_load_n(&dead_sems[i].addr, __ATOMIC_ACQUIRE) == (uintptr_t)s)
+        report(self, LR_MISUSE_SEM_DESTROYED, 0, 0, (uintptr_t)s,
+               (earlier){ dead_sems[i].thread, dead_sems[i].stack }, 0);
 }

@@ -892,8 +892,9 @@ static void misuse_words(lr_buf *b, const lr_report *r, char (*labels)[200])
     char obj[200] = "", other[64] = "";
     uintptr_t object = r->threads[0].wait_object;
     if (object)
-        named_object(object, r->misuse == LR_MISUSE_BARRIER_ZERO ? "barrier" : "condition", obj,
-                     sizeof obj);
+        named_object(object, r->misuse == LR_MISUSE_BARRIER_ZERO ? "barrier"
+                             : r->misuse >= LR_MISUSE_SEM_DESTROY_WAITED ? "semaphore"
+                                                                      : "condition", obj, sizeof obj);
     if (r->nthreads > 1)
         thread_label(r->threads[1].id, other, sizeof other);
     const char *lock = r->nlocks ? labels[0] : "";
@@ -933,13 +934,20 @@ static void misuse_words(lr_buf *b, const lr_report *r, char (*labels)[200])
     case LR_MISUSE_BARRIER_ZERO:
         lr_buf_printf(b, "initialises %s with a count of 0: the call fails with EINVAL", obj);
         break;
+    case LR_MISUSE_SEM_DESTROY_WAITED:
+        lr_buf_printf(b, "destroys semaphore %s while threads are blocked on it", obj);
+        break;
+    case LR_MISUSE_SEM_DESTROYED:
+        lr_buf_printf(b, "uses semaphore %s after it was destroyed", obj);
+        break;
     }
 }
 
 static const char *earlier_words(const lr_report *r)
 {
     switch (r->misuse) {
-    case LR_MISUSE_LOCK_DESTROYED: return "destroyed it at";
+    case LR_MISUSE_LOCK_DESTROYED:
+    case LR_MISUSE_SEM_DESTROYED: return "destroyed it at";
     case LR_MISUSE_COND_TWO_MUTEXES: return "waits on it at";
     case LR_MISUSE_RELOCK:
     case LR_MISUSE_EXIT_HOLDING: return "took it at";

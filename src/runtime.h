@@ -47,6 +47,8 @@ void lr_sem_init(lr_thread *self, void *s, unsigned value, int rc);
 void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisition *a);
 void lr_sem_after_wait(lr_thread *self, lr_acquisition *a, int rc);
 void lr_sem_post(lr_thread *self, void *s);
+void lr_sem_before_destroy(lr_thread *self, void *s, void *pc);
+void lr_sem_destroyed(lr_thread *self, void *s, int rc);
 
 /* Blocking: a lock call that found the mutex taken (its trylock failed)
  * waits through these, in rounds of a bounded real wait; between rounds

@@ -81,6 +81,7 @@ void lr_sem_init(lr_thread *self, void *s, unsigned value, int rc)
 {
     if (!self || rc != 0)
         return;
+    lr_misuse_sem_init(self, s);
     if (value == 1)
         lr_sync_created(self, s, LR_SEMAPHORE, 0);
     else
@@ -93,6 +94,7 @@ void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisit
     a->lock = NULL;
     if (!self)
         return;
+    lr_misuse_sem_use(self, s, pc);
     lr_order_drop_stale(self);
     lr_lock *l = sem_lock(s);
     if (!l)
@@ -120,6 +122,7 @@ void lr_sem_post(lr_thread *self, void *s)
 {
     if (!self)
         return;
+    lr_misuse_sem_use(self, s, NULL);
     if (lr_order_depth_at(self, (uintptr_t)s)) {
         lr_sync_release(self, s);
         return;
@@ -137,4 +140,16 @@ void lr_rwlock_before_unlock(lr_thread *self, pthread_rwlock_t *rw, void *pc)
 void lr_barrier_before_init(lr_thread *self, pthread_barrier_t *b, unsigned count, void *pc)
 {
     lr_misuse_barrier_init(self, b, count, pc);
+}
+
+void lr_sem_before_destroy(lr_thread *self, void *s, void *pc)
+{
+    lr_misuse_sem_destroy(self, s, pc);
+}
+
+void lr_sem_destroyed(lr_thread *self, void *s, int rc)
+{
+    if (rc == 0)
+        lr_misuse_sem_destroyed(self, s);
+    lr_sync_destroyed(self, s, rc);
 }

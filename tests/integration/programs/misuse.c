@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,22 @@ static void *wait_with_b(void *arg)
     ts.tv_sec += 1;
     pthread_cond_timedwait(&ready, &lock_b, &ts);
     pthread_mutex_unlock(&lock_b);
+    return NULL;
+}
+
+static sem_t items;
+
+static void *wait_for_item(void *arg)
+{
+    (void)arg;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 300 * 1000 * 1000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    sem_timedwait(&items, &ts);     /* still blocked when main destroys it */
     return NULL;
 }
 
@@ -124,6 +141,14 @@ static void clean(void)
     pthread_barrier_init(&start_line, NULL, 1);
     pthread_barrier_wait(&start_line);
     pthread_barrier_destroy(&start_line);
+    /* a semaphore destroyed, initialised again, used */
+    sem_t sem;
+    sem_init(&sem, 0, 0);
+    sem_destroy(&sem);
+    sem_init(&sem, 0, 0);
+    sem_post(&sem);
+    sem_wait(&sem);
+    sem_destroy(&sem);
     /* a robust mutex whose owner died: the next lock is told, and repairs it */
     pthread_mutexattr_t rattr;
     pthread_mutexattr_init(&rattr);
@@ -232,6 +257,16 @@ int main(int argc, char **argv)
         usleep(50 * 1000);
         pthread_cancel(t);
         pthread_join(t, NULL);
+    } else if (is(mode, "sem-destroy-waited")) {
+        sem_init(&items, 0, 0);
+        pthread_create(&t, NULL, wait_for_item, NULL);
+        usleep(100 * 1000);
+        sem_destroy(&items);
+        pthread_join(t, NULL);
+    } else if (is(mode, "sem-destroyed")) {
+        sem_init(&items, 0, 0);
+        sem_destroy(&items);
+        sem_post(&items);
     } else if (is(mode, "barrier-zero")) {
         if (pthread_barrier_init(&start_line, NULL, 0) != EINVAL)
             return 1;
