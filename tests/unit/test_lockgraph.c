@@ -10,6 +10,8 @@
 
 #include <semaphore.h>
 
+#include "unit.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +29,6 @@ typedef struct seen_report {
 
 static seen_report reports[MAX_REPORTS];
 static int nreports;
-static uintptr_t current_site;
 static char fake_memory[1 << 16];     /* lock addresses */
 
 static void sink(const lr_report *r)
@@ -46,16 +47,11 @@ static void sink(const lr_report *r)
     }
 }
 
-static lr_stack_id site_stack(void)
-{
-    return lr_stack_intern(&current_site, 1);
-}
-
 static void setup(void)
 {
     lr_options_defaults(&lr_opt);
     lr_report_sink = sink;
-    lr_stack_capture_override = site_stack;
+    lr_stack_capture_override = unit_site_stack;
     nreports = 0;
 }
 
@@ -557,11 +553,4 @@ static Suite *suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+LR_UNIT_MAIN(suite)

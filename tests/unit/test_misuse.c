@@ -7,6 +7,8 @@
 #include "options.h"
 #include "report.h"
 
+#include "unit.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,6 @@ typedef struct seen_report {
 
 static seen_report reports[8];
 static int nreports;
-static uintptr_t current_site = 0x7000;
 
 static void sink(const lr_report *r)
 {
@@ -38,16 +39,12 @@ static void sink(const lr_report *r)
     s->lock = r->nlocks ? r->locks[0].addr : 0;
 }
 
-static lr_stack_id site_stack(void)
-{
-    return lr_stack_intern(&current_site, 1);
-}
-
 static void setup(void)
 {
     lr_options_defaults(&lr_opt);
     lr_report_sink = sink;
-    lr_stack_capture_override = site_stack;
+    lr_stack_capture_override = unit_site_stack;
+    current_site = 0x7000;
     nreports = 0;
 }
 
@@ -280,11 +277,4 @@ static Suite *suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+LR_UNIT_MAIN(suite)

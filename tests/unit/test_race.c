@@ -8,6 +8,8 @@
 #include "report.h"
 #include "vclock.h"
 
+#include "unit.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +29,6 @@ typedef struct seen_report {
 
 static seen_report reports[MAX_REPORTS];
 static int nreports;
-static uintptr_t current_site;
 static long mem[64];            /* tracked variables */
 static char fake_locks[1 << 12];
 
@@ -47,16 +48,11 @@ static void sink(const lr_report *r)
             s->held_ids[i][k] = r->locks[r->holds[r->accesses[i].hold_first + k].lock].id;
 }
 
-static lr_stack_id site_stack(void)
-{
-    return lr_stack_intern(&current_site, 1);
-}
-
 static void setup(void)
 {
     lr_options_defaults(&lr_opt);
     lr_report_sink = sink;
-    lr_stack_capture_override = site_stack;
+    lr_stack_capture_override = unit_site_stack;
     nreports = 0;
 }
 
@@ -567,11 +563,4 @@ static Suite *suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+LR_UNIT_MAIN(suite)
