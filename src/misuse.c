@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 static const char *names[] = {
     [LR_MISUSE_UNLOCK_NOT_HELD] = "unlock-not-held",
@@ -25,6 +26,7 @@ static const char *names[] = {
     [LR_MISUSE_COND_TWO_MUTEXES] = "cond-two-mutexes",
     [LR_MISUSE_EXIT_HOLDING] = "exit-holding-locks",
     [LR_MISUSE_BARRIER_ZERO] = "barrier-count-zero",
+    [LR_MISUSE_COND_DESTROY_WAITED] = "cond-destroy-waited",
     [LR_MISUSE_SEM_DESTROY_WAITED] = "sem-destroy-waited",
     [LR_MISUSE_SEM_DESTROYED] = "sem-destroyed",
 };
@@ -254,6 +256,43 @@ void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m,
         if (theirs && theirs != mine && theirs->addr && __atomic_load_n(&t->wait.kind, __ATOMIC_ACQUIRE) == LR_WAIT_COND) {
             report(self, LR_MISUSE_COND_TWO_MUTEXES, (uintptr_t)m, m->__data.__kind & 3,
                    (uintptr_t)c, (earlier){ id, t->wait.stack }, theirs->addr);
+            return;
+        }
+    }
+}
+
+/* glibc's pthread_cond_destroy waits until every waiter has left (__wrefs
+ * counts them from bit 3). A waiter that was signalled leaves at once; one
+ * still there after a grace period, and known to lockrace as blocked in
+ * that same wait all along, never will: the destroy would hang. Costs
+ * nothing unless the condition has waiters when it is destroyed. */
+void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c, void *pc)
+{
+    (void)pc;
+    if (!self || (__atomic_load_n(&c->__data.__wrefs, __ATOMIC_ACQUIRE) >> 3) == 0)
+        return;
+    uint32_t n = lr_thread_count();
+    uint32_t seqs[64], ids[64], k = 0;
+    for (uint32_t id = 0; id < n && k < 64; id++) {
+        lr_thread_info *t = lr_thread_info_get(id);
+        if (t && t != self->info && __atomic_load_n(&t->wait.kind, __ATOMIC_ACQUIRE) == LR_WAIT_COND &&
+            t->wait.object == (uintptr_t)c && !t->wait.bounded) {
+            ids[k] = id;
+            seqs[k++] = __atomic_load_n(&t->wait.seq, __ATOMIC_ACQUIRE);
+        }
+    }
+    for (int round = 0; k && round < 20; round++) {
+        struct timespec ten_ms = { 0, 10 * 1000 * 1000 };
+        nanosleep(&ten_ms, NULL);
+        if ((__atomic_load_n(&c->__data.__wrefs, __ATOMIC_ACQUIRE) >> 3) == 0)
+            return;
+    }
+    for (uint32_t i = 0; i < k; i++) {
+        lr_thread_info *t = lr_thread_info_get(ids[i]);
+        if (__atomic_load_n(&t->wait.kind, __ATOMIC_ACQUIRE) == LR_WAIT_COND &&
+            t->wait.object == (uintptr_t)c && __atomic_load_n(&t->wait.seq, __ATOMIC_ACQUIRE) == seqs[i]) {
+            report(self, LR_MISUSE_COND_DESTROY_WAITED, 0, 0, (uintptr_t)c,
+                   (earlier){ ids[i], t->wait.stack }, 0);
             return;
         }
     }

@@ -24,6 +24,7 @@ enum lr_misuse {
     LR_MISUSE_COND_TWO_MUTEXES,     /* one condition waited on with two mutexes at once */
     LR_MISUSE_EXIT_HOLDING,         /* a thread ended holding locks */
     LR_MISUSE_BARRIER_ZERO,         /* barrier initialised with a count of 0 (EINVAL) */
+    LR_MISUSE_COND_DESTROY_WAITED,  /* condition destroyed while a thread still waits on it */
     LR_MISUSE_SEM_DESTROY_WAITED,   /* semaphore destroyed while threads are blocked on it */
     LR_MISUSE_SEM_DESTROYED,        /* semaphore posted or waited after sem_destroy */
     LR_MISUSE_KINDS
@@ -42,6 +43,7 @@ void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m,
 /* exited: through pthread_exit, whose call site is the report's stack;
  * else the start routine returned, and there is no call to show. */
 void lr_misuse_thread_end(lr_thread *self, int exited) __attribute__((cold));
+void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c, void *pc) __attribute__((cold));
 void lr_misuse_sem_init(lr_thread *self, sem_t *s) __attribute__((cold));
 void lr_misuse_sem_destroy(lr_thread *self, sem_t *s, void *pc) __attribute__((cold));
 void lr_misuse_sem_destroyed(lr_thread *self, sem_t *s) __attribute__((cold));

@@ -152,3 +152,8 @@ void lr_cond_wait_exit(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m, l
         lr_order_push(self, &a);
     }
 }
+
+void lr_cond_before_destroy(lr_thread *self, pthread_cond_t *c, void *pc)
+{
+    lr_misuse_cond_destroy(self, c, pc);
+}

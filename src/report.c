@@ -934,6 +934,10 @@ static void misuse_words(lr_buf *b, const lr_report *r, char (*labels)[200])
     case LR_MISUSE_BARRIER_ZERO:
         lr_buf_printf(b, "initialises %s with a count of 0: the call fails with EINVAL", obj);
         break;
+    case LR_MISUSE_COND_DESTROY_WAITED:
+        lr_buf_printf(b, "destroys %s while %s still waits on it: the destroy waits for it forever",
+                      obj, other);
+        break;
     case LR_MISUSE_SEM_DESTROY_WAITED:
         lr_buf_printf(b, "destroys semaphore %s while threads are blocked on it", obj);
         break;
@@ -948,7 +952,8 @@ static const char *earlier_words(const lr_report *r)
     switch (r->misuse) {
     case LR_MISUSE_LOCK_DESTROYED:
     case LR_MISUSE_SEM_DESTROYED: return "destroyed it at";
-    case LR_MISUSE_COND_TWO_MUTEXES: return "waits on it at";
+    case LR_MISUSE_COND_TWO_MUTEXES:
+    case LR_MISUSE_COND_DESTROY_WAITED: return "waits on it at";
     case LR_MISUSE_RELOCK:
     case LR_MISUSE_EXIT_HOLDING: return "took it at";
     default: return "took it at";

@@ -98,6 +98,7 @@ typedef struct lr_wait_state {
 } lr_wait_state;
 lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m,
                                  int bounded, void *pc);
+void lr_cond_before_destroy(lr_thread *self, pthread_cond_t *c, void *pc);
 void lr_cond_wait_exit(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m, lr_wait_state st,
                        void *pc);
 

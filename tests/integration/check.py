@@ -619,6 +619,7 @@ MISUSES = {
     "exit-holding-pthread-exit": ("exit-holding-locks", "lock_b", True),
     "exit-holding-cancel": ("exit-holding-locks", "lock_a", True),
     "barrier-zero": ("barrier-count-zero", None, False),
+    "cond-destroy-waited": ("cond-destroy-waited", None, True),
     "sem-destroy-waited": ("sem-destroy-waited", None, False),
     "sem-destroyed": ("sem-destroyed", None, True),
 }

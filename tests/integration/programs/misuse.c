@@ -64,6 +64,27 @@ static void *wait_with_b(void *arg)
     return NULL;
 }
 
+static pthread_cond_t never = PTHREAD_COND_INITIALIZER;
+static int go;
+
+static void *wait_forever(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock_b);
+    waiting = 1;
+    while (!go)
+        pthread_cond_wait(&never, &lock_b);
+    pthread_mutex_unlock(&lock_b);
+    return NULL;
+}
+
+static void *destroy_never(void *arg)
+{
+    (void)arg;
+    pthread_cond_destroy(&never);   /* glibc waits for the waiter: forever */
+    return NULL;
+}
+
 static sem_t items;
 
 static void *wait_for_item(void *arg)
@@ -141,6 +162,19 @@ static void clean(void)
     pthread_barrier_init(&start_line, NULL, 1);
     pthread_barrier_wait(&start_line);
     pthread_barrier_destroy(&start_line);
+    /* a condition destroyed right after its waiter was woken: fine */
+    pthread_t w;
+    waiting = 0;
+    pthread_create(&w, NULL, wait_forever, NULL);
+    while (!waiting)
+        usleep(1000);
+    usleep(20 * 1000);
+    pthread_mutex_lock(&lock_b);
+    go = 1;
+    pthread_cond_broadcast(&never);
+    pthread_mutex_unlock(&lock_b);
+    pthread_cond_destroy(&never);
+    pthread_join(w, NULL);
     /* a semaphore destroyed, initialised again, used */
     sem_t sem;
     sem_init(&sem, 0, 0);
@@ -257,6 +291,17 @@ int main(int argc, char **argv)
         usleep(50 * 1000);
         pthread_cancel(t);
         pthread_join(t, NULL);
+    } else if (is(mode, "cond-destroy-waited")) {
+        pthread_t d;
+        pthread_create(&t, NULL, wait_forever, NULL);
+        while (!waiting)
+            usleep(1000);
+        usleep(50 * 1000);
+        pthread_create(&d, NULL, destroy_never, NULL);
+        usleep(600 * 1000);         /* the destroyer is stuck: end the process */
+        puts(mode);
+        fflush(stdout);
+        exit(0);
     } else if (is(mode, "sem-destroy-waited")) {
         sem_init(&items, 0, 0);
         pthread_create(&t, NULL, wait_for_item, NULL);
