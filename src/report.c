@@ -10,6 +10,7 @@
 #include "lockreg.h"
 #include "misuse.h"
 #include "options.h"
+#include "suppress.h"
 #include "symbolize.h"
 #include "thread.h"
 #include "util.h"
@@ -25,6 +26,7 @@ void (*lr_report_sink)(const lr_report *r);
 
 static lr_ilock report_lock = LR_ILOCK_INIT;
 static unsigned long counts[LR_REPORT_KINDS];
+static unsigned long suppressed_counts[LR_REPORT_KINDS];
 static int text_fd = -1, json_fd = -1;
 static pid_t text_fd_pid;
 
@@ -1041,6 +1043,8 @@ static int text_output(void)
 
 void lr_report_init(void)
 {
+    if (lr_suppress_load(lr_opt.suppressions) < 0)
+        _exit(2);
     if (!lr_opt.json[0])
         return;
     json_fd = open(lr_opt.json, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -1051,6 +1055,64 @@ void lr_report_init(void)
         lr_write_str(2, msg);
         _exit(2);
     }
+}
+
+/* ---- suppressions ---- */
+
+static int stack_matches(const char *kind, lr_stack_id id)
+{
+    static frames f;            /* under report_lock */
+    if (!id)
+        return 0;
+    symbolize_stack(id, &f);
+    for (int i = 0; i < f.n; i++) {
+        const char *file = f.info[i].file, *base = strrchr(file, '/');
+        if (lr_suppress_match(kind, f.info[i].function) || lr_suppress_match(kind, file) ||
+            (base && lr_suppress_match(kind, base + 1)))
+            return 1;
+    }
+    return 0;
+}
+
+/* A rule of the report's kind matches one of its stacks' functions or
+ * files, or one of its lock or variable names. */
+static int suppressed(const lr_report *r, char (*labels)[200])
+{
+    const char *kind = lr_report_kind_name(r->kind);
+    for (size_t i = 0; i < r->nlocks; i++)
+        if (lr_suppress_match(kind, labels[i]))
+            return 1;
+    if (r->naccesses) {
+        char var[200];
+        lr_report_var_label(&r->var, var, sizeof var);
+        if (lr_suppress_match(kind, var))
+            return 1;
+    }
+    for (size_t i = 0; i < r->nedges; i++)
+        if (stack_matches(kind, r->edges[i].first_stack) || stack_matches(kind, r->edges[i].second_stack))
+            return 1;
+    for (size_t i = 0; i < r->nthreads; i++) {
+        if (stack_matches(kind, r->threads[i].wait_stack))
+            return 1;
+        for (size_t k = 0; k < r->threads[i].nholds; k++)
+            if (stack_matches(kind, r->threads[i].holds[k].stack))
+                return 1;
+    }
+    for (size_t i = 0; i < r->nholds; i++)
+        if (stack_matches(kind, r->holds[i].stack))
+            return 1;
+    for (size_t i = 0; i < r->naccesses; i++)
+        if (stack_matches(kind, r->accesses[i].stack))
+            return 1;
+    return 0;
+}
+
+unsigned long lr_report_suppressed(void)
+{
+    unsigned long n = 0;
+    for (size_t i = 0; i < LR_REPORT_KINDS; i++)
+        n += __atomic_load_n(&suppressed_counts[i], __ATOMIC_RELAXED);
+    return n;
 }
 
 void lr_report_emit(const lr_report *r)
@@ -1071,6 +1133,15 @@ void lr_report_emit(const lr_report *r)
         for (size_t i = 0; i < r->nlocks; i++) {
             describe_lock(&r->locks[i], &d[i]);
             lock_label(&r->locks[i], &d[i], labels[i], 200);
+        }
+        if (lr_suppress_any() && suppressed(r, labels)) {
+            __atomic_add_fetch(&suppressed_counts[r->kind], 1, __ATOMIC_RELAXED);
+            lr_unmap(d, (r->nlocks + 1) * (sizeof *d + 200));
+            lr_ilock_drop(&report_lock);
+            if (self)
+                lr_leave(self);
+            errno = saved;
+            return;
         }
         lr_buf text = { 0 }, json = { 0 };
         if (r->kind == LR_REPORT_DEADLOCK)
@@ -1133,7 +1204,10 @@ void lr_report_summary(void)
             n += snprintf(line + n, sizeof line - (size_t)n, "%s%s: %lu", sep, kind_names[k], counts[k]);
             sep = ", ";
         }
-    if (lr_opt.exitcode)
+    if (lr_report_suppressed())
+        n += snprintf(line + n, sizeof line - (size_t)n, "%s%lu suppressed", sep,
+                      lr_report_suppressed());
+    if (lr_opt.exitcode && lr_report_count())
         snprintf(line + n, sizeof line - (size_t)n, "); exit status %d (exitcode=0 keeps the program's own)\n",
                  lr_opt.exitcode);
     else

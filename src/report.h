@@ -114,6 +114,9 @@ void lr_report_var_label(const lr_report_var *v, char *buf, size_t len);
  * totals): text as is, json as one JSON line when json= is set. */
 void lr_report_write_extra(const char *text, size_t tlen, const char *json, size_t jlen);
 
+/* Reports matched by a suppression: not printed, counted. */
+unsigned long lr_report_suppressed(void);
+
 /* Number of reports this process issued. */
 unsigned long lr_report_count(void);
 

@@ -103,7 +103,7 @@ static void at_exit(void)
                  (unsigned long)gated, gated == 1 ? "" : "s", gated == 1 ? "it" : "them");
         lr_report_write_extra(line, strlen(line), NULL, 0);
     }
-    if (n == 0)
+    if (n == 0 && lr_report_suppressed() == 0)
         return;
     lr_thread *t = lr_thread_current();
     if (t)
@@ -111,7 +111,7 @@ static void at_exit(void)
     lr_race_summary();
     if (lr_opt.verbosity >= 1)
         lr_report_summary();
-    if (lr_opt.exitcode != 0) {
+    if (lr_opt.exitcode != 0 && n) {
         fflush(NULL);
         _exit(lr_opt.exitcode);
     }

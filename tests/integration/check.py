@@ -688,6 +688,36 @@ def case_demos_rlock_condvar_cxx():
     expect_one_inversion("cxx_mutex", ["alice.lock", "bob.lock"], "cxx_mutex.cpp")
 
 
+def case_suppressions():
+    """KIND:PATTERN rules suppress matching reports, which are counted, not
+    printed; a bad file stops the program with its line number."""
+    with tempfile.TemporaryDirectory() as tmp:
+        def supp(name, text):
+            path = os.path.join(tmp, name)
+            with open(path, "w") as f:
+                f.write(text)
+            return path
+        for rule in ("lock-order-inversion:audit_*", "*:lock_b", "lock-order-inversion:demos/abba.c",
+                     "lock-order-inversion:abba.c"):
+            path = supp("good.supp", f"# a comment\n\n  {rule}  # why\n")
+            status, out, err, reports = run("abba", options=f"suppressions={path}")
+            expect(status == 0 and reports == [], f"{rule}: status {status}, {[r['summary'] for r in reports]}")
+            expect("0 reports (1 suppressed)" in err, f"{rule}: not counted: {err[-500:]}")
+        path = supp("other.supp", "data-race:audit_*\nmisuse:*\n")      # other kinds: no effect
+        status, out, err, reports = run("abba", options=f"suppressions={path}")
+        expect(status == 66 and len(reports) == 1, f"other kinds suppressed it: {status}")
+        for text, what in (("lock-order-inversion:x\nno colon here\n", ":2: no ':'"),
+                           ("deadlok:x\n", ":1: unknown kind 'deadlok'"),
+                           ("misuse:\n", ":1: empty pattern")):
+            path = supp("bad.supp", text)
+            status, out, err, reports = run("abba", options=f"suppressions={path}")
+            expect(status == 2 and what in err and out == "", f"{text!r}: status {status}, {err!r}")
+        status, out, err, reports = run("abba", launcher=True, launcher_args=["--suppressions", supp("l.supp", "*:update_both\n")])
+        expect(status == 0 and reports == [], f"launcher flag: status {status}")
+        status, out, err, reports = run("abba", options="suppressions=" + os.path.join(tmp, "none.supp"))
+        expect(status == 2 and "cannot open" in err, f"missing file: {status} {err!r}")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
