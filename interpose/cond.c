@@ -18,7 +18,7 @@ LR_WRAPPER int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *at
 
 LR_WRAPPER int pthread_cond_destroy(pthread_cond_t *c)
 {
-    lr_cond_before_destroy(lr_self(), c, LR_CALLER);
+    lr_misuse_cond_destroy(lr_self(), c);
     return lr_real.pthread_cond_destroy(c);
 }
 

@@ -11,7 +11,7 @@
 LR_WRAPPER int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 {
     lr_thread *self = lr_self();
-    lr_mutex_before_init(self, m, LR_CALLER);
+    lr_misuse_mutex_init(self, m);
     int rc = lr_real.pthread_mutex_init(m, attr);
     lr_mutex_init(self, m, rc);
     return rc;
@@ -20,7 +20,7 @@ LR_WRAPPER int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t 
 LR_WRAPPER int pthread_mutex_destroy(pthread_mutex_t *m)
 {
     lr_thread *self = lr_self();
-    lr_mutex_before_destroy(self, m, LR_CALLER);
+    lr_misuse_mutex_destroy(self, m);
     int rc = lr_real.pthread_mutex_destroy(m);
     lr_mutex_destroy(self, m, rc);
     return rc;

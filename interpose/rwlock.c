@@ -88,7 +88,7 @@ RWLOCK_WRAPPER(pthread_rwlock_clockwrlock, LR_BOUNDED, 0,
 LR_WRAPPER int pthread_rwlock_unlock(pthread_rwlock_t *rw)
 {
     lr_thread *self = lr_self();
-    lr_rwlock_before_unlock(self, rw, LR_CALLER);
+    lr_misuse_rwlock_unlock(self, rw);
     lr_sync_release(self, rw);      /* before: once unlocked, another thread may destroy it */
     return lr_real.pthread_rwlock_unlock(rw);
 }

@@ -12,7 +12,7 @@
 LR_WRAPPER int pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *attr,
                                     unsigned count)
 {
-    lr_barrier_before_init(lr_self(), b, count, LR_CALLER);
+    lr_misuse_barrier_init(lr_self(), b, count);
     return lr_real.pthread_barrier_init(b, attr, count);
 }
 
@@ -36,7 +36,7 @@ LR_WRAPPER int sem_init(sem_t *s, int pshared, unsigned value)
 LR_WRAPPER int sem_destroy(sem_t *s)
 {
     lr_thread *self = lr_self();
-    lr_sem_before_destroy(self, s, LR_CALLER);
+    lr_misuse_sem_destroy(self, s);
     int rc = lr_real.sem_destroy(s);
     lr_sem_destroyed(self, s, rc);
     return rc;

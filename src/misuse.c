@@ -62,30 +62,54 @@ static int first_time(int kind, lr_stack_id stack)
     return fresh;
 }
 
-/* ---- where mutexes were destroyed, for "locked after destroy" ---- */
+/* ---- where objects were destroyed ---- */
 
+/* Destroyed mutexes and semaphores, by address, until initialised again:
+ * small direct-mapped tables (an entry pushed out is simply not checked). */
 #define DESTROYED 256
-static struct {
+
+typedef struct destroyed_at {
     uintptr_t addr;
     lr_stack_id stack;
     uint32_t thread;
-} destroyed[DESTROYED];
+} destroyed_at;
 
-static uint32_t destroyed_slot(uintptr_t addr)
+static destroyed_at dead_mutexes[DESTROYED], dead_sems[DESTROYED];
+static int any_dead_sem;
+
+static destroyed_at *slot_of(destroyed_at *table, uintptr_t addr)
 {
-    return (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 56);
+    return &table[(addr * 0x9e3779b97f4a7c15ull) >> 56];
+}
+
+static void remember(destroyed_at *table, lr_thread *self, uintptr_t addr)
+{
+    destroyed_at *d = slot_of(table, addr);
+    lr_enter(self);
+    d->stack = lr_stack_capture();
+    lr_leave(self);
+    d->thread = self->info->id;
+    __atomic_store_n(&d->addr, addr, __ATOMIC_RELEASE);
+}
+
+/* The destroy of addr, if remembered: a NULL thread otherwise. */
+static const destroyed_at *recall(destroyed_at *table, uintptr_t addr)
+{
+    const destroyed_at *d = slot_of(table, addr);
+    return __atomic_load_n(&d->addr, __ATOMIC_ACQUIRE) == addr ? d : NULL;
+}
+
+static void forget_destroy(destroyed_at *table, uintptr_t addr)
+{
+    destroyed_at *d = slot_of(table, addr);
+    uintptr_t expected = addr;
+    __atomic_compare_exchange_n(&d->addr, &expected, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
 
 void lr_misuse_mutex_destroyed(lr_thread *self, pthread_mutex_t *m)
 {
-    if (!self)
-        return;
-    uint32_t i = destroyed_slot((uintptr_t)m);
-    lr_enter(self);
-    destroyed[i].stack = lr_stack_capture();
-    lr_leave(self);
-    destroyed[i].thread = self->info->id;
-    destroyed[i].addr = (uintptr_t)m;
+    if (self)
+        remember(dead_mutexes, self, (uintptr_t)m);
 }
 
 /* ---- the report ---- */
@@ -168,9 +192,8 @@ static earlier holder_of(pid_t owner, uintptr_t addr)
 
 /* ---- mutexes ---- */
 
-void lr_misuse_mutex_unlock(lr_thread *self, pthread_mutex_t *m, void *pc)
+void lr_misuse_mutex_unlock(lr_thread *self, pthread_mutex_t *m)
 {
-    (void)pc;
     if (!self || lr_order_depth_at(self, (uintptr_t)m))
         return;
     pid_t owner = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
@@ -180,16 +203,13 @@ void lr_misuse_mutex_unlock(lr_thread *self, pthread_mutex_t *m, void *pc)
            m->__data.__lock ? holder_of(owner, (uintptr_t)m) : none, 0);
 }
 
-void lr_misuse_mutex_lock(lr_thread *self, pthread_mutex_t *m, void *pc)
+void lr_misuse_mutex_lock(lr_thread *self, pthread_mutex_t *m)
 {
-    (void)pc;
     if (!self)
         return;
     if (lr_mutex_destroyed(m)) {
-        uint32_t i = destroyed_slot((uintptr_t)m);
-        earlier e = none;
-        if (destroyed[i].addr == (uintptr_t)m)
-            e = (earlier){ destroyed[i].thread, destroyed[i].stack };
+        const destroyed_at *d = recall(dead_mutexes, (uintptr_t)m);
+        earlier e = d ? (earlier){ d->thread, d->stack } : none;
         report(self, LR_MISUSE_LOCK_DESTROYED, (uintptr_t)m, LR_NORMAL, 0, e, 0);
         return;
     }
@@ -200,9 +220,8 @@ void lr_misuse_mutex_lock(lr_thread *self, pthread_mutex_t *m, void *pc)
 
 /* Only a mutex some thread is known to hold: init is also called on fresh
  * memory, whose bytes mean nothing. */
-void lr_misuse_mutex_init(lr_thread *self, pthread_mutex_t *m, void *pc)
+void lr_misuse_mutex_init(lr_thread *self, pthread_mutex_t *m)
 {
-    (void)pc;
     if (!self || lr_mutex_destroyed(m) || !lr_lock_find((uintptr_t)m) || !m->__data.__lock)
         return;
     earlier e = holder_of(m->__data.__owner, (uintptr_t)m);
@@ -211,9 +230,8 @@ void lr_misuse_mutex_init(lr_thread *self, pthread_mutex_t *m, void *pc)
 }
 
 /* glibc refuses (EBUSY) when __nusers is not 0: its own test. */
-void lr_misuse_mutex_destroy(lr_thread *self, pthread_mutex_t *m, void *pc)
+void lr_misuse_mutex_destroy(lr_thread *self, pthread_mutex_t *m)
 {
-    (void)pc;
     if (!self || lr_mutex_destroyed(m) || (m->__data.__kind & 16) || m->__data.__nusers == 0)
         return;
     report(self, LR_MISUSE_DESTROY_LOCKED, (uintptr_t)m, m->__data.__kind & 3, 0,
@@ -223,9 +241,8 @@ void lr_misuse_mutex_destroy(lr_thread *self, pthread_mutex_t *m, void *pc)
 /* ---- rwlocks ---- */
 
 /* glibc: __readers counts readers from bit 3, bit 1 is "write locked". */
-void lr_misuse_rwlock_unlock(lr_thread *self, pthread_rwlock_t *rw, void *pc)
+void lr_misuse_rwlock_unlock(lr_thread *self, pthread_rwlock_t *rw)
 {
-    (void)pc;
     if (!self || lr_order_depth_at(self, (uintptr_t)rw))
         return;
     unsigned readers = __atomic_load_n(&rw->__data.__readers, __ATOMIC_RELAXED);
@@ -235,9 +252,8 @@ void lr_misuse_rwlock_unlock(lr_thread *self, pthread_rwlock_t *rw, void *pc)
 
 /* ---- conditions ---- */
 
-void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m, void *pc)
+void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m)
 {
-    (void)pc;
     if (!self)
         return;
     if (!lr_order_depth_at(self, (uintptr_t)m) && m->__data.__owner != self->info->tid &&
@@ -266,9 +282,8 @@ void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m,
  * still there after a grace period, and known to lockrace as blocked in
  * that same wait all along, never will: the destroy would hang. Costs
  * nothing unless the condition has waiters when it is destroyed. */
-void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c, void *pc)
+void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c)
 {
-    (void)pc;
     if (!self || (__atomic_load_n(&c->__data.__wrefs, __ATOMIC_ACQUIRE) >> 3) == 0)
         return;
     uint32_t n = lr_thread_count();
@@ -318,9 +333,8 @@ void lr_misuse_thread_end(lr_thread *self, int exited)
     }
 }
 
-void lr_misuse_barrier_init(lr_thread *self, pthread_barrier_t *b, unsigned count, void *pc)
+void lr_misuse_barrier_init(lr_thread *self, pthread_barrier_t *b, unsigned count)
 {
-    (void)pc;
     if (self && count == 0)
         report(self, LR_MISUSE_BARRIER_ZERO, 0, 0, (uintptr_t)b, none, 0);
 }
@@ -335,57 +349,32 @@ static uint64_t sem_word(const sem_t *s)
 }
 
 /* Waiters with nothing to take: they stay blocked on memory being freed. */
-void lr_misuse_sem_destroy(lr_thread *self, sem_t *s, void *pc)
+void lr_misuse_sem_destroy(lr_thread *self, sem_t *s)
 {
-    (void)pc;
     uint64_t w = sem_word(s);
     if (self && (w >> 32) != 0 && (uint32_t)w == 0)
         report(self, LR_MISUSE_SEM_DESTROY_WAITED, 0, 0, (uintptr_t)s, none, 0);
-}
-
-/* Destroyed semaphores, until initialised again (a small table: one
- * pushed out is simply not checked). */
-#define SEMS 256
-static struct {
-    uintptr_t addr;
-    lr_stack_id stack;
-    uint32_t thread;
-} dead_sems[SEMS];
-static int any_dead_sem;
-
-static uint32_t sem_slot(const sem_t *s)
-{
-    return (uint32_t)(((uintptr_t)s * 0x9e3779b97f4a7c15ull) >> 56);
 }
 
 void lr_misuse_sem_destroyed(lr_thread *self, sem_t *s)
 {
     if (!self)
         return;
-    uint32_t i = sem_slot(s);
-    lr_enter(self);
-    dead_sems[i].stack = lr_stack_capture();
-    lr_leave(self);
-    dead_sems[i].thread = self->info->id;
-    __atomic_store_n(&dead_sems[i].addr, (uintptr_t)s, __ATOMIC_RELEASE);
+    remember(dead_sems, self, (uintptr_t)s);
     __atomic_store_n(&any_dead_sem, 1, __ATOMIC_RELAXED);
 }
 
 void lr_misuse_sem_init(lr_thread *self, sem_t *s)
 {
     (void)self;
-    uint32_t i = sem_slot(s);
-    if (__atomic_load_n(&dead_sems[i].addr, __ATOMIC_ACQUIRE) == (uintptr_t)s)
-        __atomic_store_n(&dead_sems[i].addr, 0, __ATOMIC_RELEASE);
+    forget_destroy(dead_sems, (uintptr_t)s);
 }
 
-void lr_misuse_sem_use(lr_thread *self, sem_t *s, void *pc)
+void lr_misuse_sem_use(lr_thread *self, sem_t *s)
 {
-    (void)pc;
     if (!self || !__atomic_load_n(&any_dead_sem, __ATOMIC_RELAXED))
         return;
-    uint32_t i = sem_slot(s);
-    if (__atomic_load_n(&dead_sems[i].addr, __ATOMIC_ACQUIRE) == (uintptr_t)s)
-        report(self, LR_MISUSE_SEM_DESTROYED, 0, 0, (uintptr_t)s,
-               (earlier){ dead_sems[i].thread, dead_sems[i].stack }, 0);
+    const destroyed_at *d = recall(dead_sems, (uintptr_t)s);
+    if (d)
+        report(self, LR_MISUSE_SEM_DESTROYED, 0, 0, (uintptr_t)s, (earlier){ d->thread, d->stack }, 0);
 }

@@ -33,22 +33,22 @@ enum lr_misuse {
 const char *lr_misuse_name(int kind);
 
 /* Checks made by the runtime's glue; self may be NULL (passing through). */
-void lr_misuse_mutex_unlock(lr_thread *self, pthread_mutex_t *m, void *pc) __attribute__((cold));
-void lr_misuse_mutex_lock(lr_thread *self, pthread_mutex_t *m, void *pc) __attribute__((cold));
-void lr_misuse_mutex_init(lr_thread *self, pthread_mutex_t *m, void *pc) __attribute__((cold));
-void lr_misuse_mutex_destroy(lr_thread *self, pthread_mutex_t *m, void *pc) __attribute__((cold));
+void lr_misuse_mutex_unlock(lr_thread *self, pthread_mutex_t *m) __attribute__((cold));
+void lr_misuse_mutex_lock(lr_thread *self, pthread_mutex_t *m) __attribute__((cold));
+void lr_misuse_mutex_init(lr_thread *self, pthread_mutex_t *m) __attribute__((cold));
+void lr_misuse_mutex_destroy(lr_thread *self, pthread_mutex_t *m) __attribute__((cold));
 void lr_misuse_mutex_destroyed(lr_thread *self, pthread_mutex_t *m) __attribute__((cold));
-void lr_misuse_rwlock_unlock(lr_thread *self, pthread_rwlock_t *rw, void *pc) __attribute__((cold));
-void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m, void *pc) __attribute__((cold));
+void lr_misuse_rwlock_unlock(lr_thread *self, pthread_rwlock_t *rw) __attribute__((cold));
+void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m) __attribute__((cold));
 /* exited: through pthread_exit, whose call site is the report's stack;
  * else the start routine returned, and there is no call to show. */
 void lr_misuse_thread_end(lr_thread *self, int exited) __attribute__((cold));
-void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c, void *pc) __attribute__((cold));
+void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c) __attribute__((cold));
 void lr_misuse_sem_init(lr_thread *self, sem_t *s) __attribute__((cold));
-void lr_misuse_sem_destroy(lr_thread *self, sem_t *s, void *pc) __attribute__((cold));
+void lr_misuse_sem_destroy(lr_thread *self, sem_t *s) __attribute__((cold));
 void lr_misuse_sem_destroyed(lr_thread *self, sem_t *s) __attribute__((cold));
-void lr_misuse_sem_use(lr_thread *self, sem_t *s, void *pc);
-void lr_misuse_barrier_init(lr_thread *self, pthread_barrier_t *b, unsigned count, void *pc) __attribute__((cold));
+void lr_misuse_sem_use(lr_thread *self, sem_t *s);
+void lr_misuse_barrier_init(lr_thread *self, pthread_barrier_t *b, unsigned count) __attribute__((cold));
 
 /* A glibc mutex that pthread_mutex_destroy marked and nothing re-initialised. */
 static inline int lr_mutex_destroyed(const pthread_mutex_t *m)

@@ -20,16 +20,6 @@ static inline int acquired(int rc)
     return rc == 0 || rc == EOWNERDEAD;
 }
 
-void lr_mutex_before_init(lr_thread *self, pthread_mutex_t *m, void *pc)
-{
-    lr_misuse_mutex_init(self, m, pc);
-}
-
-void lr_mutex_before_destroy(lr_thread *self, pthread_mutex_t *m, void *pc)
-{
-    lr_misuse_mutex_destroy(self, m, pc);
-}
-
 void lr_mutex_init(lr_thread *self, pthread_mutex_t *m, int rc)
 {
     lr_sync_created(self, m, type_of(m), rc);
@@ -52,7 +42,7 @@ void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc
     a->type = type_of(m);
     a->how = how;
     if (__builtin_expect(lr_mutex_destroyed(m), 0))
-        lr_misuse_mutex_lock(self, m, pc);
+        lr_misuse_mutex_lock(self, m);
     lr_order_before(self, a);
 }
 
@@ -69,7 +59,7 @@ void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m)
     if (self) {
         lr_race_release(self, (uintptr_t)m);
         if (__builtin_expect(!lr_order_released_at(self, (uintptr_t)m), 0))
-            lr_misuse_mutex_unlock(self, m, NULL);
+            lr_misuse_mutex_unlock(self, m);
     }
 }
 
@@ -115,7 +105,7 @@ lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mut
     lr_wait_state st = { 0 };
     if (!self)
         return st;
-    lr_misuse_cond_wait(self, c, m, pc);
+    lr_misuse_cond_wait(self, c, m);
     st.depth = lr_order_depth_at(self, (uintptr_t)m);
     lr_race_release(self, (uintptr_t)m);
     while (!lr_order_released_at(self, (uintptr_t)m) && lr_order_depth_at(self, (uintptr_t)m))
@@ -151,9 +141,4 @@ void lr_cond_wait_exit(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m, l
         a.token = LR_REENTRY;
         lr_order_push(self, &a);
     }
-}
-
-void lr_cond_before_destroy(lr_thread *self, pthread_cond_t *c, void *pc)
-{
-    lr_misuse_cond_destroy(self, c, pc);
 }

@@ -6,6 +6,7 @@
 #define LR_RUNTIME_H
 
 #include "lockorder.h"
+#include "misuse.h"
 #include "thread.h"
 
 #include <pthread.h>
@@ -21,8 +22,6 @@ void lr_real_resolve(void) __attribute__((weak));
 
 
 /* mutexes (src/mutex.c) */
-void lr_mutex_before_init(lr_thread *self, pthread_mutex_t *m, void *pc);
-void lr_mutex_before_destroy(lr_thread *self, pthread_mutex_t *m, void *pc);
 void lr_mutex_init(lr_thread *self, pthread_mutex_t *m, int rc);
 void lr_mutex_destroy(lr_thread *self, pthread_mutex_t *m, int rc);
 void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc,
@@ -38,16 +37,12 @@ void lr_sync_before(lr_thread *self, void *lock, int type, int how, int shared, 
                     lr_acquisition *a);
 void lr_sync_after(lr_thread *self, lr_acquisition *a, int rc);
 void lr_sync_release(lr_thread *self, void *lock);
-/* misuse checks of rwlock unlock and barrier init (src/misuse.c) */
-void lr_rwlock_before_unlock(lr_thread *self, pthread_rwlock_t *rw, void *pc);
-void lr_barrier_before_init(lr_thread *self, pthread_barrier_t *b, unsigned count, void *pc);
 
 /* semaphores: happens-before, and the lock-order graph for those used as locks */
 void lr_sem_init(lr_thread *self, void *s, unsigned value, int rc);
 void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisition *a);
 void lr_sem_after_wait(lr_thread *self, lr_acquisition *a, int rc);
 void lr_sem_post(lr_thread *self, void *s);
-void lr_sem_before_destroy(lr_thread *self, void *s, void *pc);
 void lr_sem_destroyed(lr_thread *self, void *s, int rc);
 
 /* Blocking: a lock call that found the mutex taken (its trylock failed)
@@ -98,7 +93,6 @@ typedef struct lr_wait_state {
 } lr_wait_state;
 lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m,
                                  int bounded, void *pc);
-void lr_cond_before_destroy(lr_thread *self, pthread_cond_t *c, void *pc);
 void lr_cond_wait_exit(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m, lr_wait_state st,
                        void *pc);
 

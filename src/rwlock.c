@@ -94,7 +94,7 @@ void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisit
     a->lock = NULL;
     if (!self)
         return;
-    lr_misuse_sem_use(self, s, pc);
+    lr_misuse_sem_use(self, s);
     lr_order_drop_stale(self);
     lr_lock *l = sem_lock(s);
     if (!l)
@@ -122,7 +122,7 @@ void lr_sem_post(lr_thread *self, void *s)
 {
     if (!self)
         return;
-    lr_misuse_sem_use(self, s, NULL);
+    lr_misuse_sem_use(self, s);
     if (lr_order_depth_at(self, (uintptr_t)s)) {
         lr_sync_release(self, s);
         return;
@@ -130,21 +130,6 @@ void lr_sem_post(lr_thread *self, void *s)
     lr_race_release(self, (uintptr_t)s);
     if (sem_lock(s))
         lr_sync_destroyed(self, s, 0);
-}
-
-void lr_rwlock_before_unlock(lr_thread *self, pthread_rwlock_t *rw, void *pc)
-{
-    lr_misuse_rwlock_unlock(self, rw, pc);
-}
-
-void lr_barrier_before_init(lr_thread *self, pthread_barrier_t *b, unsigned count, void *pc)
-{
-    lr_misuse_barrier_init(self, b, count, pc);
-}
-
-void lr_sem_before_destroy(lr_thread *self, void *s, void *pc)
-{
-    lr_misuse_sem_destroy(self, s, pc);
 }
 
 void lr_sem_destroyed(lr_thread *self, void *s, int rc)

@@ -144,7 +144,7 @@ int lr_mutex_wait_begin(lr_thread *self, pthread_mutex_t *m, const lr_acquisitio
     /* relocking an error-checking mutex fails with EDEADLK by itself */
     if (self && (m->__data.__kind & 3) == PTHREAD_MUTEX_ERRORCHECK &&
         m->__data.__owner == self->info->tid) {
-        lr_misuse_mutex_lock(self, m, NULL);
+        lr_misuse_mutex_lock(self, m);
         return 0;
     }
     return lr_lock_wait_begin(self, m, a);

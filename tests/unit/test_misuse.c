@@ -74,7 +74,7 @@ START_TEST(unlock_of_an_unlocked_mutex)
 {
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
     lr_thread *t = thread_with_tid(my_tid());
-    lr_misuse_mutex_unlock(t, &m, NULL);
+    lr_misuse_mutex_unlock(t, &m);
     ck_assert_int_eq(nreports, 1);
     ck_assert_int_eq(reports[0].kind, LR_REPORT_MISUSE);
     ck_assert_int_eq(reports[0].misuse, LR_MISUSE_UNLOCK_NOT_HELD);
@@ -88,7 +88,7 @@ START_TEST(unlock_of_a_mutex_lockrace_did_not_see_taken_is_fine)
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_lock(&m);                         /* glibc records this thread as owner */
     lr_thread *t = thread_with_tid(my_tid());
-    lr_misuse_mutex_unlock(t, &m, NULL);
+    lr_misuse_mutex_unlock(t, &m);
     ck_assert_int_eq(nreports, 0);
     pthread_mutex_unlock(&m);
 }
@@ -101,7 +101,7 @@ START_TEST(unlock_of_a_mutex_another_thread_holds)
     lr_thread *holder = thread_with_tid(my_tid());
     held_by(holder, &m, 0x7100);
     lr_thread *t = thread_with_tid(my_tid() + 100000);
-    lr_misuse_mutex_unlock(t, &m, NULL);
+    lr_misuse_mutex_unlock(t, &m);
     ck_assert_int_eq(nreports, 1);
     ck_assert_uint_eq(reports[0].earlier_thread, holder->info->id);
     uintptr_t site = 0x7100;
@@ -119,13 +119,13 @@ START_TEST(relock_of_an_error_checking_mutex)
     pthread_mutex_init(&m, &attr);
     pthread_mutex_lock(&m);
     lr_thread *t = thread_with_tid(my_tid());
-    lr_misuse_mutex_lock(t, &m, NULL);
+    lr_misuse_mutex_lock(t, &m);
     ck_assert_int_eq(nreports, 1);
     ck_assert_int_eq(reports[0].misuse, LR_MISUSE_RELOCK);
     /* a normal mutex relocked is a deadlock, not this */
     pthread_mutex_t n = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_lock(&n);
-    lr_misuse_mutex_lock(t, &n, NULL);
+    lr_misuse_mutex_lock(t, &n);
     ck_assert_int_eq(nreports, 1);
     pthread_mutex_unlock(&n);
     pthread_mutex_unlock(&m);
@@ -136,10 +136,10 @@ START_TEST(destroy_of_a_locked_mutex)
 {
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
     lr_thread *t = thread_with_tid(my_tid());
-    lr_misuse_mutex_destroy(t, &m, NULL);           /* unlocked: fine */
+    lr_misuse_mutex_destroy(t, &m);           /* unlocked: fine */
     ck_assert_int_eq(nreports, 0);
     pthread_mutex_lock(&m);
-    lr_misuse_mutex_destroy(t, &m, NULL);
+    lr_misuse_mutex_destroy(t, &m);
     ck_assert_int_eq(nreports, 1);
     ck_assert_int_eq(reports[0].misuse, LR_MISUSE_DESTROY_LOCKED);
     pthread_mutex_unlock(&m);
@@ -155,7 +155,7 @@ START_TEST(lock_of_a_destroyed_mutex_says_where_it_was_destroyed)
     pthread_mutex_destroy(&m);
     lr_misuse_mutex_destroyed(t, &m);
     current_site = 0x7000;
-    lr_misuse_mutex_lock(t, &m, NULL);
+    lr_misuse_mutex_lock(t, &m);
     ck_assert_int_eq(nreports, 1);
     ck_assert_int_eq(reports[0].misuse, LR_MISUSE_LOCK_DESTROYED);
     uintptr_t site = 0x7200;
@@ -163,7 +163,7 @@ START_TEST(lock_of_a_destroyed_mutex_says_where_it_was_destroyed)
     /* initialised again: fine */
     pthread_mutex_init(&m, NULL);
     current_site = 0x7300;
-    lr_misuse_mutex_lock(t, &m, NULL);
+    lr_misuse_mutex_lock(t, &m);
     ck_assert_int_eq(nreports, 1);
 }
 END_TEST
@@ -173,14 +173,14 @@ START_TEST(init_is_reinit_only_of_a_mutex_a_thread_holds)
     lr_thread *t = thread_with_tid(my_tid() + 100000);
     pthread_mutex_t *junk = malloc(sizeof *junk);
     memset(junk, 0xa5, sizeof *junk);               /* fresh memory: its bytes mean nothing */
-    lr_misuse_mutex_init(t, junk, NULL);
+    lr_misuse_mutex_init(t, junk);
     ck_assert_int_eq(nreports, 0);
     free(junk);
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_lock(&m);
     lr_thread *holder = thread_with_tid(my_tid());
     held_by(holder, &m, 0x7400);
-    lr_misuse_mutex_init(t, &m, NULL);
+    lr_misuse_mutex_init(t, &m);
     ck_assert_int_eq(nreports, 1);
     ck_assert_int_eq(reports[0].misuse, LR_MISUSE_REINIT_LOCKED);
     ck_assert_uint_eq(reports[0].earlier_thread, holder->info->id);
@@ -193,10 +193,10 @@ START_TEST(rwlock_unlock_when_not_locked)
     pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
     lr_thread *t = thread_with_tid(my_tid());
     pthread_rwlock_rdlock(&rw);                     /* read-locked (by someone): cannot say */
-    lr_misuse_rwlock_unlock(t, &rw, NULL);
+    lr_misuse_rwlock_unlock(t, &rw);
     ck_assert_int_eq(nreports, 0);
     pthread_rwlock_unlock(&rw);
-    lr_misuse_rwlock_unlock(t, &rw, NULL);
+    lr_misuse_rwlock_unlock(t, &rw);
     ck_assert_int_eq(nreports, 1);
     ck_assert_int_eq(reports[0].misuse, LR_MISUSE_UNLOCK_NOT_LOCKED);
 }
@@ -207,12 +207,12 @@ START_TEST(condition_wait_without_the_mutex)
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t c = PTHREAD_COND_INITIALIZER;
     lr_thread *t = thread_with_tid(my_tid());
-    lr_misuse_cond_wait(t, &c, &m, NULL);
+    lr_misuse_cond_wait(t, &c, &m);
     ck_assert_int_eq(nreports, 1);
     ck_assert_int_eq(reports[0].misuse, LR_MISUSE_COND_UNHELD);
     pthread_mutex_lock(&m);
     current_site = 0x7500;
-    lr_misuse_cond_wait(t, &c, &m, NULL);
+    lr_misuse_cond_wait(t, &c, &m);
     ck_assert_int_eq(nreports, 1);
     pthread_mutex_unlock(&m);
 }
@@ -236,9 +236,9 @@ START_TEST(barrier_of_zero)
 {
     pthread_barrier_t b;
     lr_thread *t = thread_with_tid(my_tid());
-    lr_misuse_barrier_init(t, &b, 1, NULL);
+    lr_misuse_barrier_init(t, &b, 1);
     ck_assert_int_eq(nreports, 0);
-    lr_misuse_barrier_init(t, &b, 0, NULL);
+    lr_misuse_barrier_init(t, &b, 0);
     ck_assert_int_eq(nreports, 1);
     ck_assert_int_eq(reports[0].misuse, LR_MISUSE_BARRIER_ZERO);
 }
@@ -249,9 +249,9 @@ START_TEST(each_call_site_is_reported_once)
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
     lr_thread *t = thread_with_tid(my_tid());
     for (int i = 0; i < 3; i++)
-        lr_misuse_mutex_unlock(t, &m, NULL);
+        lr_misuse_mutex_unlock(t, &m);
     current_site = 0x7700;
-    lr_misuse_mutex_unlock(t, &m, NULL);
+    lr_misuse_mutex_unlock(t, &m);
     ck_assert_int_eq(nreports, 2);
 }
 END_TEST
