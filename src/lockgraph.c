@@ -369,7 +369,7 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
     lr_ilock_take(&graph_lock);
     for (uint32_t i = 0; i < nheld; i++) {
         lr_lock *from = held[i].lock;
-        if (from == to || held[i].id != from->id || !__atomic_load_n(&from->addr, __ATOMIC_ACQUIRE))
+        if (!from || from == to || held[i].id != from->id || !__atomic_load_n(&from->addr, __ATOMIC_ACQUIRE))
             continue;
         uint8_t modes = (held[i].shared ? LR_HOLD_SHARED : LR_HOLD_EXCL) |
                         (shared ? LR_ACQ_SHARED : LR_ACQ_EXCL);

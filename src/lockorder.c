@@ -15,6 +15,10 @@
 
 #include <errno.h>
 
+#ifdef LR_TEST_HOOKS
+void (*lr_order_push_hook)(void);
+#endif
+
 static int context_grow(lr_thread *t)
 {
     uint32_t cap = t->ctx ? (t->ctx_mask + 1) * 2 : LR_CTX_INITIAL;
@@ -125,7 +129,7 @@ void lr_order_push_slow(lr_thread *t, const lr_acquisition *a)
 void lr_order_drop_stale(lr_thread *t)
 {
     for (int i = (int)t->nheld - 1; i >= 0; i--)
-        if (t->held[i].lock->id != t->held[i].id) {
+        if (t->held[i].lock && t->held[i].lock->id != t->held[i].id) {
             t->held[i].depth = 1;
             lr_order_release_slow(t, i);
         }

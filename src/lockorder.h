@@ -53,6 +53,21 @@ int lr_order_find_held(const lr_thread *t, const lr_lock *l);
  * signal while this thread held it). */
 void lr_order_drop_stale(lr_thread *t);
 
+/* Unit tests run a "signal handler" in the middle of a push; the library
+ * is built without it. */
+#ifdef LR_TEST_HOOKS
+extern void (*lr_order_push_hook)(void);
+#define LR_PUSH_HOOK()                                                       \
+    do {                                                                     \
+        void (*hook_)(void) = lr_order_push_hook;                            \
+        lr_order_push_hook = NULL;                                           \
+        if (hook_)                                                           \
+            hook_();                                                         \
+    } while (0)
+#else
+#define LR_PUSH_HOOK() do { } while (0)
+#endif
+
 static inline uint64_t lr_mix(uint64_t h, uint64_t v)
 {
     h = (h ^ v) * 0xff51afd7ed558ccdull;
@@ -119,16 +134,29 @@ static inline void lr_order_push(lr_thread *t, const lr_acquisition *a)
         lr_order_push_slow(t, a);
         return;
     }
-    lr_held *h = &t->held[t->nheld];
-    h->lock = l;
+    /* The slot is reserved (emptied, then counted) before it is filled: a
+     * signal handler that locks and unlocks in between pushes and pops
+     * above it, and cannot match or overwrite a half-written entry. The
+     * fences only keep the compiler's stores in this order. */
+    uint32_t n = t->nheld;
+    lr_held *h = &t->held[n];
+    h->lock = NULL;
+    h->addr = 0;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    t->nheld = n + 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    LR_PUSH_HOOK();
+    uint64_t chain = lr_mix(n ? t->held[n - 1].chain : LR_CHAIN_SEED, l->id);
     h->addr = a->addr;
     h->id = l->id;
-    h->chain = t->chain = lr_mix(t->chain, l->id);
+    h->chain = chain;
     h->stack = a->token;
     h->depth = 1;
     h->how = (uint8_t)a->how;
     h->shared = (uint8_t)a->shared;
-    t->nheld++;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    h->lock = l;
+    t->chain = chain;
 }
 
 /* After the real call, when it acquired the lock. */

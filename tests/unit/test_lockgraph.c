@@ -516,6 +516,40 @@ START_TEST(waiting_on_a_semaphore_one_holds_makes_it_a_signal)
 }
 END_TEST
 
+/* A signal handler that locks and unlocks while the thread is in the middle
+ * of pushing a lock must leave the held stack as the thread will have it:
+ * the push's slot is reserved before it is filled. Simulated by running
+ * the handler's push and pop between the reservation and the fill. */
+static lr_thread *interrupted;
+static lr_lock *handler_lock_obj;
+
+static void handler_now(void)
+{
+    take(interrupted, handler_lock_obj, LR_BLOCKING, 0x8800);
+    unlock(interrupted, handler_lock_obj);
+}
+
+START_TEST(a_handler_between_reserve_and_fill_leaves_no_trace)
+{
+    lr_thread *t = lr_thread_new_synthetic();
+    interrupted = t;
+    handler_lock_obj = L(7);
+    lock(t, L(0));
+    lr_order_push_hook = handler_now;      /* runs inside the next push */
+    lock(t, L(1));
+    lr_order_push_hook = NULL;
+    ck_assert_uint_eq(t->nheld, 2);
+    ck_assert_ptr_eq(t->held[0].lock, L(0));
+    ck_assert_ptr_eq(t->held[1].lock, L(1));
+    unlock(t, L(1));
+    unlock(t, L(0));
+    ck_assert_uint_eq(t->nheld, 0);
+    lock(t, L(0));                          /* no edge from the handler's lock */
+    unlock(t, L(0));
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("lockgraph");
@@ -546,6 +580,7 @@ static Suite *suite(void)
     tcase_add_test(tc, show_gated_reports_it_with_its_gate);
     tcase_add_test(tc, an_edge_made_once_without_the_gate_ungates_the_cycle);
     tcase_add_test(tc, a_lock_taken_after_the_first_is_no_gate);
+    tcase_add_test(tc, a_handler_between_reserve_and_fill_leaves_no_trace);
     tcase_add_test(tc, semaphore_locks_in_both_orders_are_an_inversion);
     tcase_add_test(tc, a_semaphore_posted_by_another_thread_is_a_signal);
     tcase_add_test(tc, waiting_on_a_semaphore_one_holds_makes_it_a_signal);
