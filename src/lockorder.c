@@ -36,9 +36,8 @@ static int context_grow(lr_thread *t)
     }
     /* The old table is not unmapped: a signal handler's lock call may
      * have interrupted a probe of it (tables double, so what is kept is
-     * less than the table in use). The held stack is not guarded against
-     * such handlers either: guarding it cost 3.5 ns a lock and pair, and
-     * locking a mutex in a signal handler is already undefined. */
+     * less than the table in use). The held stack's push reserves its slot
+     * before filling it (lockorder.h), so such a handler pushes above it. */
     __atomic_store_n(&t->ctx, slots, __ATOMIC_RELEASE);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     t->ctx_mask = cap - 1;
