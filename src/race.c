@@ -883,8 +883,17 @@ static int exact_ok(uintptr_t addr, size_t size)
 void lr_race_access(lr_thread *self, uintptr_t addr, size_t size, int flags, uint64_t *value,
                     uintptr_t pc)
 {
+    lr_race_access_at(self, addr, size, flags, value,
+                      self && size ? lr_site_stack(self, pc) : 0);
+}
+
+void lr_race_access_at(lr_thread *self, uintptr_t addr, size_t size, int flags, uint64_t *value,
+                       lr_stack_id stack)
+{
+    if (flags & LR_ACC_GIVEN)
+        flags = value && exact_ok(addr, size) ? flags : flags & ~(LR_ACC_EXACT | LR_ACC_GIVEN);
     int exact = (flags & LR_ACC_EXACT) && value && exact_ok(addr, size);
-    if ((flags & LR_ACC_EXACT) && value && !exact) {
+    if ((flags & LR_ACC_EXACT) && value && !exact && !(flags & LR_ACC_GIVEN)) {
         /* not a size lockrace can load or store in one go: a plain copy */
         size_t n = size < 8 ? size : 8;
         if (flags & LR_ACC_WRITE)
@@ -893,7 +902,7 @@ void lr_race_access(lr_thread *self, uintptr_t addr, size_t size, int flags, uin
             memcpy(value, (const void *)addr, n);
     }
     if (!self || size == 0) {
-        if (exact) {
+        if (exact && !(flags & LR_ACC_GIVEN)) {
             lr_access scratch = { .write = (flags & LR_ACC_WRITE) != 0 };
             exact_access(&scratch, addr, size, value);
         }
@@ -903,7 +912,7 @@ void lr_race_access(lr_thread *self, uintptr_t addr, size_t size, int flags, uin
     int saved = errno;
     lr_access acc = { .write = (flags & LR_ACC_WRITE) != 0, .atomic = (flags & LR_ACC_ATOMIC) != 0,
                       .exact = (uint8_t)exact, .thread = self->info->id };
-    acc.stack = lr_site_stack(self, pc);
+    acc.stack = stack;
     lr_enter(self);
     acc.locks = lockset_of(self);
     const lr_vc *vc = clock_of(self);
@@ -920,7 +929,10 @@ void lr_race_access(lr_thread *self, uintptr_t addr, size_t size, int flags, uin
         lr_ilock_take(&c->lock);
         acc.seq = ++c->seq;
         if (exact && !done) {
-            exact_access(&acc, addr, size, value);
+            if (flags & LR_ACC_GIVEN)
+                acc.value = *value;
+            else
+                exact_access(&acc, addr, size, value);
             done = 1;
         }
         acc.source = c->nwrites;
@@ -940,7 +952,7 @@ void lr_race_access(lr_thread *self, uintptr_t addr, size_t size, int flags, uin
         }
         lr_ilock_drop(&c->lock);
     }
-    if (exact && !done) {
+    if (exact && !done && !(flags & LR_ACC_GIVEN)) {
         lr_access scratch = acc;
         exact_access(&scratch, addr, size, value);
     }

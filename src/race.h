@@ -31,6 +31,9 @@ enum lr_access_flags {
     LR_ACC_ATOMIC = 2,          /* an atomic access: never races another atomic one */
     LR_ACC_EXACT = 4,           /* lockrace makes the access itself (load/store): *value and
                                    the order against other exact accesses are certain */
+    LR_ACC_GIVEN = 8,           /* with EXACT: the caller made the access, under a lock that
+                                   orders it against every other access of the variable,
+                                   and *value is what it read or wrote (watch.c) */
 };
 
 /* Tracks [addr, addr + size) under a name (copied; NULL: named from the
@@ -46,6 +49,9 @@ void lr_race_unwatch(lr_thread *self, uintptr_t addr, size_t size);
  * lock that orders the variable's events. */
 void lr_race_access(lr_thread *self, uintptr_t addr, size_t size, int flags, uint64_t *value,
                     uintptr_t pc);
+/* The same with the stack of the access already known. */
+void lr_race_access_at(lr_thread *self, uintptr_t addr, size_t size, int flags, uint64_t *value,
+                       lr_stack_id stack);
 
 /* Synchronization: a release of obj happens before every later acquire of
  * obj (mutexes, rwlocks, spinlocks, condition variables, semaphores,

@@ -44,6 +44,7 @@ static int (*getcontext_fn)(unw_context_t *);
 static int (*init_local_fn)(unw_cursor_t *, unw_context_t *);
 static int (*step_fn)(unw_cursor_t *);
 static int (*get_reg_fn)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+static int (*init_local2_fn)(unw_cursor_t *, unw_context_t *, int);
 static __thread unsigned unwinds __attribute__((tls_model("initial-exec")));
 static uintptr_t self_lo, self_hi;
 
@@ -77,6 +78,7 @@ void lr_stack_init(void)
     init_local_fn = (int (*)(unw_cursor_t *, unw_context_t *))dlsym(h, NAME(unw_init_local));
     step_fn = (int (*)(unw_cursor_t *))dlsym(h, NAME(unw_step));
     get_reg_fn = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))dlsym(h, NAME(unw_get_reg));
+    init_local2_fn = (int (*)(unw_cursor_t *, unw_context_t *, int))dlsym(h, NAME(unw_init_local2));
 #undef NAME
 #undef NAME_
 }
@@ -209,6 +211,26 @@ lr_stack_id lr_stack_capture(void)
         if ((uintptr_t)raw[i] < self_lo || (uintptr_t)raw[i] >= self_hi)
             kept[keep++] = (uintptr_t)raw[i];
     return lr_stack_intern(kept, keep);
+}
+
+lr_stack_id lr_stack_capture_context(void *context)
+{
+    unw_cursor_t cursor;
+    if (!init_local2_fn || !step_fn || !get_reg_fn ||
+        init_local2_fn(&cursor, context, UNW_INIT_SIGNAL_FRAME) != 0)
+        return 0;
+    int depth = lr_opt.stack_depth > 0 ? lr_opt.stack_depth : LR_STACK_MAX;
+    uintptr_t kept[LR_STACK_MAX];
+    int n = 0;
+    unw_word_t ip;
+    for (int frame = 0; n < depth && get_reg_fn(&cursor, UNW_REG_IP, &ip) == 0 && ip; frame++) {
+        /* frame 0 is the instruction itself: +1 so that it reads like a return address */
+        if ((uintptr_t)ip < self_lo || (uintptr_t)ip >= self_hi)
+            kept[n++] = (uintptr_t)ip + (frame == 0);
+        if (step_fn(&cursor) <= 0)
+            break;
+    }
+    return lr_stack_intern(kept, n);
 }
 
 int lr_stack_frames(lr_stack_id id, const uintptr_t **pcs)

@@ -17,6 +17,9 @@ void lr_stack_init(void);
 
 /* Unwinds the calling thread; lockrace's frames are dropped. */
 lr_stack_id lr_stack_capture(void);
+/* The stack of an interrupted context (a ucontext_t whose instruction
+ * pointer is the instruction itself): frame 0 is that instruction. */
+lr_stack_id lr_stack_capture_context(void *context);
 
 /* Unit tests: when set, lr_stack_capture returns what this returns. */
 extern lr_stack_id (*lr_stack_capture_override)(void);

@@ -330,6 +330,46 @@ END_TEST
 
 /* ---- lost updates ---- */
 
+/* A watched instruction (watch.c): the program made the access, lockrace
+ * records the value it saw without touching memory. */
+static void given(lr_thread *t, int i, int flags, long value)
+{
+    uint64_t v = (uint64_t)value;
+    current_site = 0x500 + (uintptr_t)(flags & LR_ACC_WRITE);
+    lr_race_access(t, (uintptr_t)&mem[i], sizeof mem[i], flags | LR_ACC_EXACT | LR_ACC_GIVEN, &v,
+                   current_site);
+}
+
+START_TEST(given_values_are_recorded_not_made)
+{
+    lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
+    mem[0] = 77;                /* what memory holds is not what the events say */
+    given(a, 0, 0, 5);
+    given(b, 0, 0, 5);
+    given(b, 0, LR_ACC_WRITE, 6);
+    given(a, 0, LR_ACC_WRITE, 6);
+    ck_assert_int_eq(mem[0], 77);
+    ck_assert_int_eq(count(LR_REPORT_LOST_UPDATE), 1);
+    seen_report *r = &reports[0];
+    ck_assert(r->observed);
+    ck_assert_uint_eq(r->a[0].value, 5);
+    ck_assert_uint_eq(r->a[1].value, 6);
+    ck_assert_uint_eq(lr_race_lost_updates(), 1);
+}
+END_TEST
+
+START_TEST(given_with_an_odd_size_is_a_plain_access)
+{
+    lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
+    uint64_t v = 1;
+    /* 3 bytes cannot be one exact access: an inexact write each, a race */
+    lr_race_access(a, (uintptr_t)&mem[0], 3, LR_ACC_WRITE | LR_ACC_EXACT | LR_ACC_GIVEN, &v, 0x600);
+    lr_race_access(b, (uintptr_t)&mem[0], 3, LR_ACC_WRITE | LR_ACC_EXACT | LR_ACC_GIVEN, &v, 0x610);
+    ck_assert_int_eq(count(LR_REPORT_DATA_RACE), 1);
+    ck_assert_int_eq(count(LR_REPORT_LOST_UPDATE), 0);
+}
+END_TEST
+
 START_TEST(interleaved_exact_increments_are_an_observed_lost_update)
 {
     lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
@@ -558,6 +598,8 @@ static Suite *suite(void)
     tcase_add_test(tc, a_read_racing_an_increment_that_stays_a_read_is_a_data_race);
     tcase_add_test(tc, lockstep_increments_count_every_lost_update);
     tcase_add_test(tc, a_pending_read_keeps_its_value_alive);
+    tcase_add_test(tc, given_values_are_recorded_not_made);
+    tcase_add_test(tc, given_with_an_odd_size_is_a_plain_access);
     tcase_add_loop_test(tc, counted_lost_updates_never_exceed_the_real_loss, 0, 20);
     suite_add_tcase(s, tc);
     return s;
