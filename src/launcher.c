@@ -40,6 +40,16 @@ static void die(const char *msg, int status)
     exit(status);
 }
 
+/* LOCKRACE_OPTIONS separates settings with ':'; one followed by a number
+ * stays in the value (watch=stats+8:8), any other would split it. */
+static int colon_problem(const char *value)
+{
+    for (const char *c = strchr(value, ':'); c; c = strchr(c + 1, ':'))
+        if (c[1] < '0' || c[1] > '9' || strchr(c, '='))
+            return 1;
+    return 0;
+}
+
 static int find_library(char *out, size_t len)
 {
     char self[PATH_MAX];
@@ -108,9 +118,9 @@ int main(int argc, char **argv)
         lr_options_defaults(&probe);
         if (lr_options_set(&probe, name, namelen, value, err, sizeof err) < 0)
             die(err, 2);
-        if (strpbrk(value, ": \t\n")) {
-            snprintf(err, sizeof err, "--%.*s=%s: values cannot contain ':' or spaces", (int)namelen,
-                     name, value);
+        if (strpbrk(value, " \t\n") || colon_problem(value)) {
+            snprintf(err, sizeof err, "--%.*s=%s: values cannot contain spaces, or a ':' that is "
+                     "not followed by a number", (int)namelen, name, value);
             die(err, 2);
         }
         used += snprintf(settings + used, sizeof settings - used, "%s%.*s=%s", used ? ":" : "",

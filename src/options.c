@@ -147,6 +147,13 @@ int lr_options_parse(lr_options *o, const char *s, char *err, size_t errlen)
         if (!*s)
             break;
         size_t len = strcspn(s, ": \t\n");
+        /* a ':' followed by a number belongs to the value (watch=stats+8:8) */
+        while (s[len] == ':' && s[len + 1] >= '0' && s[len + 1] <= '9') {
+            size_t next = strcspn(s + len + 1, ": \t\n");
+            if (memchr(s + len + 1, '=', next))
+                break;
+            len += 1 + next;
+        }
         const char *eq = memchr(s, '=', len);
         if (!eq) {
             snprintf(err, errlen, "'%.*s' is not key=value (LOCKRACE_OPTIONS is key=value:key=value)",
