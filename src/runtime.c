@@ -13,6 +13,7 @@
 #include "report.h"
 #include "stack.h"
 #include "util.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,6 +86,9 @@ __attribute__((constructor)) static void lockrace_constructor(void)
 {
     lr_runtime_ready();
     lr_self();   /* the main thread gets T0 even when it locks nothing */
+    /* here, not in the bootstrap: every library loaded at start is mapped
+     * and relocated, and no thread of the program's runs yet */
+    lr_watch_start(lr_opt.watch);
 }
 
 /* An atexit handler registered before main, so it runs after the
@@ -156,6 +160,7 @@ static void fork_child(void)
     lr_graph_fork_child();
     lr_report_fork_child();
     lr_watchdog_fork_child();
+    lr_watch_fork_child();
     lr_race_fork_child();
     lr_thread *t = lr_thread_current();
     if (t)

@@ -718,6 +718,117 @@ def case_suppressions():
         expect(status == 2 and "cannot open" in err, f"missing file: {status} {err!r}")
 
 
+def watched(name, args, spec, launcher=False):
+    """Runs a program built without annotations with watch=spec."""
+    if launcher:
+        return run(name, args, launcher=True, launcher_args=["--watch", spec])
+    return run(name, args, options=f"watch={spec}")
+
+
+def check_observed_loss(r, var, source, what):
+    """An observed lost update: read, write, read, write with values, at
+    the program's lines."""
+    expect(r["variable"]["name"] == var, f"{what}: variable {r['variable']}")
+    ops = [a["op"] for a in r["accesses"]]
+    expect(ops == ["read", "write", "read", "write"], f"{what}: ops {ops}")
+    for i, a in enumerate(r["accesses"]):
+        check_race_access(a, ops[i], source, f"{what}: access {i}")
+        expect("value" in a, f"{what}: access {i} has no value")
+    a = r["accesses"]
+    expect(a[1]["value"] == a[0]["value"] + 1 and a[3]["value"] == a[2]["value"] + 1,
+           f"{what}: values {[x['value'] for x in a]}")
+
+
+def case_watch_counter():
+    """The unannotated counter, watched by name from the launcher: the lost
+    update observed with its values and lines, and the count at exit equal
+    to what the program lost (every access went through lockrace)."""
+    for attempt in range(3):
+        status, out, err, reports = watched("counter_plain", ["racy", "200000"], "counter", launcher=True)
+        expect(status == 66, f"status {status}: {err[-800:]}")
+        m = re.search(r"expected (\d+), got (\d+)", out)
+        expect(m, f"output {out!r}")
+        lost = int(m.group(1)) - int(m.group(2))
+        expect(findings(reports, "data-race") == [], "data races reported besides the lost update")
+        if lost == 0:
+            continue
+        lu = findings(reports, "lost-update")
+        expect(len(lu) == 1, f"{len(lu)} lost-update reports")
+        counted = sum(x["observed"] for x in race_summary(reports)["lost_updates"])
+        expect(counted == lost, f"run {attempt}: counted {counted}, program lost {lost}")
+        expect(lu[0]["certainty"] == "observed", f"certainty {lu[0]['certainty']}")
+        check_observed_loss(lu[0], "counter", "counter_plain.c", "counter")
+        lines = [a["stack"][0]["line"] for a in lu[0]["accesses"]]
+        expect(lines[0] == lines[2] and lines[1] == lines[3] and lines[1] == lines[0] + 2,
+               f"lines {lines}")
+        expect("lost-update on counter" in err, "text report")
+        return
+    raise Failure("three runs lost no update")
+
+
+def case_watch_clean():
+    """Watched the same way, the locked and atomic counters, the locked
+    member and the locked library counter give no report and the program's
+    own results."""
+    for args, spec in ((["locked", "100000"], "counter,atomic_counter"),
+                       (["atomic", "100000"], "counter,atomic_counter")):
+        status, out, err, reports = watched("counter_plain", args, spec, launcher=True)
+        expect(status == 0 and reports == [], f"{args}: status {status}, "
+               f"{[r.get('summary') for r in reports]}")
+        expect("0 increments lost" in out, f"{args}: output {out!r}")
+        expect("lockrace" not in err, f"{args}: lockrace wrote {err[-500:]!r}")
+    for mode, spec, want in (("struct", "stats+0:8", "hits 40000"), ("lib-safe", "lib_total", "lib 40000")):
+        status, out, err, reports = watched("watch_struct", [mode], spec)
+        expect(status == 0 and reports == [] and want in out, f"{mode}: status {status}, {out!r}, "
+               f"{[r.get('summary') for r in reports]}")
+
+
+def first_loss(name, args, spec, var, source):
+    for attempt in range(5):
+        status, out, err, reports = watched(name, args, spec)
+        lu = [r for r in findings(reports, "lost-update") if r["certainty"] == "observed"]
+        if lu:
+            expect(status == 66, f"status {status}")
+            check_observed_loss(lu[0], var, source, var)
+            return
+    raise Failure(f"{var}: five runs observed no lost update")
+
+
+def case_watch_struct():
+    """A struct member watched by offset and size, named from the debug
+    information."""
+    first_loss("watch_struct", ["struct"], "stats+8:8", "stats.misses", "watch_struct.c")
+
+
+def case_watch_library():
+    """A static variable of a shared library, its accesses in the library."""
+    first_loss("watch_struct", ["lib"], "lib_total", "lib_total", "watch_lib.c")
+    first_loss("watch_struct", ["lib"], "shared_name@watch_lib.c,lib_total", "lib_total", "watch_lib.c")
+
+
+def case_watch_errors():
+    """What cannot be watched is one line naming it and saying why (the
+    program does not run); when watching cannot work here, one line says so
+    and the rest of lockrace works."""
+    for spec, what in (("nosuch", "watch=nosuch: no variable of that name in watch_struct"),
+                       ("stats+x", "watch=stats+x: the offset is not a number"),
+                       ("stats:0", "watch=stats:0: the size is not a number above 0"),
+                       ("0x1000", "watch=0x1000: an address needs a size"),
+                       ("stats+12:8", "watch=stats+12:8: stats is 16 bytes"),
+                       ("shared_name", "watch=shared_name: 2 variables have that name"),
+                       ("per_thread", "watch=per_thread: a thread-local variable"),
+                       ("_IO_2_1_stdout_", "defined in libc.so.6, whose code lockrace does not rewrite")):
+        for launcher in (False, True):
+            status, out, err, reports = watched("watch_struct", ["struct"], spec, launcher=launcher)
+            expect(status == 2 and out == "" and what in err and err.count("\n") == 1,
+                   f"{spec}: status {status}, stderr {err!r}")
+    status, out, err, reports = run("abba", options="watch=shared_a",
+                                    env_extra={"LOCKRACE_CAPSTONE": "libnone.so"})
+    expect("lockrace: watch: cannot load libnone.so" in err, f"no disassembler: {err[:300]!r}")
+    expect(status == 66 and len(findings(reports, "lock-order-inversion")) == 1,
+           f"the rest stopped working: status {status}")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":

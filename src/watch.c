@@ -1,0 +1,852 @@
+/* Watching the variables of a program that was not annotated:
+ * watch=NAME[,NAME...] (launcher: --watch).
+ *
+ * The plan the design started from was the debug registers (perf_event_open
+ * breakpoints with a synchronous SIGTRAP). On the machines lockrace is built
+ * on they cannot be used: the kernel accepts the breakpoint and it never
+ * fires (gdb's hardware watchpoints do not fire either), and every signal
+ * costs 12 us there, so even a working trap would make a counter loop
+ * hundreds of times slower. lockrace rewrites code instead, the way
+ * binary instrumentation tools do, and needs no signal at all:
+ *
+ *   - The variable's name is looked up in the ELF symbol tables of the
+ *     program and of the libraries it loaded.
+ *   - x86-64 code reaches its own globals and statics RIP-relatively. Every
+ *     function of the object that defines the variable is disassembled from
+ *     its first byte (Capstone, so that instruction boundaries are certain),
+ *     and every instruction whose RIP-relative operand falls in the variable
+ *     is a watched access, its kind (read, write, both; lock-prefixed or
+ *     not) read off the decoded operand.
+ *   - Such an instruction is at least 6 bytes (opcode, ModRM, 32-bit
+ *     displacement), room for a 5-byte jump to a trampoline placed within
+ *     2 GiB of it: call lr_watch_pre, the instruction itself relocated,
+ *     call lr_watch_post, jump back. No other instruction is touched.
+ *   - pre takes the variable's lock and reads its value; post reads it
+ *     again and gives both to the race engine as one exact access, then lets
+ *     the lock go. Every watched access of a variable is thus ordered, with
+ *     the values it really read and wrote: lost updates are observed, not
+ *     guessed, as with LOCKRACE_LOAD / LOCKRACE_STORE.
+ *
+ * Limits (README): accesses through a pointer (a library's exported
+ * variable reached through its GOT, `int *p = &x`) are not seen; a variable
+ * of which some instruction is lock-prefixed is taken for an atomic one, and
+ * all its accesses for atomic (x86 atomic loads and stores are plain moves);
+ * variables defined in the C library or the dynamic linker are refused. */
+#include "watch.h"
+#include "arena.h"
+#include "ilock.h"
+#include "options.h"
+#include "race.h"
+#include "runtime.h"
+#include "util.h"
+
+#include <capstone/capstone.h>
+#include <cpuid.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define MAX_VARS 32
+#define MAX_PATCHES 65536
+#define SLOT_SIZE 80            /* 24 + 15 + 24 + 5 bytes of code, rounded up */
+#define REGION_HEADER 64        /* the addresses of the two stubs */
+
+typedef struct watch_var {
+    uintptr_t lo, hi;
+    char name[96];
+    int atomic;                 /* some instruction on it is lock-prefixed */
+    lr_ilock lock;              /* orders every watched access of it */
+} watch_var;
+
+typedef struct patch {
+    uintptr_t insn;             /* the instruction in the program */
+    uintptr_t addr;             /* the bytes of the variable it reaches */
+    uint32_t size;
+    uint16_t var;
+    uint8_t len;
+    uint8_t read, write, atomic;
+} patch;
+
+static watch_var vars[MAX_VARS];
+static int nvars;
+static patch *patches;
+static uint32_t npatches;
+
+/* The access in progress in this thread, between pre and post. A signal
+ * handler that touches a watched variable in that window nests here. */
+typedef struct inflight {
+    uint64_t before;
+    uint8_t locked;
+} inflight;
+
+#define MAX_NESTING 4
+static __thread inflight flights[MAX_NESTING] __attribute__((tls_model("initial-exec")));
+static __thread int nflights __attribute__((tls_model("initial-exec")));
+
+/* read by the stubs */
+uint64_t lr_watch_xsave_size __attribute__((visibility("hidden")));
+void lr_watch_stub_pre(void) __attribute__((visibility("hidden")));
+void lr_watch_stub_post(void) __attribute__((visibility("hidden")));
+void lr_watch_pre(uint32_t k, uint64_t *regs) __attribute__((visibility("hidden"), used));
+void lr_watch_post(uint32_t k, uint64_t *regs) __attribute__((visibility("hidden"), used));
+
+/* ---- the access path ---- */
+
+static uint64_t load(uintptr_t addr, uint32_t size)
+{
+    switch (size) {
+    case 1: return __atomic_load_n((const uint8_t *)addr, __ATOMIC_RELAXED);
+    case 2: return __atomic_load_n((const uint16_t *)addr, __ATOMIC_RELAXED);
+    case 4: return __atomic_load_n((const uint32_t *)addr, __ATOMIC_RELAXED);
+    case 8: return __atomic_load_n((const uint64_t *)addr, __ATOMIC_RELAXED);
+    default: return 0;
+    }
+}
+
+void lr_watch_pre(uint32_t k, uint64_t *regs)
+{
+    (void)regs;
+    const patch *p = &patches[k];
+    int nested = nflights > 0;
+    if (nflights == MAX_NESTING)
+        return;                 /* post sees the same count and does nothing either */
+    inflight *f = &flights[nflights];
+    f->locked = 0;
+    nflights++;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (!nested) {
+        lr_ilock_take(&vars[p->var].lock);
+        f->locked = 1;
+    }
+    f->before = load(p->addr, p->size);
+}
+
+/* The stub's register array in a ucontext, for unwinding from the
+ * program's instruction (regs: see src/watch_stub.S). */
+static void context_of(const patch *p, const uint64_t *regs, ucontext_t *uc)
+{
+    static const int order[] = { REG_R15, REG_R14, REG_R13, REG_R12, REG_R11, REG_R10, REG_R9,
+                                 REG_R8, REG_RDI, REG_RSI, REG_RBP, REG_RBX, REG_RDX, REG_RCX,
+                                 REG_RAX, REG_EFL };
+    memset(&uc->uc_mcontext, 0, sizeof uc->uc_mcontext);
+    for (int i = 0; i < 16; i++)
+        uc->uc_mcontext.gregs[order[i]] = (greg_t)regs[i];
+    /* above the array: return address, patch number, then the red zone skipped */
+    uc->uc_mcontext.gregs[REG_RSP] = (greg_t)((uintptr_t)(regs + 18) + 128);
+    uc->uc_mcontext.gregs[REG_RIP] = (greg_t)p->insn;
+}
+
+void lr_watch_post(uint32_t k, uint64_t *regs)
+{
+    const patch *p = &patches[k];
+    if (nflights == MAX_NESTING || nflights == 0)
+        return;
+    inflight *f = &flights[nflights - 1];
+    uint64_t after = load(p->addr, p->size);
+    lr_thread *self = lr_self();
+    if (self) {
+        int saved = errno;
+        ucontext_t uc;
+        context_of(p, regs, &uc);
+        lr_stack_id stack = lr_site_stack_context(self, p->insn, &uc);
+        int flags = f->locked ? LR_ACC_EXACT | LR_ACC_GIVEN : 0;
+        if (p->atomic || vars[p->var].atomic)
+            flags |= LR_ACC_ATOMIC;
+        if (p->read)
+            lr_race_access_at(self, p->addr, p->size, flags, &f->before, stack);
+        if (p->write)
+            lr_race_access_at(self, p->addr, p->size, flags | LR_ACC_WRITE, &after, stack);
+        errno = saved;
+    }
+    if (f->locked)
+        lr_ilock_drop(&vars[p->var].lock);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    nflights--;
+}
+
+/* ---- capstone, loaded only when something is watched ---- */
+
+static struct {
+    cs_err (*open)(cs_arch, cs_mode, csh *);
+    cs_err (*option)(csh, cs_opt_type, size_t);
+    cs_insn *(*malloc)(csh);
+    bool (*disasm_iter)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *);
+    void (*free)(cs_insn *, size_t);
+    cs_err (*close)(csh *);
+    bool (*insn_group)(csh, const cs_insn *, unsigned int);
+} cs;
+
+/* LOCKRACE_CAPSTONE names another build of the library. */
+static const char *capstone_name(void)
+{
+    const char *name = getenv("LOCKRACE_CAPSTONE");
+    return name && name[0] ? name : "libcapstone.so.4";
+}
+
+static int load_capstone(void)
+{
+    void *h = dlopen(capstone_name(), RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        return -1;
+    cs.open = (cs_err (*)(cs_arch, cs_mode, csh *))dlsym(h, "cs_open");
+    cs.option = (cs_err (*)(csh, cs_opt_type, size_t))dlsym(h, "cs_option");
+    cs.malloc = (cs_insn *(*)(csh))dlsym(h, "cs_malloc");
+    cs.disasm_iter = (bool (*)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *))
+        dlsym(h, "cs_disasm_iter");
+    cs.free = (void (*)(cs_insn *, size_t))dlsym(h, "cs_free");
+    cs.close = (cs_err (*)(csh *))dlsym(h, "cs_close");
+    cs.insn_group = (bool (*)(csh, const cs_insn *, unsigned int))dlsym(h, "cs_insn_group");
+    return cs.open && cs.option && cs.malloc && cs.disasm_iter && cs.free && cs.close &&
+           cs.insn_group ? 0 : -1;
+}
+
+/* ---- the loaded objects and their symbols ---- */
+
+#define MAX_OBJECTS 256
+
+typedef struct object {
+    char path[256];
+    uintptr_t base;             /* load bias */
+    uintptr_t lo, hi;           /* the mapped range */
+    int skip;                   /* the C library, the dynamic linker, lockrace itself */
+} object;
+
+static object objects[MAX_OBJECTS];
+static int nobjects;
+
+static int skipped_object(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    static const char *const names[] = { "libc.so", "ld-linux", "libpthread.so", "liblockrace",
+                                         "libcapstone", "libunwind", "linux-vdso" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strncmp(base, names[i], strlen(names[i])))
+            return 1;
+    return 0;
+}
+
+static int collect_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    (void)data;
+    if (nobjects == MAX_OBJECTS)
+        return 1;
+    object *o = &objects[nobjects];
+    memset(o, 0, sizeof *o);
+    if (info->dlpi_name && info->dlpi_name[0]) {
+        snprintf(o->path, sizeof o->path, "%s", info->dlpi_name);
+    } else if (nobjects == 0) {
+        ssize_t n = readlink("/proc/self/exe", o->path, sizeof o->path - 1);
+        if (n <= 0)
+            return 0;
+        o->path[n] = 0;
+    } else {
+        return 0;
+    }
+    o->base = info->dlpi_addr;
+    o->lo = UINTPTR_MAX;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        o->lo = lo < o->lo ? lo : o->lo;
+        o->hi = hi > o->hi ? hi : o->hi;
+    }
+    o->skip = skipped_object(o->path);
+    nobjects++;
+    return 0;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+/* One open ELF file and its symbol table (.symtab, else .dynsym). */
+typedef struct elf_file {
+    int fd;
+    Elf *elf;
+    Elf_Data *syms;
+    size_t nsyms, strndx;
+} elf_file;
+
+static int elf_open_syms(const char *path, elf_file *ef)
+{
+    memset(ef, 0, sizeof *ef);
+    ef->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (ef->fd < 0)
+        return -1;
+    ef->elf = elf_begin(ef->fd, ELF_C_READ, NULL);
+    Elf_Scn *scn = NULL, *dyn = NULL, *sym = NULL;
+    while (ef->elf && (scn = elf_nextscn(ef->elf, scn))) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh))
+            continue;
+        if (sh.sh_type == SHT_SYMTAB)
+            sym = scn;
+        else if (sh.sh_type == SHT_DYNSYM)
+            dyn = scn;
+    }
+    scn = sym ? sym : dyn;
+    GElf_Shdr sh;
+    if (!scn || !gelf_getshdr(scn, &sh) || !(ef->syms = elf_getdata(scn, NULL))) {
+        if (ef->elf)
+            elf_end(ef->elf);
+        close(ef->fd);
+        return -1;
+    }
+    ef->nsyms = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+    ef->strndx = sh.sh_link;
+    return 0;
+}
+
+static void elf_close(elf_file *ef)
+{
+    elf_end(ef->elf);
+    close(ef->fd);
+}
+
+/* ---- what to watch: parsing and resolving the spec ---- */
+
+typedef struct match {
+    int object;
+    uintptr_t addr;
+    size_t size;
+    int global, tls;
+    char file[64];              /* the source file of a local symbol */
+} match;
+
+#define MAX_MATCHES 8
+
+static int find_symbol(const char *name, const char *where, match *out, int max)
+{
+    int n = 0;
+    for (int o = 0; o < nobjects; o++) {
+        elf_file ef;
+        if (elf_open_syms(objects[o].path, &ef) < 0)
+            continue;
+        const char *file = "";
+        for (size_t i = 0; i < ef.nsyms; i++) {
+            GElf_Sym s;
+            if (!gelf_getsym(ef.syms, (int)i, &s))
+                continue;
+            const char *sname = elf_strptr(ef.elf, ef.strndx, s.st_name);
+            int type = GELF_ST_TYPE(s.st_info);
+            if (type == STT_FILE) {
+                file = sname ? sname : "";
+                continue;
+            }
+            if (!sname || strcmp(sname, name) || s.st_shndx == SHN_UNDEF ||
+                (type != STT_OBJECT && type != STT_TLS && type != STT_COMMON))
+                continue;
+            int global = GELF_ST_BIND(s.st_info) != STB_LOCAL;
+            if (where && strcmp(where, base_name(global ? objects[o].path : file)) &&
+                strcmp(where, base_name(objects[o].path)))
+                continue;
+            uintptr_t addr = objects[o].base + s.st_value;
+            int dup = 0;
+            for (int j = 0; j < n; j++)
+                dup |= out[j].addr == addr;
+            if (dup || n == max)
+                continue;
+            match *m = &out[n++];
+            m->object = o;
+            m->addr = addr;
+            m->size = s.st_size;
+            m->global = global;
+            m->tls = type == STT_TLS;
+            snprintf(m->file, sizeof m->file, "%s", global ? base_name(objects[o].path) : base_name(file));
+        }
+        elf_close(&ef);
+    }
+    return n;
+}
+
+static int parse_number(const char *s, char **end, uint64_t *out)
+{
+    errno = 0;
+    unsigned long long v = strtoull(s, end, 0);
+    if (*end == s || errno)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* One item of the spec: NAME[@FILE][+OFFSET][:SIZE] or 0xADDR:SIZE. */
+static int add_item(const char *item, char *err, size_t errlen)
+{
+    const char *accepted = "accepted: NAME, NAME@FILE, NAME+OFFSET:SIZE, 0xADDR:SIZE";
+    if (nvars == MAX_VARS) {
+        snprintf(err, errlen, "watch=%s: at most %d variables can be watched", item, MAX_VARS);
+        return -1;
+    }
+    char name[96], where[96] = "";
+    uint64_t offset = 0, size = 0;
+    int has_size = 0;
+    size_t n = strcspn(item, "@+:");
+    if (n == 0 || n >= sizeof name) {
+        snprintf(err, errlen, "watch=%s: not a variable (%s)", item, accepted);
+        return -1;
+    }
+    memcpy(name, item, n);
+    name[n] = 0;
+    const char *p = item + n;
+    char *end;
+    if (*p == '@') {
+        size_t m = strcspn(p + 1, "+:");
+        if (m == 0 || m >= sizeof where) {
+            snprintf(err, errlen, "watch=%s: no file after '@' (%s)", item, accepted);
+            return -1;
+        }
+        memcpy(where, p + 1, m);
+        where[m] = 0;
+        p += 1 + m;
+    }
+    if (*p == '+') {
+        if (parse_number(p + 1, &end, &offset) < 0) {
+            snprintf(err, errlen, "watch=%s: the offset is not a number (%s)", item, accepted);
+            return -1;
+        }
+        p = end;
+    }
+    if (*p == ':') {
+        if (parse_number(p + 1, &end, &size) < 0 || size == 0 || *end) {
+            snprintf(err, errlen, "watch=%s: the size is not a number above 0 (%s)", item, accepted);
+            return -1;
+        }
+        has_size = 1;
+        p = end;
+    }
+    if (*p) {
+        snprintf(err, errlen, "watch=%s: unexpected '%s' (%s)", item, p, accepted);
+        return -1;
+    }
+    watch_var *v = &vars[nvars];
+    if (!strncmp(name, "0x", 2) || !strncmp(name, "0X", 2)) {
+        uint64_t addr;
+        if (parse_number(name, &end, &addr) < 0 || *end || !has_size || where[0] || offset) {
+            snprintf(err, errlen, "watch=%s: an address needs a size and nothing else (%s)", item,
+                     accepted);
+            return -1;
+        }
+        v->lo = (uintptr_t)addr;
+        v->hi = v->lo + size;
+        snprintf(v->name, sizeof v->name, "%s", item);
+        nvars++;
+        return 0;
+    }
+    match m[MAX_MATCHES];
+    int found = find_symbol(name, where[0] ? where : NULL, m, MAX_MATCHES);
+    if (found > 1) {
+        /* a library's variable and the program's copy of it (a copy
+         * relocation): the one the dynamic linker bound is the variable */
+        void *bound = dlsym(RTLD_DEFAULT, name);
+        for (int i = 0; i < found && bound; i++)
+            if (m[i].global && m[i].addr == (uintptr_t)bound) {
+                m[0] = m[i];
+                found = 1;
+            }
+    }
+    if (found == 0) {
+        snprintf(err, errlen, "watch=%s: no variable of that name in %s or the libraries it loaded "
+                 "(names come from the symbol tables: a stripped program has none; %s)",
+                 item, base_name(objects[0].path), accepted);
+        return -1;
+    }
+    if (found > 1) {
+        snprintf(err, errlen, "watch=%s: %d variables have that name (%s, %s%s): write NAME@FILE",
+                 item, found, m[0].file, m[1].file, found > 2 ? ", ..." : "");
+        return -1;
+    }
+    if (m[0].tls) {
+        snprintf(err, errlen, "watch=%s: a thread-local variable: each thread has its own, "
+                 "nothing to race on", item);
+        return -1;
+    }
+    if (objects[m[0].object].skip) {
+        snprintf(err, errlen, "watch=%s: defined in %s, whose code lockrace does not rewrite",
+                 item, base_name(objects[m[0].object].path));
+        return -1;
+    }
+    if (!has_size)
+        size = m[0].size > offset ? m[0].size - offset : 0;
+    if (size == 0 || offset + size > m[0].size) {
+        snprintf(err, errlen, "watch=%s: %s is %zu bytes: offset %llu and size %llu do not fit in it",
+                 item, name, m[0].size, (unsigned long long)offset, (unsigned long long)size);
+        return -1;
+    }
+    v->lo = m[0].addr + offset;
+    v->hi = v->lo + size;
+    if (offset || has_size)
+        snprintf(v->name, sizeof v->name, "%s+%llu", name, (unsigned long long)offset);
+    else
+        snprintf(v->name, sizeof v->name, "%s", name);
+    nvars++;
+    return 0;
+}
+
+/* ---- finding and rewriting the instructions ---- */
+
+static int overlapping_var(uintptr_t a, uintptr_t size)
+{
+    for (int i = 0; i < nvars; i++)
+        if (a < vars[i].hi && a + size > vars[i].lo)
+            return i;
+    return -1;
+}
+
+typedef struct candidate {
+    uintptr_t insn;
+    uint8_t bytes[16];
+    uint8_t len, disp_offset;
+    uint8_t jump[16];           /* what replaces it */
+    uint8_t ready;
+    uintptr_t target;           /* where its RIP-relative operand points */
+    patch p;
+} candidate;
+
+typedef struct scan {
+    candidate *c;
+    uint32_t n, cap;
+    uint32_t unwatchable;       /* control transfers and stack operations on the variable */
+} scan;
+
+static void consider(csh h, const cs_insn *insn, scan *s)
+{
+    const cs_x86 *x = &insn->detail->x86;
+    if (insn->id == X86_INS_LEA || insn->id == X86_INS_NOP)
+        return;
+    for (int i = 0; i < x->op_count; i++) {
+        const cs_x86_op *op = &x->operands[i];
+        if (op->type != X86_OP_MEM || op->mem.base != X86_REG_RIP || op->mem.index != X86_REG_INVALID ||
+            op->mem.segment != X86_REG_INVALID || !(op->access & (CS_AC_READ | CS_AC_WRITE)))
+            continue;
+        uintptr_t target = (uintptr_t)(insn->address + insn->size + op->mem.disp);
+        int var = overlapping_var(target, op->size ? op->size : 1);
+        if (var < 0)
+            return;
+        if (cs.insn_group(h, insn, CS_GRP_JUMP) || cs.insn_group(h, insn, CS_GRP_CALL) ||
+            cs.insn_group(h, insn, CS_GRP_RET) || insn->id == X86_INS_PUSH || insn->id == X86_INS_POP ||
+            x->encoding.disp_size != 4 || insn->size < 5) {
+            s->unwatchable++;
+            return;
+        }
+        if (s->n == s->cap) {
+            uint32_t cap = s->cap ? s->cap * 2 : 64;
+            candidate *c = realloc(s->c, cap * sizeof *c);
+            if (!c)
+                return;
+            s->c = c;
+            s->cap = cap;
+        }
+        candidate *c = &s->c[s->n++];
+        memset(c, 0, sizeof *c);
+        c->insn = (uintptr_t)insn->address;
+        memcpy(c->bytes, insn->bytes, insn->size);
+        c->len = (uint8_t)insn->size;
+        c->disp_offset = x->encoding.disp_offset;
+        c->target = target;
+        watch_var *v = &vars[var];
+        uintptr_t lo = target > v->lo ? target : v->lo;
+        uintptr_t hi = target + op->size < v->hi ? target + op->size : v->hi;
+        c->p.insn = c->insn;
+        c->p.addr = lo;
+        c->p.size = (uint32_t)(hi - lo);
+        c->p.var = (uint16_t)var;
+        c->p.len = c->len;
+        c->p.read = (op->access & CS_AC_READ) != 0;
+        c->p.write = (op->access & CS_AC_WRITE) != 0;
+        c->p.atomic = x->prefix[0] == X86_PREFIX_LOCK || insn->id == X86_INS_XCHG;
+        if (c->p.atomic)
+            v->atomic = 1;
+        return;
+    }
+}
+
+static void disassemble(csh h, cs_insn *insn, uintptr_t start, size_t size, scan *s)
+{
+    const uint8_t *code = (const uint8_t *)start;
+    uint64_t address = start;
+    while (size > 0) {
+        if (!cs.disasm_iter(h, &code, &size, &address, insn)) {
+            /* not code (padding, data): step over one byte */
+            code++;
+            address++;
+            size--;
+            continue;
+        }
+        consider(h, insn, s);
+    }
+}
+
+/* Every function of the object, decoded from its first byte; the text
+ * section swept linearly when the object has no function symbols. */
+static void scan_object(const object *o, scan *s)
+{
+    elf_file ef;
+    if (elf_open_syms(o->path, &ef) < 0)
+        return;
+    csh h;
+    if (cs.open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
+        elf_close(&ef);
+        return;
+    }
+    cs.option(h, CS_OPT_DETAIL, CS_OPT_ON);
+    cs_insn *insn = cs.malloc(h);
+    uintptr_t last = 0;
+    int functions = 0;
+    for (size_t i = 0; insn && i < ef.nsyms; i++) {
+        GElf_Sym sym;
+        if (!gelf_getsym(ef.syms, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+            sym.st_shndx == SHN_UNDEF || sym.st_size == 0)
+            continue;
+        uintptr_t start = o->base + sym.st_value;
+        if (start == last || start < o->lo || start + sym.st_size > o->hi)
+            continue;
+        last = start;
+        functions++;
+        disassemble(h, insn, start, sym.st_size, s);
+    }
+    if (insn && functions == 0) {
+        size_t shstrndx;
+        Elf_Scn *scn = NULL;
+        if (elf_getshdrstrndx(ef.elf, &shstrndx) == 0)
+            while ((scn = elf_nextscn(ef.elf, scn))) {
+                GElf_Shdr sh;
+                const char *name;
+                if (gelf_getshdr(scn, &sh) && (name = elf_strptr(ef.elf, shstrndx, sh.sh_name)) &&
+                    !strcmp(name, ".text"))
+                    disassemble(h, insn, o->base + sh.sh_addr, sh.sh_size, s);
+            }
+    }
+    if (insn)
+        cs.free(insn, 1);
+    cs.close(&h);
+    elf_close(&ef);
+}
+
+static int fits_rel32(uintptr_t from, uintptr_t to)
+{
+    int64_t d = (int64_t)(to - from);
+    return d >= INT32_MIN && d <= INT32_MAX;
+}
+
+/* A region for the trampolines within reach of the whole object. */
+static uint8_t *map_near(const object *o, size_t size)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < 512; i++) {
+        uintptr_t step = (uintptr_t)(i / 2 + 1) << 21;
+        uintptr_t hint = i % 2 ? (o->lo & ~(uintptr_t)(page - 1)) - step - size
+                               : ((o->hi + page - 1) & ~(uintptr_t)(page - 1)) + step;
+        void *r = mmap((void *)hint, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+                       MAP_FIXED_NOREPLACE, -1, 0);
+        if (r == MAP_FAILED)
+            continue;
+        uintptr_t a = (uintptr_t)r;
+        if (fits_rel32(a, o->lo) && fits_rel32(a + size, o->hi) && fits_rel32(o->lo, a + size) &&
+            fits_rel32(o->hi, a))
+            return r;
+        munmap(r, size);
+    }
+    return NULL;
+}
+
+static uint8_t *put32(uint8_t *at, int32_t v)
+{
+    memcpy(at, &v, 4);
+    return at + 4;
+}
+
+/* lea -128(%rsp),%rsp; push $k; call *stub(%rip); lea 136(%rsp),%rsp */
+static uint8_t *emit_call(uint8_t *at, uint32_t k, const uint8_t *stub_slot)
+{
+    static const uint8_t skip[] = { 0x48, 0x8d, 0x64, 0x24, 0x80 };
+    static const uint8_t back[] = { 0x48, 0x8d, 0xa4, 0x24, 0x88, 0x00, 0x00, 0x00 };
+    memcpy(at, skip, sizeof skip);
+    at += sizeof skip;
+    *at++ = 0x68;
+    at = put32(at, (int32_t)k);
+    *at++ = 0xff;
+    *at++ = 0x15;
+    at = put32(at, (int32_t)((uintptr_t)stub_slot - (uintptr_t)(at + 4)));
+    memcpy(at, back, sizeof back);
+    return at + sizeof back;
+}
+
+static int by_address(const void *a, const void *b)
+{
+    const candidate *x = a, *y = b;
+    return x->insn < y->insn ? -1 : x->insn > y->insn;
+}
+
+/* Writes the trampolines of one object's candidates, then the jumps to
+ * them. */
+static void rewrite(const object *o, scan *s, int mem, char *err, size_t errlen)
+{
+    /* a function with two names is decoded twice */
+    qsort(s->c, s->n, sizeof *s->c, by_address);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->n; i++)
+        if (n == 0 || s->c[i].insn != s->c[n - 1].insn)
+            s->c[n++] = s->c[i];
+    s->n = n;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t size = (REGION_HEADER + (size_t)n * SLOT_SIZE + page - 1) & ~(page - 1);
+    uint8_t *region = n ? map_near(o, size) : NULL;
+    if (!region) {
+        if (n)
+            snprintf(err, errlen, "no room for code within 2 GiB of %s", base_name(o->path));
+        return;
+    }
+    void (*stubs[2])(void) = { lr_watch_stub_pre, lr_watch_stub_post };
+    memcpy(region, stubs, sizeof stubs);
+    uint32_t first = npatches;
+    for (uint32_t i = 0; i < n && npatches < MAX_PATCHES; i++) {
+        candidate *c = &s->c[i];
+        uint8_t *slot = region + REGION_HEADER + (size_t)i * SLOT_SIZE;
+        uint32_t k = npatches;
+        uint8_t *at = emit_call(slot, k, region);
+        uint8_t *moved = at;
+        memcpy(at, c->bytes, c->len);
+        at += c->len;
+        if (!fits_rel32((uintptr_t)at, c->target))
+            continue;
+        int32_t disp = (int32_t)(c->target - (uintptr_t)at);
+        memcpy(moved + c->disp_offset, &disp, 4);
+        at = emit_call(at, k, region + 8);
+        *at++ = 0xe9;
+        put32(at, (int32_t)((c->insn + c->len) - (uintptr_t)(at + 4)));
+        patches[k] = c->p;
+        npatches++;
+        /* the instruction becomes a jump to its slot; the bytes left over
+         * are never run (the jump back skips them) */
+        c->jump[0] = 0xe9;
+        put32(&c->jump[1], (int32_t)((uintptr_t)slot - (c->insn + 5)));
+        memset(&c->jump[5], 0x90, c->len - 5);
+        c->ready = 1;
+    }
+    if (mprotect(region, size, PROT_READ | PROT_EXEC) != 0) {
+        snprintf(err, errlen, "cannot make the trampolines executable (%s)", strerror(errno));
+        npatches = first;
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const candidate *c = &s->c[i];
+        if (c->ready && pwrite(mem, c->jump, c->len, (off_t)c->insn) != c->len) {
+            snprintf(err, errlen, "cannot rewrite code in %s through /proc/self/mem (%s)",
+                     base_name(o->path), strerror(errno));
+            /* what was not rewritten is never reached: forget it */
+            for (uint32_t k = first; k < npatches; k++)
+                if (patches[k].insn >= c->insn)
+                    patches[k].size = 0;
+            return;
+        }
+    }
+}
+
+static int have_xsave(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE))
+        return 0;
+    __cpuid_count(0xd, 0, a, b, c, d);
+    lr_watch_xsave_size = b + 64;
+    return b >= 576;
+}
+
+static void fail(const char *msg, int stop)
+{
+    char line[768];
+    snprintf(line, sizeof line, "lockrace: %s\n", msg);
+    lr_write_str(2, line);
+    if (stop)
+        _exit(2);
+}
+
+void lr_watch_start(const char *spec)
+{
+    if (!spec || !spec[0])
+        return;
+    char err[600];
+    elf_version(EV_CURRENT);
+    dl_iterate_phdr(collect_object, NULL);
+    char items[sizeof lr_opt.watch];
+    snprintf(items, sizeof items, "%s", spec);
+    for (char *save = NULL, *item = strtok_r(items, ",", &save); item; item = strtok_r(NULL, ",", &save))
+        if (add_item(item, err, sizeof err) < 0)
+            fail(err, 1);
+    if (!have_xsave()) {
+        fail("watch: this processor has no XSAVE, which watching needs; nothing is watched", 0);
+        return;
+    }
+    if (load_capstone() < 0) {
+        snprintf(err, sizeof err, "watch: cannot load %s, the disassembler watching needs "
+                 "(Debian: apt-get install libcapstone4); nothing is watched", capstone_name());
+        fail(err, 0);
+        return;
+    }
+    patches = lr_map(MAX_PATCHES * sizeof *patches);
+    int mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+    if (!patches || mem < 0) {
+        snprintf(err, sizeof err, "watch: cannot open /proc/self/mem to rewrite code (%s); "
+                 "nothing is watched", strerror(errno));
+        fail(err, 0);
+        return;
+    }
+    lr_thread *self = lr_self();
+    uint32_t found[MAX_VARS] = { 0 };
+    for (int o = 0; o < nobjects; o++) {
+        int defines = 0;
+        for (int i = 0; i < nvars; i++)
+            defines |= vars[i].lo >= objects[o].lo && vars[i].lo < objects[o].hi;
+        if (!defines || objects[o].skip)
+            continue;
+        scan s = { 0 };
+        scan_object(&objects[o], &s);
+        err[0] = 0;
+        uint32_t before = npatches;
+        rewrite(&objects[o], &s, mem, err, sizeof err);
+        for (uint32_t k = before; k < npatches; k++)
+            found[patches[k].var] += patches[k].size != 0;
+        free(s.c);
+        if (err[0]) {
+            char line[700];
+            snprintf(line, sizeof line, "watch: %s", err);
+            fail(line, 0);
+        }
+    }
+    close(mem);
+    for (int i = 0; i < nvars; i++) {
+        /* a member or a raw range: the debug information names it best */
+        lr_race_watch(self, vars[i].lo, vars[i].hi - vars[i].lo,
+                      strpbrk(vars[i].name, "+:") ? NULL : vars[i].name);
+        if (!found[i]) {
+            snprintf(err, sizeof err, "watch=%s: no instruction addresses it directly; accesses "
+                     "through pointers are not seen, so nothing of it will be", vars[i].name);
+            fail(err, 0);
+        } else if (lr_opt.verbosity >= 2) {
+            snprintf(err, sizeof err, "watching %s (%zu bytes): %u instruction%s", vars[i].name,
+                     (size_t)(vars[i].hi - vars[i].lo), found[i], found[i] == 1 ? "" : "s");
+            fail(err, 0);
+        }
+    }
+}
+
+void lr_watch_fork_child(void)
+{
+    for (int i = 0; i < nvars; i++)
+        lr_ilock_reset(&vars[i].lock);
+}
