@@ -757,10 +757,15 @@ static void rewrite(const object *o, scan *s, int mem, char *err, size_t errlen)
     }
 }
 
+/* The stubs save the extended state with XSAVEC (only the components in
+ * use), into room for all of them. */
 static int have_xsave(void)
 {
     unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE))
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || __get_cpuid_max(0, NULL) < 0xd)
+        return 0;
+    __cpuid_count(0xd, 1, a, b, c, d);
+    if (!(a & 2))
         return 0;
     __cpuid_count(0xd, 0, a, b, c, d);
     lr_watch_xsave_size = b + 64;
@@ -789,7 +794,7 @@ void lr_watch_start(const char *spec)
         if (add_item(item, err, sizeof err) < 0)
             fail(err, 1);
     if (!have_xsave()) {
-        fail("watch: this processor has no XSAVE, which watching needs; nothing is watched", 0);
+        fail("watch: this processor has no XSAVEC, which watching needs; nothing is watched", 0);
         return;
     }
     if (load_capstone() < 0) {

@@ -2,7 +2,8 @@
  * (src/watch.c). The trampoline has stepped over the red zone and pushed
  * the patch number; a stub saves everything the program could have live at
  * that instruction (flags, every general register, the whole extended state
- * with XSAVE: C code and the C library it calls use SSE and AVX registers),
+ * with XSAVEC: C code and the C library it calls use SSE, AVX and AVX-512
+ * registers),
  * calls lr_watch_pre or lr_watch_post(patch, registers) and restores it all.
  *
  * The registers are handed over as an array, in the order pushed below:
@@ -65,7 +66,7 @@ lr_watch_stub_common:
         movq    %rax, 568(%rsp)
         movl    $-1, %eax
         movl    $-1, %edx
-        xsave64 (%rsp)
+        xsavec64 (%rsp)
         movl    136(%rbx), %edi                 /* the patch number, above the return address */
         movq    %rbx, %rsi
         call    *%r12

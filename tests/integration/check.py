@@ -829,6 +829,16 @@ def case_watch_errors():
            f"the rest stopped working: status {status}")
 
 
+def case_watch_registers():
+    """A rewritten instruction leaves every register, the flags it sets,
+    the vector registers and the red zone as they would have been."""
+    nstatus, nout = native("watch_regs")
+    status, out, err, reports = watched("watch_regs", [], "gauge")
+    expect(nstatus == 0 and nout == "ok\n", f"native: {nstatus} {nout!r}")
+    expect(status == 0 and out == "ok\n", f"watched: status {status}, {out!r} {err[-500:]!r}")
+    expect(reports == [] and "lockrace" not in err, f"reports {reports}, stderr {err!r}")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
