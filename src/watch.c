@@ -93,7 +93,7 @@ static __thread inflight flights[MAX_NESTING] __attribute__((tls_model("initial-
 static __thread int nflights __attribute__((tls_model("initial-exec")));
 
 /* read by the stubs */
-uint64_t lr_watch_xsave_size __attribute__((visibility("hidden")));
+int lr_watch_vector_mode __attribute__((visibility("hidden")));
 void lr_watch_stub_pre(void) __attribute__((visibility("hidden")));
 void lr_watch_stub_post(void) __attribute__((visibility("hidden")));
 void lr_watch_pre(uint32_t k, uint64_t *regs) __attribute__((visibility("hidden"), used));
@@ -757,19 +757,28 @@ static void rewrite(const object *o, scan *s, int mem, char *err, size_t errlen)
     }
 }
 
-/* The stubs save the extended state with XSAVEC (only the components in
- * use), into room for all of them. */
-static int have_xsave(void)
+/* How wide the stubs save the vector registers: 0 xmm, 1 ymm, 2 zmm with
+ * 16-bit masks, 3 zmm with 64-bit masks (watch_stub.S). */
+static int vector_mode(void)
 {
     unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || __get_cpuid_max(0, NULL) < 0xd)
+    if (!__get_cpuid(1, &a, &b, &c, &d))
         return 0;
-    __cpuid_count(0xd, 1, a, b, c, d);
-    if (!(a & 2))
+    int avx = (c & bit_OSXSAVE) && (c & bit_AVX);
+    uint64_t xcr0 = 0;
+    if (c & bit_OSXSAVE) {
+        unsigned lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        xcr0 = ((uint64_t)hi << 32) | lo;
+    }
+    if (!avx || (xcr0 & 6) != 6)
         return 0;
-    __cpuid_count(0xd, 0, a, b, c, d);
-    lr_watch_xsave_size = b + 64;
-    return b >= 576;
+    if (__get_cpuid_max(0, NULL) < 7)
+        return 1;
+    __cpuid_count(7, 0, a, b, c, d);
+    if (!(b & bit_AVX512F) || (xcr0 & 0xe0) != 0xe0)
+        return 1;
+    return b & bit_AVX512BW ? 3 : 2;
 }
 
 static void fail(const char *msg, int stop)
@@ -793,10 +802,7 @@ void lr_watch_start(const char *spec)
     for (char *save = NULL, *item = strtok_r(items, ",", &save); item; item = strtok_r(NULL, ",", &save))
         if (add_item(item, err, sizeof err) < 0)
             fail(err, 1);
-    if (!have_xsave()) {
-        fail("watch: this processor has no XSAVEC, which watching needs; nothing is watched", 0);
-        return;
-    }
+    lr_watch_vector_mode = vector_mode();
     if (load_capstone() < 0) {
         snprintf(err, sizeof err, "watch: cannot load %s, the disassembler watching needs "
                  "(Debian: apt-get install libcapstone4); nothing is watched", capstone_name());

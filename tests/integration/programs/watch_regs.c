@@ -111,6 +111,29 @@ static void vector_registers(void)
         check("ymm7", after[i], before[i]);
 }
 
+/* With AVX-512: the upper registers and a mask register (the C library's
+ * string functions use both). */
+static void avx512_registers(void)
+{
+    if (!__builtin_cpu_supports("avx512bw"))
+        return;
+    uint64_t before[8] = { 1, 2, 3, 4, 5, 6, 7, 0x8888888888888888ull };
+    uint64_t after[8] = { 0 };
+    uint64_t mask = 0;
+    __asm__ volatile(
+        "vmovdqu64 (%1), %%zmm31\n\t"
+        "movabs $0x0123456789abcdef, %%rax\n\t"
+        "kmovq %%rax, %%k3\n\t"
+        "movq gauge(%%rip), %%rax\n\t"         /* watched read */
+        "vmovdqu64 %%zmm31, (%2)\n\t"
+        "kmovq %%k3, %0\n\t"
+        "vzeroupper\n\t"
+        : "=r"(mask) : "r"(before), "r"(after) : "rax", "memory");
+    for (int i = 0; i < 8; i++)
+        check("zmm31", after[i], before[i]);
+    check("k3", mask, 0x0123456789abcdefull);
+}
+
 /* A leaf function's data below the stack pointer survives. */
 static void red_zone(void)
 {
@@ -131,6 +154,7 @@ int main(void)
     general_registers();
     flags_of_the_instruction();
     vector_registers();
+    avx512_registers();
     red_zone();
     if (failures)
         return 1;
