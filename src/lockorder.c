@@ -81,6 +81,7 @@ void lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
             *s = (lr_ctx_slot){ key, l, l->id, a->token };
     }
     a->lock = l;
+    a->lock_id = l ? l->id : 0;
     lr_leave(t);
     errno = saved_errno;
 }

@@ -35,6 +35,7 @@ typedef struct lr_acquisition {
     int how;                    /* enum lr_how */
     int shared;                 /* a read lock of an rwlock */
     lr_lock *lock;              /* NULL until the context is known */
+    uint64_t lock_id;           /* its id then: the push needs no load from *lock */
     lr_token token;
     uint64_t id;                /* semaphores: the lock's id before the wait */
 } lr_acquisition;
@@ -100,11 +101,17 @@ static inline void lr_order_context(lr_thread *t, lr_acquisition *a)
         const lr_ctx_slot *s = &t->ctx[i];
         if (s->key == key) {
             lr_lock *l = s->lock;
-            /* a forgotten lock has id 0, a recycled one a new id; a mutex
-             * initialised again has lost its tag (lockreg.h) */
-            if (__builtin_expect(l->id == s->id && (a->type > LR_ADAPTIVE ||
-                                                    lr_mutex_same(a->addr, s->id)), 1)) {
+            /* A mutex still tagged with the lock's id is still that lock
+             * (destroy clears the tag, init zeroes it): the mutex's line is
+             * in cache, the lock's need not be. Otherwise: a forgotten lock
+             * has id 0, a recycled one a new id (lockreg.h). */
+            if (__builtin_expect((a->type <= LR_ADAPTIVE &&
+                                  __atomic_load_n(lr_mutex_tag(a->addr), __ATOMIC_RELAXED) ==
+                                      (uintptr_t)s->id) ||
+                                 (l->id == s->id && (a->type > LR_ADAPTIVE ||
+                                                     lr_mutex_same(a->addr, s->id))), 1)) {
                 a->lock = l;
+                a->lock_id = s->id;
                 a->token = s->token;
                 return;
             }
@@ -146,9 +153,9 @@ static inline void lr_order_push(lr_thread *t, const lr_acquisition *a)
     t->nheld = n + 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     LR_PUSH_HOOK();
-    uint64_t chain = lr_mix(n ? t->held[n - 1].chain : LR_CHAIN_SEED, l->id);
+    uint64_t chain = lr_mix(n ? t->held[n - 1].chain : LR_CHAIN_SEED, a->lock_id);
     h->addr = a->addr;
-    h->id = l->id;
+    h->id = a->lock_id;
     h->chain = chain;
     h->stack = a->token;
     h->depth = 1;
