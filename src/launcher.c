@@ -26,12 +26,13 @@ static void usage(int fd)
             "reported as they are found (stderr, or log_path / json files).\n"
             "\n"
             "Options (also accepted as LOCKRACE_OPTIONS=\"name=value:name=value\"):\n");
-    lr_options_describe(fd, 0);
+    lr_options_describe(fd, LR_DESCRIBE_TEXT);
     dprintf(fd, "\n  written --name=value or --name value; '-' and '_' are the same in names\n"
                 "  --ci                   CI mode: also watch for whole-process hangs (watchdog=1)\n"
                 "  --help                 this text\n"
                 "  --version              lockrace's version\n"
-                "  --help-markdown        the options as a markdown table (the README's)\n");
+                "  --help-markdown        the options as a markdown table (the README's)\n"
+                "  --help-man             the options as roff (the lockrace(1) man page's)\n");
 }
 
 static void die(const char *msg, int status)
@@ -91,7 +92,11 @@ int main(int argc, char **argv)
             continue;
         }
         if (!strcmp(arg, "--help-markdown")) {
-            lr_options_describe(1, 1);
+            lr_options_describe(1, LR_DESCRIBE_MARKDOWN);
+            return 0;
+        }
+        if (!strcmp(arg, "--help-man")) {
+            lr_options_describe(1, LR_DESCRIBE_MAN);
             return 0;
         }
         const char *name = arg + 2, *eq = strchr(name, '='), *value;
