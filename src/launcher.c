@@ -17,6 +17,9 @@
 #ifndef LR_VERSION
 #define LR_VERSION "0"
 #endif
+#ifndef LR_LIBDIR_FROM_BINDIR
+#define LR_LIBDIR_FROM_BINDIR "../lib"
+#endif
 
 static void usage(int fd)
 {
@@ -49,8 +52,8 @@ static int find_library(char *out, size_t len)
         return -1;
     self[n] = 0;
     const char *dir = dirname(self);
-    const char *candidates[] = { "%s/liblockrace.so", "%s/../lib/liblockrace.so",
-                                 "%s/../" LR_INSTALL_LIBDIR "/liblockrace.so" };
+    /* the build tree, then the installation this command belongs to */
+    const char *candidates[] = { "%s/liblockrace.so", "%s/" LR_LIBDIR_FROM_BINDIR "/liblockrace.so" };
     for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, candidates[i], dir);
@@ -149,7 +152,8 @@ int main(int argc, char **argv)
 
     char lib[PATH_MAX];
     if (find_library(lib, sizeof lib) < 0)
-        die("cannot find liblockrace.so next to the lockrace command or in ../lib", 2);
+        die("cannot find liblockrace.so next to the lockrace command, nor in "
+            LR_LIBDIR_FROM_BINDIR " from it (where cmake --install puts it)", 2);
     const char *preload = getenv("LD_PRELOAD");
     static char preload_value[2 * PATH_MAX];
     snprintf(preload_value, sizeof preload_value, "%s%s%s", lib, preload && *preload ? ":" : "",
