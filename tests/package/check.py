@@ -123,8 +123,13 @@ def check_pkg_config(tmp, files, env):
     says = run([launcher, "--version"], env=env).stdout.strip()
     expect(says == f"lockrace {version}", f"pkg-config says version {version}, the launcher '{says}'")
 
+    # lockrace's flags before the library that takes the locks: the order
+    # in which --as-needed would drop liblockrace.so
+    run([CC, "-shared", "-fPIC", "-o", os.path.join(tmp, "liblock_both.so"),
+         os.path.join(PROJECT, "lock_both.c")], env=env)
     program = os.path.join(tmp, "linked_pc")
-    run([CC, "-o", program, os.path.join(PROJECT, "linked.c"), *flags, f"-Wl,-rpath,{libdir}"], env=env)
+    run([CC, "-o", program, os.path.join(PROJECT, "linked.c"), *flags, f"-L{tmp}", "-llock_both",
+         f"-Wl,-rpath,{libdir}:{tmp}"], env=env)
     p = run([program], env=env, status=66)
     expect(re.search(r"lock-order-inversion: (queue_lock|stats_lock) ->", p.stderr),
            f"no report from the program built with pkg-config's flags:\n{p.stderr[-2000:]}")
