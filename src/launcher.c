@@ -17,6 +17,9 @@
 #ifndef LR_VERSION
 #define LR_VERSION "0"
 #endif
+#ifndef LR_LIBDIR_FROM_BINDIR
+#define LR_LIBDIR_FROM_BINDIR "../lib"
+#endif
 
 static void usage(int fd)
 {
@@ -26,12 +29,13 @@ static void usage(int fd)
             "reported as they are found (stderr, or log_path / json files).\n"
             "\n"
             "Options (also accepted as LOCKRACE_OPTIONS=\"name=value:name=value\"):\n");
-    lr_options_describe(fd, 0);
+    lr_options_describe(fd, LR_DESCRIBE_TEXT);
     dprintf(fd, "\n  written --name=value or --name value; '-' and '_' are the same in names\n"
                 "  --ci                   CI mode: also watch for whole-process hangs (watchdog=1)\n"
                 "  --help                 this text\n"
                 "  --version              lockrace's version\n"
-                "  --help-markdown        the options as a markdown table (the README's)\n");
+                "  --help-markdown        the options as a markdown table (the README's)\n"
+                "  --help-man             the options as roff (the lockrace(1) man page's)\n");
 }
 
 static void die(const char *msg, int status)
@@ -58,8 +62,8 @@ static int find_library(char *out, size_t len)
         return -1;
     self[n] = 0;
     const char *dir = dirname(self);
-    const char *candidates[] = { "%s/liblockrace.so", "%s/../lib/liblockrace.so",
-                                 "%s/../" LR_INSTALL_LIBDIR "/liblockrace.so" };
+    /* the build tree, then the installation this command belongs to */
+    const char *candidates[] = { "%s/liblockrace.so", "%s/" LR_LIBDIR_FROM_BINDIR "/liblockrace.so" };
     for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, candidates[i], dir);
@@ -101,7 +105,11 @@ int main(int argc, char **argv)
             continue;
         }
         if (!strcmp(arg, "--help-markdown")) {
-            lr_options_describe(1, 1);
+            lr_options_describe(1, LR_DESCRIBE_MARKDOWN);
+            return 0;
+        }
+        if (!strcmp(arg, "--help-man")) {
+            lr_options_describe(1, LR_DESCRIBE_MAN);
             return 0;
         }
         const char *name = arg + 2, *eq = strchr(name, '='), *value;
@@ -154,7 +162,8 @@ int main(int argc, char **argv)
 
     char lib[PATH_MAX];
     if (find_library(lib, sizeof lib) < 0)
-        die("cannot find liblockrace.so next to the lockrace command or in ../lib", 2);
+        die("cannot find liblockrace.so next to the lockrace command, nor in "
+            LR_LIBDIR_FROM_BINDIR " from it (where cmake --install puts it)", 2);
     const char *preload = getenv("LD_PRELOAD");
     static char preload_value[2 * PATH_MAX];
     snprintf(preload_value, sizeof preload_value, "%s%s%s", lib, preload && *preload ? ":" : "",

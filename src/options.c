@@ -178,10 +178,25 @@ static const char *type_name(const option_desc *d)
     return d->type == LR_BOOL ? "bool" : d->type == LR_INT ? "int" : d->type == LR_CHOICE ? "choice" : "path";
 }
 
-void lr_options_describe(int fd, int markdown)
+/* Help text as roff: a backslash is roff's escape character, and a line
+ * that starts with '.' or '\'' would be read as a request. */
+static void roff_text(char *out, size_t len, const char *s)
 {
-    char line[512];
-    if (markdown)
+    size_t j = 0;
+    if (*s == '.' || *s == '\'')
+        j = (size_t)snprintf(out, len, "\\&");
+    for (; *s && j + 3 < len; s++) {
+        out[j++] = *s;
+        if (*s == '\\')
+            out[j++] = 'e';
+    }
+    out[j] = 0;
+}
+
+void lr_options_describe(int fd, int format)
+{
+    char line[1024];
+    if (format == LR_DESCRIBE_MARKDOWN)
         lr_write_str(fd, "| option | type | default | meaning |\n|---|---|---|---|\n");
     for (size_t i = 0; i < NOPTS; i++) {
         const option_desc *d = &table[i];
@@ -195,12 +210,19 @@ void lr_options_describe(int fd, int markdown)
                     *p = '/';   /* '|' would split a markdown table cell */
         }
         int n;
-        if (markdown)
+        if (format == LR_DESCRIBE_MARKDOWN) {
             n = snprintf(line, sizeof line, "| `%s` | %s%s | `%s` | %s |\n", d->name,
                          type_name(d), range, *d->def ? d->def : "\"\"", d->help);
-        else
+        } else if (format == LR_DESCRIBE_MAN) {
+            char help[512];
+            roff_text(help, sizeof help, d->help);
+            n = snprintf(line, sizeof line, ".TP\n\\fB\\-\\-%s\\fR=\\fI%s\\fR%s, default %s%s%s\n%s\n",
+                         d->name, type_name(d), range, *d->def ? "\\fB" : "",
+                         *d->def ? d->def : "none", *d->def ? "\\fR" : "", help);
+        } else {
             n = snprintf(line, sizeof line, "  %-22s %s%s, default '%s'\n  %-22s %s\n", d->name,
                          type_name(d), range, d->def, "", d->help);
+        }
         lr_write_all(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
     }
 }

@@ -30,7 +30,9 @@ int lr_options_set(lr_options *o, const char *key, size_t keylen, const char *va
 /* Parses a whole "key=value:key=value" string (':' or whitespace between). */
 int lr_options_parse(lr_options *o, const char *s, char *err, size_t errlen);
 
-/* Writes the option table as help text (markdown=0) or a markdown table. */
-void lr_options_describe(int fd, int markdown);
+/* Writes the option table as --help text, as the README's markdown table,
+ * or as the OPTIONS entries of the lockrace(1) man page (roff). */
+enum { LR_DESCRIBE_TEXT, LR_DESCRIBE_MARKDOWN, LR_DESCRIBE_MAN };
+void lr_options_describe(int fd, int format);
 
 #endif
