@@ -1094,15 +1094,12 @@ static int dir_output(void)
         close(dir_fd);
     char path[sizeof lr_opt.log_dir + 32];
     snprintf(path, sizeof path, "%s/%d.json", lr_opt.log_dir, (int)pid);
-    if (mkdir(lr_opt.log_dir, 0755) < 0 && errno != EEXIST)
-        dir_fd = -1;
-    else
-        dir_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    dir_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     dir_fd_pid = pid;
     if (dir_fd < 0) {
         char msg[800];
-        snprintf(msg, sizeof msg, "lockrace: log_dir=%s: cannot create %s (%s)\n", lr_opt.log_dir, path,
-                 strerror(errno));
+        snprintf(msg, sizeof msg, "lockrace: log_dir=%s: cannot create %s (%s); reports go to stderr "
+                 "only\n", lr_opt.log_dir, path, strerror(errno));
         lr_write_str(2, msg);
         return -1;
     }
@@ -1122,9 +1119,11 @@ void lr_report_init(void)
 {
     if (lr_suppress_load(lr_opt.suppressions) < 0)
         _exit(2);
-    /* the user asked for reports there: a run that cannot keep them stops */
-    if (lr_opt.log_dir[0] && dir_output() < 0)
-        _exit(2);
+    /* Unlike json=, a run directory that cannot be written does not stop
+     * the program: the launcher removes its temporary one when the command
+     * ends, and a program the command left running may start after that. */
+    if (lr_opt.log_dir[0])
+        dir_output();
     if (!lr_opt.json[0])
         return;
     json_fd = open(lr_opt.json, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
