@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const lr_kind lr_kinds[] = {
     { "lock-order-inversion", "Lock-order inversion",
@@ -160,7 +161,10 @@ static int read_dir(lr_run *run, const char *dir, char *err, size_t errlen)
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         size_t n = strlen(e->d_name);
-        if (e->d_type == DT_DIR)
+        struct stat st;
+        int is_dir = e->d_type == DT_DIR ||
+                     (e->d_type == DT_UNKNOWN && stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+        if (is_dir)
             read_dir(run, path, err, errlen);   /* the run of a lockrace this one ran */
         else if (n > 5 && !strcmp(e->d_name + n - 5, ".json"))
             read_file(run, path);
@@ -356,7 +360,9 @@ size_t lr_run_places(const lr_json *report, lr_place *out, size_t max)
         access_place(&ps, report, 0, " earlier");
     } else if (!strcmp(kind, "lost-update")) {
         /* the write that overwrote, its read, then the update it overwrote */
-        access_place(&ps, report, 1, ", overwriting the other update");
+        int observed = !strcmp(lr_json_str(lr_json_get(report, "certainty"), ""), "observed");
+        access_place(&ps, report, 1, observed ? ", overwriting the other update"
+                                              : ", which can overwrite the other update");
         access_place(&ps, report, 0, " before that");
         access_place(&ps, report, 3, " (the update overwritten)");
         access_place(&ps, report, 2, " before that");
