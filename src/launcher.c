@@ -1,17 +1,29 @@
 /* The lockrace command: `lockrace [options] -- COMMAND [ARGS]`. It checks
  * the options against the same table the library parses, puts them in
- * LOCKRACE_OPTIONS, prepends liblockrace.so to LD_PRELOAD (keeping what
- * the user had) and execs the command, whose exit status becomes its own:
- * the library turns it into `exitcode` when something was reported. */
+ * LOCKRACE_OPTIONS with a run directory (log_dir), prepends liblockrace.so
+ * to LD_PRELOAD (keeping what the user had), and runs the command, passing
+ * on the signals meant for it. Every process of the command's tree writes
+ * its reports to its own file in the run directory; when the command ends
+ * the launcher gathers them into a summary, SARIF and JUnit (run.h), and
+ * ends with the command's exit status, or `exitcode` when something was
+ * reported and the command otherwise succeeded. */
 #include "options.h"
+#include "run.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef LR_VERSION
@@ -25,13 +37,16 @@ static void usage(int fd)
 {
     dprintf(fd,
             "usage: lockrace [OPTION...] [--] COMMAND [ARGS...]\n"
-            "Runs COMMAND with lockrace watching its locks: lock-order inversions are\n"
-            "reported as they are found (stderr, or log_path / json files).\n"
+            "Runs COMMAND, and every program it starts, with lockrace watching their locks:\n"
+            "reports are printed as they are found (stderr, or log_path / json files), and\n"
+            "gathered when COMMAND ends (a summary when there were several processes).\n"
             "\n"
             "Options (also accepted as LOCKRACE_OPTIONS=\"name=value:name=value\"):\n");
     lr_options_describe(fd, LR_DESCRIBE_TEXT);
     dprintf(fd, "\n  written --name=value or --name value; '-' and '_' are the same in names\n"
                 "  --ci                   CI mode: also watch for whole-process hangs (watchdog=1)\n"
+                "  --sarif FILE           write the reports of the whole run as SARIF 2.1.0\n"
+                "  --junit FILE           write a JUnit XML test case per process, failed when it reported\n"
                 "  --help                 this text\n"
                 "  --version              lockrace's version\n"
                 "  --help-markdown        the options as a markdown table (the README's)\n"
@@ -73,11 +88,160 @@ static int find_library(char *out, size_t len)
     return -1;
 }
 
+/* ---- the run directory ---- */
+
+static int has_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int found = 0;
+    while (d && !found && (e = readdir(d)))
+        found = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* log_dir when the user named one, made absolute (the command may change
+ * directory) and kept; else a new temporary directory. A named directory
+ * that holds files already (an earlier run's, or those of a lockrace
+ * running this one) gets a new subdirectory, so that this launcher
+ * gathers its own tree and nothing else. */
+static void run_dir_prepare(const char *named, char *out, size_t len)
+{
+    char err[PATH_MAX + 200], cwd[PATH_MAX];
+    if (!*named) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(out, len, "%s/lockrace.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    } else {
+        int n = named[0] == '/' || !getcwd(cwd, sizeof cwd) ? snprintf(out, len, "%s", named)
+                                                            : snprintf(out, len, "%s/%s", cwd, named);
+        if (n < 0 || (size_t)n >= len - 16) {
+            snprintf(err, sizeof err, "log_dir=%s: the path is too long", named);
+            die(err, 2);
+        }
+        if (mkdir(out, 0755) < 0 && errno != EEXIST) {
+            snprintf(err, sizeof err, "log_dir=%s: cannot create it (%s)", named, strerror(errno));
+            die(err, 2);
+        }
+        if (!has_entries(out))
+            return;
+        strncat(out, "/run.XXXXXX", len - strlen(out) - 1);
+    }
+    if (!mkdtemp(out)) {
+        snprintf(err, sizeof err, "cannot create the run directory %s (%s)", out, strerror(errno));
+        die(err, 2);
+    }
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st, (void)type, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* ---- running the command ---- */
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+/* A signal the command did not get itself: the terminal sends its signals
+ * (SI_KERNEL) to the whole foreground process group, the command included. */
+static int for_the_command(const siginfo_t *si, pid_t child)
+{
+    return si->si_code != SI_KERNEL && si->si_pid != child;
+}
+
+/* Runs the command and waits for it, passing on the signals meant for it;
+ * its exit status as a shell gives it (128 + the signal that ended it).
+ * *running says whether processes it started outlive it: as the
+ * subreaper of the tree the launcher inherits them. */
+static int run_command(char **argv, int *running)
+{
+    sigset_t mask, old;
+    sigemptyset(&mask);
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+        sigaddset(&mask, forwarded[i]);
+    sigaddset(&mask, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &mask, &old);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    pid_t child = fork();
+    if (child < 0)
+        die("cannot fork to run the command", 2);
+    if (child == 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        execvp(argv[0], argv);
+        char err[PATH_MAX + 100];
+        int status = errno == ENOENT ? 127 : 126;
+        snprintf(err, sizeof err, "cannot run '%s': %s", argv[0], strerror(errno));
+        die(err, status);
+    }
+    int status = -1;
+    while (status < 0) {
+        siginfo_t si;
+        int sig = sigwaitinfo(&mask, &si);
+        if (sig > 0 && sig != SIGCHLD && for_the_command(&si, child))
+            kill(child, sig);
+        int st;
+        pid_t pid;
+        while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+            if (pid == child)
+                status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+    }
+    /* a process the command killed as it ended may take a moment to go */
+    int st, tries = 0;
+    while ((*running = waitpid(-1, &st, WNOHANG) >= 0) && tries++ < 20)
+        usleep(10000);
+    return status;
+}
+
+/* A file the user asked for, checked before the command runs rather than
+ * after a test run of an hour. */
+static void check_writable(const char *flag, const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        char err[PATH_MAX + 200];
+        snprintf(err, sizeof err, "%s %s: cannot write it (%s)", flag, path, strerror(errno));
+        die(err, 2);
+    }
+    close(fd);
+}
+
+/* The run read back: summary, SARIF, JUnit; the exit status. */
+static int gather(const char *dir, const lr_options *o, const char *sarif, const char *junit,
+                  char **command, int command_status, int running)
+{
+    lr_run run;
+    char err[PATH_MAX + 200];
+    if (lr_run_read(&run, dir, err, sizeof err) < 0) {
+        dprintf(2, "lockrace: %s\n", err);
+        return command_status ? command_status : 2;
+    }
+    int status = command_status;
+    if (status == 0 && run.nreports && o->exitcode)
+        status = o->exitcode;
+    /* one process printed its own summary line already */
+    if (o->verbosity >= 2 || (o->verbosity >= 1 && run.nreports && run.nprocs > 1))
+        lr_run_summary(&run, 2, status, command_status);
+    if (running && o->verbosity >= 1)
+        dprintf(2, "lockrace: processes the command started are still running; what they report "
+                   "from now on is not gathered\n");
+    int failed = 0;
+    if (sarif && lr_sarif_write(&run, sarif, command, status, err, sizeof err) < 0)
+        failed = dprintf(2, "lockrace: %s\n", err);
+    if (junit && lr_junit_write(&run, junit, err, sizeof err) < 0)
+        failed = dprintf(2, "lockrace: %s\n", err);
+    lr_run_free(&run);
+    return failed && status == 0 ? 2 : status;
+}
+
 int main(int argc, char **argv)
 {
     static char settings[8192];
     size_t used = 0;
     char err[512];
+    const char *sarif = NULL, *junit = NULL;
     int i = 1;
     const char *env = getenv("LOCKRACE_OPTIONS");
     if (env)
@@ -122,6 +286,11 @@ int main(int argc, char **argv)
             snprintf(err, sizeof err, "option --%s needs a value (see lockrace --help)", name);
             die(err, 2);
         }
+        /* the launcher's own: files made from the whole run */
+        if ((namelen == 5 && !strncmp(name, "sarif", 5)) || (namelen == 5 && !strncmp(name, "junit", 5))) {
+            *(name[0] == 's' ? &sarif : &junit) = value;
+            continue;
+        }
         lr_options probe;
         lr_options_defaults(&probe);
         if (lr_options_set(&probe, name, namelen, value, err, sizeof err) < 0)
@@ -147,6 +316,22 @@ int main(int argc, char **argv)
     lr_options_defaults(&all);
     if (lr_options_parse(&all, settings, err, sizeof err) < 0)
         die(err, 2);
+    if (sarif)
+        check_writable("--sarif", sarif);
+    if (junit)
+        check_writable("--junit", junit);
+    char dir[PATH_MAX];
+    int keep = all.log_dir[0] != 0;
+    run_dir_prepare(all.log_dir, dir, sizeof dir);
+    used += snprintf(settings + used, sizeof settings - used, "%slog_dir=%s", used ? ":" : "", dir);
+    if (used >= sizeof settings || strpbrk(dir, ": \t\n") ||
+        lr_options_parse(&all, settings, err, sizeof err) < 0) {
+        snprintf(err, sizeof err, "the run directory %.300s cannot be passed in LOCKRACE_OPTIONS "
+                 "(no ':' or spaces, at most 255 characters): name another with --log-dir, or set TMPDIR", dir);
+        if (!keep)
+            rmdir(dir);
+        die(err, 2);
+    }
     /* the library takes '_' names only */
     for (char *p = settings; *p; p++) {
         char *eq = strchr(p, '=');
@@ -169,10 +354,12 @@ int main(int argc, char **argv)
     snprintf(preload_value, sizeof preload_value, "%s%s%s", lib, preload && *preload ? ":" : "",
              preload ? preload : "");
     setenv("LD_PRELOAD", preload_value, 1);
-    if (used)
-        setenv("LOCKRACE_OPTIONS", settings, 1);
+    setenv("LOCKRACE_OPTIONS", settings, 1);
 
-    execvp(argv[i], argv + i);
-    snprintf(err, sizeof err, "cannot run '%s': %s", argv[i], strerror(errno));
-    die(err, errno == ENOENT ? 127 : 126);
+    int running;
+    int command_status = run_command(argv + i, &running);
+    int status = gather(dir, &all, sarif, junit, argv + i, command_status, running);
+    if (!keep)
+        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return status;
 }

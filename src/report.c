@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void (*lr_report_sink)(const lr_report *r);
@@ -29,6 +30,10 @@ static unsigned long counts[LR_REPORT_KINDS];
 static unsigned long suppressed_counts[LR_REPORT_KINDS];
 static int text_fd = -1, json_fd = -1;
 static pid_t text_fd_pid;
+static int dir_fd = -1;             /* log_dir: DIR/PID.json of dir_fd_pid */
+static pid_t dir_fd_pid;
+static dev_t dir_dev;
+static ino_t dir_ino;
 
 static const char *kind_names[] = { [LR_REPORT_LOCK_ORDER] = "lock-order-inversion",
                                     [LR_REPORT_DEADLOCK] = "deadlock",
@@ -1041,10 +1046,84 @@ static int text_output(void)
     return text_fd;
 }
 
+/* ---- the run directory (log_dir) ----
+ * Each process writes its JSON lines to DIR/PID.json, after a `process`
+ * record that says whose they are. A program writes it when it starts, so
+ * that the launcher also lists the processes that reported nothing; a
+ * forked child that does not exec writes its own file when it first
+ * reports, so its reports are never taken for its parent's. */
+
+static void process_record(lr_buf *b)
+{
+    enum { MAX_CMDLINE = 65536 };
+    lr_buf_printf(b, "{\"lockrace\":1,\"kind\":\"process\",\"pid\":%d,\"ppid\":%d,\"cmdline\":[",
+                  (int)getpid(), (int)getppid());
+    char *raw = lr_map(MAX_CMDLINE);
+    int fd = raw ? open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC) : -1;
+    size_t len = 0;
+    ssize_t n = 0;
+    while (fd >= 0 && len < MAX_CMDLINE - 1 &&
+           ((n = read(fd, raw + len, MAX_CMDLINE - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+        len += n > 0 ? (size_t)n : 0;
+    if (fd >= 0)
+        close(fd);
+    if (raw)
+        raw[len] = 0;   /* a command line longer than MAX_CMDLINE ends in a cut argument */
+    for (size_t at = 0; at < len; at += strlen(raw + at) + 1) {
+        lr_buf_puts(b, at ? "," : "");
+        lr_buf_json_string(b, raw + at);
+    }
+    if (raw)
+        lr_unmap(raw, MAX_CMDLINE);
+    lr_buf_puts(b, "]}\n");
+}
+
+/* This process's file, opened on first use with its process record; -1
+ * without log_dir or when it cannot be opened (said once on stderr). */
+static int dir_output(void)
+{
+    if (!lr_opt.log_dir[0])
+        return -1;
+    pid_t pid = getpid();
+    if (dir_fd_pid == pid)
+        return dir_fd;
+    struct stat st;
+    /* the parent's file, inherited by fork: close it, unless the program
+     * closed it and the number now holds a file of its own */
+    if (dir_fd >= 0 && fstat(dir_fd, &st) == 0 && st.st_dev == dir_dev && st.st_ino == dir_ino)
+        close(dir_fd);
+    char path[sizeof lr_opt.log_dir + 32];
+    snprintf(path, sizeof path, "%s/%d.json", lr_opt.log_dir, (int)pid);
+    dir_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    dir_fd_pid = pid;
+    if (dir_fd < 0) {
+        char msg[800];
+        snprintf(msg, sizeof msg, "lockrace: log_dir=%s: cannot create %s (%s); reports go to stderr "
+                 "only\n", lr_opt.log_dir, path, strerror(errno));
+        lr_write_str(2, msg);
+        return -1;
+    }
+    if (fstat(dir_fd, &st) == 0) {
+        dir_dev = st.st_dev;
+        dir_ino = st.st_ino;
+    }
+    lr_buf b = { 0 };
+    process_record(&b);
+    if (b.data)
+        lr_write_all(dir_fd, b.data, b.len);
+    lr_buf_free(&b);
+    return dir_fd;
+}
+
 void lr_report_init(void)
 {
     if (lr_suppress_load(lr_opt.suppressions) < 0)
         _exit(2);
+    /* Unlike json=, a run directory that cannot be written does not stop
+     * the program: the launcher removes its temporary one when the command
+     * ends, and a program the command left running may start after that. */
+    if (lr_opt.log_dir[0])
+        dir_output();
     if (!lr_opt.json[0])
         return;
     json_fd = open(lr_opt.json, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -1158,7 +1237,8 @@ void lr_report_emit(const lr_report *r)
             text_lock_order(&text, r, d, labels);
         if (text.data)
             lr_write_all(text_output(), text.data, text.len);
-        if (json_fd >= 0) {
+        int dfd = dir_output();
+        if (json_fd >= 0 || dfd >= 0) {
             if (r->kind == LR_REPORT_DEADLOCK)
                 json_deadlock(&json, r, d, labels, seq);
             else if (r->kind == LR_REPORT_STALL)
@@ -1169,8 +1249,10 @@ void lr_report_emit(const lr_report *r)
                 json_misuse(&json, r, d, labels, seq);
             else
                 json_lock_order(&json, r, d, labels, seq);
-            if (json.data)
+            if (json.data && json_fd >= 0)
                 lr_write_all(json_fd, json.data, json.len);
+            if (json.data && dfd >= 0)
+                lr_write_all(dfd, json.data, json.len);
         }
         lr_buf_free(&text);
         lr_buf_free(&json);
@@ -1190,6 +1272,9 @@ void lr_report_write_extra(const char *text, size_t tlen, const char *json, size
         lr_write_all(text_output(), text, tlen);
     if (json && jlen && json_fd >= 0)
         lr_write_all(json_fd, json, jlen);
+    int dfd = json && jlen ? dir_output() : -1;
+    if (dfd >= 0)
+        lr_write_all(dfd, json, jlen);
     lr_ilock_drop(&report_lock);
 }
 

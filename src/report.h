@@ -1,5 +1,6 @@
 /* Reports are data first: a plain struct built by an engine, then printed
- * as text (stderr or log_path) and as a JSON line (json=) by report.c.
+ * as text (stderr or log_path) and as a JSON line (json=, and the
+ * process's file in log_dir) by report.c.
  * Everything a printer needs is copied in, so an engine can hand a report
  * over after dropping its own lock. */
 #ifndef LR_REPORT_H
@@ -100,7 +101,8 @@ void lr_report_free(lr_report *r);
 void lr_report_emit(const lr_report *r);
 
 /* Opens the json= file (a one-line error and exit status 2 if it cannot
- * be opened: the user asked for reports there). */
+ * be opened: the user asked for reports there) and the process's file in
+ * log_dir, writing its process record (a warning if it cannot). */
 void lr_report_init(void);
 
 /* One line on stderr: how many reports of each kind, and the exit status. */
@@ -111,7 +113,7 @@ void lr_report_summary(void);
 void lr_report_var_label(const lr_report_var *v, char *buf, size_t len);
 
 /* Writes end-of-run lines that are not reports (race repeats, lost-update
- * totals): text as is, json as one JSON line when json= is set. */
+ * totals): text as is, json as one JSON line when json= or log_dir is set. */
 void lr_report_write_extra(const char *text, size_t tlen, const char *json, size_t jlen);
 
 /* Reports matched by a suppression: not printed, counted. */

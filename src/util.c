@@ -77,17 +77,36 @@ void lr_buf_puts(lr_buf *b, const char *s)
     b->len += n;
 }
 
+size_t lr_utf8_len(const char *p)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+                             : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    /* overlong forms, UTF-16 surrogates and code points past U+10FFFF */
+    if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+        (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+        return 0;
+    return n;
+}
+
 void lr_buf_json_string(lr_buf *b, const char *s)
 {
     lr_buf_puts(b, "\"");
-    for (; *s; s++) {
+    while (*s) {
         unsigned char c = (unsigned char)*s;
+        size_t n = lr_utf8_len(s);
         if (c == '"' || c == '\\')
             lr_buf_printf(b, "\\%c", c);
         else if (c < 0x20)
             lr_buf_printf(b, "\\u%04x", c);
+        else if (n == 0)        /* not UTF-8 (a file name, an argument): JSON cannot carry it */
+            lr_buf_puts(b, "\\ufffd");
         else
-            lr_buf_printf(b, "%c", c);
+            lr_buf_printf(b, "%.*s", (int)n, s);
+        s += n ? n : 1;
     }
     lr_buf_puts(b, "\"");
 }

@@ -21,7 +21,10 @@ typedef struct lr_buf {
 
 void lr_buf_printf(lr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lr_buf_puts(lr_buf *b, const char *s);
-void lr_buf_json_string(lr_buf *b, const char *s);   /* quoted and escaped */
+/* Quoted and escaped; bytes that are not UTF-8 become U+FFFD. */
+void lr_buf_json_string(lr_buf *b, const char *s);
+/* Length of the UTF-8 character at p (1 to 4), 0 when the bytes there are not one. */
+size_t lr_utf8_len(const char *p);
 void lr_buf_free(lr_buf *b);
 
 #endif

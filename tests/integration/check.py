@@ -23,6 +23,10 @@ class Failure(Exception):
     pass
 
 
+class Skip(Exception):
+    """The case cannot run here (a tool is missing): CTest's SKIP_RETURN_CODE."""
+
+
 def expect(cond, what):
     if not cond:
         raise Failure(what)
@@ -837,6 +841,192 @@ def case_watch_registers():
     expect(nstatus == 0 and nout == "ok\n", f"native: {nstatus} {nout!r}")
     expect(status == 0 and out == "ok\n", f"watched: status {status}, {out!r} {err[-500:]!r}")
     expect(reports == [] and "lockrace" not in err, f"reports {reports}, stderr {err!r}")
+# ---- the launcher over a process tree ----
+
+TREE_SCRIPT = """#!/bin/sh
+# three programs: one in the background, two in sequence
+"$1" >/dev/null &
+"$2" >/dev/null
+"$3" >/dev/null
+wait
+"""
+
+
+def run_tree(tmp, *launcher_args):
+    """The launcher runs a shell script that runs abba (an inversion) in the
+    background, then counter_locked (clean) and counter_race (lost updates).
+    Returns (status, stderr, the programs' paths)."""
+    script = os.path.join(tmp, "tree.sh")
+    with open(script, "w") as f:
+        f.write(TREE_SCRIPT)
+    progs = [program("abba"), program("counter_locked"), program("counter_race")]
+    env = dict(os.environ, TMPDIR=os.path.join(tmp, "tmpdir"))
+    env.pop("LD_PRELOAD", None)
+    env.pop("LOCKRACE_OPTIONS", None)
+    os.makedirs(env["TMPDIR"], exist_ok=True)
+    p = subprocess.run([LAUNCHER, *launcher_args, "--", "/bin/sh", script, *progs], env=env,
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    return p.returncode, p.stderr, progs
+
+
+def tree_summary(err):
+    """The launcher's summary: its counts by kind, and the processes it lists
+    with their report titles."""
+    m = re.search(r"^lockrace: (\d+) reports? from (\d+) of (\d+) processes \(([^)]*)\); exit status (\d+)",
+                  err, re.M)
+    expect(m, f"no summary on stderr: {err[-3000:]}")
+    counts = {k: int(n) for k, n in (c.split(": ") for c in m.group(4).split(", "))}
+    listed, current = {}, None
+    for line in err[m.end():].splitlines()[1:]:
+        if re.match(r"^  \d+ ", line):
+            current = line.split(None, 1)[1]
+            listed[current] = []
+        elif line.startswith("    ") and current:
+            listed[current].append(line.strip())
+        else:
+            break
+    return int(m.group(1)), int(m.group(2)), int(m.group(3)), counts, listed, int(m.group(5))
+
+
+def case_process_tree():
+    """Every process of the tree is watched and written down, and the run
+    is gathered into a summary, SARIF and JUnit; the temporary run
+    directory is removed."""
+    import xml.etree.ElementTree as ET
+    with tempfile.TemporaryDirectory() as tmp:
+        sarif, junit = os.path.join(tmp, "out.sarif"), os.path.join(tmp, "out.xml")
+        status, err, (abba, locked, race) = run_tree(tmp, "--sarif", sarif, "--junit", junit)
+        summary = re.search(r"^lockrace: \d+ reports? from .*", err, re.M | re.S)
+        print(summary.group(0) if summary else err[-3000:])
+        expect(status == 66, f"status {status}: the script ends with 0, its programs reported")
+        total, reporting, procs, counts, listed, said = tree_summary(err)
+        expect(said == 66 and "the command's was 0" in err, "summary: exit status")
+        expect(procs == 4 and reporting == 2, f"{reporting} of {procs} processes: the shell and its three programs")
+        expect(counts.get("lock-order-inversion") == 1 and counts.get("lost-update", 0) >= 1
+               and set(counts) == {"lock-order-inversion", "lost-update"}, f"counts {counts}")
+        expect(total == sum(counts.values()), "total")
+        expect(set(listed) == {abba, race}, f"processes listed {list(listed)}")
+        expect(listed[abba] == ["lock-order inversion: cycle of 2 locks (lock_a, lock_b)"], f"abba: {listed[abba]}")
+        expect(all("lost update on counter" in t for t in listed[race]), f"counter_race: {listed[race]}")
+        expect(os.listdir(os.path.join(tmp, "tmpdir")) == [], "the temporary run directory is left behind")
+
+        with open(sarif) as f:
+            log = json.load(f)
+        expect(log["version"] == "2.1.0" and "sarif-2.1.0" in log["$schema"], "SARIF version")
+        run_ = log["runs"][0]
+        rules = [r["id"] for r in run_["tool"]["driver"]["rules"]]
+        expect({"lock-order-inversion", "deadlock", "data-race", "lost-update", "misuse", "stall"} <= set(rules),
+               f"rules {rules}")
+        results = run_["results"]
+        expect(len(results) == total, f"{len(results)} results for {total} reports")
+        for r in results:
+            expect(rules[r["ruleIndex"]] == r["ruleId"], f"rule index of {r['ruleId']}")
+            loc = r["locations"][0]["physicalLocation"]
+            source = "demos/abba.c" if r["ruleId"] == "lock-order-inversion" else "demos/counter_race.c"
+            expect(loc["artifactLocation"]["uri"].endswith(source) and loc["region"]["startLine"] > 0,
+                   f"{r['ruleId']}: location {loc}")
+            expect(r["properties"]["commandLine"] == (abba if source == "demos/abba.c" else race),
+                   f"process of {r['ruleId']}: {r['properties']}")
+            expect(r["message"]["text"] in listed[r["properties"]["commandLine"]], "message is the title")
+        inversion = [r for r in results if r["ruleId"] == "lock-order-inversion"][0]
+        related = [x["physicalLocation"]["region"]["startLine"] for x in inversion["relatedLocations"]]
+        expect(len(related) == 3, f"the other stacks of the cycle: {related}")
+
+        suites = ET.parse(junit).getroot()
+        cases = suites.findall("./testsuite/testcase")
+        expect(len(cases) == 4 and suites.get("tests") == "4" and suites.get("failures") == "2",
+               f"{len(cases)} test cases, {suites.get('failures')} failures")
+        failed = {c.get("name"): c.find("failure") for c in cases}
+        expect(all(c.get("classname") == "lockrace" for c in cases), "classname")
+        expect(failed[abba] is not None and failed[race] is not None, "reporting programs failed")
+        expect(failed[locked] is None, "counter_locked failed")
+        script_case = [n for n in failed if n.endswith("tree.sh " + " ".join([abba, locked, race]))]
+        expect(len(script_case) == 1 and failed[script_case[0]] is None, f"the script's test case: {list(failed)}")
+        expect("lock-order inversion: cycle of 2 locks" in failed[abba].text and "demos/abba.c:" in failed[abba].text,
+               f"failure text {failed[abba].text!r}")
+
+        # a named run directory is kept: one file per process, each led by its process record
+        status, err, _ = run_tree(tmp, "--log-dir", os.path.join(tmp, "run"))
+        files = sorted(os.listdir(os.path.join(tmp, "run")))
+        expect(status == 66 and len(files) == 4, f"status {status}, run directory {files}")
+        for name in files:
+            with open(os.path.join(tmp, "run", name)) as f:
+                first = json.loads(f.readline())
+            expect(first["kind"] == "process" and name == f"{first['pid']}.json" and first["ppid"] > 0
+                   and first["cmdline"], f"{name}: first record {first}")
+
+
+def case_launcher_status_and_signals():
+    """The launcher's exit status is the command's own, 128 + the signal
+    that ended it, or exitcode when the tree reported and the command
+    succeeded; it passes on a SIGTERM sent to it."""
+    import signal
+    import time
+
+    def launch(*args, env_extra=None):
+        env = dict(os.environ, **(env_extra or {}))
+        env.pop("LD_PRELOAD", None)
+        env.pop("LOCKRACE_OPTIONS", None)
+        return subprocess.run([LAUNCHER, *args], capture_output=True, text=True, timeout=TIMEOUT, env=env)
+
+    p = launch("--", "sh", "-c", "exit 3")
+    expect(p.returncode == 3 and p.stderr == "", f"exit 3: {p.returncode} {p.stderr!r}")
+    p = launch("--", "sh", "-c", "kill -TERM $$")
+    expect(p.returncode == 128 + signal.SIGTERM, f"killed by SIGTERM: {p.returncode}")
+    p = launch("--", "sh", "-c", f"{program('abba')} >/dev/null 2>&1; exit 5")
+    expect(p.returncode == 5, f"a failing command keeps its status: {p.returncode}")
+    p = launch("--exitcode", "0", "--", "sh", "-c", f"{program('abba')} >/dev/null 2>&1; true")
+    expect(p.returncode == 0 and "exit status 0 (the command's)" in p.stderr, f"exitcode=0: {p.returncode}")
+    p = launch("--verbosity", "0", "--", "sh", "-c", f"{program('abba')} >/dev/null 2>&1; true")
+    expect(p.returncode == 66 and p.stderr == "", f"verbosity=0: {p.returncode} {p.stderr!r}")
+    p = launch("--", "sh", "-c", program("counter_locked"))
+    expect(p.returncode == 0 and "lockrace" not in p.stderr, f"clean tree: {p.stderr!r}")
+    p = launch("--verbosity", "2", "--", "sh", "-c", f"{program('counter_locked')}; true")
+    expect("lockrace: no reports from 2 processes; exit status 0" in p.stderr, f"verbosity=2: {p.stderr!r}")
+    with tempfile.TemporaryDirectory() as tmp:
+        p = launch("--sarif", os.path.join(tmp, "no", "such", "dir.sarif"), "--", "true")
+        expect(p.returncode == 2 and "--sarif" in p.stderr and "cannot write" in p.stderr, f"bad --sarif: {p.stderr!r}")
+        ready = os.path.join(tmp, "ready")
+        # $! in single quotes: the sleep's pid when the trap runs
+        proc = subprocess.Popen([LAUNCHER, "--", "sh", "-c", f"trap 'kill $!; exit 7' TERM; sleep 30 & touch {ready}; wait"],
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while not os.path.exists(ready) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+        expect(proc.returncode == 7 and "still running" not in err,
+               f"SIGTERM not passed on to the command: status {proc.returncode}, {err!r}")
+
+
+def case_sarif_validator():
+    """The SARIF file passes Microsoft's SARIF validator, with GitHub's
+    rules (what upload-sarif accepts). Skipped when it is not installed:
+    .ci/setup installs it in CI."""
+    tools = os.environ.get("LOCKRACE_TOOLS") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lockrace")
+    # the binary itself: npx's sarif-multitool passes its arguments through a shell
+    validator = os.path.join(tools, "node_modules", "@microsoft", "sarif-multitool-linux", "Sarif.Multitool")
+    if not os.access(validator, os.X_OK):
+        raise Skip(f"no SARIF validator in {tools} (npm install --prefix {tools} @microsoft/sarif-multitool)")
+    with tempfile.TemporaryDirectory() as tmp:
+        sarif = os.path.join(tmp, "out.sarif")
+        status, err, _ = run_tree(tmp, "--sarif", sarif)
+        expect(status == 66, f"status {status}")
+        out = os.path.join(tmp, "validation.sarif")
+        # a .NET program: without libicu it needs to be told to do without
+        env = dict(os.environ, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT="1")
+        p = subprocess.run([validator, "validate", sarif, "--rule-kind", "Sarif;Gh", "--output", out,
+                            "--log", "ForceOverwrite", "--quiet"], capture_output=True, text=True, timeout=120,
+                           env=env)
+        expect(p.returncode == 0 and os.path.exists(out), f"validator: {p.returncode} {p.stdout[-2000:]} {p.stderr[-2000:]}")
+        with open(out) as f:
+            found = json.load(f)["runs"][0]["results"]
+        # the one thing left: lockrace has no web page to give as informationUri
+        problems = [f"{r.get('level', 'warning')} {r['ruleId']} {r['message']}" for r in found
+                    if r["ruleId"] != "SARIF2005"]
+        expect(not problems, "validator:\n" + "\n".join(problems))
+        print(f"SARIF validated: {len(found)} note(s): {[r['ruleId'] for r in found]}")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
@@ -850,4 +1040,7 @@ if __name__ == "__main__":
     except Failure as e:
         print(f"FAIL {sys.argv[2]}: {e}")
         sys.exit(1)
+    except Skip as e:
+        print(f"SKIP {sys.argv[2]}: {e}")
+        sys.exit(77)
     print(f"ok {sys.argv[2]}")
