@@ -355,6 +355,11 @@ int main(int argc, char **argv)
              preload ? preload : "");
     setenv("LD_PRELOAD", preload_value, 1);
     setenv("LOCKRACE_OPTIONS", settings, 1);
+    /* the command the user named is this process's child: the library
+     * tells it from the rest of the tree by its parent (watch.c) */
+    char pid[24];
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    setenv("LOCKRACE_LAUNCHER_PID", pid, 1);
 
     int running;
     int command_status = run_command(argv + i, &running);

@@ -384,7 +384,10 @@ static int parse_number(const char *s, char **end, uint64_t *out)
     return 0;
 }
 
-/* One item of the spec: NAME[@FILE][+OFFSET][:SIZE] or 0xADDR:SIZE. */
+/* One item of the spec: NAME[@FILE][+OFFSET][:SIZE] or 0xADDR:SIZE.
+ * Returns 0, -1 when the item is malformed, -2 when this process has no
+ * such variable (or one lockrace cannot watch): another process of the
+ * tree may. */
 static int add_item(const char *item, char *err, size_t errlen)
 {
     const char *accepted = "accepted: NAME, NAME@FILE, NAME+OFFSET:SIZE, 0xADDR:SIZE";
@@ -463,22 +466,22 @@ static int add_item(const char *item, char *err, size_t errlen)
         snprintf(err, errlen, "watch=%s: no variable of that name in %s or the libraries it loaded "
                  "(names come from the symbol tables: a stripped program has none; %s)",
                  item, base_name(objects[0].path), accepted);
-        return -1;
+        return -2;
     }
     if (found > 1) {
         snprintf(err, errlen, "watch=%s: %d variables have that name (%s, %s%s): write NAME@FILE",
                  item, found, m[0].file, m[1].file, found > 2 ? ", ..." : "");
-        return -1;
+        return -2;
     }
     if (m[0].tls) {
         snprintf(err, errlen, "watch=%s: a thread-local variable: each thread has its own, "
                  "nothing to race on", item);
-        return -1;
+        return -2;
     }
     if (objects[m[0].object].skip) {
         snprintf(err, errlen, "watch=%s: defined in %s, whose code lockrace does not rewrite",
                  item, base_name(objects[m[0].object].path));
-        return -1;
+        return -2;
     }
     if (!has_size)
         size = m[0].size > offset ? m[0].size - offset : 0;
@@ -790,6 +793,15 @@ static void fail(const char *msg, int stop)
         _exit(2);
 }
 
+/* This process is the command the user gave: run without the launcher, or
+ * the launcher's child. The other processes of a tree (a shell, make) say
+ * nothing of names they do not have. */
+static int commanded(void)
+{
+    const char *launcher = getenv("LOCKRACE_LAUNCHER_PID");
+    return !launcher || atoi(launcher) == (int)getppid();
+}
+
 void lr_watch_start(const char *spec)
 {
     if (!spec || !spec[0])
@@ -799,9 +811,15 @@ void lr_watch_start(const char *spec)
     dl_iterate_phdr(collect_object, NULL);
     char items[sizeof lr_opt.watch];
     snprintf(items, sizeof items, "%s", spec);
-    for (char *save = NULL, *item = strtok_r(items, ",", &save); item; item = strtok_r(NULL, ",", &save))
-        if (add_item(item, err, sizeof err) < 0)
+    for (char *save = NULL, *item = strtok_r(items, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        int rc = add_item(item, err, sizeof err);
+        if (rc == -1)
             fail(err, 1);
+        if (rc == -2 && (lr_opt.verbosity >= 2 || commanded()))
+            fail(err, 0);
+    }
+    if (nvars == 0)
+        return;
     lr_watch_vector_mode = vector_mode();
     if (load_capstone() < 0) {
         snprintf(err, sizeof err, "watch: cannot load %s, the disassembler watching needs "

@@ -811,21 +811,38 @@ def case_watch_library():
 
 
 def case_watch_errors():
-    """What cannot be watched is one line naming it and saying why (the
-    program does not run); when watching cannot work here, one line says so
-    and the rest of lockrace works."""
-    for spec, what in (("nosuch", "watch=nosuch: no variable of that name in watch_struct"),
-                       ("stats+x", "watch=stats+x: the offset is not a number"),
+    """A malformed watch is one line naming it and saying why, and the
+    program does not run. A variable this program does not have (or that
+    cannot be watched) is one line too, and the program runs: another
+    process of the tree may have it, and the shells and tools of the tree
+    say nothing. When watching cannot work here, one line says so and the
+    rest of lockrace works."""
+    for spec, what in (("stats+x", "watch=stats+x: the offset is not a number"),
                        ("stats:0", "watch=stats:0: the size is not a number above 0"),
                        ("0x1000", "watch=0x1000: an address needs a size"),
-                       ("stats+12:8", "watch=stats+12:8: stats is 16 bytes"),
+                       ("stats+12:8", "watch=stats+12:8: stats is 16 bytes")):
+        for launcher in (False, True):
+            status, out, err, reports = watched("watch_struct", ["struct"], spec, launcher=launcher)
+            expect(status == 2 and out == "" and what in err and err.count("\n") == 1,
+                   f"{spec}: status {status}, stderr {err!r}")
+    for spec, what in (("nosuch", "watch=nosuch: no variable of that name in watch_struct"),
                        ("shared_name", "watch=shared_name: 2 variables have that name"),
                        ("per_thread", "watch=per_thread: a thread-local variable"),
                        ("_IO_2_1_stdout_", "defined in libc.so.6, whose code lockrace does not rewrite")):
         for launcher in (False, True):
             status, out, err, reports = watched("watch_struct", ["struct"], spec, launcher=launcher)
-            expect(status == 2 and out == "" and what in err and err.count("\n") == 1,
-                   f"{spec}: status {status}, stderr {err!r}")
+            expect(status == 0 and out.startswith("hits 40000") and what in err and
+                   err.count("\n") == 1, f"{spec}: status {status}, stdout {out!r}, stderr {err!r}")
+    # in a tree, only the command the launcher started says so
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    env.pop("LOCKRACE_OPTIONS", None)
+    p = subprocess.run([LAUNCHER, "--watch", "nosuch", "--", "sh", "-c",
+                        f"{program('watch_struct')} struct; {program('watch_struct')} struct"],
+                       capture_output=True, text=True, timeout=TIMEOUT, env=env)
+    expect(p.returncode == 0 and p.stdout.count("hits 40000") == 2, f"tree: {p.returncode} {p.stdout!r}")
+    expect(p.stderr.count("no variable of that name") == 1 and "in dash" in p.stderr,
+           f"tree: the programs of the tree spoke: {p.stderr!r}")
     status, out, err, reports = run("abba", options="watch=shared_a",
                                     env_extra={"LOCKRACE_CAPSTONE": "libnone.so"})
     expect("lockrace: watch: cannot load libnone.so" in err, f"no disassembler: {err[:300]!r}")
