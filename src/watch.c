@@ -213,10 +213,15 @@ static int load_capstone(void)
 
 #define MAX_OBJECTS 256
 
+#define MAX_CODE 8
+
 typedef struct object {
     char path[256];
     uintptr_t base;             /* load bias */
     uintptr_t lo, hi;           /* the mapped range */
+    uintptr_t code_lo[MAX_CODE], code_hi[MAX_CODE];     /* its executable segments */
+    int ncode;
+    uintptr_t eh_frame_hdr;     /* its unwind table's index, 0 if none */
     int skip;                   /* the C library, the dynamic linker, lockrace itself */
 } object;
 
@@ -257,11 +262,17 @@ static int collect_object(struct dl_phdr_info *info, size_t size, void *data)
     o->lo = UINTPTR_MAX;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (ph->p_type == PT_GNU_EH_FRAME)
+            o->eh_frame_hdr = lo;
         if (ph->p_type != PT_LOAD)
             continue;
-        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
         o->lo = lo < o->lo ? lo : o->lo;
         o->hi = hi > o->hi ? hi : o->hi;
+        if ((ph->p_flags & PF_X) && o->ncode < MAX_CODE) {
+            o->code_lo[o->ncode] = lo;
+            o->code_hi[o->ncode++] = hi;
+        }
     }
     o->skip = skipped_object(o->path);
     nobjects++;
@@ -594,50 +605,94 @@ static void disassemble(csh h, cs_insn *insn, uintptr_t start, size_t size, scan
     }
 }
 
-/* Every function of the object, decoded from its first byte; the text
- * section swept linearly when the object has no function symbols. */
+/* The executable segment holding addr: its end, 0 if none. */
+static uintptr_t code_end(const object *o, uintptr_t addr)
+{
+    for (int i = 0; i < o->ncode; i++)
+        if (addr >= o->code_lo[i] && addr < o->code_hi[i])
+            return o->code_hi[i];
+    return 0;
+}
+
+/* The first address of every function the unwind table describes: its
+ * index (.eh_frame_hdr, as mapped) is a sorted table of them, which a
+ * stripped object keeps too, static functions and .cold parts included. */
+static size_t fde_starts(const object *o, uintptr_t *out, size_t n, size_t max)
+{
+    const uint8_t *h = (const uint8_t *)o->eh_frame_hdr;
+    /* version 1; a 4-byte frame pointer and count; table entries data-relative
+     * signed 4 bytes (what every linker writes) */
+    if (!h || h[0] != 1 || (h[1] & 0x0f) != 0x0b || ((h[2] & 0x0f) != 0x03 && (h[2] & 0x0f) != 0x0b) ||
+        h[3] != 0x3b)
+        return n;
+    uint32_t count;
+    memcpy(&count, h + 8, 4);
+    for (uint32_t i = 0; i < count && n < max; i++) {
+        int32_t loc;
+        memcpy(&loc, h + 12 + 8 * (size_t)i, 4);
+        out[n++] = (uintptr_t)h + (uintptr_t)(intptr_t)loc;
+    }
+    return n;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static uint32_t table_count(const object *o)
+{
+    const uint8_t *h = (const uint8_t *)o->eh_frame_hdr;
+    uint32_t count = 0;
+    if (h && h[0] == 1)
+        memcpy(&count, h + 8, 4);
+    return count;
+}
+
+/* Every function of the object, decoded from its first byte to the next
+ * function's: the starts come from the function symbols and the unwind
+ * table. An object with neither is swept linearly. */
 static void scan_object(const object *o, scan *s)
 {
     elf_file ef;
-    if (elf_open_syms(o->path, &ef) < 0)
-        return;
-    csh h;
-    if (cs.open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
-        elf_close(&ef);
-        return;
-    }
-    cs.option(h, CS_OPT_DETAIL, CS_OPT_ON);
-    cs_insn *insn = cs.malloc(h);
-    uintptr_t last = 0;
-    int functions = 0;
-    for (size_t i = 0; insn && i < ef.nsyms; i++) {
+    int syms = elf_open_syms(o->path, &ef) == 0;
+    size_t max = (syms ? ef.nsyms : 0) + table_count(o), n = 0;
+    uintptr_t *starts = max ? malloc(max * sizeof *starts) : NULL;
+    for (size_t i = 0; starts && syms && i < ef.nsyms; i++) {
         GElf_Sym sym;
-        if (!gelf_getsym(ef.syms, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-            sym.st_shndx == SHN_UNDEF || sym.st_size == 0)
-            continue;
-        uintptr_t start = o->base + sym.st_value;
-        if (start == last || start < o->lo || start + sym.st_size > o->hi)
-            continue;
-        last = start;
-        functions++;
-        disassemble(h, insn, start, sym.st_size, s);
+        if (gelf_getsym(ef.syms, (int)i, &sym) && GELF_ST_TYPE(sym.st_info) == STT_FUNC &&
+            sym.st_shndx != SHN_UNDEF)
+            starts[n++] = o->base + sym.st_value;
     }
-    if (insn && functions == 0) {
-        size_t shstrndx;
-        Elf_Scn *scn = NULL;
-        if (elf_getshdrstrndx(ef.elf, &shstrndx) == 0)
-            while ((scn = elf_nextscn(ef.elf, scn))) {
-                GElf_Shdr sh;
-                const char *name;
-                if (gelf_getshdr(scn, &sh) && (name = elf_strptr(ef.elf, shstrndx, sh.sh_name)) &&
-                    !strcmp(name, ".text"))
-                    disassemble(h, insn, o->base + sh.sh_addr, sh.sh_size, s);
-            }
+    if (syms)
+        elf_close(&ef);
+    if (starts)
+        n = fde_starts(o, starts, n, max);
+    csh h;
+    cs_insn *insn = NULL;
+    if (cs.open(CS_ARCH_X86, CS_MODE_64, &h) == CS_ERR_OK) {
+        cs.option(h, CS_OPT_DETAIL, CS_OPT_ON);
+        insn = cs.malloc(h);
     }
-    if (insn)
+    if (insn) {
+        qsort(starts, n, sizeof *starts, by_value);
+        size_t decoded = 0;
+        for (size_t i = 0; i < n; i++) {
+            uintptr_t end = code_end(o, starts[i]);
+            if (!end || (i + 1 < n && starts[i + 1] == starts[i]))
+                continue;
+            if (i + 1 < n && starts[i + 1] < end)
+                end = starts[i + 1];
+            disassemble(h, insn, starts[i], end - starts[i], s);
+            decoded++;
+        }
+        for (int i = 0; decoded == 0 && i < o->ncode; i++)
+            disassemble(h, insn, o->code_lo[i], o->code_hi[i] - o->code_lo[i], s);
         cs.free(insn, 1);
-    cs.close(&h);
-    elf_close(&ef);
+        cs.close(&h);
+    }
+    free(starts);
 }
 
 static int fits_rel32(uintptr_t from, uintptr_t to)
