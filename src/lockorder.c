@@ -86,6 +86,13 @@ void lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
     errno = saved_errno;
 }
 
+void lr_order_mutex_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
+{
+    lr_order_probe(t, a, key);
+    if (a->lock)
+        lr_mutex_context_keep(t, a, key);
+}
+
 int lr_order_find_held(const lr_thread *t, const lr_lock *l)
 {
     for (int i = (int)t->nheld - 1; i >= 0; i--)

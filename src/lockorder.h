@@ -90,21 +90,41 @@ static inline uint32_t lr_context_index(const lr_thread *t, uint64_t key)
     return (uint32_t)(key >> t->ctx_shift);
 }
 
-/* Finds the lock and the stack of this acquisition's context; the first
- * time (or when the lock at this address is a new identity) the slow path
- * looks the lock up, unwinds once and adds the edges held → lock, which
- * reports any cycle they close. */
-static inline void lr_order_context(lr_thread *t, lr_acquisition *a)
+/* A mutex keeps the context of its last acquisition, by the thread that
+ * made it, next to its tag: 32 bits of the context key mixed with the
+ * thread and the lock's id, and the stack token. A thread that takes a
+ * mutex again the way it took it last time finds everything in the mutex's
+ * own cache line, which the lock call itself has just brought in: with many
+ * locks, the context table's line and the lock record's are cold. A
+ * mismatch (another thread, another context) is a probe of the table, as
+ * without it. Only for tagged mutexes: the tag says __list is lockrace's. */
+static inline uint64_t lr_mutex_context_check(const lr_thread *t, uint64_t key, uintptr_t tag)
 {
-    uint64_t key = lr_context_key(t->chain, a->addr, a->how | a->shared << 2, a->pc);
+    return (key ^ t->ctx_salt ^ ((uint64_t)tag * 0x9e3779b97f4a7c15ull)) & 0xffffffff00000000ull;
+}
+
+static inline void lr_mutex_context_keep(const lr_thread *t, const lr_acquisition *a, uint64_t key)
+{
+    if (a->type <= LR_ADAPTIVE && a->lock_id &&
+        __atomic_load_n(lr_mutex_tag(a->addr), __ATOMIC_RELAXED) == (uintptr_t)a->lock_id)
+        __atomic_store_n(lr_mutex_context(a->addr),
+                         (uintptr_t)(lr_mutex_context_check(t, key, (uintptr_t)a->lock_id) | a->token),
+                         __ATOMIC_RELAXED);
+}
+
+/* The context table: finds the lock and the stack of this acquisition's
+ * context; the first time (or when the lock at this address is a new
+ * identity) the slow path looks the lock up, unwinds once and adds the
+ * edges held → lock, which reports any cycle they close. */
+static inline void lr_order_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
+{
     for (uint32_t i = lr_context_index(t, key);; i = (i + 1) & t->ctx_mask) {
         const lr_ctx_slot *s = &t->ctx[i];
         if (s->key == key) {
             lr_lock *l = s->lock;
             /* A mutex still tagged with the lock's id is still that lock
-             * (destroy clears the tag, init zeroes it): the mutex's line is
-             * in cache, the lock's need not be. Otherwise: a forgotten lock
-             * has id 0, a recycled one a new id (lockreg.h). */
+             * (destroy clears the tag, init zeroes it). Otherwise: a
+             * forgotten lock has id 0, a recycled one a new id (lockreg.h). */
             if (__builtin_expect((a->type <= LR_ADAPTIVE &&
                                   __atomic_load_n(lr_mutex_tag(a->addr), __ATOMIC_RELAXED) ==
                                       (uintptr_t)s->id) ||
@@ -121,6 +141,33 @@ static inline void lr_order_context(lr_thread *t, lr_acquisition *a)
             break;
     }
     lr_order_learn(t, a, key);
+}
+
+/* A mutex's context when its own cache missed (lockorder.c). */
+void lr_order_mutex_probe(lr_thread *t, lr_acquisition *a, uint64_t key);
+
+static inline __attribute__((always_inline)) void lr_order_context(lr_thread *t, lr_acquisition *a)
+{
+    uint64_t key = lr_context_key(t->chain, a->addr, a->how | a->shared << 2, a->pc);
+    if (a->type > LR_ADAPTIVE) {
+        lr_order_probe(t, a, key);
+        return;
+    }
+    uintptr_t tag = __atomic_load_n(lr_mutex_tag(a->addr), __ATOMIC_RELAXED);
+    uintptr_t cached = __atomic_load_n(lr_mutex_context(a->addr), __ATOMIC_RELAXED);
+    lr_lock *l;
+    /* an untagged (robust, process-shared) mutex's __list holds glibc's
+     * pointers: they match the check once in 2^32, and then are no lock's
+     * slot (lr_lock_of_id) */
+    if (__builtin_expect(tag && (cached & 0xffffffff00000000ull) ==
+                                    lr_mutex_context_check(t, key, tag), 1) &&
+        (l = lr_lock_of_id(tag))) {
+        a->lock = l;
+        a->lock_id = tag;
+        a->token = (lr_token)cached;
+        return;
+    }
+    lr_order_mutex_probe(t, a, key);
 }
 
 /* Before the real call. Blocking and bounded acquisitions are checked here,

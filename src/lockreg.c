@@ -21,7 +21,31 @@ typedef lr_lock_table table;
 table *lr_lock_table_current;
 static lr_ilock reg_lock = LR_ILOCK_INIT;
 static lr_lock *free_locks;
-static uint64_t next_id = 1;
+
+/* Lock records live in pages indexed by slot number and never move. A
+ * lock's id is its slot number with, above it, how many locks that slot has
+ * held: unique for the life of the process, and the record is found from
+ * the id (or a mutex's tag) by arithmetic (lr_lock_of_id). */
+lr_lock *lr_lock_pages[LR_LOCK_PAGES];
+uint32_t lr_lock_slots = 1;             /* slot 0 is never used: id 0 means none */
+
+static lr_lock *new_record(void)
+{
+    uint32_t n = lr_lock_slots;
+    if ((n >> LR_LOCK_PAGE_BITS) >= LR_LOCK_PAGES)
+        return NULL;
+    lr_lock *page = lr_lock_pages[n >> LR_LOCK_PAGE_BITS];
+    if (!page) {
+        page = lr_arena_alloc(sizeof(lr_lock) << LR_LOCK_PAGE_BITS);
+        if (!page)
+            return NULL;
+        __atomic_store_n(&lr_lock_pages[n >> LR_LOCK_PAGE_BITS], page, __ATOMIC_RELEASE);
+    }
+    lr_lock *l = &page[n & ((1u << LR_LOCK_PAGE_BITS) - 1)];
+    l->id = n;                          /* the slot; the use count is added by the caller */
+    __atomic_store_n(&lr_lock_slots, n + 1, __ATOMIC_RELEASE);
+    return l;
+}
 
 static table *new_table(uint64_t cap)
 {
@@ -97,17 +121,22 @@ lr_lock *lr_lock_get(uintptr_t addr, int type)
     l = lr_lock_find(addr);
     if (l || reserve() < 0)
         goto out;
+    uint64_t slot_and_uses;
     if (free_locks) {
         l = free_locks;
         free_locks = l->next_free;
+        slot_and_uses = l->slot_and_uses;
         memset(l, 0, sizeof *l);
     } else {
-        l = lr_arena_alloc(sizeof *l);
+        l = new_record();
         if (!l)
             goto out;
+        slot_and_uses = l->id;
     }
+    slot_and_uses += 1ull << 32;
+    l->slot_and_uses = slot_and_uses;
     l->addr = addr;
-    l->id = next_id++;
+    l->id = slot_and_uses;
     l->type = (uint8_t)type;
     l->first_seen = seen;
     l->first_thread = self ? self->info->id : 0;

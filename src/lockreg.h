@@ -25,7 +25,8 @@ struct lr_edge;
 
 typedef struct lr_lock {
     uintptr_t addr;
-    uint64_t id;                /* unique for the life of the process, never reused; 0 once forgotten */
+    uint64_t id;                /* unique for the life of the process, never reused; 0 once forgotten
+                                   (lr_lock_of_id) */
     uint8_t type;               /* enum lr_lock_type, read from the object */
     lr_stack_id first_seen;     /* its init, or its first lock call */
     uint32_t first_thread;
@@ -35,7 +36,25 @@ typedef struct lr_lock {
     uint32_t mark;
     struct lr_edge *via;
     struct lr_lock *next_free;
+    uint64_t slot_and_uses;     /* its last id, kept while it is free */
 } lr_lock;
+
+#define LR_LOCK_PAGE_BITS 12
+#define LR_LOCK_PAGES 65536             /* 2^28 lock records */
+extern lr_lock *lr_lock_pages[LR_LOCK_PAGES];
+extern uint32_t lr_lock_slots;
+
+/* The record of the lock with this id, found by its slot number; NULL for
+ * a slot never used. Its id may have changed since (forgotten, reused):
+ * callers that cannot rule that out compare it. */
+static inline lr_lock *lr_lock_of_id(uint64_t id)
+{
+    uint32_t slot = (uint32_t)id;
+    if (slot == 0 || slot >= __atomic_load_n(&lr_lock_slots, __ATOMIC_ACQUIRE))
+        return NULL;
+    lr_lock *page = __atomic_load_n(&lr_lock_pages[slot >> LR_LOCK_PAGE_BITS], __ATOMIC_ACQUIRE);
+    return page ? &page[slot & ((1u << LR_LOCK_PAGE_BITS) - 1)] : NULL;
+}
 
 /* The table behind lr_lock_find, for the inline lookup (lockreg.c). */
 typedef struct lr_lock_slot {
@@ -91,6 +110,13 @@ static inline int lr_mutex_taggable(uintptr_t addr)
 {
     int kind = __atomic_load_n(&((pthread_mutex_t *)addr)->__data.__kind, __ATOMIC_RELAXED);
     return kind != -1 && !(kind & (16 | 128));     /* destroyed, robust, process-shared */
+}
+
+/* The context of the mutex's last acquisition by the thread that made it,
+ * next to its tag in the __list field: lockorder.h. */
+static inline uintptr_t *lr_mutex_context(uintptr_t addr)
+{
+    return (uintptr_t *)&((pthread_mutex_t *)addr)->__data.__list.__prev;
 }
 
 /* The mutex at addr is still the lock with this id (or cannot say). */

@@ -32,9 +32,10 @@ void lr_mutex_destroy(lr_thread *self, pthread_mutex_t *m, int rc)
         /* the tag goes with the lock: a context cache hit trusts a tagged
          * mutex to be its lock (lockorder.h) */
         lr_lock *l = lr_lock_find((uintptr_t)m);
-        if (l)
-            __atomic_compare_exchange_n(lr_mutex_tag((uintptr_t)m), &(uintptr_t){ (uintptr_t)l->id },
-                                        0, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+        if (l && __atomic_compare_exchange_n(lr_mutex_tag((uintptr_t)m),
+                                             &(uintptr_t){ (uintptr_t)l->id }, 0, 0,
+                                             __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            __atomic_store_n(lr_mutex_context((uintptr_t)m), 0, __ATOMIC_RELAXED);
     }
     lr_sync_destroyed(self, m, rc);
 }

@@ -149,6 +149,7 @@ static lr_thread *attach(lr_thread_info *info)
     info->tid = tid;
     info->handle = (uintptr_t)pthread_self();
     t->info = info;
+    t->ctx_salt = ((uint64_t)info->id + 1) * 0xd6e8feb86659fd93ull;
     __atomic_store_n(&info->state, t, __ATOMIC_RELEASE);
     t->depth = 1;
     lr_tls_thread = t;
@@ -166,6 +167,7 @@ lr_thread *lr_thread_new_synthetic(void)
     if (t) {
         t->info = info_for_unknown_thread(0);
         t->info->state = t;
+        t->ctx_salt = ((uint64_t)t->info->id + 1) * 0xd6e8feb86659fd93ull;
     }
     return t;
 }

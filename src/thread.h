@@ -77,6 +77,7 @@ typedef struct lr_thread {
     lr_ctx_slot *ctx;           /* open addressing; their edges are in the graph */
     uint32_t ctx_mask, ctx_count;
     uint32_t ctx_shift;         /* 64 - log2(slots): the index is the key's top bits */
+    uint64_t ctx_salt;          /* this thread in the contexts cached in mutexes (lockorder.h) */
     int exit_rounds;
     /* a deadlock seen once while blocked, to confirm after the next round */
     struct {

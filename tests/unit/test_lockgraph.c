@@ -398,6 +398,56 @@ START_TEST(seen_context_takes_the_fast_path)
 }
 END_TEST
 
+/* The mutex's own cache answers for the context it was last taken in by
+ * this thread: with the thread's table emptied, the same nesting finds
+ * everything in the mutexes and learns nothing. */
+START_TEST(a_mutex_remembers_its_last_context)
+{
+    lr_thread *t = lr_thread_new_synthetic();
+    nested(t, L(0), L(1));
+    memset(t->ctx, 0, (t->ctx_mask + 1) * sizeof *t->ctx);
+    t->ctx_count = 0;
+    for (int i = 0; i < 10; i++)
+        nested(t, L(0), L(1));
+    ck_assert_uint_eq(t->ctx_count, 0);
+    ck_assert_uint_eq(lr_graph_edge_count(), 1);
+    /* another context of the same mutex (another call site) is learnt */
+    take(t, L(1), LR_BLOCKING, 0x7777);
+    unlock(t, L(1));
+    ck_assert_uint_eq(t->ctx_count, 1);
+}
+END_TEST
+
+/* What one thread cached in a mutex is not another thread's: the second
+ * thread learns its contexts itself. */
+START_TEST(a_mutex_context_is_the_thread_s_own)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    nested(t1, L(0), L(1));
+    uint32_t before = t2->ctx_count;
+    nested(t2, L(0), L(1));
+    ck_assert_uint_eq(t2->ctx_count, before + 2);
+}
+END_TEST
+
+/* A mutex whose lock was forgotten and made anew at the same address does
+ * not answer with the old lock's context. */
+START_TEST(a_new_lock_at_the_address_does_not_use_the_old_context)
+{
+    lr_thread *t = lr_thread_new_synthetic();
+    nested(t, L(0), L(1));
+    lr_lock_forget(L(1)->addr);
+    /* the tag gone (as destroy leaves it), the cached context left in place */
+    memset(lr_mutex_tag((uintptr_t)&fake_memory[64]), 0, sizeof(uintptr_t));
+    ck_assert_uint_ne(*lr_mutex_context((uintptr_t)&fake_memory[64]), 0);
+    uint32_t before = t->ctx_count;
+    lr_lock *b2 = L(1);
+    nested(t, L(0), b2);
+    ck_assert_uint_eq(t->ctx_count, before + 1);
+    ck_assert_uint_eq(lr_graph_edge_count(), 1);
+}
+END_TEST
+
 /* Gate locks: G taken before both nestings makes the A/B cycle harmless. */
 static void gated(lr_thread *t, lr_lock *g, lr_lock *a, lr_lock *b)
 {
@@ -567,6 +617,9 @@ static Suite *suite(void)
     tcase_add_test(tc, out_of_order_release_drops_the_lock_from_the_chain);
     tcase_add_test(tc, same_bug_on_other_locks_is_reported_once);
     tcase_add_test(tc, single_thread_cycle_is_reported_and_said);
+    tcase_add_test(tc, a_mutex_remembers_its_last_context);
+    tcase_add_test(tc, a_mutex_context_is_the_thread_s_own);
+    tcase_add_test(tc, a_new_lock_at_the_address_does_not_use_the_old_context);
     tcase_add_test(tc, single_thread_cycle_can_be_turned_off);
     tcase_add_test(tc, timed_acquisitions_make_bounded_edges);
     tcase_add_test(tc, a_thousand_held_locks);
