@@ -103,7 +103,9 @@ static lr_edge *edge_new(lr_lock *from, lr_lock *to)
         free_edges = e->next_out;
     else if (!(e = lr_arena_alloc(sizeof *e)))
         return NULL;
+    lr_edge_gates *gate = e->gate;      /* a recycled edge keeps its gate storage */
     memset(e, 0, sizeof *e);
+    e->gate = gate;
     e->from = from;
     e->to = to;
     e->next_out = from->out;
@@ -222,18 +224,18 @@ static int cmp_u64(const void *a, const void *b)
 static lr_lock *common_gate(lr_edge **edges, size_t n)
 {
     for (uint8_t g = 0; g < edges[0]->ngates; g++) {
-        uint64_t id = edges[0]->gates[g];
+        uint64_t id = edges[0]->gate->ids[g];
         size_t i = 1;
         for (; i < n; i++) {
             uint8_t k = 0;
-            while (k < edges[i]->ngates && edges[i]->gates[k] != id)
+            while (k < edges[i]->ngates && edges[i]->gate->ids[k] != id)
                 k++;
             if (k == edges[i]->ngates)
                 break;
         }
         if (i < n)
             continue;
-        lr_lock *l = edges[0]->gate_locks[g];
+        lr_lock *l = edges[0]->gate->locks[g];
         if (l->id == id)
             return l;
     }
@@ -350,11 +352,11 @@ static int keep_gates(lr_edge *e, const lr_held *held, uint32_t i)
     uint8_t kept = 0;
     for (uint8_t g = 0; g < e->ngates; g++) {
         uint32_t j = 0;
-        while (j < i && held[j].id != e->gates[g])
+        while (j < i && held[j].id != e->gate->ids[g])
             j++;
         if (j < i) {
-            e->gate_locks[kept] = e->gate_locks[g];
-            e->gates[kept++] = e->gates[g];
+            e->gate->locks[kept] = e->gate->locks[g];
+            e->gate->ids[kept++] = e->gate->ids[g];
         }
     }
     int lost = kept < e->ngates;
@@ -400,8 +402,10 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
             e->modes = modes;
             for (uint32_t j = 0; j < i && e->ngates < LR_GATES; j++)
                 if (held[j].lock && held[j].id == held[j].lock->id) {
-                    e->gate_locks[e->ngates] = held[j].lock;
-                    e->gates[e->ngates++] = held[j].id;
+                    if (!e->gate && !(e->gate = lr_arena_alloc(sizeof *e->gate)))
+                        break;
+                    e->gate->locks[e->ngates] = held[j].lock;
+                    e->gate->ids[e->ngates++] = held[j].id;
                 }
         }
         if (find_path(to, from)) {

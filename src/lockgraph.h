@@ -24,9 +24,15 @@ typedef struct lr_edge {
     uint8_t bounded;            /* `to` was only ever taken with a timed call */
     uint8_t modes;              /* LR_HOLD_* | LR_ACQ_* seen on this edge */
     uint8_t ngates;
-    uint64_t gates[LR_GATES];   /* ids of locks held before `from` every time the edge was made */
-    lr_lock *gate_locks[LR_GATES];
+    struct lr_edge_gates *gate; /* NULL until made with a lock held before `from` */
 } lr_edge;
+
+/* The locks held before `from` every time the edge was made: apart, since
+ * most edges have none (an edge is 72 bytes, not 136). */
+typedef struct lr_edge_gates {
+    uint64_t ids[LR_GATES];
+    lr_lock *locks[LR_GATES];
+} lr_edge_gates;
 
 /* How `from` was held and `to` taken, on an edge: two read locks of
  * rwlocks do not block each other, so a cycle is a deadlock only if at
