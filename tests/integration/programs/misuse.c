@@ -2,6 +2,8 @@
  * with its sub-kind; mode "clean" does legal things that look close to
  * them and must not be reported. */
 #define _GNU_SOURCE
+#include "lockrace.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -298,7 +300,11 @@ int main(int argc, char **argv)
             usleep(1000);
         usleep(50 * 1000);
         pthread_create(&d, NULL, destroy_never, NULL);
-        usleep(600 * 1000);         /* the destroyer is stuck: end the process */
+        /* the destroyer is stuck: end the process once lockrace said so
+         * (it confirms for 200 ms, then symbolizes), or after 10 s */
+        for (int i = 0; i < 1000 && LOCKRACE_REPORT_COUNT() == 0; i++)
+            usleep(10 * 1000);
+        usleep(50 * 1000);
         puts(mode);
         fflush(stdout);
         exit(0);
