@@ -28,10 +28,13 @@ static void *take_and_return(void *arg)
     return NULL;                    /* ends holding lock_a */
 }
 
+static volatile int holding;       /* the other thread has taken its lock */
+
 static void *take_and_wait_cancel(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&lock_a);
+    holding = 1;
     for (;;)
         pause();                    /* cancelled here, holding lock_a */
     return NULL;
@@ -48,6 +51,7 @@ static void *hold_a_while(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&lock_a);
+    holding = 1;
     usleep(200 * 1000);
     pthread_mutex_unlock(&lock_a);
     return NULL;
@@ -99,6 +103,7 @@ static void *wait_for_item(void *arg)
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000;
     }
+    holding = 1;
     sem_timedwait(&items, &ts);     /* still blocked when main destroys it */
     return NULL;
 }
@@ -234,7 +239,8 @@ int main(int argc, char **argv)
         pthread_mutex_unlock(&lock_a);                  /* never locked */
     } else if (is(mode, "unlock-not-held")) {
         pthread_create(&t, NULL, hold_a_while, NULL);
-        usleep(50 * 1000);
+        while (!holding)
+            usleep(1000);
         pthread_mutex_unlock(&lock_a);                  /* held by the other thread */
         pthread_join(t, NULL);
     } else if (is(mode, "relock")) {
@@ -256,7 +262,8 @@ int main(int argc, char **argv)
         pthread_mutex_lock(&lock_a);
     } else if (is(mode, "reinit-locked")) {
         pthread_create(&t, NULL, hold_a_while, NULL);
-        usleep(50 * 1000);
+        while (!holding)
+            usleep(1000);
         pthread_mutex_init(&lock_b, NULL);              /* not locked: fine */
         pthread_mutex_init(&lock_a, NULL);              /* locked by the other thread */
         pthread_join(t, NULL);
@@ -290,7 +297,8 @@ int main(int argc, char **argv)
         pthread_join(t, NULL);
     } else if (is(mode, "exit-holding-cancel")) {
         pthread_create(&t, NULL, take_and_wait_cancel, NULL);
-        usleep(50 * 1000);
+        while (!holding)
+            usleep(1000);
         pthread_cancel(t);
         pthread_join(t, NULL);
     } else if (is(mode, "cond-destroy-waited")) {
@@ -311,6 +319,8 @@ int main(int argc, char **argv)
     } else if (is(mode, "sem-destroy-waited")) {
         sem_init(&items, 0, 0);
         pthread_create(&t, NULL, wait_for_item, NULL);
+        while (!holding)
+            usleep(1000);
         usleep(100 * 1000);
         sem_destroy(&items);
         pthread_join(t, NULL);
