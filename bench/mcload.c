@@ -3,7 +3,8 @@
  * then all together PAIRS timed ones, with the text protocol, one request in
  * flight per connection. Every get must return the bytes just set (each
  * thread has its own keys), so a wrong answer fails the run, not only a slow
- * one. Prints "requests=N seconds=S rps=R" for the timed part. */
+ * one. Prints "requests=N seconds=S rps=R" for the timed part, and with
+ * --server-pid the server's CPU time (user + system) per timed request. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,7 +23,7 @@
 #define MAX_VALUE 4096
 
 static struct {
-    int port, conns, value_size;
+    int port, conns, value_size, server_pid;
     long pairs, warmup;
     double wait_s;
 } opt = { .conns = 4, .value_size = 64, .pairs = 50000, .warmup = 5000, .wait_s = 30 };
@@ -150,6 +151,26 @@ static void set_get(struct conn *c, long i)
     conn_expect(c, head, (size_t)n + (size_t)opt.value_size + 7, key);
 }
 
+/* CPU seconds (user + system) process pid has used so far, -1 if unknown. */
+static double cpu_of(int pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* after the command name, which may hold spaces: state is field 3,
+     * utime and stime fields 14 and 15 */
+    char *p = strrchr(buf, ')');
+    unsigned long utime, stime;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+        return -1;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static void *client(void *arg)
 {
     struct conn *c = arg;
@@ -190,11 +211,13 @@ static long number(const char *flag, const char *s, long lo, long hi)
 }
 
 static const char usage[] =
-    "usage: mcload [--conns N] [--pairs N] [--warmup N] [--value-size N] [--wait S] PORT\n"
+    "usage: mcload [--conns N] [--pairs N] [--warmup N] [--value-size N] [--wait S]\n"
+    "              [--server-pid PID] PORT\n"
     "       mcload --free-port\n"
     "  N connections to memcached on 127.0.0.1:PORT (4), a thread each; each does\n"
     "  --warmup untimed (5000), then --pairs timed (50000) set/get pairs of\n"
-    "  --value-size bytes (64), waiting up to --wait seconds (30) for the server.\n";
+    "  --value-size bytes (64), waiting up to --wait seconds (30) for the server;\n"
+    "  with --server-pid, also prints the server's CPU time per timed request.\n";
 
 int main(int argc, char **argv)
 {
@@ -217,6 +240,8 @@ int main(int argc, char **argv)
             opt.value_size = (int)number(f, argv[i + 1], 16, MAX_VALUE);
         else if (strcmp(f, "--wait") == 0)
             opt.wait_s = (double)number(f, argv[i + 1], 1, 3600);
+        else if (strcmp(f, "--server-pid") == 0)
+            opt.server_pid = (int)number(f, argv[i + 1], 1, 1 << 30);
         else {
             fprintf(stderr, "mcload: unknown flag %s\n%s", f, usage);
             return 2;
@@ -241,12 +266,20 @@ int main(int argc, char **argv)
             die("pthread_create: %s", strerror(err));
     }
     pthread_barrier_wait(&ready);
+    double cpu_start = opt.server_pid ? cpu_of(opt.server_pid) : -1;
     double start = now();
     pthread_barrier_wait(&go);
     for (int c = 0; c < opt.conns; c++)
         pthread_join(threads[c], NULL);
     double seconds = now() - start;
+    double cpu_end = opt.server_pid ? cpu_of(opt.server_pid) : -1;
     long requests = 2 * opt.pairs * opt.conns;
-    printf("requests=%ld seconds=%.3f rps=%.0f\n", requests, seconds, requests / seconds);
+    printf("requests=%ld seconds=%.3f rps=%.0f", requests, seconds, requests / seconds);
+    if (opt.server_pid) {
+        if (cpu_start < 0 || cpu_end < 0)
+            die("no CPU time for process %d in /proc", opt.server_pid);
+        printf(" server_cpu_us=%.2f", (cpu_end - cpu_start) * 1e6 / (double)requests);
+    }
+    putchar('\n');
     return 0;
 }

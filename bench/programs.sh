@@ -105,9 +105,6 @@ if [ "$HELGRIND" = 1 ]; then
         die "valgrind does not run here (valgrind --tool=none sh fails)"
 fi
 
-# ticks of CPU (user + system) process PID has used so far
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
-
 # whether child PID still runs (an ended one stays a zombie until waited for)
 running() {
     state=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) && [ "$state" != Z ]
@@ -127,12 +124,10 @@ mc_run() {
         </dev/null >"$OUT/mc.$name.out" 2>&1 &
     MC_PID=$!
     if "$MCLOAD" --conns "$MC_CONNS" --pairs "$pairs" --warmup $((pairs / 10)) --wait 60 \
-        "$port" >"$OUT/mcload.out" 2>&1; then
+        --server-pid "$MC_PID" "$port" >"$OUT/mcload.out" 2>&1; then
         hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$MC_PID/status")
-        ticks=$(cpu_ticks "$MC_PID")
-        sed -n 's/.*rps=\([0-9.]*\).*/\1/p' "$OUT/mcload.out" |
-            awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n=$((2 * MC_CONNS * (pairs + pairs / 10))) \
-                -v rss="$hwm" '{ printf "%.0f %.2f %d\n", $1, t / hz * 1e6 / n, rss }' >"$OUT/mc.$name.$round"
+        sed -n 's/.*rps=\([0-9.]*\) server_cpu_us=\([0-9.]*\).*/\1 \2/p' "$OUT/mcload.out" |
+            awk -v rss="$hwm" '{ print $1, $2, rss }' >"$OUT/mc.$name.$round"
     else
         problem "memcached $name, round $round: $(tail -1 "$OUT/mcload.out")"
     fi
@@ -224,7 +219,12 @@ nat() {
     if [ -n "$v" ]; then printf "$3" "$v"; else printf 'failed'; fi
 }
 
-hg() { if [ "$HELGRIND" = 1 ]; then cell "$@"; else printf 'not run (HELGRIND=0)'; fi; }
+# hg NOTE ARGS...: cell ARGS... with a pointer to note NOTE, for helgrind
+hg() {
+    note=$1
+    shift
+    if [ "$HELGRIND" = 1 ]; then cell "$@" && printf ' [%s]' "$note"; else printf 'not run (HELGRIND=0)'; fi
+}
 
 NA="n/a (needs a rebuild)"
 mc_load="$MC_CONNS conns x $MC_PAIRS set/get"
@@ -236,19 +236,21 @@ echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $
 echo
 echo "| program | measure | native | lockrace (ratio) | tsan | helgrind (ratio) |"
 echo "|---|---|---|---|---|---|"
-echo "| pigz -p 2, $PIGZ_MB MiB | wall s | $(nat pigz 1 %.2f) | $(cell pigz lockrace native 1 %.2f 0) | $NA | $(hg pigz helgrind native_small 1 %.0f 0 "$HG_DIV") [1] |"
-echo "| | CPU s (user+sys) | $(nat pigz 2 %.2f) | $(cell pigz lockrace native 2 %.2f 0) | $NA | $(hg pigz helgrind native_small 2 %.0f 0 "$HG_DIV") [1] |"
-echo "| | peak RSS KiB | $(nat pigz 3 %.0f) | $(cell pigz lockrace native 3 %.0f 0) | $NA | $(hg pigz helgrind native_small 3 %.0f 0) [1] |"
-echo "| memcached -t 4, $mc_load | requests/s | $(nat mc 1 %.0f) | $(cell mc lockrace native 1 %.0f 1) | $NA | $(hg mc helgrind native 1 %.0f 1) [2] |"
-echo "| | server CPU us/request | $(nat mc 2 %.2f) | $(cell mc lockrace native 2 %.2f 0) | $NA | $(hg mc helgrind native 2 %.0f 0) [2] |"
-echo "| | peak RSS KiB | $(nat mc 3 %.0f) | $(cell mc lockrace native 3 %.0f 0) | $NA | $(hg mc helgrind native 3 %.0f 0) [2] |"
+echo "| pigz -p 2, $PIGZ_MB MiB | wall s | $(nat pigz 1 %.2f) | $(cell pigz lockrace native 1 %.2f 0) | $NA | $(hg 1 pigz helgrind native_small 1 %.0f 0 "$HG_DIV") |"
+echo "| | CPU s (user+sys) | $(nat pigz 2 %.2f) | $(cell pigz lockrace native 2 %.2f 0) | $NA | $(hg 1 pigz helgrind native_small 2 %.0f 0 "$HG_DIV") |"
+echo "| | peak RSS KiB | $(nat pigz 3 %.0f) | $(cell pigz lockrace native 3 %.0f 0) | $NA | $(hg 1 pigz helgrind native_small 3 %.0f 0) |"
+echo "| memcached -t 4, $mc_load | requests/s | $(nat mc 1 %.0f) | $(cell mc lockrace native 1 %.0f 1) | $NA | $(hg 2 mc helgrind native 1 %.0f 1) |"
+echo "| | server CPU us/request | $(nat mc 2 %.2f) | $(cell mc lockrace native 2 %.2f 0) | $NA | $(hg 2 mc helgrind native 2 %.0f 0) |"
+echo "| | peak RSS KiB | $(nat mc 3 %.0f) | $(cell mc lockrace native 3 %.0f 0) | $NA | $(hg 2 mc helgrind native 3 %.0f 0) |"
 echo
-echo "[1] helgrind compressed a 1/$HG_DIV input ($((PIGZ_MB * 1024 / HG_DIV)) KiB) in each round: times are" \
-    "x$HG_DIV, ratios are to native on that input (native: $(col pigz native_small 1) s), RSS is not scaled."
-echo "[2] helgrind served memcached once, $MC_CONNS conns x $HG_MC_PAIRS set/get, with -c $HG_MAXCONNS" \
-    "(valgrind's open-file limit), in round 1; ratios are to native in that round."
+if [ "$HELGRIND" = 1 ]; then
+    echo "[1] helgrind compressed a 1/$HG_DIV input ($((PIGZ_MB * 1024 / HG_DIV)) KiB) in each round: times are" \
+        "x$HG_DIV, ratios are to native on that input (native: $(col pigz native_small 1) s), RSS is not scaled."
+    echo "[2] helgrind served memcached once, $MC_CONNS conns x $HG_MC_PAIRS set/get, with -c $HG_MAXCONNS" \
+        "(valgrind's open-file limit), in round 1; ratios are to native in that round."
+fi
 echo "tsan: ThreadSanitizer needs the program compiled with -fsanitize=thread; Debian's binaries are not."
-echo "server CPU us/request: memcached's whole user + system time (start-up and warm-up included) over all requests."
+echo "server CPU us/request: memcached's user + system time over the timed requests (after a warm-up of a tenth as many)."
 if [ -s "$NOTES" ]; then
     sed 's/^/- /' "$NOTES"
 fi
