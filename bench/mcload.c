@@ -48,6 +48,41 @@ static double now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Process pid's state letter (Z once it ended, 0 when it is gone) and CPU
+ * seconds so far (user + system); -1 when /proc does not say. */
+static double stat_of(int pid, char *state)
+{
+    char path[64], buf[1024];
+    *state = 0;
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* after the command name, which may hold spaces: the state is field 3,
+     * utime and stime fields 14 and 15 */
+    char *p = strrchr(buf, ')');
+    unsigned long utime, stime;
+    if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", state, &utime, &stime) != 3)
+        return -1;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double cpu_of(int pid)
+{
+    char state;
+    return stat_of(pid, &state);
+}
+
+static int ended(int pid)
+{
+    char state;
+    stat_of(pid, &state);
+    return state == 0 || state == 'Z' || state == 'X';
+}
+
 /* A connection with a buffer for its replies. */
 struct conn {
     int fd, id;
@@ -70,6 +105,8 @@ static void conn_open(struct conn *c)
             break;
         int err = errno;
         close(c->fd);
+        if (opt.server_pid && ended(opt.server_pid))
+            die("the server (pid %d) ended before it accepted a connection", opt.server_pid);
         if (now() > deadline)
             die("no memcached on 127.0.0.1:%d after %.0f s: %s", opt.port, opt.wait_s, strerror(err));
         usleep(50 * 1000);
@@ -151,26 +188,6 @@ static void set_get(struct conn *c, long i)
     conn_expect(c, head, (size_t)n + (size_t)opt.value_size + 7, key);
 }
 
-/* CPU seconds (user + system) process pid has used so far, -1 if unknown. */
-static double cpu_of(int pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    /* after the command name, which may hold spaces: state is field 3,
-     * utime and stime fields 14 and 15 */
-    char *p = strrchr(buf, ')');
-    unsigned long utime, stime;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
-        return -1;
-    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
 static void *client(void *arg)
 {
     struct conn *c = arg;
@@ -217,7 +234,8 @@ static const char usage[] =
     "  N connections to memcached on 127.0.0.1:PORT (4), a thread each; each does\n"
     "  --warmup untimed (5000), then --pairs timed (50000) set/get pairs of\n"
     "  --value-size bytes (64), waiting up to --wait seconds (30) for the server;\n"
-    "  with --server-pid, also prints the server's CPU time per timed request.\n";
+    "  with --server-pid, also prints the server's CPU time per timed request,\n"
+    "  and stops waiting if that process ends.\n";
 
 int main(int argc, char **argv)
 {
