@@ -44,12 +44,13 @@ LIB=$(realpath "$LIB") # so LD_PRELOAD does not depend on the cwd
 unset LD_PRELOAD LOCKRACE_OPTIONS
 
 OUT=$(mktemp -d)
-MC_PID=
+MC_PID=""
+LOAD_PID=""
 cleanup() {
-    if [ -n "$MC_PID" ]; then # interrupted while memcached ran
-        kill -KILL "$MC_PID" 2>/dev/null || true
-        wait "$MC_PID" 2>/dev/null || true
-    fi
+    for pid in $LOAD_PID $MC_PID; do # interrupted while memcached ran
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$OUT"
 }
 trap cleanup EXIT
@@ -124,14 +125,19 @@ mc_run() {
     "$@" memcached -t 4 -c "$maxconns" -p "$port" -l 127.0.0.1 -U 0 -m 64 $MC_USER \
         </dev/null >"$OUT/mc.$name.out" 2>&1 &
     MC_PID=$!
-    if "$MCLOAD" --conns "$MC_CONNS" --pairs "$pairs" --warmup $((pairs / 10)) --wait 60 \
-        --server-pid "$MC_PID" "$port" >"$OUT/mcload.out" 2>&1; then
+    # In the background: the shell runs a trap (INT, TERM) during a wait,
+    # not during a foreground command.
+    "$MCLOAD" --conns "$MC_CONNS" --pairs "$pairs" --warmup $((pairs / 10)) --wait 60 \
+        --server-pid "$MC_PID" "$port" >"$OUT/mcload.out" 2>&1 &
+    LOAD_PID=$!
+    if wait "$LOAD_PID"; then
         hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$MC_PID/status")
         sed -n 's/.*rps=\([0-9.]*\) server_cpu_us=\([0-9.]*\).*/\1 \2/p' "$OUT/mcload.out" |
             awk -v rss="$hwm" '{ print $1, $2, rss }' >"$OUT/mc.$name.$round"
     else
         problem "memcached $name, round $round: $(tail -1 "$OUT/mcload.out")"
     fi
+    LOAD_PID=
     # memcached ends on SIGTERM within about a second (it looks at its
     # clock tick); one still running after 10 s is killed.
     kill -TERM "$MC_PID" 2>/dev/null || true
