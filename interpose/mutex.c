@@ -53,7 +53,7 @@ LR_WRAPPER int pthread_mutex_lock(pthread_mutex_t *m)
 
 int lr_lock_mutex(lr_thread *self, pthread_mutex_t *m, void *pc)
 {
-    lr_acquisition a = { 0 };
+    lr_acquisition a;           /* filled by before_lock when self, read only then */
     lr_mutex_before_lock(self, m, LR_BLOCKING, pc, &a);
     int rc;
     if (__builtin_expect(!self || lr_mutex_looks_free(m), 1)) {

@@ -27,7 +27,7 @@ static lr_lock *free_locks;
  * held: unique for the life of the process, and the record is found from
  * the id (or a mutex's tag) by arithmetic (lr_lock_of_id). */
 lr_lock *lr_lock_pages[LR_LOCK_PAGES];
-uint32_t lr_lock_slots = 1;             /* slot 0 is never used: id 0 means none */
+static uint32_t lr_lock_slots = 1;           /* slot 0 is never used: id 0 means none */
 
 static lr_lock *new_record(void)
 {

@@ -40,9 +40,8 @@ typedef struct lr_lock {
 } lr_lock;
 
 #define LR_LOCK_PAGE_BITS 12
-#define LR_LOCK_PAGES 65536             /* 2^28 lock records */
+#define LR_LOCK_PAGES (1u << 20)        /* every 32-bit slot has a page entry: no bound check */
 extern lr_lock *lr_lock_pages[LR_LOCK_PAGES];
-extern uint32_t lr_lock_slots;
 
 /* The record of the lock with this id, found by its slot number; NULL for
  * a slot never used. Its id may have changed since (forgotten, reused):
@@ -50,9 +49,8 @@ extern uint32_t lr_lock_slots;
 static inline lr_lock *lr_lock_of_id(uint64_t id)
 {
     uint32_t slot = (uint32_t)id;
-    if (slot == 0 || slot >= __atomic_load_n(&lr_lock_slots, __ATOMIC_ACQUIRE))
-        return NULL;
     lr_lock *page = __atomic_load_n(&lr_lock_pages[slot >> LR_LOCK_PAGE_BITS], __ATOMIC_ACQUIRE);
+    /* a page is made whole: a slot in it not used yet is zeroes, id 0 */
     return page ? &page[slot & ((1u << LR_LOCK_PAGE_BITS) - 1)] : NULL;
 }
 

@@ -49,6 +49,7 @@ void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc
     a->pc = (uintptr_t)pc;
     a->type = type_of(m);
     a->how = how;
+    a->shared = 0;
     if (__builtin_expect(lr_mutex_destroyed(m), 0))
         lr_misuse_mutex_lock(self, m);
     lr_order_before(self, a);
