@@ -12,8 +12,9 @@
  *   - The variable's name is looked up in the ELF symbol tables of the
  *     program and of the libraries it loaded.
  *   - x86-64 code reaches its own globals and statics RIP-relatively. Every
- *     function of the object that defines the variable is disassembled from
- *     its first byte (Capstone, so that instruction boundaries are certain),
+ *     function of the objects that define the variable or hold its address
+ *     in their GOT is disassembled from its first byte (Capstone, so that
+ *     instruction boundaries are certain),
  *     and every instruction whose RIP-relative operand falls in the variable
  *     is a watched access, its kind (read, write, both; lock-prefixed or
  *     not) read off the decoded operand.
@@ -21,17 +22,24 @@
  *     displacement), room for a 5-byte jump to a trampoline placed within
  *     2 GiB of it: call lr_watch_pre, the instruction itself relocated,
  *     call lr_watch_post, jump back. No other instruction is touched.
+ *   - A pointer to the variable loaded RIP-relatively (`lea`, or from the
+ *     GOT for a library's exported variable) and used in the straight-line
+ *     code after it: the run from the load to the last use moves to the
+ *     trampoline, each use between calls, its address computed from the
+ *     saved registers when it runs. The load is the instruction replaced;
+ *     the rest of the run is never entered from elsewhere (no branch
+ *     target in it, no indirect jump in the function).
  *   - pre takes the variable's lock and reads its value; post reads it
  *     again and gives both to the race engine as one exact access, then lets
  *     the lock go. Every watched access of a variable is thus ordered, with
  *     the values it really read and wrote: lost updates are observed, not
  *     guessed, as with LOCKRACE_LOAD / LOCKRACE_STORE.
  *
- * Limits (README): accesses through a pointer (a library's exported
- * variable reached through its GOT, `int *p = &x`) are not seen; a variable
- * of which some instruction is lock-prefixed is taken for an atomic one, and
- * all its accesses for atomic (x86 atomic loads and stores are plain moves);
- * variables defined in the C library or the dynamic linker are refused. */
+ * Limits (README): a pointer kept across a branch or a call is not
+ * followed; a variable of which some instruction is lock-prefixed is taken
+ * for an atomic one, and all its accesses for atomic (x86 atomic loads and
+ * stores are plain moves); variables defined in the C library or the
+ * dynamic linker are refused. */
 #include "watch.h"
 #include "arena.h"
 #include "ilock.h"
@@ -57,11 +65,12 @@
 
 #define MAX_VARS 32
 #define MAX_PATCHES 65536
-#define SLOT_SIZE 80            /* 24 + 15 + 24 + 5 bytes of code, rounded up */
+#define CALL_SIZE 24            /* emit_call's bytes */
 #define REGION_HEADER 64        /* the addresses of the two stubs */
 
 typedef struct watch_var {
     uintptr_t lo, hi;
+    uintptr_t sym_lo, sym_hi;   /* the whole variable it is part of (a struct's member) */
     char name[96];
     int atomic;                 /* some instruction on it is lock-prefixed */
     lr_ilock lock;              /* orders every watched access of it */
@@ -69,11 +78,17 @@ typedef struct watch_var {
 
 typedef struct patch {
     uintptr_t insn;             /* the instruction in the program */
-    uintptr_t addr;             /* the bytes of the variable it reaches */
+    uintptr_t addr;             /* the bytes of the variable it reaches (static address) */
     uint32_t size;
     uint16_t var;
     uint8_t len;
     uint8_t read, write, atomic;
+    /* an address computed from registers (a pointer to the variable loaded
+     * from the GOT or by lea): base + index * scale + disp, the registers
+     * as indexes in the stubs' array, -1 none */
+    uint8_t dynamic, scale;
+    int8_t base, index;
+    int64_t disp;
 } patch;
 
 static watch_var vars[MAX_VARS];
@@ -85,6 +100,8 @@ static uint32_t npatches;
  * handler that touches a watched variable in that window nests here. */
 typedef struct inflight {
     uint64_t before;
+    uintptr_t addr;             /* what of the variable this access reaches */
+    uint32_t size;              /* 0: not the variable (a dynamic address elsewhere) */
     uint8_t locked;
 } inflight;
 
@@ -114,20 +131,31 @@ static uint64_t load(uintptr_t addr, uint32_t size)
 
 void lr_watch_pre(uint32_t k, uint64_t *regs)
 {
-    (void)regs;
     const patch *p = &patches[k];
     int nested = nflights > 0;
     if (nflights == MAX_NESTING)
         return;                 /* post sees the same count and does nothing either */
     inflight *f = &flights[nflights];
     f->locked = 0;
+    f->addr = p->addr;
+    f->size = p->size;
+    if (p->dynamic) {
+        uintptr_t a = (uintptr_t)(regs[p->base] + (p->index >= 0 ? regs[p->index] * p->scale : 0) +
+                                  (uint64_t)p->disp);
+        const watch_var *v = &vars[p->var];
+        uintptr_t lo = a > v->lo ? a : v->lo, hi = a + p->size < v->hi ? a + p->size : v->hi;
+        f->addr = lo;
+        f->size = lo < hi ? (uint32_t)(hi - lo) : 0;
+    }
     nflights++;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (!f->size)
+        return;
     if (!nested) {
         lr_ilock_take(&vars[p->var].lock);
         f->locked = 1;
     }
-    f->before = load(p->addr, p->size);
+    f->before = load(f->addr, f->size);
 }
 
 /* The stub's register array in a ucontext, for unwinding from the
@@ -151,8 +179,8 @@ void lr_watch_post(uint32_t k, uint64_t *regs)
     if (nflights == MAX_NESTING || nflights == 0)
         return;
     inflight *f = &flights[nflights - 1];
-    uint64_t after = load(p->addr, p->size);
-    lr_thread *self = lr_self();
+    uint64_t after = load(f->addr, f->size);
+    lr_thread *self = f->size ? lr_self() : NULL;
     if (self) {
         int saved = errno;
         ucontext_t uc;
@@ -162,9 +190,9 @@ void lr_watch_post(uint32_t k, uint64_t *regs)
         if (p->atomic || vars[p->var].atomic)
             flags |= LR_ACC_ATOMIC;
         if (p->read)
-            lr_race_access_at(self, p->addr, p->size, flags, &f->before, stack);
+            lr_race_access_at(self, f->addr, f->size, flags, &f->before, stack);
         if (p->write)
-            lr_race_access_at(self, p->addr, p->size, flags | LR_ACC_WRITE, &after, stack);
+            lr_race_access_at(self, f->addr, f->size, flags | LR_ACC_WRITE, &after, stack);
         errno = saved;
     }
     if (f->locked)
@@ -183,6 +211,7 @@ static struct {
     void (*free)(cs_insn *, size_t);
     cs_err (*close)(csh *);
     bool (*insn_group)(csh, const cs_insn *, unsigned int);
+    cs_err (*regs_access)(csh, const cs_insn *, cs_regs, uint8_t *, cs_regs, uint8_t *);
 } cs;
 
 /* LOCKRACE_CAPSTONE names another build of the library. */
@@ -205,8 +234,10 @@ static int load_capstone(void)
     cs.free = (void (*)(cs_insn *, size_t))dlsym(h, "cs_free");
     cs.close = (cs_err (*)(csh *))dlsym(h, "cs_close");
     cs.insn_group = (bool (*)(csh, const cs_insn *, unsigned int))dlsym(h, "cs_insn_group");
+    cs.regs_access = (cs_err (*)(csh, const cs_insn *, cs_regs, uint8_t *, cs_regs, uint8_t *))
+        dlsym(h, "cs_regs_access");
     return cs.open && cs.option && cs.malloc && cs.disasm_iter && cs.free && cs.close &&
-           cs.insn_group ? 0 : -1;
+           cs.insn_group && cs.regs_access ? 0 : -1;
 }
 
 /* ---- the loaded objects and their symbols ---- */
@@ -221,6 +252,8 @@ typedef struct object {
     uintptr_t lo, hi;           /* the mapped range */
     uintptr_t code_lo[MAX_CODE], code_hi[MAX_CODE];     /* its executable segments */
     int ncode;
+    uintptr_t data_lo[MAX_CODE], data_hi[MAX_CODE];     /* its writable ones (the GOT) */
+    int ndata;
     uintptr_t eh_frame_hdr;     /* its unwind table's index, 0 if none */
     int skip;                   /* the C library, the dynamic linker, lockrace itself */
 } object;
@@ -272,6 +305,10 @@ static int collect_object(struct dl_phdr_info *info, size_t size, void *data)
         if ((ph->p_flags & PF_X) && o->ncode < MAX_CODE) {
             o->code_lo[o->ncode] = lo;
             o->code_hi[o->ncode++] = hi;
+        }
+        if ((ph->p_flags & PF_W) && o->ndata < MAX_CODE) {
+            o->data_lo[o->ndata] = lo;
+            o->data_hi[o->ndata++] = hi;
         }
     }
     o->skip = skipped_object(o->path);
@@ -455,8 +492,8 @@ static int add_item(const char *item, char *err, size_t errlen)
                      accepted);
             return -1;
         }
-        v->lo = (uintptr_t)addr;
-        v->hi = v->lo + size;
+        v->lo = v->sym_lo = (uintptr_t)addr;
+        v->hi = v->sym_hi = v->lo + size;
         snprintf(v->name, sizeof v->name, "%s", item);
         nvars++;
         return 0;
@@ -503,6 +540,8 @@ static int add_item(const char *item, char *err, size_t errlen)
     }
     v->lo = m[0].addr + offset;
     v->hi = v->lo + size;
+    v->sym_lo = m[0].addr;
+    v->sym_hi = m[0].addr + m[0].size;
     if (offset || has_size)
         snprintf(v->name, sizeof v->name, "%s+%llu", name, (unsigned long long)offset);
     else
@@ -521,78 +560,336 @@ static int overlapping_var(uintptr_t a, uintptr_t size)
     return -1;
 }
 
-typedef struct candidate {
-    uintptr_t insn;
+static uintptr_t code_end(const object *o, uintptr_t addr);
+static int by_value(const void *a, const void *b);
+
+/* A run of instructions moved to a trampoline: one that reaches the
+ * variable RIP-relatively, or a pointer to it loaded (from the GOT, or by
+ * lea) and the instructions after it that go through the pointer. The
+ * first becomes the jump; the others are never run in place. */
+#define MAX_SEQ 8
+
+typedef struct seq_insn {
     uint8_t bytes[16];
-    uint8_t len, disp_offset;
-    uint8_t jump[16];           /* what replaces it */
-    uint8_t ready;
-    uintptr_t target;           /* where its RIP-relative operand points */
+    uint8_t len, disp_offset;   /* disp_offset 0: not RIP-relative */
+    uintptr_t target;           /* where a RIP-relative operand points */
+    uint8_t use;                /* a watched access, p filled */
     patch p;
+} seq_insn;
+
+typedef struct candidate {
+    uintptr_t insn, end;
+    int n;
+    seq_insn in[MAX_SEQ];
+    uint8_t jump[16];           /* what replaces the first */
+    uint8_t ready;
 } candidate;
 
 typedef struct scan {
     candidate *c;
     uint32_t n, cap;
-    uint32_t unwatchable;       /* control transfers and stack operations on the variable */
+    uintptr_t *targets;         /* direct branch targets in the object, sorted */
+    size_t ntargets, targets_cap;
+    const object *o;
+    int indirect;               /* the function being scanned has an indirect jump */
 } scan;
 
-static void consider(csh h, const cs_insn *insn, scan *s)
+static candidate *new_candidate(scan *s)
 {
-    const cs_x86 *x = &insn->detail->x86;
-    if (insn->id == X86_INS_LEA || insn->id == X86_INS_NOP)
-        return;
-    for (int i = 0; i < x->op_count; i++) {
-        const cs_x86_op *op = &x->operands[i];
-        if (op->type != X86_OP_MEM || op->mem.base != X86_REG_RIP || op->mem.index != X86_REG_INVALID ||
-            op->mem.segment != X86_REG_INVALID || !(op->access & (CS_AC_READ | CS_AC_WRITE)))
-            continue;
-        uintptr_t target = (uintptr_t)(insn->address + insn->size + op->mem.disp);
-        int var = overlapping_var(target, op->size ? op->size : 1);
-        if (var < 0)
-            return;
-        if (cs.insn_group(h, insn, CS_GRP_JUMP) || cs.insn_group(h, insn, CS_GRP_CALL) ||
-            cs.insn_group(h, insn, CS_GRP_RET) || insn->id == X86_INS_PUSH || insn->id == X86_INS_POP ||
-            x->encoding.disp_size != 4 || insn->size < 5) {
-            s->unwatchable++;
-            return;
-        }
-        if (s->n == s->cap) {
-            uint32_t cap = s->cap ? s->cap * 2 : 64;
-            candidate *c = realloc(s->c, cap * sizeof *c);
-            if (!c)
-                return;
-            s->c = c;
-            s->cap = cap;
-        }
-        candidate *c = &s->c[s->n++];
-        memset(c, 0, sizeof *c);
-        c->insn = (uintptr_t)insn->address;
-        memcpy(c->bytes, insn->bytes, insn->size);
-        c->len = (uint8_t)insn->size;
-        c->disp_offset = x->encoding.disp_offset;
-        c->target = target;
-        watch_var *v = &vars[var];
-        uintptr_t lo = target > v->lo ? target : v->lo;
-        uintptr_t hi = target + op->size < v->hi ? target + op->size : v->hi;
-        c->p.insn = c->insn;
-        c->p.addr = lo;
-        c->p.size = (uint32_t)(hi - lo);
-        c->p.var = (uint16_t)var;
-        c->p.len = c->len;
-        c->p.read = (op->access & CS_AC_READ) != 0;
-        c->p.write = (op->access & CS_AC_WRITE) != 0;
-        c->p.atomic = x->prefix[0] == X86_PREFIX_LOCK || insn->id == X86_INS_XCHG;
-        if (c->p.atomic)
-            v->atomic = 1;
-        return;
+    if (s->n == s->cap) {
+        uint32_t cap = s->cap ? s->cap * 2 : 64;
+        candidate *c = realloc(s->c, cap * sizeof *c);
+        if (!c)
+            return NULL;
+        s->c = c;
+        s->cap = cap;
+    }
+    candidate *c = &s->c[s->n++];
+    memset(c, 0, sizeof *c);
+    return c;
+}
+
+/* A general register's index in the stubs' array (watch_stub.S), for any
+ * of its names; -1 for the others (rsp, rip, segments). */
+static int gpr(unsigned reg)
+{
+    switch (reg) {
+    case X86_REG_R15: case X86_REG_R15D: case X86_REG_R15W: case X86_REG_R15B: return 0;
+    case X86_REG_R14: case X86_REG_R14D: case X86_REG_R14W: case X86_REG_R14B: return 1;
+    case X86_REG_R13: case X86_REG_R13D: case X86_REG_R13W: case X86_REG_R13B: return 2;
+    case X86_REG_R12: case X86_REG_R12D: case X86_REG_R12W: case X86_REG_R12B: return 3;
+    case X86_REG_R11: case X86_REG_R11D: case X86_REG_R11W: case X86_REG_R11B: return 4;
+    case X86_REG_R10: case X86_REG_R10D: case X86_REG_R10W: case X86_REG_R10B: return 5;
+    case X86_REG_R9: case X86_REG_R9D: case X86_REG_R9W: case X86_REG_R9B: return 6;
+    case X86_REG_R8: case X86_REG_R8D: case X86_REG_R8W: case X86_REG_R8B: return 7;
+    case X86_REG_RDI: case X86_REG_EDI: case X86_REG_DI: case X86_REG_DIL: return 8;
+    case X86_REG_RSI: case X86_REG_ESI: case X86_REG_SI: case X86_REG_SIL: return 9;
+    case X86_REG_RBP: case X86_REG_EBP: case X86_REG_BP: case X86_REG_BPL: return 10;
+    case X86_REG_RBX: case X86_REG_EBX: case X86_REG_BX: case X86_REG_BL: case X86_REG_BH: return 11;
+    case X86_REG_RDX: case X86_REG_EDX: case X86_REG_DX: case X86_REG_DL: case X86_REG_DH: return 12;
+    case X86_REG_RCX: case X86_REG_ECX: case X86_REG_CX: case X86_REG_CL: case X86_REG_CH: return 13;
+    case X86_REG_RAX: case X86_REG_EAX: case X86_REG_AX: case X86_REG_AL: case X86_REG_AH: return 14;
+    default: return -1;
     }
 }
 
-static void disassemble(csh h, cs_insn *insn, uintptr_t start, size_t size, scan *s)
+static int control_transfer(csh h, const cs_insn *insn)
+{
+    return cs.insn_group(h, insn, CS_GRP_JUMP) || cs.insn_group(h, insn, CS_GRP_CALL) ||
+           cs.insn_group(h, insn, CS_GRP_RET) || cs.insn_group(h, insn, CS_GRP_INT) ||
+           cs.insn_group(h, insn, CS_GRP_IRET) || insn->id == X86_INS_SYSCALL ||
+           insn->id == X86_INS_SYSENTER || insn->id == X86_INS_UD2;
+}
+
+/* Instructions that move the stack pointer or reach the stack implicitly
+ * stay where they are. */
+static int uses_stack(const cs_insn *insn)
+{
+    switch (insn->id) {
+    case X86_INS_PUSH: case X86_INS_POP: case X86_INS_PUSHF: case X86_INS_POPF: case X86_INS_PUSHFQ:
+    case X86_INS_POPFQ: case X86_INS_ENTER: case X86_INS_LEAVE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int is_target(const scan *s, uintptr_t a)
+{
+    size_t lo = 0, hi = s->ntargets;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->targets[mid] < a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->ntargets && s->targets[lo] == a;
+}
+
+static void copy_insn(seq_insn *si, const cs_insn *insn)
+{
+    memcpy(si->bytes, insn->bytes, insn->size);
+    si->len = (uint8_t)insn->size;
+    const cs_x86 *x = &insn->detail->x86;
+    for (int i = 0; i < x->op_count; i++)
+        if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_RIP) {
+            si->disp_offset = x->encoding.disp_offset;
+            si->target = (uintptr_t)(insn->address + insn->size + x->operands[i].mem.disp);
+        }
+}
+
+static void fill_patch(patch *p, const cs_insn *insn, const cs_x86_op *op, int var)
+{
+    const cs_x86 *x = &insn->detail->x86;
+    p->insn = (uintptr_t)insn->address;
+    p->var = (uint16_t)var;
+    p->len = (uint8_t)insn->size;
+    p->read = (op->access & CS_AC_READ) != 0;
+    p->write = (op->access & CS_AC_WRITE) != 0;
+    p->atomic = x->prefix[0] == X86_PREFIX_LOCK || insn->id == X86_INS_XCHG;
+    if (p->atomic)
+        vars[var].atomic = 1;
+}
+
+/* The memory operand an instruction accesses (not lea's address), NULL if none. */
+static const cs_x86_op *accessed(const cs_insn *insn)
+{
+    const cs_x86 *x = &insn->detail->x86;
+    if (insn->id == X86_INS_LEA || insn->id == X86_INS_NOP)
+        return NULL;
+    for (int i = 0; i < x->op_count; i++)
+        if (x->operands[i].type == X86_OP_MEM && (x->operands[i].access & (CS_AC_READ | CS_AC_WRITE)))
+            return &x->operands[i];
+    return NULL;
+}
+
+/* An instruction that reaches a watched variable RIP-relatively. */
+static void consider_direct(csh h, const cs_insn *insn, scan *s)
+{
+    const cs_x86_op *op = accessed(insn);
+    if (!op || op->mem.base != X86_REG_RIP || op->mem.index != X86_REG_INVALID ||
+        op->mem.segment != X86_REG_INVALID)
+        return;
+    uintptr_t target = (uintptr_t)(insn->address + insn->size + op->mem.disp);
+    int var = overlapping_var(target, op->size ? op->size : 1);
+    if (var < 0 || control_transfer(h, insn) || uses_stack(insn) ||
+        insn->detail->x86.encoding.disp_size != 4 || insn->size < 5)
+        return;
+    candidate *c = new_candidate(s);
+    if (!c)
+        return;
+    c->insn = (uintptr_t)insn->address;
+    c->end = c->insn + insn->size;
+    c->n = 1;
+    seq_insn *si = &c->in[0];
+    copy_insn(si, insn);
+    si->use = 1;
+    fill_patch(&si->p, insn, op, var);
+    watch_var *v = &vars[var];
+    uintptr_t lo = target > v->lo ? target : v->lo;
+    uintptr_t hi = target + op->size < v->hi ? target + op->size : v->hi;
+    si->p.addr = lo;
+    si->p.size = (uint32_t)(hi - lo);
+}
+
+/* A pointer into a watched variable (or the struct it is a member of) put
+ * in a register RIP-relatively:
+ * `mov var@GOTPCREL(%rip), %reg` (the GOT slot already holds the
+ * address) or `lea var(%rip), %reg`. Returns the variable, -1 if none. */
+static int pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_t *pointer)
+{
+    const cs_x86 *x = &insn->detail->x86;
+    if ((insn->id != X86_INS_MOV && insn->id != X86_INS_LEA) || x->op_count != 2 ||
+        x->operands[0].type != X86_OP_REG || x->operands[0].size != 8 ||
+        x->operands[1].type != X86_OP_MEM || x->operands[1].mem.base != X86_REG_RIP ||
+        x->operands[1].mem.index != X86_REG_INVALID || x->operands[1].mem.segment != X86_REG_INVALID ||
+        x->encoding.disp_size != 4 || insn->size < 5)
+        return -1;
+    *reg = gpr(x->operands[0].reg);
+    if (*reg < 0)
+        return -1;
+    uintptr_t a = (uintptr_t)(insn->address + insn->size + x->operands[1].mem.disp);
+    if (insn->id == X86_INS_MOV) {
+        if (a < o->lo || a + 8 > o->hi || (a & 7))
+            return -1;
+        a = *(const uintptr_t *)a;
+    }
+    *pointer = a;
+    /* into the whole variable: `lea stats(%rip)` then 8(%reg) for a member */
+    for (int i = 0; i < nvars; i++)
+        if (a >= vars[i].sym_lo && a < vars[i].sym_hi)
+            return i;
+    return -1;
+}
+
+/* From a pointer load, the instructions that follow it in a straight line
+ * while the register still holds the pointer: each access through it is a
+ * watched access, its address computed when it runs. The run stops before
+ * a branch, a call, a branch target (code can enter there without the
+ * pointer load), an instruction that uses the stack, and after one that
+ * overwrites the register. */
+static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer, int pointed, int reg,
+                             scan *s, cs_insn *tmp)
+{
+    candidate c;
+    memset(&c, 0, sizeof c);
+    c.insn = (uintptr_t)load_insn->address;
+    copy_insn(&c.in[0], load_insn);
+    c.n = 1;
+    int uses = 0, last_use = 0;
+    const uint8_t *code = (const uint8_t *)(load_insn->address + load_insn->size);
+    uint64_t address = load_insn->address + load_insn->size;
+    size_t size = 15 * MAX_SEQ;
+    while (c.n < MAX_SEQ && cs.disasm_iter(h, &code, &size, &address, tmp)) {
+        if (control_transfer(h, tmp) || uses_stack(tmp) || is_target(s, (uintptr_t)tmp->address) ||
+            code_end(s->o, (uintptr_t)tmp->address) == 0)
+            break;
+        const cs_x86_op *op = accessed(tmp);
+        seq_insn *si = &c.in[c.n];
+        copy_insn(si, tmp);
+        if (si->disp_offset && tmp->detail->x86.encoding.disp_size != 4)
+            break;
+        int var = -1;
+        uint32_t opsize = op && op->size ? op->size : 1;
+        if (op && gpr(op->mem.base) == reg && op->mem.segment == X86_REG_INVALID) {
+            /* no index: the address is known now; an index: any element of
+             * the variable the pointer is in may be reached (pre checks) */
+            if (op->mem.index == X86_REG_INVALID)
+                var = overlapping_var(pointer + (uintptr_t)op->mem.disp, opsize);
+            else if (gpr(op->mem.index) >= 0)
+                var = pointed;
+        }
+        if (var >= 0) {
+            si->use = 1;
+            fill_patch(&si->p, tmp, op, var);
+            si->p.dynamic = 1;
+            si->p.base = (int8_t)reg;
+            si->p.index = (int8_t)(op->mem.index == X86_REG_INVALID ? -1 : gpr(op->mem.index));
+            si->p.scale = (uint8_t)op->mem.scale;
+            si->p.disp = op->mem.disp;
+            si->p.size = opsize;
+            uses++;
+            last_use = c.n + 1;
+        }
+        c.n++;
+        cs_regs read, written;
+        uint8_t nread = 0, nwritten = 0;
+        int clobbers = cs.regs_access(h, tmp, read, &nread, written, &nwritten) != CS_ERR_OK;
+        for (int i = 0; i < nwritten; i++)
+            clobbers |= gpr(written[i]) == reg;
+        if (clobbers)
+            break;
+    }
+    if (!uses)
+        return;
+    c.n = last_use;
+    candidate *k = new_candidate(s);
+    if (!k)
+        return;
+    *k = c;
+    k->end = k->insn;
+    for (int i = 0; i < k->n; i++)
+        k->end += k->in[i].len;
+}
+
+static void consider(csh h, const cs_insn *insn, scan *s, cs_insn *tmp)
+{
+    consider_direct(h, insn, s);
+    int reg, pointed;
+    uintptr_t pointer;
+    if (!s->indirect && (pointed = pointer_load(insn, s->o, &reg, &pointer)) >= 0)
+        consider_pointer(h, insn, pointer, pointed, reg, s, tmp);
+}
+
+/* Pass 1: the direct branch targets (and whether there is an indirect
+ * jump, which may land anywhere). */
+static void note_targets(csh h, const cs_insn *insn, scan *s)
+{
+    const cs_x86 *x = &insn->detail->x86;
+    if (!cs.insn_group(h, insn, CS_GRP_JUMP) && !cs.insn_group(h, insn, CS_GRP_CALL))
+        return;
+    if (x->op_count == 1 && x->operands[0].type == X86_OP_IMM) {
+        if (s->ntargets == s->targets_cap) {
+            size_t cap = s->targets_cap ? s->targets_cap * 2 : 1024;
+            uintptr_t *t = realloc(s->targets, cap * sizeof *t);
+            if (!t)
+                return;
+            s->targets = t;
+            s->targets_cap = cap;
+        }
+        s->targets[s->ntargets++] = (uintptr_t)x->operands[0].imm;
+    } else if (cs.insn_group(h, insn, CS_GRP_JUMP)) {
+        s->indirect = 1;
+    }
+}
+
+/* Decodes [start, start + size): pass 1 notes branch targets, pass 2
+ * finds the candidates (in a function with no indirect jump for runs of
+ * several instructions). */
+static void disassemble(csh h, cs_insn *insn, cs_insn *tmp, uintptr_t start, size_t size, scan *s,
+                        int pass)
 {
     const uint8_t *code = (const uint8_t *)start;
     uint64_t address = start;
+    if (pass == 2) {
+        s->indirect = 0;
+        scan probe = *s;
+        probe.targets = NULL;
+        probe.ntargets = probe.targets_cap = 0;
+        const uint8_t *c2 = code;
+        uint64_t a2 = address;
+        size_t n2 = size;
+        while (n2 > 0 && !probe.indirect) {
+            if (!cs.disasm_iter(h, &c2, &n2, &a2, insn)) {
+                c2++, a2++, n2--;
+                continue;
+            }
+            note_targets(h, insn, &probe);
+        }
+        free(probe.targets);
+        s->indirect = probe.indirect;
+    }
     while (size > 0) {
         if (!cs.disasm_iter(h, &code, &size, &address, insn)) {
             /* not code (padding, data): step over one byte */
@@ -601,7 +898,10 @@ static void disassemble(csh h, cs_insn *insn, uintptr_t start, size_t size, scan
             size--;
             continue;
         }
-        consider(h, insn, s);
+        if (pass == 1)
+            note_targets(h, insn, s);
+        else
+            consider(h, insn, s, tmp);
     }
 }
 
@@ -675,24 +975,40 @@ static void scan_object(const object *o, scan *s)
         cs.option(h, CS_OPT_DETAIL, CS_OPT_ON);
         insn = cs.malloc(h);
     }
-    if (insn) {
+    cs_insn *tmp = insn ? cs.malloc(h) : NULL;
+    if (tmp) {
         qsort(starts, n, sizeof *starts, by_value);
-        size_t decoded = 0;
-        for (size_t i = 0; i < n; i++) {
-            uintptr_t end = code_end(o, starts[i]);
-            if (!end || (i + 1 < n && starts[i + 1] == starts[i]))
-                continue;
-            if (i + 1 < n && starts[i + 1] < end)
-                end = starts[i + 1];
-            disassemble(h, insn, starts[i], end - starts[i], s);
-            decoded++;
+        s->o = o;
+        for (int pass = 1; pass <= 2; pass++) {
+            size_t decoded = 0;
+            for (size_t i = 0; i < n; i++) {
+                uintptr_t end = code_end(o, starts[i]);
+                if (!end || (i + 1 < n && starts[i + 1] == starts[i]))
+                    continue;
+                if (i + 1 < n && starts[i + 1] < end)
+                    end = starts[i + 1];
+                disassemble(h, insn, tmp, starts[i], end - starts[i], s, pass);
+                decoded++;
+            }
+            for (int i = 0; decoded == 0 && i < o->ncode; i++)
+                disassemble(h, insn, tmp, o->code_lo[i], o->code_hi[i] - o->code_lo[i], s, pass);
+            if (pass == 1) {
+                qsort(s->targets, s->ntargets, sizeof *s->targets, by_value);
+                s->indirect = 0;
+            }
         }
-        for (int i = 0; decoded == 0 && i < o->ncode; i++)
-            disassemble(h, insn, o->code_lo[i], o->code_hi[i] - o->code_lo[i], s);
+        /* a function's start is where calls land */
+        (void)starts;
+    }
+    if (tmp)
+        cs.free(tmp, 1);
+    if (insn) {
         cs.free(insn, 1);
         cs.close(&h);
     }
     free(starts);
+    free(s->targets);
+    s->targets = NULL;
 }
 
 static int fits_rel32(uintptr_t from, uintptr_t to)
@@ -751,18 +1067,23 @@ static int by_address(const void *a, const void *b)
 }
 
 /* Writes the trampolines of one object's candidates, then the jumps to
- * them. */
+ * them. A trampoline: each instruction of the run, moved (a RIP-relative
+ * operand re-aimed), the watched ones between a call to pre and a call to
+ * post, then a jump back after the run. */
 static void rewrite(const object *o, scan *s, int mem, char *err, size_t errlen)
 {
-    /* a function with two names is decoded twice */
+    /* a function with two names is decoded twice; runs may overlap */
     qsort(s->c, s->n, sizeof *s->c, by_address);
     uint32_t n = 0;
     for (uint32_t i = 0; i < s->n; i++)
-        if (n == 0 || s->c[i].insn != s->c[n - 1].insn)
+        if (n == 0 || s->c[i].insn >= s->c[n - 1].end)
             s->c[n++] = s->c[i];
     s->n = n;
+    size_t need = REGION_HEADER;
+    for (uint32_t i = 0; i < n; i++)
+        need += (size_t)s->c[i].n * (15 + 2 * CALL_SIZE) + 5;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t size = (REGION_HEADER + (size_t)n * SLOT_SIZE + page - 1) & ~(page - 1);
+    size_t size = (need + page - 1) & ~(page - 1);
     uint8_t *region = n ? map_near(o, size) : NULL;
     if (!region) {
         if (n)
@@ -772,28 +1093,49 @@ static void rewrite(const object *o, scan *s, int mem, char *err, size_t errlen)
     void (*stubs[2])(void) = { lr_watch_stub_pre, lr_watch_stub_post };
     memcpy(region, stubs, sizeof stubs);
     uint32_t first = npatches;
-    for (uint32_t i = 0; i < n && npatches < MAX_PATCHES; i++) {
+    uint8_t *at = region + REGION_HEADER;
+    for (uint32_t i = 0; i < n; i++) {
         candidate *c = &s->c[i];
-        uint8_t *slot = region + REGION_HEADER + (size_t)i * SLOT_SIZE;
-        uint32_t k = npatches;
-        uint8_t *at = emit_call(slot, k, region);
-        uint8_t *moved = at;
-        memcpy(at, c->bytes, c->len);
-        at += c->len;
-        if (!fits_rel32((uintptr_t)at, c->target))
+        uint8_t *slot = at;
+        uint32_t k0 = npatches;
+        int ok = 1;
+        for (int j = 0; j < c->n && ok; j++) {
+            seq_insn *si = &c->in[j];
+            if (si->use && npatches == MAX_PATCHES)
+                ok = 0;
+            if (!ok)
+                break;
+            uint32_t k = npatches;
+            if (si->use)
+                at = emit_call(at, k, region);
+            uint8_t *moved = at;
+            memcpy(at, si->bytes, si->len);
+            at += si->len;
+            if (si->disp_offset) {
+                if (!fits_rel32((uintptr_t)at, si->target)) {
+                    ok = 0;
+                    break;
+                }
+                int32_t disp = (int32_t)(si->target - (uintptr_t)at);
+                memcpy(moved + si->disp_offset, &disp, 4);
+            }
+            if (si->use) {
+                at = emit_call(at, k, region + 8);
+                patches[k] = si->p;
+                npatches++;
+            }
+        }
+        if (!ok) {
+            npatches = k0;          /* the slot's bytes stay, unused */
             continue;
-        int32_t disp = (int32_t)(c->target - (uintptr_t)at);
-        memcpy(moved + c->disp_offset, &disp, 4);
-        at = emit_call(at, k, region + 8);
+        }
         *at++ = 0xe9;
-        put32(at, (int32_t)((c->insn + c->len) - (uintptr_t)(at + 4)));
-        patches[k] = c->p;
-        npatches++;
-        /* the instruction becomes a jump to its slot; the bytes left over
-         * are never run (the jump back skips them) */
+        at = put32(at, (int32_t)(c->end - (uintptr_t)(at + 4)));
+        /* the first instruction becomes a jump to the slot; the bytes left
+         * over, and the rest of the run, are never run in place */
         c->jump[0] = 0xe9;
         put32(&c->jump[1], (int32_t)((uintptr_t)slot - (c->insn + 5)));
-        memset(&c->jump[5], 0x90, c->len - 5);
+        memset(&c->jump[5], 0x90, c->in[0].len - 5);
         c->ready = 1;
     }
     if (mprotect(region, size, PROT_READ | PROT_EXEC) != 0) {
@@ -803,7 +1145,7 @@ static void rewrite(const object *o, scan *s, int mem, char *err, size_t errlen)
     }
     for (uint32_t i = 0; i < n; i++) {
         const candidate *c = &s->c[i];
-        if (c->ready && pwrite(mem, c->jump, c->len, (off_t)c->insn) != c->len) {
+        if (c->ready && pwrite(mem, c->jump, c->in[0].len, (off_t)c->insn) != c->in[0].len) {
             snprintf(err, errlen, "cannot rewrite code in %s through /proc/self/mem (%s)",
                      base_name(o->path), strerror(errno));
             /* what was not rewritten is never reached: forget it */
@@ -846,6 +1188,24 @@ static void fail(const char *msg, int stop)
     lr_write_str(2, line);
     if (stop)
         _exit(2);
+}
+
+/* The object defines a watched variable, or its GOT (in its writable
+ * segments, relocated by now) holds a pointer into one: only then can its
+ * code reach it RIP-relatively or through a loaded pointer. */
+static int reaches_a_variable(const object *o)
+{
+    for (int i = 0; i < nvars; i++)
+        if (vars[i].lo >= o->lo && vars[i].lo < o->hi)
+            return 1;
+    for (int d = 0; d < o->ndata; d++)
+        for (uintptr_t a = (o->data_lo[d] + 7) & ~(uintptr_t)7; a + 8 <= o->data_hi[d]; a += 8) {
+            uintptr_t v = *(const uintptr_t *)a;
+            for (int i = 0; i < nvars; i++)
+                if (v >= vars[i].sym_lo && v < vars[i].sym_hi)
+                    return 1;
+        }
+    return 0;
 }
 
 /* This process is the command the user gave: run without the launcher, or
@@ -893,10 +1253,7 @@ void lr_watch_start(const char *spec)
     lr_thread *self = lr_self();
     uint32_t found[MAX_VARS] = { 0 };
     for (int o = 0; o < nobjects; o++) {
-        int defines = 0;
-        for (int i = 0; i < nvars; i++)
-            defines |= vars[i].lo >= objects[o].lo && vars[i].lo < objects[o].hi;
-        if (!defines || objects[o].skip)
+        if (objects[o].skip || !reaches_a_variable(&objects[o]))
             continue;
         scan s = { 0 };
         scan_object(&objects[o], &s);
@@ -918,8 +1275,9 @@ void lr_watch_start(const char *spec)
         lr_race_watch(self, vars[i].lo, vars[i].hi - vars[i].lo,
                       strpbrk(vars[i].name, "+:") ? NULL : vars[i].name);
         if (!found[i]) {
-            snprintf(err, sizeof err, "watch=%s: no instruction addresses it directly; accesses "
-                     "through pointers are not seen, so nothing of it will be", vars[i].name);
+            snprintf(err, sizeof err, "watch=%s: no instruction reaches it directly or through its "
+                     "address loaded just before; other accesses through pointers are not seen, so "
+                     "nothing of it will be", vars[i].name);
             fail(err, 0);
         } else if (lr_opt.verbosity >= 2) {
             snprintf(err, sizeof err, "watching %s (%zu bytes): %u instruction%s", vars[i].name,

@@ -781,7 +781,8 @@ def case_watch_clean():
                f"{[r.get('summary') for r in reports]}")
         expect("0 increments lost" in out, f"{args}: output {out!r}")
         expect("lockrace" not in err, f"{args}: lockrace wrote {err[-500:]!r}")
-    for mode, spec, want in (("struct", "stats+0:8", "hits 40000"), ("lib-safe", "lib_total", "lib 40000")):
+    for mode, spec, want in (("struct", "stats+0:8", "hits 40000"), ("lib-safe", "lib_total", "lib 40000"),
+                             ("exported-safe", "lib_exported", "exported 40000")):
         status, out, err, reports = watched("watch_struct", [mode], spec)
         expect(status == 0 and reports == [] and want in out, f"{mode}: status {status}, {out!r}, "
                f"{[r.get('summary') for r in reports]}")
@@ -805,9 +806,22 @@ def case_watch_struct():
 
 
 def case_watch_library():
-    """A static variable of a shared library, its accesses in the library."""
+    """A static variable of a shared library, its accesses in the library;
+    an exported one, which the library reaches through its GOT (and the
+    program through a copy of it); an array element reached through a
+    pointer to the array and an index."""
     first_loss("watch_struct", ["lib"], "lib_total", "lib_total", "watch_lib.c")
     first_loss("watch_struct", ["lib"], "shared_name@watch_lib.c,lib_total", "lib_total", "watch_lib.c")
+    first_loss("watch_struct", ["array"], "slots+16:8", "slots[2]", "watch_struct.c")
+    # one `addq $1, (%rax)`: serialized while watched, so the overwrite is
+    # never seen, only possible
+    status, out, err, reports = watched("watch_struct", ["exported"], "lib_exported")
+    found = [r for r in reports if r["kind"] in ("lost-update", "data-race")]
+    expect(status == 66 and found, f"exported: status {status}, {[r.get('summary') for r in reports]}")
+    r = found[0]
+    expect(r["variable"]["name"] == "lib_exported", f"exported: variable {r['variable']}")
+    for i, a in enumerate(r["accesses"]):
+        check_race_access(a, a["op"], "watch_lib.c", f"exported: access {i}")
 
 
 def case_watch_errors():

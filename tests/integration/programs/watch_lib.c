@@ -1,4 +1,6 @@
-/* The library half of watch_struct: a counter private to a shared object. */
+/* The library half of watch_struct: a counter private to a shared object,
+ * and an exported one, which the library's own code reaches through its
+ * GOT (it could be interposed). */
 #include <pthread.h>
 
 static long lib_total;
@@ -16,6 +18,20 @@ void lib_add(long n, int safe)
     lib_total = v + n;
     if (safe)
         pthread_mutex_unlock(&lib_lock);
+}
+
+long lib_exported;
+static long lib_exported_bumps;         /* under lib_lock: the count it should reach */
+
+void lib_bump(int safe)
+{
+    if (safe)
+        pthread_mutex_lock(&lib_lock);
+    lib_exported++;
+    if (safe) {
+        lib_exported_bumps++;
+        pthread_mutex_unlock(&lib_lock);
+    }
 }
 
 long lib_total_value(void)

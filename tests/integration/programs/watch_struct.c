@@ -4,7 +4,9 @@
  * stats.hits is only touched under stats_lock; stats.misses is incremented
  * by both threads with no lock (a lost update). lib_add() adds to a static
  * counter of watch_lib.so, under the library's lock in `safe` mode and
- * without it otherwise. Modes: struct, lib, lib-safe. Also the error
+ * without it otherwise; lib_bump() increments the library's exported
+ * lib_exported the same way. Modes: struct, lib, lib-safe, exported,
+ * exported-safe, and array (slots[i % 8] incremented with no lock). Also the error
  * cases: a name two files define, a thread-local variable. */
 #include <pthread.h>
 #include <stdio.h>
@@ -16,11 +18,14 @@ struct stats {
 };
 
 struct stats stats;
+long slots[8];                          /* indexed: reached as lea slots(%rip) + index */
 static long shared_name;                /* watch_lib.c has one too: watch=shared_name is ambiguous */
 __thread long per_thread;               /* thread-local: refused */
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void lib_add(long n, int safe);
+void lib_bump(int safe);
+extern long lib_exported;
 long lib_total_value(void);
 
 #define ROUNDS 20000
@@ -39,6 +44,13 @@ static void *worker(void *arg)
                 puts("never");
             stats.misses = m + 1;
             shared_name = i;
+        } else if (!strcmp(mode, "array")) {
+            long v = slots[i & 7];
+            if (v < 0)
+                puts("never");
+            slots[i & 7] = v + 1;
+        } else if (!strncmp(mode, "exported", 8)) {
+            lib_bump(!strcmp(mode, "exported-safe"));
         } else {
             lib_add(1, !strcmp(mode, "lib-safe"));
         }
@@ -55,7 +67,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < 2; i++)
         pthread_join(t[i], NULL);
     per_thread = argc;
-    printf("hits %ld misses %ld lib %ld (last %ld, %ld)\n", stats.hits, stats.misses, lib_total_value(),
-           shared_name, per_thread - argc);
+    printf("hits %ld misses %ld lib %ld (last %ld, %ld) exported %ld slots[2] %ld\n", stats.hits,
+           stats.misses, lib_total_value(), shared_name, per_thread - argc, lib_exported, slots[2]);
     return 0;
 }
