@@ -1060,6 +1060,16 @@ def case_sarif_validator():
         print(f"SARIF validated: {len(found)} note(s): {[r['ruleId'] for r in found]}")
 
 
+def case_watch_signal_and_fork():
+    """A signal handler's watched access that nests in the interrupted
+    code's, and children forked while another thread was in a watched
+    access: neither hangs, and nothing is reported."""
+    for mode, want in (("signal", "signal: 200 handled"), ("fork", "fork: 20 children")):
+        status, out, err, reports = watched("watch_signal", [mode], "ticks", launcher=True)
+        expect(status == 0 and want in out and reports == [],
+               f"{mode}: status {status}, {out!r}, {[r.get('summary') for r in reports]} {err[-300:]!r}")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
