@@ -585,13 +585,45 @@ typedef struct candidate {
     uint8_t ready;
 } candidate;
 
+typedef struct addr_list {
+    uintptr_t *v;
+    size_t n, cap;
+} addr_list;
+
+static void addr_push(addr_list *l, uintptr_t a)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 1024;
+        uintptr_t *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = a;
+}
+
+/* For a sorted list. */
+static int addr_in(const addr_list *l, uintptr_t a)
+{
+    size_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (l->v[mid] < a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < l->n && l->v[lo] == a;
+}
+
 typedef struct scan {
     candidate *c;
     uint32_t n, cap;
-    uintptr_t *targets;         /* direct branch targets in the object, sorted */
-    size_t ntargets, targets_cap;
+    addr_list targets;          /* direct branch targets in the object, sorted after pass 1 */
+    addr_list indirect;         /* the functions (starts) with an indirect jump, sorted */
     const object *o;
-    int indirect;               /* the function being scanned has an indirect jump */
+    int has_indirect;           /* the function being scanned has one */
 } scan;
 
 static candidate *new_candidate(scan *s)
@@ -652,19 +684,6 @@ static int uses_stack(const cs_insn *insn)
     default:
         return 0;
     }
-}
-
-static int is_target(const scan *s, uintptr_t a)
-{
-    size_t lo = 0, hi = s->ntargets;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (s->targets[mid] < a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->ntargets && s->targets[lo] == a;
 }
 
 static void copy_insn(seq_insn *si, const cs_insn *insn)
@@ -782,7 +801,7 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
     uint64_t address = load_insn->address + load_insn->size;
     size_t size = 15 * MAX_SEQ;
     while (c.n < MAX_SEQ && cs.disasm_iter(h, &code, &size, &address, tmp)) {
-        if (control_transfer(h, tmp) || uses_stack(tmp) || is_target(s, (uintptr_t)tmp->address) ||
+        if (control_transfer(h, tmp) || uses_stack(tmp) || addr_in(&s->targets, (uintptr_t)tmp->address) ||
             code_end(s->o, (uintptr_t)tmp->address) == 0)
             break;
         const cs_x86_op *op = accessed(tmp);
@@ -838,58 +857,32 @@ static void consider(csh h, const cs_insn *insn, scan *s, cs_insn *tmp)
     consider_direct(h, insn, s);
     int reg, pointed;
     uintptr_t pointer;
-    if (!s->indirect && (pointed = pointer_load(insn, s->o, &reg, &pointer)) >= 0)
+    if (!s->has_indirect && (pointed = pointer_load(insn, s->o, &reg, &pointer)) >= 0)
         consider_pointer(h, insn, pointer, pointed, reg, s, tmp);
 }
 
-/* Pass 1: the direct branch targets (and whether there is an indirect
- * jump, which may land anywhere). */
+/* Pass 1: the direct branch targets, and whether the function has an
+ * indirect jump, which may land anywhere in it. */
 static void note_targets(csh h, const cs_insn *insn, scan *s)
 {
     const cs_x86 *x = &insn->detail->x86;
     if (!cs.insn_group(h, insn, CS_GRP_JUMP) && !cs.insn_group(h, insn, CS_GRP_CALL))
         return;
-    if (x->op_count == 1 && x->operands[0].type == X86_OP_IMM) {
-        if (s->ntargets == s->targets_cap) {
-            size_t cap = s->targets_cap ? s->targets_cap * 2 : 1024;
-            uintptr_t *t = realloc(s->targets, cap * sizeof *t);
-            if (!t)
-                return;
-            s->targets = t;
-            s->targets_cap = cap;
-        }
-        s->targets[s->ntargets++] = (uintptr_t)x->operands[0].imm;
-    } else if (cs.insn_group(h, insn, CS_GRP_JUMP)) {
-        s->indirect = 1;
-    }
+    if (x->op_count == 1 && x->operands[0].type == X86_OP_IMM)
+        addr_push(&s->targets, (uintptr_t)x->operands[0].imm);
+    else if (cs.insn_group(h, insn, CS_GRP_JUMP))
+        s->has_indirect = 1;
 }
 
-/* Decodes [start, start + size): pass 1 notes branch targets, pass 2
- * finds the candidates (in a function with no indirect jump for runs of
- * several instructions). */
+/* Decodes one function, [start, start + size): pass 1 notes the branch
+ * targets, pass 2 finds the candidates (runs of several instructions only
+ * in a function with no indirect jump). Functions come in address order. */
 static void disassemble(csh h, cs_insn *insn, cs_insn *tmp, uintptr_t start, size_t size, scan *s,
                         int pass)
 {
     const uint8_t *code = (const uint8_t *)start;
     uint64_t address = start;
-    if (pass == 2) {
-        s->indirect = 0;
-        scan probe = *s;
-        probe.targets = NULL;
-        probe.ntargets = probe.targets_cap = 0;
-        const uint8_t *c2 = code;
-        uint64_t a2 = address;
-        size_t n2 = size;
-        while (n2 > 0 && !probe.indirect) {
-            if (!cs.disasm_iter(h, &c2, &n2, &a2, insn)) {
-                c2++, a2++, n2--;
-                continue;
-            }
-            note_targets(h, insn, &probe);
-        }
-        free(probe.targets);
-        s->indirect = probe.indirect;
-    }
+    s->has_indirect = pass == 2 && addr_in(&s->indirect, start);
     while (size > 0) {
         if (!cs.disasm_iter(h, &code, &size, &address, insn)) {
             /* not code (padding, data): step over one byte */
@@ -903,6 +896,8 @@ static void disassemble(csh h, cs_insn *insn, cs_insn *tmp, uintptr_t start, siz
         else
             consider(h, insn, s, tmp);
     }
+    if (pass == 1 && s->has_indirect)
+        addr_push(&s->indirect, start);
 }
 
 /* The executable segment holding addr: its end, 0 if none. */
@@ -992,13 +987,9 @@ static void scan_object(const object *o, scan *s)
             }
             for (int i = 0; decoded == 0 && i < o->ncode; i++)
                 disassemble(h, insn, tmp, o->code_lo[i], o->code_hi[i] - o->code_lo[i], s, pass);
-            if (pass == 1) {
-                qsort(s->targets, s->ntargets, sizeof *s->targets, by_value);
-                s->indirect = 0;
-            }
+            if (pass == 1)
+                qsort(s->targets.v, s->targets.n, sizeof *s->targets.v, by_value);
         }
-        /* a function's start is where calls land */
-        (void)starts;
     }
     if (tmp)
         cs.free(tmp, 1);
@@ -1007,8 +998,8 @@ static void scan_object(const object *o, scan *s)
         cs.close(&h);
     }
     free(starts);
-    free(s->targets);
-    s->targets = NULL;
+    free(s->targets.v);
+    free(s->indirect.v);
 }
 
 static int fits_rel32(uintptr_t from, uintptr_t to)
