@@ -788,21 +788,34 @@ def case_watch_clean():
                f"{[r.get('summary') for r in reports]}")
 
 
-def first_loss(name, args, spec, var, source):
-    for attempt in range(5):
+def first_loss(name, args, spec, var, source, count):
+    """Every run reports a lost update on var (nothing orders the threads'
+    read-modify-writes); when the program itself lost updates (`count`, a
+    regex on its output, fell short of 40000), lockrace must have observed
+    one, with its values. Under load the threads may not overlap at all."""
+    for attempt in range(3):
         status, out, err, reports = watched(name, args, spec)
-        lu = [r for r in findings(reports, "lost-update") if r["certainty"] == "observed"]
-        if lu:
-            expect(status == 66, f"status {status}")
-            check_observed_loss(lu[0], var, source, var)
+        lu = [r for r in findings(reports, "lost-update") if r["variable"]["name"] == var]
+        expect(status == 66 and lu, f"{var}: status {status}, {[r.get('summary') for r in reports]}")
+        for r in lu:
+            for i, a in enumerate(r["accesses"]):
+                check_race_access(a, a["op"], source, f"{var}: access {i}")
+        m = re.search(count, out)
+        expect(m, f"{var}: output {out!r}")
+        observed = [r for r in lu if r["certainty"] == "observed"]
+        if int(m.group(1)) < 40000:
+            expect(observed, f"{var}: the program lost updates, lockrace observed none")
+        if observed:
+            check_observed_loss(observed[0], var, source, var)
             return
-    raise Failure(f"{var}: five runs observed no lost update")
+    # three runs where the threads never overlapped: the possible reports
+    # above are what can be checked
 
 
 def case_watch_struct():
     """A struct member watched by offset and size, named from the debug
     information."""
-    first_loss("watch_struct", ["struct"], "stats+8:8", "stats.misses", "watch_struct.c")
+    first_loss("watch_struct", ["struct"], "stats+8:8", "stats.misses", "watch_struct.c", r"misses (\d+)")
 
 
 def case_watch_library():
@@ -810,18 +823,23 @@ def case_watch_library():
     an exported one, which the library reaches through its GOT (and the
     program through a copy of it); an array element reached through a
     pointer to the array and an index."""
-    first_loss("watch_struct", ["lib"], "lib_total", "lib_total", "watch_lib.c")
-    first_loss("watch_struct", ["lib"], "shared_name@watch_lib.c,lib_total", "lib_total", "watch_lib.c")
-    first_loss("watch_struct", ["array"], "slots+16:8", "slots[2]", "watch_struct.c")
-    # one `addq $1, (%rax)`: serialized while watched, so the overwrite is
-    # never seen, only possible
-    status, out, err, reports = watched("watch_struct", ["exported"], "lib_exported")
-    found = [r for r in reports if r["kind"] in ("lost-update", "data-race")]
-    expect(status == 66 and found, f"exported: status {status}, {[r.get('summary') for r in reports]}")
-    r = found[0]
-    expect(r["variable"]["name"] == "lib_exported", f"exported: variable {r['variable']}")
-    for i, a in enumerate(r["accesses"]):
-        check_race_access(a, a["op"], "watch_lib.c", f"exported: access {i}")
+    first_loss("watch_struct", ["lib"], "lib_total", "lib_total", "watch_lib.c", r"lib (\d+)")
+    first_loss("watch_struct", ["lib"], "shared_name@watch_lib.c,lib_total", "lib_total", "watch_lib.c",
+               r"lib (\d+)")
+    # slots[2] is one increment in eight: the two threads need not overlap
+    # on it in a run, but nothing orders their read-modify-writes, so the
+    # lost update is at least possible, every run.
+    # lib_exported: one `addq $1, (%rax)`, serialized while watched: the
+    # overwrite is never seen, only possible.
+    for mode, spec, var, source in (("array", "slots+16:8", "slots[2]", "watch_struct.c"),
+                                    ("exported", "lib_exported", "lib_exported", "watch_lib.c")):
+        status, out, err, reports = watched("watch_struct", [mode], spec)
+        found = [r for r in reports if r["kind"] in ("lost-update", "data-race")]
+        expect(status == 66 and found, f"{mode}: status {status}, {[r.get('summary') for r in reports]}")
+        r = found[0]
+        expect(r["variable"]["name"] == var, f"{mode}: variable {r['variable']}")
+        for i, a in enumerate(r["accesses"]):
+            check_race_access(a, a["op"], source, f"{mode}: access {i}")
 
 
 def case_watch_errors():
