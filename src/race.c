@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -1110,11 +1111,31 @@ void lr_race_fork_child(void)
     lr_ilock_reset(&seen_lock);
     if (!lr_race_active())
         return;
-    for (lr_cell *c = all_cells; c; c = c->next)
+    for (lr_cell *c = all_cells; c; c = c->next) {
+        /* A cell locked at the fork was being changed by a thread the
+         * child does not have (a src table half grown, say): its history
+         * is forgotten, and with it any claim that needs all of it. */
+        if (__atomic_load_n(&c->lock.state, __ATOMIC_RELAXED) != 0) {
+            memset(&c->seq, 0, offsetof(lr_cell, next) - offsetof(lr_cell, seq));
+            c->inexact = 1;
+        }
         lr_ilock_reset(&c->lock);
+    }
     for (uint64_t i = 0; i <= syncs.mask; i++) {
         sync_obj *o = syncs.slots[i].key ? syncs.slots[i].value : NULL;
         if (o)
             lr_ilock_reset(&o->lock);
+    }
+    /* The child has none of the other threads, and all they wrote is in
+     * its memory already: as if it had joined them, or their accesses
+     * would race with the child's own. */
+    lr_thread *self = lr_thread_current();
+    if (self && self->info) {
+        for (uint32_t id = 0; id < lr_thread_count(); id++) {
+            lr_thread_info *t = lr_thread_info_get(id);
+            if (t && t != self->info)
+                lr_vc_join(clock_of(self), &t->vc);
+        }
+        self->vc_version++;
     }
 }

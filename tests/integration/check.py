@@ -1081,8 +1081,9 @@ def case_sarif_validator():
 def case_watch_signal_and_fork():
     """A signal handler's watched access that nests in the interrupted
     code's, and children forked while another thread was in a watched
-    access: neither hangs, and nothing is reported."""
-    for mode, want in (("signal", "signal: 200 handled"), ("fork", "fork: 20 children")):
+    access: none hangs or crashes, and nothing is reported (the children's
+    accesses do not race with the threads they do not have)."""
+    for mode, want in (("signal", "signal: 200 handled"), ("fork", "fork: 50 children")):
         status, out, err, reports = watched("watch_signal", [mode], "ticks", launcher=True)
         expect(status == 0 and want in out and reports == [],
                f"{mode}: status {status}, {out!r}, {[r.get('summary') for r in reports]} {err[-300:]!r}")

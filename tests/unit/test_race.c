@@ -370,6 +370,28 @@ START_TEST(given_with_an_odd_size_is_a_plain_access)
 }
 END_TEST
 
+/* A forked child has only the thread that forked: what the others wrote
+ * before the fork is in its memory, ordered before all it does. */
+START_TEST(a_forked_child_is_ordered_after_the_threads_it_does_not_have)
+{
+    lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
+    wr(a, 0);
+    lr_thread *saved = lr_tls_thread;
+    lr_tls_thread = b;                  /* b forks */
+    lr_race_fork_child();
+    lr_tls_thread = saved;
+    wr(b, 0);
+    rd(b, 0);
+    lr_race_flush();
+    ck_assert_int_eq(count(LR_REPORT_DATA_RACE), 0);
+    /* without the fork, the same accesses race */
+    lr_thread *c = lr_thread_new_synthetic();
+    wr(c, 1);
+    wr(a, 1);
+    ck_assert_int_eq(count(LR_REPORT_DATA_RACE), 1);
+}
+END_TEST
+
 START_TEST(interleaved_exact_increments_are_an_observed_lost_update)
 {
     lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
@@ -599,6 +621,7 @@ static Suite *suite(void)
     tcase_add_test(tc, lockstep_increments_count_every_lost_update);
     tcase_add_test(tc, a_pending_read_keeps_its_value_alive);
     tcase_add_test(tc, given_values_are_recorded_not_made);
+    tcase_add_test(tc, a_forked_child_is_ordered_after_the_threads_it_does_not_have);
     tcase_add_test(tc, given_with_an_odd_size_is_a_plain_access);
     tcase_add_loop_test(tc, counted_lost_updates_never_exceed_the_real_loss, 0, 20);
     suite_add_tcase(s, tc);
