@@ -167,6 +167,12 @@ lr_stack_id lr_site_stack(lr_thread *self, uintptr_t pc)
     return lr_site_stack_context(self, pc, NULL);
 }
 
+lr_stack_id lr_site_stack_known(const lr_thread *self, uintptr_t pc)
+{
+    uint32_t i = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 58);
+    return self->sites[i].pc == pc ? self->sites[i].stack : 0;
+}
+
 lr_stack_id lr_site_stack_context(lr_thread *self, uintptr_t pc, void *context)
 {
     uint32_t i = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 58);

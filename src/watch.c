@@ -99,6 +99,8 @@ static uint32_t npatches;
 /* The access in progress in this thread, between pre and post. A signal
  * handler that touches a watched variable in that window nests here. */
 typedef struct inflight {
+    lr_thread *self;            /* NULL: lockrace records nothing of it */
+    lr_stack_id stack;
     uint64_t before;
     uintptr_t addr;             /* what of the variable this access reaches */
     uint32_t size;              /* 0: not the variable (a dynamic address elsewhere) */
@@ -129,6 +131,36 @@ static uint64_t load(uintptr_t addr, uint32_t size)
     }
 }
 
+/* The variable's lock is held for one instruction and its bookkeeping, a
+ * few hundred nanoseconds: another thread spins that long before it
+ * sleeps in the kernel (sleeping and waking cost more than the wait). */
+static void take(lr_ilock *l)
+{
+    for (int i = 0; i < 2000; i++) {
+        int free_state = 0;
+        if (__atomic_load_n(&l->state, __ATOMIC_RELAXED) == 0 &&
+            __atomic_compare_exchange_n(&l->state, &free_state, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            return;
+        __builtin_ia32_pause();
+    }
+    lr_ilock_take(l);
+}
+
+/* The stub's register array in a ucontext, for unwinding from the
+ * program's instruction (regs: see src/watch_stub.S). */
+static void context_of(const patch *p, const uint64_t *regs, ucontext_t *uc)
+{
+    static const int order[] = { REG_R15, REG_R14, REG_R13, REG_R12, REG_R11, REG_R10, REG_R9,
+                                 REG_R8, REG_RDI, REG_RSI, REG_RBP, REG_RBX, REG_RDX, REG_RCX,
+                                 REG_RAX, REG_EFL };
+    memset(&uc->uc_mcontext, 0, sizeof uc->uc_mcontext);
+    for (int i = 0; i < 16; i++)
+        uc->uc_mcontext.gregs[order[i]] = (greg_t)regs[i];
+    /* above the array: return address, patch number, then the red zone skipped */
+    uc->uc_mcontext.gregs[REG_RSP] = (greg_t)((uintptr_t)(regs + 18) + 128);
+    uc->uc_mcontext.gregs[REG_RIP] = (greg_t)p->insn;
+}
+
 void lr_watch_pre(uint32_t k, uint64_t *regs)
 {
     const patch *p = &patches[k];
@@ -149,43 +181,41 @@ void lr_watch_pre(uint32_t k, uint64_t *regs)
     }
     nflights++;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    f->self = NULL;
     if (!f->size)
         return;
+    /* the stack before the lock: other threads wait for the lock */
+    lr_thread *self = lr_self();
+    if (self) {
+        int saved = errno;
+        f->stack = lr_site_stack_known(self, p->insn);
+        if (!f->stack) {
+            ucontext_t uc;
+            context_of(p, regs, &uc);
+            f->stack = lr_site_stack_context(self, p->insn, &uc);
+        }
+        f->self = self;
+        errno = saved;
+    }
     if (!nested) {
-        lr_ilock_take(&vars[p->var].lock);
+        take(&vars[p->var].lock);
         f->locked = 1;
     }
     f->before = load(f->addr, f->size);
 }
 
-/* The stub's register array in a ucontext, for unwinding from the
- * program's instruction (regs: see src/watch_stub.S). */
-static void context_of(const patch *p, const uint64_t *regs, ucontext_t *uc)
-{
-    static const int order[] = { REG_R15, REG_R14, REG_R13, REG_R12, REG_R11, REG_R10, REG_R9,
-                                 REG_R8, REG_RDI, REG_RSI, REG_RBP, REG_RBX, REG_RDX, REG_RCX,
-                                 REG_RAX, REG_EFL };
-    memset(&uc->uc_mcontext, 0, sizeof uc->uc_mcontext);
-    for (int i = 0; i < 16; i++)
-        uc->uc_mcontext.gregs[order[i]] = (greg_t)regs[i];
-    /* above the array: return address, patch number, then the red zone skipped */
-    uc->uc_mcontext.gregs[REG_RSP] = (greg_t)((uintptr_t)(regs + 18) + 128);
-    uc->uc_mcontext.gregs[REG_RIP] = (greg_t)p->insn;
-}
-
 void lr_watch_post(uint32_t k, uint64_t *regs)
 {
+    (void)regs;
     const patch *p = &patches[k];
     if (nflights == MAX_NESTING || nflights == 0)
         return;
     inflight *f = &flights[nflights - 1];
     uint64_t after = load(f->addr, f->size);
-    lr_thread *self = f->size ? lr_self() : NULL;
+    lr_thread *self = f->self;
     if (self) {
         int saved = errno;
-        ucontext_t uc;
-        context_of(p, regs, &uc);
-        lr_stack_id stack = lr_site_stack_context(self, p->insn, &uc);
+        lr_stack_id stack = f->stack;
         int flags = f->locked ? LR_ACC_EXACT | LR_ACC_GIVEN : 0;
         if (p->atomic || vars[p->var].atomic)
             flags |= LR_ACC_ATOMIC;
