@@ -59,10 +59,6 @@ int lr_mutex_wait_begin(lr_thread *self, pthread_mutex_t *m, const lr_acquisitio
 int lr_join_wait_begin(lr_thread *self, pthread_t thread, void *pc);
 /* The stack of a wait at this call site, unwound once per site and thread. */
 lr_stack_id lr_site_stack(lr_thread *self, uintptr_t pc);
-/* The same from an interrupted context (lr_stack_capture_context). */
-lr_stack_id lr_site_stack_context(lr_thread *self, uintptr_t pc, void *context);
-/* The stack already known for this call site, 0 if none. */
-lr_stack_id lr_site_stack_known(const lr_thread *self, uintptr_t pc);
 /* The same for rwlocks and spinlocks (a taken one: its try failed). */
 int lr_lock_wait_begin(lr_thread *self, void *lock, const lr_acquisition *a);
 /* For waits that spin rather than sleep: 1 once the round's deadline passed. */

@@ -164,23 +164,12 @@ int lr_wait_round_over(const struct timespec *deadline)
  * (a wait is a system call anyway, but a busy consumer waits often). */
 lr_stack_id lr_site_stack(lr_thread *self, uintptr_t pc)
 {
-    return lr_site_stack_context(self, pc, NULL);
-}
-
-lr_stack_id lr_site_stack_known(const lr_thread *self, uintptr_t pc)
-{
-    uint32_t i = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 58);
-    return self->sites[i].pc == pc ? self->sites[i].stack : 0;
-}
-
-lr_stack_id lr_site_stack_context(lr_thread *self, uintptr_t pc, void *context)
-{
     uint32_t i = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 58);
     if (self->sites[i].pc == pc)
         return self->sites[i].stack;
     int saved = errno;
     lr_enter(self);
-    lr_stack_id stack = context ? lr_stack_capture_context(context) : lr_stack_capture();
+    lr_stack_id stack = lr_stack_capture();
     lr_leave(self);
     errno = saved;
     self->sites[i].pc = pc;

@@ -46,6 +46,7 @@
 #include "options.h"
 #include "race.h"
 #include "runtime.h"
+#include "stack.h"
 #include "util.h"
 
 #include <capstone/capstone.h>
@@ -161,6 +162,30 @@ static void context_of(const patch *p, const uint64_t *regs, ucontext_t *uc)
     uc->uc_mcontext.gregs[REG_RIP] = (greg_t)p->insn;
 }
 
+/* Each thread remembers the stack of each rewritten instruction it ran,
+ * by patch number: a hot variable has hundreds of access sites, which the
+ * runtime's small table of call sites would keep evicting, and every miss
+ * is an unwind. The table is mapped on a thread's first watched access;
+ * untouched pages cost nothing. */
+static __thread lr_stack_id *thread_stacks __attribute__((tls_model("initial-exec")));
+
+static lr_stack_id stack_of(lr_thread *self, uint32_t k, const patch *p, const uint64_t *regs)
+{
+    lr_stack_id *known = thread_stacks;
+    if (!known)
+        known = thread_stacks = lr_map(MAX_PATCHES * sizeof *known);
+    if (known && known[k])
+        return known[k];
+    ucontext_t uc;
+    context_of(p, regs, &uc);
+    lr_enter(self);
+    lr_stack_id stack = lr_stack_capture_context(&uc);
+    lr_leave(self);
+    if (known)
+        known[k] = stack;
+    return stack;
+}
+
 void lr_watch_pre(uint32_t k, uint64_t *regs)
 {
     const patch *p = &patches[k];
@@ -188,12 +213,7 @@ void lr_watch_pre(uint32_t k, uint64_t *regs)
     lr_thread *self = lr_self();
     if (self) {
         int saved = errno;
-        f->stack = lr_site_stack_known(self, p->insn);
-        if (!f->stack) {
-            ucontext_t uc;
-            context_of(p, regs, &uc);
-            f->stack = lr_site_stack_context(self, p->insn, &uc);
-        }
+        f->stack = stack_of(self, k, p, regs);
         f->self = self;
         errno = saved;
     }

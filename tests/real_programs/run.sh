@@ -207,6 +207,15 @@ prog_python() {
     step workload /dev/null "$DIR/out" python3 "$HERE/threads_workload.py"
 }
 
+# Debian's own interpreter with a hot field of its runtime state watched
+# (--watch on a binary nobody here built): about 1,250 of its instructions
+# are rewritten, and it must run as natively, with no report.
+DEBIAN_PYTHON=/usr/bin/python3.11
+PYTHON_WATCH=_PyRuntime+576:8
+prog_python_watched() {
+    step workload /dev/null "$DIR/out" "$DEBIAN_PYTHON" "$HERE/threads_workload.py"
+}
+
 prog_memcached() {
     local port user=()
     # A port free now; nothing else on the machine is expected to take it
@@ -330,15 +339,24 @@ seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 FAILED=0
 
-for name in pigz xz zstd sort python memcached; do
+programs=(pigz xz zstd sort python memcached)
+if [ -x "$DEBIAN_PYTHON" ] && grep -q '_PyRuntime' <(nm -D "$DEBIAN_PYTHON" 2>/dev/null); then
+    programs+=(python_watched)
+else
+    echo "skip python_watched: no $DEBIAN_PYTHON exporting _PyRuntime (Debian 12's python3.11)"
+fi
+
+for name in "${programs[@]}"; do
     declare -A took=()
     for mode in native lockrace; do
         DIR=$TMP/$name/$mode
         mkdir -p "$DIR"
         : >"$DIR/status"
         PRELOAD=()
+        opts="json=$DIR/reports.json"
+        [ "$name" != python_watched ] || opts+=":watch=$PYTHON_WATCH"
         [ $mode = native ] ||
-            PRELOAD=(env "LD_PRELOAD=$LIB" "LOCKRACE_OPTIONS=json=$DIR/reports.json")
+            PRELOAD=(env "LD_PRELOAD=$LIB" "LOCKRACE_OPTIONS=$opts")
         start=$EPOCHREALTIME
         "prog_$name"
         took[$mode]=$(seconds "$start" "$EPOCHREALTIME")
