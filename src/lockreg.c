@@ -42,7 +42,7 @@ static lr_lock *new_record(void)
         __atomic_store_n(&lr_lock_pages[n >> LR_LOCK_PAGE_BITS], page, __ATOMIC_RELEASE);
     }
     lr_lock *l = &page[n & ((1u << LR_LOCK_PAGE_BITS) - 1)];
-    l->id = n;                          /* the slot; the use count is added by the caller */
+    l->slot_and_uses = n;               /* no use yet */
     __atomic_store_n(&lr_lock_slots, n + 1, __ATOMIC_RELEASE);
     return l;
 }
@@ -121,22 +121,17 @@ lr_lock *lr_lock_get(uintptr_t addr, int type)
     l = lr_lock_find(addr);
     if (l || reserve() < 0)
         goto out;
-    uint64_t slot_and_uses;
     if (free_locks) {
         l = free_locks;
         free_locks = l->next_free;
-        slot_and_uses = l->slot_and_uses;
-        memset(l, 0, sizeof *l);
-    } else {
-        l = new_record();
-        if (!l)
-            goto out;
-        slot_and_uses = l->id;
+    } else if (!(l = new_record())) {
+        goto out;
     }
-    slot_and_uses += 1ull << 32;
-    l->slot_and_uses = slot_and_uses;
+    uint64_t id = l->slot_and_uses + (1ull << 32);
+    memset(l, 0, sizeof *l);
+    l->slot_and_uses = id;
     l->addr = addr;
-    l->id = slot_and_uses;
+    l->id = id;
     l->type = (uint8_t)type;
     l->first_seen = seen;
     l->first_thread = self ? self->info->id : 0;

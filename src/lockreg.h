@@ -36,7 +36,7 @@ typedef struct lr_lock {
     uint32_t mark;
     struct lr_edge *via;
     struct lr_lock *next_free;
-    uint64_t slot_and_uses;     /* its last id, kept while it is free */
+    uint64_t slot_and_uses;     /* its id, kept while it is free: the next use adds 1 << 32 */
 } lr_lock;
 
 #define LR_LOCK_PAGE_BITS 12

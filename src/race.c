@@ -894,7 +894,7 @@ void lr_race_access_at(lr_thread *self, uintptr_t addr, size_t size, int flags, 
     if (flags & LR_ACC_GIVEN)
         flags = value && exact_ok(addr, size) ? flags : flags & ~(LR_ACC_EXACT | LR_ACC_GIVEN);
     int exact = (flags & LR_ACC_EXACT) && value && exact_ok(addr, size);
-    if ((flags & LR_ACC_EXACT) && value && !exact && !(flags & LR_ACC_GIVEN)) {
+    if ((flags & LR_ACC_EXACT) && value && !exact) {
         /* not a size lockrace can load or store in one go: a plain copy */
         size_t n = size < 8 ? size : 8;
         if (flags & LR_ACC_WRITE)

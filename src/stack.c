@@ -83,20 +83,25 @@ void lr_stack_init(void)
 #undef NAME_
 }
 
+static int steps(unw_cursor_t *cursor, void **out, int max)
+{
+    int n = 0;
+    unw_word_t ip;
+    while (n < max && get_reg_fn(cursor, UNW_REG_IP, &ip) == 0 && ip) {
+        out[n++] = (void *)ip;
+        if (step_fn(cursor) <= 0)
+            break;
+    }
+    return n;
+}
+
 static int unwind_by_steps(void **out, int max)
 {
     unw_context_t context;
     unw_cursor_t cursor;
     if (getcontext_fn(&context) != 0 || init_local_fn(&cursor, &context) != 0)
         return 0;
-    int n = 0;
-    unw_word_t ip;
-    while (n < max && get_reg_fn(&cursor, UNW_REG_IP, &ip) == 0 && ip) {
-        out[n++] = (void *)ip;
-        if (step_fn(&cursor) <= 0)
-            break;
-    }
-    return n;
+    return steps(&cursor, out, max);
 }
 
 static int unwind(void **out, int max)
@@ -197,13 +202,10 @@ out:
 
 lr_stack_id (*lr_stack_capture_override)(void);
 
-lr_stack_id lr_stack_capture(void)
+/* lockrace's own frames go (the wrapper on top, the thread trampoline
+ * below); stack_depth frames are kept. */
+static lr_stack_id intern_program_frames(void *const *raw, int n)
 {
-    void *raw[LR_STACK_MAX + 16];
-    if (lr_stack_capture_override)
-        return lr_stack_capture_override();
-    int n = unwind(raw, LR_STACK_MAX + 16);
-    /* lockrace's own frames go: the wrapper on top, the thread trampoline below */
     int depth = lr_opt.stack_depth > 0 ? lr_opt.stack_depth : LR_STACK_MAX;
     uintptr_t kept[LR_STACK_MAX + 16];
     int keep = 0;
@@ -213,24 +215,26 @@ lr_stack_id lr_stack_capture(void)
     return lr_stack_intern(kept, keep);
 }
 
+lr_stack_id lr_stack_capture(void)
+{
+    void *raw[LR_STACK_MAX + 16];
+    if (lr_stack_capture_override)
+        return lr_stack_capture_override();
+    return intern_program_frames(raw, unwind(raw, LR_STACK_MAX + 16));
+}
+
 lr_stack_id lr_stack_capture_context(void *context)
 {
     unw_cursor_t cursor;
+    void *raw[LR_STACK_MAX + 16];
     if (!init_local2_fn || !step_fn || !get_reg_fn ||
         init_local2_fn(&cursor, context, UNW_INIT_SIGNAL_FRAME) != 0)
         return 0;
-    int depth = lr_opt.stack_depth > 0 ? lr_opt.stack_depth : LR_STACK_MAX;
-    uintptr_t kept[LR_STACK_MAX];
-    int n = 0;
-    unw_word_t ip;
-    for (int frame = 0; n < depth && get_reg_fn(&cursor, UNW_REG_IP, &ip) == 0 && ip; frame++) {
-        /* frame 0 is the instruction itself: +1 so that it reads like a return address */
-        if ((uintptr_t)ip < self_lo || (uintptr_t)ip >= self_hi)
-            kept[n++] = (uintptr_t)ip + (frame == 0);
-        if (step_fn(&cursor) <= 0)
-            break;
-    }
-    return lr_stack_intern(kept, n);
+    int n = steps(&cursor, raw, LR_STACK_MAX + 16);
+    /* frame 0 is the instruction itself: +1 so that it reads like a return address */
+    if (n > 0)
+        raw[0] = (char *)raw[0] + 1;
+    return intern_program_frames(raw, n);
 }
 
 int lr_stack_frames(lr_stack_id id, const uintptr_t **pcs)

@@ -82,7 +82,6 @@ typedef struct patch {
     uintptr_t addr;             /* the bytes of the variable it reaches (static address) */
     uint32_t size;
     uint16_t var;
-    uint8_t len;
     uint8_t read, write, atomic;
     /* an address computed from registers (a pointer to the variable loaded
      * from the GOT or by lea): base + index * scale + disp, the registers
@@ -294,15 +293,15 @@ static int load_capstone(void)
 
 #define MAX_OBJECTS 256
 
-#define MAX_CODE 8
+#define MAX_SEGMENTS 8
 
 typedef struct object {
     char path[256];
     uintptr_t base;             /* load bias */
     uintptr_t lo, hi;           /* the mapped range */
-    uintptr_t code_lo[MAX_CODE], code_hi[MAX_CODE];     /* its executable segments */
+    uintptr_t code_lo[MAX_SEGMENTS], code_hi[MAX_SEGMENTS];     /* its executable segments */
     int ncode;
-    uintptr_t data_lo[MAX_CODE], data_hi[MAX_CODE];     /* its writable ones (the GOT) */
+    uintptr_t data_lo[MAX_SEGMENTS], data_hi[MAX_SEGMENTS];     /* its writable ones (the GOT) */
     int ndata;
     uintptr_t eh_frame_hdr;     /* its unwind table's index, 0 if none */
     int skip;                   /* the C library, the dynamic linker, lockrace itself */
@@ -311,10 +310,15 @@ typedef struct object {
 static object objects[MAX_OBJECTS];
 static int nobjects;
 
+static const char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
 static int skipped_object(const char *path)
 {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
+    const char *base = base_name(path);
     static const char *const names[] = { "libc.so", "ld-linux", "libpthread.so", "liblockrace",
                                          "libcapstone", "libunwind", "linux-vdso" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -352,11 +356,11 @@ static int collect_object(struct dl_phdr_info *info, size_t size, void *data)
             continue;
         o->lo = lo < o->lo ? lo : o->lo;
         o->hi = hi > o->hi ? hi : o->hi;
-        if ((ph->p_flags & PF_X) && o->ncode < MAX_CODE) {
+        if ((ph->p_flags & PF_X) && o->ncode < MAX_SEGMENTS) {
             o->code_lo[o->ncode] = lo;
             o->code_hi[o->ncode++] = hi;
         }
-        if ((ph->p_flags & PF_W) && o->ndata < MAX_CODE) {
+        if ((ph->p_flags & PF_W) && o->ndata < MAX_SEGMENTS) {
             o->data_lo[o->ndata] = lo;
             o->data_hi[o->ndata++] = hi;
         }
@@ -364,12 +368,6 @@ static int collect_object(struct dl_phdr_info *info, size_t size, void *data)
     o->skip = skipped_object(o->path);
     nobjects++;
     return 0;
-}
-
-static const char *base_name(const char *path)
-{
-    const char *b = strrchr(path, '/');
-    return b ? b + 1 : path;
 }
 
 /* One open ELF file and its symbol table (.symtab, else .dynsym). */
@@ -753,7 +751,6 @@ static void fill_patch(patch *p, const cs_insn *insn, const cs_x86_op *op, int v
     const cs_x86 *x = &insn->detail->x86;
     p->insn = (uintptr_t)insn->address;
     p->var = (uint16_t)var;
-    p->len = (uint8_t)insn->size;
     p->read = (op->access & CS_AC_READ) != 0;
     p->write = (op->access & CS_AC_WRITE) != 0;
     p->atomic = x->prefix[0] == X86_PREFIX_LOCK || insn->id == X86_INS_XCHG;
