@@ -84,35 +84,26 @@ static void failure(lr_buf *b, const lr_proc *p)
     lr_buf_puts(b, "</failure>\n");
 }
 
-int lr_junit_write(const lr_run *run, const char *path, char *err, size_t errlen)
+void lr_junit_build(lr_buf *b, const lr_run *run)
 {
-    lr_buf b = { 0 };
     size_t failed = 0;
     for (size_t i = 0; i < run->nprocs; i++)
         failed += run->procs[i].nreports > 0;
-    lr_buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    lr_buf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                       "<testsuites name=\"lockrace\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n"
                       "  <testsuite name=\"lockrace\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\">\n",
                   run->nprocs, failed, run->nprocs, failed);
     for (size_t i = 0; i < run->nprocs; i++) {
         const lr_proc *p = &run->procs[i];
-        lr_buf_puts(&b, "    <testcase classname=\"lockrace\" name=\"");
-        xml_attr(&b, p->cmdline ? p->cmdline : "?");
+        lr_buf_puts(b, "    <testcase classname=\"lockrace\" name=\"");
+        xml_attr(b, p->cmdline ? p->cmdline : "?");
         if (name_taken(run, i))
-            lr_buf_printf(&b, " [pid %ld]", p->pid);
-        lr_buf_puts(&b, p->nreports ? "\">\n" : "\"/>\n");
+            lr_buf_printf(b, " [pid %ld]", p->pid);
+        lr_buf_puts(b, p->nreports ? "\">\n" : "\"/>\n");
         if (p->nreports) {
-            failure(&b, p);
-            lr_buf_puts(&b, "    </testcase>\n");
+            failure(b, p);
+            lr_buf_puts(b, "    </testcase>\n");
         }
     }
-    lr_buf_puts(&b, "  </testsuite>\n</testsuites>\n");
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = fd >= 0 && lr_write_all(fd, b.data, b.len) == 0 ? 0 : -1;
-    if (fd >= 0 && close(fd) < 0)
-        rc = -1;
-    if (rc < 0)
-        snprintf(err, errlen, "--junit %s: cannot write it (%s)", path, strerror(errno));
-    lr_buf_free(&b);
-    return rc;
+    lr_buf_puts(b, "  </testsuite>\n</testsuites>\n");
 }

@@ -197,15 +197,27 @@ static int run_command(char **argv, int *running)
 
 /* A file the user asked for, checked before the command runs rather than
  * after a test run of an hour. */
-static void check_writable(const char *flag, const char *path)
+static void check_writable(const char *flag, const char *path, int mode)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    int fd = lr_output_open(path, 1, mode);
     if (fd < 0) {
         char err[PATH_MAX + 200];
-        snprintf(err, sizeof err, "%s %s: cannot write it (%s)", flag, path, strerror(errno));
+        snprintf(err, sizeof err, "%s %s: cannot write it (%s)", flag, path, lr_output_error(fd));
         die(err, 2);
     }
     close(fd);
+}
+
+/* Writes a whole file; 0, or -1 once said on stderr. */
+static int write_file(const char *flag, const char *path, const lr_buf *b, int mode)
+{
+    int fd = lr_output_open(path, 0, mode);
+    int rc = fd < 0 ? fd : lr_write_all(fd, b->data ? b->data : "", b->len);
+    if (fd >= 0 && close(fd) < 0 && rc == 0)
+        rc = -errno;
+    if (rc < 0)
+        dprintf(2, "lockrace: %s %s: cannot write it (%s)\n", flag, path, lr_output_error(rc));
+    return rc < 0 ? -1 : 0;
 }
 
 /* The run read back: summary, SARIF, JUnit; the exit status. */
@@ -228,10 +240,17 @@ static int gather(const char *dir, const lr_options *o, const char *sarif, const
         dprintf(2, "lockrace: processes the command started are still running; what they report "
                    "from now on is not gathered\n");
     int failed = 0;
-    if (sarif && lr_sarif_write(&run, sarif, command, status, err, sizeof err) < 0)
-        failed = dprintf(2, "lockrace: %s\n", err);
-    if (junit && lr_junit_write(&run, junit, err, sizeof err) < 0)
-        failed = dprintf(2, "lockrace: %s\n", err);
+    lr_buf b = { 0 };
+    if (sarif) {
+        lr_sarif_build(&b, &run, command, status);
+        failed |= write_file("--sarif", sarif, &b, o->file_mode) < 0;
+        lr_buf_free(&b);
+    }
+    if (junit) {
+        lr_junit_build(&b, &run);
+        failed |= write_file("--junit", junit, &b, o->file_mode) < 0;
+        lr_buf_free(&b);
+    }
     lr_run_free(&run);
     return failed && status == 0 ? 2 : status;
 }
@@ -317,9 +336,9 @@ int main(int argc, char **argv)
     if (lr_options_parse(&all, settings, err, sizeof err) < 0)
         die(err, 2);
     if (sarif)
-        check_writable("--sarif", sarif);
+        check_writable("--sarif", sarif, all.file_mode);
     if (junit)
-        check_writable("--junit", junit);
+        check_writable("--junit", junit, all.file_mode);
     char dir[PATH_MAX];
     int keep = all.log_dir[0] != 0;
     run_dir_prepare(all.log_dir, dir, sizeof dir);

@@ -9,7 +9,7 @@
 
 lr_options lr_opt;
 
-enum { LR_BOOL, LR_INT, LR_PATH, LR_CHOICE };
+enum { LR_BOOL, LR_INT, LR_MODE, LR_PATH, LR_CHOICE };
 
 typedef struct option_desc {
     const char *name;
@@ -68,12 +68,15 @@ static int parse_bool(const char *v, int *out)
     return -1;
 }
 
-static int parse_int(const char *v, long min, long max, int *out)
+static int parse_int(const char *v, int base, long min, long max, int *out)
 {
     char *end;
+    /* digits only: strtol would also take leading blanks, a '+' or "0x" */
+    if (!((*v >= '0' && *v <= '9') || (*v == '-' && base == 10 && v[1] >= '0' && v[1] <= '9')))
+        return -1;
     errno = 0;
-    long n = strtol(v, &end, 10);
-    if (!*v || *end || errno || n < min || n > max)
+    long n = strtol(v, &end, base);
+    if (*end || errno || n < min || n > max)
         return -1;
     *out = (int)n;
     return 0;
@@ -98,10 +101,16 @@ int lr_options_set(lr_options *o, const char *key, size_t keylen, const char *va
                  d->name, value);
         return -1;
     case LR_INT:
-        if (parse_int(value, d->min, d->max, field) == 0)
+        if (parse_int(value, 10, d->min, d->max, field) == 0)
             return 0;
         snprintf(err, errlen, "%s=%s: not a whole number from %ld to %ld", d->name, value,
                  d->min, d->max);
+        return -1;
+    case LR_MODE:
+        if (parse_int(value, 8, d->min, d->max, field) == 0)
+            return 0;
+        snprintf(err, errlen, "%s=%s: not an octal file mode from 0 to %#lo (such as 0600 or 0644)",
+                 d->name, value, d->max);
         return -1;
     case LR_CHOICE: {
         int index = 0;
@@ -175,7 +184,8 @@ int lr_options_parse(lr_options *o, const char *s, char *err, size_t errlen)
 
 static const char *type_name(const option_desc *d)
 {
-    return d->type == LR_BOOL ? "bool" : d->type == LR_INT ? "int" : d->type == LR_CHOICE ? "choice" : "path";
+    return d->type == LR_BOOL ? "bool" : d->type == LR_INT ? "int" : d->type == LR_MODE ? "octal" :
+           d->type == LR_CHOICE ? "choice" : "path";
 }
 
 /* Help text as roff: a backslash is roff's escape character, and a line
@@ -203,6 +213,8 @@ void lr_options_describe(int fd, int format)
         char range[48] = "";
         if (d->type == LR_INT)
             snprintf(range, sizeof range, " (%ld..%ld)", d->min, d->max);
+        if (d->type == LR_MODE)
+            snprintf(range, sizeof range, " (0..%#lo)", d->max);
         if (d->type == LR_CHOICE) {
             snprintf(range, sizeof range, " (%s)", d->choices);
             for (char *p = range; *p; p++)

@@ -9,6 +9,7 @@ typedef struct lr_options {
 #define LR_OPT(name, type, def, min, max, help) LR_OPT_FIELD_##type(name)
 #define LR_OPT_FIELD_BOOL(name) int name;
 #define LR_OPT_FIELD_INT(name) int name;
+#define LR_OPT_FIELD_MODE(name) int name;
 #define LR_OPT_FIELD_PATH(name) char name[256];
 #define LR_OPT_FIELD_CHOICE(name) int name;
 #include "options.def"

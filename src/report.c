@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +29,6 @@ void (*lr_report_sink)(const lr_report *r);
 static lr_ilock report_lock = LR_ILOCK_INIT;
 static unsigned long counts[LR_REPORT_KINDS];
 static unsigned long suppressed_counts[LR_REPORT_KINDS];
-static int text_fd = -1, json_fd = -1;
-static pid_t text_fd_pid;
-static int dir_fd = -1;             /* log_dir: DIR/PID.json of dir_fd_pid */
-static pid_t dir_fd_pid;
-static dev_t dir_dev;
-static ino_t dir_ino;
 
 static const char *kind_names[] = { [LR_REPORT_LOCK_ORDER] = "lock-order-inversion",
                                     [LR_REPORT_DEADLOCK] = "deadlock",
@@ -1023,35 +1018,20 @@ static void json_misuse(lr_buf *b, const lr_report *r, lock_desc *d, char (*labe
     lr_buf_puts(b, "}\n");
 }
 
-/* ---- output ---- */
-
-static int text_output(void)
-{
-    if (!lr_opt.log_path[0])
-        return 2;
-    pid_t pid = getpid();
-    if (text_fd >= 0 && text_fd_pid == pid)
-        return text_fd;
-    char path[300];
-    snprintf(path, sizeof path, "%s.%d", lr_opt.log_path, (int)pid);
-    text_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    text_fd_pid = pid;
-    if (text_fd < 0) {
-        char msg[800];
-        snprintf(msg, sizeof msg, "lockrace: log_path=%s: cannot open %s (%s); writing to stderr\n",
-                 lr_opt.log_path, path, strerror(errno));
-        lr_write_str(2, msg);
-        text_fd = 2;
-    }
-    return text_fd;
-}
-
-/* ---- the run directory (log_dir) ----
- * Each process writes its JSON lines to DIR/PID.json, after a `process`
- * record that says whose they are. A program writes it when it starts, so
- * that the launcher also lists the processes that reported nothing; a
- * forked child that does not exec writes its own file when it first
- * reports, so its reports are never taken for its parent's. */
+/* ---- output ----
+ * Reports go to stderr, or to the files the options name: log_path (text,
+ * PATH.PID), json (JSON lines, one file for every process) and log_dir
+ * (DIR/PID.json, after a record of the process: a program writes it when it
+ * starts, so that the launcher also lists the processes that reported
+ * nothing; a forked child that does not exec writes its own file when it
+ * first reports, so its reports are never taken for its parent's).
+ *
+ * A file is opened on first use in a process, never through a symbolic
+ * link, and checked before each write to still be the one lockrace opened:
+ * a program may close any descriptor and open a file of its own under the
+ * same number, and lockrace must not write into it. A file that cannot be
+ * opened or written is said once on stderr and the program runs on; its
+ * text reports then go to stderr. All of this runs under report_lock. */
 
 static void process_record(lr_buf *b)
 {
@@ -1078,62 +1058,107 @@ static void process_record(lr_buf *b)
     lr_buf_puts(b, "]}\n");
 }
 
-/* This process's file, opened on first use with its process record; -1
- * without log_dir or when it cannot be opened (said once on stderr). */
-static int dir_output(void)
+typedef struct output {
+    const char *option;     /* for messages */
+    const char *value;      /* the option's value: lr_opt's field */
+    const char *format;     /* the file's path from value and pid */
+    int per_process;        /* each process has a file of its own */
+    int fd;                 /* -1: not open in this process */
+    pid_t pid;              /* the process that last used it */
+    dev_t dev;
+    ino_t ino;
+    int failed;             /* said why it cannot be used: not tried again */
+} output;
+
+static output text_out = { .option = "log_path", .value = lr_opt.log_path, .format = "%s.%d",
+                           .per_process = 1, .fd = -1 };
+static output json_out = { .option = "json", .value = lr_opt.json, .format = "%s", .fd = -1 };
+static output dir_out = { .option = "log_dir", .value = lr_opt.log_dir, .format = "%s/%d.json",
+                          .per_process = 1, .fd = -1 };
+
+static int still_ours(const output *o)
 {
-    if (!lr_opt.log_dir[0])
+    struct stat st;
+    return o->fd >= 0 && fstat(o->fd, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino;
+}
+
+static void output_failed(output *o, const char *path, const char *what, int error)
+{
+    char msg[PATH_MAX + 400];
+    snprintf(msg, sizeof msg, "lockrace: %s=%s: cannot %s %s (%s); %s\n", o->option, o->value, what,
+             path, lr_output_error(error),
+             o == &text_out ? "reports go to stderr instead" : "JSON reports are not written there (the text reports are)");
+    lr_write_str(2, msg);
+    if (still_ours(o))
+        close(o->fd);
+    o->fd = -1;
+    o->failed = 1;
+}
+
+/* o's descriptor in this process, opened now if need be; -1 when its
+ * option is not set or it cannot be used. */
+static int output_fd(output *o)
+{
+    if (!o->value[0])
         return -1;
     pid_t pid = getpid();
-    if (dir_fd_pid == pid)
-        return dir_fd;
-    struct stat st;
-    /* the parent's file, inherited by fork: close it, unless the program
-     * closed it and the number now holds a file of its own */
-    if (dir_fd >= 0 && fstat(dir_fd, &st) == 0 && st.st_dev == dir_dev && st.st_ino == dir_ino)
-        close(dir_fd);
-    char path[sizeof lr_opt.log_dir + 32];
-    snprintf(path, sizeof path, "%s/%d.json", lr_opt.log_dir, (int)pid);
-    dir_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    dir_fd_pid = pid;
-    if (dir_fd < 0) {
-        char msg[800];
-        snprintf(msg, sizeof msg, "lockrace: log_dir=%s: cannot create %s (%s); reports go to stderr "
-                 "only\n", lr_opt.log_dir, path, strerror(errno));
-        lr_write_str(2, msg);
+    if (o->pid != pid && o->per_process) {
+        /* the parent's file, inherited by fork: this process has its own */
+        if (still_ours(o))
+            close(o->fd);
+        o->fd = -1;
+        o->failed = 0;
+    }
+    o->pid = pid;
+    if (o->failed)
+        return -1;
+    if (still_ours(o))
+        return o->fd;
+    char path[sizeof lr_opt.log_path + 32];
+    snprintf(path, sizeof path, o->format, o->value, (int)pid);
+    int fd = lr_output_open(path, 1, lr_opt.file_mode);
+    if (fd < 0) {
+        o->fd = -1;
+        output_failed(o, path, "open", fd);
         return -1;
     }
-    if (fstat(dir_fd, &st) == 0) {
-        dir_dev = st.st_dev;
-        dir_ino = st.st_ino;
+    struct stat st;
+    fstat(fd, &st);
+    o->fd = fd;
+    o->dev = st.st_dev;
+    o->ino = st.st_ino;
+    if (o == &dir_out && st.st_size == 0) {
+        lr_buf b = { 0 };
+        process_record(&b);
+        if (b.data)
+            lr_write_all(fd, b.data, b.len);
+        lr_buf_free(&b);
     }
-    lr_buf b = { 0 };
-    process_record(&b);
-    if (b.data)
-        lr_write_all(dir_fd, b.data, b.len);
-    lr_buf_free(&b);
-    return dir_fd;
+    return fd;
+}
+
+static void output_write(output *o, const char *data, size_t len)
+{
+    int fd = output_fd(o);
+    if (fd >= 0) {
+        int rc = lr_write_all(fd, data, len);
+        if (rc == 0)
+            return;
+        char path[sizeof lr_opt.log_path + 32];
+        snprintf(path, sizeof path, o->format, o->value, (int)getpid());
+        output_failed(o, path, "write", rc);
+    }
+    if (o == &text_out)
+        lr_write_all(2, data, len);
 }
 
 void lr_report_init(void)
 {
     if (lr_suppress_load(lr_opt.suppressions) < 0)
         _exit(2);
-    /* Unlike json=, a run directory that cannot be written does not stop
-     * the program: the launcher removes its temporary one when the command
-     * ends, and a program the command left running may start after that. */
-    if (lr_opt.log_dir[0])
-        dir_output();
-    if (!lr_opt.json[0])
-        return;
-    json_fd = open(lr_opt.json, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (json_fd < 0) {
-        char msg[400];
-        snprintf(msg, sizeof msg, "lockrace: json=%s: cannot open for appending (%s)\n", lr_opt.json,
-                 strerror(errno));
-        lr_write_str(2, msg);
-        _exit(2);
-    }
+    /* opened now, so that a file that cannot be written is said at the start */
+    output_fd(&dir_out);
+    output_fd(&json_out);
 }
 
 /* ---- suppressions ---- */
@@ -1236,9 +1261,8 @@ void lr_report_emit(const lr_report *r)
         else
             text_lock_order(&text, r, d, labels);
         if (text.data)
-            lr_write_all(text_output(), text.data, text.len);
-        int dfd = dir_output();
-        if (json_fd >= 0 || dfd >= 0) {
+            output_write(&text_out, text.data, text.len);
+        if (output_fd(&json_out) >= 0 || output_fd(&dir_out) >= 0) {
             if (r->kind == LR_REPORT_DEADLOCK)
                 json_deadlock(&json, r, d, labels, seq);
             else if (r->kind == LR_REPORT_STALL)
@@ -1249,10 +1273,10 @@ void lr_report_emit(const lr_report *r)
                 json_misuse(&json, r, d, labels, seq);
             else
                 json_lock_order(&json, r, d, labels, seq);
-            if (json.data && json_fd >= 0)
-                lr_write_all(json_fd, json.data, json.len);
-            if (json.data && dfd >= 0)
-                lr_write_all(dfd, json.data, json.len);
+            if (json.data) {
+                output_write(&json_out, json.data, json.len);
+                output_write(&dir_out, json.data, json.len);
+            }
         }
         lr_buf_free(&text);
         lr_buf_free(&json);
@@ -1269,12 +1293,11 @@ void lr_report_write_extra(const char *text, size_t tlen, const char *json, size
 {
     lr_ilock_take(&report_lock);
     if (text && tlen)
-        lr_write_all(text_output(), text, tlen);
-    if (json && jlen && json_fd >= 0)
-        lr_write_all(json_fd, json, jlen);
-    int dfd = json && jlen ? dir_output() : -1;
-    if (dfd >= 0)
-        lr_write_all(dfd, json, jlen);
+        output_write(&text_out, text, tlen);
+    if (json && jlen) {
+        output_write(&json_out, json, jlen);
+        output_write(&dir_out, json, jlen);
+    }
     lr_ilock_drop(&report_lock);
 }
 
@@ -1297,7 +1320,7 @@ void lr_report_summary(void)
                  lr_opt.exitcode);
     else
         snprintf(line + n, sizeof line - (size_t)n, ")\n");
-    lr_write_str(text_output(), line);
+    output_write(&text_out, line, strlen(line));
 }
 
 void lr_report_fork_prepare(void) { lr_ilock_take(&report_lock); }

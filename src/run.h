@@ -65,10 +65,8 @@ void lr_shell_word(lr_buf *b, const char *arg);
  * command_status: the command's own. */
 void lr_run_summary(const lr_run *run, int fd, int status, int command_status);
 
-/* SARIF 2.1.0 and JUnit XML files; -1 with a message in err when the file
- * cannot be written. */
-int lr_sarif_write(const lr_run *run, const char *path, char *const *command, int status,
-                   char *err, size_t errlen);
-int lr_junit_write(const lr_run *run, const char *path, char *err, size_t errlen);
+/* The run as a SARIF 2.1.0 log and as JUnit XML, appended to b. */
+void lr_sarif_build(lr_buf *b, const lr_run *run, char *const *command, int status);
+void lr_junit_build(lr_buf *b, const lr_run *run);
 
 #endif

@@ -124,13 +124,12 @@ static void result(lr_buf *b, const lr_proc *p, const lr_json *r, const char *cw
     lr_buf_puts(b, "}}");
 }
 
-int lr_sarif_write(const lr_run *run, const char *path, char *const *command, int status,
-                   char *err, size_t errlen)
+void lr_sarif_build(lr_buf *b, const lr_run *run, char *const *command, int status)
 {
     char cwd[PATH_MAX];
     if (!getcwd(cwd, sizeof cwd))
         strcpy(cwd, "/");
-    lr_buf b = { 0 }, base = { 0 }, cmd = { 0 };
+    lr_buf base = { 0 }, cmd = { 0 };
     uri_path(&base, cwd);
     if (base.data && base.data[base.len - 1] != '/')
         lr_buf_puts(&base, "/");
@@ -138,33 +137,23 @@ int lr_sarif_write(const lr_run *run, const char *path, char *const *command, in
         lr_buf_puts(&cmd, a == command ? "" : " ");
         lr_shell_word(&cmd, *a);
     }
-    lr_buf_puts(&b, "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
+    lr_buf_puts(b, "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
                     "\"runs\":[{\"tool\":{\"driver\":{\"name\":\"lockrace\",\"version\":\"" LR_VERSION "\","
                     "\"semanticVersion\":\"" LR_VERSION "\",");
-    rules(&b);
-    lr_buf_printf(&b, "}},\"originalUriBaseIds\":{\"%%SRCROOT%%\":{\"uri\":\"file://%s\"}},"
+    rules(b);
+    lr_buf_printf(b, "}},\"originalUriBaseIds\":{\"%%SRCROOT%%\":{\"uri\":\"file://%s\"}},"
                       "\"invocations\":[{\"executionSuccessful\":true,\"exitCode\":%d,\"commandLine\":",
                   base.data, status);
-    lr_buf_json_string(&b, cmd.data ? cmd.data : "");
-    lr_buf_printf(&b, ",\"workingDirectory\":{\"uri\":\"file://%s\"}}],\"results\":[", base.data);
+    lr_buf_json_string(b, cmd.data ? cmd.data : "");
+    lr_buf_printf(b, ",\"workingDirectory\":{\"uri\":\"file://%s\"}}],\"results\":[", base.data);
     int first = 1;
     for (size_t i = 0; i < run->nprocs; i++)
         for (size_t k = 0; k < run->procs[i].nreports; k++) {
-            lr_buf_puts(&b, first ? "\n" : ",\n");
-            result(&b, &run->procs[i], run->procs[i].reports[k], cwd);
+            lr_buf_puts(b, first ? "\n" : ",\n");
+            result(b, &run->procs[i], run->procs[i].reports[k], cwd);
             first = 0;
         }
-    lr_buf_puts(&b, "]}]}\n");
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = fd >= 0 && b.data && lr_write_all(fd, b.data, b.len) == 0 ? 0 : -1;
-    if (rc < 0)
-        snprintf(err, errlen, "--sarif %s: cannot write it (%s)", path, strerror(errno));
-    if (fd >= 0 && close(fd) < 0 && rc == 0) {
-        snprintf(err, errlen, "--sarif %s: cannot write it (%s)", path, strerror(errno));
-        rc = -1;
-    }
-    lr_buf_free(&b);
+    lr_buf_puts(b, "]}]}\n");
     lr_buf_free(&base);
     lr_buf_free(&cmd);
-    return rc;
 }

@@ -3,6 +3,7 @@
 #include "arena.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,8 +16,9 @@ int lr_write_all(int fd, const char *buf, size_t len)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
+            int error = n < 0 ? errno : ENOSPC;
             errno = saved;
-            return -1;
+            return -error;
         }
         buf += n;
         len -= (size_t)n;
@@ -28,6 +30,23 @@ int lr_write_all(int fd, const char *buf, size_t len)
 int lr_write_str(int fd, const char *s)
 {
     return lr_write_all(fd, s, strlen(s));
+}
+
+int lr_output_open(const char *path, int append, int mode)
+{
+    int saved = errno;
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (append ? O_APPEND : O_TRUNC),
+                  (mode_t)mode);
+    int error = errno;
+    errno = saved;
+    return fd >= 0 ? fd : -error;
+}
+
+const char *lr_output_error(int error)
+{
+    if (error == -ELOOP)
+        return "it is a symbolic link, and lockrace never writes through one";
+    return strerror(-error);
 }
 
 static int reserve(lr_buf *b, size_t more)

@@ -10,9 +10,18 @@
 #define LR_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LR_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* write(2) until done or a real error; EINTR is retried; errno is kept. */
+/* write(2) until done or a real error; EINTR is retried; errno is kept.
+ * Returns 0, or minus the error number. */
 int lr_write_all(int fd, const char *buf, size_t len);
 int lr_write_str(int fd, const char *s);
+
+/* Opens a file lockrace writes (a report log, a SARIF or JUnit file) the
+ * one way: never through a symbolic link (O_NOFOLLOW: a link planted where a
+ * report is expected cannot redirect it), created with `mode`, close-on-exec.
+ * Returns the descriptor, or minus the error number. */
+int lr_output_open(const char *path, int append, int mode);
+/* Why lr_output_open or a write failed, in words (-error as returned). */
+const char *lr_output_error(int error);
 
 typedef struct lr_buf {
     char *data;

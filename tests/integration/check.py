@@ -722,6 +722,84 @@ def case_suppressions():
         expect(status == 2 and "cannot open" in err, f"missing file: {status} {err!r}")
 
 
+def run_raw(cmd, options, env_extra=None):
+    """Runs a command under LD_PRELOAD with exactly these options."""
+    env = dict(os.environ)
+    env.update(env_extra or {}, LD_PRELOAD=LIB, LOCKRACE_OPTIONS=options)
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    return p.returncode, p.stdout, p.stderr
+
+
+def lockrace_lines(err):
+    """stderr lines that are lockrace's messages, not its reports."""
+    return [l for l in err.splitlines() if l.startswith("lockrace:")]
+
+
+def case_output_files():
+    """Report files: never opened through a symbolic link, created 0600
+    unless file_mode says otherwise; one that cannot be opened or written
+    is said in one line and the program runs on, its text reports on
+    stderr; a program that closes lockrace's descriptor and opens its own
+    under the same number never gets reports written into its file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        def abba(options, cmd=None):
+            status, out, err = run_raw(cmd or [program("abba")], options)
+            expect(status == 66 and "a=1 b=1" in out, f"{options}: status {status}, stdout {out!r}")
+            if "log_path" not in options or "symbolic" in err:
+                expect("lock-order-inversion: lock_a -> lock_b" in err, f"{options}: no report on stderr")
+            return lockrace_lines(err)
+
+        target = os.path.join(tmp, "target")
+        link = os.path.join(tmp, "link.json")
+        os.symlink(target, link)
+        for options in (f"json={link}", f"log_dir={tmp}/missing", f"json={tmp}/missing/r.json",
+                        "json=/dev/full"):
+            lines = abba(options)
+            expect(len(lines) == 1 and lines[0].startswith(f"lockrace: {options}: cannot "),
+                   f"{options}: not one line naming it: {lines}")
+        expect(not os.path.exists(target), "wrote through the symbolic link")
+        expect("symbolic link" in abba(f"json={link}")[0], "the symbolic link is not named as the reason")
+        expect("No space left" in abba("json=/dev/full")[0], "/dev/full: no reason given")
+        # log_path=PREFIX writes PREFIX.PID: the shell plants a link there and execs
+        prefix = os.path.join(tmp, "text")
+        lines = abba(f"log_path={prefix}", ["sh", "-c", f'ln -s {target} {prefix}.$$ && exec "$0"', program("abba")])
+        expect(len(lines) == 1 and "symbolic link" in lines[0] and "reports go to stderr" in lines[0],
+               f"log_path through a link: {lines}")
+        expect(not os.path.exists(target), "log_path wrote through the symbolic link")
+        # a directory nobody may write in (root may write anywhere else)
+        readonly = "/sys/kernel" if os.geteuid() == 0 else os.path.join(tmp, "ro")
+        if readonly != "/sys/kernel":
+            os.mkdir(readonly, 0o555)
+        lines = abba(f"log_dir={readonly}")
+        expect(len(lines) == 1 and "Permission denied" in lines[0], f"read-only log_dir: {lines}")
+
+        # modes: 0600 by default (the umask can only take away), or file_mode
+        old = os.umask(0o022)
+        try:
+            for options, mode in ((f"json={tmp}/a.json", 0o600), (f"json={tmp}/b.json:file_mode=0640", 0o640),
+                                  (f"log_path={tmp}/c", 0o600), (f"log_dir={tmp}", 0o600)):
+                before = set(os.listdir(tmp))
+                expect(abba(options) == [], f"{options}: messages")
+                made = [f for f in set(os.listdir(tmp)) - before]
+                expect(len(made) == 1, f"{options}: files made {made}")
+                got = os.stat(os.path.join(tmp, made[0])).st_mode & 0o777
+                expect(got == mode, f"{options}: mode {oct(got)}, not {oct(mode)}")
+        finally:
+            os.umask(old)
+        p = subprocess.run([LAUNCHER, "--sarif", link, "--", program("abba")], capture_output=True, text=True,
+                           timeout=TIMEOUT)
+        expect(p.returncode == 2 and f"--sarif {link}: cannot write it (it is a symbolic link" in p.stderr,
+               f"launcher --sarif through a link: {p.returncode} {p.stderr!r}")
+
+        own = os.path.join(tmp, "own")
+        for options in (f"json={tmp}/reuse.json", f"log_dir={tmp}"):
+            status, out, err = run_raw([program("fd_reuse"), own], options)
+            expect(status == 66 and "file intact" in out, f"fd_reuse {options}: {status} {out!r} {err[-800:]}")
+        reports = [json.loads(l) for l in open(f"{tmp}/reuse.json")]
+        expect(len(reports) == 1 and reports[0]["kind"] == "lock-order-inversion",
+               f"fd_reuse: json file has {len(reports)} reports")
+
+
 def watched(name, args, spec, launcher=False):
     """Runs a program built without annotations with watch=spec."""
     if launcher:
