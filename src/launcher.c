@@ -257,14 +257,12 @@ static int gather(const char *dir, const lr_options *o, const char *sarif, const
 
 int main(int argc, char **argv)
 {
-    static char settings[8192];
-    size_t used = 0;
+    lr_buf settings = { 0 };    /* LOCKRACE_OPTIONS for the command */
     char err[512];
     const char *sarif = NULL, *junit = NULL;
     int i = 1;
     const char *env = getenv("LOCKRACE_OPTIONS");
-    if (env)
-        used += snprintf(settings, sizeof settings, "%s", env);
+    lr_buf_puts(&settings, env ? env : "");
 
     for (; i < argc; i++) {
         const char *arg = argv[i];
@@ -284,7 +282,7 @@ int main(int argc, char **argv)
         }
         if (!strcmp(arg, "--ci")) {
             /* before the flags that follow, which may turn it off again */
-            used += snprintf(settings + used, sizeof settings - used, "%swatchdog=1", used ? ":" : "");
+            lr_buf_printf(&settings, "%swatchdog=1", settings.len ? ":" : "");
             continue;
         }
         if (!strcmp(arg, "--help-markdown")) {
@@ -319,10 +317,7 @@ int main(int argc, char **argv)
                      "not followed by a number", (int)namelen, name, value);
             die(err, 2);
         }
-        used += snprintf(settings + used, sizeof settings - used, "%s%.*s=%s", used ? ":" : "",
-                         (int)namelen, name, value);
-        if (used >= sizeof settings)
-            die("too many options", 2);
+        lr_buf_printf(&settings, "%s%.*s=%s", settings.len ? ":" : "", (int)namelen, name, value);
     }
     if (i >= argc) {
         usage(2);
@@ -333,7 +328,9 @@ int main(int argc, char **argv)
      * there would otherwise stop the command itself before main. */
     lr_options all;
     lr_options_defaults(&all);
-    if (lr_options_parse(&all, settings, err, sizeof err) < 0)
+    if (!settings.data)
+        die("out of memory for the options", 2);
+    if (lr_options_parse(&all, settings.data, err, sizeof err) < 0)
         die(err, 2);
     if (sarif)
         check_writable("--sarif", sarif, all.file_mode);
@@ -342,38 +339,31 @@ int main(int argc, char **argv)
     char dir[PATH_MAX];
     int keep = all.log_dir[0] != 0;
     run_dir_prepare(all.log_dir, dir, sizeof dir);
-    used += snprintf(settings + used, sizeof settings - used, "%slog_dir=%s", used ? ":" : "", dir);
-    if (used >= sizeof settings || strpbrk(dir, ": \t\n") ||
-        lr_options_parse(&all, settings, err, sizeof err) < 0) {
+    /* passed on as they came out: each once, in the library's spelling */
+    if (strlen(dir) >= sizeof all.log_dir || strpbrk(dir, ": \t\n")) {
         snprintf(err, sizeof err, "the run directory %.300s cannot be passed in LOCKRACE_OPTIONS "
                  "(no ':' or spaces, at most 255 characters): name another with --log-dir, or set TMPDIR", dir);
         if (!keep)
             rmdir(dir);
         die(err, 2);
     }
-    /* the library takes '_' names only */
-    for (char *p = settings; *p; p++) {
-        char *eq = strchr(p, '=');
-        if (!eq)
-            break;
-        for (; p < eq; p++)
-            if (*p == '-')
-                *p = '_';
-        p = strchr(eq, ':');
-        if (!p)
-            break;
-    }
+    strcpy(all.log_dir, dir);
+    lr_buf_free(&settings);
+    lr_options_format(&all, &settings);
+    if (!settings.data)
+        die("out of memory for the options", 2);
 
     char lib[PATH_MAX];
     if (find_library(lib, sizeof lib) < 0)
         die("cannot find liblockrace.so next to the lockrace command, nor in "
             LR_LIBDIR_FROM_BINDIR " from it (where cmake --install puts it)", 2);
     const char *preload = getenv("LD_PRELOAD");
-    static char preload_value[2 * PATH_MAX];
-    snprintf(preload_value, sizeof preload_value, "%s%s%s", lib, preload && *preload ? ":" : "",
-             preload ? preload : "");
-    setenv("LD_PRELOAD", preload_value, 1);
-    setenv("LOCKRACE_OPTIONS", settings, 1);
+    lr_buf preload_value = { 0 };
+    lr_buf_printf(&preload_value, "%s%s%s", lib, preload && *preload ? ":" : "", preload ? preload : "");
+    if (!preload_value.data)
+        die("out of memory for LD_PRELOAD", 2);
+    setenv("LD_PRELOAD", preload_value.data, 1);
+    setenv("LOCKRACE_OPTIONS", settings.data, 1);
     /* the command the user named is this process's child: the library
      * tells it from the rest of the tree by its parent (watch.c) */
     char pid[24];

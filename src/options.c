@@ -86,31 +86,34 @@ int lr_options_set(lr_options *o, const char *key, size_t keylen, const char *va
                    char *err, size_t errlen)
 {
     const option_desc *d = find(key, keylen);
+    char shown[80];
     if (!d) {
         char keys[512];
         accepted_keys(keys, sizeof keys);
-        snprintf(err, errlen, "unknown option '%.*s' (accepted: %s)", (int)keylen, key, keys);
+        snprintf(err, errlen, "unknown option '%s' (accepted: %s)", lr_shown(shown, sizeof shown, key, keylen),
+                 keys);
         return -1;
     }
+    lr_shown(shown, sizeof shown, value, strlen(value));
     void *field = (char *)o + d->offset;
     switch (d->type) {
     case LR_BOOL:
         if (parse_bool(value, field) == 0)
             return 0;
-        snprintf(err, errlen, "%s=%s: not a boolean (accepted: 0, 1, true, false, yes, no)",
-                 d->name, value);
+        snprintf(err, errlen, "%s=%s: not a boolean (accepted: 0, 1, true, false, yes, no, on, off)",
+                 d->name, shown);
         return -1;
     case LR_INT:
         if (parse_int(value, 10, d->min, d->max, field) == 0)
             return 0;
-        snprintf(err, errlen, "%s=%s: not a whole number from %ld to %ld", d->name, value,
+        snprintf(err, errlen, "%s=%s: not a whole number from %ld to %ld", d->name, shown,
                  d->min, d->max);
         return -1;
     case LR_MODE:
         if (parse_int(value, 8, d->min, d->max, field) == 0)
             return 0;
         snprintf(err, errlen, "%s=%s: not an octal file mode from 0 to %#lo (such as 0600 or 0644)",
-                 d->name, value, d->max);
+                 d->name, shown, d->max);
         return -1;
     case LR_CHOICE: {
         int index = 0;
@@ -127,13 +130,13 @@ int lr_options_set(lr_options *o, const char *key, size_t keylen, const char *va
         for (char *p = accepted; *p; p++)
             if (*p == '|')
                 *p = '/';
-        snprintf(err, errlen, "%s=%s: not one of %s", d->name, value, accepted);
+        snprintf(err, errlen, "%s=%s: not one of %s", d->name, shown, accepted);
         return -1;
     }
     default:
         if (strlen(value) >= sizeof o->log_path) {
-            snprintf(err, errlen, "%s=%.40s...: longer than %zu characters", d->name, value,
-                     sizeof o->log_path - 1);
+            snprintf(err, errlen, "%s=%s: longer than %zu characters", d->name,
+                     lr_shown(shown, 48, value, sizeof o->log_path), sizeof o->log_path - 1);
             return -1;
         }
         strcpy(field, value);
@@ -165,8 +168,9 @@ int lr_options_parse(lr_options *o, const char *s, char *err, size_t errlen)
         }
         const char *eq = memchr(s, '=', len);
         if (!eq) {
-            snprintf(err, errlen, "'%.*s' is not key=value (LOCKRACE_OPTIONS is key=value:key=value)",
-                     (int)len, s);
+            char shown[80];
+            snprintf(err, errlen, "'%s' is not key=value (LOCKRACE_OPTIONS is key=value:key=value)",
+                     lr_shown(shown, sizeof shown, s, len));
             return -1;
         }
         char value[sizeof o->log_path + 1];
@@ -180,6 +184,33 @@ int lr_options_parse(lr_options *o, const char *s, char *err, size_t errlen)
         s += len;
     }
     return 0;
+}
+
+void lr_options_format(const lr_options *o, lr_buf *b)
+{
+    lr_options defaults;
+    lr_options_defaults(&defaults);
+    for (size_t i = 0; i < NOPTS; i++) {
+        const option_desc *d = &table[i];
+        const void *field = (const char *)o + d->offset;
+        if (!memcmp(field, (const char *)&defaults + d->offset,
+                    d->type == LR_PATH ? strlen(field) + 1 : sizeof(int)))
+            continue;
+        lr_buf_printf(b, "%s%s=", b->len ? ":" : "", d->name);
+        int n = *(const int *)field;
+        if (d->type == LR_PATH) {
+            lr_buf_puts(b, field);
+        } else if (d->type == LR_MODE) {
+            lr_buf_printf(b, "%#o", n);
+        } else if (d->type == LR_CHOICE) {
+            const char *c = d->choices;
+            for (int k = 0; k < n; k++)
+                c += strcspn(c, "|") + 1;
+            lr_buf_printf(b, "%.*s", (int)strcspn(c, "|"), c);
+        } else {
+            lr_buf_printf(b, "%d", n);
+        }
+    }
 }
 
 static const char *type_name(const option_desc *d)

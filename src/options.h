@@ -31,6 +31,11 @@ int lr_options_set(lr_options *o, const char *key, size_t keylen, const char *va
 /* Parses a whole "key=value:key=value" string (':' or whitespace between). */
 int lr_options_parse(lr_options *o, const char *s, char *err, size_t errlen);
 
+/* The settings of o that differ from the defaults, as "key=value:key=value"
+ * appended to b (lr_options_parse reads them back). */
+struct lr_buf;
+void lr_options_format(const lr_options *o, struct lr_buf *b);
+
 /* Writes the option table as --help text, as the README's markdown table,
  * or as the OPTIONS entries of the lockrace(1) man page (roff). */
 enum { LR_DESCRIBE_TEXT, LR_DESCRIBE_MARKDOWN, LR_DESCRIBE_MAN };

@@ -130,6 +130,32 @@ void lr_buf_json_string(lr_buf *b, const char *s)
     lr_buf_puts(b, "\"");
 }
 
+const char *lr_shown(char *out, size_t size, const char *s, size_t len)
+{
+    size_t j = 0, i = 0;
+    while (i < len && s[i] && j + 8 < size) {
+        size_t n = lr_utf8_len(s + i);
+        unsigned char c = (unsigned char)s[i];
+        if (n == 0 || c < 0x20 || c == 0x7f || n > len - i) {
+            j += (size_t)snprintf(out + j, size - j, "\\x%02x", c);
+            i++;
+        } else {
+            memcpy(out + j, s + i, n);
+            j += n;
+            i += n;
+        }
+    }
+    if (i < len && s[i] && size >= 4) {
+        if (j > size - 4)
+            j = size - 4;
+        memcpy(out + j, "...", 3);
+        j += 3;
+    }
+    if (size)
+        out[j < size ? j : size - 1] = 0;
+    return out;
+}
+
 void lr_buf_free(lr_buf *b)
 {
     lr_unmap(b->data, b->cap);

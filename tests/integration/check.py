@@ -420,6 +420,69 @@ def case_options():
     expect(p.returncode == 0 and "exitcode" in p.stdout and "log_path" in p.stdout, "--help")
 
 
+def option_table():
+    """(name, type) of every option, from the table lockrace prints."""
+    table = subprocess.run([LAUNCHER, "--help-markdown"], capture_output=True, text=True).stdout
+    return re.findall(r"^\| `(\w+)` \| (\w+)", table, re.M)
+
+
+def malformed_values(kind):
+    long_value = "p" * 300
+    return {"bool": ["maybe", "2", "", "TRUE!"],
+            "int": ["abc", "12x", "-", "+5", "0x10", "99999999999999999999", "-99999999999999999999", "1.5", ""],
+            "octal": ["8", "0x1", "01000", "-1", "rw", ""],
+            "choice": ["sometimes", "ABORT", ""],
+            "path": [long_value]}[kind]
+
+
+def case_bad_options():
+    """Every option with malformed values, through LOCKRACE_OPTIONS and the
+    launcher's flags: exit status 2 before the program runs, and one line
+    that names the option, shows the value (control bytes escaped, long
+    ones cut) and says what is accepted. Very long option strings work."""
+    accepted = ("accepted", "from", "not one of", "longer than")
+    table = option_table()
+    expect(len(table) >= 15, f"option table: {table}")
+    for name, kind in table:
+        for value in malformed_values(kind) + ["\x1b[31mred\x01" if kind != "path" else "q" * 5000]:
+            for launcher in (False, True):
+                env = dict(os.environ, LOCKRACE_OPTIONS="")
+                if launcher:
+                    cmd = [LAUNCHER, f"--{name.replace('_', '-')}={value}", "--", program("abba")]
+                else:
+                    cmd = [program("abba")]
+                    env.update(LD_PRELOAD=LIB, LOCKRACE_OPTIONS=f"{name}={value}")
+                p = subprocess.run(cmd, env=env, capture_output=True, timeout=TIMEOUT)
+                err = p.stderr.decode(errors="replace")
+                what = f"{'--' if launcher else ''}{name}={value[:60]!r}"
+                expect(p.returncode == 2 and p.stdout == b"", f"{what}: status {p.returncode}, stdout {p.stdout!r}")
+                lines = err.splitlines()
+                expect(len(lines) == 1 and lines[0].startswith("lockrace:") and name in lines[0].replace("-", "_")
+                       and any(a in lines[0] for a in accepted), f"{what}: not one line saying what is accepted: {err!r}")
+                expect(len(lines[0]) < 700 and "\x1b" not in lines[0] and "\x01" not in lines[0],
+                       f"{what}: the value is not shown escaped and cut: {lines[0]!r}")
+
+    # the longest string one environment variable can carry (128 KiB)
+    many = "verbosity=1:" * (131000 // 12)
+    status, out, err = run_raw([program("abba")], many)
+    expect(status == 66 and "lock-order-inversion" in err, f"{len(many)} bytes of options: status {status}")
+    for launcher_args in ([], ["--ci", "--verbosity", "1", "--exitcode", "7"]):
+        env = dict(os.environ, LOCKRACE_OPTIONS=many)
+        p = subprocess.run([LAUNCHER, *launcher_args, "--", program("abba")], env=env, capture_output=True,
+                           text=True, timeout=TIMEOUT)
+        want = 7 if launcher_args else 66
+        expect(p.returncode == want and "lock-order-inversion" in p.stderr,
+               f"launcher {launcher_args} with {len(many)} bytes of options: {p.returncode} {p.stderr[-300:]!r}")
+    # and about 1 MB of flags
+    flags = ["--verbosity=1"] * 75000 + ["--exitcode", "9"]
+    p = subprocess.run([LAUNCHER, *flags, "--", program("abba")], capture_output=True, text=True, timeout=TIMEOUT)
+    expect(p.returncode == 9, f"launcher with {len(flags)} flags: {p.returncode} {p.stderr[-300:]!r}")
+    garbage = "x" * 131000
+    status, out, err = run_raw([program("abba")], garbage)
+    expect(status == 2 and len(err.splitlines()) == 1 and "is not key=value" in err and len(err) < 300,
+           f"{len(garbage)} bytes of garbage: {status} {err[:300]!r}")
+
+
 def case_exitcode_and_log_path():
     status, _, _, reports = run("abba", options="exitcode=0")
     expect(status == 0 and len(reports) == 1, f"exitcode=0: status {status}")

@@ -1,9 +1,13 @@
 /* JSON strings: escaped, and always valid UTF-8 whatever bytes a command
- * line or a file name holds. */
+ * line or a file name holds. Input shown back in messages: one line, cut.
+ * Options: parsed from strings of any size, and written back. */
+#include "options.h"
 #include "util.h"
 #include "unit.h"
 
 #include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void expect_json(const char *in, const char *out)
@@ -45,6 +49,58 @@ START_TEST(utf8_len_of_each_form)
 }
 END_TEST
 
+START_TEST(shown_escapes_and_cuts)
+{
+    char out[16];
+    ck_assert_str_eq(lr_shown(out, sizeof out, "plain", 5), "plain");
+    ck_assert_str_eq(lr_shown(out, sizeof out, "a\nb\x1b", 4), "a\\x0ab\\x1b");
+    ck_assert_str_eq(lr_shown(out, sizeof out, "caf\xc3\xa9\xff", 6), "caf\xc3\xa9\\xff");
+    ck_assert_str_eq(lr_shown(out, sizeof out, "abcdefghijklmnopqrstuvwxyz", 26), "abcdefgh...");
+    ck_assert_str_eq(lr_shown(out, sizeof out, "abcdef", 3), "abc");      /* a word of a longer string */
+    ck_assert_str_eq(lr_shown(out, sizeof out, "\xc3\xa9", 1), "\\xc3");   /* a character cut there */
+}
+END_TEST
+
+/* a megabyte of settings: parsed in one pass, the last one wins */
+START_TEST(options_of_a_megabyte)
+{
+    enum { SIZE = 1 << 20 };
+    char *s = malloc(SIZE + 1), err[512];
+    size_t n = 0;
+    while (n + 12 <= SIZE)
+        n += (size_t)sprintf(s + n, "verbosity=%d:", (int)(n / 12 % 3));
+    lr_options o;
+    lr_options_defaults(&o);
+    ck_assert_int_eq(lr_options_parse(&o, s, err, sizeof err), 0);
+    ck_assert_int_eq(o.verbosity, (int)((n / 12 - 1) % 3));
+    memset(s, 'x', SIZE);           /* one word, no '=' */
+    s[SIZE] = 0;
+    ck_assert_int_eq(lr_options_parse(&o, s, err, sizeof err), -1);
+    ck_assert_msg(strlen(err) < 200 && strstr(err, "is not key=value"), "%s", err);
+    memcpy(s, "json=", 5);          /* one value of a megabyte */
+    ck_assert_int_eq(lr_options_parse(&o, s, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "longer than 255 characters"), "%s", err);
+    free(s);
+}
+END_TEST
+
+START_TEST(options_written_back)
+{
+    lr_options o, back;
+    char err[512];
+    lr_options_defaults(&o);
+    ck_assert_int_eq(lr_options_parse(&o, "exitcode=3:file_mode=0640:deadlock=report:watch=stats+8:8:"
+                                          "single_thread_cycles=no", err, sizeof err), 0);
+    lr_buf b = { 0 };
+    lr_options_format(&o, &b);
+    ck_assert_str_eq(b.data, "exitcode=3:file_mode=0640:watch=stats+8:8:single_thread_cycles=0:deadlock=report");
+    lr_options_defaults(&back);
+    ck_assert_int_eq(lr_options_parse(&back, b.data, err, sizeof err), 0);
+    ck_assert_int_eq(memcmp(&o, &back, sizeof o), 0);
+    lr_buf_free(&b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("util");
@@ -52,6 +108,11 @@ static Suite *suite(void)
     tcase_add_test(tc, json_string_escapes);
     tcase_add_test(tc, json_string_keeps_utf8_and_replaces_the_rest);
     tcase_add_test(tc, utf8_len_of_each_form);
+    tcase_add_test(tc, shown_escapes_and_cuts);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("options");
+    tcase_add_test(tc, options_of_a_megabyte);
+    tcase_add_test(tc, options_written_back);
     suite_add_tcase(s, tc);
     return s;
 }
