@@ -863,6 +863,64 @@ def case_output_files():
                f"fd_reuse: json file has {len(reports)} reports")
 
 
+def case_crash_after_report():
+    """A program killed, crashing or aborting right after a report: the
+    report is whole in every output (text log, JSON file, run directory),
+    lockrace adds nothing after it, and the program ends as it does alone."""
+    for mode, sig in (("kill", 9), ("segv", 11), ("abort", 6), ("exit", 0)):
+        native_status, native_out = native("crash_after_report", [mode])
+        with tempfile.TemporaryDirectory() as tmp:
+            os.mkdir(f"{tmp}/dir")
+            status, out, err = run_raw([program("crash_after_report"), mode],
+                                       f"json={tmp}/r.json:log_path={tmp}/text:log_dir={tmp}/dir:exitcode=0")
+            expect(status == native_status == -sig and out == native_out,
+                   f"{mode}: status {status} (natively {native_status}), stdout {out!r}")
+            expect(lockrace_lines(err) == [] and "crash_after_report" not in err.replace("crash_after_report.c", ""),
+                   f"{mode}: stderr {err[-500:]!r}")
+            reports = [json.loads(l) for l in open(f"{tmp}/r.json")]
+            expect(len(reports) == 1, f"{mode}: {len(reports)} JSON reports")
+            check_inversion(reports[0], ["crash_a", "crash_b"], "crash_after_report.c")
+            dirs = os.listdir(f"{tmp}/dir")
+            lines = [json.loads(l) for l in open(f"{tmp}/dir/{dirs[0]}")] if len(dirs) == 1 else []
+            expect([l["kind"] for l in lines] == ["process", "lock-order-inversion"], f"{mode}: run directory {dirs} {lines}")
+            texts = [f for f in os.listdir(tmp) if f.startswith("text.")]
+            text = open(f"{tmp}/{texts[0]}").read() if len(texts) == 1 else ""
+            expect(text.count("lock-order-inversion: crash_a -> crash_b") == 1 and
+                   "T1 was created by T0 at:" in text and text.endswith("\n\n" if sig else "lockrace: 1 report (lock-order-inversion: 1)\n"),
+                   f"{mode}: text log {texts}: {text[-300:]!r}")
+    status, out, err, reports = run("crash_after_report", ["segv"], launcher=True)
+    expect(status == 128 + 11 and len(reports) == 1, f"launcher, segv: status {status}, {len(reports)} reports")
+
+
+def case_fork_exec():
+    """fork() while other threads hold the program's locks and lockrace's
+    own; each child takes locks and execs: none hangs, each exec'd image
+    reports its own inversion, the parent none."""
+    status, out, err, reports = run("fork_exec")
+    expect(status == 0 and "10 children, 0 failed" in out, f"status {status}: {out} {err[-1500:]}")
+    expect(len(reports) == 10 and len({r["pid"] for r in reports}) == 10, f"{len(reports)} reports")
+    for r in reports:
+        check_inversion(r, ["exec_a", "exec_b"], "fork_exec.c", single_thread=True)
+
+
+def case_dlopen():
+    """A library loaded and unloaded 40 times, whose locks come back at the
+    same address each time: no report from that; the load that takes them
+    in both orders: one inversion, with the library's file:line."""
+    lib = os.path.join(BUILD, "tests/integration/libdl_lib.so")
+    expect_clean("dl_locks", [lib])
+    r, _ = expect_one_inversion("dl_locks", ["dl_first", "dl_second"], "dl_lib.c", args=[lib, "backward"])
+
+
+def case_signal_storm():
+    """Signal handlers that lock a mutex, sent thousands of times to threads
+    inside lockrace's wrappers: no report, no hang, the same sums."""
+    _, native_out = native("signal_storm")
+    status, out, err, reports = run("signal_storm")
+    expect(status == 0 and out == native_out and reports == [], f"status {status}, {out!r} vs {native_out!r}, "
+           f"{[r['summary'] for r in reports]} {err[-500:]}")
+
+
 def watched(name, args, spec, launcher=False):
     """Runs a program built without annotations with watch=spec."""
     if launcher:
