@@ -19,29 +19,64 @@
 void (*lr_order_push_hook)(void);
 #endif
 
+void lr_order_free_old_tables(lr_thread *t)
+{
+    for (uint32_t i = 0; i < t->ctx_nold; i++)
+        lr_unmap(t->ctx_old[i].slots, t->ctx_old[i].n * sizeof *t->ctx_old[i].slots);
+    t->ctx_nold = 0;
+}
+
+/* The old table is not unmapped at once: a signal handler's lock call may
+ * have interrupted a probe of it (a handler pushes above a reserved slot of
+ * the held stack, lockorder.h, but probes whatever table is current). */
+static void keep_old_table(lr_thread *t, lr_ctx_slot *slots, uint32_t n)
+{
+    uint32_t max = sizeof t->ctx_old / sizeof t->ctx_old[0];
+    if (t->ctx_nold == max) {       /* cannot happen: 256 doubles to LR_CTX_MAX in 7 steps */
+        lr_unmap(t->ctx_old[0].slots, t->ctx_old[0].n * sizeof *slots);
+        memmove(&t->ctx_old[0], &t->ctx_old[1], (max - 1) * sizeof t->ctx_old[0]);
+        t->ctx_nold--;
+    }
+    t->ctx_old[t->ctx_nold].slots = slots;
+    t->ctx_old[t->ctx_nold++].n = n;
+}
+
+/* Tables double up to LR_CTX_MAX slots. A thread that meets more contexts
+ * than that starts again with an empty table of that size: the table is a
+ * cache, and a context missing from it is only learnt again (an unwind,
+ * edges the graph already has), while keeping every context would make
+ * memory grow with the run. Contexts can be endless: random nesting over
+ * many locks, or locks made and ended all the time (each new lock is a new
+ * id in the chain keys after it). The tables replaced before are unmapped
+ * then: a probe interrupted in one of them would need a signal handler that
+ * met 16,000 new contexts before returning. */
 static int context_grow(lr_thread *t)
 {
-    uint32_t cap = t->ctx ? (t->ctx_mask + 1) * 2 : LR_CTX_INITIAL;
+    uint32_t old = t->ctx ? t->ctx_mask + 1 : 0;
+    int restart = old == LR_CTX_MAX;
+    uint32_t cap = !old ? LR_CTX_INITIAL : restart ? old : old * 2;
     uint32_t shift = 64 - (uint32_t)__builtin_ctz(cap);
-    lr_ctx_slot *slots = lr_map(cap * sizeof *slots);
+    lr_ctx_slot *slots = lr_map(cap * sizeof *slots), *prev = t->ctx;
     if (!slots)
         return -1;
-    for (uint32_t i = 0; t->ctx && i <= t->ctx_mask; i++) {
-        if (!t->ctx[i].key)
+    if (restart) {
+        lr_order_free_old_tables(t);
+        t->ctx_count = 0;
+    }
+    for (uint32_t i = 0; !restart && prev && i < old; i++) {
+        if (!prev[i].key)
             continue;
-        uint32_t j = (uint32_t)(t->ctx[i].key >> shift);
+        uint32_t j = (uint32_t)(prev[i].key >> shift);
         while (slots[j].key)
             j = (j + 1) & (cap - 1);
-        slots[j] = t->ctx[i];
+        slots[j] = prev[i];
     }
-    /* The old table is not unmapped: a signal handler's lock call may
-     * have interrupted a probe of it (tables double, so what is kept is
-     * less than the table in use). The held stack's push reserves its slot
-     * before filling it (lockorder.h), so such a handler pushes above it. */
     __atomic_store_n(&t->ctx, slots, __ATOMIC_RELEASE);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     t->ctx_mask = cap - 1;
     t->ctx_shift = shift;
+    if (prev)
+        keep_old_table(t, prev, old);
     return 0;
 }
 

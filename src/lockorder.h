@@ -41,9 +41,13 @@ typedef struct lr_acquisition {
 } lr_acquisition;
 
 #define LR_CTX_INITIAL 256
+#define LR_CTX_MAX (1u << 15)   /* slots: 1 MiB, up to 16,383 contexts (lockorder.c) */
 
 /* Gives a new thread state its context table; -1 when out of memory. */
 int lr_order_init_thread(lr_thread *t);
+/* Unmaps the context tables a thread has replaced; only once nothing can
+ * be probing them (the thread has ended). */
+void lr_order_free_old_tables(lr_thread *t);
 
 /* slow paths, lockorder.c */
 void lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key);

@@ -95,6 +95,7 @@ static lr_thread *new_state(void)
         uint32_t ctx_mask = t->ctx_mask, ctx_shift = t->ctx_shift;
         void *search = t->search;
         size_t search_size = t->search_size;
+        lr_order_free_old_tables(t);    /* the thread has ended: no probe is in them */
         memset(t, 0, sizeof *t);
         t->search = search;
         t->search_size = search_size;

@@ -92,6 +92,13 @@ typedef struct lr_thread {
     size_t search_size;
     uint32_t wait_rounds;       /* bounded rounds of the current wait */
     uint32_t reported_seq;      /* the wait already reported as a deadlock (+1), 0 none */
+    /* context tables replaced, kept for a probe that a signal handler
+     * interrupted (lockorder.c); unmapped when the thread's state is reused */
+    struct {
+        lr_ctx_slot *slots;
+        uint32_t n;
+    } ctx_old[8];
+    uint32_t ctx_nold;
     struct lr_thread *next_free;
     lr_held held_inline[16];
 } lr_thread;

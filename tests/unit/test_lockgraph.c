@@ -398,6 +398,30 @@ START_TEST(seen_context_takes_the_fast_path)
 }
 END_TEST
 
+/* The context table is a bounded cache: a thread that meets more contexts
+ * than it holds starts an empty one (keeping only the table it replaced),
+ * and a context it forgot is learnt again with nothing new in the graph. */
+START_TEST(the_context_table_is_bounded)
+{
+    lr_thread *t = lr_thread_new_synthetic();
+    lock(t, L(0));
+    for (uintptr_t i = 0; i < 3 * LR_CTX_MAX; i++) {
+        take(t, L(1), LR_BLOCKING, 0x100000 + i * 16);
+        unlock(t, L(1));
+    }
+    ck_assert_uint_eq(t->ctx_mask + 1, LR_CTX_MAX);
+    ck_assert_uint_lt(t->ctx_count, LR_CTX_MAX / 2);
+    ck_assert_uint_eq(t->ctx_nold, 1);
+    for (uintptr_t i = 0; i < 100; i++) {
+        take(t, L(1), LR_BLOCKING, 0x100000 + i * 16);
+        unlock(t, L(1));
+    }
+    unlock(t, L(0));
+    ck_assert_uint_eq(lr_graph_edge_count(), 1);
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
 /* The mutex's own cache answers for the context it was last taken in by
  * this thread: with the thread's table emptied, the same nesting finds
  * everything in the mutexes and learns nothing. */
@@ -629,6 +653,7 @@ static Suite *suite(void)
     tcase_add_test(tc, an_edge_that_becomes_exclusive_closes_the_cycle);
     tcase_add_test(tc, a_mutex_and_an_rwlock_read);
     tcase_add_test(tc, seen_context_takes_the_fast_path);
+    tcase_add_test(tc, the_context_table_is_bounded);
     tcase_add_test(tc, cycle_under_a_gate_lock_is_not_reported);
     tcase_add_test(tc, show_gated_reports_it_with_its_gate);
     tcase_add_test(tc, an_edge_made_once_without_the_gate_ungates_the_cycle);
