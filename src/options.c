@@ -82,25 +82,30 @@ static int parse_int(const char *v, long min, long max, int *out)
 int lr_options_set(lr_options *o, const char *key, size_t keylen, const char *value,
                    char *err, size_t errlen)
 {
+    /* key and value as shown in an error: a newline in them (a launcher
+     * flag can hold one) must not split the one line */
+    char shown[300];
     const option_desc *d = find(key, keylen);
     if (!d) {
         char keys[512];
         accepted_keys(keys, sizeof keys);
-        snprintf(err, errlen, "unknown option '%.*s' (accepted: %s)", (int)keylen, key, keys);
+        snprintf(err, errlen, "unknown option '%s' (accepted: %s)",
+                 lr_printable(shown, sizeof shown, key, keylen), keys);
         return -1;
     }
     void *field = (char *)o + d->offset;
+    lr_printable(shown, sizeof shown, value, strlen(value));
     switch (d->type) {
     case LR_BOOL:
         if (parse_bool(value, field) == 0)
             return 0;
         snprintf(err, errlen, "%s=%s: not a boolean (accepted: 0, 1, true, false, yes, no)",
-                 d->name, value);
+                 d->name, shown);
         return -1;
     case LR_INT:
         if (parse_int(value, d->min, d->max, field) == 0)
             return 0;
-        snprintf(err, errlen, "%s=%s: not a whole number from %ld to %ld", d->name, value,
+        snprintf(err, errlen, "%s=%s: not a whole number from %ld to %ld", d->name, shown,
                  d->min, d->max);
         return -1;
     case LR_CHOICE: {
@@ -118,12 +123,12 @@ int lr_options_set(lr_options *o, const char *key, size_t keylen, const char *va
         for (char *p = accepted; *p; p++)
             if (*p == '|')
                 *p = '/';
-        snprintf(err, errlen, "%s=%s: not one of %s", d->name, value, accepted);
+        snprintf(err, errlen, "%s=%s: not one of %s", d->name, shown, accepted);
         return -1;
     }
     default:
         if (strlen(value) >= sizeof o->log_path) {
-            snprintf(err, errlen, "%s=%.40s...: longer than %zu characters", d->name, value,
+            snprintf(err, errlen, "%s=%.40s...: longer than %zu characters", d->name, shown,
                      sizeof o->log_path - 1);
             return -1;
         }
@@ -156,8 +161,9 @@ int lr_options_parse(lr_options *o, const char *s, char *err, size_t errlen)
         }
         const char *eq = memchr(s, '=', len);
         if (!eq) {
-            snprintf(err, errlen, "'%.*s' is not key=value (LOCKRACE_OPTIONS is key=value:key=value)",
-                     (int)len, s);
+            char shown[300];
+            snprintf(err, errlen, "'%s' is not key=value (LOCKRACE_OPTIONS is key=value:key=value)",
+                     lr_printable(shown, sizeof shown, s, len));
             return -1;
         }
         char value[sizeof o->log_path + 1];

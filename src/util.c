@@ -117,3 +117,29 @@ void lr_buf_free(lr_buf *b)
     b->data = NULL;
     b->len = b->cap = 0;
 }
+
+const char *lr_printable(char *buf, size_t size, const char *s, size_t len)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < len && s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char one[5] = { (char)c, 0 };
+        if (c == '\n' || c == '\t' || c == '\r')
+            snprintf(one, sizeof one, "\\%c", c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+        else if (c < 0x20 || c == 0x7f)
+            snprintf(one, sizeof one, "\\x%02x", c);
+        size_t n = strlen(one);
+        if (j + n + 4 > size) {         /* keeps room for "..." and the NUL */
+            if (size >= 4)
+                memcpy(buf + j, "...", 4);
+            else if (size)
+                buf[0] = 0;
+            return buf;
+        }
+        memcpy(buf + j, one, n);
+        j += n;
+    }
+    if (size)
+        buf[j] = 0;
+    return buf;
+}

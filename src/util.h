@@ -27,4 +27,8 @@ void lr_buf_json_string(lr_buf *b, const char *s);
 size_t lr_utf8_len(const char *p);
 void lr_buf_free(lr_buf *b);
 
+/* s[0..len) for a one-line message: control bytes written as \n, \t, \r or
+ * \xHH, cut (ending in "...") to fit size. Returns buf. */
+const char *lr_printable(char *buf, size_t size, const char *s, size_t len);
+
 #endif

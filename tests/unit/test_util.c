@@ -45,6 +45,17 @@ START_TEST(utf8_len_of_each_form)
 }
 END_TEST
 
+START_TEST(printable_keeps_a_message_on_one_line)
+{
+    char buf[32];
+    ck_assert_str_eq(lr_printable(buf, sizeof buf, "6\n6\t\r\x01\x7f", 7), "6\\n6\\t\\r\\x01\\x7f");
+    ck_assert_str_eq(lr_printable(buf, sizeof buf, "plain", 3), "pla");
+    ck_assert_str_eq(lr_printable(buf, 8, "abcdefghij", 10), "abcd...");
+    ck_assert_str_eq(lr_printable(buf, 8, "abc", 3), "abc");
+    ck_assert_str_eq(lr_printable(buf, 3, "abc", 3), "");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("util");
@@ -52,6 +63,7 @@ static Suite *suite(void)
     tcase_add_test(tc, json_string_escapes);
     tcase_add_test(tc, json_string_keeps_utf8_and_replaces_the_rest);
     tcase_add_test(tc, utf8_len_of_each_form);
+    tcase_add_test(tc, printable_keeps_a_message_on_one_line);
     suite_add_tcase(s, tc);
     return s;
 }
