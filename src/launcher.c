@@ -313,8 +313,10 @@ int main(int argc, char **argv)
         if (lr_options_set(&probe, name, namelen, value, err, sizeof err) < 0)
             die(err, 2);
         if (strpbrk(value, " \t\n") || colon_problem(value)) {
+            char shown[300];
             snprintf(err, sizeof err, "--%.*s=%s: values cannot contain spaces, or a ':' that is "
-                     "not followed by a number", (int)namelen, name, value);
+                     "not followed by a number", (int)namelen, name,
+                     lr_shown(shown, sizeof shown, value, strlen(value)));
             die(err, 2);
         }
         lr_buf_printf(&settings, "%s%.*s=%s", settings.len ? ":" : "", (int)namelen, name, value);

@@ -101,38 +101,76 @@ static int parse_line(const char *path, int n, char *line)
     return 0;
 }
 
+int lr_suppress_parse(const char *name, const char *data, size_t len)
+{
+    char line[1024];
+    size_t used = 0;
+    int n = 1;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || data[i] == '\n') {
+            line[used] = 0;
+            if (parse_line(name, n++, line) < 0)
+                return -1;
+            used = 0;
+        } else if (used + 1 < sizeof line) {
+            line[used++] = data[i];
+        } else {
+            return bad(name, n, "line too long");
+        }
+    }
+    return 0;
+}
+
+static int cannot(const char *path, const char *what)
+{
+    char msg[600];
+    snprintf(msg, sizeof msg, "lockrace: suppressions=%s: cannot %s (%s)\n", path, what, strerror(errno));
+    lr_write_str(2, msg);
+    return -1;
+}
+
 int lr_suppress_load(const char *path)
 {
     if (!path || !path[0])
         return 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "lockrace: suppressions=%s: cannot open (%s)\n", path, strerror(errno));
-        lr_write_str(2, msg);
-        return -1;
-    }
-    char line[1024];
-    size_t len = 0;
-    int n = 1, rc = 0;
-    char c;
-    ssize_t got;
-    while (rc == 0 && (got = read(fd, &c, 1)) >= 0) {
-        if (got == 0 || c == '\n') {
-            line[len] = 0;
-            rc = parse_line(path, n++, line);
-            len = 0;
-            if (got == 0)
+    if (fd < 0)
+        return cannot(path, "open");
+    /* the whole file in lockrace's memory (never malloc: see arena.h) */
+    size_t len = 0, cap = 0;
+    char *data = NULL;
+    ssize_t got = 1;
+    while (got > 0) {
+        if (len == cap) {
+            char *more = lr_map(cap ? cap * 2 : 4096);
+            if (!more) {
+                errno = ENOMEM;
                 break;
-        } else if (len + 1 < sizeof line) {
-            line[len++] = c;
-        } else {
-            rc = bad(path, n, "line too long");
+            }
+            if (data)
+                memcpy(more, data, len);
+            lr_unmap(data, cap);
+            data = more;
+            cap = cap ? cap * 2 : 4096;
         }
+        got = read(fd, data + len, cap - len);
+        if (got > 0)
+            len += (size_t)got;
+        else if (got < 0 && errno == EINTR)
+            got = 1;
     }
+    int rc = got == 0 ? lr_suppress_parse(path, data, len) : cannot(path, "read");
     close(fd);
+    lr_unmap(data, cap);
     return rc;
 }
+
+#ifdef LR_TEST_HOOKS
+void lr_suppress_reset(void)
+{
+    rules = NULL;
+}
+#endif
 
 int lr_suppress_any(void)
 {

@@ -14,6 +14,15 @@
  * line naming it (file:line, what is accepted) and returns -1. */
 int lr_suppress_load(const char *path);
 
+/* The rules of a suppressions file's text, added to those already read;
+ * name is the file's, for the error line. NUL bytes end their line. */
+int lr_suppress_parse(const char *name, const char *data, size_t len);
+
+#ifdef LR_TEST_HOOKS
+/* Forgets every rule (the fuzz target reads many files in one process). */
+void lr_suppress_reset(void);
+#endif
+
 /* 1 when a rule of this kind (name as in JSON) matches text. */
 int lr_suppress_match(const char *kind, const char *text);
 

@@ -136,7 +136,10 @@ const char *lr_shown(char *out, size_t size, const char *s, size_t len)
     while (i < len && s[i] && j + 8 < size) {
         size_t n = lr_utf8_len(s + i);
         unsigned char c = (unsigned char)s[i];
-        if (n == 0 || c < 0x20 || c == 0x7f || n > len - i) {
+        if (c == '\n' || c == '\t' || c == '\r') {
+            j += (size_t)snprintf(out + j, size - j, "\\%c", c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+            i++;
+        } else if (n == 0 || c < 0x20 || c == 0x7f || n > len - i) {
             j += (size_t)snprintf(out + j, size - j, "\\x%02x", c);
             i++;
         } else {

@@ -37,8 +37,8 @@ size_t lr_utf8_len(const char *p);
 void lr_buf_free(lr_buf *b);
 
 /* Input quoted back in a one-line message: up to len bytes of s (or to its
- * end), control bytes and bytes that are not UTF-8 written as \xNN, cut
- * with "..." to fit in size. Returns out. */
+ * end), with \n, \t and \r written so, other control bytes and bytes that
+ * are not UTF-8 as \xNN, cut with "..." to fit in size. Returns out. */
 const char *lr_shown(char *out, size_t size, const char *s, size_t len);
 
 #endif

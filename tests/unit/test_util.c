@@ -53,7 +53,7 @@ START_TEST(shown_escapes_and_cuts)
 {
     char out[16];
     ck_assert_str_eq(lr_shown(out, sizeof out, "plain", 5), "plain");
-    ck_assert_str_eq(lr_shown(out, sizeof out, "a\nb\x1b", 4), "a\\x0ab\\x1b");
+    ck_assert_str_eq(lr_shown(out, sizeof out, "a\nb\x1b", 4), "a\\nb\\x1b");
     ck_assert_str_eq(lr_shown(out, sizeof out, "caf\xc3\xa9\xff", 6), "caf\xc3\xa9\\xff");
     ck_assert_str_eq(lr_shown(out, sizeof out, "abcdefghijklmnopqrstuvwxyz", 26), "abcdefgh...");
     ck_assert_str_eq(lr_shown(out, sizeof out, "abcdef", 3), "abc");      /* a word of a longer string */
