@@ -53,10 +53,12 @@ static int known_kind(const char *k)
 
 static int bad(const char *path, int line, const char *what)
 {
-    char msg[700];
-    snprintf(msg, sizeof msg, "lockrace: suppressions=%s:%d: %s (expected KIND:PATTERN, KIND one of "
+    char msg[900], shown[300], at[16] = "";
+    if (line)
+        snprintf(at, sizeof at, ":%d", line);
+    snprintf(msg, sizeof msg, "lockrace: suppressions=%s%s: %s (expected KIND:PATTERN, KIND one of "
              "lock-order-inversion, deadlock, stall, data-race, lost-update, misuse, *)\n",
-             path, line, what);
+             lr_shown(shown, sizeof shown, path, strlen(path)), at, what);
     lr_write_str(2, msg);
     return -1;
 }
@@ -85,8 +87,8 @@ static int parse_line(const char *path, int n, char *line)
     *colon = 0;
     char *kind = trim(s), *pattern = trim(colon + 1);
     if (!known_kind(kind)) {
-        char what[300];
-        snprintf(what, sizeof what, "unknown kind '%.200s'", kind);
+        char what[300], shown[200];
+        snprintf(what, sizeof what, "unknown kind '%s'", lr_shown(shown, sizeof shown, kind, strlen(kind)));
         return bad(path, n, what);
     }
     if (!*pattern)
@@ -106,7 +108,17 @@ int lr_suppress_parse(const char *name, const char *data, size_t len)
     char line[1024];
     size_t used = 0;
     int n = 1;
+    if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {    /* a UTF-8 byte-order mark */
+        data += 3;
+        len -= 3;
+    }
     for (size_t i = 0; i <= len; i++) {
+        unsigned char c = i < len ? (unsigned char)data[i] : 0;
+        if (i < len && c < 0x20 && c != '\n' && c != '\t' && c != '\r') {
+            char what[80];
+            snprintf(what, sizeof what, "byte %#04x at column %zu: not a text file", c, used + 1);
+            return bad(name, n, what);
+        }
         if (i == len || data[i] == '\n') {
             line[used] = 0;
             if (parse_line(name, n++, line) < 0)
@@ -123,14 +135,16 @@ int lr_suppress_parse(const char *name, const char *data, size_t len)
 
 static int cannot(const char *path, const char *what)
 {
-    char msg[600];
-    snprintf(msg, sizeof msg, "lockrace: suppressions=%s: cannot %s (%s)\n", path, what, strerror(errno));
+    char msg[600], shown[300];
+    snprintf(msg, sizeof msg, "lockrace: suppressions=%s: cannot %s (%s)\n",
+             lr_shown(shown, sizeof shown, path, strlen(path)), what, strerror(errno));
     lr_write_str(2, msg);
     return -1;
 }
 
 int lr_suppress_load(const char *path)
 {
+    enum { MAX_FILE = 16 << 20 };
     if (!path || !path[0])
         return 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -141,10 +155,13 @@ int lr_suppress_load(const char *path)
     char *data = NULL;
     ssize_t got = 1;
     while (got > 0) {
+        if (len == MAX_FILE)        /* /dev/zero, a log given by mistake */
+            break;
         if (len == cap) {
             char *more = lr_map(cap ? cap * 2 : 4096);
             if (!more) {
                 errno = ENOMEM;
+                got = -1;
                 break;
             }
             if (data)
@@ -159,7 +176,9 @@ int lr_suppress_load(const char *path)
         else if (got < 0 && errno == EINTR)
             got = 1;
     }
-    int rc = got == 0 ? lr_suppress_parse(path, data, len) : cannot(path, "read");
+    int rc = got < 0 ? cannot(path, "read") :
+             len == MAX_FILE ? bad(path, 0, "over 16 MiB: not a suppressions file") :
+             lr_suppress_parse(path, data, len);
     close(fd);
     lr_unmap(data, cap);
     return rc;

@@ -921,6 +921,43 @@ def case_signal_storm():
            f"{[r['summary'] for r in reports]} {err[-500:]}")
 
 
+def case_bad_suppressions():
+    """Suppressions files that are not: binary garbage, an endless device,
+    a directory, a missing file, bad kinds shown with control bytes. Each
+    stops the program before it runs with one line that names the file
+    (and line) and says what is expected."""
+    with tempfile.TemporaryDirectory() as tmp:
+        def write(name, data):
+            path = os.path.join(tmp, name)
+            with open(path, "wb") as f:
+                f.write(data)
+            return path
+        rng = __import__("random").Random(7)
+        cases = [(write("random.supp", bytes(rng.randrange(256) for _ in range(5000))), ":1: "),
+                 (write("nul.supp", b"lock-order-inversion:abc\0def\n"), ":1: "),
+                 (write("escape.supp", b"\x1b[31mdeadlock:x\n"), ":1: byte 0x1b at column 1: not a text file"),
+                 (write("kind.supp", b"# latin-1\ndead\xefl\xf6ck:x\n"), ":2: unknown kind 'dead\\xefl\\xf6ck'"),
+                 (write("long.supp", b"misuse:" + b"x" * 5000 + b"\n"), ":1: line too long"),
+                 (program("abba"), ":1: "),
+                 ("/dev/zero", ": over 16 MiB"),
+                 (tmp, "cannot read"),
+                 (os.path.join(tmp, "missing.supp"), "cannot open")]
+        for path, what in cases:
+            p = subprocess.run([program("abba")], capture_output=True, timeout=TIMEOUT,
+                               env=dict(os.environ, LD_PRELOAD=LIB, LOCKRACE_OPTIONS=f"suppressions={path}"))
+            err = p.stderr.decode(errors="replace")
+            lines = err.splitlines()
+            expect(p.returncode == 2 and p.stdout == b"" and len(lines) == 1 and
+                   lines[0].startswith(f"lockrace: suppressions={path}") and what in lines[0],
+                   f"{path}: status {p.returncode}, {err[:400]!r}")
+            expect("\x1b" not in lines[0] and "\ufffd" not in lines[0] and len(lines[0]) < 600,
+                   f"{path}: the input is not shown escaped and cut: {lines[0]!r}")
+        # a file with a byte-order mark and Windows line ends is still text
+        path = write("windows.supp", b"\xef\xbb\xbf# comment\r\nlock-order-inversion:audit_*\r\n")
+        status, out, err, reports = run("abba", options=f"suppressions={path}")
+        expect(status == 0 and reports == [] and "1 suppressed" in err, f"{path}: {status} {err[-300:]!r}")
+
+
 def watched(name, args, spec, launcher=False):
     """Runs a program built without annotations with watch=spec."""
     if launcher:
