@@ -64,6 +64,10 @@ static char *trim(char *s)
  * match its pattern itself ('*' matches '*') */
 static void check_rules_match_themselves(const char *data, size_t size)
 {
+    if (size >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {    /* a byte-order mark is skipped */
+        data += 3;
+        size -= 3;
+    }
     char *copy = malloc(size + 1);
     memcpy(copy, data, size);
     copy[size] = 0;
