@@ -26,6 +26,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifndef LR_SANITIZER_RUNTIME
+#define LR_SANITIZER_RUNTIME ""
+#endif
 #ifndef LR_VERSION
 #define LR_VERSION "0"
 #endif
@@ -349,10 +352,13 @@ int main(int argc, char **argv)
     if (find_library(lib, sizeof lib) < 0)
         die("cannot find liblockrace.so next to the lockrace command, nor in "
             LR_LIBDIR_FROM_BINDIR " from it (where cmake --install puts it)", 2);
+    /* A lockrace built with LOCKRACE_SANITIZE needs the ASan runtime
+     * loaded into the command too, right after itself (CMakeLists.txt) */
+    const char *runtime = LR_SANITIZER_RUNTIME;
     const char *preload = getenv("LD_PRELOAD");
-    static char preload_value[2 * PATH_MAX];
-    snprintf(preload_value, sizeof preload_value, "%s%s%s", lib, preload && *preload ? ":" : "",
-             preload ? preload : "");
+    static char preload_value[3 * PATH_MAX];
+    snprintf(preload_value, sizeof preload_value, "%s%s%s%s%s", lib, *runtime ? ":" : "", runtime,
+             preload && *preload ? ":" : "", preload ? preload : "");
     setenv("LD_PRELOAD", preload_value, 1);
     setenv("LOCKRACE_OPTIONS", settings, 1);
     /* the command the user named is this process's child: the library
