@@ -18,7 +18,7 @@ LIB = os.path.join(BUILD, "liblockrace.so")
 # LD_PRELOAD for this build: LIB, then the ASan runtime in a LOCKRACE_SANITIZE build
 with open(os.path.join(BUILD, "ld_preload")) as f:
     PRELOAD = f.read().strip()
-SANITIZED = PRELOAD != LIB
+SANITIZED = ":" in PRELOAD
 # lockrace's own code built with ASan runs about twice as slowly (lockrace
 # ended deadlock_real after 0.5-1.0 s, against 0.3-0.45 s unsanitized, on a
 # busy 2-core machine): the bounds on how soon it ends a hung program scale
