@@ -182,10 +182,11 @@ static lr_json *elements(parser *ps, lr_json_type type, char close, int depth)
             if (*ps->p != '"' || !(key = string(ps)))
                 goto bad;
             skip_space(ps);
-            if (*ps->p++ != ':') {
+            if (*ps->p != ':') {
                 free(key);
                 goto bad;
             }
+            ps->p++;
         }
         lr_json *e = value(ps, depth + 1);
         if (!e) {
@@ -201,9 +202,10 @@ static lr_json *elements(parser *ps, lr_json_type type, char close, int depth)
             ps->p++;
             continue;
         }
-        if (*ps->p++ == close)
-            return v;
-        goto bad;
+        if (*ps->p != close)
+            goto bad; /* without moving: the end of the text may be here */
+        ps->p++;
+        return v;
     }
 bad:
     lr_json_free(v);

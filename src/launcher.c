@@ -26,6 +26,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifndef LR_SANITIZER_RUNTIME
+#define LR_SANITIZER_RUNTIME ""
+#endif
 #ifndef LR_VERSION
 #define LR_VERSION "0"
 #endif
@@ -359,9 +362,13 @@ int main(int argc, char **argv)
     if (find_library(lib, sizeof lib) < 0)
         die("cannot find liblockrace.so next to the lockrace command, nor in "
             LR_LIBDIR_FROM_BINDIR " from it (where cmake --install puts it)", 2);
+    /* A lockrace built with LOCKRACE_SANITIZE needs the ASan runtime
+     * loaded into the command too, right after itself (CMakeLists.txt) */
+    const char *runtime = LR_SANITIZER_RUNTIME;
     const char *preload = getenv("LD_PRELOAD");
     lr_buf preload_value = { 0 };
-    lr_buf_printf(&preload_value, "%s%s%s", lib, preload && *preload ? ":" : "", preload ? preload : "");
+    lr_buf_printf(&preload_value, "%s%s%s%s%s", lib, *runtime ? ":" : "", runtime,
+                  preload && *preload ? ":" : "", preload ? preload : "");
     if (!preload_value.data)
         die("out of memory for LD_PRELOAD", 2);
     setenv("LD_PRELOAD", preload_value.data, 1);

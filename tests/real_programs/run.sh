@@ -20,7 +20,8 @@ set -uo pipefail
 usage="usage: $0 BUILD_DIR (the directory holding liblockrace.so)"
 [ $# -eq 1 ] || { echo "$usage" >&2; exit 2; }
 [ -f "$1/liblockrace.so" ] || { echo "run.sh: no liblockrace.so in '$1'; $usage" >&2; exit 2; }
-LIB=$(cd "$1" && pwd)/liblockrace.so
+# liblockrace.so, then the ASan runtime in a LOCKRACE_SANITIZE build
+PRELOAD_LIBS=$(cat "$1/ld_preload")
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 # Run under `lockrace --ci -- ctest`, this script would inherit the shim and
@@ -356,7 +357,7 @@ for name in "${programs[@]}"; do
         opts="json=$DIR/reports.json"
         [ "$name" != python_watched ] || opts+=":watch=$PYTHON_WATCH"
         [ $mode = native ] ||
-            PRELOAD=(env "LD_PRELOAD=$LIB" "LOCKRACE_OPTIONS=$opts")
+            PRELOAD=(env "LD_PRELOAD=$PRELOAD_LIBS" "LOCKRACE_OPTIONS=$opts")
         start=$EPOCHREALTIME
         "prog_$name"
         took[$mode]=$(seconds "$start" "$EPOCHREALTIME")
