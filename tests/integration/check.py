@@ -8,6 +8,7 @@ launcher) and check the JSON reports, the text on stderr and the exit status.
 import json
 import shutil
 import os
+import random
 import re
 import subprocess
 import sys
@@ -80,6 +81,14 @@ def run(name, args=(), options="", launcher=False, env_extra=None, launcher_args
             with open(json_path) as f:
                 reports = [json.loads(line) for line in f if line.strip()]
         return status, out, err, reports
+
+
+def write_file(directory, name, data):
+    """A file of text or bytes in directory; returns its path."""
+    path = os.path.join(directory, name)
+    with open(path, "wb" if isinstance(data, bytes) else "w") as f:
+        f.write(data)
+    return path
 
 
 def native(name, args=()):
@@ -771,10 +780,7 @@ def case_suppressions():
     printed; a bad file stops the program with its line number."""
     with tempfile.TemporaryDirectory() as tmp:
         def supp(name, text):
-            path = os.path.join(tmp, name)
-            with open(path, "w") as f:
-                f.write(text)
-            return path
+            return write_file(tmp, name, text)
         for rule in ("lock-order-inversion:audit_*", "*:lock_b", "lock-order-inversion:demos/abba.c",
                      "lock-order-inversion:abba.c"):
             path = supp("good.supp", f"# a comment\n\n  {rule}  # why\n")
@@ -939,11 +945,8 @@ def case_bad_suppressions():
     (and line) and says what is expected."""
     with tempfile.TemporaryDirectory() as tmp:
         def write(name, data):
-            path = os.path.join(tmp, name)
-            with open(path, "wb") as f:
-                f.write(data)
-            return path
-        rng = __import__("random").Random(7)
+            return write_file(tmp, name, data)
+        rng = random.Random(7)
         cases = [(write("random.supp", bytes(rng.randrange(256) for _ in range(5000))), ":1: "),
                  (write("nul.supp", b"lock-order-inversion:abc\0def\n"), ":1: "),
                  (write("escape.supp", b"\x1b[31mdeadlock:x\n"), ":1: byte 0x1b at column 1: not a text file"),
