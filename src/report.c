@@ -1130,9 +1130,12 @@ static int output_fd(output *o)
     if (o == &dir_out && st.st_size == 0) {
         lr_buf b = { 0 };
         process_record(&b);
-        if (b.data)
-            lr_write_all(fd, b.data, b.len);
+        int rc = b.data ? lr_write_all(fd, b.data, b.len) : 0;
         lr_buf_free(&b);
+        if (rc < 0) {
+            output_failed(o, path, "write", rc);
+            return -1;
+        }
     }
     return fd;
 }

@@ -855,6 +855,28 @@ def case_output_files():
         lines = abba(f"log_dir={readonly}")
         expect(len(lines) == 1 and "Permission denied" in lines[0], f"read-only log_dir: {lines}")
 
+        # a full file system, where root can make one
+        full = os.path.join(tmp, "full")
+        os.mkdir(full)
+        if os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", full],
+                                                capture_output=True).returncode == 0:
+            try:
+                fd = os.open(os.path.join(full, "filler"), os.O_WRONLY | os.O_CREAT)
+                try:
+                    while os.write(fd, b"x" * 512) > 0:
+                        pass
+                except OSError:
+                    pass
+                os.close(fd)
+                for options in (f"log_dir={full}", f"log_path={full}/text", f"json={full}/r.json"):
+                    lines = abba(options)
+                    expect(len(lines) == 1 and "No space left on device" in lines[0] and
+                           lines[0].startswith(f"lockrace: {options}: cannot write"), f"{options}, full: {lines}")
+            finally:
+                subprocess.run(["umount", full])
+        else:
+            print("output_files: no tmpfs mount here: the full file system is tried with /dev/full only")
+
         # modes: 0600 by default (the umask can only take away), or file_mode
         old = os.umask(0o022)
         try:
