@@ -170,6 +170,7 @@ static void thread_name(lr_thread_info *t, char *buf, size_t len)
     close(fd);
     buf[n > 0 ? n : 0] = 0;
     buf[strcspn(buf, "\n")] = 0;
+    lr_utf8_trim(buf);          /* the kernel keeps 15 bytes of a name, not 15 characters */
     /* a name inherited from the program is no name: "T3 (prog)" says nothing */
     if (strncmp(buf, program_invocation_short_name, 15) == 0)
         buf[0] = 0;

@@ -130,6 +130,20 @@ void lr_buf_json_string(lr_buf *b, const char *s)
     lr_buf_puts(b, "\"");
 }
 
+void lr_utf8_trim(char *s)
+{
+    size_t n = strlen(s);
+    for (size_t back = 1; back <= 3 && back <= n; back++) {
+        unsigned char c = (unsigned char)s[n - back];
+        if ((c & 0xc0) == 0x80)
+            continue;           /* a continuation byte: the lead is further back */
+        size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        if (need > back && lr_utf8_len(s + n - back) == 0)
+            s[n - back] = 0;
+        return;
+    }
+}
+
 const char *lr_shown(char *out, size_t size, const char *s, size_t len)
 {
     size_t j = 0, i = 0;

@@ -35,6 +35,9 @@ void lr_buf_json_string(lr_buf *b, const char *s);
 /* Length of the UTF-8 character at p (1 to 4), 0 when the bytes there are not one. */
 size_t lr_utf8_len(const char *p);
 void lr_buf_free(lr_buf *b);
+/* Drops a UTF-8 character cut short at the end of s (a name cut to a
+ * number of bytes), so that it is not shown as a bad byte. */
+void lr_utf8_trim(char *s);
 
 /* Input quoted back in a one-line message: up to len bytes of s (or to its
  * end), with \n, \t and \r written so, other control bytes and bytes that

@@ -204,6 +204,16 @@ def case_single_thread_cycle():
     expect(reports == [] and status == 0, "single_thread_cycles=0 still reported")
 
 
+def case_utf8_thread_name():
+    """A thread name the kernel cut in the middle of a UTF-8 character is
+    reported by its whole characters, in the text and the JSON."""
+    r, err = expect_one_inversion("utf8_thread", ["first", "second"], "utf8_thread.c")
+    names = [t.get("name", "") for t in r.get("threads", [])] + [e["thread"].get("name", "") for e in r["edges"]
+                                                                  if isinstance(e.get("thread"), dict)]
+    expect("w\u5de5\u4f5c\u7ebf\u7a0b" in names, f"thread names {names}")
+    expect("(w\u5de5\u4f5c\u7ebf\u7a0b)" in err and "\ufffd" not in err, f"text: {err[:600]!r}")
+
+
 def case_timed_and_try():
     r, _ = expect_one_inversion("timed_and_try", ["x", "y"], "timed_and_try.c")
     expect(all(e["bounded"] for e in r["edges"]), f"edges not bounded: {r['edges']}")

@@ -61,6 +61,27 @@ START_TEST(shown_escapes_and_cuts)
 }
 END_TEST
 
+START_TEST(utf8_trim_drops_only_a_cut_character)
+{
+    char s[32];
+    strcpy(s, "caf\xc3\xa9");            /* whole: kept */
+    lr_utf8_trim(s);
+    ck_assert_str_eq(s, "caf\xc3\xa9");
+    strcpy(s, "\xe5\xb7\xa5\xe4\xbd");   /* 工 then two bytes of 作 */
+    lr_utf8_trim(s);
+    ck_assert_str_eq(s, "\xe5\xb7\xa5");
+    strcpy(s, "ab\xf0\x9f\x94");          /* three of four bytes */
+    lr_utf8_trim(s);
+    ck_assert_str_eq(s, "ab");
+    strcpy(s, "stray \x80\x80\x80\x80");   /* no lead byte: not a cut character, left as it is */
+    lr_utf8_trim(s);
+    ck_assert_str_eq(s, "stray \x80\x80\x80\x80");
+    strcpy(s, "");
+    lr_utf8_trim(s);
+    ck_assert_str_eq(s, "");
+}
+END_TEST
+
 /* a megabyte of settings: parsed in one pass, the last one wins */
 START_TEST(options_of_a_megabyte)
 {
@@ -109,6 +130,7 @@ static Suite *suite(void)
     tcase_add_test(tc, json_string_keeps_utf8_and_replaces_the_rest);
     tcase_add_test(tc, utf8_len_of_each_form);
     tcase_add_test(tc, shown_escapes_and_cuts);
+    tcase_add_test(tc, utf8_trim_drops_only_a_cut_character);
     suite_add_tcase(s, tc);
     tc = tcase_create("options");
     tcase_add_test(tc, options_of_a_megabyte);
