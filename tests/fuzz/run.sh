@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:?usage: run.sh BUILD_DIR [TARGET...]}
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(options suppress report)
+[ ${#targets[@]} -gt 0 ] || targets=(options suppress report rundir)
 seconds=${LOCKRACE_FUZZ_SECONDS:-20}
 
 if ! command -v clang >/dev/null ||

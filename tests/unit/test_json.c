@@ -49,6 +49,14 @@ START_TEST(reads_numbers)
     ck_assert(lr_json_at(v, 3)->number == 1000);
     ck_assert(lr_json_at(v, 4)->number == -0.0025);
     lr_json_free(v);
+    /* a whole number a long can hold, or the fallback (a pid of 26E96 in a
+     * damaged file must not be undefined behaviour) */
+    v = lr_json_parse("[26E96, -1e300, 9223372036854775808, 4.5, 42]");
+    ck_assert_ptr_nonnull(v);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(lr_json_long(lr_json_at(v, (size_t)i), -7), -7);
+    ck_assert_int_eq(lr_json_long(lr_json_at(v, 4), -7), 42);
+    lr_json_free(v);
 }
 END_TEST
 
