@@ -305,5 +305,10 @@ const char *lr_json_str(const lr_json *v, const char *fallback)
 
 long lr_json_long(const lr_json *v, long fallback)
 {
-    return v && v->type == LR_JSON_NUMBER ? (long)v->number : fallback;
+    /* -2^63 <= n < 2^63, whole: what a long holds (a cast of any other
+     * double is undefined) */
+    if (!v || v->type != LR_JSON_NUMBER || !(v->number >= -0x1p63 && v->number < 0x1p63) ||
+        v->number != (double)(long)v->number)
+        return fallback;
+    return (long)v->number;
 }

@@ -32,7 +32,8 @@ void lr_json_free(lr_json *v);
 const lr_json *lr_json_get(const lr_json *v, const char *key);
 const lr_json *lr_json_at(const lr_json *v, size_t i);
 
-/* The value when it has that type, else the fallback. */
+/* The value when it has that type (for a long: a whole number in its
+ * range), else the fallback. */
 const char *lr_json_str(const lr_json *v, const char *fallback);
 long lr_json_long(const lr_json *v, long fallback);
 
