@@ -1006,6 +1006,14 @@ def case_bad_suppressions():
         expect(status == 0 and reports == [] and "1 suppressed" in err, f"{path}: {status} {err[-300:]!r}")
 
 
+def case_signal_unattached():
+    """A signal handler that locks a mutex in a thread lockrace has not met
+    yet, which the signal caught inside pthread_getattr_np: no hang."""
+    status, out, err, reports = run("signal_unattached", timeout=30)
+    expect(status == 0 and "200 threads" in out and reports == [],
+           f"status {status} (None: hung), {out!r}, {[r['summary'] for r in reports]} {err[-500:]}")
+
+
 def watched(name, args, spec, launcher=False):
     """Runs a program built without annotations with watch=spec."""
     if launcher:
