@@ -138,6 +138,12 @@ static void record_stack_bounds(lr_thread_info *info)
 
 static lr_thread *attach(lr_thread_info *info)
 {
+    /* A thread met on one of its calls rather than at its start (made
+     * before lockrace, or not through the wrapper) may be met inside a
+     * signal handler, maybe one that interrupted pthread_getattr_np, whose
+     * lock is then held: its stack bounds are not asked for. Only its
+     * reports' "on the stack of" label needs them. */
+    int at_start = info != NULL;
     lr_tls_thread = LR_THREAD_DEAD;     /* calls made while attaching pass through */
     lr_thread *t = new_state();
     pid_t tid = (pid_t)syscall(SYS_gettid);
@@ -154,7 +160,7 @@ static lr_thread *attach(lr_thread_info *info)
     __atomic_store_n(&info->state, t, __ATOMIC_RELEASE);
     t->depth = 1;
     lr_tls_thread = t;
-    if (info->id != 0)   /* the main thread's bounds need /proc; see lr_report */
+    if (at_start && info->id != 0)   /* the main thread's bounds need /proc; see lr_report */
         record_stack_bounds(info);
     if (exit_key_ok)
         pthread_setspecific(exit_key, t);
