@@ -197,10 +197,12 @@ void lr_options_format(const lr_options *o, lr_buf *b)
                     d->type == LR_PATH ? strlen(field) + 1 : sizeof(int)))
             continue;
         lr_buf_printf(b, "%s%s=", b->len ? ":" : "", d->name);
-        int n = *(const int *)field;
         if (d->type == LR_PATH) {
             lr_buf_puts(b, field);
-        } else if (d->type == LR_MODE) {
+            continue;
+        }
+        int n = *(const int *)field;
+        if (d->type == LR_MODE) {
             lr_buf_printf(b, "%#o", n);
         } else if (d->type == LR_CHOICE) {
             const char *c = d->choices;

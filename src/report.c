@@ -1064,6 +1064,7 @@ typedef struct output {
     const char *value;      /* the option's value: lr_opt's field */
     const char *format;     /* the file's path from value and pid */
     int per_process;        /* each process has a file of its own */
+    char path[sizeof lr_opt.log_path + 32];    /* the file last opened, from format */
     int fd;                 /* -1: not open in this process */
     pid_t pid;              /* the process that last used it */
     dev_t dev;
@@ -1083,11 +1084,11 @@ static int still_ours(const output *o)
     return o->fd >= 0 && fstat(o->fd, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino;
 }
 
-static void output_failed(output *o, const char *path, const char *what, int error)
+static void output_failed(output *o, const char *what, int error)
 {
     char msg[PATH_MAX + 400];
     snprintf(msg, sizeof msg, "lockrace: %s=%s: cannot %s %s (%s); %s\n", o->option, o->value, what,
-             path, lr_output_error(error),
+             o->path, lr_output_error(error),
              o == &text_out ? "reports go to stderr instead" : "JSON reports are not written there (the text reports are)");
     lr_write_str(2, msg);
     if (still_ours(o))
@@ -1115,12 +1116,11 @@ static int output_fd(output *o)
         return -1;
     if (still_ours(o))
         return o->fd;
-    char path[sizeof lr_opt.log_path + 32];
-    snprintf(path, sizeof path, o->format, o->value, (int)pid);
-    int fd = lr_output_open(path, 1, lr_opt.file_mode);
+    snprintf(o->path, sizeof o->path, o->format, o->value, (int)pid);
+    int fd = lr_output_open(o->path, 1, lr_opt.file_mode);
     if (fd < 0) {
         o->fd = -1;
-        output_failed(o, path, "open", fd);
+        output_failed(o, "open", fd);
         return -1;
     }
     struct stat st;
@@ -1134,7 +1134,7 @@ static int output_fd(output *o)
         int rc = b.data ? lr_write_all(fd, b.data, b.len) : 0;
         lr_buf_free(&b);
         if (rc < 0) {
-            output_failed(o, path, "write", rc);
+            output_failed(o, "write", rc);
             return -1;
         }
     }
@@ -1148,9 +1148,7 @@ static void output_write(output *o, const char *data, size_t len)
         int rc = lr_write_all(fd, data, len);
         if (rc == 0)
             return;
-        char path[sizeof lr_opt.log_path + 32];
-        snprintf(path, sizeof path, o->format, o->value, (int)getpid());
-        output_failed(o, path, "write", rc);
+        output_failed(o, "write", rc);
     }
     if (o == &text_out)
         lr_write_all(2, data, len);
