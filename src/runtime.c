@@ -4,7 +4,8 @@
  * comes first: other libraries' constructors lock mutexes before ours runs.
  * It is idempotent and guarded by one atomic state, not pthread_once (a
  * wrapped symbol). While it runs, calls from any thread pass through; the
- * real functions are resolved first, so passing through always works. */
+ * wrappers resolve the real functions themselves (interpose/real.h), so
+ * passing through works whenever it happens. */
 #include "runtime.h"
 #include "race.h"
 #include "arena.h"
@@ -50,8 +51,6 @@ static void read_options(void)
 
 static void bootstrap(void)
 {
-    if (lr_real_resolve)
-        lr_real_resolve();
     read_options();
     lr_stack_init();
     lr_thread_init();
