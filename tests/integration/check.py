@@ -274,6 +274,24 @@ def case_early_all_wrappers():
     expect(not failed, "\n".join(failed))
 
 
+def case_cancel():
+    """Threads cancelled while inside lockrace end where they end natively
+    (cancel.c): never at a cancellation point of lockrace's own, with no
+    report lost and none false."""
+    for scenario, locks in (("waiter", []), ("condwait", []),
+                            ("report", [["first_c", "second_d"], ["held_a", "contended_b"]])):
+        status, out, err, reports = run("cancel", [scenario], timeout=20)
+        nstatus, nout = native("cancel", [scenario])
+        expect(status is not None, f"{scenario}: hung under lockrace")
+        expect(out == nout, f"{scenario}: output differs from the native run:\n{diff(nout, out)}")
+        expect(status == (66 if locks else 0), f"{scenario}: exit status {status}")
+        got = sorted(sorted(l["name"] for l in r["locks"]) for r in reports)
+        expect(got == sorted(sorted(l) for l in locks),
+               f"{scenario}: reports on {got} ({[r['kind'] for r in reports]}), expected {locks}")
+        expect(err.count("lockrace: lock-order-inversion") == len(locks),
+               f"{scenario}: text reports on stderr: {err[-1500:]}")
+
+
 def case_rwlock_inversion():
     r, err = expect_one_inversion("rwlock_inversion", ["table_lock", "index_lock"], "demos/rwlock_inversion.c")
     expect(all(l["kind"] == "rwlock" for l in r["locks"]), "lock kinds")
