@@ -1221,12 +1221,23 @@ unsigned long lr_report_suppressed(void)
     return n;
 }
 
+static void emit(const lr_report *r);
+
 void lr_report_emit(const lr_report *r)
 {
     if (lr_report_sink) {
         lr_report_sink(r);
         return;
     }
+    /* a thread cancelled while it writes would lose the report and leave
+     * report_lock taken for ever */
+    int cancel = lr_cancel_off();
+    emit(r);
+    lr_cancel_restore(cancel);
+}
+
+static void emit(const lr_report *r)
+{
     int saved = errno;
     lr_thread *self = lr_thread_current();
     if (self)

@@ -73,7 +73,9 @@ int lr_runtime_ready(void)
     if (s == STATE_NEW &&
         __atomic_compare_exchange_n(&state, &s, STATE_STARTING, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         int saved = errno;
+        int cancel = lr_cancel_off();   /* it opens and reads files */
         bootstrap();
+        lr_cancel_restore(cancel);
         errno = saved;
         __atomic_store_n(&state, STATE_READY, __ATOMIC_RELEASE);
         return 1;
