@@ -292,6 +292,23 @@ def case_cancel():
                f"{scenario}: text reports on stderr: {err[-1500:]}")
 
 
+def case_small_stack():
+    """Reports written from a 16-128 KiB thread stack or alternate signal
+    stack (small_stack.c): whole, and the program untouched."""
+    for scenario in ("thread", "altstack"):
+        for kib in ("16", "64", "128"):
+            what = f"{scenario} {kib} KiB"
+            status, out, err, reports = run("small_stack", [scenario, kib])
+            nstatus, nout = native("small_stack", [scenario, kib])
+            expect(out == nout and nstatus == 0, f"{what}: output {out!r} (native {nout!r}, {nstatus})")
+            expect(status == 66, f"{what}: exit status {status}: {err[-1500:]}")
+            expect(len(reports) == 1, f"{what}: {len(reports)} reports")
+            check_inversion(reports[0], ["outer", "inner"],
+                            "tests/integration/programs/small_stack.c", single_thread=scenario == "altstack")
+            expect(re.search(r"take_inner_then_outer tests/integration/programs/small_stack\.c:\d+", err),
+                   f"{what}: text report without the program's frames: {err[-1500:]}")
+
+
 def case_rwlock_inversion():
     r, err = expect_one_inversion("rwlock_inversion", ["table_lock", "index_lock"], "demos/rwlock_inversion.c")
     expect(all(l["kind"] == "rwlock" for l in r["locks"]), "lock kinds")
