@@ -360,6 +360,58 @@ START_TEST(the_window_reaches_past_locks_that_are_no_bridge)
 }
 END_TEST
 
+/* The topological order: edges that arrive against it are reordered, and
+ * the cycle they later close is still found, whole. */
+START_TEST(a_chain_built_backwards_is_clean_then_closed)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    for (int i = 8; i >= 1; i--)
+        nested(t1, L(i), L(i + 1));     /* each edge lands below the ones before */
+    ck_assert_int_eq(nreports, 0);
+    ck_assert(lr_graph_order_holds());
+    nested(t2, L(9), L(1));
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_uint_eq(reports[0].nlocks, 9);
+}
+END_TEST
+
+START_TEST(reordering_keeps_the_locks_between_in_order)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    nested(t1, L(3), L(4));
+    nested(t1, L(1), L(2));
+    nested(t1, L(2), L(3));             /* against the order: 2 was placed above 3 */
+    ck_assert_int_eq(nreports, 0);
+    ck_assert(lr_graph_order_holds());
+    nested(t2, L(4), L(1));
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_uint_eq(reports[0].nlocks, 4);
+}
+END_TEST
+
+/* Random edges that all agree with one order (lower index first), in a
+ * random sequence: never a report however they arrive; then one edge
+ * against it closes exactly one cycle. */
+START_TEST(random_consistent_edges_in_any_order_are_clean)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    uint64_t seed = 0x2545f4914f6cdd1dull;
+    for (int k = 0; k < 400; k++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        int a = (int)((seed >> 33) % 30), b = (int)((seed >> 17) % 30);
+        if (a == b)
+            continue;
+        int lo = a < b ? a : b, hi = a < b ? b : a;
+        nested(k % 2 ? t1 : t2, L(lo), L(hi));
+        ck_assert(lr_graph_order_holds());
+    }
+    ck_assert_int_eq(nreports, 0);
+    nested(t1, L(29), L(28));
+    nested(t2, L(28), L(29));           /* 28 → 29 may already be an edge: a cycle either way */
+    ck_assert_int_ge(nreports, 1);
+}
+END_TEST
+
 START_TEST(one_acquisition_can_close_several_cycles)
 {
     lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
@@ -691,6 +743,9 @@ static Suite *suite(void)
     tcase_add_test(tc, single_thread_cycle_can_be_turned_off);
     tcase_add_test(tc, timed_acquisitions_make_bounded_edges);
     tcase_add_test(tc, a_thousand_held_locks);
+    tcase_add_test(tc, a_chain_built_backwards_is_clean_then_closed);
+    tcase_add_test(tc, reordering_keeps_the_locks_between_in_order);
+    tcase_add_test(tc, random_consistent_edges_in_any_order_are_clean);
     tcase_add_test(tc, held_locks_within_the_window_make_two_lock_cycles);
     tcase_add_test(tc, the_window_reaches_past_locks_that_are_no_bridge);
     tcase_add_test(tc, one_acquisition_can_close_several_cycles);
