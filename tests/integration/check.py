@@ -914,6 +914,90 @@ def case_output_files():
                f"fd_reuse: json file has {len(reports)} reports")
 
 
+def run_bounded(cmd, env, timeout=20):
+    """Runs cmd; (status, stdout, stderr), status None when it was still
+    running after `timeout` seconds (it is killed then)."""
+    try:
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+        return p.returncode, p.stdout, p.stderr
+    except subprocess.TimeoutExpired as e:
+        def text(b):
+            return b.decode(errors="replace") if isinstance(b, bytes) else (b or "")
+        return None, text(e.stdout), text(e.stderr)
+
+
+def case_output_not_plain():
+    """Report files that are not plain files of the user's own: a FIFO (no
+    reader: open() would wait for one forever) or a file another user made
+    beforehand (where fs.protected_regular is off, lockrace would write the
+    report into it, for that user to read). At json=, at log_path's
+    PREFIX.PID, at the launcher's --json, --sarif and --junit: one line
+    naming the path and what is accepted, the reports on stderr, the
+    program and the launcher unharmed, the other user's file untouched."""
+    other = os.geteuid() == 0
+    with tempfile.TemporaryDirectory() as tmp:
+        fifo = os.path.join(tmp, "fifo")
+        os.mkfifo(fifo)
+        owned = os.path.join(tmp, "owned")
+
+        def plant_owned(path):
+            with open(path, "w") as f:
+                f.write("another user's data\n")
+            os.chown(path, 65534, 65534)    # nobody
+
+        def check(what, status, out, err, want_status=66, mention=None):
+            expect(status is not None, f"{what}: still running after 20 s (blocked in open?): {err[-400:]!r}")
+            expect(status == want_status, f"{what}: status {status}, not {want_status}: {err[-800:]!r}")
+            lines = [l for l in lockrace_lines(err) if not l.startswith("lockrace: 1 report")]
+            expect(len(lines) == 1 and (mention or "") in lines[0] and
+                   ("not a regular file" in lines[0] or "belongs to" in lines[0]),
+                   f"{what}: not one line saying why: {lines}")
+            expect("lock-order-inversion: lock_a -> lock_b" in err, f"{what}: the report is not on stderr")
+
+        env = dict(os.environ, LD_PRELOAD=PRELOAD)
+        env.pop("LOCKRACE_OPTIONS", None)
+        targets = [("FIFO", fifo, None)]
+        if other:
+            targets.append(("another user's file", owned, plant_owned))
+        else:
+            print("output_not_plain: not root: another user's file is not tried")
+        for what, path, plant in targets:
+            if plant:
+                plant(path)
+            status, out, err = run_bounded([program("abba")], dict(env, LOCKRACE_OPTIONS=f"json={path}"))
+            check(f"{what} at json=", status, out, err, mention=f"json={path}")
+            expect("a=1 b=1" in out, f"{what} at json=: stdout {out!r}")
+            # log_path=PREFIX writes PREFIX.PID: the shell plants it and execs
+            prefix = os.path.join(tmp, "text")
+            make = f"mkfifo {prefix}.$$" if plant is None else \
+                f"echo \"another user's data\" > {prefix}.$$ && chown 65534:65534 {prefix}.$$"
+            status, out, err = run_bounded(["sh", "-c", f'{make} && exec "$0"', program("abba")],
+                                           dict(env, LOCKRACE_OPTIONS=f"log_path={prefix}"))
+            check(f"{what} at log_path", status, out, err, mention=f"log_path={prefix}")
+            # the launcher: --json is the library's, --sarif and --junit its own
+            lenv = dict(env)
+            lenv.pop("LD_PRELOAD")
+            status, out, err = run_bounded([LAUNCHER, "--json", path, "--", program("abba")], lenv)
+            check(f"{what} at the launcher's --json", status, out, err, mention=f"json={path}")
+            for flag in ("--sarif", "--junit"):
+                status, out, err = run_bounded([LAUNCHER, flag, path, "--", program("abba")], lenv)
+                expect(status is not None, f"{what} at {flag}: the launcher is still running after 20 s")
+                lines = lockrace_lines(err)
+                expect(status == 2 and len(lines) == 1 and f"{flag} {path}" in lines[0] and
+                       ("not a regular file" in lines[0] or "belongs to" in lines[0]),
+                       f"{what} at {flag}: status {status}, {lines}")
+            if plant:
+                for p in (path, *(os.path.join(tmp, f) for f in os.listdir(tmp) if f.startswith("text."))):
+                    expect(open(p).read() == "another user's data\n", f"{p}: another user's file was written to")
+                for f in os.listdir(tmp):
+                    if f.startswith("text."):
+                        os.unlink(os.path.join(tmp, f))
+            else:
+                for f in os.listdir(tmp):
+                    if f.startswith("text."):
+                        os.unlink(os.path.join(tmp, f))
+
+
 def case_crash_after_report():
     """A program killed, crashing or aborting right after a report: the
     report is whole in every output (text log, JSON file, run directory),
