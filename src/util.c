@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int lr_write_all(int fd, const char *buf, size_t len)
@@ -35,17 +36,41 @@ int lr_write_str(int fd, const char *s)
 int lr_output_open(const char *path, int append, int mode)
 {
     int saved = errno;
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (append ? O_APPEND : O_TRUNC),
+    /* O_NONBLOCK: opening a FIFO for writing waits for a reader, forever if
+     * none comes; this way it fails (ENXIO) or opens, and is then refused.
+     * No O_TRUNC before the file is known to be ours. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (append ? O_APPEND : 0),
                   (mode_t)mode);
-    int error = errno;
+    int error = fd < 0 ? (errno == ENXIO ? LR_OUTPUT_NOT_REGULAR : -errno) : 0;
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) < 0)
+        error = -errno;
+    else if (fd >= 0 && !S_ISREG(st.st_mode))
+        error = LR_OUTPUT_NOT_REGULAR;
+    else if (fd >= 0 && st.st_uid != geteuid())
+        error = LR_OUTPUT_NOT_OWNED;
+    else if (fd >= 0 && !append && ftruncate(fd, 0) < 0)
+        error = -errno;
+    else if (fd >= 0)
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);   /* a regular file: writes wait */
+    if (fd >= 0 && error < 0) {
+        close(fd);
+        fd = -1;
+    }
     errno = saved;
-    return fd >= 0 ? fd : -error;
+    return fd >= 0 ? fd : error;
 }
 
 const char *lr_output_error(int error)
 {
     if (error == -ELOOP)
         return "it is a symbolic link, and lockrace never writes through one";
+    if (error == LR_OUTPUT_NOT_REGULAR)
+        return "it is a FIFO, socket or device, not a regular file; lockrace writes only to regular "
+               "files of the user it runs as";
+    if (error == LR_OUTPUT_NOT_OWNED)
+        return "it belongs to another user; lockrace writes only to regular files of the user it "
+               "runs as";
     return strerror(-error);
 }
 

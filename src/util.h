@@ -17,8 +17,13 @@ int lr_write_str(int fd, const char *s);
 
 /* Opens a file lockrace writes (a report log, a SARIF or JUnit file) the
  * one way: never through a symbolic link (O_NOFOLLOW: a link planted where a
- * report is expected cannot redirect it), created with `mode`, close-on-exec.
- * Returns the descriptor, or minus the error number. */
+ * report is expected cannot redirect it), created with `mode`, close-on-exec,
+ * and only a regular file of the effective user: a FIFO would block the
+ * open (or the writes) for as long as nobody reads it, and a file another
+ * user made beforehand in a shared directory is theirs to read. Without
+ * append it is emptied, once known to be ours. Returns the descriptor, or
+ * minus the error number, or one of these two: */
+enum { LR_OUTPUT_NOT_REGULAR = -100000, LR_OUTPUT_NOT_OWNED = -100001 };
 int lr_output_open(const char *path, int append, int mode);
 /* Why lr_output_open or a write failed, in words (-error as returned). */
 const char *lr_output_error(int error);

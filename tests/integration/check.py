@@ -851,7 +851,8 @@ def case_output_files():
                    f"{options}: not one line naming it: {lines}")
         expect(not os.path.exists(target), "wrote through the symbolic link")
         expect("symbolic link" in abba(f"json={link}")[0], "the symbolic link is not named as the reason")
-        expect("No space left" in abba("json=/dev/full")[0], "/dev/full: no reason given")
+        # a device is not a regular file: refused at open (output_not_plain)
+        expect("not a regular file" in abba("json=/dev/full")[0], "/dev/full: no reason given")
         # log_path=PREFIX writes PREFIX.PID: the shell plants a link there and execs
         prefix = os.path.join(tmp, "text")
         lines = abba(f"log_path={prefix}", ["sh", "-c", f'ln -s {target} {prefix}.$$ && exec "$0"', program("abba")])
@@ -885,7 +886,20 @@ def case_output_files():
             finally:
                 subprocess.run(["umount", full])
         else:
-            print("output_files: no tmpfs mount here: the full file system is tried with /dev/full only")
+            # a write that fails all the same: past RLIMIT_FSIZE, with SIGXFSZ ignored (kept across exec)
+            import resource
+            import signal
+
+            def small_files():
+                signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+                resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+            print("output_files: no tmpfs mount here: a failed write is tried past RLIMIT_FSIZE")
+            options = f"json={tmp}/big.json"
+            p = subprocess.run([program("abba")], env=dict(os.environ, LD_PRELOAD=PRELOAD, LOCKRACE_OPTIONS=options),
+                               capture_output=True, text=True, timeout=TIMEOUT, preexec_fn=small_files)
+            lines = lockrace_lines(p.stderr)
+            expect(p.returncode == 66 and len(lines) >= 1 and "File too large" in lines[0] and
+                   lines[0].startswith(f"lockrace: {options}: cannot write"), f"{options}, too large: {lines}")
 
         # modes: 0600 by default (the umask can only take away), or file_mode
         old = os.umask(0o022)
