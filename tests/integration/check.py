@@ -1012,6 +1012,49 @@ def case_output_not_plain():
                         os.unlink(os.path.join(tmp, f))
 
 
+def case_stderr_hazards():
+    """Text reports on stderr, whatever the program did to it: a
+    non-blocking pipe whose reader is slow gets the whole report (lockrace
+    waits for room, as a blocking write would), and a program that closed
+    descriptor 2 and opened its own file there never finds the report in
+    that file: it goes to the stderr the program started with."""
+    import fcntl
+    import threading
+    import time
+    env = dict(os.environ, LD_PRELOAD=PRELOAD)
+    env.pop("LOCKRACE_OPTIONS", None)
+    # a one-page pipe, filled but for 64 bytes before the program starts,
+    # read from 1 s later, 256 bytes every 20 ms
+    r, w = os.pipe()
+    fcntl.fcntl(w, 1031, 4096)      # F_SETPIPE_SZ
+    os.write(w, b"x" * (4096 - 64))
+    os.set_blocking(w, False)
+    p = subprocess.Popen([program("abba")], stdout=subprocess.PIPE, stderr=w, env=env)
+    os.close(w)
+    got = bytearray()
+    time.sleep(1)
+    while True:
+        chunk = os.read(r, 256)
+        if not chunk:
+            break
+        got += chunk
+        time.sleep(0.02)
+    os.close(r)
+    out = p.stdout.read().decode()
+    status = p.wait(timeout=TIMEOUT)
+    err = got[4096 - 64:].decode(errors="replace")
+    expect(status == 66 and "a=1 b=1" in out, f"non-blocking stderr: status {status}, stdout {out!r}")
+    expect("lock-order-inversion: lock_a -> lock_b" in err and "T2 (worker-2) was created by T0" in err and
+           re.search(r"lockrace: 1 report .*\n$", err), f"non-blocking stderr: the report is not whole: {err!r}")
+    # descriptor 2 closed and reused for the program's own file
+    with tempfile.TemporaryDirectory() as tmp:
+        own = os.path.join(tmp, "own")
+        status, out, err = run_raw([program("fd_reuse"), own, "stderr"], "")
+        expect(status == 66 and "file intact" in out, f"stderr reused: status {status}, stdout {out!r}, "
+               f"file {open(own).read()[:300]!r}")
+        expect(re.search(r"lock-order-inversion: (a -> b|b -> a)", err), f"stderr reused: no report on the first stderr: {err!r}")
+
+
 def case_crash_after_report():
     """A program killed, crashing or aborting right after a report: the
     report is whole in every output (text log, JSON file, run directory),
