@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1034,6 +1035,59 @@ static void json_misuse(lr_buf *b, const lr_report *r, lock_desc *d, char (*labe
  * opened or written is said once on stderr and the program runs on; its
  * text reports then go to stderr. All of this runs under report_lock. */
 
+/* The stderr the process started with. A program may close descriptor 2
+ * and open a file of its own there (a data file, a socket): lockrace
+ * writes its text to a copy of descriptor 2 made at start (close-on-exec,
+ * at a high number, out of the way of the program's own), while the copy
+ * is still that file (a program that closes every descriptor may have
+ * opened another under its number), else to descriptor 2 while it is
+ * still that file, else nowhere. A forked child closes the copy: a daemon
+ * that forks and sends its stdio to /dev/null must not keep its parent's
+ * stderr pipe open, or whoever reads that pipe to its end waits as long as
+ * the daemon lives. Before lr_report_init, descriptor 2 as it is. */
+static struct {
+    int ready;                  /* lr_report_init ran */
+    int known;                  /* there was a stderr at start: dev and ino are its */
+    int fd;                     /* the copy, -1 none */
+    dev_t dev;
+    ino_t ino;
+} err_out = { .fd = -1 };
+
+static int is_stderr(int fd)
+{
+    struct stat st;
+    return fd >= 0 && err_out.known && fstat(fd, &st) == 0 && st.st_dev == err_out.dev &&
+           st.st_ino == err_out.ino;
+}
+
+static void stderr_keep(void)
+{
+    struct stat st;
+    err_out.ready = 1;
+    if (fstat(2, &st) < 0)
+        return;                 /* started without a stderr: text has nowhere to go */
+    err_out.known = 1;
+    err_out.dev = st.st_dev;
+    err_out.ino = st.st_ino;
+    /* three quarters up the soft limit, at most 768: above the numbers a
+     * program opens or closes by themselves, and the kernel's table of
+     * descriptors stays small */
+    struct rlimit rl;
+    rlim_t limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024 ? rl.rlim_cur : 1024;
+    err_out.fd = fcntl(2, F_DUPFD_CLOEXEC, (int)(limit - limit / 4));
+    if (err_out.fd < 0)
+        err_out.fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+}
+
+/* Writes text to the stderr of the start (see err_out); under report_lock
+ * once lr_report_init ran. */
+static void stderr_write(const char *data, size_t len)
+{
+    int fd = !err_out.ready ? 2 : is_stderr(err_out.fd) ? err_out.fd : is_stderr(2) ? 2 : -1;
+    if (fd >= 0)
+        lr_write_all(fd, data, len);
+}
+
 static void process_record(lr_buf *b)
 {
     enum { MAX_CMDLINE = 65536 };
@@ -1090,7 +1144,7 @@ static void output_failed(output *o, const char *what, int error)
     snprintf(msg, sizeof msg, "lockrace: %s=%s: cannot %s %s (%s); %s\n", o->option, o->value, what,
              o->path, lr_output_error(error),
              o == &text_out ? "reports go to stderr instead" : "JSON reports are not written there (the text reports are)");
-    lr_write_str(2, msg);
+    stderr_write(msg, strlen(msg));
     if (still_ours(o))
         close(o->fd);
     o->fd = -1;
@@ -1151,13 +1205,14 @@ static void output_write(output *o, const char *data, size_t len)
         output_failed(o, "write", rc);
     }
     if (o == &text_out)
-        lr_write_all(2, data, len);
+        stderr_write(data, len);
 }
 
 void lr_report_init(void)
 {
     if (lr_suppress_load(lr_opt.suppressions) < 0)
         _exit(2);
+    stderr_keep();
     /* opened now, so that a file that cannot be written is said at the start */
     output_fd(&dir_out);
     output_fd(&json_out);
@@ -1333,4 +1388,7 @@ void lr_report_fork_child(void)
 {
     lr_ilock_reset(&report_lock);
     memset(counts, 0, sizeof counts);
+    if (is_stderr(err_out.fd))
+        close(err_out.fd);
+    err_out.fd = -1;
 }

@@ -4,10 +4,33 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
+
+/* How long a write waits for room in a non-blocking descriptor (a pipe
+ * whose reader is slow) with nothing written meanwhile, before it gives up:
+ * long enough for any reader that reads at all, short enough that a
+ * reader that stopped does not hang the program for good. */
+enum { STALL_MS = 10000 };
+
+/* Waits for room to write in fd; 0, or -EAGAIN when none came in time.
+ * ppoll through syscall(): not a cancellation point, which a wrapper of a
+ * function that is not one must not contain (glibc's poll() is one). */
+static int wait_writable(int fd)
+{
+    struct pollfd p = { .fd = fd, .events = POLLOUT };
+    struct timespec ts = { .tv_sec = STALL_MS / 1000, .tv_nsec = (STALL_MS % 1000) * 1000000L };
+    long n;
+    do
+        n = syscall(SYS_ppoll, &p, 1, &ts, NULL, 0);   /* the kernel counts ts down */
+    while (n < 0 && errno == EINTR);
+    return n > 0 ? 0 : -EAGAIN;
+}
 
 int lr_write_all(int fd, const char *buf, size_t len)
 {
@@ -15,6 +38,10 @@ int lr_write_all(int fd, const char *buf, size_t len)
     while (len > 0) {
         ssize_t n = write(fd, buf, len);
         if (n < 0 && errno == EINTR)
+            continue;
+        /* a non-blocking descriptor (the program's, or shared with another
+         * process) that is full: wait for room rather than drop the rest */
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_writable(fd) == 0)
             continue;
         if (n <= 0) {
             int error = n < 0 ? errno : ENOSPC;

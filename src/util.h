@@ -10,8 +10,9 @@
 #define LR_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LR_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* write(2) until done or a real error; EINTR is retried; errno is kept.
- * Returns 0, or minus the error number. */
+/* write(2) until done or a real error; EINTR is retried, and EAGAIN (a
+ * non-blocking descriptor that is full) waits for room, up to 10 s with
+ * nothing written; errno is kept. Returns 0, or minus the error number. */
 int lr_write_all(int fd, const char *buf, size_t len);
 int lr_write_str(int fd, const char *s);
 
