@@ -1055,6 +1055,46 @@ def case_stderr_hazards():
         expect(re.search(r"lock-order-inversion: (a -> b|b -> a)", err), f"stderr reused: no report on the first stderr: {err!r}")
 
 
+def case_exit_status():
+    """The exit status of a process that reported: the program's own when
+    it failed (non-zero, as its parent sees it: exit(256) is 0), exitcode
+    (66) when it succeeded, however it ended: returning from main, exit,
+    _exit or _Exit; the summary line says which. Without a report, or in a
+    vfork child (whose memory, reports included, is its parent's), the
+    program's own."""
+    def summary(err):
+        lines = [l for l in err.splitlines() if re.match(r"==\d+== lockrace: \d+ report", l)]
+        return lines[0] if len(lines) == 1 else f"{len(lines)} summary lines"
+
+    for how in ("return", "exit", "_exit", "_Exit"):
+        for own, options, want in ((0, "", 66), (3, "", 3), (256, "", 66), (0, "exitcode=9", 9),
+                                   (0, "exitcode=0", 0), (3, "exitcode=0", 3)):
+            status, out, err = run_raw([program("exit_after_report"), how, str(own)], options)
+            what = f"{how}({own}) {options}"
+            expect(status == want, f"{what}: exit status {status}, not {want}")
+            expect(f"exit_after_report: {how}({own})" in out and err.count("lock-order-inversion: ") == 2,
+                   f"{what}: stdout {out!r}, stderr {err[-600:]!r}")
+            line = summary(err)
+            if options == "exitcode=0":
+                ok = line.endswith("lockrace: 1 report (lock-order-inversion: 1)")
+            elif want != own % 256:
+                ok = line.endswith(f"; exit status {want} (the program's was {own % 256}; exitcode=0 keeps it)")
+            else:
+                ok = line.endswith(f"; exit status {own} (the program's own; exitcode=66 replaces only a 0)")
+            expect(ok, f"{what}: summary {line!r}")
+        for own in (0, 3):
+            status, out, err = run_raw([program("exit_after_report"), how, str(own), "clean"], "")
+            expect(status == own and "lockrace" not in err, f"{how}({own}) clean: status {status}, {err!r}")
+    status, out, err = run_raw([program("exit_after_report"), "vfork", "0"], "")
+    expect(status == 66 and "the vfork child ended with 0" in out, f"vfork: status {status}, stdout {out!r}")
+    status, out, err = run_raw([program("exit_after_report"), "vfork", "5"], "")
+    expect(status == 66 and "the vfork child ended with 5" in out, f"vfork: status {status}, stdout {out!r}")
+    # the launcher's status agrees
+    p = subprocess.run([LAUNCHER, "--", program("exit_after_report"), "_exit", "0"], capture_output=True,
+                       text=True, timeout=TIMEOUT, env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD"})
+    expect(p.returncode == 66, f"launcher, _exit(0): {p.returncode}")
+
+
 def case_crash_after_report():
     """A program killed, crashing or aborting right after a report: the
     report is whole in every output (text log, JSON file, run directory),
