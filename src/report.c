@@ -1358,9 +1358,9 @@ void lr_report_write_extra(const char *text, size_t tlen, const char *json, size
     lr_ilock_drop(&report_lock);
 }
 
-void lr_report_summary(void)
+void lr_report_summary(int status, int final)
 {
-    char line[256];
+    char line[512];
     int n = snprintf(line, sizeof line, "==%d== lockrace: %lu report%s (", (int)getpid(),
                      lr_report_count(), lr_report_count() == 1 ? "" : "s");
     const char *sep = "";
@@ -1372,8 +1372,12 @@ void lr_report_summary(void)
     if (lr_report_suppressed())
         n += snprintf(line + n, sizeof line - (size_t)n, "%s%lu suppressed", sep,
                       lr_report_suppressed());
-    if (lr_opt.exitcode && lr_report_count())
-        snprintf(line + n, sizeof line - (size_t)n, "); exit status %d (exitcode=0 keeps the program's own)\n",
+    if (lr_opt.exitcode && lr_report_count() && final != status)
+        snprintf(line + n, sizeof line - (size_t)n,
+                 "); exit status %d (the program's was %d; exitcode=0 keeps it)\n", final, status);
+    else if (lr_opt.exitcode && lr_report_count())
+        snprintf(line + n, sizeof line - (size_t)n,
+                 "); exit status %d (the program's own; exitcode=%d replaces only a 0)\n", status,
                  lr_opt.exitcode);
     else
         snprintf(line + n, sizeof line - (size_t)n, ")\n");

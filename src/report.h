@@ -105,8 +105,9 @@ void lr_report_emit(const lr_report *r);
  * log_dir, writing its process record (a warning if it cannot). */
 void lr_report_init(void);
 
-/* One line on stderr: how many reports of each kind, and the exit status. */
-void lr_report_summary(void);
+/* One line on stderr: how many reports of each kind, and the exit status:
+ * `status` the program's, `final` the one lockrace ends it with. */
+void lr_report_summary(int status, int final);
 
 /* Names a variable for reports: its given name, else from the debug
  * information ("accounts[2].balance"), else "heap 0x..." / "stack 0x...". */
