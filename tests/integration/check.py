@@ -214,6 +214,54 @@ def case_utf8_thread_name():
     expect("(w\u5de5\u4f5c\u7ebf\u7a0b)" in err and "\ufffd" not in err, f"text: {err[:600]!r}")
 
 
+def unsafe_for_terminal(text):
+    """Bytes of text that a terminal acts on or that are not UTF-8: C0
+    controls but the newline, DEL, C1 controls; [] when there are none."""
+    try:
+        chars = text.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return [f"not UTF-8 at {e.start}: {text[max(0, e.start - 20):e.start + 20]!r}"]
+    return [repr(chars[max(0, i - 20):i + 20]) for i, c in enumerate(chars)
+            if (ord(c) < 0x20 and c != "\n") or 0x7f <= ord(c) <= 0x9f]
+
+
+def case_escape_names():
+    """Thread and lock names, and command lines, that hold terminal control
+    sequences (retitle the window, clear the screen, C1 controls) or bytes
+    that are not UTF-8 are printed escaped (\\xNN) in the text reports, on
+    stderr and in log_path's file, and in the launcher's summary; the JSON
+    keeps them, escaped as JSON."""
+    env = dict(os.environ, LD_PRELOAD=PRELOAD)
+    env.pop("LOCKRACE_OPTIONS", None)
+    with tempfile.TemporaryDirectory() as tmp:
+        for options in ("", f"log_path={tmp}/text:json={tmp}/r.json"):
+            p = subprocess.run([program("escape_names")], env=dict(env, LOCKRACE_OPTIONS=options),
+                               capture_output=True, timeout=TIMEOUT)
+            text = p.stderr
+            if options:
+                logs = [f for f in os.listdir(tmp) if f.startswith("text.")]
+                expect(len(logs) == 1, f"log files {logs}")
+                text = open(os.path.join(tmp, logs[0]), "rb").read()
+            expect(p.returncode == 66 and b"lock-order-inversion" in text, f"{options}: status {p.returncode}, {text[-600:]!r}")
+            bad = unsafe_for_terminal(text)
+            expect(not bad, f"{options}: sent to the terminal as is: {bad}")
+            for shown in (rb"\x1b]0;pwned\x07", rb"\x1b[2J\x1b[H", rb"csi\xc2\x9b2J\xff"):
+                expect(shown in text, f"{options}: {shown!r} not shown escaped: {text[:1500]!r}")
+        reports = [json.loads(l) for l in open(f"{tmp}/r.json")]
+        names = {e["thread"]["name"] for e in reports[0]["edges"]}
+        expect(names == {"\x1b]0;pwned\x07", "\x1b[2J\x1b[H"}, f"JSON thread names {names}")
+    # the launcher's summary of a tree: the command lines
+    lenv = dict(env)
+    lenv.pop("LD_PRELOAD")
+    p = subprocess.run([LAUNCHER, "--", "sh", "-c", '"$@"; true', "sh", program("escape_names"),
+                        "\033]0;argv\007", "\x9b2J", "\xff"], env=lenv, capture_output=True, timeout=TIMEOUT)
+    summary = p.stderr[p.stderr.rfind(b"lockrace: 1 report from"):]
+    expect(p.returncode == 66 and b"escape_names" in summary, f"launcher: {p.returncode} {p.stderr[-800:]!r}")
+    bad = unsafe_for_terminal(p.stderr)
+    expect(not bad, f"launcher: sent to the terminal as is: {bad}")
+    expect(rb"\x1b]0;argv\x07" in summary, f"launcher: the command line not shown escaped: {summary!r}")
+
+
 def case_timed_and_try():
     r, _ = expect_one_inversion("timed_and_try", ["x", "y"], "timed_and_try.c")
     expect(all(e["bounded"] for e in r["edges"]), f"edges not bounded: {r['edges']}")
