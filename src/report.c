@@ -1085,7 +1085,7 @@ static void stderr_write(const char *data, size_t len)
 {
     int fd = !err_out.ready ? 2 : is_stderr(err_out.fd) ? err_out.fd : is_stderr(2) ? 2 : -1;
     if (fd >= 0)
-        lr_write_all(fd, data, len);
+        lr_write_text(fd, data, len);
 }
 
 static void process_record(lr_buf *b)
@@ -1199,7 +1199,9 @@ static void output_write(output *o, const char *data, size_t len)
 {
     int fd = output_fd(o);
     if (fd >= 0) {
-        int rc = lr_write_all(fd, data, len);
+        /* text is read on a terminal (lr_write_text escapes what it would
+         * act on); JSON escapes by itself */
+        int rc = o == &text_out ? lr_write_text(fd, data, len) : lr_write_all(fd, data, len);
         if (rc == 0)
             return;
         output_failed(o, "write", rc);

@@ -55,6 +55,54 @@ int lr_write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
+/* Length of the byte sequence at s[i] that a terminal must not get as it
+ * is (0: none): a control character but the newline (C0, DEL, or C1 as
+ * UTF-8: U+0080 to U+009F, which some terminals act on as ESC sequences),
+ * or a byte that does not start a whole UTF-8 character. */
+static size_t unsafe_at(const char *s, size_t i, size_t len)
+{
+    unsigned char c = (unsigned char)s[i];
+    if (c == '\n')
+        return 0;
+    if (c < 0x20 || c == 0x7f)
+        return 1;
+    if (c < 0x80)
+        return 0;
+    size_t n = lr_utf8_len(s + i);
+    if (n == 0 || n > len - i)
+        return 1;
+    return c == 0xc2 && (unsigned char)s[i + 1] < 0xa0 ? 2 : 0;
+}
+
+int lr_write_text(int fd, const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && !unsafe_at(s, i, len))
+        i += (unsigned char)s[i] < 0x80 ? 1 : lr_utf8_len(s + i);
+    if (i >= len)
+        return lr_write_all(fd, s, len);    /* all of it as it is: one write */
+    /* else through a buffer on the stack (no allocation: this may run in a
+     * signal handler), written when full */
+    char out[1024];
+    size_t n = 0;
+    int rc = 0;
+    for (i = 0; i < len && rc == 0;) {
+        size_t bad = unsafe_at(s, i, len);
+        size_t step = bad ? bad : (unsigned char)s[i] < 0x80 ? 1 : lr_utf8_len(s + i);
+        if (n + 4 * step >= sizeof out) {   /* room for step escapes and snprintf's NUL */
+            rc = lr_write_all(fd, out, n);
+            n = 0;
+        }
+        for (size_t k = 0; k < step; k++, i++) {
+            if (bad)
+                n += (size_t)snprintf(out + n, sizeof out - n, "\\x%02x", (unsigned char)s[i]);
+            else
+                out[n++] = s[i];
+        }
+    }
+    return rc == 0 && n ? lr_write_all(fd, out, n) : rc;
+}
+
 int lr_write_str(int fd, const char *s)
 {
     return lr_write_all(fd, s, strlen(s));

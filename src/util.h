@@ -15,6 +15,13 @@
  * nothing written; errno is kept. Returns 0, or minus the error number. */
 int lr_write_all(int fd, const char *buf, size_t len);
 int lr_write_str(int fd, const char *s);
+/* lr_write_all for text read on a terminal (reports, the launcher's
+ * summary): control characters but the newline, C1 controls and bytes
+ * that are not UTF-8 are written \xNN, so that a thread name or a command
+ * line cannot retitle the window, clear the screen or hide a report. All
+ * the text lockrace prints goes through here, once, at the end. No
+ * allocation; one write when nothing needs escaping. */
+int lr_write_text(int fd, const char *s, size_t len);
 
 /* Opens a file lockrace writes (a report log, a SARIF or JUnit file) the
  * one way: never through a symbolic link (O_NOFOLLOW: a link planted where a

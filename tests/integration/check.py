@@ -254,12 +254,14 @@ def case_escape_names():
     lenv = dict(env)
     lenv.pop("LD_PRELOAD")
     p = subprocess.run([LAUNCHER, "--", "sh", "-c", '"$@"; true', "sh", program("escape_names"),
-                        "\033]0;argv\007", "\x9b2J", "\xff"], env=lenv, capture_output=True, timeout=TIMEOUT)
+                        "\033]0;argv\007", "\x9b2J", b"\xff", "two\nlines"], env=lenv, capture_output=True,
+                       timeout=TIMEOUT)
     summary = p.stderr[p.stderr.rfind(b"lockrace: 1 report from"):]
     expect(p.returncode == 66 and b"escape_names" in summary, f"launcher: {p.returncode} {p.stderr[-800:]!r}")
     bad = unsafe_for_terminal(p.stderr)
     expect(not bad, f"launcher: sent to the terminal as is: {bad}")
-    expect(rb"\x1b]0;argv\x07" in summary, f"launcher: the command line not shown escaped: {summary!r}")
+    expect(rb"\x1b]0;argv\x07" in summary and rb"two\nlines" in summary,
+           f"launcher: the command line not shown escaped: {summary!r}")
 
 
 def case_timed_and_try():
