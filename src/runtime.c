@@ -193,6 +193,7 @@ static void fork_parent(void)
 static void fork_child(void)
 {
     reports_pid = getpid();
+    finished = 0;               /* the child ends, and says so, by itself */
     lr_arena_fork_child();
     lr_stack_fork_child();
     lr_lockreg_fork_child();
