@@ -254,7 +254,7 @@ def case_escape_names():
     lenv = dict(env)
     lenv.pop("LD_PRELOAD")
     p = subprocess.run([LAUNCHER, "--", "sh", "-c", '"$@"; true', "sh", program("escape_names"),
-                        "\033]0;argv\007", "\x9b2J", b"\xff", "two\nlines"], env=lenv, capture_output=True,
+                        "two\nlines", "\033]0;argv\007", "\x9b2J", b"\xff"], env=lenv, capture_output=True,
                        timeout=TIMEOUT)
     summary = p.stderr[p.stderr.rfind(b"lockrace: 1 report from"):]
     expect(p.returncode == 66 and b"escape_names" in summary, f"launcher: {p.returncode} {p.stderr[-800:]!r}")
