@@ -68,8 +68,10 @@ static size_t unsafe_at(const char *s, size_t i, size_t len)
         return 1;
     if (c < 0x80)
         return 0;
-    size_t n = lr_utf8_len(s + i);
-    if (n == 0 || n > len - i)
+    /* the length the lead byte announces, checked against len before
+     * lr_utf8_len reads that far: s need not end in a NUL */
+    size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    if (need > len - i || lr_utf8_len(s + i) == 0)
         return 1;
     return c == 0xc2 && (unsigned char)s[i + 1] < 0xa0 ? 2 : 0;
 }
