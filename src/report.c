@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1035,6 +1036,59 @@ static void json_misuse(lr_buf *b, const lr_report *r, lock_desc *d, char (*labe
  * opened or written is said once on stderr and the program runs on; its
  * text reports then go to stderr. All of this runs under report_lock. */
 
+/* The stderr the process started with. A program may close descriptor 2
+ * and open a file of its own there (a data file, a socket): lockrace
+ * writes its text to a copy of descriptor 2 made at start (close-on-exec,
+ * at a high number, out of the way of the program's own), while the copy
+ * is still that file (a program that closes every descriptor may have
+ * opened another under its number), else to descriptor 2 while it is
+ * still that file, else nowhere. A forked child closes the copy: a daemon
+ * that forks and sends its stdio to /dev/null must not keep its parent's
+ * stderr pipe open, or whoever reads that pipe to its end waits as long as
+ * the daemon lives. Before lr_report_init, descriptor 2 as it is. */
+static struct {
+    int ready;                  /* lr_report_init ran */
+    int known;                  /* there was a stderr at start: dev and ino are its */
+    int fd;                     /* the copy, -1 none */
+    dev_t dev;
+    ino_t ino;
+} err_out = { .fd = -1 };
+
+static int is_stderr(int fd)
+{
+    struct stat st;
+    return fd >= 0 && err_out.known && fstat(fd, &st) == 0 && st.st_dev == err_out.dev &&
+           st.st_ino == err_out.ino;
+}
+
+static void stderr_keep(void)
+{
+    struct stat st;
+    err_out.ready = 1;
+    if (fstat(2, &st) < 0)
+        return;                 /* started without a stderr: text has nowhere to go */
+    err_out.known = 1;
+    err_out.dev = st.st_dev;
+    err_out.ino = st.st_ino;
+    /* three quarters up the soft limit, at most 768: above the numbers a
+     * program opens or closes by themselves, and the kernel's table of
+     * descriptors stays small */
+    struct rlimit rl;
+    rlim_t limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024 ? rl.rlim_cur : 1024;
+    err_out.fd = fcntl(2, F_DUPFD_CLOEXEC, (int)(limit - limit / 4));
+    if (err_out.fd < 0)
+        err_out.fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+}
+
+/* Writes text to the stderr of the start (see err_out); under report_lock
+ * once lr_report_init ran. */
+static void stderr_write(const char *data, size_t len)
+{
+    int fd = !err_out.ready ? 2 : is_stderr(err_out.fd) ? err_out.fd : is_stderr(2) ? 2 : -1;
+    if (fd >= 0)
+        lr_write_text(fd, data, len);
+}
+
 static void process_record(lr_buf *b)
 {
     enum { MAX_CMDLINE = 65536 };
@@ -1091,7 +1145,7 @@ static void output_failed(output *o, const char *what, int error)
     snprintf(msg, sizeof msg, "lockrace: %s=%s: cannot %s %s (%s); %s\n", o->option, o->value, what,
              o->path, lr_output_error(error),
              o == &text_out ? "reports go to stderr instead" : "JSON reports are not written there (the text reports are)");
-    lr_write_str(2, msg);
+    stderr_write(msg, strlen(msg));
     if (still_ours(o))
         close(o->fd);
     o->fd = -1;
@@ -1146,19 +1200,22 @@ static void output_write(output *o, const char *data, size_t len)
 {
     int fd = output_fd(o);
     if (fd >= 0) {
-        int rc = lr_write_all(fd, data, len);
+        /* text is read on a terminal (lr_write_text escapes what it would
+         * act on); JSON escapes by itself */
+        int rc = o == &text_out ? lr_write_text(fd, data, len) : lr_write_all(fd, data, len);
         if (rc == 0)
             return;
         output_failed(o, "write", rc);
     }
     if (o == &text_out)
-        lr_write_all(2, data, len);
+        stderr_write(data, len);
 }
 
 void lr_report_init(void)
 {
     if (lr_suppress_load(lr_opt.suppressions) < 0)
         _exit(2);
+    stderr_keep();
     /* opened now, so that a file that cannot be written is said at the start */
     output_fd(&dir_out);
     output_fd(&json_out);
@@ -1325,9 +1382,9 @@ void lr_report_write_extra(const char *text, size_t tlen, const char *json, size
     lr_ilock_drop(&report_lock);
 }
 
-void lr_report_summary(void)
+void lr_report_summary(int status, int final)
 {
-    char line[256];
+    char line[512];
     int n = snprintf(line, sizeof line, "==%d== lockrace: %lu report%s (", (int)getpid(),
                      lr_report_count(), lr_report_count() == 1 ? "" : "s");
     const char *sep = "";
@@ -1339,8 +1396,12 @@ void lr_report_summary(void)
     if (lr_report_suppressed())
         n += snprintf(line + n, sizeof line - (size_t)n, "%s%lu suppressed", sep,
                       lr_report_suppressed());
-    if (lr_opt.exitcode && lr_report_count())
-        snprintf(line + n, sizeof line - (size_t)n, "); exit status %d (exitcode=0 keeps the program's own)\n",
+    if (lr_opt.exitcode && lr_report_count() && final != status)
+        snprintf(line + n, sizeof line - (size_t)n,
+                 "); exit status %d (the program's was %d; exitcode=0 keeps it)\n", final, status);
+    else if (lr_opt.exitcode && lr_report_count())
+        snprintf(line + n, sizeof line - (size_t)n,
+                 "); exit status %d (the program's own; exitcode=%d replaces only a 0)\n", status,
                  lr_opt.exitcode);
     else
         snprintf(line + n, sizeof line - (size_t)n, ")\n");
@@ -1355,4 +1416,7 @@ void lr_report_fork_child(void)
 {
     lr_ilock_reset(&report_lock);
     memset(counts, 0, sizeof counts);
+    if (is_stderr(err_out.fd))
+        close(err_out.fd);
+    err_out.fd = -1;
 }

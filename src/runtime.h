@@ -16,6 +16,16 @@
  * while it initialises (from this thread or another) pass through. */
 int lr_runtime_ready(void);
 
+/* The process ends with `status` (exit, a return from main, _exit,
+ * _Exit): the race engine's last findings and the summary line, once, and
+ * the status it must end with, returned: exitcode in place of a 0 when it
+ * reported, else its own. Only the status when lockrace is not ready, or
+ * inside itself on this thread. */
+int lr_runtime_exit(int status);
+/* Ends the process now with `status`, nothing more printed: lockrace's own
+ * end of a deadlocked process. */
+void lr_runtime_end(int status) __attribute__((noreturn));
+
 
 /* mutexes (src/mutex.c) */
 void lr_mutex_init(lr_thread *self, pthread_mutex_t *m, int rc);

@@ -10,15 +10,28 @@
 #define LR_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LR_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* write(2) until done or a real error; EINTR is retried; errno is kept.
- * Returns 0, or minus the error number. */
+/* write(2) until done or a real error; EINTR is retried, and EAGAIN (a
+ * non-blocking descriptor that is full) waits for room, up to 10 s with
+ * nothing written; errno is kept. Returns 0, or minus the error number. */
 int lr_write_all(int fd, const char *buf, size_t len);
 int lr_write_str(int fd, const char *s);
+/* lr_write_all for text read on a terminal (reports, the launcher's
+ * summary): control characters but the newline, C1 controls and bytes
+ * that are not UTF-8 are written \xNN, so that a thread name or a command
+ * line cannot retitle the window, clear the screen or hide a report. All
+ * the text lockrace prints goes through here, once, at the end. No
+ * allocation; one write when nothing needs escaping. */
+int lr_write_text(int fd, const char *s, size_t len);
 
 /* Opens a file lockrace writes (a report log, a SARIF or JUnit file) the
  * one way: never through a symbolic link (O_NOFOLLOW: a link planted where a
- * report is expected cannot redirect it), created with `mode`, close-on-exec.
- * Returns the descriptor, or minus the error number. */
+ * report is expected cannot redirect it), created with `mode`, close-on-exec,
+ * and only a regular file of the effective user: a FIFO would block the
+ * open (or the writes) for as long as nobody reads it, and a file another
+ * user made beforehand in a shared directory is theirs to read. Without
+ * append it is emptied, once known to be ours. Returns the descriptor, or
+ * minus the error number, or one of these two: */
+enum { LR_OUTPUT_NOT_REGULAR = -100000, LR_OUTPUT_NOT_OWNED = -100001 };
 int lr_output_open(const char *path, int append, int mode);
 /* Why lr_output_open or a write failed, in words (-error as returned). */
 const char *lr_output_error(int error);

@@ -228,7 +228,7 @@ void lr_deadlock_policy(void)
         return;
     /* No atexit handlers, no stdio flush: they may need the very locks the
      * deadlocked threads hold. The report is already written. */
-    _exit(lr_opt.exitcode ? lr_opt.exitcode : 1);
+    lr_runtime_end(lr_opt.exitcode ? lr_opt.exitcode : 1);
 }
 
 static void check(lr_thread *self)
