@@ -116,6 +116,17 @@ static inline void lr_mutex_context_keep(const lr_thread *t, const lr_acquisitio
                          __ATOMIC_RELAXED);
 }
 
+/* A context's lock is still the lock it was (identity `id`) at this
+ * address. A mutex still tagged with the lock's id is still that lock
+ * (destroy clears the tag, init zeroes it). Otherwise: a forgotten lock has
+ * id 0, a recycled one a new id (lockreg.h). */
+static inline int lr_context_still(const lr_acquisition *a, const lr_lock *l, uint64_t id)
+{
+    return (a->type <= LR_ADAPTIVE &&
+            __atomic_load_n(lr_mutex_tag(a->addr), __ATOMIC_RELAXED) == (uintptr_t)id) ||
+           (l->id == id && (a->type > LR_ADAPTIVE || lr_mutex_same(a->addr, id)));
+}
+
 /* The context table: finds the lock and the stack of this acquisition's
  * context; the first time (or when the lock at this address is a new
  * identity) the slow path looks the lock up, unwinds once and adds the
@@ -126,14 +137,7 @@ static inline void lr_order_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
         const lr_ctx_slot *s = &t->ctx[i];
         if (s->key == key) {
             lr_lock *l = s->lock;
-            /* A mutex still tagged with the lock's id is still that lock
-             * (destroy clears the tag, init zeroes it). Otherwise: a
-             * forgotten lock has id 0, a recycled one a new id (lockreg.h). */
-            if (__builtin_expect((a->type <= LR_ADAPTIVE &&
-                                  __atomic_load_n(lr_mutex_tag(a->addr), __ATOMIC_RELAXED) ==
-                                      (uintptr_t)s->id) ||
-                                 (l->id == s->id && (a->type > LR_ADAPTIVE ||
-                                                     lr_mutex_same(a->addr, s->id))), 1)) {
+            if (__builtin_expect(lr_context_still(a, l, s->id), 1)) {
                 a->lock = l;
                 a->lock_id = s->id;
                 a->token = s->token;
