@@ -1144,7 +1144,17 @@ def case_watch_errors():
     for spec, what in (("stats+x", "watch=stats+x: the offset is not a number"),
                        ("stats:0", "watch=stats:0: the size is not a number above 0"),
                        ("0x1000", "watch=0x1000: an address needs a size"),
-                       ("stats+12:8", "watch=stats+12:8: stats is 16 bytes")):
+                       ("stats+12:8", "watch=stats+12:8: stats is 16 bytes"),
+                       # offsets and sizes that wrap around 2^64 fit by arithmetic only:
+                       # they would watch the bytes before the variable
+                       ("stats+18446744073709551615:2",
+                        "watch=stats+18446744073709551615:2: stats is 16 bytes"),
+                       ("stats+8:18446744073709551615",
+                        "watch=stats+8:18446744073709551615: stats is 16 bytes"),
+                       ("stats+-1:1", "watch=stats+-1:1: the offset is not a number"),
+                       ("stats+-8:8", "watch=stats+-8:8: the offset is not a number"),
+                       ("0x1000:18446744073709551615",
+                        "watch=0x1000:18446744073709551615: the range wraps around")):
         for launcher in (False, True):
             status, out, err, reports = watched("watch_struct", ["struct"], spec, launcher=launcher)
             expect(status == 2 and out == "" and what in err and err.count("\n") == 1,
