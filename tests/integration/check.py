@@ -409,6 +409,47 @@ def case_watchdog_clean():
         expect(status == 0 and reports == [], f"{name}: status {status}, {len(reports)} reports")
 
 
+def case_watchdog_signalfd():
+    """The watchdog thread blocks every signal: a signal the program blocked
+    in all its threads, to read it from a signalfd, waits for the read
+    instead of killing the process through lockrace's thread."""
+    nstatus, nout = native("watchdog_host", ["signalfd"])
+    expect(nstatus == 0 and nout == "signalfd: read SIGUSR1\n", f"native: {nstatus} {nout!r}")
+    for launcher in (False, True):
+        if launcher:
+            status, out, err, reports = run("watchdog_host", ["signalfd"], launcher=True,
+                                            launcher_args=["--ci"], timeout=20)
+        else:
+            status, out, err, reports = run("watchdog_host", ["signalfd"], options="watchdog=1",
+                                            timeout=20)
+        expect(status == 0 and out == nout and reports == [],
+               f"launcher={launcher}: status {status}, stdout {out!r}, stderr {err[-500:]!r}")
+
+
+def case_watchdog_unshare():
+    """The watchdog is there only while a thread waits: a program that is
+    one thread again can enter a new user namespace (unshare(CLONE_NEWUSER)
+    wants a single-threaded process), right away through libc and, through
+    the raw system call, once the watchdog has seen nobody wait for a while;
+    so can a forked child, after it had its own watchdog."""
+    nstatus, nout = native("watchdog_host", ["unshare"])
+    if nstatus != 0 or nout != "unshare: ok\nchild unshare: ok\n":
+        raise Skip(f"unshare(CLONE_NEWUSER) fails natively here: {nout!r}")
+    for launcher in (False, True):
+        if launcher:
+            status, out, err, reports = run("watchdog_host", ["unshare"], launcher=True,
+                                            launcher_args=["--ci"], timeout=20)
+        else:
+            status, out, err, reports = run("watchdog_host", ["unshare"], options="watchdog=1",
+                                            timeout=20)
+        expect(status == 0 and out == nout and reports == [],
+               f"launcher={launcher}: status {status}, stdout {out!r}, stderr {err[-500:]!r}")
+    status, out, err, reports = run("watchdog_host", ["unshare-raw"], options="watchdog=1", timeout=20)
+    expect(status == 0 and out == "unshare: ok\n" and reports == [],
+           f"raw: status {status}, stdout {out!r}, stderr {err[-500:]!r}")
+    print(f"raw unshare: {err.strip()}")
+
+
 def case_rwlock_deadlock():
     status, _, err, reports = run("rwlock_deadlock", timeout=20)
     expect(status == 66, f"status {status}: {err[-1500:]}")
