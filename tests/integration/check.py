@@ -431,7 +431,8 @@ def case_watchdog_unshare():
     one thread again can enter a new user namespace (unshare(CLONE_NEWUSER)
     wants a single-threaded process), right away through libc and, through
     the raw system call, once the watchdog has seen nobody wait for a while;
-    so can a forked child, after it had its own watchdog."""
+    so can a forked child, after it had its own watchdog, and so can
+    setns() into another user namespace."""
     nstatus, nout = native("watchdog_host", ["unshare"])
     if nstatus != 0 or nout != "unshare: ok\nchild unshare: ok\n":
         raise Skip(f"unshare(CLONE_NEWUSER) fails natively here: {nout!r}")
@@ -448,6 +449,11 @@ def case_watchdog_unshare():
     expect(status == 0 and out == "unshare: ok\n" and reports == [],
            f"raw: status {status}, stdout {out!r}, stderr {err[-500:]!r}")
     print(f"raw unshare: {err.strip()}")
+    nstatus, nout = native("watchdog_host", ["setns"])
+    if nout == "setns: ok\n":
+        status, out, err, reports = run("watchdog_host", ["setns"], options="watchdog=1", timeout=20)
+        expect(status == 0 and out == nout and reports == [],
+               f"setns: status {status}, stdout {out!r}, stderr {err[-500:]!r}")
 
 
 def case_rwlock_deadlock():
@@ -580,7 +586,7 @@ def case_exports():
     """liblockrace.so exports the wrappers and the API, nothing else (no libunwind)."""
     p = subprocess.run(["nm", "-D", "--defined-only", LIB], capture_output=True, text=True)
     names = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
-    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$)", n)}
+    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|unshare$|setns$)", n)}
     if SANITIZED:
         bad -= {"__asan_default_options", "__ubsan_default_options"}    # src/sanitize.c
     expect(not bad, f"unexpected exports: {sorted(bad)}")

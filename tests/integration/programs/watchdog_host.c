@@ -11,11 +11,14 @@
  *                            of one thread; so does a child forked just before
  *   watchdog_host unshare-raw  the same through syscall(), after waiting
  *                            (up to 5 s) for the process to be one thread
+ *   watchdog_host setns      the same with setns() into a child's new user
+ *                            namespace
  *
  * stdout is the same natively and under lockrace. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -156,6 +159,36 @@ static int run_unshare(int raw)
     return 0;
 }
 
+/* setns into a user namespace that a child made: one thread only, too */
+static int run_setns(void)
+{
+    int up[2], down[2];
+    if (pipe(up) || pipe(down))
+        return 1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        char c = unshare(CLONE_NEWUSER) == 0 ? 'y' : 'n';
+        if (write(up[1], &c, 1) != 1 || read(down[0], &c, 1) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    char c = 'n';
+    if (read(up[0], &c, 1) != 1 || c != 'y') {
+        printf("setns: the child could not unshare\n");
+        return 0;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    contend_and_join();
+    int rc = fd >= 0 ? setns(fd, CLONE_NEWUSER) : -1;
+    printf("setns: %s\n", rc == 0 ? "ok" : strerror(errno));
+    if (write(down[1], "x", 1) != 1)
+        return 1;
+    waitpid(pid, NULL, 0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -165,6 +198,8 @@ int main(int argc, char **argv)
         return run_unshare(0);
     if (!strcmp(mode, "unshare-raw"))
         return run_unshare(1);
-    fprintf(stderr, "usage: watchdog_host signalfd|unshare|unshare-raw\n");
+    if (!strcmp(mode, "setns"))
+        return run_setns();
+    fprintf(stderr, "usage: watchdog_host signalfd|unshare|unshare-raw|setns\n");
     return 2;
 }
