@@ -456,6 +456,26 @@ def case_watchdog_unshare():
                f"setns: status {status}, stdout {out!r}, stderr {err[-500:]!r}")
 
 
+def case_thread_limit():
+    """Under an address-space limit (ulimit -v), a program creates about as
+    many threads under lockrace as natively: lockrace's own work at a
+    thread's start must not give each thread a malloc arena (64 MiB of
+    address space each). thread_limit sets the limit to its own size at
+    start plus 256 MiB, so lockrace's libraries do not count."""
+    if SANITIZED:
+        raise Skip("ASan's allocator and shadow memory, not lockrace's, decide the count here")
+    def count(out):
+        m = re.match(r"threads (\d+) ", out)
+        expect(m, f"thread_limit printed {out!r}")
+        return int(m.group(1))
+    nstatus, nout = native("thread_limit")
+    status, out, err, reports = run("thread_limit", timeout=120)
+    expect(nstatus == 0 and status == 0 and reports == [], f"status {status} (native {nstatus}): {err[-500:]!r}")
+    n, lr = count(nout), count(out)
+    print(f"threads within 256 MiB: native {n}, lockrace {lr} ({100 * lr / n:.0f}%)")
+    expect(lr >= 0.9 * n, f"lockrace made {lr} threads, natively {n}: less than 90%")
+
+
 def case_rwlock_deadlock():
     status, _, err, reports = run("rwlock_deadlock", timeout=20)
     expect(status == 66, f"status {status}: {err[-1500:]}")
