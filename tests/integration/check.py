@@ -476,6 +476,21 @@ def case_thread_limit():
     expect(lr >= 0.9 * n, f"lockrace made {lr} threads, natively {n}: less than 90%")
 
 
+def case_stack_locks():
+    """Locks on a thread's stack are said to be on that thread's stack: the
+    main thread's, glibc's default and small stacks, a stack the program
+    allocated itself."""
+    status, out, err, reports = run("stack_locks", options="exitcode=0")
+    inv = findings(reports, "lock-order-inversion")
+    expect(status == 0 and out == "stack_locks: done\n" and len(inv) == 4,
+           f"status {status}, {len(inv)} inversions: {err[-1500:]!r}")
+    for r in inv:
+        expect([l["where"] for l in r["locks"]] == ["stack", "stack"], f"where: {r['locks']}")
+    for name in ("T0", "T1 (default-stack)", "T2 (small-stack)", "T3 (own-stack)"):
+        expect(err.count(f"is on a thread's stack, first seen in {name} at:") == 2,
+               f"{name}: {err.count(name)} times in {err[-3000:]!r}")
+
+
 def case_rwlock_deadlock():
     status, _, err, reports = run("rwlock_deadlock", timeout=20)
     expect(status == 66, f"status {status}: {err[-1500:]}")
