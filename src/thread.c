@@ -122,27 +122,15 @@ static lr_thread *new_state(void)
     return t;
 }
 
-static void record_stack_bounds(lr_thread_info *info)
-{
-    pthread_attr_t attr;
-    void *lo;
-    size_t size;
-    if (pthread_getattr_np(pthread_self(), &attr) != 0)
-        return;
-    if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
-        info->stack_lo = (uintptr_t)lo;
-        info->stack_hi = (uintptr_t)lo + size;
-    }
-    pthread_attr_destroy(&attr);
-}
-
 static lr_thread *attach(lr_thread_info *info)
 {
-    /* A thread met on one of its calls rather than at its start (made
-     * before lockrace, or not through the wrapper) may be met inside a
-     * signal handler, maybe one that interrupted pthread_getattr_np, whose
-     * lock is then held: its stack bounds are not asked for. Only its
-     * reports' "on the stack of" label needs them. */
+    /* A thread started through the wrapper has its pthread_t (glibc's
+     * descriptor) at the top of its stack mapping: reports find the stack
+     * a lock lives on from that and /proc/self/maps (report.c). Nothing
+     * is asked of glibc here: pthread_getattr_np mallocs, and a thread's
+     * first malloc gives it an arena of 64 MiB of address space. A thread
+     * met on one of its calls (made before lockrace, or not through the
+     * wrapper) may have its descriptor elsewhere: it is not labelled. */
     int at_start = info != NULL;
     lr_tls_thread = LR_THREAD_DEAD;     /* calls made while attaching pass through */
     lr_thread *t = new_state();
@@ -160,8 +148,7 @@ static lr_thread *attach(lr_thread_info *info)
     __atomic_store_n(&info->state, t, __ATOMIC_RELEASE);
     t->depth = 1;
     lr_tls_thread = t;
-    if (at_start && info->id != 0)   /* the main thread's bounds need /proc; see lr_report */
-        record_stack_bounds(info);
+    info->descriptor_on_stack = at_start && info->id != 0;   /* the main thread's is not */
     if (exit_key_ok)
         pthread_setspecific(exit_key, t);
     t->depth = 0;

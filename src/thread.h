@@ -35,7 +35,8 @@ typedef struct lr_thread_info {
     pid_t tid;                  /* 0 until the thread runs */
     uintptr_t handle;           /* its pthread_t */
     lr_stack_id created_at;
-    uintptr_t stack_lo, stack_hi;
+    uint8_t descriptor_on_stack; /* started through the wrapper: handle is at the top of its
+                                    stack's mapping (report.c) */
     char name[16];              /* from pthread_setname_np, else read at report time */
     void *(*start)(void *);     /* the start routine and argument, for the trampoline */
     void *start_arg;
