@@ -88,28 +88,22 @@ static lr_thread *new_state(void)
             return NULL;
     } else {
         /* A recycled state keeps its held array (never unmapped: the
-         * watchdog may still read it) and starts with no contexts. */
+         * watchdog may still read it) and starts with no contexts, in its
+         * own first table. */
         lr_held *held = t->held != t->held_inline ? t->held : NULL;
         uint32_t held_cap = t->held_cap;
-        lr_ctx_slot *ctx = t->ctx;
-        uint32_t ctx_mask = t->ctx_mask, ctx_shift = t->ctx_shift;
+        lr_ctx_slot *ctx = t->ctx != t->ctx_inline ? t->ctx : NULL;
+        uint32_t ctx_slots = t->ctx_mask + 1;
         void *search = t->search;
         size_t search_size = t->search_size;
         lr_order_free_old_tables(t);    /* the thread has ended: no probe is in them */
+        lr_unmap(ctx, ctx ? ctx_slots * sizeof *ctx : 0);
         memset(t, 0, sizeof *t);
         t->search = search;
         t->search_size = search_size;
         if (held) {
             t->held = held;
             t->held_cap = held_cap;
-        }
-        if (ctx && ctx_mask + 1 == LR_CTX_INITIAL) {   /* a small table is wiped and kept */
-            memset(ctx, 0, (ctx_mask + 1) * sizeof *ctx);
-            t->ctx = ctx;
-            t->ctx_mask = ctx_mask;
-            t->ctx_shift = ctx_shift;
-        } else {
-            lr_unmap(ctx, ctx ? (ctx_mask + 1) * sizeof *ctx : 0);
         }
     }
     if (!t->held) {
