@@ -763,6 +763,52 @@ def case_linked():
     expect(findings(reports, "lost-update")[0]["variable"]["name"] == "counter", "variable")
 
 
+def case_setuid():
+    """In a set-uid program (secure execution, AT_SECURE), lockrace reads
+    nothing from the environment of the user who started it: not
+    LOCKRACE_OPTIONS (no file is written for that user, as root), not
+    LOCKRACE_CAPSTONE. Reports go to stderr. A copy of abba linked with
+    liblockrace.so (a set-uid program ignores LD_PRELOAD outside the
+    system's directories, but loads what it is linked with) is made
+    set-uid root and run as nobody; the same copy without the set-uid bit
+    is the control: there the options are honoured."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        raise Skip("needs root (to make a set-uid-root copy) and setpriv (to run it as nobody)")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        out = os.path.join(tmp, "out")
+        os.mkdir(out)
+        os.chmod(out, 0o777)                 # nobody may write there: only lockrace chooses not to
+        prog = os.path.join(tmp, "abba_linked")
+        shutil.copy(program("abba_linked"), prog)
+        env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "LOCKRACE_OPTIONS")}
+        env["LOCKRACE_OPTIONS"] = (f"log_path={out}/log:json={out}/reports.json:log_dir={out}:"
+                                   "exitcode=3:verbosity=2")
+        env["LOCKRACE_CAPSTONE"] = os.path.join(out, "evil.so")
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", prog]
+
+        os.chmod(prog, 0o755)
+        p = subprocess.run(as_nobody, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        made = sorted(os.listdir(out))
+        expect(p.returncode == 3 and made, f"control (not set-uid): status {p.returncode}, files {made}, "
+               f"stderr {p.stderr[-500:]!r}")
+        for name in made:
+            os.unlink(os.path.join(out, name))
+
+        os.chown(prog, 0, 0)
+        os.chmod(prog, 0o4755)
+        p = subprocess.run(as_nobody, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        made = sorted(os.listdir(out))
+        expect(made == [], f"set-uid: lockrace wrote {made} as root for the user who ran it")
+        expect(p.returncode == 66, f"set-uid: status {p.returncode} (exitcode=3 must be ignored): "
+               f"{p.stderr[-500:]!r}")
+        expect("lockrace: lock-order-inversion" in p.stderr and "watching process" not in p.stderr,
+               f"set-uid: the report is not on stderr, or verbosity=2 was read: {p.stderr[-1500:]!r}")
+        said = [l for l in lockrace_lines(p.stderr) if "LOCKRACE_OPTIONS" in l]
+        expect(len(said) == 1 and "ignored" in said[0], f"set-uid: one line must say why: {said}")
+        print(f"set-uid: {said[0]}")
+
+
 def case_semaphore_locks():
     """A semaphore initialised to 1 and used as a lock is in the lock-order
     graph; semaphores used as signals never are."""
