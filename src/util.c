@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 int lr_write_all(int fd, const char *buf, size_t len)
@@ -40,6 +42,16 @@ int lr_output_open(const char *path, int append, int mode)
     int error = errno;
     errno = saved;
     return fd >= 0 ? fd : -error;
+}
+
+int lr_secure(void)
+{
+    return getauxval(AT_SECURE) != 0;
+}
+
+const char *lr_getenv(const char *name)
+{
+    return lr_secure() ? NULL : getenv(name);
 }
 
 const char *lr_output_error(int error)

@@ -263,10 +263,11 @@ static struct {
     cs_err (*regs_access)(csh, const cs_insn *, cs_regs, uint8_t *, cs_regs, uint8_t *);
 } cs;
 
-/* LOCKRACE_CAPSTONE names another build of the library. */
+/* LOCKRACE_CAPSTONE names another build of the library (never in a
+ * set-uid program: lr_getenv). */
 static const char *capstone_name(void)
 {
-    const char *name = getenv("LOCKRACE_CAPSTONE");
+    const char *name = lr_getenv("LOCKRACE_CAPSTONE");
     return name && name[0] ? name : "libcapstone.so.4";
 }
 
@@ -1263,7 +1264,7 @@ static int reaches_a_variable(const object *o)
  * nothing of names they do not have. */
 static int commanded(void)
 {
-    const char *launcher = getenv("LOCKRACE_LAUNCHER_PID");
+    const char *launcher = lr_getenv("LOCKRACE_LAUNCHER_PID");
     return !launcher || atoi(launcher) == (int)getppid();
 }
 

@@ -802,7 +802,8 @@ def case_setuid():
         expect(made == [], f"set-uid: lockrace wrote {made} as root for the user who ran it")
         expect(p.returncode == 66, f"set-uid: status {p.returncode} (exitcode=3 must be ignored): "
                f"{p.stderr[-500:]!r}")
-        expect("lockrace: lock-order-inversion" in p.stderr and "watching process" not in p.stderr,
+        expect("lockrace: lock-order-inversion" in p.stderr and "demos/abba.c:" in p.stderr and
+               "watching process" not in p.stderr,
                f"set-uid: the report is not on stderr, or verbosity=2 was read: {p.stderr[-1500:]!r}")
         said = [l for l in lockrace_lines(p.stderr) if "LOCKRACE_OPTIONS" in l]
         expect(len(said) == 1 and "ignored" in said[0], f"set-uid: one line must say why: {said}")
