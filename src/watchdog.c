@@ -45,15 +45,17 @@ static int started;
 /* It reported a whole-process deadlock (deadlock=report): said once, and
  * started stays 1 so that no other watchdog says it again. */
 static int reported;
-/* A futex word the watchdog sleeps on between ticks: 1 asks it to end now
- * (lr_watchdog_quiesce). */
-static int stop_word;
-/* Watchdogs created but not yet in tids[]: a thread the quiesce must wait
+/* A futex word the watchdog sleeps on between ticks: a watchdog ends when
+ * it is no longer the one it read when it started (lr_watchdog_quiesce
+ * adds one), even one that comes back late from a long tick. */
+static int generation;
+/* Watchdogs created but not yet in watchdog_tids: a thread the quiesce must wait
  * for before it can tell watchdogs from the program's threads. */
 static int pending;
 /* Kernel ids of the watchdogs started in this process. A slot is free when
  * 0 or when that thread has ended (a watchdog that ends cannot clear its
- * slot after it has gone); two are enough: one ending, one starting. */
+ * slot after it has gone); at most two live at once: one ending, one
+ * starting. */
 #define MAX_WATCHDOGS 4
 static pid_t watchdog_tids[MAX_WATCHDOGS];
 
@@ -82,13 +84,13 @@ static int is_watchdog(pid_t tid)
     return 0;
 }
 
-/* Sleeps ms, or less when woken; through syscall(), which, unlike
- * nanosleep, is no cancellation point (the quiesce runs on a program
- * thread, in a wrapper of a function that is not one). */
-static void sleep_on(int *word, long ms)
+/* Sleeps ms while *word is value, or less when woken; through syscall(),
+ * which, unlike nanosleep, is no cancellation point (the quiesce runs on a
+ * program thread, in a wrapper of a function that is not one). */
+static void sleep_on(int *word, int value, long ms)
 {
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, value, &ts, NULL, 0);
 }
 
 /* Whether some thread of the program has published a wait. Reads the
@@ -292,10 +294,11 @@ static void *watch(void *arg)
     /* lockrace's own thread: the locks libdw takes while it symbolizes a
      * report pass straight through, and it is in no report itself */
     lr_tls_thread = LR_THREAD_DEAD;
+    int gen = __atomic_load_n(&generation, __ATOMIC_ACQUIRE);   /* before it counts as started */
     register_watchdog(self);
     for (;;) {
-        sleep_on(&stop_word, TICK_MS);
-        if (__atomic_load_n(&stop_word, __ATOMIC_ACQUIRE))
+        sleep_on(&generation, gen, TICK_MS);
+        if (__atomic_load_n(&generation, __ATOMIC_ACQUIRE) != gen)
             return NULL;
         idle = anyone_waits() ? 0 : idle + 1;
         if (idle >= IDLE_TICKS) {
@@ -386,7 +389,7 @@ void lr_watchdog_quiesce(void)
         return;
     int saved = errno;
     for (int i = 0; i < 1000 && __atomic_load_n(&pending, __ATOMIC_ACQUIRE); i++)
-        sleep_on(&(int){ 0 }, 1);        /* a watchdog starting: its id is not known yet */
+        sleep_on(&(int){ 0 }, 0, 1);     /* a watchdog starting: its id is not known yet */
     pid_t tids[MAX_WATCHDOGS + 1];
     pid_t self = (pid_t)syscall(SYS_gettid);
     int n = list_tasks(tids, MAX_WATCHDOGS + 1);
@@ -394,12 +397,11 @@ void lr_watchdog_quiesce(void)
         if (tids[i] != self && !is_watchdog(tids[i]))
             n = -1;                      /* a thread of the program's */
     if (n > 1) {
-        __atomic_store_n(&stop_word, 1, __ATOMIC_RELEASE);
-        syscall(SYS_futex, &stop_word, FUTEX_WAKE_PRIVATE, MAX_WATCHDOGS, NULL, NULL, 0);
+        __atomic_add_fetch(&generation, 1, __ATOMIC_ACQ_REL);
+        syscall(SYS_futex, &generation, FUTEX_WAKE_PRIVATE, MAX_WATCHDOGS, NULL, NULL, 0);
         for (int i = 0; i < 1000 && list_tasks(tids, MAX_WATCHDOGS + 1) > 1; i++)
-            sleep_on(&(int){ 0 }, 1);
+            sleep_on(&(int){ 0 }, 0, 1);
         __atomic_store_n(&started, __atomic_load_n(&reported, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
-        __atomic_store_n(&stop_word, 0, __ATOMIC_RELEASE);
     }
     errno = saved;
 }
@@ -409,7 +411,6 @@ void lr_watchdog_fork_child(void)
 {
     started = 0;
     reported = 0;
-    stop_word = 0;
     pending = 0;
     memset(watchdog_tids, 0, sizeof watchdog_tids);
 }
