@@ -38,7 +38,9 @@ void lr_order_free_old_tables(lr_thread *t)
 static void keep_old_table(lr_thread *t, lr_ctx_slot *slots, uint32_t n)
 {
     uint32_t max = sizeof t->ctx_old / sizeof t->ctx_old[0];
-    if (t->ctx_nold == max) {       /* cannot happen: 256 doubles to LR_CTX_MAX in 7 steps */
+    if (slots == t->ctx_inline)     /* part of the state: never unmapped */
+        return;
+    if (t->ctx_nold == max) {       /* cannot happen: 64 doubles to LR_CTX_MAX in 9 steps */
         lr_unmap(t->ctx_old[0].slots, t->ctx_old[0].n * sizeof *slots);
         memmove(&t->ctx_old[0], &t->ctx_old[1], (max - 1) * sizeof t->ctx_old[0]);
         t->ctx_nold--;
@@ -62,7 +64,7 @@ static int context_grow(lr_thread *t)
     int restart = old == LR_CTX_MAX;
     uint32_t cap = !old ? LR_CTX_INITIAL : restart ? old : old * 2;
     uint32_t shift = 64 - (uint32_t)__builtin_ctz(cap);
-    lr_ctx_slot *slots = lr_map(cap * sizeof *slots), *prev = t->ctx;
+    lr_ctx_slot *slots = old ? lr_map(cap * sizeof *slots) : t->ctx_inline, *prev = t->ctx;
     if (!slots)
         return -1;
     if (restart) {

@@ -40,7 +40,6 @@ typedef struct lr_acquisition {
     uint64_t id;                /* semaphores: the lock's id before the wait */
 } lr_acquisition;
 
-#define LR_CTX_INITIAL 256
 #define LR_CTX_MAX (1u << 15)   /* slots: 1 MiB, up to 16,383 contexts (lockorder.c) */
 
 /* Gives a new thread state its context table; -1 when out of memory. */

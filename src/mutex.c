@@ -80,9 +80,9 @@ void lr_object_wait_enter(lr_thread *self, int kind, void *object, int bounded, 
         return;
     if (kind == LR_WAIT_BARRIER)
         lr_race_release(self, (uintptr_t)object);   /* every arrival before every departure */
-    lr_watchdog_start(self);
     lr_wait_begin(self->info, kind, (uintptr_t)object, NULL, lr_site_stack(self, (uintptr_t)pc),
                   bounded);
+    lr_watchdog_start(self);            /* after the wait is published: see watchdog.c */
 }
 
 void lr_object_wait_exit(lr_thread *self, void *object, int acquired)
@@ -120,9 +120,9 @@ lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mut
     while (!lr_order_released_at(self, (uintptr_t)m) && lr_order_depth_at(self, (uintptr_t)m))
         ;
     /* published for the watchdog, which tells a lost wakeup from a wait */
-    lr_watchdog_start(self);
     lr_wait_begin(self->info, LR_WAIT_COND, (uintptr_t)c, lr_lock_find((uintptr_t)m),
                   lr_site_stack(self, (uintptr_t)pc), bounded);
+    lr_watchdog_start(self);
     return st;
 }
 

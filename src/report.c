@@ -91,20 +91,50 @@ typedef struct lock_desc {
     uint32_t stack_owner;       /* for WHERE_STACK */
 } lock_desc;
 
-static int main_stack(uintptr_t addr)
+/* The thread on whose stack addr lies, UINT32_MAX when none. The main
+ * thread's stack is the [stack] mapping. A thread glibc started has its
+ * descriptor (its pthread_t) at the top of its stack block, above every
+ * frame, also on a stack the program gave (allocate_stack, glibc 2.36):
+ * the owner is the thread whose descriptor is the nearest above addr in
+ * the same mapping (mappings of stacks without guard pages may merge). A
+ * stack reused from an ended thread's belongs to the running one. Read
+ * when a report is written, so that starting a thread costs nothing. */
+static uint32_t stack_owner(uintptr_t addr)
 {
     char line[256];
-    int found = 0;
+    unsigned long lo = 0, hi = 0;
+    int found = 0, main_stack = 0;
     FILE *f = fopen("/proc/self/maps", "re");
     if (!f)
-        return 0;
+        return UINT32_MAX;
     while (!found && fgets(line, sizeof line, f)) {
-        unsigned long lo, hi;
-        if (strstr(line, "[stack]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
-            found = addr >= lo && addr < hi;
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && addr >= lo && addr < hi) {
+            found = 1;
+            main_stack = strstr(line, "[stack]") != NULL;
+        }
+        while (!strchr(line, '\n') && fgets(line, sizeof line, f))
+            ;                   /* the rest of a long line */
     }
     fclose(f);
-    return found;
+    if (!found)
+        return UINT32_MAX;
+    if (main_stack)
+        return 0;
+    uint32_t owner = UINT32_MAX;
+    uintptr_t best = 0;
+    int best_alive = 0;
+    for (uint32_t id = 1; id < lr_thread_count(); id++) {
+        lr_thread_info *t = lr_thread_info_get(id);
+        if (!t || !t->descriptor_on_stack || t->handle <= addr || t->handle >= hi)
+            continue;
+        int alive = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != NULL;
+        if (owner == UINT32_MAX || t->handle < best || (t->handle == best && (alive || !best_alive))) {
+            owner = id;
+            best = t->handle;
+            best_alive = alive;
+        }
+    }
+    return owner;
 }
 
 static void describe_lock(const lr_report_lock *l, lock_desc *d)
@@ -116,17 +146,10 @@ static void describe_lock(const lr_report_lock *l, lock_desc *d)
     d->where = global ? WHERE_GLOBAL : WHERE_HEAP;
     if (global)
         return;
-    for (uint32_t id = 0; id < lr_thread_count(); id++) {
-        lr_thread_info *t = lr_thread_info_get(id);
-        if (t && l->addr >= t->stack_lo && l->addr < t->stack_hi) {
-            d->where = WHERE_STACK;
-            d->stack_owner = id;
-            return;
-        }
-    }
-    if (main_stack(l->addr)) {
+    uint32_t owner = stack_owner(l->addr);
+    if (owner != UINT32_MAX) {
         d->where = WHERE_STACK;
-        d->stack_owner = 0;
+        d->stack_owner = owner;
     }
 }
 

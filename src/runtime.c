@@ -46,11 +46,23 @@ static void fail_options(const char *msg)
     _exit(2);
 }
 
+/* In a set-uid or set-gid program the options would be the caller's: a
+ * file to create as root, a library to load. Its defaults are kept
+ * (reports on stderr), and one line says so when options were given: the
+ * variable is looked at, never read. */
 static void read_options(void)
 {
     char err[512];
     lr_options_defaults(&lr_opt);
-    const char *env = getenv("LOCKRACE_OPTIONS");
+    if (lr_secure()) {
+        const char *given = getenv("LOCKRACE_OPTIONS");
+        if (given && given[0])
+            lr_write_str(2, "lockrace: LOCKRACE_OPTIONS ignored: a set-uid or set-gid program "
+                            "(secure execution) takes nothing from its caller's environment; "
+                            "reports go to stderr\n");
+        return;
+    }
+    const char *env = lr_getenv("LOCKRACE_OPTIONS");
     if (env && lr_options_parse(&lr_opt, env, err, sizeof err) < 0)
         fail_options(err);
 }

@@ -7,7 +7,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -151,6 +153,16 @@ int lr_output_open(const char *path, int append, int mode)
     }
     errno = saved;
     return fd >= 0 ? fd : error;
+}
+
+int lr_secure(void)
+{
+    return getauxval(AT_SECURE) != 0;
+}
+
+const char *lr_getenv(const char *name)
+{
+    return lr_secure() ? NULL : getenv(name);
 }
 
 const char *lr_output_error(int error)

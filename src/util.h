@@ -47,6 +47,15 @@ const char *lr_output_error(int error);
 int lr_cancel_off(void);
 void lr_cancel_restore(int previous);
 
+/* 1 in a secure-execution process (set-uid, set-gid or with file
+ * capabilities: the kernel's AT_SECURE). Its environment belongs to the
+ * user who started it, not to the process: lockrace then reads no
+ * variable of it, writes no file and loads nothing a user named. */
+int lr_secure(void);
+/* getenv, but NULL in a secure-execution process: every variable lockrace
+ * reads is read here. */
+const char *lr_getenv(const char *name);
+
 typedef struct lr_buf {
     char *data;
     size_t len, cap;

@@ -546,6 +546,88 @@ def case_watchdog_clean():
         expect(status == 0 and reports == [], f"{name}: status {status}, {len(reports)} reports")
 
 
+def case_watchdog_signalfd():
+    """The watchdog thread blocks every signal: a signal the program blocked
+    in all its threads, to read it from a signalfd, waits for the read
+    instead of killing the process through lockrace's thread."""
+    nstatus, nout = native("watchdog_host", ["signalfd"])
+    expect(nstatus == 0 and nout == "signalfd: read SIGUSR1\n", f"native: {nstatus} {nout!r}")
+    for launcher in (False, True):
+        if launcher:
+            status, out, err, reports = run("watchdog_host", ["signalfd"], launcher=True,
+                                            launcher_args=["--ci"], timeout=20)
+        else:
+            status, out, err, reports = run("watchdog_host", ["signalfd"], options="watchdog=1",
+                                            timeout=20)
+        expect(status == 0 and out == nout and reports == [],
+               f"launcher={launcher}: status {status}, stdout {out!r}, stderr {err[-500:]!r}")
+
+
+def case_watchdog_unshare():
+    """The watchdog is there only while a thread waits: a program that is
+    one thread again can enter a new user namespace (unshare(CLONE_NEWUSER)
+    wants a single-threaded process), right away through libc and, through
+    the raw system call, once the watchdog has seen nobody wait for a while;
+    so can a forked child, after it had its own watchdog, and so can
+    setns() into another user namespace."""
+    nstatus, nout = native("watchdog_host", ["unshare"])
+    if nstatus != 0 or nout != "unshare: ok\nchild unshare: ok\n":
+        raise Skip(f"unshare(CLONE_NEWUSER) fails natively here: {nout!r}")
+    for launcher in (False, True):
+        if launcher:
+            status, out, err, reports = run("watchdog_host", ["unshare"], launcher=True,
+                                            launcher_args=["--ci"], timeout=20)
+        else:
+            status, out, err, reports = run("watchdog_host", ["unshare"], options="watchdog=1",
+                                            timeout=20)
+        expect(status == 0 and out == nout and reports == [],
+               f"launcher={launcher}: status {status}, stdout {out!r}, stderr {err[-500:]!r}")
+    status, out, err, reports = run("watchdog_host", ["unshare-raw"], options="watchdog=1", timeout=20)
+    expect(status == 0 and out == "unshare: ok\n" and reports == [],
+           f"raw: status {status}, stdout {out!r}, stderr {err[-500:]!r}")
+    print(f"raw unshare: {err.strip()}")
+    nstatus, nout = native("watchdog_host", ["setns"])
+    if nout == "setns: ok\n":
+        status, out, err, reports = run("watchdog_host", ["setns"], options="watchdog=1", timeout=20)
+        expect(status == 0 and out == nout and reports == [],
+               f"setns: status {status}, stdout {out!r}, stderr {err[-500:]!r}")
+
+
+def case_thread_limit():
+    """Under an address-space limit (ulimit -v), a program creates about as
+    many threads under lockrace as natively: lockrace's own work at a
+    thread's start must not give each thread a malloc arena (64 MiB of
+    address space each). thread_limit sets the limit to its own size at
+    start plus 256 MiB, so lockrace's libraries do not count."""
+    if SANITIZED:
+        raise Skip("ASan's allocator and shadow memory, not lockrace's, decide the count here")
+    def count(out):
+        m = re.match(r"threads (\d+) ", out)
+        expect(m, f"thread_limit printed {out!r}")
+        return int(m.group(1))
+    nstatus, nout = native("thread_limit")
+    status, out, err, reports = run("thread_limit", timeout=120)
+    expect(nstatus == 0 and status == 0 and reports == [], f"status {status} (native {nstatus}): {err[-500:]!r}")
+    n, lr = count(nout), count(out)
+    print(f"threads within 256 MiB: native {n}, lockrace {lr} ({100 * lr / n:.0f}%)")
+    expect(lr >= 0.9 * n, f"lockrace made {lr} threads, natively {n}: less than 90%")
+
+
+def case_stack_locks():
+    """Locks on a thread's stack are said to be on that thread's stack: the
+    main thread's, glibc's default and small stacks, a stack the program
+    allocated itself."""
+    status, out, err, reports = run("stack_locks", options="exitcode=0")
+    inv = findings(reports, "lock-order-inversion")
+    expect(status == 0 and out == "stack_locks: done\n" and len(inv) == 4,
+           f"status {status}, {len(inv)} inversions: {err[-1500:]!r}")
+    for r in inv:
+        expect([l["where"] for l in r["locks"]] == ["stack", "stack"], f"where: {r['locks']}")
+    for name in ("T0", "T1 (default-stack)", "T2 (small-stack)", "T3 (own-stack)"):
+        expect(err.count(f"is on a thread's stack, first seen in {name} at:") == 2,
+               f"{name}: {err.count(name)} times in {err[-3000:]!r}")
+
+
 def case_rwlock_deadlock():
     status, _, err, reports = run("rwlock_deadlock", timeout=20)
     expect(status == 66, f"status {status}: {err[-1500:]}")
@@ -677,7 +759,7 @@ def case_exports():
     exit status) and the API, nothing else (no libunwind)."""
     p = subprocess.run(["nm", "-D", "--defined-only", LIB], capture_output=True, text=True)
     names = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
-    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$)", n)}
+    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$)", n)}
     if SANITIZED:
         bad -= {"__asan_default_options", "__ubsan_default_options"}    # src/sanitize.c
     expect(not bad, f"unexpected exports: {sorted(bad)}")
@@ -817,6 +899,53 @@ def case_linked():
             reports = [json.loads(line) for line in f if line.strip()]
     expect(findings(reports, "lost-update"), "no lost-update report")
     expect(findings(reports, "lost-update")[0]["variable"]["name"] == "counter", "variable")
+
+
+def case_setuid():
+    """In a set-uid program (secure execution, AT_SECURE), lockrace reads
+    nothing from the environment of the user who started it: not
+    LOCKRACE_OPTIONS (no file is written for that user, as root), not
+    LOCKRACE_CAPSTONE. Reports go to stderr. A copy of abba linked with
+    liblockrace.so (a set-uid program ignores LD_PRELOAD outside the
+    system's directories, but loads what it is linked with) is made
+    set-uid root and run as nobody; the same copy without the set-uid bit
+    is the control: there the options are honoured."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        raise Skip("needs root (to make a set-uid-root copy) and setpriv (to run it as nobody)")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        out = os.path.join(tmp, "out")
+        os.mkdir(out)
+        os.chmod(out, 0o777)                 # nobody may write there: only lockrace chooses not to
+        prog = os.path.join(tmp, "abba_linked")
+        shutil.copy(program("abba_linked"), prog)
+        env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "LOCKRACE_OPTIONS")}
+        env["LOCKRACE_OPTIONS"] = (f"log_path={out}/log:json={out}/reports.json:log_dir={out}:"
+                                   "exitcode=3:verbosity=2")
+        env["LOCKRACE_CAPSTONE"] = os.path.join(out, "evil.so")
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", prog]
+
+        os.chmod(prog, 0o755)
+        p = subprocess.run(as_nobody, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        made = sorted(os.listdir(out))
+        expect(p.returncode == 3 and made, f"control (not set-uid): status {p.returncode}, files {made}, "
+               f"stderr {p.stderr[-500:]!r}")
+        for name in made:
+            os.unlink(os.path.join(out, name))
+
+        os.chown(prog, 0, 0)
+        os.chmod(prog, 0o4755)
+        p = subprocess.run(as_nobody, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        made = sorted(os.listdir(out))
+        expect(made == [], f"set-uid: lockrace wrote {made} as root for the user who ran it")
+        expect(p.returncode == 66, f"set-uid: status {p.returncode} (exitcode=3 must be ignored): "
+               f"{p.stderr[-500:]!r}")
+        expect("lockrace: lock-order-inversion" in p.stderr and "demos/abba.c:" in p.stderr and
+               "watching process" not in p.stderr,
+               f"set-uid: the report is not on stderr, or verbosity=2 was read: {p.stderr[-1500:]!r}")
+        said = [l for l in lockrace_lines(p.stderr) if "LOCKRACE_OPTIONS" in l]
+        expect(len(said) == 1 and "ignored" in said[0], f"set-uid: one line must say why: {said}")
+        print(f"set-uid: {said[0]}")
 
 
 def case_semaphore_locks():
@@ -1463,7 +1592,17 @@ def case_watch_errors():
     for spec, what in (("stats+x", "watch=stats+x: the offset is not a number"),
                        ("stats:0", "watch=stats:0: the size is not a number above 0"),
                        ("0x1000", "watch=0x1000: an address needs a size"),
-                       ("stats+12:8", "watch=stats+12:8: stats is 16 bytes")):
+                       ("stats+12:8", "watch=stats+12:8: stats is 16 bytes"),
+                       # offsets and sizes that wrap around 2^64 fit by arithmetic only:
+                       # they would watch the bytes before the variable
+                       ("stats+18446744073709551615:2",
+                        "watch=stats+18446744073709551615:2: stats is 16 bytes"),
+                       ("stats+8:18446744073709551615",
+                        "watch=stats+8:18446744073709551615: stats is 16 bytes"),
+                       ("stats+-1:1", "watch=stats+-1:1: the offset is not a number"),
+                       ("stats+-8:8", "watch=stats+-8:8: the offset is not a number"),
+                       ("0x1000:18446744073709551615",
+                        "watch=0x1000:18446744073709551615: the range wraps around")):
         for launcher in (False, True):
             status, out, err, reports = watched("watch_struct", ["struct"], spec, launcher=launcher)
             expect(status == 2 and out == "" and what in err and err.count("\n") == 1,
