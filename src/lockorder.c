@@ -88,6 +88,14 @@ static int context_grow(lr_thread *t)
     return 0;
 }
 
+void lr_order_adopt_table(lr_thread *t, lr_ctx_slot *slots, uint32_t n)
+{
+    t->ctx = slots;
+    t->ctx_mask = n - 1;
+    t->ctx_shift = 64 - (uint32_t)__builtin_ctz(n);
+    t->ctx_count = 0;
+}
+
 int lr_order_init_thread(lr_thread *t)
 {
     return context_grow(t);

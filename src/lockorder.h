@@ -44,6 +44,10 @@ typedef struct lr_acquisition {
 
 /* Gives a new thread state its context table; -1 when out of memory. */
 int lr_order_init_thread(lr_thread *t);
+/* A recycled state keeps the table its last thread grew, emptied, up to
+ * this many slots (128 KiB); larger ones are unmapped. */
+#define LR_CTX_KEEP 4096u
+void lr_order_adopt_table(lr_thread *t, lr_ctx_slot *slots, uint32_t n);
 /* Unmaps the context tables a thread has replaced; only once nothing can
  * be probing them (the thread has ended). */
 void lr_order_free_old_tables(lr_thread *t);

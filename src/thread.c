@@ -88,8 +88,11 @@ static lr_thread *new_state(void)
             return NULL;
     } else {
         /* A recycled state keeps its held array (never unmapped: the
-         * watchdog may still read it) and starts with no contexts, in its
-         * own first table. */
+         * watchdog may still read it) and starts with no contexts: in the
+         * table the last thread grew, emptied, when it is not large (a
+         * program of short threads that each meet a few hundred contexts
+         * would otherwise map, grow, rehash and unmap the same tables for
+         * every thread), else in its own first table. */
         lr_held *held = t->held != t->held_inline ? t->held : NULL;
         uint32_t held_cap = t->held_cap;
         lr_ctx_slot *ctx = t->ctx != t->ctx_inline ? t->ctx : NULL;
@@ -97,7 +100,11 @@ static lr_thread *new_state(void)
         void *search = t->search;
         size_t search_size = t->search_size;
         lr_order_free_old_tables(t);    /* the thread has ended: no probe is in them */
-        lr_unmap(ctx, ctx ? ctx_slots * sizeof *ctx : 0);
+        int keep_ctx = ctx && ctx_slots <= LR_CTX_KEEP;
+        if (keep_ctx)
+            memset(ctx, 0, ctx_slots * sizeof *ctx);
+        else
+            lr_unmap(ctx, ctx ? ctx_slots * sizeof *ctx : 0);
         memset(t, 0, sizeof *t);
         t->search = search;
         t->search_size = search_size;
@@ -105,6 +112,8 @@ static lr_thread *new_state(void)
             t->held = held;
             t->held_cap = held_cap;
         }
+        if (keep_ctx)
+            lr_order_adopt_table(t, ctx, ctx_slots);
     }
     if (!t->held) {
         t->held = t->held_inline;
