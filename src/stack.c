@@ -10,7 +10,6 @@
 #include "options.h"
 
 #include <dlfcn.h>
-#include <execinfo.h>
 #include <link.h>
 #include <string.h>
 
@@ -49,7 +48,7 @@ static lr_ilock store_lock = LR_ILOCK_INIT;
  * back. */
 #define STEP_UNWINDS 48
 
-static int use_backtrace;          /* glibc's backtrace() works here */
+static int (*backtrace_fn)(void **, int);   /* glibc's backtrace(), when it works here */
 static int (*unw_backtrace_fn)(void **, int);
 static int (*getcontext_fn)(unw_context_t *);
 static int (*init_local_fn)(unw_cursor_t *, unw_context_t *);
@@ -78,10 +77,16 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 void lr_stack_init(void)
 {
     dl_iterate_phdr(find_self, (void *)(uintptr_t)lr_stack_init);
-    /* its first call loads libgcc_s (dlopen, malloc): here, at start-up,
-     * not in a signal handler or on a small stack later */
+    /* libc's own, looked up in libc: under ASan, the symbol backtrace is
+     * its interceptor, which adds a frame of its own and takes ASan's
+     * locks (a forked child hung in it). Its first call loads libgcc_s
+     * (dlopen, malloc): here, at start-up, not in a signal handler or on a
+     * small stack later. */
+    void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
     void *probe[4];
-    use_backtrace = backtrace(probe, 4) > 1;
+    backtrace_fn = libc ? (int (*)(void **, int))dlsym(libc, "backtrace") : NULL;
+    if (backtrace_fn && backtrace_fn(probe, 4) <= 1)
+        backtrace_fn = NULL;
     void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
     if (!h)
         return;
@@ -121,8 +126,8 @@ static int unwind_by_steps(void **out, int max)
 
 static int unwind(void **out, int max)
 {
-    if (use_backtrace)
-        return backtrace(out, max);
+    if (backtrace_fn)
+        return backtrace_fn(out, max);
     int stepwise = getcontext_fn && init_local_fn && step_fn && get_reg_fn;
     if (stepwise && unwinds < STEP_UNWINDS) {
         unwinds++;
