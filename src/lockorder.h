@@ -184,7 +184,7 @@ static inline __attribute__((always_inline)) void lr_order_context(lr_thread *t,
 /* Before the real call. Blocking and bounded acquisitions are checked here,
  * before they can block, so an inversion that really deadlocks this time
  * is still reported. A trylock is looked at only once it succeeded. */
-static inline void lr_order_before(lr_thread *t, lr_acquisition *a)
+static inline __attribute__((always_inline)) void lr_order_before(lr_thread *t, lr_acquisition *a)
 {
     a->lock = NULL;
     if (a->how != LR_TRY)
