@@ -28,6 +28,7 @@ static const char *names[] = {
     [LR_MISUSE_EXIT_HOLDING] = "exit-holding-locks",
     [LR_MISUSE_BARRIER_ZERO] = "barrier-count-zero",
     [LR_MISUSE_COND_DESTROY_WAITED] = "cond-destroy-waited",
+    [LR_MISUSE_RWLOCK_RELOCK] = "rwlock-relock",
     [LR_MISUSE_SEM_DESTROY_WAITED] = "sem-destroy-waited",
     [LR_MISUSE_SEM_DESTROYED] = "sem-destroyed",
 };
@@ -249,6 +250,18 @@ void lr_misuse_rwlock_unlock(lr_thread *self, pthread_rwlock_t *rw)
     unsigned readers = __atomic_load_n(&rw->__data.__readers, __ATOMIC_RELAXED);
     if ((readers >> 3) == 0 && !(readers & 2) && rw->__data.__cur_writer == 0)
         report(self, LR_MISUSE_UNLOCK_NOT_LOCKED, (uintptr_t)rw, LR_RWLOCK, 0, none, 0);
+}
+
+/* A read or write lock that glibc refused with EDEADLK: it does so at once
+ * when the caller is the rwlock's writer (__cur_writer), so nothing ever
+ * blocks and the deadlock engine sees nothing. Checked again here, so the
+ * report is true whatever else returned EDEADLK. */
+void lr_misuse_rwlock_relock(lr_thread *self, pthread_rwlock_t *rw)
+{
+    if (!self || __atomic_load_n(&rw->__data.__cur_writer, __ATOMIC_RELAXED) != self->info->tid)
+        return;
+    report(self, LR_MISUSE_RWLOCK_RELOCK, (uintptr_t)rw, LR_RWLOCK, 0,
+           taken_by(self->info, (uintptr_t)rw), 0);
 }
 
 /* ---- conditions ---- */

@@ -25,6 +25,8 @@ enum lr_misuse {
     LR_MISUSE_EXIT_HOLDING,         /* a thread ended holding locks */
     LR_MISUSE_BARRIER_ZERO,         /* barrier initialised with a count of 0 (EINVAL) */
     LR_MISUSE_COND_DESTROY_WAITED,  /* condition destroyed while a thread still waits on it */
+    LR_MISUSE_RWLOCK_RELOCK,        /* rwlock asked for (read or write) by its writer (EDEADLK) */
+    /* semaphores from here on (report.c names the object so) */
     LR_MISUSE_SEM_DESTROY_WAITED,   /* semaphore destroyed while threads are blocked on it */
     LR_MISUSE_SEM_DESTROYED,        /* semaphore posted or waited after sem_destroy */
     LR_MISUSE_KINDS
@@ -39,6 +41,7 @@ void lr_misuse_mutex_init(lr_thread *self, pthread_mutex_t *m) __attribute__((co
 void lr_misuse_mutex_destroy(lr_thread *self, pthread_mutex_t *m) __attribute__((cold));
 void lr_misuse_mutex_destroyed(lr_thread *self, pthread_mutex_t *m) __attribute__((cold));
 void lr_misuse_rwlock_unlock(lr_thread *self, pthread_rwlock_t *rw) __attribute__((cold));
+void lr_misuse_rwlock_relock(lr_thread *self, pthread_rwlock_t *rw) __attribute__((cold));
 void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m) __attribute__((cold));
 /* exited: through pthread_exit, whose call site is the report's stack;
  * else the start routine returned, and there is no call to show. */

@@ -4,6 +4,7 @@
  * shared: two readers do not block each other (glibc's default rwlock
  * prefers readers), so the graph records modes and a cycle of read locks
  * only is not a deadlock. */
+#include "misuse.h"
 #include "race.h"
 #include "runtime.h"
 
@@ -51,6 +52,8 @@ void lr_sync_after(lr_thread *self, lr_acquisition *a, int rc)
     if (self && rc == 0) {
         lr_order_after(self, a);
         lr_race_acquire(self, a->addr);
+    } else if (self && rc == EDEADLK && a->type == LR_RWLOCK) {
+        lr_misuse_rwlock_relock(self, (pthread_rwlock_t *)a->addr);
     }
 }
 

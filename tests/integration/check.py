@@ -850,6 +850,8 @@ MISUSES = {
     "lock-destroyed": ("lock-destroyed", "lock_a", True),
     "reinit-locked": ("reinit-locked", "lock_a", True),
     "rwlock-unlock": ("unlock-not-locked", "table_lock", False),
+    "rwlock-relock-write": ("rwlock-relock", "table_lock", True),
+    "rwlock-relock-read": ("rwlock-relock", "table_lock", True),
     "cond-unheld": ("cond-wait-unheld", "lock_a", False),
     "cond-two-mutexes": ("cond-two-mutexes", "lock_a", True),
     "exit-holding": ("exit-holding-locks", "lock_a", True),
@@ -884,6 +886,24 @@ def case_misuse():
         if sub == "cond-two-mutexes":
             expect([l["name"] for l in r["locks"]] == ["lock_a", "lock_b"], f"locks {r['locks']}")
             expect(r["object"]["name"] == "ready", f"object {r['object']}")
+
+
+def case_misuse_self_deadlocks():
+    """A thread that asks again for a lock it holds and waits for itself:
+    a one-thread deadlock (it hangs), whose first line says it was relocked
+    by its own holder, as Helgrind's and lockdep's "recursive locking"."""
+    status, _, err, reports = run("self_deadlock", timeout=20)
+    d = deadlocks(reports)
+    expect(len(d) == 1 and "relocked by its own holder" in d[0]["summary"], f"summary {[r['summary'] for r in reports]}")
+    expect("relocked by its own holder" in err.splitlines()[0], f"first line {err.splitlines()[:1]}")
+    status, out, err, reports = run("misuse", ["rwlock-upgrade"], timeout=20)
+    expect(status == 66, f"rwlock-upgrade: status {status}: {err[-1500:]}")
+    d = deadlocks(reports)
+    expect(len(reports) == 1 and len(d) == 1, f"rwlock-upgrade: {[r['summary'] for r in reports]}")
+    first = err.splitlines()[0] if err else ""
+    expect("relocked by its own holder" in first and "holds for reading" in first
+           and "mutex" not in err, f"rwlock-upgrade: text {err[:600]}")
+    check_deadlock(d[0], "misuse.c", 1)
 
 
 def case_results():

@@ -10,6 +10,7 @@
 #include "unit.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -202,6 +203,50 @@ START_TEST(rwlock_unlock_when_not_locked)
 }
 END_TEST
 
+/* t takes rw in lockrace's view, for reading or writing, at site */
+static void rw_held_by(lr_thread *t, pthread_rwlock_t *rw, int shared, uintptr_t site)
+{
+    current_site = site;
+    lr_acquisition a = { .addr = (uintptr_t)rw, .pc = site, .type = LR_RWLOCK, .how = LR_BLOCKING,
+                         .shared = shared };
+    lr_order_before(t, &a);
+    lr_order_after(t, &a);
+    current_site = 0x7000;
+}
+
+START_TEST(rwlock_asked_again_by_its_writer)
+{
+    pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+    lr_thread *t = thread_with_tid(my_tid());
+    pthread_rwlock_wrlock(&rw);                     /* glibc: __cur_writer is this thread */
+    rw_held_by(t, &rw, 0, 0x7a00);
+    ck_assert_int_eq(pthread_rwlock_rdlock(&rw), EDEADLK);
+    lr_misuse_rwlock_relock(t, &rw);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].kind, LR_REPORT_MISUSE);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_RWLOCK_RELOCK);
+    ck_assert_uint_eq(reports[0].lock, (uintptr_t)&rw);
+    uintptr_t site = 0x7a00;
+    ck_assert_uint_eq(reports[0].earlier_thread, t->info->id);
+    ck_assert_uint_eq(reports[0].earlier_stack, lr_stack_intern(&site, 1));
+    pthread_rwlock_unlock(&rw);
+}
+END_TEST
+
+START_TEST(rwlock_read_twice_is_fine)
+{
+    pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+    lr_thread *t = thread_with_tid(my_tid());
+    pthread_rwlock_rdlock(&rw);
+    rw_held_by(t, &rw, 1, 0x7a00);
+    ck_assert_int_eq(pthread_rwlock_rdlock(&rw), 0);
+    lr_misuse_rwlock_relock(t, &rw);                /* not its writer: says nothing */
+    ck_assert_int_eq(nreports, 0);
+    pthread_rwlock_unlock(&rw);
+    pthread_rwlock_unlock(&rw);
+}
+END_TEST
+
 START_TEST(condition_wait_without_the_mutex)
 {
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
@@ -269,6 +314,8 @@ static Suite *suite(void)
     tcase_add_test(tc, lock_of_a_destroyed_mutex_says_where_it_was_destroyed);
     tcase_add_test(tc, init_is_reinit_only_of_a_mutex_a_thread_holds);
     tcase_add_test(tc, rwlock_unlock_when_not_locked);
+    tcase_add_test(tc, rwlock_asked_again_by_its_writer);
+    tcase_add_test(tc, rwlock_read_twice_is_fine);
     tcase_add_test(tc, condition_wait_without_the_mutex);
     tcase_add_test(tc, thread_ending_with_a_lock);
     tcase_add_test(tc, barrier_of_zero);

@@ -166,6 +166,12 @@ static void clean(void)
     /* a mutex locked by this thread in one function and unlocked in another */
     pthread_rwlock_rdlock(&table_lock);
     pthread_rwlock_unlock(&table_lock);
+    /* an rwlock read-locked twice by one thread, unlocked twice */
+    pthread_rwlock_rdlock(&table_lock);
+    if (pthread_rwlock_rdlock(&table_lock) != 0)
+        exit(1);
+    pthread_rwlock_unlock(&table_lock);
+    pthread_rwlock_unlock(&table_lock);
     pthread_barrier_init(&start_line, NULL, 1);
     pthread_barrier_wait(&start_line);
     pthread_barrier_destroy(&start_line);
@@ -269,6 +275,20 @@ int main(int argc, char **argv)
         pthread_join(t, NULL);
     } else if (is(mode, "rwlock-unlock")) {
         pthread_rwlock_unlock(&table_lock);             /* never locked */
+    } else if (is(mode, "rwlock-relock-write")) {
+        pthread_rwlock_wrlock(&table_lock);
+        if (pthread_rwlock_wrlock(&table_lock) != EDEADLK)   /* glibc: at once */
+            return 1;
+        pthread_rwlock_unlock(&table_lock);
+    } else if (is(mode, "rwlock-relock-read")) {
+        pthread_rwlock_wrlock(&table_lock);
+        if (pthread_rwlock_rdlock(&table_lock) != EDEADLK)
+            return 1;
+        pthread_rwlock_unlock(&table_lock);
+    } else if (is(mode, "rwlock-upgrade")) {
+        pthread_rwlock_rdlock(&table_lock);
+        pthread_rwlock_wrlock(&table_lock);             /* waits for its own read lock: forever */
+        pthread_rwlock_unlock(&table_lock);
     } else if (is(mode, "cond-unheld")) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
