@@ -29,6 +29,7 @@ static const char *names[] = {
     [LR_MISUSE_BARRIER_ZERO] = "barrier-count-zero",
     [LR_MISUSE_COND_DESTROY_WAITED] = "cond-destroy-waited",
     [LR_MISUSE_RWLOCK_RELOCK] = "rwlock-relock",
+    [LR_MISUSE_REINIT] = "reinit",
     [LR_MISUSE_SEM_DESTROY_WAITED] = "sem-destroy-waited",
     [LR_MISUSE_SEM_DESTROYED] = "sem-destroyed",
 };
@@ -63,6 +64,12 @@ static int first_time(int kind, lr_stack_id stack)
     lr_ilock_drop(&seen_lock);
     return fresh;
 }
+
+/* The earlier event a call conflicts with. */
+struct earlier {
+    uint32_t thread;            /* UINT32_MAX: none */
+    lr_stack_id stack;
+};
 
 /* ---- where objects were destroyed ---- */
 
@@ -108,6 +115,75 @@ static void forget_destroy(destroyed_at *table, uintptr_t addr)
     __atomic_compare_exchange_n(&d->addr, &expected, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
 
+/* ---- where objects were initialised ---- */
+
+/* Mutexes, rwlocks and conditions initialised and not destroyed, by
+ * address: a direct-mapped table again (an entry pushed out is not
+ * checked). An init of another kind of object at the address replaces
+ * the entry, a destroy of any kind removes it. */
+#define INITIALISED 1024
+
+typedef struct init_at {
+    uintptr_t addr;
+    lr_stack_id stack;
+    uint32_t thread;
+    int kind;                   /* enum lr_obj_kind */
+} init_at;
+
+static init_at inits[INITIALISED];
+static lr_ilock inits_lock = LR_ILOCK_INIT;
+
+static init_at *init_slot(uintptr_t addr)
+{
+    return &inits[(addr * 0x9e3779b97f4a7c15ull) >> 54];
+}
+
+static void forget_init(uintptr_t addr)
+{
+    init_at *e = init_slot(addr);
+    lr_ilock_take(&inits_lock);
+    if (e->addr == addr)
+        e->addr = 0;
+    lr_ilock_drop(&inits_lock);
+}
+
+static void report(lr_thread *self, int kind, uintptr_t lock, int type, uintptr_t object,
+                   struct earlier e, uintptr_t other);
+
+/* POSIX leaves an init of an initialised object undefined. Memory that
+ * went away (freed, a frame that returned) and came back at the same
+ * address looks the same to lockrace, which does not see free(): only an
+ * object in static storage, which cannot go away, is reported. */
+void lr_misuse_initialised(lr_thread *self, void *obj, int kind, int rc)
+{
+    if (!self || rc != 0)
+        return;
+    uintptr_t addr = (uintptr_t)obj;
+    init_at *e = init_slot(addr), old;
+    lr_enter(self);
+    lr_stack_id stack = lr_stack_capture();
+    lr_leave(self);
+    lr_ilock_take(&inits_lock);
+    old = *e;
+    *e = (init_at){ .addr = addr, .stack = stack, .thread = self->info->id, .kind = kind };
+    lr_ilock_drop(&inits_lock);
+    if (kind == LR_OBJ_OTHER || old.addr != addr || old.kind != kind || !lr_static_storage(addr))
+        return;
+    struct earlier before = { old.thread, old.stack };
+    if (kind == LR_OBJ_COND)
+        report(self, LR_MISUSE_REINIT, 0, 0, addr, before, 0);
+    else
+        report(self, LR_MISUSE_REINIT, addr,
+               kind == LR_OBJ_RWLOCK ? LR_RWLOCK : ((pthread_mutex_t *)obj)->__data.__kind & 3, 0,
+               before, 0);
+}
+
+void lr_misuse_uninitialised(lr_thread *self, void *obj, int rc)
+{
+    if (self && rc == 0)
+        forget_init((uintptr_t)obj);
+}
+
 void lr_misuse_mutex_destroyed(lr_thread *self, pthread_mutex_t *m)
 {
     if (self)
@@ -116,10 +192,7 @@ void lr_misuse_mutex_destroyed(lr_thread *self, pthread_mutex_t *m)
 
 /* ---- the report ---- */
 
-typedef struct earlier {
-    uint32_t thread;            /* UINT32_MAX: none */
-    lr_stack_id stack;
-} earlier;
+typedef struct earlier earlier;
 
 static const earlier none = { UINT32_MAX, 0 };
 
@@ -167,7 +240,7 @@ static void report_at(lr_thread *self, int kind, uintptr_t lock, int type, uintp
 }
 
 static void report(lr_thread *self, int kind, uintptr_t lock, int type, uintptr_t object,
-                   earlier e, uintptr_t other)
+                   struct earlier e, uintptr_t other)
 {
     report_at(self, kind, lock, type, object, e, other, 1);
 }
@@ -227,8 +300,10 @@ void lr_misuse_mutex_init(lr_thread *self, pthread_mutex_t *m)
     if (!self || lr_mutex_destroyed(m) || !lr_lock_find((uintptr_t)m) || !m->__data.__lock)
         return;
     earlier e = holder_of(m->__data.__owner, (uintptr_t)m);
-    if (e.thread != UINT32_MAX && e.stack)
+    if (e.thread != UINT32_MAX && e.stack) {
         report(self, LR_MISUSE_REINIT_LOCKED, (uintptr_t)m, m->__data.__kind & 3, 0, e, 0);
+        forget_init((uintptr_t)m);      /* one report for the call */
+    }
 }
 
 /* glibc refuses (EBUSY) when __nusers is not 0: its own test. */

@@ -26,6 +26,7 @@ enum lr_misuse {
     LR_MISUSE_BARRIER_ZERO,         /* barrier initialised with a count of 0 (EINVAL) */
     LR_MISUSE_COND_DESTROY_WAITED,  /* condition destroyed while a thread still waits on it */
     LR_MISUSE_RWLOCK_RELOCK,        /* rwlock asked for (read or write) by its writer (EDEADLK) */
+    LR_MISUSE_REINIT,               /* mutex, rwlock or condition initialised again, not destroyed */
     /* semaphores from here on (report.c names the object so) */
     LR_MISUSE_SEM_DESTROY_WAITED,   /* semaphore destroyed while threads are blocked on it */
     LR_MISUSE_SEM_DESTROYED,        /* semaphore posted or waited after sem_destroy */
@@ -52,6 +53,14 @@ void lr_misuse_sem_destroy(lr_thread *self, sem_t *s) __attribute__((cold));
 void lr_misuse_sem_destroyed(lr_thread *self, sem_t *s) __attribute__((cold));
 void lr_misuse_sem_use(lr_thread *self, sem_t *s);
 void lr_misuse_barrier_init(lr_thread *self, pthread_barrier_t *b, unsigned count) __attribute__((cold));
+
+/* What an init made at an address: only the same kind made again without
+ * a destroy is a re-initialisation; another kind is the memory reused. */
+enum lr_obj_kind { LR_OBJ_OTHER, LR_OBJ_MUTEX, LR_OBJ_RWLOCK, LR_OBJ_COND };
+
+/* After an init (rc its result) and a destroy of any kind of object. */
+void lr_misuse_initialised(lr_thread *self, void *obj, int kind, int rc) __attribute__((cold));
+void lr_misuse_uninitialised(lr_thread *self, void *obj, int rc) __attribute__((cold));
 
 /* A glibc mutex that pthread_mutex_destroy marked and nothing re-initialised. */
 static inline int lr_mutex_destroyed(const pthread_mutex_t *m)

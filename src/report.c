@@ -973,6 +973,10 @@ static void misuse_words(lr_buf *b, const lr_report *r, char (*labels)[200])
         lr_buf_printf(b, "asks again for %s, an rwlock it holds for writing: the call fails with "
                          "EDEADLK", lock);
         break;
+    case LR_MISUSE_REINIT:
+        lr_buf_printf(b, "initialises %s again, which was initialised and not destroyed (POSIX "
+                         "leaves this undefined)", r->nlocks ? lock : obj);
+        break;
     case LR_MISUSE_SEM_DESTROY_WAITED:
         lr_buf_printf(b, "destroys semaphore %s while threads are blocked on it", obj);
         break;
@@ -991,6 +995,7 @@ static const char *earlier_words(const lr_report *r)
     case LR_MISUSE_COND_DESTROY_WAITED: return "waits on it at";
     case LR_MISUSE_RELOCK:
     case LR_MISUSE_EXIT_HOLDING: return "took it at";
+    case LR_MISUSE_REINIT: return "initialised it at";
     default: return "took it at";
     }
 }

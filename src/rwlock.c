@@ -13,6 +13,9 @@
 /* A (re-)initialised lock is a new identity, first seen here. */
 void lr_sync_created(lr_thread *self, void *lock, int type, int rc)
 {
+    lr_misuse_initialised(self, lock,
+                          type <= LR_ADAPTIVE ? LR_OBJ_MUTEX : type == LR_RWLOCK ? LR_OBJ_RWLOCK
+                                                                                 : LR_OBJ_OTHER, rc);
     if (!self || rc != 0)
         return;
     int saved = errno;
@@ -25,6 +28,7 @@ void lr_sync_created(lr_thread *self, void *lock, int type, int rc)
 
 void lr_sync_destroyed(lr_thread *self, void *lock, int rc)
 {
+    lr_misuse_uninitialised(self, lock, rc);
     if (!self || rc != 0)
         return;
     int saved = errno;

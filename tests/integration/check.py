@@ -849,6 +849,9 @@ MISUSES = {
     "destroy-locked": ("destroy-locked", "lock_a", True),
     "lock-destroyed": ("lock-destroyed", "lock_a", True),
     "reinit-locked": ("reinit-locked", "lock_a", True),
+    "reinit-mutex": ("reinit", "config_lock", True),
+    "reinit-rwlock": ("reinit", "cache_lock", True),
+    "reinit-cond": ("reinit", None, True),
     "rwlock-unlock": ("unlock-not-locked", "table_lock", False),
     "rwlock-relock-write": ("rwlock-relock", "table_lock", True),
     "rwlock-relock-read": ("rwlock-relock", "table_lock", True),
@@ -883,6 +886,8 @@ def case_misuse():
         expect(("earlier" in r) == has_earlier, f"{mode}: earlier event {r.get('earlier')}")
         if has_earlier:
             check_frames(r["earlier"]["stack"], "misuse.c", f"{mode} earlier stack")
+        if mode == "reinit-cond":
+            expect(r["object"]["name"] == "changed" and not r["locks"], f"object {r.get('object')}")
         if sub == "cond-two-mutexes":
             expect([l["name"] for l in r["locks"]] == ["lock_a", "lock_b"], f"locks {r['locks']}")
             expect(r["object"]["name"] == "ready", f"object {r['object']}")

@@ -189,6 +189,55 @@ START_TEST(init_is_reinit_only_of_a_mutex_a_thread_holds)
 }
 END_TEST
 
+static pthread_mutex_t static_mutex;
+static pthread_cond_t static_cond;
+
+START_TEST(init_again_without_destroy)
+{
+    lr_thread *t = thread_with_tid(my_tid());
+    current_site = 0x7b00;
+    pthread_mutex_init(&static_mutex, NULL);
+    lr_misuse_initialised(t, &static_mutex, LR_OBJ_MUTEX, 0);
+    current_site = 0x7000;
+    pthread_mutex_init(&static_mutex, NULL);
+    lr_misuse_initialised(t, &static_mutex, LR_OBJ_MUTEX, 0);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_REINIT);
+    ck_assert_uint_eq(reports[0].lock, (uintptr_t)&static_mutex);
+    uintptr_t site = 0x7b00;
+    ck_assert_uint_eq(reports[0].earlier_stack, lr_stack_intern(&site, 1));
+    /* a condition too, with no lock */
+    lr_misuse_initialised(t, &static_cond, LR_OBJ_COND, 0);
+    current_site = 0x7b10;
+    lr_misuse_initialised(t, &static_cond, LR_OBJ_COND, 0);
+    ck_assert_int_eq(nreports, 2);
+    ck_assert_uint_eq(reports[1].nlocks, 0);
+}
+END_TEST
+
+START_TEST(init_after_destroy_or_on_reused_memory_is_fine)
+{
+    lr_thread *t = thread_with_tid(my_tid());
+    lr_misuse_initialised(t, &static_mutex, LR_OBJ_MUTEX, 0);
+    lr_misuse_uninitialised(t, &static_mutex, 0);
+    lr_misuse_initialised(t, &static_mutex, LR_OBJ_MUTEX, 0);
+    /* the same memory as another kind of object: reused, not re-initialised */
+    lr_misuse_initialised(t, &static_mutex, LR_OBJ_OTHER, 0);
+    lr_misuse_initialised(t, &static_mutex, LR_OBJ_MUTEX, 0);
+    /* a failed init initialised nothing */
+    lr_misuse_initialised(t, &static_cond, LR_OBJ_COND, EINVAL);
+    lr_misuse_initialised(t, &static_cond, LR_OBJ_COND, 0);
+    /* heap or stack memory may have been freed in between: lockrace cannot say */
+    pthread_mutex_t *heap = malloc(sizeof *heap), local;
+    lr_misuse_initialised(t, heap, LR_OBJ_MUTEX, 0);
+    lr_misuse_initialised(t, heap, LR_OBJ_MUTEX, 0);
+    lr_misuse_initialised(t, &local, LR_OBJ_MUTEX, 0);
+    lr_misuse_initialised(t, &local, LR_OBJ_MUTEX, 0);
+    free(heap);
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
 START_TEST(rwlock_unlock_when_not_locked)
 {
     pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
@@ -313,6 +362,8 @@ static Suite *suite(void)
     tcase_add_test(tc, destroy_of_a_locked_mutex);
     tcase_add_test(tc, lock_of_a_destroyed_mutex_says_where_it_was_destroyed);
     tcase_add_test(tc, init_is_reinit_only_of_a_mutex_a_thread_holds);
+    tcase_add_test(tc, init_again_without_destroy);
+    tcase_add_test(tc, init_after_destroy_or_on_reused_memory_is_fine);
     tcase_add_test(tc, rwlock_unlock_when_not_locked);
     tcase_add_test(tc, rwlock_asked_again_by_its_writer);
     tcase_add_test(tc, rwlock_read_twice_is_fine);

@@ -20,6 +20,9 @@ static pthread_rwlock_t table_lock = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_cond_t ready = PTHREAD_COND_INITIALIZER;
 static pthread_barrier_t start_line;
 static volatile int waiting;
+static pthread_mutex_t config_lock;
+static pthread_rwlock_t cache_lock;
+static pthread_cond_t changed;
 
 static void *take_and_return(void *arg)
 {
@@ -172,6 +175,19 @@ static void clean(void)
         exit(1);
     pthread_rwlock_unlock(&table_lock);
     pthread_rwlock_unlock(&table_lock);
+    /* static mutex, rwlock and condition: initialised, destroyed, initialised again */
+    for (int i = 0; i < 2; i++) {
+        pthread_mutex_init(&config_lock, NULL);
+        pthread_mutex_lock(&config_lock);
+        pthread_mutex_unlock(&config_lock);
+        pthread_mutex_destroy(&config_lock);
+        pthread_rwlock_init(&cache_lock, NULL);
+        pthread_rwlock_wrlock(&cache_lock);
+        pthread_rwlock_unlock(&cache_lock);
+        pthread_rwlock_destroy(&cache_lock);
+        pthread_cond_init(&changed, NULL);
+        pthread_cond_destroy(&changed);
+    }
     pthread_barrier_init(&start_line, NULL, 1);
     pthread_barrier_wait(&start_line);
     pthread_barrier_destroy(&start_line);
@@ -273,6 +289,17 @@ int main(int argc, char **argv)
         pthread_mutex_init(&lock_b, NULL);              /* not locked: fine */
         pthread_mutex_init(&lock_a, NULL);              /* locked by the other thread */
         pthread_join(t, NULL);
+    } else if (is(mode, "reinit-mutex")) {
+        pthread_mutex_init(&config_lock, NULL);
+        pthread_mutex_lock(&config_lock);
+        pthread_mutex_unlock(&config_lock);
+        pthread_mutex_init(&config_lock, NULL);         /* unlocked, but not destroyed */
+    } else if (is(mode, "reinit-rwlock")) {
+        pthread_rwlock_init(&cache_lock, NULL);
+        pthread_rwlock_init(&cache_lock, NULL);
+    } else if (is(mode, "reinit-cond")) {
+        pthread_cond_init(&changed, NULL);
+        pthread_cond_init(&changed, NULL);
     } else if (is(mode, "rwlock-unlock")) {
         pthread_rwlock_unlock(&table_lock);             /* never locked */
     } else if (is(mode, "rwlock-relock-write")) {
