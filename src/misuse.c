@@ -30,6 +30,7 @@ static const char *names[] = {
     [LR_MISUSE_COND_DESTROY_WAITED] = "cond-destroy-waited",
     [LR_MISUSE_RWLOCK_RELOCK] = "rwlock-relock",
     [LR_MISUSE_REINIT] = "reinit",
+    [LR_MISUSE_REUSED_LOCKED] = "reused-while-locked",
     [LR_MISUSE_SEM_DESTROY_WAITED] = "sem-destroy-waited",
     [LR_MISUSE_SEM_DESTROYED] = "sem-destroyed",
 };
@@ -294,14 +295,18 @@ void lr_misuse_mutex_lock(lr_thread *self, pthread_mutex_t *m)
 }
 
 /* Only a mutex some thread is known to hold: init is also called on fresh
- * memory, whose bytes mean nothing. */
+ * memory, whose bytes mean nothing. A global or static one is initialised
+ * again while held; elsewhere the held mutex's memory may as well have
+ * gone away while it was locked (a frame that returned, a free: lockrace
+ * sees neither) and come back, and the report says both. */
 void lr_misuse_mutex_init(lr_thread *self, pthread_mutex_t *m)
 {
     if (!self || lr_mutex_destroyed(m) || !lr_lock_find((uintptr_t)m) || !m->__data.__lock)
         return;
     earlier e = holder_of(m->__data.__owner, (uintptr_t)m);
     if (e.thread != UINT32_MAX && e.stack) {
-        report(self, LR_MISUSE_REINIT_LOCKED, (uintptr_t)m, m->__data.__kind & 3, 0, e, 0);
+        report(self, lr_static_storage((uintptr_t)m) ? LR_MISUSE_REINIT_LOCKED : LR_MISUSE_REUSED_LOCKED,
+               (uintptr_t)m, m->__data.__kind & 3, 0, e, 0);
         forget_init((uintptr_t)m);      /* one report for the call */
     }
 }
@@ -411,10 +416,8 @@ void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c)
 
 /* Semaphore-locks are left out (a handed-over semaphore is not a lock
  * left held), and so are robust mutexes (their next owner is told). */
-void lr_misuse_thread_end(lr_thread *self, int exited)
+static void ended_holding(lr_thread *self, int with_stack)
 {
-    if (!self || !self->nheld || self->info->id == 0)
-        return;
     for (uint32_t i = 0; i < self->nheld; i++) {
         const lr_held *h = &self->held[i];
         if (!h->lock || h->lock->id != h->id || h->lock->type == LR_SEMAPHORE)
@@ -422,9 +425,26 @@ void lr_misuse_thread_end(lr_thread *self, int exited)
         if (h->lock->type <= LR_ADAPTIVE && (((pthread_mutex_t *)h->addr)->__data.__kind & 16))
             continue;
         report_at(self, LR_MISUSE_EXIT_HOLDING, h->addr, h->lock->type, 0,
-                  (earlier){ self->info->id, h->stack }, 0, exited);
+                  (earlier){ self->info->id, h->stack }, 0, with_stack);
         return;
     }
+}
+
+/* main's end is the process's: lr_misuse_main_end. */
+void lr_misuse_thread_end(lr_thread *self, int exited)
+{
+    if (self && self->nheld && self->info->id != 0)
+        ended_holding(self, exited);
+}
+
+/* Only the locks main took itself and still holds. No stack of the call:
+ * this runs in an exit handler, under libc's exit(), whose caller is main
+ * or libc's own caller of main; where each lock was taken is the stack
+ * that matters. */
+void lr_misuse_main_end(lr_thread *self)
+{
+    if (self && self->nheld && self->info->id == 0)
+        ended_holding(self, 0);
 }
 
 void lr_misuse_barrier_init(lr_thread *self, pthread_barrier_t *b, unsigned count)

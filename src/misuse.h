@@ -27,6 +27,7 @@ enum lr_misuse {
     LR_MISUSE_COND_DESTROY_WAITED,  /* condition destroyed while a thread still waits on it */
     LR_MISUSE_RWLOCK_RELOCK,        /* rwlock asked for (read or write) by its writer (EDEADLK) */
     LR_MISUSE_REINIT,               /* mutex, rwlock or condition initialised again, not destroyed */
+    LR_MISUSE_REUSED_LOCKED,        /* a mutex initialised where one still locked was (not static) */
     /* semaphores from here on (report.c names the object so) */
     LR_MISUSE_SEM_DESTROY_WAITED,   /* semaphore destroyed while threads are blocked on it */
     LR_MISUSE_SEM_DESTROYED,        /* semaphore posted or waited after sem_destroy */
@@ -47,6 +48,8 @@ void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m)
 /* exited: through pthread_exit, whose call site is the report's stack;
  * else the start routine returned, and there is no call to show. */
 void lr_misuse_thread_end(lr_thread *self, int exited) __attribute__((cold));
+/* main returned or called exit(): the runtime calls it only then. */
+void lr_misuse_main_end(lr_thread *self) __attribute__((cold));
 void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c) __attribute__((cold));
 void lr_misuse_sem_init(lr_thread *self, sem_t *s) __attribute__((cold));
 void lr_misuse_sem_destroy(lr_thread *self, sem_t *s) __attribute__((cold));

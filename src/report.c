@@ -952,6 +952,11 @@ static void misuse_words(lr_buf *b, const lr_report *r, char (*labels)[200])
     case LR_MISUSE_REINIT_LOCKED:
         lr_buf_printf(b, "initialises %s again while %s holds it", lock, other);
         break;
+    case LR_MISUSE_REUSED_LOCKED:
+        lr_buf_printf(b, "initialises a mutex at %s, where %s locked one and never unlocked it: its "
+                         "memory was freed or went out of scope while it was locked (or it is "
+                         "initialised again while held)", lock, other);
+        break;
     case LR_MISUSE_COND_UNHELD:
         lr_buf_printf(b, "waits on %s with %s, which it does not hold", obj, lock);
         break;
@@ -960,7 +965,12 @@ static void misuse_words(lr_buf *b, const lr_report *r, char (*labels)[200])
                       labels[r->nlocks - 1]);
         break;
     case LR_MISUSE_EXIT_HOLDING:
-        lr_buf_printf(b, "ends while it holds %s: whoever locks it next waits forever", lock);
+        if (r->threads[0].id == 0)
+            lr_buf_printf(b, "(main) ends the process, returning from main or calling exit, while it "
+                             "holds %s: an exit handler, destructor or thread still running that "
+                             "locks it waits forever", lock);
+        else
+            lr_buf_printf(b, "ends while it holds %s: whoever locks it next waits forever", lock);
         break;
     case LR_MISUSE_BARRIER_ZERO:
         lr_buf_printf(b, "initialises %s with a count of 0: the call fails with EINVAL", obj);

@@ -860,6 +860,9 @@ MISUSES = {
     "exit-holding": ("exit-holding-locks", "lock_a", True),
     "exit-holding-pthread-exit": ("exit-holding-locks", "lock_b", True),
     "exit-holding-cancel": ("exit-holding-locks", "lock_a", True),
+    "main-return-holding": ("exit-holding-locks", "lock_a", True),
+    "main-exit-holding": ("exit-holding-locks", "lock_b", True),
+    "reused-while-locked": ("reused-while-locked", None, True),
     "barrier-zero": ("barrier-count-zero", None, False),
     "cond-destroy-waited": ("cond-destroy-waited", None, True),
     "sem-destroy-waited": ("sem-destroy-waited", None, False),
@@ -879,13 +882,17 @@ def case_misuse():
         expect(r["misuse"] == sub, f"{mode}: sub-kind {r['misuse']}, expected {sub}")
         if lock:
             expect(r["locks"][0]["name"] == lock, f"{mode}: lock {r['locks'][0].get('name')}")
-        if mode in ("exit-holding", "exit-holding-cancel"):   # returned or cancelled: no call to show
-            expect(r["stack"] == [], f"{mode}: stack {r['stack']}")
+        if mode in ("exit-holding", "exit-holding-cancel", "main-return-holding", "main-exit-holding"):
+            expect(r["stack"] == [], f"{mode}: stack {r['stack']}")   # returned, cancelled, exit(): no call shown
         else:
             check_frames(r["stack"], "misuse.c", f"{mode} stack")
         expect(("earlier" in r) == has_earlier, f"{mode}: earlier event {r.get('earlier')}")
         if has_earlier:
             check_frames(r["earlier"]["stack"], "misuse.c", f"{mode} earlier stack")
+        if mode in ("main-return-holding", "main-exit-holding"):
+            expect(r["thread"]["id"] == 0 and "(main) ends the process" in r["summary"], f"{mode}: {r['summary']}")
+        if mode == "reused-while-locked":
+            expect("freed or went out of scope while" in r["summary"], f"{mode}: summary {r['summary']}")
         if mode == "reinit-cond":
             expect(r["object"]["name"] == "changed" and not r["locks"], f"object {r.get('object')}")
         if sub == "cond-two-mutexes":

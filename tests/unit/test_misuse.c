@@ -177,7 +177,7 @@ START_TEST(init_is_reinit_only_of_a_mutex_a_thread_holds)
     lr_misuse_mutex_init(t, junk);
     ck_assert_int_eq(nreports, 0);
     free(junk);
-    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;     /* static: cannot have gone away */
     pthread_mutex_lock(&m);
     lr_thread *holder = thread_with_tid(my_tid());
     held_by(holder, &m, 0x7400);
@@ -186,6 +186,43 @@ START_TEST(init_is_reinit_only_of_a_mutex_a_thread_holds)
     ck_assert_int_eq(reports[0].misuse, LR_MISUSE_REINIT_LOCKED);
     ck_assert_uint_eq(reports[0].earlier_thread, holder->info->id);
     pthread_mutex_unlock(&m);
+}
+END_TEST
+
+/* On the stack or the heap the locked mutex's memory may have gone away
+ * (a frame returned, a free) and come back: said so, not "re-initialised". */
+START_TEST(init_over_a_locked_mutex_whose_memory_may_have_gone)
+{
+    lr_thread *t = thread_with_tid(my_tid() + 100000);
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&m);
+    lr_thread *holder = thread_with_tid(my_tid());
+    held_by(holder, &m, 0x7400);
+    lr_misuse_mutex_init(t, &m);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_REUSED_LOCKED);
+    ck_assert_uint_eq(reports[0].earlier_thread, holder->info->id);
+    pthread_mutex_unlock(&m);
+}
+END_TEST
+
+START_TEST(main_ending_with_a_lock)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    lr_thread *t0 = lr_thread_new_synthetic();
+    t0->info->id = 0;                               /* plays main (the real T0 is taken) */
+    lr_misuse_main_end(t0);
+    ck_assert_int_eq(nreports, 0);                  /* holds nothing */
+    held_by(t0, &m, 0x7800);
+    lr_misuse_thread_end(t0, 0);                    /* the thread check leaves main to this one */
+    ck_assert_int_eq(nreports, 0);
+    lr_misuse_main_end(t0);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_EXIT_HOLDING);
+    ck_assert_uint_eq(reports[0].thread, 0);
+    ck_assert_uint_eq(reports[0].lock, (uintptr_t)&m);
+    uintptr_t site = 0x7800;
+    ck_assert_uint_eq(reports[0].earlier_stack, lr_stack_intern(&site, 1));
 }
 END_TEST
 
@@ -362,6 +399,8 @@ static Suite *suite(void)
     tcase_add_test(tc, destroy_of_a_locked_mutex);
     tcase_add_test(tc, lock_of_a_destroyed_mutex_says_where_it_was_destroyed);
     tcase_add_test(tc, init_is_reinit_only_of_a_mutex_a_thread_holds);
+    tcase_add_test(tc, init_over_a_locked_mutex_whose_memory_may_have_gone);
+    tcase_add_test(tc, main_ending_with_a_lock);
     tcase_add_test(tc, init_again_without_destroy);
     tcase_add_test(tc, init_after_destroy_or_on_reused_memory_is_fine);
     tcase_add_test(tc, rwlock_unlock_when_not_locked);

@@ -120,6 +120,16 @@ static void *die_holding_robust(void *arg)
     return NULL;                    /* robust: the next owner is told (EOWNERDEAD) */
 }
 
+/* A mutex in a frame that returns while it is locked: the next call's
+ * frame is the same memory. */
+static void __attribute__((noinline)) lock_local_and_return(int lock)
+{
+    pthread_mutex_t local;
+    pthread_mutex_init(&local, NULL);
+    if (lock)
+        pthread_mutex_lock(&local); /* never unlocked: the frame goes away */
+}
+
 static int is(const char *mode, const char *name) { return strcmp(mode, name) == 0; }
 
 static void clean(void)
@@ -289,6 +299,16 @@ int main(int argc, char **argv)
         pthread_mutex_init(&lock_b, NULL);              /* not locked: fine */
         pthread_mutex_init(&lock_a, NULL);              /* locked by the other thread */
         pthread_join(t, NULL);
+    } else if (is(mode, "main-return-holding")) {
+        pthread_mutex_lock(&lock_a);                    /* held when main returns */
+    } else if (is(mode, "main-exit-holding")) {
+        pthread_mutex_lock(&lock_b);
+        puts(mode);
+        fflush(stdout);
+        exit(0);                                        /* held when main calls exit */
+    } else if (is(mode, "reused-while-locked")) {
+        lock_local_and_return(1);
+        lock_local_and_return(0);                       /* inits the same memory, still locked */
     } else if (is(mode, "reinit-mutex")) {
         pthread_mutex_init(&config_lock, NULL);
         pthread_mutex_lock(&config_lock);
