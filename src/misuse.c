@@ -31,6 +31,8 @@ static const char *names[] = {
     [LR_MISUSE_RWLOCK_RELOCK] = "rwlock-relock",
     [LR_MISUSE_REINIT] = "reinit",
     [LR_MISUSE_REUSED_LOCKED] = "reused-while-locked",
+    [LR_MISUSE_DESTROY_MISCOUNTED] = "destroy-miscounted",
+    [LR_MISUSE_LOCK_INVALID] = "lock-invalid",
     [LR_MISUSE_SEM_DESTROY_WAITED] = "sem-destroy-waited",
     [LR_MISUSE_SEM_DESTROYED] = "sem-destroyed",
 };
@@ -84,7 +86,8 @@ typedef struct destroyed_at {
     uint32_t thread;
 } destroyed_at;
 
-static destroyed_at dead_mutexes[DESTROYED], dead_sems[DESTROYED];
+/* bad_unlocks: where a mutex nobody held was unlocked, for its destroy */
+static destroyed_at dead_mutexes[DESTROYED], dead_sems[DESTROYED], bad_unlocks[DESTROYED];
 static int any_dead_sem;
 
 static destroyed_at *slot_of(destroyed_at *table, uintptr_t addr)
@@ -275,6 +278,8 @@ void lr_misuse_mutex_unlock(lr_thread *self, pthread_mutex_t *m)
     pid_t owner = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
     if (owner == self->info->tid || (m->__data.__kind & 128))  /* held, or process-shared */
         return;
+    if (!m->__data.__lock)
+        remember(bad_unlocks, self, (uintptr_t)m);
     report(self, LR_MISUSE_UNLOCK_NOT_HELD, (uintptr_t)m, m->__data.__kind & 3, 0,
            m->__data.__lock ? holder_of(owner, (uintptr_t)m) : none, 0);
 }
@@ -284,9 +289,14 @@ void lr_misuse_mutex_lock(lr_thread *self, pthread_mutex_t *m)
     if (!self)
         return;
     if (lr_mutex_destroyed(m)) {
+        /* without a destroy on record, the bytes only look destroyed: never
+         * initialised (0xff fill), or overwritten */
         const destroyed_at *d = recall(dead_mutexes, (uintptr_t)m);
-        earlier e = d ? (earlier){ d->thread, d->stack } : none;
-        report(self, LR_MISUSE_LOCK_DESTROYED, (uintptr_t)m, LR_NORMAL, 0, e, 0);
+        if (d)
+            report(self, LR_MISUSE_LOCK_DESTROYED, (uintptr_t)m, LR_NORMAL, 0,
+                   (earlier){ d->thread, d->stack }, 0);
+        else
+            report(self, LR_MISUSE_LOCK_INVALID, (uintptr_t)m, LR_NORMAL, 0, none, 0);
         return;
     }
     if ((m->__data.__kind & 3) == PTHREAD_MUTEX_ERRORCHECK && m->__data.__owner == self->info->tid)
@@ -311,11 +321,20 @@ void lr_misuse_mutex_init(lr_thread *self, pthread_mutex_t *m)
     }
 }
 
-/* glibc refuses (EBUSY) when __nusers is not 0: its own test. */
+/* glibc refuses (EBUSY) when __nusers is not 0: its own test. An unlock
+ * of a normal mutex nobody held takes __nusers below 0, so a mutex that is
+ * not locked (__lock 0) is refused too: that is the bad unlock's doing,
+ * not a destroy of a locked mutex. */
 void lr_misuse_mutex_destroy(lr_thread *self, pthread_mutex_t *m)
 {
     if (!self || lr_mutex_destroyed(m) || (m->__data.__kind & 16) || m->__data.__nusers == 0)
         return;
+    if (!__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) && (int)m->__data.__nusers < 0) {
+        const destroyed_at *d = recall(bad_unlocks, (uintptr_t)m);
+        report(self, LR_MISUSE_DESTROY_MISCOUNTED, (uintptr_t)m, m->__data.__kind & 3, 0,
+               d ? (earlier){ d->thread, d->stack } : none, 0);
+        return;
+    }
     report(self, LR_MISUSE_DESTROY_LOCKED, (uintptr_t)m, m->__data.__kind & 3, 0,
            holder_of(m->__data.__owner, (uintptr_t)m), 0);
 }

@@ -28,6 +28,8 @@ enum lr_misuse {
     LR_MISUSE_RWLOCK_RELOCK,        /* rwlock asked for (read or write) by its writer (EDEADLK) */
     LR_MISUSE_REINIT,               /* mutex, rwlock or condition initialised again, not destroyed */
     LR_MISUSE_REUSED_LOCKED,        /* a mutex initialised where one still locked was (not static) */
+    LR_MISUSE_DESTROY_MISCOUNTED,   /* unlocked mutex whose destroy fails (EBUSY) after a bad unlock */
+    LR_MISUSE_LOCK_INVALID,         /* mutex that reads as destroyed, with no destroy on record */
     /* semaphores from here on (report.c names the object so) */
     LR_MISUSE_SEM_DESTROY_WAITED,   /* semaphore destroyed while threads are blocked on it */
     LR_MISUSE_SEM_DESTROYED,        /* semaphore posted or waited after sem_destroy */

@@ -949,6 +949,16 @@ static void misuse_words(lr_buf *b, const lr_report *r, char (*labels)[200])
     case LR_MISUSE_LOCK_DESTROYED:
         lr_buf_printf(b, "locks %s, which was destroyed and not initialised again", lock);
         break;
+    case LR_MISUSE_LOCK_INVALID:
+        lr_buf_printf(b, "locks %s, which is not an initialised mutex: its bytes read as a destroyed "
+                         "one, and lockrace has no record of a destroy of it (never initialised, or "
+                         "overwritten)", lock);
+        break;
+    case LR_MISUSE_DESTROY_MISCOUNTED:
+        lr_buf_printf(b, "destroys %s, which is not locked: the call fails with EBUSY all the same, "
+                         "because an unlock while it was not locked left glibc's count of its users "
+                         "below zero", lock);
+        break;
     case LR_MISUSE_REINIT_LOCKED:
         lr_buf_printf(b, "initialises %s again while %s holds it", lock, other);
         break;
@@ -1006,6 +1016,7 @@ static const char *earlier_words(const lr_report *r)
     case LR_MISUSE_RELOCK:
     case LR_MISUSE_EXIT_HOLDING: return "took it at";
     case LR_MISUSE_REINIT: return "initialised it at";
+    case LR_MISUSE_DESTROY_MISCOUNTED: return "unlocked it at";
     default: return "took it at";
     }
 }

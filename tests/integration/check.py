@@ -852,6 +852,7 @@ MISUSES = {
     "reinit-mutex": ("reinit", "config_lock", True),
     "reinit-rwlock": ("reinit", "cache_lock", True),
     "reinit-cond": ("reinit", None, True),
+    "lock-uninitialised": ("lock-invalid", "garbage", False),
     "rwlock-unlock": ("unlock-not-locked", "table_lock", False),
     "rwlock-relock-write": ("rwlock-relock", "table_lock", True),
     "rwlock-relock-read": ("rwlock-relock", "table_lock", True),
@@ -898,6 +899,22 @@ def case_misuse():
         if sub == "cond-two-mutexes":
             expect([l["name"] for l in r["locks"]] == ["lock_a", "lock_b"], f"locks {r['locks']}")
             expect(r["object"]["name"] == "ready", f"object {r['object']}")
+
+
+def case_misuse_double_unlock():
+    """A double unlock is reported, and the destroy that then fails (glibc's
+    count of users is -1) is not called a destroy of a locked mutex."""
+    status, out, err, reports = run("misuse", ["destroy-after-double-unlock"])
+    expect(status == 66 and out.strip() == "destroy-after-double-unlock", f"status {status}, output {out!r}\n{err[-1500:]}")
+    got = [r.get("misuse") for r in reports]
+    expect(got == ["unlock-not-held", "destroy-miscounted"], f"reports {[r['summary'] for r in reports]}")
+    if len(reports) == 2:
+        d = reports[1]
+        expect(d["locks"][0]["name"] == "lock_a", f"lock {d['locks']}")
+        expect("not locked" in d["summary"] and "EBUSY" in d["summary"], f"summary {d['summary']}")
+        check_frames(d["stack"], "misuse.c", "destroy stack")
+        expect("earlier" in d and d["earlier"]["what"] == "unlocked it at", f"earlier {d.get('earlier')}")
+        check_frames(d["earlier"]["stack"], "misuse.c", "double unlock stack")
 
 
 def case_misuse_self_deadlocks():

@@ -147,6 +147,38 @@ START_TEST(destroy_of_a_locked_mutex)
 }
 END_TEST
 
+START_TEST(destroy_after_a_double_unlock_is_not_destroy_locked)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    lr_thread *t = thread_with_tid(my_tid());
+    pthread_mutex_lock(&m);
+    pthread_mutex_unlock(&m);
+    current_site = 0x7c00;
+    lr_misuse_mutex_unlock(t, &m);                  /* the second unlock */
+    pthread_mutex_unlock(&m);                       /* glibc: __nusers is now -1 */
+    current_site = 0x7000;
+    lr_misuse_mutex_destroy(t, &m);
+    ck_assert_int_eq(nreports, 2);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_UNLOCK_NOT_HELD);
+    ck_assert_int_eq(reports[1].misuse, LR_MISUSE_DESTROY_MISCOUNTED);
+    uintptr_t site = 0x7c00;
+    ck_assert_uint_eq(reports[1].earlier_stack, lr_stack_intern(&site, 1));
+    ck_assert_int_eq(pthread_mutex_destroy(&m), EBUSY);
+}
+END_TEST
+
+START_TEST(lock_of_bytes_that_look_destroyed_claims_no_destroy)
+{
+    pthread_mutex_t m;
+    memset(&m, 0xff, sizeof m);                     /* never initialised */
+    lr_thread *t = thread_with_tid(my_tid());
+    lr_misuse_mutex_lock(t, &m);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_LOCK_INVALID);
+    ck_assert_uint_eq(reports[0].nthreads, 1);      /* no earlier event */
+}
+END_TEST
+
 START_TEST(lock_of_a_destroyed_mutex_says_where_it_was_destroyed)
 {
     pthread_mutex_t m;
@@ -398,6 +430,8 @@ static Suite *suite(void)
     tcase_add_test(tc, relock_of_an_error_checking_mutex);
     tcase_add_test(tc, destroy_of_a_locked_mutex);
     tcase_add_test(tc, lock_of_a_destroyed_mutex_says_where_it_was_destroyed);
+    tcase_add_test(tc, destroy_after_a_double_unlock_is_not_destroy_locked);
+    tcase_add_test(tc, lock_of_bytes_that_look_destroyed_claims_no_destroy);
     tcase_add_test(tc, init_is_reinit_only_of_a_mutex_a_thread_holds);
     tcase_add_test(tc, init_over_a_locked_mutex_whose_memory_may_have_gone);
     tcase_add_test(tc, main_ending_with_a_lock);

@@ -299,6 +299,17 @@ int main(int argc, char **argv)
         pthread_mutex_init(&lock_b, NULL);              /* not locked: fine */
         pthread_mutex_init(&lock_a, NULL);              /* locked by the other thread */
         pthread_join(t, NULL);
+    } else if (is(mode, "destroy-after-double-unlock")) {
+        pthread_mutex_lock(&lock_a);
+        pthread_mutex_unlock(&lock_a);
+        pthread_mutex_unlock(&lock_a);                  /* glibc's count of users goes to -1 */
+        if (pthread_mutex_destroy(&lock_a) != EBUSY)    /* not locked, refused all the same */
+            return 1;
+    } else if (is(mode, "lock-uninitialised")) {
+        static pthread_mutex_t garbage;
+        memset(&garbage, 0xff, sizeof garbage);         /* never initialised: reads as destroyed */
+        if (pthread_mutex_lock(&garbage) != EINVAL)
+            return 1;
     } else if (is(mode, "main-return-holding")) {
         pthread_mutex_lock(&lock_a);                    /* held when main returns */
     } else if (is(mode, "main-exit-holding")) {
