@@ -435,11 +435,28 @@ void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c)
 
 /* Semaphore-locks are left out (a handed-over semaphore is not a lock
  * left held), and so are robust mutexes (their next owner is told). */
-static void ended_holding(lr_thread *self, int with_stack)
+/* The object's own state names this thread as its holder (a lock taken
+ * through lockrace may be released behind its back, by libc's function
+ * called directly, and its memory reused since). Only a mutex's owner and
+ * an rwlock's writer say so; a read lock or a spinlock cannot be told
+ * from other bytes, and is not claimed. */
+static int still_held(const lr_thread *self, const lr_held *h)
+{
+    pid_t tid = self->info->tid;
+    if (h->lock->type == LR_RWLOCK)
+        return !h->shared && ((const pthread_rwlock_t *)h->addr)->__data.__cur_writer == tid;
+    return h->lock->type <= LR_ADAPTIVE && ((const pthread_mutex_t *)h->addr)->__data.__owner == tid;
+}
+
+static void ended_holding(lr_thread *self, int with_stack, int main)
 {
     for (uint32_t i = 0; i < self->nheld; i++) {
         const lr_held *h = &self->held[i];
         if (!h->lock || h->lock->id != h->id || h->lock->type == LR_SEMAPHORE)
+            continue;
+        /* main: a trylock left held at exit is a probe ("is it free?"), and
+         * only what the object itself says is reported */
+        if (main && (h->how == LR_TRY || !still_held(self, h)))
             continue;
         if (h->lock->type <= LR_ADAPTIVE && (((pthread_mutex_t *)h->addr)->__data.__kind & 16))
             continue;
@@ -453,7 +470,7 @@ static void ended_holding(lr_thread *self, int with_stack)
 void lr_misuse_thread_end(lr_thread *self, int exited)
 {
     if (self && self->nheld && self->info->id != 0)
-        ended_holding(self, exited);
+        ended_holding(self, exited, 0);
 }
 
 /* Only the locks main took itself and still holds. No stack of the call:
@@ -463,7 +480,7 @@ void lr_misuse_thread_end(lr_thread *self, int exited)
 void lr_misuse_main_end(lr_thread *self)
 {
     if (self && self->nheld && self->info->id == 0)
-        ended_holding(self, 0);
+        ended_holding(self, 0, 1);
 }
 
 void lr_misuse_barrier_init(lr_thread *self, pthread_barrier_t *b, unsigned count)
