@@ -422,6 +422,21 @@ static const char *policy_line(void)
     }
 }
 
+/* The first line of a one-thread deadlock, after "deadlock: ". "relocked
+ * by its own holder" is what users of Helgrind and lockdep ("recursive
+ * locking") search for. Blocking on an rwlock it holds means holding it
+ * for reading: glibc refuses its writer at once (EDEADLK). */
+static void self_deadlock_words(lr_buf *b, const lr_report *r, const char *tl, char (*labels)[200])
+{
+    int w = r->threads[0].wait_lock;
+    const char *lock = w >= 0 ? labels[w] : "?";
+    if (w >= 0 && r->locks[w].type == LR_RWLOCK)
+        lr_buf_printf(b, "%s asks for %s, an rwlock it holds for reading, and waits for its own read "
+                         "lock: relocked by its own holder", tl, lock);
+    else
+        lr_buf_printf(b, "%s locks %s, which it already holds: relocked by its own holder", tl, lock);
+}
+
 static void text_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200])
 {
     char tl[64], other[64], cond[180];
@@ -435,10 +450,18 @@ static void text_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*la
                          "that nothing left running will signal (a lost wakeup looks like this).\n",
                       (int)pid);
     } else if (r->nthreads == 1) {
-        lr_buf_printf(b, "==%d== lockrace: deadlock: %s locks %s, which it already holds\n", (int)pid,
-                      tl, t0->wait_lock >= 0 ? labels[t0->wait_lock] : "?");
-        lr_buf_printf(b, "==%d== It is not a recursive mutex: the thread waits for itself, "
-                         "forever.\n", (int)pid);
+        lr_buf_printf(b, "==%d== lockrace: deadlock: ", (int)pid);
+        self_deadlock_words(b, r, tl, labels);
+        lr_buf_puts(b, "\n");
+        int type = t0->wait_lock >= 0 ? r->locks[t0->wait_lock].type : LR_NORMAL;
+        lr_buf_printf(b, "==%d== %s\n", (int)pid,
+                      type == LR_RWLOCK ? "A write lock waits until every reader has left, itself "
+                                          "included (glibc's default rwlock): the thread waits for "
+                                          "itself, forever."
+                      : type == LR_SPINLOCK ? "A spinlock is not recursive: the thread spins on "
+                                              "itself, forever."
+                                            : "It is not a recursive mutex: the thread waits for "
+                                              "itself, forever.");
     } else {
         lr_buf_printf(b, "==%d== lockrace: deadlock: %zu threads are blocked for good, each waiting "
                          "for the next:", (int)pid, r->nthreads);
@@ -625,9 +648,12 @@ static void json_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*la
     if (r->whole_process)
         lr_buf_printf(&summary, "deadlock: all %zu threads blocked, none can wake another",
                       r->nthreads);
-    else if (r->nthreads == 1 && r->threads[0].wait_lock >= 0)
-        lr_buf_printf(&summary, "deadlock: T%u locks %s, which it already holds", r->threads[0].id,
-                      labels[r->threads[0].wait_lock]);
+    else if (r->nthreads == 1 && r->threads[0].wait_lock >= 0) {
+        char tl[64];
+        snprintf(tl, sizeof tl, "T%u", r->threads[0].id);
+        lr_buf_puts(&summary, "deadlock: ");
+        self_deadlock_words(&summary, r, tl, labels);
+    }
     else
         lr_buf_printf(&summary, "deadlock: %zu threads blocked, each waiting for the next",
                       r->nthreads);
@@ -946,8 +972,23 @@ static void misuse_words(lr_buf *b, const lr_report *r, char (*labels)[200])
     case LR_MISUSE_LOCK_DESTROYED:
         lr_buf_printf(b, "locks %s, which was destroyed and not initialised again", lock);
         break;
+    case LR_MISUSE_LOCK_INVALID:
+        lr_buf_printf(b, "locks %s, which is not an initialised mutex: its bytes read as a destroyed "
+                         "one, and lockrace has no record of a destroy of it (never initialised, or "
+                         "overwritten)", lock);
+        break;
+    case LR_MISUSE_DESTROY_MISCOUNTED:
+        lr_buf_printf(b, "destroys %s, which is not locked: the call fails with EBUSY all the same, "
+                         "because an unlock while it was not locked left glibc's count of its users "
+                         "below zero", lock);
+        break;
     case LR_MISUSE_REINIT_LOCKED:
         lr_buf_printf(b, "initialises %s again while %s holds it", lock, other);
+        break;
+    case LR_MISUSE_REUSED_LOCKED:
+        lr_buf_printf(b, "initialises a mutex at %s, where %s locked one and never unlocked it: its "
+                         "memory was freed or went out of scope while it was locked (or it is "
+                         "initialised again while held)", lock, other);
         break;
     case LR_MISUSE_COND_UNHELD:
         lr_buf_printf(b, "waits on %s with %s, which it does not hold", obj, lock);
@@ -957,7 +998,12 @@ static void misuse_words(lr_buf *b, const lr_report *r, char (*labels)[200])
                       labels[r->nlocks - 1]);
         break;
     case LR_MISUSE_EXIT_HOLDING:
-        lr_buf_printf(b, "ends while it holds %s: whoever locks it next waits forever", lock);
+        if (r->threads[0].id == 0)
+            lr_buf_printf(b, "(main) ends the process, returning from main or calling exit, while it "
+                             "holds %s: an exit handler, destructor or thread still running that "
+                             "locks it waits forever", lock);
+        else
+            lr_buf_printf(b, "ends while it holds %s: whoever locks it next waits forever", lock);
         break;
     case LR_MISUSE_BARRIER_ZERO:
         lr_buf_printf(b, "initialises %s with a count of 0: the call fails with EINVAL", obj);
@@ -965,6 +1011,14 @@ static void misuse_words(lr_buf *b, const lr_report *r, char (*labels)[200])
     case LR_MISUSE_COND_DESTROY_WAITED:
         lr_buf_printf(b, "destroys %s while %s still waits on it: the destroy waits for it forever",
                       obj, other);
+        break;
+    case LR_MISUSE_RWLOCK_RELOCK:
+        lr_buf_printf(b, "asks again for %s, an rwlock it holds for writing: the call fails with "
+                         "EDEADLK", lock);
+        break;
+    case LR_MISUSE_REINIT:
+        lr_buf_printf(b, "initialises %s again, which was initialised and not destroyed (POSIX "
+                         "leaves this undefined)", r->nlocks ? lock : obj);
         break;
     case LR_MISUSE_SEM_DESTROY_WAITED:
         lr_buf_printf(b, "destroys semaphore %s while threads are blocked on it", obj);
@@ -984,6 +1038,8 @@ static const char *earlier_words(const lr_report *r)
     case LR_MISUSE_COND_DESTROY_WAITED: return "waits on it at";
     case LR_MISUSE_RELOCK:
     case LR_MISUSE_EXIT_HOLDING: return "took it at";
+    case LR_MISUSE_REINIT: return "initialised it at";
+    case LR_MISUSE_DESTROY_MISCOUNTED: return "unlocked it at";
     default: return "took it at";
     }
 }

@@ -32,6 +32,8 @@ static int state = STATE_NEW;
 static pid_t reports_pid;
 /* 1 once the end of the process was handled (summary printed) */
 static int finished;
+/* 1 in a child made by fork() */
+static int forked;
 
 static void at_exit(int status, void *arg);
 static void fork_prepare(void);
@@ -161,6 +163,20 @@ void lr_runtime_end(int status)
     _exit(status);
 }
 
+/* main returned or called exit() holding locks it took: reported as a
+ * thread that ends holding them. Not in a forked child (it inherits the
+ * locks its parent's thread held at fork, and often just exits), not
+ * through _exit (async-signal-safe, a vfork child's), not when another
+ * thread calls exit (main is still running), not from inside lockrace. */
+static void main_end(void)
+{
+    lr_thread *t = lr_thread_current();
+    if (__atomic_load_n(&state, __ATOMIC_ACQUIRE) != STATE_READY || forked || !t || t->depth > 0 ||
+        t->info->id != 0 || __atomic_load_n(&finished, __ATOMIC_ACQUIRE))
+        return;
+    lr_misuse_main_end(t);
+}
+
 /* An on_exit handler registered before main, so it runs after the
  * program's own handlers and C++ static destructors. The exit status can
  * only be changed by ending the process here; stdio is flushed first. A
@@ -168,6 +184,7 @@ void lr_runtime_end(int status)
 static void at_exit(int status, void *arg)
 {
     (void)arg;
+    main_end();
     int final = lr_runtime_exit(status);
     if (final != status) {
         fflush(NULL);
@@ -205,6 +222,7 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+    forked = 1;
     reports_pid = getpid();
     finished = 0;               /* the child ends, and says so, by itself */
     lr_arena_fork_child();

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -307,4 +308,22 @@ void lr_buf_free(lr_buf *b)
     lr_unmap(b->data, b->cap);
     b->data = NULL;
     b->len = b->cap = 0;
+}
+
+static int covers(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    uintptr_t addr = *(uintptr_t *)arg;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && addr >= lo && addr - lo < ph->p_memsz)
+            return 1;
+    }
+    return 0;
+}
+
+int lr_static_storage(uintptr_t addr)
+{
+    return dl_iterate_phdr(covers, &addr) == 1;
 }

@@ -44,6 +44,10 @@ const char *lr_output_error(int error);
  * as natively, and never inside lockrace holding its locks. A cancel that
  * arrives meanwhile stays pending. About 10 ns: slow paths only (a report,
  * an unwind, a wait round), never on the lock fast path. Async-signal-safe. */
+/* addr lies in a writable segment of a loaded object (a global or static
+ * variable): memory that is never freed. Takes the dynamic loader's lock. */
+int lr_static_storage(uintptr_t addr);
+
 int lr_cancel_off(void);
 void lr_cancel_restore(int previous);
 

@@ -978,12 +978,21 @@ MISUSES = {
     "destroy-locked": ("destroy-locked", "lock_a", True),
     "lock-destroyed": ("lock-destroyed", "lock_a", True),
     "reinit-locked": ("reinit-locked", "lock_a", True),
+    "reinit-mutex": ("reinit", "config_lock", True),
+    "reinit-rwlock": ("reinit", "cache_lock", True),
+    "reinit-cond": ("reinit", None, True),
+    "lock-uninitialised": ("lock-invalid", "garbage", False),
     "rwlock-unlock": ("unlock-not-locked", "table_lock", False),
+    "rwlock-relock-write": ("rwlock-relock", "table_lock", True),
+    "rwlock-relock-read": ("rwlock-relock", "table_lock", True),
     "cond-unheld": ("cond-wait-unheld", "lock_a", False),
     "cond-two-mutexes": ("cond-two-mutexes", "lock_a", True),
     "exit-holding": ("exit-holding-locks", "lock_a", True),
     "exit-holding-pthread-exit": ("exit-holding-locks", "lock_b", True),
     "exit-holding-cancel": ("exit-holding-locks", "lock_a", True),
+    "main-return-holding": ("exit-holding-locks", "lock_a", True),
+    "main-exit-holding": ("exit-holding-locks", "lock_b", True),
+    "reused-while-locked": ("reused-while-locked", None, True),
     "barrier-zero": ("barrier-count-zero", None, False),
     "cond-destroy-waited": ("cond-destroy-waited", None, True),
     "sem-destroy-waited": ("sem-destroy-waited", None, False),
@@ -1003,16 +1012,56 @@ def case_misuse():
         expect(r["misuse"] == sub, f"{mode}: sub-kind {r['misuse']}, expected {sub}")
         if lock:
             expect(r["locks"][0]["name"] == lock, f"{mode}: lock {r['locks'][0].get('name')}")
-        if mode in ("exit-holding", "exit-holding-cancel"):   # returned or cancelled: no call to show
-            expect(r["stack"] == [], f"{mode}: stack {r['stack']}")
+        if mode in ("exit-holding", "exit-holding-cancel", "main-return-holding", "main-exit-holding"):
+            expect(r["stack"] == [], f"{mode}: stack {r['stack']}")   # returned, cancelled, exit(): no call shown
         else:
             check_frames(r["stack"], "misuse.c", f"{mode} stack")
         expect(("earlier" in r) == has_earlier, f"{mode}: earlier event {r.get('earlier')}")
         if has_earlier:
             check_frames(r["earlier"]["stack"], "misuse.c", f"{mode} earlier stack")
+        if mode in ("main-return-holding", "main-exit-holding"):
+            expect(r["thread"]["id"] == 0 and "(main) ends the process" in r["summary"], f"{mode}: {r['summary']}")
+        if mode == "reused-while-locked":
+            expect("freed or went out of scope while" in r["summary"], f"{mode}: summary {r['summary']}")
+        if mode == "reinit-cond":
+            expect(r["object"]["name"] == "changed" and not r["locks"], f"object {r.get('object')}")
         if sub == "cond-two-mutexes":
             expect([l["name"] for l in r["locks"]] == ["lock_a", "lock_b"], f"locks {r['locks']}")
             expect(r["object"]["name"] == "ready", f"object {r['object']}")
+
+
+def case_misuse_double_unlock():
+    """A double unlock is reported, and the destroy that then fails (glibc's
+    count of users is -1) is not called a destroy of a locked mutex."""
+    status, out, err, reports = run("misuse", ["destroy-after-double-unlock"])
+    expect(status == 66 and out.strip() == "destroy-after-double-unlock", f"status {status}, output {out!r}\n{err[-1500:]}")
+    got = [r.get("misuse") for r in reports]
+    expect(got == ["unlock-not-held", "destroy-miscounted"], f"reports {[r['summary'] for r in reports]}")
+    if len(reports) == 2:
+        d = reports[1]
+        expect(d["locks"][0]["name"] == "lock_a", f"lock {d['locks']}")
+        expect("not locked" in d["summary"] and "EBUSY" in d["summary"], f"summary {d['summary']}")
+        check_frames(d["stack"], "misuse.c", "destroy stack")
+        expect("earlier" in d and d["earlier"]["what"] == "unlocked it at", f"earlier {d.get('earlier')}")
+        check_frames(d["earlier"]["stack"], "misuse.c", "double unlock stack")
+
+
+def case_misuse_self_deadlocks():
+    """A thread that asks again for a lock it holds and waits for itself:
+    a one-thread deadlock (it hangs), whose first line says it was relocked
+    by its own holder, as Helgrind's and lockdep's "recursive locking"."""
+    status, _, err, reports = run("self_deadlock", timeout=20)
+    d = deadlocks(reports)
+    expect(len(d) == 1 and "relocked by its own holder" in d[0]["summary"], f"summary {[r['summary'] for r in reports]}")
+    expect("relocked by its own holder" in err.splitlines()[0], f"first line {err.splitlines()[:1]}")
+    status, out, err, reports = run("misuse", ["rwlock-upgrade"], timeout=20)
+    expect(status == 66, f"rwlock-upgrade: status {status}: {err[-1500:]}")
+    d = deadlocks(reports)
+    expect(len(reports) == 1 and len(d) == 1, f"rwlock-upgrade: {[r['summary'] for r in reports]}")
+    first = err.splitlines()[0] if err else ""
+    expect("relocked by its own holder" in first and "holds for reading" in first
+           and "mutex" not in err, f"rwlock-upgrade: text {err[:600]}")
+    check_deadlock(d[0], "misuse.c", 1)
 
 
 def case_results():
