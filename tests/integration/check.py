@@ -1030,6 +1030,13 @@ def case_misuse():
             expect(r["object"]["name"] == "ready", f"object {r['object']}")
 
 
+def case_fork_reinit():
+    """Locks initialised again in a forked child, the way to recover them
+    (fork_reinit.c), are no re-initialisation: no report, no hang."""
+    out, nout = expect_clean("fork_reinit")
+    expect(out == nout == "children: ok\n", f"output {out!r} (native {nout!r})")
+
+
 def case_misuse_double_unlock():
     """A double unlock is reported, and the destroy that then fails (glibc's
     count of users is -1) is not called a destroy of a locked mutex."""
