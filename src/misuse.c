@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
@@ -35,6 +36,9 @@ static const char *names[] = {
     [LR_MISUSE_LOCK_INVALID] = "lock-invalid",
     [LR_MISUSE_SEM_DESTROY_WAITED] = "sem-destroy-waited",
     [LR_MISUSE_SEM_DESTROYED] = "sem-destroyed",
+    [LR_MISUSE_SEM_INIT_INVALID] = "sem-init-invalid",
+    [LR_MISUSE_SEM_OVERFLOW] = "sem-post-overflow",
+    [LR_MISUSE_SEM_INVALID] = "sem-invalid",
 };
 
 const char *lr_misuse_name(int kind)
@@ -171,7 +175,8 @@ void lr_misuse_initialised(lr_thread *self, void *obj, int kind, int rc)
     old = *e;
     *e = (init_at){ .addr = addr, .stack = stack, .thread = self->info->id, .kind = kind };
     lr_ilock_drop(&inits_lock);
-    if (kind == LR_OBJ_OTHER || old.addr != addr || old.kind != kind || !lr_static_storage(addr))
+    /* semaphores are recorded for lr_misuse_sem_use, not checked here */
+    if (kind == LR_OBJ_OTHER || kind == LR_OBJ_SEM || old.addr != addr || old.kind != kind || !lr_static_storage(addr))
         return;
     struct earlier before = { old.thread, old.stack };
     if (kind == LR_OBJ_COND)
@@ -512,19 +517,64 @@ void lr_misuse_sem_destroyed(lr_thread *self, sem_t *s)
         return;
     remember(dead_sems, self, (uintptr_t)s);
     __atomic_store_n(&any_dead_sem, 1, __ATOMIC_RELAXED);
+    lr_misuse_uninitialised(self, s, 0);
 }
 
 void lr_misuse_sem_init(lr_thread *self, sem_t *s)
 {
-    (void)self;
     forget_destroy(dead_sems, (uintptr_t)s);
+    lr_misuse_initialised(self, s, LR_OBJ_SEM, 0);
+}
+
+/* glibc's sem_t (64-bit): the value never exceeds SEM_VALUE_MAX (a post
+ * there fails with EOVERFLOW) and the private field is 0 (shared) or
+ * FUTEX_PRIVATE_FLAG. Bytes that break either were never a semaphore. */
+static int sem_impossible(const sem_t *s)
+{
+    uint32_t value = (uint32_t)sem_word(s);
+    int private = __atomic_load_n((const int *)(const void *)s + 2, __ATOMIC_RELAXED);
+    return value > SEM_VALUE_MAX || (private != 0 && private != 128);
+}
+
+/* Only one lockrace never saw initialised: one it saw was overwritten
+ * since, which these bytes alone cannot tell from a layout lockrace
+ * misreads. */
+static int sem_seen_initialised(uintptr_t addr)
+{
+    init_at *e = init_slot(addr);
+    lr_ilock_take(&inits_lock);
+    int seen_init = e->addr == addr && e->kind == LR_OBJ_SEM;
+    lr_ilock_drop(&inits_lock);
+    return seen_init;
 }
 
 void lr_misuse_sem_use(lr_thread *self, sem_t *s)
 {
-    if (!self || !__atomic_load_n(&any_dead_sem, __ATOMIC_RELAXED))
+    if (!self)
+        return;
+    if (__builtin_expect(sem_impossible(s), 0)) {
+        if (!recall(dead_sems, (uintptr_t)s) && !sem_seen_initialised((uintptr_t)s)) {
+            report(self, LR_MISUSE_SEM_INVALID, 0, 0, (uintptr_t)s, none, 0);
+            return;
+        }
+    }
+    if (!__atomic_load_n(&any_dead_sem, __ATOMIC_RELAXED))
         return;
     const destroyed_at *d = recall(dead_sems, (uintptr_t)s);
     if (d)
         report(self, LR_MISUSE_SEM_DESTROYED, 0, 0, (uintptr_t)s, (earlier){ d->thread, d->stack }, 0);
+}
+
+/* From the call's result: glibc fails sem_init with EINVAL only for a
+ * value over SEM_VALUE_MAX, checked here again so the report is true. */
+void lr_misuse_sem_init_failed(lr_thread *self, sem_t *s, unsigned value, int err)
+{
+    if (self && err == EINVAL && value > SEM_VALUE_MAX)
+        report(self, LR_MISUSE_SEM_INIT_INVALID, 0, 0, (uintptr_t)s, none, 0);
+}
+
+void lr_misuse_sem_post_failed(lr_thread *self, sem_t *s, int err)
+{
+    if (self && err == EOVERFLOW)
+        report(self, LR_MISUSE_SEM_OVERFLOW, 0, 0, (uintptr_t)s, none, 0);
 }

@@ -1026,6 +1026,19 @@ static void misuse_words(lr_buf *b, const lr_report *r, char (*labels)[200])
     case LR_MISUSE_SEM_DESTROYED:
         lr_buf_printf(b, "uses semaphore %s after it was destroyed", obj);
         break;
+    case LR_MISUSE_SEM_INIT_INVALID:
+        lr_buf_printf(b, "initialises semaphore %s with a value over SEM_VALUE_MAX (%d): the call "
+                         "fails with EINVAL", obj, SEM_VALUE_MAX);
+        break;
+    case LR_MISUSE_SEM_OVERFLOW:
+        lr_buf_printf(b, "posts semaphore %s, whose value is already SEM_VALUE_MAX (%d): the call "
+                         "fails with EOVERFLOW", obj, SEM_VALUE_MAX);
+        break;
+    case LR_MISUSE_SEM_INVALID:
+        lr_buf_printf(b, "waits on or posts %s, which is not a semaphore: its bytes cannot be one "
+                         "(a value over SEM_VALUE_MAX, or an unknown private flag), and lockrace "
+                         "never saw it initialised", obj);
+        break;
     }
 }
 

@@ -49,6 +49,7 @@ void lr_sem_init(lr_thread *self, void *s, unsigned value, int rc);
 void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisition *a);
 void lr_sem_after_wait(lr_thread *self, lr_acquisition *a, int rc);
 void lr_sem_post(lr_thread *self, void *s);
+void lr_sem_posted(lr_thread *self, void *s, int rc);
 void lr_sem_destroyed(lr_thread *self, void *s, int rc);
 
 /* Blocking: a lock call that found the mutex taken (its trylock failed)

@@ -997,6 +997,9 @@ MISUSES = {
     "cond-destroy-waited": ("cond-destroy-waited", None, True),
     "sem-destroy-waited": ("sem-destroy-waited", None, False),
     "sem-destroyed": ("sem-destroyed", None, True),
+    "sem-init-invalid": ("sem-init-invalid", None, False),
+    "sem-post-overflow": ("sem-post-overflow", None, False),
+    "sem-invalid": ("sem-invalid", None, False),
 }
 
 
@@ -1023,6 +1026,10 @@ def case_misuse():
             expect(r["thread"]["id"] == 0 and "(main) ends the process" in r["summary"], f"{mode}: {r['summary']}")
         if mode == "reused-while-locked":
             expect("freed or went out of scope while" in r["summary"], f"{mode}: summary {r['summary']}")
+        if mode in ("sem-init-invalid", "sem-post-overflow", "sem-destroyed"):
+            expect(r["object"]["name"] == "items" and not r["locks"], f"{mode}: object {r.get('object')}")
+        if mode == "sem-invalid":
+            expect(r["object"]["name"] == "garbage_sem", f"{mode}: object {r.get('object')}")
         if mode == "reinit-cond":
             expect(r["object"]["name"] == "changed" and not r["locks"], f"object {r.get('object')}")
         if sub == "cond-two-mutexes":

@@ -11,6 +11,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -407,6 +408,73 @@ START_TEST(barrier_of_zero)
 }
 END_TEST
 
+START_TEST(semaphore_calls_that_fail)
+{
+    sem_t s;
+    lr_thread *t = thread_with_tid(my_tid());
+    lr_misuse_sem_init_failed(t, &s, 5, ENOSYS);             /* not a misuse: no report */
+    lr_misuse_sem_post_failed(t, &s, EINVAL);
+    ck_assert_int_eq(nreports, 0);
+    lr_misuse_sem_init_failed(t, &s, (unsigned)SEM_VALUE_MAX + 1, EINVAL);
+    current_site = 0x7100;
+    lr_misuse_sem_post_failed(t, &s, EOVERFLOW);
+    ck_assert_int_eq(nreports, 2);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_SEM_INIT_INVALID);
+    ck_assert_int_eq(reports[1].misuse, LR_MISUSE_SEM_OVERFLOW);
+}
+END_TEST
+
+START_TEST(semaphore_bytes_that_cannot_be_one)
+{
+    sem_t good, garbage, odd_flag;
+    lr_thread *t = thread_with_tid(my_tid());
+    sem_init(&good, 0, 3);
+    lr_misuse_sem_init(t, &good);
+    lr_misuse_sem_use(t, &good);
+    sem_t shared;
+    sem_init(&shared, 1, SEM_VALUE_MAX);                     /* bytes lockrace never saw made: fine */
+    lr_misuse_sem_use(t, &shared);
+    ck_assert_int_eq(nreports, 0);
+    memset(&garbage, 0xff, sizeof garbage);
+    lr_misuse_sem_use(t, &garbage);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_SEM_INVALID);
+    ck_assert_int_eq(reports[0].nthreads, 1);
+    memset(&odd_flag, 0, sizeof odd_flag);
+    ((int *)(void *)&odd_flag)[2] = 7;                       /* private: neither 0 nor 128 */
+    current_site = 0x7100;
+    lr_misuse_sem_use(t, &odd_flag);
+    ck_assert_int_eq(nreports, 2);
+    /* seen initialised, then overwritten: not claimed never initialised */
+    memset(&good, 0xff, sizeof good);
+    current_site = 0x7200;
+    lr_misuse_sem_use(t, &good);
+    ck_assert_int_eq(nreports, 2);
+}
+END_TEST
+
+START_TEST(semaphore_posted_after_destroy)
+{
+    sem_t s;
+    lr_thread *t = thread_with_tid(my_tid()), *u = thread_with_tid(my_tid());
+    sem_init(&s, 0, 0);
+    lr_misuse_sem_init(t, &s);
+    current_site = 0x7100;
+    lr_misuse_sem_destroyed(t, &s);
+    current_site = 0x7000;
+    lr_misuse_sem_use(u, &s);                                /* the post */
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_SEM_DESTROYED);
+    ck_assert_uint_eq(reports[0].earlier_thread, t->info->id);
+    uintptr_t where = 0x7100;
+    ck_assert_uint_eq(reports[0].earlier_stack, lr_stack_intern(&where, 1));
+    lr_misuse_sem_init(t, &s);                               /* initialised again: fine */
+    current_site = 0x7300;
+    lr_misuse_sem_use(u, &s);
+    ck_assert_int_eq(nreports, 1);
+}
+END_TEST
+
 START_TEST(each_call_site_is_reported_once)
 {
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
@@ -443,6 +511,9 @@ static Suite *suite(void)
     tcase_add_test(tc, condition_wait_without_the_mutex);
     tcase_add_test(tc, thread_ending_with_a_lock);
     tcase_add_test(tc, barrier_of_zero);
+    tcase_add_test(tc, semaphore_calls_that_fail);
+    tcase_add_test(tc, semaphore_bytes_that_cannot_be_one);
+    tcase_add_test(tc, semaphore_posted_after_destroy);
     tcase_add_test(tc, each_call_site_is_reported_once);
     suite_add_tcase(s, tc);
     return s;

@@ -5,6 +5,7 @@
 #include "lockrace.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -222,6 +223,22 @@ static void clean(void)
     sem_post(&sem);
     sem_wait(&sem);
     sem_destroy(&sem);
+    /* a semaphore used right: init, wait, post, a trywait that finds
+     * nothing (EAGAIN), destroy, init again; and one at SEM_VALUE_MAX */
+    sem_init(&sem, 0, 1);
+    sem_wait(&sem);
+    if (sem_trywait(&sem) != -1 || errno != EAGAIN)
+        exit(1);
+    sem_post(&sem);
+    sem_destroy(&sem);
+    sem_init(&sem, 0, 0);
+    sem_post(&sem);
+    sem_trywait(&sem);
+    sem_destroy(&sem);
+    sem_init(&sem, 0, SEM_VALUE_MAX);
+    sem_wait(&sem);
+    sem_post(&sem);
+    sem_destroy(&sem);
     /* a robust mutex whose owner died: the next lock is told, and repairs it */
     pthread_mutexattr_t rattr;
     pthread_mutexattr_init(&rattr);
@@ -406,6 +423,18 @@ int main(int argc, char **argv)
         sem_init(&items, 0, 0);
         sem_destroy(&items);
         sem_post(&items);
+    } else if (is(mode, "sem-init-invalid")) {
+        if (sem_init(&items, 0, (unsigned)SEM_VALUE_MAX + 1) != -1 || errno != EINVAL)
+            return 1;
+    } else if (is(mode, "sem-post-overflow")) {
+        sem_init(&items, 0, SEM_VALUE_MAX);
+        if (sem_post(&items) != -1 || errno != EOVERFLOW)   /* errno as glibc left it */
+            return 1;
+        sem_destroy(&items);
+    } else if (is(mode, "sem-invalid")) {
+        static sem_t garbage_sem;
+        memset(&garbage_sem, 0xff, sizeof garbage_sem);  /* never initialised */
+        sem_trywait(&garbage_sem);                       /* glibc takes one of 2^32-1 */
     } else if (is(mode, "barrier-zero")) {
         if (pthread_barrier_init(&start_line, NULL, 0) != EINVAL)
             return 1;
