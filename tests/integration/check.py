@@ -129,6 +129,8 @@ def check_inversion(report, names, source, single_thread=False):
     expect(got[i:] + got[:i] == list(names), f"cycle order {got}, expected a rotation of {names}")
     expect(report["single_thread"] == single_thread, f"single_thread is {report['single_thread']}")
     edges = report["edges"]
+    short = len({e["thread"]["id"] for e in edges}) < len(edges)
+    expect(report.get("threads_short") == short, f"threads_short is {report.get('threads_short')}")
     expect(len(edges) == len(locks), "one edge per lock")
     for k, e in enumerate(edges):
         expect(e["from"] == k and e["to"] == (k + 1) % len(locks), f"edge {k} indexes")
@@ -203,7 +205,17 @@ def case_clean_programs():
 
 
 def case_inversion_three():
-    expect_one_inversion("inversion_three", ["lock_a", "lock_b", "lock_c"], "inversion_three.c")
+    """A cycle of three made by three threads can deadlock with them; made
+    by two (one made two of its edges), it cannot with these threads alone,
+    and the report says which paths must run in different threads."""
+    r, err = expect_one_inversion("inversion_three", ["lock_a", "lock_b", "lock_c"], "inversion_three.c")
+    expect("it deadlocks when these threads run these paths at the same time" in err, f"text {err[:800]}")
+    r, err = expect_one_inversion("inversion_three", ["lock_a", "lock_b", "lock_c"], "inversion_three.c",
+                                  args=["two-threads"])
+    expect(r["threads_short"] and not r["single_thread"], "two threads: threads_short")
+    expect("these threads run these paths at the same time" not in err, f"claims these threads: {err[:800]}")
+    expect("cannot close it" in err and "in different threads" in err and "take-ab-bc" in err,
+           f"two threads: text {err[:1200]}")
 
 
 def case_single_thread_cycle():
