@@ -400,10 +400,10 @@ void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m)
  * still there after a grace period, and known to lockrace as blocked in
  * that same wait all along, never will: the destroy would hang. Costs
  * nothing unless the condition has waiters when it is destroyed. */
-void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c)
+int lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c)
 {
     if (!self || (__atomic_load_n(&c->__data.__wrefs, __ATOMIC_ACQUIRE) >> 3) == 0)
-        return;
+        return 0;
     uint32_t n = lr_thread_count();
     uint32_t seqs[64], ids[64], k = 0;
     for (uint32_t id = 0; id < n && k < 64; id++) {
@@ -424,16 +424,17 @@ void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c)
     }
     lr_cancel_restore(cancel);
     if ((__atomic_load_n(&c->__data.__wrefs, __ATOMIC_ACQUIRE) >> 3) == 0)
-        return;
+        return 0;
     for (uint32_t i = 0; i < k; i++) {
         lr_thread_info *t = lr_thread_info_get(ids[i]);
         if (__atomic_load_n(&t->wait.kind, __ATOMIC_ACQUIRE) == LR_WAIT_COND &&
             t->wait.object == (uintptr_t)c && __atomic_load_n(&t->wait.seq, __ATOMIC_ACQUIRE) == seqs[i]) {
             report(self, LR_MISUSE_COND_DESTROY_WAITED, 0, 0, (uintptr_t)c,
                    (earlier){ ids[i], t->wait.stack }, 0);
-            return;
+            return 1;
         }
     }
+    return 0;
 }
 
 /* ---- threads and barriers ---- */

@@ -55,7 +55,9 @@ void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m)
 void lr_misuse_thread_end(lr_thread *self, int exited) __attribute__((cold));
 /* main returned or called exit(): the runtime calls it only then. */
 void lr_misuse_main_end(lr_thread *self) __attribute__((cold));
-void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c) __attribute__((cold));
+/* 1 when the destroy will wait forever for a waiter (reported): the
+ * runtime then treats it as a deadlock (lr_cond_destroy). */
+int lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c) __attribute__((cold));
 void lr_misuse_sem_init(lr_thread *self, sem_t *s) __attribute__((cold));
 void lr_misuse_sem_destroy(lr_thread *self, sem_t *s) __attribute__((cold));
 void lr_misuse_sem_destroyed(lr_thread *self, sem_t *s) __attribute__((cold));

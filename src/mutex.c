@@ -119,6 +119,16 @@ void lr_object_acquired(lr_thread *self, void *object)
         lr_race_acquire(self, (uintptr_t)object);
 }
 
+/* A destroy that waits forever for a waiter nothing may signal any more
+ * (POSIX: signalling a destroyed condition is undefined) hangs its thread
+ * as surely as a deadlock: deadlock=abort ends the process once it is
+ * reported, as for one. */
+void lr_cond_destroy(lr_thread *self, pthread_cond_t *c)
+{
+    if (lr_misuse_cond_destroy(self, c))
+        lr_deadlock_policy();
+}
+
 lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m,
                                  int bounded, void *pc)
 {

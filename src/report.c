@@ -1127,6 +1127,15 @@ static void text_misuse(lr_buf *b, const lr_report *r, lock_desc *d, char (*labe
     uint32_t ids[2] = { r->threads[0].id, r->nthreads > 1 ? r->threads[1].id : r->threads[0].id };
     text_lock_origins(b, r, d, labels);
     text_thread_origins(b, ids, r->nthreads > 1 ? 2 : 1);
+    if (r->misuse == LR_MISUSE_COND_DESTROY_WAITED)   /* a hang, ended as a deadlock is */
+        lr_buf_printf(b, "==%d== lockrace: %s\n", (int)pid,
+                      lr_opt.deadlock == LR_DEADLOCK_ABORT
+                          ? "deadlock=abort: the process is ended now, as for a deadlock "
+                            "(deadlock=report lets it hang)"
+                          : lr_opt.deadlock == LR_DEADLOCK_REPORT
+                          ? "deadlock=report: the destroying thread stays blocked (deadlock=abort "
+                            "ends the process)"
+                          : "the destroying thread stays blocked (deadlock=abort ends the process)");
 }
 
 static void json_misuse(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200],

@@ -102,6 +102,7 @@ void lr_object_acquired(lr_thread *self, void *object);
 typedef struct lr_wait_state {
     uint32_t depth;             /* recursion depth released, 0 if it was not held */
 } lr_wait_state;
+void lr_cond_destroy(lr_thread *self, pthread_cond_t *c);
 lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m,
                                  int bounded, void *pc);
 void lr_cond_wait_exit(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m, lr_wait_state st,

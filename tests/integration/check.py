@@ -1049,6 +1049,18 @@ def case_misuse():
             expect(r["object"]["name"] == "ready", f"object {r['object']}")
 
 
+def case_misuse_cond_destroy_hangs():
+    """A condition destroyed under its waiter hangs the destroyer: with
+    deadlock=abort (the default) lockrace ends the process as for a
+    deadlock and says so; deadlock=report says the destroyer stays blocked."""
+    status, out, err, reports = run("misuse", ["cond-destroy-waited"], timeout=20)
+    expect(status == 66 and len(reports) == 1, f"abort: status {status}, {[r['summary'] for r in reports]}")
+    expect("deadlock=abort" in err and "ended now" in err, f"abort: text {err[-800:]}")
+    status, out, err, reports = run("misuse", ["cond-destroy-waited"], options="deadlock=report", timeout=20)
+    expect(status == 3 and len(reports) == 1, f"report: status {status}, {[r['summary'] for r in reports]}")
+    expect("deadlock=report" in err and "stays blocked" in err, f"report: text {err[-800:]}")
+
+
 def case_misuse_double_unlock():
     """A double unlock is reported, and the destroy that then fails (glibc's
     count of users is -1) is not called a destroy of a locked mutex."""

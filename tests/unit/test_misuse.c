@@ -475,6 +475,28 @@ START_TEST(semaphore_posted_after_destroy)
 }
 END_TEST
 
+/* A condition destroyed while a thread waits on it unsignalled: the
+ * destroy would wait forever, and the runtime is told so (to end the
+ * process as for a deadlock); one whose waiters were woken is fine. */
+START_TEST(condition_destroyed_under_its_waiter_is_a_hang)
+{
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    lr_thread *destroyer = thread_with_tid(my_tid()), *waiter = thread_with_tid(my_tid() + 1);
+    ck_assert_int_eq(lr_misuse_cond_destroy(destroyer, &c), 0);     /* no waiters */
+    c.__data.__wrefs = 8;                                           /* one waiter, in glibc's bytes */
+    waiter->info->wait = (lr_wait){ .object = (uintptr_t)&c, .seq = 1, .stack = 0 };
+    __atomic_store_n(&waiter->info->wait.kind, LR_WAIT_COND, __ATOMIC_RELEASE);
+    ck_assert_int_eq(lr_misuse_cond_destroy(destroyer, &c), 1);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_COND_DESTROY_WAITED);
+    ck_assert_uint_eq(reports[0].earlier_thread, waiter->info->id);
+    waiter->info->wait.bounded = 1;                                 /* a timed wait ends by itself */
+    current_site = 0x7100;
+    ck_assert_int_eq(lr_misuse_cond_destroy(destroyer, &c), 0);
+    ck_assert_int_eq(nreports, 1);
+}
+END_TEST
+
 START_TEST(each_call_site_is_reported_once)
 {
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
@@ -514,6 +536,7 @@ static Suite *suite(void)
     tcase_add_test(tc, semaphore_calls_that_fail);
     tcase_add_test(tc, semaphore_bytes_that_cannot_be_one);
     tcase_add_test(tc, semaphore_posted_after_destroy);
+    tcase_add_test(tc, condition_destroyed_under_its_waiter_is_a_hang);
     tcase_add_test(tc, each_call_site_is_reported_once);
     suite_add_tcase(s, tc);
     return s;

@@ -402,15 +402,16 @@ int main(int argc, char **argv)
         while (!waiting)
             usleep(1000);
         usleep(50 * 1000);
-        pthread_create(&d, NULL, destroy_never, NULL);
-        /* the destroyer is stuck: end the process once lockrace said so
-         * (it confirms for 200 ms, then symbolizes), or after 10 s */
-        for (int i = 0; i < 1000 && LOCKRACE_REPORT_COUNT() == 0; i++)
-            usleep(10 * 1000);
-        usleep(50 * 1000);
         puts(mode);
         fflush(stdout);
-        exit(0);
+        pthread_create(&d, NULL, destroy_never, NULL);
+        /* deadlock=abort: lockrace ends the process once it said so (it
+         * confirms for 200 ms, then symbolizes); deadlock=report: the
+         * destroyer stays stuck, and 3 says the process was left running */
+        for (int i = 0; i < 1000 && LOCKRACE_REPORT_COUNT() == 0; i++)
+            usleep(10 * 1000);
+        usleep(1000 * 1000);
+        _exit(3);
     } else if (is(mode, "sem-destroy-waited")) {
         sem_init(&items, 0, 0);
         pthread_create(&t, NULL, wait_for_item, NULL);
