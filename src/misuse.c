@@ -370,26 +370,60 @@ void lr_misuse_rwlock_relock(lr_thread *self, pthread_rwlock_t *rw)
 
 /* ---- conditions ---- */
 
-void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m)
+int lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m)
 {
     if (!self)
-        return;
+        return 0;
     if (!lr_order_depth_at(self, (uintptr_t)m) && m->__data.__owner != self->info->tid &&
         !(m->__data.__kind & 128)) {
         report(self, LR_MISUSE_COND_UNHELD, (uintptr_t)m, m->__data.__kind & 3, (uintptr_t)c,
                none, 0);
-        return;
+        return 1;
     }
+    return 0;
+}
+
+/* Two waits that both saw the other (each published before it looked)
+ * are one finding: only the first of the two says it. Keyed on the two
+ * waits (thread and wait number), so a later pair is new. */
+static int first_of_pair(uint32_t a, uint32_t seq_a, uint32_t b, uint32_t seq_b)
+{
+    static uint64_t said[256];
+    uint64_t x = (uint64_t)a << 32 | seq_a, y = (uint64_t)b << 32 | seq_b;
+    uint64_t key = ((x < y ? x : y) * 0x9e3779b97f4a7c15ull ^ (x < y ? y : x)) | 1;
+    uint32_t i = (uint32_t)(key >> 56);
+    for (uint32_t n = 0; n < 256; n++, i = (i + 1) % 256) {
+        uint64_t expected = 0;
+        if (__atomic_compare_exchange_n(&said[i], &expected, key, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            return 1;
+        if (expected == key)
+            return 0;
+    }
+    return 1;
+}
+
+/* Called after this thread published its own wait on c (lr_wait_begin's
+ * store is sequentially consistent, so are the loads here): of two waits
+ * that start at the same moment, at least one sees the other. Before, a
+ * thread that looked before the other published and was seen by no one
+ * made the miss that issue 20 item 5 describes. */
+void lr_misuse_cond_waiting(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m)
+{
+    if (!self)
+        return;
     lr_lock *mine = lr_lock_find((uintptr_t)m);
+    uint32_t my_seq = __atomic_load_n(&self->info->wait.seq, __ATOMIC_RELAXED);
     for (uint32_t id = 0; mine && id < lr_thread_count(); id++) {
         lr_thread_info *t = lr_thread_info_get(id);
-        if (!t || t == self->info || __atomic_load_n(&t->wait.kind, __ATOMIC_ACQUIRE) != LR_WAIT_COND ||
+        if (!t || t == self->info || __atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST) != LR_WAIT_COND ||
             t->wait.object != (uintptr_t)c)
             continue;
         lr_lock *theirs = t->wait.lock;
+        uint32_t seq = __atomic_load_n(&t->wait.seq, __ATOMIC_ACQUIRE);
         if (theirs && theirs != mine && theirs->addr && __atomic_load_n(&t->wait.kind, __ATOMIC_ACQUIRE) == LR_WAIT_COND) {
-            report(self, LR_MISUSE_COND_TWO_MUTEXES, (uintptr_t)m, m->__data.__kind & 3,
-                   (uintptr_t)c, (earlier){ id, t->wait.stack }, theirs->addr);
+            if (first_of_pair(self->info->id, my_seq, id, seq))
+                report(self, LR_MISUSE_COND_TWO_MUTEXES, (uintptr_t)m, m->__data.__kind & 3,
+                       (uintptr_t)c, (earlier){ id, t->wait.stack }, theirs->addr);
             return;
         }
     }

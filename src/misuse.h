@@ -49,7 +49,10 @@ void lr_misuse_mutex_destroy(lr_thread *self, pthread_mutex_t *m) __attribute__(
 void lr_misuse_mutex_destroyed(lr_thread *self, pthread_mutex_t *m) __attribute__((cold));
 void lr_misuse_rwlock_unlock(lr_thread *self, pthread_rwlock_t *rw) __attribute__((cold));
 void lr_misuse_rwlock_relock(lr_thread *self, pthread_rwlock_t *rw) __attribute__((cold));
-void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m) __attribute__((cold));
+/* Before the wait (1: reported waiting without the mutex); after it is
+ * published (lr_wait_begin): another waiter with another mutex. */
+int lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m) __attribute__((cold));
+void lr_misuse_cond_waiting(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m) __attribute__((cold));
 /* exited: through pthread_exit, whose call site is the report's stack;
  * else the start routine returned, and there is no call to show. */
 void lr_misuse_thread_end(lr_thread *self, int exited) __attribute__((cold));

@@ -6,6 +6,7 @@
 #include "misuse.h"
 #include "options.h"
 #include "report.h"
+#include "waitfor.h"
 
 #include "unit.h"
 
@@ -497,6 +498,31 @@ START_TEST(condition_destroyed_under_its_waiter_is_a_hang)
 }
 END_TEST
 
+/* Two waits on one condition with two mutexes that start at the same
+ * moment: each publishes, then looks, so each sees the other; one report. */
+START_TEST(condition_waited_with_two_mutexes_at_the_same_moment)
+{
+    pthread_mutex_t ma = PTHREAD_MUTEX_INITIALIZER, mb = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    lr_thread *a = thread_with_tid(my_tid()), *b = thread_with_tid(my_tid() + 1);
+    held_by(a, &ma, 0x7100);
+    held_by(b, &mb, 0x7200);
+    for (int round = 0; round < 2; round++) {
+        lr_wait_begin(a->info, LR_WAIT_COND, (uintptr_t)&c, lr_lock_find((uintptr_t)&ma), 0, 0);
+        lr_wait_begin(b->info, LR_WAIT_COND, (uintptr_t)&c, lr_lock_find((uintptr_t)&mb), 0, 0);
+        current_site = 0x7300 + 0x100 * (uintptr_t)round;
+        lr_misuse_cond_waiting(a, &c, &ma);
+        current_site = 0x7800 + 0x100 * (uintptr_t)round;
+        lr_misuse_cond_waiting(b, &c, &mb);
+        ck_assert_int_eq(nreports, round + 1);                  /* one per pair of waits */
+        ck_assert_int_eq(reports[round].misuse, LR_MISUSE_COND_TWO_MUTEXES);
+        ck_assert_uint_eq(reports[round].earlier_thread, b->info->id);
+        lr_wait_end(a->info);
+        lr_wait_end(b->info);
+    }
+}
+END_TEST
+
 START_TEST(each_call_site_is_reported_once)
 {
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
@@ -537,6 +563,7 @@ static Suite *suite(void)
     tcase_add_test(tc, semaphore_bytes_that_cannot_be_one);
     tcase_add_test(tc, semaphore_posted_after_destroy);
     tcase_add_test(tc, condition_destroyed_under_its_waiter_is_a_hang);
+    tcase_add_test(tc, condition_waited_with_two_mutexes_at_the_same_moment);
     tcase_add_test(tc, each_call_site_is_reported_once);
     suite_add_tcase(s, tc);
     return s;

@@ -74,6 +74,27 @@ static void *wait_with_b(void *arg)
     return NULL;
 }
 
+/* Both threads start waiting on `ready` at once, each with its own mutex:
+ * they spin until both are there, then go. */
+static pthread_barrier_t together;
+static int arrived;
+
+static void *wait_together(void *arg)
+{
+    pthread_mutex_t *m = arg;
+    struct timespec ts;
+    pthread_mutex_lock(m);
+    pthread_barrier_wait(&together);
+    __atomic_add_fetch(&arrived, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&arrived, __ATOMIC_SEQ_CST) < 2)
+        ;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 1;                 /* long enough to overlap on a busy machine */
+    pthread_cond_timedwait(&ready, m, &ts);
+    pthread_mutex_unlock(m);
+    return NULL;
+}
+
 static pthread_cond_t never = PTHREAD_COND_INITIALIZER;
 static int go;
 
@@ -384,6 +405,18 @@ int main(int argc, char **argv)
         pthread_cond_timedwait(&ready, &lock_a, &ts);   /* the other waits with lock_b */
         pthread_mutex_unlock(&lock_a);
         pthread_join(t, NULL);
+    } else if (is(mode, "cond-two-mutexes-together")) {
+        pthread_t u;
+        pthread_barrier_init(&together, NULL, 2);
+        pthread_create(&t, NULL, wait_together, &lock_a);
+        pthread_create(&u, NULL, wait_together, &lock_b);
+        while (__atomic_load_n(&arrived, __ATOMIC_SEQ_CST) < 2)
+            usleep(1000);
+        usleep(100 * 1000);             /* both are waiting (or time out in 1 s): wake them */
+        pthread_cond_broadcast(&ready);
+        pthread_join(t, NULL);
+        pthread_join(u, NULL);
+        pthread_barrier_destroy(&together);
     } else if (is(mode, "exit-holding")) {
         pthread_create(&t, NULL, take_and_return, NULL);
         pthread_join(t, NULL);
