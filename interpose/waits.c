@@ -96,6 +96,9 @@ LR_WRAPPER int sem_trywait(sem_t *s)
 
 LR_WRAPPER int sem_post(sem_t *s)
 {
-    lr_sem_post(lr_self(), s);          /* before: the waiter may run at once */
-    return LR_REAL(sem_post)(s);
+    lr_thread *self = lr_self();
+    lr_sem_post(self, s);               /* before: the waiter may run at once */
+    int rc = LR_REAL(sem_post)(s);
+    lr_sem_posted(self, s, rc);         /* a failure is misuse; errno kept */
+    return rc;
 }

@@ -415,6 +415,16 @@ static lr_report *cycle_report(lr_edge *closing)
         sig[i] = paths ? paths * 0x9e3779b97f4a7c15ull : e->from->addr;
     }
     r->single_thread = one_thread;
+    /* a deadlock along the cycle needs a thread per edge, each holding its
+     * edge's first lock at once: one that made two edges cannot be both */
+    size_t threads = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+        while (j < i && r->edges[j].thread != r->edges[i].thread)
+            j++;
+        threads += j == i;
+    }
+    r->threads_short = threads < n;
     lr_lock *gate = common_gate(edges, n);
     if (gate) {
         r->gate = (lr_report_lock){ .id = gate->id, .addr = gate->addr, .type = gate->type,

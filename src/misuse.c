@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
@@ -35,6 +36,9 @@ static const char *names[] = {
     [LR_MISUSE_LOCK_INVALID] = "lock-invalid",
     [LR_MISUSE_SEM_DESTROY_WAITED] = "sem-destroy-waited",
     [LR_MISUSE_SEM_DESTROYED] = "sem-destroyed",
+    [LR_MISUSE_SEM_INIT_INVALID] = "sem-init-invalid",
+    [LR_MISUSE_SEM_OVERFLOW] = "sem-post-overflow",
+    [LR_MISUSE_SEM_INVALID] = "sem-invalid",
 };
 
 const char *lr_misuse_name(int kind)
@@ -183,7 +187,8 @@ void lr_misuse_initialised(lr_thread *self, void *obj, int kind, int rc)
     old = *e;
     *e = (init_at){ .addr = addr, .stack = stack, .thread = self->info->id, .kind = kind };
     lr_ilock_drop(&inits_lock);
-    if (kind == LR_OBJ_OTHER || old.addr != addr || old.kind != kind || !lr_static_storage(addr))
+    /* semaphores are recorded for lr_misuse_sem_use, not checked here */
+    if (kind == LR_OBJ_OTHER || kind == LR_OBJ_SEM || old.addr != addr || old.kind != kind || !lr_static_storage(addr))
         return;
     struct earlier before = { old.thread, old.stack };
     if (kind == LR_OBJ_COND)
@@ -377,26 +382,60 @@ void lr_misuse_rwlock_relock(lr_thread *self, pthread_rwlock_t *rw)
 
 /* ---- conditions ---- */
 
-void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m)
+int lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m)
 {
     if (!self)
-        return;
+        return 0;
     if (!lr_order_depth_at(self, (uintptr_t)m) && m->__data.__owner != self->info->tid &&
         !(m->__data.__kind & 128)) {
         report(self, LR_MISUSE_COND_UNHELD, (uintptr_t)m, m->__data.__kind & 3, (uintptr_t)c,
                none, 0);
-        return;
+        return 1;
     }
+    return 0;
+}
+
+/* Two waits that both saw the other (each published before it looked)
+ * are one finding: only the first of the two says it. Keyed on the two
+ * waits (thread and wait number), so a later pair is new. */
+static int first_of_pair(uint32_t a, uint32_t seq_a, uint32_t b, uint32_t seq_b)
+{
+    static uint64_t said[256];
+    uint64_t x = (uint64_t)a << 32 | seq_a, y = (uint64_t)b << 32 | seq_b;
+    uint64_t key = ((x < y ? x : y) * 0x9e3779b97f4a7c15ull ^ (x < y ? y : x)) | 1;
+    uint32_t i = (uint32_t)(key >> 56);
+    for (uint32_t n = 0; n < 256; n++, i = (i + 1) % 256) {
+        uint64_t expected = 0;
+        if (__atomic_compare_exchange_n(&said[i], &expected, key, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            return 1;
+        if (expected == key)
+            return 0;
+    }
+    return 1;
+}
+
+/* Called after this thread published its own wait on c (lr_wait_begin's
+ * store is sequentially consistent, so are the loads here): of two waits
+ * that start at the same moment, at least one sees the other. Before, a
+ * thread that looked before the other published and was seen by no one
+ * made the miss that issue 20 item 5 describes. */
+void lr_misuse_cond_waiting(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m)
+{
+    if (!self)
+        return;
     lr_lock *mine = lr_lock_find((uintptr_t)m);
+    uint32_t my_seq = __atomic_load_n(&self->info->wait.seq, __ATOMIC_RELAXED);
     for (uint32_t id = 0; mine && id < lr_thread_count(); id++) {
         lr_thread_info *t = lr_thread_info_get(id);
-        if (!t || t == self->info || __atomic_load_n(&t->wait.kind, __ATOMIC_ACQUIRE) != LR_WAIT_COND ||
+        if (!t || t == self->info || __atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST) != LR_WAIT_COND ||
             t->wait.object != (uintptr_t)c)
             continue;
         lr_lock *theirs = t->wait.lock;
+        uint32_t seq = __atomic_load_n(&t->wait.seq, __ATOMIC_ACQUIRE);
         if (theirs && theirs != mine && theirs->addr && __atomic_load_n(&t->wait.kind, __ATOMIC_ACQUIRE) == LR_WAIT_COND) {
-            report(self, LR_MISUSE_COND_TWO_MUTEXES, (uintptr_t)m, m->__data.__kind & 3,
-                   (uintptr_t)c, (earlier){ id, t->wait.stack }, theirs->addr);
+            if (first_of_pair(self->info->id, my_seq, id, seq))
+                report(self, LR_MISUSE_COND_TWO_MUTEXES, (uintptr_t)m, m->__data.__kind & 3,
+                       (uintptr_t)c, (earlier){ id, t->wait.stack }, theirs->addr);
             return;
         }
     }
@@ -407,10 +446,10 @@ void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m)
  * still there after a grace period, and known to lockrace as blocked in
  * that same wait all along, never will: the destroy would hang. Costs
  * nothing unless the condition has waiters when it is destroyed. */
-void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c)
+int lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c)
 {
     if (!self || (__atomic_load_n(&c->__data.__wrefs, __ATOMIC_ACQUIRE) >> 3) == 0)
-        return;
+        return 0;
     uint32_t n = lr_thread_count();
     uint32_t seqs[64], ids[64], k = 0;
     for (uint32_t id = 0; id < n && k < 64; id++) {
@@ -431,16 +470,17 @@ void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c)
     }
     lr_cancel_restore(cancel);
     if ((__atomic_load_n(&c->__data.__wrefs, __ATOMIC_ACQUIRE) >> 3) == 0)
-        return;
+        return 0;
     for (uint32_t i = 0; i < k; i++) {
         lr_thread_info *t = lr_thread_info_get(ids[i]);
         if (__atomic_load_n(&t->wait.kind, __ATOMIC_ACQUIRE) == LR_WAIT_COND &&
             t->wait.object == (uintptr_t)c && __atomic_load_n(&t->wait.seq, __ATOMIC_ACQUIRE) == seqs[i]) {
             report(self, LR_MISUSE_COND_DESTROY_WAITED, 0, 0, (uintptr_t)c,
                    (earlier){ ids[i], t->wait.stack }, 0);
-            return;
+            return 1;
         }
     }
+    return 0;
 }
 
 /* ---- threads and barriers ---- */
@@ -524,19 +564,64 @@ void lr_misuse_sem_destroyed(lr_thread *self, sem_t *s)
         return;
     remember(dead_sems, self, (uintptr_t)s);
     __atomic_store_n(&any_dead_sem, 1, __ATOMIC_RELAXED);
+    lr_misuse_uninitialised(self, s, 0);
 }
 
 void lr_misuse_sem_init(lr_thread *self, sem_t *s)
 {
-    (void)self;
     forget_destroy(dead_sems, (uintptr_t)s);
+    lr_misuse_initialised(self, s, LR_OBJ_SEM, 0);
+}
+
+/* glibc's sem_t (64-bit): the value never exceeds SEM_VALUE_MAX (a post
+ * there fails with EOVERFLOW) and the private field is 0 (shared) or
+ * FUTEX_PRIVATE_FLAG. Bytes that break either were never a semaphore. */
+static int sem_impossible(const sem_t *s)
+{
+    uint32_t value = (uint32_t)sem_word(s);
+    int private = __atomic_load_n((const int *)(const void *)s + 2, __ATOMIC_RELAXED);
+    return value > SEM_VALUE_MAX || (private != 0 && private != 128);
+}
+
+/* Only one lockrace never saw initialised: one it saw was overwritten
+ * since, which these bytes alone cannot tell from a layout lockrace
+ * misreads. */
+static int sem_seen_initialised(uintptr_t addr)
+{
+    init_at *e = init_slot(addr);
+    lr_ilock_take(&inits_lock);
+    int seen_init = e->addr == addr && e->kind == LR_OBJ_SEM;
+    lr_ilock_drop(&inits_lock);
+    return seen_init;
 }
 
 void lr_misuse_sem_use(lr_thread *self, sem_t *s)
 {
-    if (!self || !__atomic_load_n(&any_dead_sem, __ATOMIC_RELAXED))
+    if (!self)
+        return;
+    if (__builtin_expect(sem_impossible(s), 0)) {
+        if (!recall(dead_sems, (uintptr_t)s) && !sem_seen_initialised((uintptr_t)s)) {
+            report(self, LR_MISUSE_SEM_INVALID, 0, 0, (uintptr_t)s, none, 0);
+            return;
+        }
+    }
+    if (!__atomic_load_n(&any_dead_sem, __ATOMIC_RELAXED))
         return;
     const destroyed_at *d = recall(dead_sems, (uintptr_t)s);
     if (d)
         report(self, LR_MISUSE_SEM_DESTROYED, 0, 0, (uintptr_t)s, (earlier){ d->thread, d->stack }, 0);
+}
+
+/* From the call's result: glibc fails sem_init with EINVAL only for a
+ * value over SEM_VALUE_MAX, checked here again so the report is true. */
+void lr_misuse_sem_init_failed(lr_thread *self, sem_t *s, unsigned value, int err)
+{
+    if (self && err == EINVAL && value > SEM_VALUE_MAX)
+        report(self, LR_MISUSE_SEM_INIT_INVALID, 0, 0, (uintptr_t)s, none, 0);
+}
+
+void lr_misuse_sem_post_failed(lr_thread *self, sem_t *s, int err)
+{
+    if (self && err == EOVERFLOW)
+        report(self, LR_MISUSE_SEM_OVERFLOW, 0, 0, (uintptr_t)s, none, 0);
 }

@@ -33,6 +33,9 @@ enum lr_misuse {
     /* semaphores from here on (report.c names the object so) */
     LR_MISUSE_SEM_DESTROY_WAITED,   /* semaphore destroyed while threads are blocked on it */
     LR_MISUSE_SEM_DESTROYED,        /* semaphore posted or waited after sem_destroy */
+    LR_MISUSE_SEM_INIT_INVALID,     /* sem_init with a value over SEM_VALUE_MAX (EINVAL) */
+    LR_MISUSE_SEM_OVERFLOW,         /* sem_post of a semaphore at SEM_VALUE_MAX (EOVERFLOW) */
+    LR_MISUSE_SEM_INVALID,          /* wait or post on bytes that cannot be a semaphore */
     LR_MISUSE_KINDS
 };
 
@@ -46,22 +49,30 @@ void lr_misuse_mutex_destroy(lr_thread *self, pthread_mutex_t *m) __attribute__(
 void lr_misuse_mutex_destroyed(lr_thread *self, pthread_mutex_t *m) __attribute__((cold));
 void lr_misuse_rwlock_unlock(lr_thread *self, pthread_rwlock_t *rw) __attribute__((cold));
 void lr_misuse_rwlock_relock(lr_thread *self, pthread_rwlock_t *rw) __attribute__((cold));
-void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m) __attribute__((cold));
+/* Before the wait (1: reported waiting without the mutex); after it is
+ * published (lr_wait_begin): another waiter with another mutex. */
+int lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m) __attribute__((cold));
+void lr_misuse_cond_waiting(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m) __attribute__((cold));
 /* exited: through pthread_exit, whose call site is the report's stack;
  * else the start routine returned, and there is no call to show. */
 void lr_misuse_thread_end(lr_thread *self, int exited) __attribute__((cold));
 /* main returned or called exit(): the runtime calls it only then. */
 void lr_misuse_main_end(lr_thread *self) __attribute__((cold));
-void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c) __attribute__((cold));
+/* 1 when the destroy will wait forever for a waiter (reported): the
+ * runtime then treats it as a deadlock (lr_cond_destroy). */
+int lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c) __attribute__((cold));
 void lr_misuse_sem_init(lr_thread *self, sem_t *s) __attribute__((cold));
 void lr_misuse_sem_destroy(lr_thread *self, sem_t *s) __attribute__((cold));
 void lr_misuse_sem_destroyed(lr_thread *self, sem_t *s) __attribute__((cold));
 void lr_misuse_sem_use(lr_thread *self, sem_t *s);
+/* After a sem_init or sem_post that failed (rc -1) with err. */
+void lr_misuse_sem_init_failed(lr_thread *self, sem_t *s, unsigned value, int err) __attribute__((cold));
+void lr_misuse_sem_post_failed(lr_thread *self, sem_t *s, int err) __attribute__((cold));
 void lr_misuse_barrier_init(lr_thread *self, pthread_barrier_t *b, unsigned count) __attribute__((cold));
 
 /* What an init made at an address: only the same kind made again without
  * a destroy is a re-initialisation; another kind is the memory reused. */
-enum lr_obj_kind { LR_OBJ_OTHER, LR_OBJ_MUTEX, LR_OBJ_RWLOCK, LR_OBJ_COND };
+enum lr_obj_kind { LR_OBJ_OTHER, LR_OBJ_MUTEX, LR_OBJ_RWLOCK, LR_OBJ_COND, LR_OBJ_SEM };
 
 /* After an init (rc its result) and a destroy of any kind of object. */
 void lr_misuse_initialised(lr_thread *self, void *obj, int kind, int rc) __attribute__((cold));

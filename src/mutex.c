@@ -119,13 +119,23 @@ void lr_object_acquired(lr_thread *self, void *object)
         lr_race_acquire(self, (uintptr_t)object);
 }
 
+/* A destroy that waits forever for a waiter nothing may signal any more
+ * (POSIX: signalling a destroyed condition is undefined) hangs its thread
+ * as surely as a deadlock: deadlock=abort ends the process once it is
+ * reported, as for one. */
+void lr_cond_destroy(lr_thread *self, pthread_cond_t *c)
+{
+    if (lr_misuse_cond_destroy(self, c))
+        lr_deadlock_policy();
+}
+
 lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m,
                                  int bounded, void *pc)
 {
     lr_wait_state st = { 0 };
     if (!self)
         return st;
-    lr_misuse_cond_wait(self, c, m);
+    int unheld = lr_misuse_cond_wait(self, c, m);
     st.depth = lr_order_depth_at(self, (uintptr_t)m);
     lr_race_release(self, (uintptr_t)m);
     while (!lr_order_released_at(self, (uintptr_t)m) && lr_order_depth_at(self, (uintptr_t)m))
@@ -133,6 +143,8 @@ lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mut
     /* published for the watchdog, which tells a lost wakeup from a wait */
     lr_wait_begin(self->info, LR_WAIT_COND, (uintptr_t)c, lr_lock_find((uintptr_t)m),
                   lr_site_stack(self, (uintptr_t)pc), bounded);
+    if (!unheld)
+        lr_misuse_cond_waiting(self, c, m);     /* after publishing: two at once see each other */
     lr_watchdog_start(self);
     return st;
 }

@@ -350,6 +350,51 @@ static void text_origins(lr_buf *b, const lr_report *r, const lock_desc *d, char
     text_thread_origins(b, ids, n);
 }
 
+/* A cycle whose edges came from fewer threads than it has edges: it
+ * closes only with a thread per edge, so the edges one thread made must
+ * run in different threads. */
+static void text_threads_short(lr_buf *b, const lr_report *r, char (*labels)[200], pid_t pid)
+{
+    char tl[64];
+    size_t threads = 0;
+    for (size_t i = 0; i < r->nedges; i++) {
+        size_t j = 0;
+        while (j < i && r->edges[j].thread != r->edges[i].thread)
+            j++;
+        threads += j == i;
+    }
+    lr_buf_printf(b, "==%d== Nothing was blocked this time, and this run's threads alone cannot close "
+                     "it: its %zu edges were made by %zu threads, and it deadlocks only with a thread "
+                     "per edge, each holding its edge's first lock at once. It deadlocks when these "
+                     "paths run in different threads at the same time:", (int)pid, r->nedges, threads);
+    const char *sep = " ";
+    for (size_t i = 0; i < r->nedges; i++) {
+        size_t j = 0, count = 0;
+        while (j < i && r->edges[j].thread != r->edges[i].thread)
+            j++;
+        if (j < i)
+            continue;               /* listed with its thread's first edge */
+        for (size_t k = i; k < r->nedges; k++)
+            count += r->edges[k].thread == r->edges[i].thread;
+        if (count < 2)
+            continue;
+        size_t all = count;
+        thread_label(r->edges[i].thread, tl, sizeof tl);
+        const char *and = sep;
+        for (size_t k = i; k < r->nedges; k++) {
+            const lr_report_edge *e = &r->edges[k];
+            if (e->thread != r->edges[i].thread)
+                continue;
+            count--;
+            lr_buf_printf(b, "%s%s -> %s", and, labels[e->from], labels[e->to]);
+            and = count == 1 ? " and " : ", ";
+        }
+        lr_buf_printf(b, ", %s made by %s", all == 2 ? "both" : "all", tl);
+        sep = "; ";
+    }
+    lr_buf_puts(b, ".\n");
+}
+
 static void text_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200])
 {
     char tl[64];
@@ -372,6 +417,8 @@ static void text_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*
         thread_label(r->edges[0].thread, tl, sizeof tl);
         lr_buf_printf(b, "==%d== One thread, %s, made every edge of the cycle, so it could not deadlock "
                          "this time; it will once two threads run these paths at once.\n", (int)pid, tl);
+    } else if (r->threads_short) {
+        text_threads_short(b, r, labels, pid);
     } else {
         lr_buf_printf(b, "==%d== Nothing was blocked this time; it deadlocks when these threads run "
                          "these paths at the same time.\n", (int)pid);
@@ -614,6 +661,7 @@ static void json_lock_order(lr_buf *b, const lr_report *r, lock_desc *d, char (*
     json_header(b, r, seq, summary.data ? summary.data : "", "can-deadlock");
     lr_buf_free(&summary);
     lr_buf_printf(b, ",\"single_thread\":%s", r->single_thread ? "true" : "false");
+    lr_buf_printf(b, ",\"threads_short\":%s", r->threads_short ? "true" : "false");
     if (r->gate.id) {
         lock_desc gd;
         char gl[200];
@@ -1026,6 +1074,19 @@ static void misuse_words(lr_buf *b, const lr_report *r, char (*labels)[200])
     case LR_MISUSE_SEM_DESTROYED:
         lr_buf_printf(b, "uses semaphore %s after it was destroyed", obj);
         break;
+    case LR_MISUSE_SEM_INIT_INVALID:
+        lr_buf_printf(b, "initialises semaphore %s with a value over SEM_VALUE_MAX (%d): the call "
+                         "fails with EINVAL", obj, SEM_VALUE_MAX);
+        break;
+    case LR_MISUSE_SEM_OVERFLOW:
+        lr_buf_printf(b, "posts semaphore %s, whose value is already SEM_VALUE_MAX (%d): the call "
+                         "fails with EOVERFLOW", obj, SEM_VALUE_MAX);
+        break;
+    case LR_MISUSE_SEM_INVALID:
+        lr_buf_printf(b, "waits on or posts %s, which is not a semaphore: its bytes cannot be one "
+                         "(a value over SEM_VALUE_MAX, or an unknown private flag), and lockrace "
+                         "never saw it initialised", obj);
+        break;
     }
 }
 
@@ -1066,6 +1127,15 @@ static void text_misuse(lr_buf *b, const lr_report *r, lock_desc *d, char (*labe
     uint32_t ids[2] = { r->threads[0].id, r->nthreads > 1 ? r->threads[1].id : r->threads[0].id };
     text_lock_origins(b, r, d, labels);
     text_thread_origins(b, ids, r->nthreads > 1 ? 2 : 1);
+    if (r->misuse == LR_MISUSE_COND_DESTROY_WAITED)   /* a hang, ended as a deadlock is */
+        lr_buf_printf(b, "==%d== lockrace: %s\n", (int)pid,
+                      lr_opt.deadlock == LR_DEADLOCK_ABORT
+                          ? "deadlock=abort: the process is ended now, as for a deadlock "
+                            "(deadlock=report lets it hang)"
+                          : lr_opt.deadlock == LR_DEADLOCK_REPORT
+                          ? "deadlock=report: the destroying thread stays blocked (deadlock=abort "
+                            "ends the process)"
+                          : "the destroying thread stays blocked (deadlock=abort ends the process)");
 }
 
 static void json_misuse(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200],

@@ -73,6 +73,7 @@ typedef struct lr_report {
     lr_report_thread *threads;
     lr_report_hold *holds;
     int single_thread;
+    int threads_short;          /* lock-order: fewer threads made its edges than it has (one thread included) */
     lr_report_lock gate;        /* lock-order: the gate lock every edge was made under (id 0: none) */
     int whole_process;          /* deadlock: every thread blocked, not a cycle */
     /* data-race: accesses 0 (earlier) and 1; lost-update: the read and write

@@ -49,6 +49,7 @@ void lr_sem_init(lr_thread *self, void *s, unsigned value, int rc);
 void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisition *a);
 void lr_sem_after_wait(lr_thread *self, lr_acquisition *a, int rc);
 void lr_sem_post(lr_thread *self, void *s);
+void lr_sem_posted(lr_thread *self, void *s, int rc);
 void lr_sem_destroyed(lr_thread *self, void *s, int rc);
 
 /* Blocking: a lock call that found the mutex taken (its trylock failed)
@@ -101,6 +102,7 @@ void lr_object_acquired(lr_thread *self, void *object);
 typedef struct lr_wait_state {
     uint32_t depth;             /* recursion depth released, 0 if it was not held */
 } lr_wait_state;
+void lr_cond_destroy(lr_thread *self, pthread_cond_t *c);
 lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m,
                                  int bounded, void *pc);
 void lr_cond_wait_exit(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m, lr_wait_state st,

@@ -3,6 +3,8 @@
 #include "race.h"
 #include "runtime.h"
 
+#include <errno.h>
+
 /* Semaphores used as locks. One initialised to 1 is taken for a lock (it is
  * what CPython's threading.Lock is on glibc): a successful wait acquires
  * it, a post by the thread that holds it releases it, and it takes part in
@@ -19,8 +21,12 @@ static lr_lock *sem_lock(void *s)
 
 void lr_sem_init(lr_thread *self, void *s, unsigned value, int rc)
 {
-    if (!self || rc != 0)
+    if (!self)
         return;
+    if (rc != 0) {
+        lr_misuse_sem_init_failed(self, s, value, errno);
+        return;
+    }
     lr_misuse_sem_init(self, s);
     if (value == 1)
         lr_sync_created(self, s, LR_SEMAPHORE, 0);
@@ -70,6 +76,13 @@ void lr_sem_post(lr_thread *self, void *s)
     lr_race_release(self, (uintptr_t)s);
     if (sem_lock(s))
         lr_sync_destroyed(self, s, 0);
+}
+
+/* After the real post: it fails only on misuse (EOVERFLOW, EINVAL). */
+void lr_sem_posted(lr_thread *self, void *s, int rc)
+{
+    if (self && rc != 0)
+        lr_misuse_sem_post_failed(self, s, errno);
 }
 
 void lr_sem_destroyed(lr_thread *self, void *s, int rc)

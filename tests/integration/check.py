@@ -129,6 +129,8 @@ def check_inversion(report, names, source, single_thread=False):
     expect(got[i:] + got[:i] == list(names), f"cycle order {got}, expected a rotation of {names}")
     expect(report["single_thread"] == single_thread, f"single_thread is {report['single_thread']}")
     edges = report["edges"]
+    short = len({e["thread"]["id"] for e in edges}) < len(edges)
+    expect(report.get("threads_short") == short, f"threads_short is {report.get('threads_short')}")
     expect(len(edges) == len(locks), "one edge per lock")
     for k, e in enumerate(edges):
         expect(e["from"] == k and e["to"] == (k + 1) % len(locks), f"edge {k} indexes")
@@ -203,7 +205,17 @@ def case_clean_programs():
 
 
 def case_inversion_three():
-    expect_one_inversion("inversion_three", ["lock_a", "lock_b", "lock_c"], "inversion_three.c")
+    """A cycle of three made by three threads can deadlock with them; made
+    by two (one made two of its edges), it cannot with these threads alone,
+    and the report says which paths must run in different threads."""
+    r, err = expect_one_inversion("inversion_three", ["lock_a", "lock_b", "lock_c"], "inversion_three.c")
+    expect("it deadlocks when these threads run these paths at the same time" in err, f"text {err[:800]}")
+    r, err = expect_one_inversion("inversion_three", ["lock_a", "lock_b", "lock_c"], "inversion_three.c",
+                                  args=["two-threads"])
+    expect(r["threads_short"] and not r["single_thread"], "two threads: threads_short")
+    expect("these threads run these paths at the same time" not in err, f"claims these threads: {err[:800]}")
+    expect("cannot close it" in err and "in different threads" in err and "take-ab-bc" in err,
+           f"two threads: text {err[:1200]}")
 
 
 def case_single_thread_cycle():
@@ -1011,6 +1023,9 @@ MISUSES = {
     "cond-destroy-waited": ("cond-destroy-waited", None, True),
     "sem-destroy-waited": ("sem-destroy-waited", None, False),
     "sem-destroyed": ("sem-destroyed", None, True),
+    "sem-init-invalid": ("sem-init-invalid", None, False),
+    "sem-post-overflow": ("sem-post-overflow", None, False),
+    "sem-invalid": ("sem-invalid", None, False),
 }
 
 
@@ -1037,6 +1052,10 @@ def case_misuse():
             expect(r["thread"]["id"] == 0 and "(main) ends the process" in r["summary"], f"{mode}: {r['summary']}")
         if mode == "reused-while-locked":
             expect("freed or went out of scope while" in r["summary"], f"{mode}: summary {r['summary']}")
+        if mode in ("sem-init-invalid", "sem-post-overflow", "sem-destroyed"):
+            expect(r["object"]["name"] == "items" and not r["locks"], f"{mode}: object {r.get('object')}")
+        if mode == "sem-invalid":
+            expect(r["object"]["name"] == "garbage_sem", f"{mode}: object {r.get('object')}")
         if mode == "reinit-cond":
             expect(r["object"]["name"] == "changed" and not r["locks"], f"object {r.get('object')}")
         if sub == "cond-two-mutexes":
@@ -1049,6 +1068,32 @@ def case_fork_reinit():
     (fork_reinit.c), are no re-initialisation: no report, no hang."""
     out, nout = expect_clean("fork_reinit")
     expect(out == nout == "children: ok\n", f"output {out!r} (native {nout!r})")
+
+
+def case_misuse_cond_destroy_hangs():
+    """A condition destroyed under its waiter hangs the destroyer: with
+    deadlock=abort (the default) lockrace ends the process as for a
+    deadlock and says so; deadlock=report says the destroyer stays blocked."""
+    status, out, err, reports = run("misuse", ["cond-destroy-waited"], timeout=20)
+    expect(status == 66 and len(reports) == 1, f"abort: status {status}, {[r['summary'] for r in reports]}")
+    expect("deadlock=abort" in err and "ended now" in err, f"abort: text {err[-800:]}")
+    status, out, err, reports = run("misuse", ["cond-destroy-waited"], options="deadlock=report", timeout=20)
+    expect(status == 3 and len(reports) == 1, f"report: status {status}, {[r['summary'] for r in reports]}")
+    expect("deadlock=report" in err and "stays blocked" in err, f"report: text {err[-800:]}")
+
+
+def case_misuse_cond_two_together():
+    """Two threads that start waiting on one condition at the same moment,
+    each with its own mutex: found on every run, and said once."""
+    for i in range(20):
+        status, out, err, reports = run("misuse", ["cond-two-mutexes-together"])
+        expect(status == 66 and out.strip() == "cond-two-mutexes-together", f"run {i}: status {status}\n{err[-1500:]}")
+        got = [r.get("misuse") for r in reports]
+        expect(got == ["cond-two-mutexes"], f"run {i}: reports {got}")
+        if got == ["cond-two-mutexes"]:
+            r = reports[0]
+            expect(sorted(l["name"] for l in r["locks"]) == ["lock_a", "lock_b"], f"run {i}: locks {r['locks']}")
+            expect(r["object"]["name"] == "ready" and "earlier" in r, f"run {i}: {r.get('object')}")
 
 
 def case_misuse_double_unlock():

@@ -22,7 +22,7 @@ typedef struct seen_report {
     size_t nlocks;
     uint64_t lock_ids[64];
     uint32_t threads[64];
-    int single_thread;
+    int single_thread, threads_short;
     int bounded[64];
     uint64_t gate_id;
 } seen_report;
@@ -37,6 +37,7 @@ static void sink(const lr_report *r)
     seen_report *s = &reports[nreports++];
     s->nlocks = r->nlocks;
     s->single_thread = r->single_thread;
+    s->threads_short = r->threads_short;
     s->gate_id = r->gate.id;
     for (size_t i = 0; i < r->nlocks && i < 64; i++) {
         s->lock_ids[i] = r->locks[i].id;
@@ -272,6 +273,38 @@ START_TEST(single_thread_cycle_is_reported_and_said)
     nested(t, L(1), L(0));
     ck_assert_int_eq(nreports, 1);
     ck_assert(reports[0].single_thread);
+}
+END_TEST
+
+/* T1: A→B and B→C, T2: C→A. T1 cannot hold A and B in two places at
+ * once: these two threads cannot close the cycle; a third could. */
+START_TEST(cycle_of_three_from_two_threads_says_they_fall_short)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    nested(t1, L(0), L(1));
+    nested(t1, L(1), L(2));
+    nested(t2, L(2), L(0));
+    ck_assert_int_eq(nreports, 1);
+    ck_assert(!reports[0].single_thread);
+    ck_assert(reports[0].threads_short);
+}
+END_TEST
+
+START_TEST(cycles_with_a_thread_per_edge_do_not_fall_short)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lr_thread *t3 = lr_thread_new_synthetic();
+    nested(t1, L(0), L(1));
+    nested(t2, L(1), L(0));
+    nested(t1, L(2), L(3));
+    nested(t2, L(3), L(4));
+    nested(t3, L(4), L(2));
+    ck_assert_int_eq(nreports, 2);
+    ck_assert(!reports[0].threads_short && !reports[1].threads_short);
+    nested(t1, L(5), L(6));
+    nested(t1, L(6), L(5));
+    ck_assert_int_eq(nreports, 3);
+    ck_assert(reports[2].single_thread && reports[2].threads_short);
 }
 END_TEST
 
@@ -804,6 +837,8 @@ static Suite *suite(void)
     tcase_add_test(tc, a_mutex_context_is_the_thread_s_own);
     tcase_add_test(tc, a_new_lock_at_the_address_does_not_use_the_old_context);
     tcase_add_test(tc, single_thread_cycle_can_be_turned_off);
+    tcase_add_test(tc, cycle_of_three_from_two_threads_says_they_fall_short);
+    tcase_add_test(tc, cycles_with_a_thread_per_edge_do_not_fall_short);
     tcase_add_test(tc, timed_acquisitions_make_bounded_edges);
     tcase_add_test(tc, a_thousand_held_locks);
     tcase_add_test(tc, a_context_learnt_by_one_thread_is_known_to_all);

@@ -6,11 +6,13 @@
 #include "misuse.h"
 #include "options.h"
 #include "report.h"
+#include "waitfor.h"
 
 #include "unit.h"
 
 #include <check.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -407,6 +409,120 @@ START_TEST(barrier_of_zero)
 }
 END_TEST
 
+START_TEST(semaphore_calls_that_fail)
+{
+    sem_t s;
+    lr_thread *t = thread_with_tid(my_tid());
+    lr_misuse_sem_init_failed(t, &s, 5, ENOSYS);             /* not a misuse: no report */
+    lr_misuse_sem_post_failed(t, &s, EINVAL);
+    ck_assert_int_eq(nreports, 0);
+    lr_misuse_sem_init_failed(t, &s, (unsigned)SEM_VALUE_MAX + 1, EINVAL);
+    current_site = 0x7100;
+    lr_misuse_sem_post_failed(t, &s, EOVERFLOW);
+    ck_assert_int_eq(nreports, 2);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_SEM_INIT_INVALID);
+    ck_assert_int_eq(reports[1].misuse, LR_MISUSE_SEM_OVERFLOW);
+}
+END_TEST
+
+START_TEST(semaphore_bytes_that_cannot_be_one)
+{
+    sem_t good, garbage, odd_flag;
+    lr_thread *t = thread_with_tid(my_tid());
+    sem_init(&good, 0, 3);
+    lr_misuse_sem_init(t, &good);
+    lr_misuse_sem_use(t, &good);
+    sem_t shared;
+    sem_init(&shared, 1, SEM_VALUE_MAX);                     /* bytes lockrace never saw made: fine */
+    lr_misuse_sem_use(t, &shared);
+    ck_assert_int_eq(nreports, 0);
+    memset(&garbage, 0xff, sizeof garbage);
+    lr_misuse_sem_use(t, &garbage);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_SEM_INVALID);
+    ck_assert_int_eq(reports[0].nthreads, 1);
+    memset(&odd_flag, 0, sizeof odd_flag);
+    ((int *)(void *)&odd_flag)[2] = 7;                       /* private: neither 0 nor 128 */
+    current_site = 0x7100;
+    lr_misuse_sem_use(t, &odd_flag);
+    ck_assert_int_eq(nreports, 2);
+    /* seen initialised, then overwritten: not claimed never initialised */
+    memset(&good, 0xff, sizeof good);
+    current_site = 0x7200;
+    lr_misuse_sem_use(t, &good);
+    ck_assert_int_eq(nreports, 2);
+}
+END_TEST
+
+START_TEST(semaphore_posted_after_destroy)
+{
+    sem_t s;
+    lr_thread *t = thread_with_tid(my_tid()), *u = thread_with_tid(my_tid());
+    sem_init(&s, 0, 0);
+    lr_misuse_sem_init(t, &s);
+    current_site = 0x7100;
+    lr_misuse_sem_destroyed(t, &s);
+    current_site = 0x7000;
+    lr_misuse_sem_use(u, &s);                                /* the post */
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_SEM_DESTROYED);
+    ck_assert_uint_eq(reports[0].earlier_thread, t->info->id);
+    uintptr_t where = 0x7100;
+    ck_assert_uint_eq(reports[0].earlier_stack, lr_stack_intern(&where, 1));
+    lr_misuse_sem_init(t, &s);                               /* initialised again: fine */
+    current_site = 0x7300;
+    lr_misuse_sem_use(u, &s);
+    ck_assert_int_eq(nreports, 1);
+}
+END_TEST
+
+/* A condition destroyed while a thread waits on it unsignalled: the
+ * destroy would wait forever, and the runtime is told so (to end the
+ * process as for a deadlock); one whose waiters were woken is fine. */
+START_TEST(condition_destroyed_under_its_waiter_is_a_hang)
+{
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    lr_thread *destroyer = thread_with_tid(my_tid()), *waiter = thread_with_tid(my_tid() + 1);
+    ck_assert_int_eq(lr_misuse_cond_destroy(destroyer, &c), 0);     /* no waiters */
+    c.__data.__wrefs = 8;                                           /* one waiter, in glibc's bytes */
+    waiter->info->wait = (lr_wait){ .object = (uintptr_t)&c, .seq = 1, .stack = 0 };
+    __atomic_store_n(&waiter->info->wait.kind, LR_WAIT_COND, __ATOMIC_RELEASE);
+    ck_assert_int_eq(lr_misuse_cond_destroy(destroyer, &c), 1);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_COND_DESTROY_WAITED);
+    ck_assert_uint_eq(reports[0].earlier_thread, waiter->info->id);
+    waiter->info->wait.bounded = 1;                                 /* a timed wait ends by itself */
+    current_site = 0x7100;
+    ck_assert_int_eq(lr_misuse_cond_destroy(destroyer, &c), 0);
+    ck_assert_int_eq(nreports, 1);
+}
+END_TEST
+
+/* Two waits on one condition with two mutexes that start at the same
+ * moment: each publishes, then looks, so each sees the other; one report. */
+START_TEST(condition_waited_with_two_mutexes_at_the_same_moment)
+{
+    pthread_mutex_t ma = PTHREAD_MUTEX_INITIALIZER, mb = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    lr_thread *a = thread_with_tid(my_tid()), *b = thread_with_tid(my_tid() + 1);
+    held_by(a, &ma, 0x7100);
+    held_by(b, &mb, 0x7200);
+    for (int round = 0; round < 2; round++) {
+        lr_wait_begin(a->info, LR_WAIT_COND, (uintptr_t)&c, lr_lock_find((uintptr_t)&ma), 0, 0);
+        lr_wait_begin(b->info, LR_WAIT_COND, (uintptr_t)&c, lr_lock_find((uintptr_t)&mb), 0, 0);
+        current_site = 0x7300 + 0x100 * (uintptr_t)round;
+        lr_misuse_cond_waiting(a, &c, &ma);
+        current_site = 0x7800 + 0x100 * (uintptr_t)round;
+        lr_misuse_cond_waiting(b, &c, &mb);
+        ck_assert_int_eq(nreports, round + 1);                  /* one per pair of waits */
+        ck_assert_int_eq(reports[round].misuse, LR_MISUSE_COND_TWO_MUTEXES);
+        ck_assert_uint_eq(reports[round].earlier_thread, b->info->id);
+        lr_wait_end(a->info);
+        lr_wait_end(b->info);
+    }
+}
+END_TEST
+
 START_TEST(each_call_site_is_reported_once)
 {
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
@@ -443,6 +559,11 @@ static Suite *suite(void)
     tcase_add_test(tc, condition_wait_without_the_mutex);
     tcase_add_test(tc, thread_ending_with_a_lock);
     tcase_add_test(tc, barrier_of_zero);
+    tcase_add_test(tc, semaphore_calls_that_fail);
+    tcase_add_test(tc, semaphore_bytes_that_cannot_be_one);
+    tcase_add_test(tc, semaphore_posted_after_destroy);
+    tcase_add_test(tc, condition_destroyed_under_its_waiter_is_a_hang);
+    tcase_add_test(tc, condition_waited_with_two_mutexes_at_the_same_moment);
     tcase_add_test(tc, each_call_site_is_reported_once);
     suite_add_tcase(s, tc);
     return s;

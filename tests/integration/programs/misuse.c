@@ -5,6 +5,7 @@
 #include "lockrace.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -70,6 +71,27 @@ static void *wait_with_b(void *arg)
     ts.tv_sec += 1;
     pthread_cond_timedwait(&ready, &lock_b, &ts);
     pthread_mutex_unlock(&lock_b);
+    return NULL;
+}
+
+/* Both threads start waiting on `ready` at once, each with its own mutex:
+ * they spin until both are there, then go. */
+static pthread_barrier_t together;
+static int arrived;
+
+static void *wait_together(void *arg)
+{
+    pthread_mutex_t *m = arg;
+    struct timespec ts;
+    pthread_mutex_lock(m);
+    pthread_barrier_wait(&together);
+    __atomic_add_fetch(&arrived, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&arrived, __ATOMIC_SEQ_CST) < 2)
+        ;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 1;                 /* long enough to overlap on a busy machine */
+    pthread_cond_timedwait(&ready, m, &ts);
+    pthread_mutex_unlock(m);
     return NULL;
 }
 
@@ -222,6 +244,22 @@ static void clean(void)
     sem_post(&sem);
     sem_wait(&sem);
     sem_destroy(&sem);
+    /* a semaphore used right: init, wait, post, a trywait that finds
+     * nothing (EAGAIN), destroy, init again; and one at SEM_VALUE_MAX */
+    sem_init(&sem, 0, 1);
+    sem_wait(&sem);
+    if (sem_trywait(&sem) != -1 || errno != EAGAIN)
+        exit(1);
+    sem_post(&sem);
+    sem_destroy(&sem);
+    sem_init(&sem, 0, 0);
+    sem_post(&sem);
+    sem_trywait(&sem);
+    sem_destroy(&sem);
+    sem_init(&sem, 0, SEM_VALUE_MAX);
+    sem_wait(&sem);
+    sem_post(&sem);
+    sem_destroy(&sem);
     /* a robust mutex whose owner died: the next lock is told, and repairs it */
     pthread_mutexattr_t rattr;
     pthread_mutexattr_init(&rattr);
@@ -367,6 +405,18 @@ int main(int argc, char **argv)
         pthread_cond_timedwait(&ready, &lock_a, &ts);   /* the other waits with lock_b */
         pthread_mutex_unlock(&lock_a);
         pthread_join(t, NULL);
+    } else if (is(mode, "cond-two-mutexes-together")) {
+        pthread_t u;
+        pthread_barrier_init(&together, NULL, 2);
+        pthread_create(&t, NULL, wait_together, &lock_a);
+        pthread_create(&u, NULL, wait_together, &lock_b);
+        while (__atomic_load_n(&arrived, __ATOMIC_SEQ_CST) < 2)
+            usleep(1000);
+        usleep(100 * 1000);             /* both are waiting (or time out in 1 s): wake them */
+        pthread_cond_broadcast(&ready);
+        pthread_join(t, NULL);
+        pthread_join(u, NULL);
+        pthread_barrier_destroy(&together);
     } else if (is(mode, "exit-holding")) {
         pthread_create(&t, NULL, take_and_return, NULL);
         pthread_join(t, NULL);
@@ -385,15 +435,16 @@ int main(int argc, char **argv)
         while (!waiting)
             usleep(1000);
         usleep(50 * 1000);
-        pthread_create(&d, NULL, destroy_never, NULL);
-        /* the destroyer is stuck: end the process once lockrace said so
-         * (it confirms for 200 ms, then symbolizes), or after 10 s */
-        for (int i = 0; i < 1000 && LOCKRACE_REPORT_COUNT() == 0; i++)
-            usleep(10 * 1000);
-        usleep(50 * 1000);
         puts(mode);
         fflush(stdout);
-        exit(0);
+        pthread_create(&d, NULL, destroy_never, NULL);
+        /* deadlock=abort: lockrace ends the process once it said so (it
+         * confirms for 200 ms, then symbolizes); deadlock=report: the
+         * destroyer stays stuck, and 3 says the process was left running */
+        for (int i = 0; i < 1000 && LOCKRACE_REPORT_COUNT() == 0; i++)
+            usleep(10 * 1000);
+        usleep(1000 * 1000);
+        _exit(3);
     } else if (is(mode, "sem-destroy-waited")) {
         sem_init(&items, 0, 0);
         pthread_create(&t, NULL, wait_for_item, NULL);
@@ -406,6 +457,18 @@ int main(int argc, char **argv)
         sem_init(&items, 0, 0);
         sem_destroy(&items);
         sem_post(&items);
+    } else if (is(mode, "sem-init-invalid")) {
+        if (sem_init(&items, 0, (unsigned)SEM_VALUE_MAX + 1) != -1 || errno != EINVAL)
+            return 1;
+    } else if (is(mode, "sem-post-overflow")) {
+        sem_init(&items, 0, SEM_VALUE_MAX);
+        if (sem_post(&items) != -1 || errno != EOVERFLOW)   /* errno as glibc left it */
+            return 1;
+        sem_destroy(&items);
+    } else if (is(mode, "sem-invalid")) {
+        static sem_t garbage_sem;
+        memset(&garbage_sem, 0xff, sizeof garbage_sem);  /* never initialised */
+        sem_trywait(&garbage_sem);                       /* glibc takes one of 2^32-1 */
     } else if (is(mode, "barrier-zero")) {
         if (pthread_barrier_init(&start_line, NULL, 0) != EINVAL)
             return 1;
