@@ -12,10 +12,11 @@ P=$HERE/project
 project() { cp -r "$P" proj; }
 
 # sorted_step NAME IN OUT CMD...: a step whose output lines may come in any
-# order: OUT holds them sorted.
+# order: OUT holds them sorted, without the "[3/4] " or "3/4 " that number
+# them in the order they came.
 sorted_step() {
     step "$1" "$2" "$WORK/$1.unsorted" "${@:4}"
-    sort "$WORK/$1.unsorted" >"$3"
+    sed -E 's|^\[?[0-9]+/[0-9]+\]? +||' "$WORK/$1.unsorted" | sort >"$3"
 }
 
 program make fast make,gcc make,gcc "make -j2: compile and link the project, then run it"
@@ -46,8 +47,8 @@ prog_ctest() {
     project
     helper configure /dev/null "$WORK/configure.out" cmake -S proj -B build -G Ninja
     helper build /dev/null "$WORK/build.out" cmake --build build
-    step ctest /dev/null "$WORK/ctest.out" ctest --test-dir build -j2
-    sed -E 's/[0-9]+\.[0-9]+ sec/N sec/' "$WORK/ctest.out" | sort >"$DIR/ctest.out"
+    sorted_step ctest /dev/null "$WORK/ctest.out" ctest --test-dir build -j2
+    sed -E 's/[0-9]+\.[0-9]+ sec/N sec/' "$WORK/ctest.out" >"$DIR/ctest.out"
 }
 
 program gcc_lto fast gcc,make gcc,make "gcc -O2 -flto=auto -flto-partition=max: link-time jobs run by make"
