@@ -15,7 +15,7 @@ static pthread_mutex_t *as_mutex(mtx_t *m)
 LR_WRAPPER int mtx_init(mtx_t *m, int type)
 {
     lr_thread *self = lr_self();
-    int rc = lr_real.mtx_init(m, type);
+    int rc = LR_REAL(mtx_init)(m, type);
     lr_mutex_init(self, as_mutex(m), rc == thrd_success ? 0 : -1);
     return rc;
 }
@@ -23,7 +23,7 @@ LR_WRAPPER int mtx_init(mtx_t *m, int type)
 LR_WRAPPER void mtx_destroy(mtx_t *m)
 {
     lr_thread *self = lr_self();
-    lr_real.mtx_destroy(m);
+    LR_REAL(mtx_destroy)(m);
     lr_mutex_destroy(self, as_mutex(m), 0);
 }
 
@@ -37,7 +37,7 @@ LR_WRAPPER int mtx_trylock(mtx_t *m)
     lr_thread *self = lr_self();
     lr_acquisition a = { 0 };
     lr_mutex_before_lock(self, as_mutex(m), LR_TRY, LR_CALLER, &a);
-    int rc = lr_real.mtx_trylock(m);
+    int rc = LR_REAL(mtx_trylock)(m);
     lr_mutex_after_lock(self, &a, rc == thrd_success ? 0 : -1);
     return rc;
 }
@@ -47,7 +47,7 @@ LR_WRAPPER int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict 
     lr_thread *self = lr_self();
     lr_acquisition a = { 0 };
     lr_mutex_before_lock(self, as_mutex(m), LR_BOUNDED, LR_CALLER, &a);
-    int rc = lr_real.mtx_timedlock(m, deadline);
+    int rc = LR_REAL(mtx_timedlock)(m, deadline);
     lr_mutex_after_lock(self, &a, rc == thrd_success ? 0 : -1);
     return rc;
 }
@@ -56,14 +56,14 @@ LR_WRAPPER int mtx_unlock(mtx_t *m)
 {
     lr_thread *self = lr_self();
     lr_mutex_unlock(self, as_mutex(m));
-    return lr_real.mtx_unlock(m);
+    return LR_REAL(mtx_unlock)(m);
 }
 
 LR_WRAPPER int cnd_wait(cnd_t *c, mtx_t *m)
 {
     lr_thread *self = lr_self();
     lr_wait_state st = lr_cond_wait_enter(self, (pthread_cond_t *)(void *)c, as_mutex(m), 0, LR_CALLER);
-    int rc = lr_real.cnd_wait(c, m);
+    int rc = LR_REAL(cnd_wait)(c, m);
     lr_cond_wait_exit(self, (pthread_cond_t *)(void *)c, as_mutex(m), st, LR_CALLER);
     return rc;
 }
@@ -73,7 +73,7 @@ LR_WRAPPER int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m,
 {
     lr_thread *self = lr_self();
     lr_wait_state st = lr_cond_wait_enter(self, (pthread_cond_t *)(void *)c, as_mutex(m), 1, LR_CALLER);
-    int rc = lr_real.cnd_timedwait(c, m, deadline);
+    int rc = LR_REAL(cnd_timedwait)(c, m, deadline);
     lr_cond_wait_exit(self, (pthread_cond_t *)(void *)c, as_mutex(m), st, LR_CALLER);
     return rc;
 }
@@ -82,11 +82,11 @@ LR_WRAPPER int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m,
 LR_WRAPPER int cnd_signal(cnd_t *c)
 {
     lr_object_release(lr_self(), c);
-    return lr_real.cnd_signal(c);
+    return LR_REAL(cnd_signal)(c);
 }
 
 LR_WRAPPER int cnd_broadcast(cnd_t *c)
 {
     lr_object_release(lr_self(), c);
-    return lr_real.cnd_broadcast(c);
+    return LR_REAL(cnd_broadcast)(c);
 }

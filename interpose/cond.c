@@ -13,32 +13,32 @@
 LR_WRAPPER int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr)
 {
     lr_self();
-    return lr_real.pthread_cond_init(c, attr);
+    return LR_REAL(pthread_cond_init)(c, attr);
 }
 
 LR_WRAPPER int pthread_cond_destroy(pthread_cond_t *c)
 {
     lr_misuse_cond_destroy(lr_self(), c);
-    return lr_real.pthread_cond_destroy(c);
+    return LR_REAL(pthread_cond_destroy)(c);
 }
 
 LR_WRAPPER int pthread_cond_signal(pthread_cond_t *c)
 {
     lr_object_release(lr_self(), c);
-    return lr_real.pthread_cond_signal(c);
+    return LR_REAL(pthread_cond_signal)(c);
 }
 
 LR_WRAPPER int pthread_cond_broadcast(pthread_cond_t *c)
 {
     lr_object_release(lr_self(), c);
-    return lr_real.pthread_cond_broadcast(c);
+    return LR_REAL(pthread_cond_broadcast)(c);
 }
 
 LR_WRAPPER int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     lr_thread *self = lr_self();
     lr_wait_state st = lr_cond_wait_enter(self, c, m, 0, LR_CALLER);
-    int rc = lr_real.pthread_cond_wait(c, m);
+    int rc = LR_REAL(pthread_cond_wait)(c, m);
     lr_cond_wait_exit(self, c, m, st, LR_CALLER);
     return rc;
 }
@@ -47,7 +47,7 @@ LR_WRAPPER int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, con
 {
     lr_thread *self = lr_self();
     lr_wait_state st = lr_cond_wait_enter(self, c, m, 1, LR_CALLER);
-    int rc = lr_real.pthread_cond_timedwait(c, m, deadline);
+    int rc = LR_REAL(pthread_cond_timedwait)(c, m, deadline);
     lr_cond_wait_exit(self, c, m, st, LR_CALLER);
     return rc;
 }
@@ -56,10 +56,10 @@ LR_WRAPPER int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clo
                            const struct timespec *deadline)
 {
     lr_thread *self = lr_self();
-    if (!lr_real.pthread_cond_clockwait)
+    if (!LR_REAL(pthread_cond_clockwait))
         return ENOSYS;
     lr_wait_state st = lr_cond_wait_enter(self, c, m, 1, LR_CALLER);
-    int rc = lr_real.pthread_cond_clockwait(c, m, clock, deadline);
+    int rc = LR_REAL(pthread_cond_clockwait)(c, m, clock, deadline);
     lr_cond_wait_exit(self, c, m, st, LR_CALLER);
     return rc;
 }

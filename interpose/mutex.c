@@ -1,6 +1,6 @@
-/* pthread_mutex_* wrappers. Each resolves nothing itself (lr_self() does
- * the bootstrap), tells the runtime what is about to happen and what
- * happened, and returns the real result; the runtime keeps errno. */
+/* pthread_mutex_* wrappers. Each tells the runtime what is about to happen
+ * and what happened, and returns the real result (LR_REAL resolves it if
+ * lockrace has not started); the runtime keeps errno. */
 #include "real.h"
 #include "../src/runtime.h"
 
@@ -12,7 +12,7 @@ LR_WRAPPER int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t 
 {
     lr_thread *self = lr_self();
     lr_misuse_mutex_init(self, m);
-    int rc = lr_real.pthread_mutex_init(m, attr);
+    int rc = LR_REAL(pthread_mutex_init)(m, attr);
     lr_mutex_init(self, m, rc);
     return rc;
 }
@@ -21,7 +21,7 @@ LR_WRAPPER int pthread_mutex_destroy(pthread_mutex_t *m)
 {
     lr_thread *self = lr_self();
     lr_misuse_mutex_destroy(self, m);
-    int rc = lr_real.pthread_mutex_destroy(m);
+    int rc = LR_REAL(pthread_mutex_destroy)(m);
     lr_mutex_destroy(self, m, rc);
     return rc;
 }
@@ -30,11 +30,11 @@ LR_WRAPPER int pthread_mutex_destroy(pthread_mutex_t *m)
  * can tell a deadlock from a long wait (src/wait.c). */
 static int wait_for(lr_thread *self, pthread_mutex_t *m, const lr_acquisition *a)
 {
-    if (!lr_real.pthread_mutex_clocklock || !lr_mutex_wait_begin(self, m, a))
-        return lr_real.pthread_mutex_lock(m);
+    if (!LR_REAL(pthread_mutex_clocklock) || !lr_mutex_wait_begin(self, m, a))
+        return LR_REAL(pthread_mutex_lock)(m);
     struct timespec deadline;
     int rc;
-    while ((rc = lr_real.pthread_mutex_clocklock(m, CLOCK_MONOTONIC,
+    while ((rc = LR_REAL(pthread_mutex_clocklock)(m, CLOCK_MONOTONIC,
                                                   lr_wait_deadline(self, &deadline))) == ETIMEDOUT)
         lr_wait_check(self);
     lr_wait_done(self);
@@ -57,9 +57,9 @@ int lr_lock_mutex(lr_thread *self, pthread_mutex_t *m, void *pc)
     lr_mutex_before_lock(self, m, LR_BLOCKING, pc, &a);
     int rc;
     if (__builtin_expect(!self || lr_mutex_looks_free(m), 1)) {
-        rc = lr_real.pthread_mutex_lock(m);
+        rc = LR_REAL(pthread_mutex_lock)(m);
     } else {
-        rc = lr_real.pthread_mutex_trylock(m);
+        rc = LR_REAL(pthread_mutex_trylock)(m);
         if (rc == EBUSY)
             rc = wait_for(self, m, &a);
     }
@@ -72,7 +72,7 @@ LR_WRAPPER int pthread_mutex_trylock(pthread_mutex_t *m)
     lr_thread *self = lr_self();
     lr_acquisition a = { 0 };
     lr_mutex_before_lock(self, m, LR_TRY, LR_CALLER, &a);
-    int rc = lr_real.pthread_mutex_trylock(m);
+    int rc = LR_REAL(pthread_mutex_trylock)(m);
     lr_mutex_after_lock(self, &a, rc);
     return rc;
 }
@@ -82,7 +82,7 @@ LR_WRAPPER int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec
     lr_thread *self = lr_self();
     lr_acquisition a = { 0 };
     lr_mutex_before_lock(self, m, LR_BOUNDED, LR_CALLER, &a);
-    int rc = lr_real.pthread_mutex_timedlock(m, deadline);
+    int rc = LR_REAL(pthread_mutex_timedlock)(m, deadline);
     lr_mutex_after_lock(self, &a, rc);
     return rc;
 }
@@ -90,11 +90,11 @@ LR_WRAPPER int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec
 LR_WRAPPER int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespec *deadline)
 {
     lr_thread *self = lr_self();
-    if (!lr_real.pthread_mutex_clocklock)
+    if (!LR_REAL(pthread_mutex_clocklock))
         return ENOSYS;
     lr_acquisition a = { 0 };
     lr_mutex_before_lock(self, m, LR_BOUNDED, LR_CALLER, &a);
-    int rc = lr_real.pthread_mutex_clocklock(m, clock, deadline);
+    int rc = LR_REAL(pthread_mutex_clocklock)(m, clock, deadline);
     lr_mutex_after_lock(self, &a, rc);
     return rc;
 }
@@ -103,5 +103,5 @@ LR_WRAPPER int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     lr_thread *self = lr_self();
     lr_mutex_unlock(self, m);       /* before: once unlocked, another thread may destroy it */
-    return lr_real.pthread_mutex_unlock(m);
+    return LR_REAL(pthread_mutex_unlock)(m);
 }

@@ -11,7 +11,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
-lr_real_table lr_real;
+lr_real_table lr_real_fns;
+int lr_real_resolved;
 
 /* The condition-variable ABI that new programs bind to, per architecture
  * (the GLIBC_2.2.5 versions on x86-64 are an older, incompatible ABI). */
@@ -42,19 +43,17 @@ static void *cond_symbol(const char *name)
     return p ? p : dlsym(RTLD_NEXT, name);
 }
 
-static int resolved;
-
 void lr_real_resolve(void)
 {
-    if (__atomic_load_n(&resolved, __ATOMIC_ACQUIRE))
+    if (__atomic_load_n(&lr_real_resolved, __ATOMIC_ACQUIRE))
         return;
 #define RESOLVE(name, ret, args, required) \
-    lr_real.name = (ret(*) args)must(dlsym(RTLD_NEXT, #name), #name, required);
+    lr_real_fns.name = (ret(*) args)must(dlsym(RTLD_NEXT, #name), #name, required);
 #define RESOLVE_COND(name, ret, args, required) \
-    lr_real.name = (ret(*) args)must(cond_symbol(#name), #name, required);
+    lr_real_fns.name = (ret(*) args)must(cond_symbol(#name), #name, required);
     LR_COND_FUNCTIONS(RESOLVE_COND)
     LR_REAL_FUNCTIONS(RESOLVE)
 #undef RESOLVE
 #undef RESOLVE_COND
-    __atomic_store_n(&resolved, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&lr_real_resolved, 1, __ATOMIC_RELEASE);
 }

@@ -77,7 +77,23 @@ typedef struct lr_real_table {
 #undef LR_REAL_FIELD
 } lr_real_table;
 
-extern lr_real_table lr_real;
+/* Read only through LR_REAL(name), which resolves the table first when a
+ * wrapper runs before lockrace started (another library's constructor,
+ * a thread it made): no wrapper can read a pointer not yet resolved,
+ * whatever order C evaluates its arguments in. After start-up it costs one
+ * load and a branch that is always predicted. */
+extern lr_real_table lr_real_fns;
+extern int lr_real_resolved;
+void lr_real_resolve(void);
+
+static inline const lr_real_table *lr_real_get(void)
+{
+    if (__builtin_expect(!__atomic_load_n(&lr_real_resolved, __ATOMIC_ACQUIRE), 0))
+        lr_real_resolve();
+    return &lr_real_fns;
+}
+
+#define LR_REAL(name) (lr_real_get()->name)
 
 /* Wrappers are the library's exports; everything else is hidden. */
 #define LR_WRAPPER __attribute__((visibility("default")))

@@ -10,7 +10,7 @@
 LR_WRAPPER int pthread_rwlock_init(pthread_rwlock_t *rw, const pthread_rwlockattr_t *attr)
 {
     lr_thread *self = lr_self();
-    int rc = lr_real.pthread_rwlock_init(rw, attr);
+    int rc = LR_REAL(pthread_rwlock_init)(rw, attr);
     lr_sync_created(self, rw, LR_RWLOCK, rc);
     return rc;
 }
@@ -18,7 +18,7 @@ LR_WRAPPER int pthread_rwlock_init(pthread_rwlock_t *rw, const pthread_rwlockatt
 LR_WRAPPER int pthread_rwlock_destroy(pthread_rwlock_t *rw)
 {
     lr_thread *self = lr_self();
-    int rc = lr_real.pthread_rwlock_destroy(rw);
+    int rc = LR_REAL(pthread_rwlock_destroy)(rw);
     lr_sync_destroyed(self, rw, rc);
     return rc;
 }
@@ -28,11 +28,11 @@ LR_WRAPPER int pthread_rwlock_destroy(pthread_rwlock_t *rw)
     LR_WRAPPER int name params                                           \
     {                                                                    \
         lr_thread *self = lr_self();                                     \
-        if (!lr_real.name)                                               \
+        if (!LR_REAL(name))                                               \
             return ENOSYS;                                               \
         lr_acquisition a = { 0 };                                        \
         lr_sync_before(self, rw, LR_RWLOCK, how, shared, LR_CALLER, &a); \
-        int rc = lr_real.name args;                                      \
+        int rc = LR_REAL(name) args;                                      \
         lr_sync_after(self, &a, rc);                                     \
         return rc;                                                       \
     }
@@ -62,14 +62,14 @@ static int rw_acquire(lr_thread *self, pthread_rwlock_t *rw, int shared, void *p
 
 LR_WRAPPER int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
 {
-    return rw_acquire(lr_self(), rw, 1, LR_CALLER, lr_real.pthread_rwlock_tryrdlock,
-                      lr_real.pthread_rwlock_rdlock, lr_real.pthread_rwlock_clockrdlock);
+    return rw_acquire(lr_self(), rw, 1, LR_CALLER, LR_REAL(pthread_rwlock_tryrdlock),
+                      LR_REAL(pthread_rwlock_rdlock), LR_REAL(pthread_rwlock_clockrdlock));
 }
 
 LR_WRAPPER int pthread_rwlock_wrlock(pthread_rwlock_t *rw)
 {
-    return rw_acquire(lr_self(), rw, 0, LR_CALLER, lr_real.pthread_rwlock_trywrlock,
-                      lr_real.pthread_rwlock_wrlock, lr_real.pthread_rwlock_clockwrlock);
+    return rw_acquire(lr_self(), rw, 0, LR_CALLER, LR_REAL(pthread_rwlock_trywrlock),
+                      LR_REAL(pthread_rwlock_wrlock), LR_REAL(pthread_rwlock_clockwrlock));
 }
 
 RWLOCK_WRAPPER(pthread_rwlock_tryrdlock, LR_TRY, 1, (pthread_rwlock_t *rw), (rw))
@@ -90,13 +90,13 @@ LR_WRAPPER int pthread_rwlock_unlock(pthread_rwlock_t *rw)
     lr_thread *self = lr_self();
     lr_misuse_rwlock_unlock(self, rw);
     lr_sync_release(self, rw);      /* before: once unlocked, another thread may destroy it */
-    return lr_real.pthread_rwlock_unlock(rw);
+    return LR_REAL(pthread_rwlock_unlock)(rw);
 }
 
 LR_WRAPPER int pthread_spin_init(pthread_spinlock_t *s, int pshared)
 {
     lr_thread *self = lr_self();
-    int rc = lr_real.pthread_spin_init(s, pshared);
+    int rc = LR_REAL(pthread_spin_init)(s, pshared);
     lr_sync_created(self, (void *)s, LR_SPINLOCK, rc);
     return rc;
 }
@@ -104,7 +104,7 @@ LR_WRAPPER int pthread_spin_init(pthread_spinlock_t *s, int pshared)
 LR_WRAPPER int pthread_spin_destroy(pthread_spinlock_t *s)
 {
     lr_thread *self = lr_self();
-    int rc = lr_real.pthread_spin_destroy(s);
+    int rc = LR_REAL(pthread_spin_destroy)(s);
     lr_sync_destroyed(self, (void *)s, rc);
     return rc;
 }
@@ -116,14 +116,14 @@ LR_WRAPPER int pthread_spin_lock(pthread_spinlock_t *s)
     lr_thread *self = lr_self();
     lr_acquisition a = { 0 };
     lr_sync_before(self, (void *)s, LR_SPINLOCK, LR_BLOCKING, 0, LR_CALLER, &a);
-    int rc = self ? lr_real.pthread_spin_trylock(s) : EBUSY;
+    int rc = self ? LR_REAL(pthread_spin_trylock)(s) : EBUSY;
     if (rc == EBUSY) {
         if (!lr_lock_wait_begin(self, (void *)s, &a)) {
-            rc = lr_real.pthread_spin_lock(s);
+            rc = LR_REAL(pthread_spin_lock)(s);
         } else {
             struct timespec deadline;
             lr_wait_deadline(self, &deadline);
-            for (unsigned spins = 0; (rc = lr_real.pthread_spin_trylock(s)) == EBUSY; spins++) {
+            for (unsigned spins = 0; (rc = LR_REAL(pthread_spin_trylock)(s)) == EBUSY; spins++) {
 #if defined(__x86_64__) || defined(__i386__)
                 __builtin_ia32_pause();
 #endif
@@ -144,7 +144,7 @@ LR_WRAPPER int pthread_spin_trylock(pthread_spinlock_t *s)
     lr_thread *self = lr_self();
     lr_acquisition a = { 0 };
     lr_sync_before(self, (void *)s, LR_SPINLOCK, LR_TRY, 0, LR_CALLER, &a);
-    int rc = lr_real.pthread_spin_trylock(s);
+    int rc = LR_REAL(pthread_spin_trylock)(s);
     lr_sync_after(self, &a, rc);
     return rc;
 }
@@ -153,5 +153,5 @@ LR_WRAPPER int pthread_spin_unlock(pthread_spinlock_t *s)
 {
     lr_thread *self = lr_self();
     lr_sync_release(self, (void *)s);
-    return lr_real.pthread_spin_unlock(s);
+    return LR_REAL(pthread_spin_unlock)(s);
 }

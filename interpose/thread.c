@@ -34,10 +34,10 @@ LR_WRAPPER int thrd_create(thrd_t *thread, thrd_start_t start, void *arg)
     lr_thread *self = lr_self();
     lr_thread_info *info = lr_thread_before_create(self);
     if (!info)
-        return lr_real.thrd_create(thread, start, arg);
+        return LR_REAL(thrd_create)(thread, start, arg);
     info->start = (void *(*)(void *))(void *)start;
     info->start_arg = arg;
-    int rc = lr_real.thrd_create(thread, trampoline_c11, info);
+    int rc = LR_REAL(thrd_create)(thread, trampoline_c11, info);
     if (rc == thrd_success)
         info->handle = (uintptr_t)*thread;
     return rc;
@@ -59,10 +59,10 @@ LR_WRAPPER int pthread_create(pthread_t *thread, const pthread_attr_t *attr, voi
     lr_thread *self = lr_self();
     lr_thread_info *info = lr_thread_before_create(self);
     if (!info)
-        return lr_real.pthread_create(thread, attr, start, arg);
+        return LR_REAL(pthread_create)(thread, attr, start, arg);
     info->start = start;
     info->start_arg = arg;
-    int rc = lr_real.pthread_create(thread, attr, trampoline, info);
+    int rc = LR_REAL(pthread_create)(thread, attr, trampoline, info);
     if (rc == 0)
         info->handle = (uintptr_t)*thread;
     return rc;
@@ -80,11 +80,11 @@ int lr_join_thread(lr_thread *self, pthread_t thread, void **result, void *pc)
 {
     lr_thread_info *target = lr_thread_joining(self, thread);
     int rc;
-    if (!lr_real.pthread_clockjoin_np || !lr_join_wait_begin(self, thread, pc)) {
-        rc = lr_real.pthread_join(thread, result);
+    if (!LR_REAL(pthread_clockjoin_np) || !lr_join_wait_begin(self, thread, pc)) {
+        rc = LR_REAL(pthread_join)(thread, result);
     } else {
         struct timespec deadline;
-        while ((rc = lr_real.pthread_clockjoin_np(thread, result, CLOCK_MONOTONIC,
+        while ((rc = LR_REAL(pthread_clockjoin_np)(thread, result, CLOCK_MONOTONIC,
                                                    lr_wait_deadline(self, &deadline))) == ETIMEDOUT)
             lr_wait_check(self);
         lr_wait_done(self);
@@ -100,16 +100,16 @@ LR_WRAPPER void pthread_exit(void *value)
     lr_thread *self = lr_self();
     if (self)
         lr_thread_finished(self->info, 1);
-    lr_real.pthread_exit(value);
+    LR_REAL(pthread_exit)(value);
     __builtin_unreachable();
 }
 
 LR_WRAPPER int pthread_setname_np(pthread_t thread, const char *name)
 {
     lr_thread *self = lr_self();
-    if (!lr_real.pthread_setname_np)
+    if (!LR_REAL(pthread_setname_np))
         return ENOSYS;
-    int rc = lr_real.pthread_setname_np(thread, name);
+    int rc = LR_REAL(pthread_setname_np)(thread, name);
     lr_thread_named(self, thread, name, rc);
     return rc;
 }
@@ -152,9 +152,9 @@ LR_WRAPPER int pthread_once(pthread_once_t *once, void (*routine)(void))
 {
     lr_thread *self = lr_self();
     if (!self)
-        return lr_real.pthread_once(once, routine);
+        return LR_REAL(pthread_once)(once, routine);
     once_saved saved = once_begin(once, routine);
-    int rc = lr_real.pthread_once(once, once_trampoline);
+    int rc = LR_REAL(pthread_once)(once, once_trampoline);
     once_end(self, saved, once);
     return rc;
 }
@@ -163,10 +163,10 @@ LR_WRAPPER void call_once(once_flag *once, void (*routine)(void))
 {
     lr_thread *self = lr_self();
     if (!self) {
-        lr_real.call_once(once, routine);
+        LR_REAL(call_once)(once, routine);
         return;
     }
     once_saved saved = once_begin(once, routine);
-    lr_real.call_once(once, once_trampoline);
+    LR_REAL(call_once)(once, once_trampoline);
     once_end(self, saved, once);
 }

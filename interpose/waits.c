@@ -13,14 +13,14 @@ LR_WRAPPER int pthread_barrier_init(pthread_barrier_t *b, const pthread_barriera
                                     unsigned count)
 {
     lr_misuse_barrier_init(lr_self(), b, count);
-    return lr_real.pthread_barrier_init(b, attr, count);
+    return LR_REAL(pthread_barrier_init)(b, attr, count);
 }
 
 LR_WRAPPER int pthread_barrier_wait(pthread_barrier_t *b)
 {
     lr_thread *self = lr_self();
     lr_object_wait_enter(self, LR_WAIT_BARRIER, b, 0, LR_CALLER);
-    int rc = lr_real.pthread_barrier_wait(b);
+    int rc = LR_REAL(pthread_barrier_wait)(b);
     lr_object_wait_exit(self, b, rc == 0 || rc == PTHREAD_BARRIER_SERIAL_THREAD);
     return rc;
 }
@@ -28,7 +28,7 @@ LR_WRAPPER int pthread_barrier_wait(pthread_barrier_t *b)
 LR_WRAPPER int sem_init(sem_t *s, int pshared, unsigned value)
 {
     lr_thread *self = lr_self();
-    int rc = lr_real.sem_init(s, pshared, value);
+    int rc = LR_REAL(sem_init)(s, pshared, value);
     lr_sem_init(self, s, value, rc);
     return rc;
 }
@@ -37,7 +37,7 @@ LR_WRAPPER int sem_destroy(sem_t *s)
 {
     lr_thread *self = lr_self();
     lr_misuse_sem_destroy(self, s);
-    int rc = lr_real.sem_destroy(s);
+    int rc = LR_REAL(sem_destroy)(s);
     lr_sem_destroyed(self, s, rc);
     return rc;
 }
@@ -48,7 +48,7 @@ LR_WRAPPER int sem_wait(sem_t *s)
     lr_acquisition a;
     lr_sem_before_wait(self, s, LR_BLOCKING, LR_CALLER, &a);
     lr_object_wait_enter(self, LR_WAIT_SEM, s, 0, LR_CALLER);
-    int rc = lr_real.sem_wait(s);
+    int rc = LR_REAL(sem_wait)(s);
     lr_object_wait_exit(self, s, rc == 0);
     lr_sem_after_wait(self, &a, rc);
     return rc;
@@ -60,7 +60,7 @@ LR_WRAPPER int sem_timedwait(sem_t *s, const struct timespec *deadline)
     lr_acquisition a;
     lr_sem_before_wait(self, s, LR_BOUNDED, LR_CALLER, &a);
     lr_object_wait_enter(self, LR_WAIT_SEM, s, 1, LR_CALLER);
-    int rc = lr_real.sem_timedwait(s, deadline);
+    int rc = LR_REAL(sem_timedwait)(s, deadline);
     lr_object_wait_exit(self, s, rc == 0);
     lr_sem_after_wait(self, &a, rc);
     return rc;
@@ -69,14 +69,14 @@ LR_WRAPPER int sem_timedwait(sem_t *s, const struct timespec *deadline)
 LR_WRAPPER int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *deadline)
 {
     lr_thread *self = lr_self();
-    if (!lr_real.sem_clockwait) {
+    if (!LR_REAL(sem_clockwait)) {
         errno = ENOSYS;
         return -1;
     }
     lr_acquisition a;
     lr_sem_before_wait(self, s, LR_BOUNDED, LR_CALLER, &a);
     lr_object_wait_enter(self, LR_WAIT_SEM, s, 1, LR_CALLER);
-    int rc = lr_real.sem_clockwait(s, clock, deadline);
+    int rc = LR_REAL(sem_clockwait)(s, clock, deadline);
     lr_object_wait_exit(self, s, rc == 0);
     lr_sem_after_wait(self, &a, rc);
     return rc;
@@ -87,7 +87,7 @@ LR_WRAPPER int sem_trywait(sem_t *s)
     lr_thread *self = lr_self();
     lr_acquisition a;
     lr_sem_before_wait(self, s, LR_TRY, LR_CALLER, &a);
-    int rc = lr_real.sem_trywait(s);
+    int rc = LR_REAL(sem_trywait)(s);
     if (rc == 0)
         lr_object_acquired(self, s);
     lr_sem_after_wait(self, &a, rc);
@@ -97,5 +97,5 @@ LR_WRAPPER int sem_trywait(sem_t *s)
 LR_WRAPPER int sem_post(sem_t *s)
 {
     lr_sem_post(lr_self(), s);          /* before: the waiter may run at once */
-    return lr_real.sem_post(s);
+    return LR_REAL(sem_post)(s);
 }

@@ -364,12 +364,32 @@ static int keep_gates(lr_edge *e, const lr_held *held, uint32_t i)
     return lost;
 }
 
+/* A held lock that the locks below it reach (edges were made into it from
+ * them when it was taken) with a path as strong as a direct edge. */
+static int is_bridge(const lr_held *h)
+{
+    return h->how == LR_BLOCKING && !h->shared && h->lock && h->id == h->lock->id;
+}
+
+/* The lowest held index that gets an edge of its own (lockgraph.h). */
+static uint32_t lowest_direct(const lr_held *held, uint32_t nheld)
+{
+    uint32_t i = nheld;
+    while (i > 0) {
+        i--;
+        if (nheld - i >= LR_DIRECT_EDGES && is_bridge(&held[i]))
+            return i;
+    }
+    return 0;
+}
+
 void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock *to, int how,
                   int shared, lr_stack_id second)
 {
     found_list found = { 0 };
+    uint32_t lowest = lowest_direct(held, nheld);
     lr_ilock_take(&graph_lock);
-    for (uint32_t i = 0; i < nheld; i++) {
+    for (uint32_t i = lowest; i < nheld; i++) {
         lr_lock *from = held[i].lock;
         if (!from || from == to || held[i].id != from->id || !__atomic_load_n(&from->addr, __ATOMIC_ACQUIRE))
             continue;

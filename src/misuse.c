@@ -10,6 +10,7 @@
 #include "lockorder.h"
 #include "report.h"
 #include "stack.h"
+#include "util.h"
 
 #include <errno.h>
 #include <string.h>
@@ -296,12 +297,17 @@ void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c)
             seqs[k++] = __atomic_load_n(&t->wait.seq, __ATOMIC_ACQUIRE);
         }
     }
+    /* pthread_cond_destroy is no cancellation point: nanosleep is */
+    int cancel = lr_cancel_off();
     for (int round = 0; k && round < 20; round++) {
         struct timespec ten_ms = { 0, 10 * 1000 * 1000 };
         nanosleep(&ten_ms, NULL);
         if ((__atomic_load_n(&c->__data.__wrefs, __ATOMIC_ACQUIRE) >> 3) == 0)
-            return;
+            break;
     }
+    lr_cancel_restore(cancel);
+    if ((__atomic_load_n(&c->__data.__wrefs, __ATOMIC_ACQUIRE) >> 3) == 0)
+        return;
     for (uint32_t i = 0; i < k; i++) {
         lr_thread_info *t = lr_thread_info_get(ids[i]);
         if (__atomic_load_n(&t->wait.kind, __ATOMIC_ACQUIRE) == LR_WAIT_COND &&

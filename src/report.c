@@ -5,6 +5,7 @@
  * outermost internal lock and nothing is held while taking it. */
 #include "report.h"
 #include "arena.h"
+#include "bigstack.h"
 #include "ilock.h"
 #include "lockorder.h"
 #include "lockreg.h"
@@ -1221,6 +1222,67 @@ unsigned long lr_report_suppressed(void)
     return n;
 }
 
+/* The report, formatted and written (suppressed, it is only counted); run
+ * under report_lock on lockrace's own stack. */
+typedef struct emit_call {
+    const lr_report *r;
+    int suppressed;
+} emit_call;
+
+static void emit(void *arg)
+{
+    emit_call *call = arg;
+    const lr_report *r = call->r;
+    unsigned long seq = lr_report_count() + 1;
+    lock_desc *d = lr_map((r->nlocks + 1) * (sizeof *d + 200));
+    char (*labels)[200] = d ? (char (*)[200])(d + r->nlocks) : NULL;
+    if (!d)
+        return;
+    for (size_t i = 0; i < r->nlocks; i++) {
+        describe_lock(&r->locks[i], &d[i]);
+        lock_label(&r->locks[i], &d[i], labels[i], 200);
+    }
+    if (lr_suppress_any() && suppressed(r, labels)) {
+        call->suppressed = 1;
+        lr_unmap(d, (r->nlocks + 1) * (sizeof *d + 200));
+        return;
+    }
+    lr_buf text = { 0 }, json = { 0 };
+    if (r->kind == LR_REPORT_DEADLOCK)
+        text_deadlock(&text, r, d, labels);
+    else if (r->kind == LR_REPORT_STALL)
+        text_stall(&text, r, d, labels);
+    else if (r->kind == LR_REPORT_DATA_RACE)
+        text_data_race(&text, r, d, labels);
+    else if (r->kind == LR_REPORT_LOST_UPDATE)
+        text_lost_update(&text, r, d, labels);
+    else if (r->kind == LR_REPORT_MISUSE)
+        text_misuse(&text, r, d, labels);
+    else
+        text_lock_order(&text, r, d, labels);
+    if (text.data)
+        output_write(&text_out, text.data, text.len);
+    if (output_fd(&json_out) >= 0 || output_fd(&dir_out) >= 0) {
+        if (r->kind == LR_REPORT_DEADLOCK)
+            json_deadlock(&json, r, d, labels, seq);
+        else if (r->kind == LR_REPORT_STALL)
+            json_stall(&json, r, d, labels, seq);
+        else if (r->kind == LR_REPORT_DATA_RACE || r->kind == LR_REPORT_LOST_UPDATE)
+            json_race(&json, r, d, seq);
+        else if (r->kind == LR_REPORT_MISUSE)
+            json_misuse(&json, r, d, labels, seq);
+        else
+            json_lock_order(&json, r, d, labels, seq);
+        if (json.data) {
+            output_write(&json_out, json.data, json.len);
+            output_write(&dir_out, json.data, json.len);
+        }
+    }
+    lr_buf_free(&text);
+    lr_buf_free(&json);
+    lr_unmap(d, (r->nlocks + 1) * (sizeof *d + 200));
+}
+
 void lr_report_emit(const lr_report *r)
 {
     if (lr_report_sink) {
@@ -1228,66 +1290,26 @@ void lr_report_emit(const lr_report *r)
         return;
     }
     int saved = errno;
+    /* a thread cancelled while it writes would lose the report and leave
+     * report_lock taken for ever */
+    int cancel = lr_cancel_off();
     lr_thread *self = lr_thread_current();
     if (self)
         lr_enter(self);
     lr_ilock_take(&report_lock);
-    unsigned long seq = lr_report_count() + 1;
-    lock_desc *d = lr_map((r->nlocks + 1) * (sizeof *d + 200));
-    char (*labels)[200] = d ? (char (*)[200])(d + r->nlocks) : NULL;
-    if (d) {
-        for (size_t i = 0; i < r->nlocks; i++) {
-            describe_lock(&r->locks[i], &d[i]);
-            lock_label(&r->locks[i], &d[i], labels[i], 200);
-        }
-        if (lr_suppress_any() && suppressed(r, labels)) {
-            __atomic_add_fetch(&suppressed_counts[r->kind], 1, __ATOMIC_RELAXED);
-            lr_unmap(d, (r->nlocks + 1) * (sizeof *d + 200));
-            lr_ilock_drop(&report_lock);
-            if (self)
-                lr_leave(self);
-            errno = saved;
-            return;
-        }
-        lr_buf text = { 0 }, json = { 0 };
-        if (r->kind == LR_REPORT_DEADLOCK)
-            text_deadlock(&text, r, d, labels);
-        else if (r->kind == LR_REPORT_STALL)
-            text_stall(&text, r, d, labels);
-        else if (r->kind == LR_REPORT_DATA_RACE)
-            text_data_race(&text, r, d, labels);
-        else if (r->kind == LR_REPORT_LOST_UPDATE)
-            text_lost_update(&text, r, d, labels);
-        else if (r->kind == LR_REPORT_MISUSE)
-            text_misuse(&text, r, d, labels);
-        else
-            text_lock_order(&text, r, d, labels);
-        if (text.data)
-            output_write(&text_out, text.data, text.len);
-        if (output_fd(&json_out) >= 0 || output_fd(&dir_out) >= 0) {
-            if (r->kind == LR_REPORT_DEADLOCK)
-                json_deadlock(&json, r, d, labels, seq);
-            else if (r->kind == LR_REPORT_STALL)
-                json_stall(&json, r, d, labels, seq);
-            else if (r->kind == LR_REPORT_DATA_RACE || r->kind == LR_REPORT_LOST_UPDATE)
-                json_race(&json, r, d, seq);
-            else if (r->kind == LR_REPORT_MISUSE)
-                json_misuse(&json, r, d, labels, seq);
-            else
-                json_lock_order(&json, r, d, labels, seq);
-            if (json.data) {
-                output_write(&json_out, json.data, json.len);
-                output_write(&dir_out, json.data, json.len);
-            }
-        }
-        lr_buf_free(&text);
-        lr_buf_free(&json);
-        lr_unmap(d, (r->nlocks + 1) * (sizeof *d + 200));
-    }
-    __atomic_add_fetch(&counts[r->kind], 1, __ATOMIC_RELAXED);
+    /* symbolizing needs about 150 KB of stack, more than a small thread
+     * stack or alternate signal stack has; report_lock makes this thread
+     * the big stack's only user */
+    emit_call call = { r, 0 };
+    lr_bigstack_call(emit, &call);
+    if (call.suppressed)
+        __atomic_add_fetch(&suppressed_counts[r->kind], 1, __ATOMIC_RELAXED);
+    else
+        __atomic_add_fetch(&counts[r->kind], 1, __ATOMIC_RELAXED);
     lr_ilock_drop(&report_lock);
     if (self)
         lr_leave(self);
+    lr_cancel_restore(cancel);
     errno = saved;
 }
 

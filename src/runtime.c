@@ -4,7 +4,8 @@
  * comes first: other libraries' constructors lock mutexes before ours runs.
  * It is idempotent and guarded by one atomic state, not pthread_once (a
  * wrapped symbol). While it runs, calls from any thread pass through; the
- * real functions are resolved first, so passing through always works. */
+ * wrappers resolve the real functions themselves (interpose/real.h), so
+ * passing through works whenever it happens. */
 #include "runtime.h"
 #include "race.h"
 #include "arena.h"
@@ -50,8 +51,6 @@ static void read_options(void)
 
 static void bootstrap(void)
 {
-    if (lr_real_resolve)
-        lr_real_resolve();
     read_options();
     lr_stack_init();
     lr_thread_init();
@@ -74,7 +73,9 @@ int lr_runtime_ready(void)
     if (s == STATE_NEW &&
         __atomic_compare_exchange_n(&state, &s, STATE_STARTING, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         int saved = errno;
+        int cancel = lr_cancel_off();   /* it opens and reads files */
         bootstrap();
+        lr_cancel_restore(cancel);
         errno = saved;
         __atomic_store_n(&state, STATE_READY, __ATOMIC_RELEASE);
         return 1;

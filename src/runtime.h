@@ -16,10 +16,6 @@
  * while it initialises (from this thread or another) pass through. */
 int lr_runtime_ready(void);
 
-/* Resolves the real functions; defined by interpose/, weak so the engines
- * can be tested without it. */
-void lr_real_resolve(void) __attribute__((weak));
-
 
 /* mutexes (src/mutex.c) */
 void lr_mutex_init(lr_thread *self, pthread_mutex_t *m, int rc);

@@ -4,6 +4,7 @@
  * hash that only the store lock protects. Capturing happens outside that
  * lock: unwinding is the slow part and needs no shared state. */
 #include "stack.h"
+#include "util.h"
 #include "arena.h"
 #include "ilock.h"
 #include "options.h"
@@ -220,7 +221,10 @@ lr_stack_id lr_stack_capture(void)
     void *raw[LR_STACK_MAX + 16];
     if (lr_stack_capture_override)
         return lr_stack_capture_override();
-    return intern_program_frames(raw, unwind(raw, LR_STACK_MAX + 16));
+    int cancel = lr_cancel_off();   /* libunwind reads and writes a pipe */
+    int n = unwind(raw, LR_STACK_MAX + 16);
+    lr_cancel_restore(cancel);
+    return intern_program_frames(raw, n);
 }
 
 lr_stack_id lr_stack_capture_context(void *context)
@@ -230,7 +234,9 @@ lr_stack_id lr_stack_capture_context(void *context)
     if (!init_local2_fn || !step_fn || !get_reg_fn ||
         init_local2_fn(&cursor, context, UNW_INIT_SIGNAL_FRAME) != 0)
         return 0;
+    int cancel = lr_cancel_off();
     int n = steps(&cursor, raw, LR_STACK_MAX + 16);
+    lr_cancel_restore(cancel);
     /* frame 0 is the instruction itself: +1 so that it reads like a return address */
     if (n > 0)
         raw[0] = (char *)raw[0] + 1;

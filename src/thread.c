@@ -184,13 +184,9 @@ lr_thread *lr_self_slow(void)
     lr_thread *t = lr_tls_thread;
     if (t)                      /* inside lockrace, or the thread is ending */
         return NULL;
-    if (!lr_runtime_ready()) {
-        /* another thread is starting lockrace, or this one is and came back
-         * through a wrapper: pass through, with the real functions known */
-        if (lr_real_resolve)
-            lr_real_resolve();
-        return NULL;
-    }
+    if (!lr_runtime_ready())
+        return NULL;    /* another thread is starting lockrace, or this one is
+                           and came back through a wrapper: pass through */
     return attach(NULL);
 }
 

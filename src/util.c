@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +26,20 @@ int lr_write_all(int fd, const char *buf, size_t len)
     }
     errno = saved;
     return 0;
+}
+
+int lr_cancel_off(void)
+{
+    int previous = PTHREAD_CANCEL_ENABLE;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous);
+    return previous;
+}
+
+void lr_cancel_restore(int previous)
+{
+    int ignored;
+    if (previous != PTHREAD_CANCEL_DISABLE)
+        pthread_setcancelstate(previous, &ignored);
 }
 
 int lr_write_str(int fd, const char *s)

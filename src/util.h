@@ -23,6 +23,17 @@ int lr_output_open(const char *path, int append, int mode);
 /* Why lr_output_open or a write failed, in words (-error as returned). */
 const char *lr_output_error(int error);
 
+/* lockrace's own work in a thread the program may cancel: cancellation is
+ * off (pthread_setcancelstate) from lr_cancel_off until lr_cancel_restore,
+ * so that none of the system calls that work makes (write, open, read,
+ * nanosleep, those inside libunwind and libdw) is where the thread ends: a
+ * thread the program cancels ends at the program's own cancellation points,
+ * as natively, and never inside lockrace holding its locks. A cancel that
+ * arrives meanwhile stays pending. About 10 ns: slow paths only (a report,
+ * an unwind, a wait round), never on the lock fast path. Async-signal-safe. */
+int lr_cancel_off(void);
+void lr_cancel_restore(int previous);
+
 typedef struct lr_buf {
     char *data;
     size_t len, cap;

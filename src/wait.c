@@ -6,6 +6,7 @@
  * in a row with the same wait numbers is a deadlock; the report is written
  * at once, then the `deadlock` policy applies. */
 #include "runtime.h"
+#include "util.h"
 #include "options.h"
 #include "misuse.h"
 #include "race.h"
@@ -230,7 +231,7 @@ void lr_deadlock_policy(void)
     _exit(lr_opt.exitcode ? lr_opt.exitcode : 1);
 }
 
-void lr_wait_check(lr_thread *self)
+static void check(lr_thread *self)
 {
     if (!self || self->reported_seq == self->info->wait.seq + 1)
         return;
@@ -251,6 +252,17 @@ void lr_wait_check(lr_thread *self)
     lr_leave(self);
     errno = saved;
 }
+
+/* Between two rounds of a wait: reads /proc and may write a report, none
+ * of which may be where a cancelled thread ends (a mutex wait is not a
+ * cancellation point). */
+void lr_wait_check(lr_thread *self)
+{
+    int cancel = lr_cancel_off();
+    check(self);
+    lr_cancel_restore(cancel);
+}
+
 
 void lr_wait_done(lr_thread *self)
 {

@@ -5,6 +5,7 @@ launcher) and check the JSON reports, the text on stderr and the exit status.
     check.py BUILD_DIR CASE      run one case (CTest runs each as a test)
     check.py BUILD_DIR --list    list the cases
 """
+import difflib
 import json
 import shutil
 import os
@@ -26,6 +27,7 @@ SANITIZED = ":" in PRELOAD
 # with it; nothing else about the run does.
 TIME_SCALE = 3 if SANITIZED else 1
 LAUNCHER = os.path.join(BUILD, "lockrace")
+SOURCE = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 TIMEOUT = 60
 
 
@@ -89,6 +91,13 @@ def write_file(directory, name, data):
     with open(path, "wb" if isinstance(data, bytes) else "w") as f:
         f.write(data)
     return path
+
+
+def diff(expected, got):
+    """The lines that differ between two outputs, as a unified diff."""
+    lines = list(difflib.unified_diff(expected.splitlines(), got.splitlines(),
+                                      "native", "lockrace", lineterm=""))
+    return "\n".join(lines[:40] + ([f"... {len(lines) - 40} more lines"] if len(lines) > 40 else []))
 
 
 def native(name, args=()):
@@ -224,6 +233,80 @@ def case_early_constructor():
     # the constructor's edge is in the library's source
     files = [e["second_stack"][0].get("file", "") for e in r["edges"]]
     expect(any(f.endswith("early_lib.c") for f in files), f"constructor edge not seen: {files}")
+
+
+def exported_wrappers():
+    """The names interpose/exports.map exports, but for the public API and
+    the sanitized build's option hooks."""
+    with open(os.path.join(SOURCE, "interpose", "exports.map")) as f:
+        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+    globals_part = text.split("global:")[1].split("local:")[0]
+    names = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", globals_part)
+    return {n for n in names if not n.startswith(("lockrace_", "__asan", "__ubsan"))}
+
+
+def case_early_all_wrappers():
+    """Every exported wrapper, called from a library constructor that runs
+    before lockrace's and from threads started there (early_all_lib.c),
+    behaves as natively: same results, no crash, no report. Then each one
+    again as the process's very first call into lockrace (EARLY_ALL_FIRST),
+    the call that finds lockrace not started."""
+    wrappers = exported_wrappers()
+    out, nout = expect_clean("early_all")
+    expect(out == nout, f"results differ from the native run:\n{diff(nout, out)}")
+    called = {line.split()[1] for line in nout.splitlines()}
+    missing = wrappers - called
+    expect(not missing, f"exported but never called by early_all_lib.c: {sorted(missing)}")
+    for who in ("ctor", "thread", "c11", "exiting"):
+        expect(any(line.startswith(who + " ") for line in out.splitlines()), f"no calls from {who}")
+    failed = []
+    for name in sorted(wrappers):
+        env = {"EARLY_ALL_FIRST": name}
+        status, out, err, reports = run("early_all", env_extra=env)
+        p = subprocess.run([program("early_all")], capture_output=True, text=True, timeout=TIMEOUT,
+                           env={**os.environ, **env})
+        first = next(iter(p.stdout.splitlines()), "")
+        expect(first.startswith(f"ctor {name} ") and not first.endswith(" -1000"),
+               f"early_all_lib.c has no first call for {name}: {first!r}")
+        if (status, out) != (p.returncode, p.stdout) or reports:
+            failed.append(f"{name} first: status {status} (native {p.returncode}), "
+                          f"{len(reports)} reports\n{diff(p.stdout, out)}\n{err[-800:]}")
+    expect(not failed, "\n".join(failed))
+
+
+def case_cancel():
+    """Threads cancelled while inside lockrace end where they end natively
+    (cancel.c): never at a cancellation point of lockrace's own, with no
+    report lost and none false."""
+    for scenario, locks in (("waiter", []), ("condwait", []),
+                            ("report", [["first_c", "second_d"], ["held_a", "contended_b"]])):
+        status, out, err, reports = run("cancel", [scenario], timeout=20)
+        nstatus, nout = native("cancel", [scenario])
+        expect(status is not None, f"{scenario}: hung under lockrace")
+        expect(out == nout, f"{scenario}: output differs from the native run:\n{diff(nout, out)}")
+        expect(status == (66 if locks else 0), f"{scenario}: exit status {status}")
+        got = sorted(sorted(l["name"] for l in r["locks"]) for r in reports)
+        expect(got == sorted(sorted(l) for l in locks),
+               f"{scenario}: reports on {got} ({[r['kind'] for r in reports]}), expected {locks}")
+        expect(err.count("lockrace: lock-order-inversion") == len(locks),
+               f"{scenario}: text reports on stderr: {err[-1500:]}")
+
+
+def case_small_stack():
+    """Reports written from a 16-128 KiB thread stack or alternate signal
+    stack (small_stack.c): whole, and the program untouched."""
+    for scenario in ("thread", "altstack"):
+        for kib in ("16", "64", "128"):
+            what = f"{scenario} {kib} KiB"
+            status, out, err, reports = run("small_stack", [scenario, kib])
+            nstatus, nout = native("small_stack", [scenario, kib])
+            expect(out == nout and nstatus == 0, f"{what}: output {out!r} (native {nout!r}, {nstatus})")
+            expect(status == 66, f"{what}: exit status {status}: {err[-1500:]}")
+            expect(len(reports) == 1, f"{what}: {len(reports)} reports")
+            check_inversion(reports[0], ["outer", "inner"],
+                            "tests/integration/programs/small_stack.c", single_thread=scenario == "altstack")
+            expect(re.search(r"take_inner_then_outer tests/integration/programs/small_stack\.c:\d+", err),
+                   f"{what}: text report without the program's frames: {err[-1500:]}")
 
 
 def case_rwlock_inversion():

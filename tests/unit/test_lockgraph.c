@@ -20,10 +20,10 @@
 
 typedef struct seen_report {
     size_t nlocks;
-    uint64_t lock_ids[16];
-    uint32_t threads[16];
+    uint64_t lock_ids[64];
+    uint32_t threads[64];
     int single_thread;
-    int bounded[16];
+    int bounded[64];
     uint64_t gate_id;
 } seen_report;
 
@@ -38,7 +38,7 @@ static void sink(const lr_report *r)
     s->nlocks = r->nlocks;
     s->single_thread = r->single_thread;
     s->gate_id = r->gate.id;
-    for (size_t i = 0; i < r->nlocks && i < 16; i++) {
+    for (size_t i = 0; i < r->nlocks && i < 64; i++) {
         s->lock_ids[i] = r->locks[i].id;
         s->threads[i] = r->edges[i].thread;
         s->bounded[i] = r->edges[i].bounded;
@@ -299,6 +299,9 @@ START_TEST(timed_acquisitions_make_bounded_edges)
 }
 END_TEST
 
+/* Edges come from the nearest LR_DIRECT_EDGES held locks; the older ones
+ * reach the new lock through the locks between them: memory and time
+ * linear in the number of held locks, not quadratic. */
 START_TEST(a_thousand_held_locks)
 {
     lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
@@ -306,11 +309,52 @@ START_TEST(a_thousand_held_locks)
         lock(t1, L(i));
     ck_assert_int_eq((int)t1->nheld, 1000);
     lock(t1, L(1000));
-    ck_assert_uint_eq(lr_graph_edge_count(), 1000 * 1001 / 2);
+    ck_assert_uint_le(lr_graph_edge_count(), 1001 * LR_DIRECT_EDGES);
     for (int i = 1000; i >= 0; i--)
         unlock(t1, L(i));
     ck_assert_int_eq((int)t1->nheld, 0);
-    nested(t2, L(1000), L(500));
+    /* an inversion against the whole depth: a cycle through both locks */
+    nested(t2, L(1000), L(0));
+    ck_assert_int_eq(nreports, 1);
+    int has_first = 0, has_last = 0;
+    for (size_t i = 0; i < reports[0].nlocks && i < 64; i++) {
+        has_first |= reports[0].lock_ids[i] == L(0)->id;
+        has_last |= reports[0].lock_ids[i] == L(1000)->id;
+    }
+    ck_assert(has_first && has_last);
+    ck_assert_uint_le(reports[0].nlocks, 1000 / LR_DIRECT_EDGES + 3);
+}
+END_TEST
+
+/* Within the window every held lock has its own edge: the cycle found is
+ * exactly the two locks. */
+START_TEST(held_locks_within_the_window_make_two_lock_cycles)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    for (int i = 0; i <= LR_DIRECT_EDGES; i++)
+        lock(t1, L(i));
+    for (int i = LR_DIRECT_EDGES; i >= 0; i--)
+        unlock(t1, L(i));
+    nested(t2, L(LR_DIRECT_EDGES), L(0));
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_uint_eq(reports[0].nlocks, 2);
+}
+END_TEST
+
+/* A lock below the window reaches the new one only through locks that
+ * were taken blocking and exclusively: a trylocked, read-held or timed lock
+ * in between makes no edge into itself (or a weaker one), so the window
+ * reaches further down past it. */
+START_TEST(the_window_reaches_past_locks_that_are_no_bridge)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lock(t1, L(0));
+    for (int i = 1; i <= 2 * LR_DIRECT_EDGES; i++)
+        take(t1, L(i), LR_TRY, 0x9000 + (uintptr_t)i * 16);
+    lock(t1, L(2 * LR_DIRECT_EDGES + 1));
+    for (int i = 2 * LR_DIRECT_EDGES + 1; i >= 0; i--)
+        unlock(t1, L(i));
+    nested(t2, L(2 * LR_DIRECT_EDGES + 1), L(0));
     ck_assert_int_eq(nreports, 1);
     ck_assert_uint_eq(reports[0].nlocks, 2);
 }
@@ -647,6 +691,8 @@ static Suite *suite(void)
     tcase_add_test(tc, single_thread_cycle_can_be_turned_off);
     tcase_add_test(tc, timed_acquisitions_make_bounded_edges);
     tcase_add_test(tc, a_thousand_held_locks);
+    tcase_add_test(tc, held_locks_within_the_window_make_two_lock_cycles);
+    tcase_add_test(tc, the_window_reaches_past_locks_that_are_no_bridge);
     tcase_add_test(tc, one_acquisition_can_close_several_cycles);
     tcase_add_test(tc, readers_in_both_orders_do_not_deadlock);
     tcase_add_test(tc, a_cycle_needs_an_exclusive_side_at_every_lock);
