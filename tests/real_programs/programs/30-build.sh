@@ -91,9 +91,10 @@ prog_mold() {
     step run /dev/null "$DIR/run.out" ./pool 4 20000
 }
 
-# gdb runs the project's program to a breakpoint in a worker thread, lists
-# the threads by name, finishes it; gdb's own threads index the symbols.
-program gdb fast gdb,gcc gdb,gcc "gdb -batch: breakpoint in a worker thread, thread list, backtrace, run to the end"
+# gdb runs the project's program to a breakpoint in the worker thread that
+# takes item 0, shows its stack, runs it to the end; gdb's own threads
+# index the symbols.
+program gdb fast gdb,gcc gdb,gcc "gdb -batch: conditional breakpoint in a worker thread, backtrace, run to the end"
 prog_gdb() {
     project
     helper compile /dev/null "$WORK/compile.out" gcc -g -O0 -o pool proj/main.c proj/mix.c proj/pool.c -pthread
@@ -101,7 +102,7 @@ prog_gdb() {
     # is kept (the breakpoint, the frames, the exit code).
     step gdb /dev/null "$WORK/gdb.out" gdb -nx -batch \
         -ex 'set pagination off' -ex 'set print thread-events off' -ex 'set debuginfod enabled off' \
-        -ex 'break mix' -ex run -ex 'bt 2' -ex 'delete' -ex continue -ex 'print $_exitcode' \
+        -ex 'break mix if x == 0' -ex run -ex 'bt 2' -ex 'delete' -ex continue -ex 'print $_exitcode' \
         --args ./pool 2 1000
     grep -E '^(Breakpoint|#[0-9]|\$1|[0-9]+ items)' "$WORK/gdb.out" |
         sed -E 's/0x[0-9a-f]+/ADDR/g; s/Thread [0-9a-fx]+ \(LWP [0-9]+\)/THREAD/; s/^(#[0-9]+ +)ADDR in /\1/' >"$DIR/gdb.out"
