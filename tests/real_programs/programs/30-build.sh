@@ -84,7 +84,8 @@ prog_lld() {
     step run /dev/null "$DIR/run.out" ./pool 4 20000
 }
 
-program mold fast mold,gcc mold,gcc "mold --thread-count=2 links the project (TBB's threads)"
+program mold fast mold,gcc mold,gcc "mold --thread-count=2 links the project (TBB's threads)" \
+    asan=no
 prog_mold() {
     objects
     step link /dev/null "$DIR/link.out" gcc -fuse-ld=mold -Wl,--thread-count=2 -o pool proj/main.o proj/mix.o proj/pool.o -pthread
@@ -94,7 +95,8 @@ prog_mold() {
 # gdb runs the project's program to a breakpoint in the worker thread that
 # takes item 0, shows its stack, runs it to the end; gdb's own threads
 # index the symbols.
-program gdb fast gdb,gcc gdb,gcc "gdb -batch: conditional breakpoint in a worker thread, backtrace, run to the end"
+program gdb fast gdb,gcc gdb,gcc "gdb -batch: conditional breakpoint in a worker thread, backtrace, run to the end" \
+    asan=no
 prog_gdb() {
     project
     helper compile /dev/null "$WORK/compile.out" gcc -g -O0 -o pool proj/main.c proj/mix.c proj/pool.c -pthread

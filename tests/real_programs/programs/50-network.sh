@@ -21,7 +21,8 @@ http_server() {
     wait_port "$PORT"
 }
 
-program curl fast curl curl "curl --parallel: 24 files from a local HTTP server, then one with --limit-rate"
+program curl fast curl curl "curl --parallel: 24 files from a local HTTP server, then one with --limit-rate" \
+    asan=no
 prog_curl() {
     need_data
     www
@@ -45,7 +46,8 @@ prog_wget() {
     helper verify /dev/null "$DIR/verify.out" diff -r www got
 }
 
-program aria2 fast aria2 aria2c "aria2c -x2 -s2: files fetched in pieces over 2 connections each"
+program aria2 fast aria2 aria2c "aria2c -x2 -s2: files fetched in pieces over 2 connections each" \
+    asan=no
 prog_aria2() {
     need_data
     www
