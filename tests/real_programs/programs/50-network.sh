@@ -107,7 +107,8 @@ program redis_io_threads full redis-server,redis-tools redis-server,redis-benchm
 prog_redis_io_threads() { REQUESTS=2000 redis --io-threads 2 --io-threads-do-reads yes; }
 
 # nginx: a master and 2 workers, files read by a thread pool (aio threads).
-program nginx fast nginx nginx "nginx: 2 workers, files read by a thread pool (aio threads), 4-connection load"
+program nginx fast nginx nginx "nginx: 2 workers, files read by a thread pool (aio threads), 4-connection load" \
+    via=launcher
 prog_nginx() {
     need_data
     www
