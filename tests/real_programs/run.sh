@@ -430,7 +430,9 @@ for name in "${run[@]}"; do
         [ ${#failures[@]} -eq 0 ] || break
     done
     native_s=$(median "${times_native[@]}") lockrace_s=$(median "${times_lockrace[@]}")
-    ratio=$(awk -v n="$native_s" -v l="$lockrace_s" 'BEGIN { printf "%.2f", (n > 0 ? l / n : 0) }')
+    ratio=$(awk -v n="$native_s" -v l="$lockrace_s" 'BEGIN { printf "%.2fx", (n > 0 ? l / n : 0) }')
+    # a run that crashed or was killed (status 124 or more) has no cost to tell
+    ! grep -Eq ' (12[4-9]|1[3-9][0-9]|2[0-9][0-9])$' "$TMP/$name/lockrace/status" || ratio=n/a
     if [ ${#failures[@]} -eq 0 ] && [ -z "${KNOWN[$name]:-}" ]; then
         result=ok
     elif [ ${#failures[@]} -eq 0 ] && [ -n "$sanitized" ]; then
@@ -447,13 +449,13 @@ for name in "${run[@]}"; do
     fi
     via=
     [ "${VIA[$name]}" = preload ] || via=" (${VIA[$name]})"
-    printf '%-6s %-18s native %7s s   lockrace %7s s   %5sx%s\n' "${result%% *}" "$name" \
+    printf '%-6s %-18s native %7s s   lockrace %7s s   %6s%s\n' "${result%% *}" "$name" \
         "$native_s" "$lockrace_s" "$ratio" "$via"
     if [ ${#failures[@]} -gt 0 ]; then
         [ -z "${KNOWN[$name]:-}" ] || echo "  known failure: ${KNOWN[$name]}"
         SHOW_LINES=$([ -n "${KNOWN[$name]:-}" ] && echo 12 || echo 200) show_failure "$name"
     fi
-    rows+=("| $name | ${WHAT[$name]}$via | $native_s | $lockrace_s | ${ratio}x | $result |")
+    rows+=("| $name | ${WHAT[$name]}$via | $native_s | $lockrace_s | $ratio | ${result%%:*} |")
     rm -rf "${TMP:?}/$name"   # a compressor's two runs leave about 60 MB
 done
 

@@ -123,7 +123,7 @@ prog_hashdeep() {
     sort "$WORK/hashdeep.out" >"$DIR/hashdeep.out"
 }
 
-program par2 fast par2 par2 "par2 create and verify -t2: 10% recovery data for 4 MiB"
+program par2 fast par2 par2 "par2 create and verify -t2: 10% recovery data for 1 MiB in 20 blocks"
 prog_par2() {
     need_data
     head -c 1M "$SMALL" >small
