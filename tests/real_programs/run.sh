@@ -2,7 +2,8 @@
 # The real-program matrix: programs from Debian 12's archive, which nobody on
 # the team wrote, run natively and under lockrace; it fails if lockrace
 # changes what they write or how they exit, or reports anything that is not
-# recorded as a true report (expected-reports).
+# recorded as a true report (expected-reports, written up in
+# docs/real-programs.md).
 #
 #   [ROUNDS=N] tests/real_programs/run.sh [--full] [--shard K/N] [--table FILE] BUILD_DIR [PROGRAM...]
 #   tests/real_programs/run.sh --packages fast|full     Debian packages the tier needs
@@ -21,7 +22,7 @@
 # each writes what it produced into its own results directory; the two
 # directories must hold the same files with the same bytes (outputs, stderr
 # where it is deterministic, exit statuses), and the lockrace run's JSON file
-# must be empty. The programs are defined in programs/*.sh, their inputs in
+# must hold no report but those of expected-reports. The programs are defined in programs/*.sh, their inputs in
 # workloads/ and project/.
 
 # SC2317: the prog_* functions are called by name ("prog_$name") and cleanup
@@ -334,8 +335,13 @@ $(describe "$lr/$base")")
     # one the shim was never loaded and the run proves nothing.
     [ -e "$lr/reports.json" ] ||
         failures+=("lockrace run: no JSON file was created: was liblockrace.so loaded at all?")
+    # Reports recorded as true (expected-reports) are accepted; any other
+    # fails the run. ("summary" records at exit are not reports.)
+    local unexpected=0
     [ ! -s "$lr/reports.json" ] ||
-        failures+=("lockrace reported: $(wc -l <"$lr/reports.json") report(s) in its JSON file; the text is below")
+        unexpected=$("$PYTHON" "$HERE/unexpected_reports.py" "$lr/reports.json" "$1" "$HERE/expected-reports")
+    [ "$unexpected" = 0 ] ||
+        failures+=("lockrace reported: $unexpected report(s) in its JSON file that expected-reports does not list; the text is below")
 }
 
 # show_failure NAME: what is wrong, then everything both runs wrote on
@@ -370,6 +376,15 @@ declare -A KNOWN
 while read -r name reason; do
     [ -n "$name" ] && [[ $name != \#* ]] && KNOWN[$name]=$reason
 done <"$HERE/known-failures"
+
+# True reports (expected-reports: NAME KIND SUMMARY-GLOB, each written up in
+# docs/real-programs.md) are accepted; a program that has one runs with
+# exitcode=0 and its reports' text in a file, so that its exit status and
+# stderr stay its own.
+declare -A EXPECTS
+while read -r name _; do
+    [ -n "$name" ] && [[ $name != \#* ]] && EXPECTS[$name]=1
+done <"$HERE/expected-reports"
 
 seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -410,6 +425,8 @@ for name in "${run[@]}"; do
             : >"$DIR/status"
             PRELOAD=()
             opts="json=$DIR/reports.json${EXTRA_OPTIONS[$name]:+:${EXTRA_OPTIONS[$name]}}"
+            # the text of an expected report goes to KEEP, not to stderr
+            [ -z "${EXPECTS[$name]:-}" ] || opts+=":exitcode=0:verbosity=0:log_path=$KEEP/lockrace.log"
             if [ "$mode" = lockrace ]; then
                 if [ "${VIA[$name]}" = launcher ]; then
                     PRELOAD=("$BUILD/lockrace")
