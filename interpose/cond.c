@@ -12,14 +12,19 @@
 
 LR_WRAPPER int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr)
 {
-    lr_self();
-    return LR_REAL(pthread_cond_init)(c, attr);
+    lr_thread *self = lr_self();
+    int rc = LR_REAL(pthread_cond_init)(c, attr);
+    lr_misuse_initialised(self, c, LR_OBJ_COND, rc);
+    return rc;
 }
 
 LR_WRAPPER int pthread_cond_destroy(pthread_cond_t *c)
 {
-    lr_misuse_cond_destroy(lr_self(), c);
-    return LR_REAL(pthread_cond_destroy)(c);
+    lr_thread *self = lr_self();
+    lr_misuse_cond_destroy(self, c);
+    int rc = LR_REAL(pthread_cond_destroy)(c);
+    lr_misuse_uninitialised(self, c, rc);
+    return rc;
 }
 
 LR_WRAPPER int pthread_cond_signal(pthread_cond_t *c)

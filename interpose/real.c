@@ -9,6 +9,7 @@
 
 #include <dlfcn.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 lr_real_table lr_real_fns;
@@ -32,7 +33,7 @@ static void *must(void *p, const char *name, int required)
                  "lockrace: cannot find the real %s in the libraries after lockrace; is this glibc?\n",
                  name);
         lr_write_str(2, msg);
-        _exit(2);
+        syscall(SYS_exit_group, 2);     /* not _exit: that is a wrapper, and resolves */
     }
     return p;
 }

@@ -5,6 +5,7 @@
 #define LR_REAL_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <threads.h>
 #include <time.h>
@@ -58,7 +59,11 @@
     X(cnd_timedwait, int, (cnd_t *, mtx_t *, const struct timespec *), 1)                      \
     X(cnd_signal, int, (cnd_t *), 1)                                                           \
     X(cnd_broadcast, int, (cnd_t *), 1)                                                        \
-    X(thrd_create, int, (thrd_t *, thrd_start_t, void *), 1)
+    X(thrd_create, int, (thrd_t *, thrd_start_t, void *), 1)                                   \
+    X(_exit, void, (int), 1)                                                                   \
+    X(_Exit, void, (int), 1)                                                                   \
+    X(unshare, int, (int), 1)                                                                  \
+    X(setns, int, (int, int), 1)
 
 #define LR_COND_FUNCTIONS(X)                                                                   \
     X(pthread_cond_init, int, (pthread_cond_t *, const pthread_condattr_t *), 1)               \

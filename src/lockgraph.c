@@ -2,9 +2,15 @@
  * slow paths: a thread meets an acquisition context for the first time, or
  * a lock is destroyed. Edges hang off their locks in doubly linked out/in
  * lists and are found by (from id, to id) through an open-addressing index.
- * A new edge from → to closes a cycle when `from` is reachable from `to`;
- * a breadth-first search finds the shortest such path, so the report shows
- * the smallest cycle through the new edge. Cycles are reported once per
+ * A new edge from → to closes a cycle when `from` is reachable from `to`.
+ * A topological order of the locks is kept as edges arrive (Pearce and
+ * Kelly's dynamic topological sort): an edge that agrees with it cannot
+ * close a cycle and costs nothing more; one against it searches only the
+ * locks ordered between its ends, and reorders them. Only an edge that
+ * does close a cycle runs the breadth-first search for the shortest such
+ * path, so the report shows the smallest cycle through the new edge. Once
+ * the graph has had a cycle (reported or not: gated, read-read) the order
+ * proves nothing and every new edge is searched, as before. Cycles are reported once per
  * distinct set of code paths (the edges' stacks), so the same bug met again
  * on other lock objects (a new heap object, the next pair of accounts) is
  * not reported again. */
@@ -31,6 +37,12 @@ static uint64_t edge_count;
 static uint32_t epoch;
 static lr_lock **queue;
 static size_t queue_cap;
+static lr_lock **visit;         /* the topological order's search: stack, then the two regions */
+static size_t visit_cap;
+static int64_t *ords;
+static size_t ords_cap;
+static int64_t ord_low, ord_high;   /* a new source goes below every lock, a new sink above */
+static int cyclic;              /* a cycle has been in the graph: search every new edge */
 static uint64_t gated_count;
 static uint64_t *reported;      /* signatures of reported cycles, open addressing */
 static uint64_t reported_mask, reported_count;
@@ -140,28 +152,133 @@ static void edge_delete(lr_edge *e)
     edge_count--;
 }
 
+/* Grows *buf (elements of `size` bytes) to hold n; keeps its contents. */
+static int reserve(void **buf, size_t *cap, size_t n, size_t size)
+{
+    if (n <= *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 1024;
+    while (c < n)
+        c *= 2;
+    void *p = lr_map(c * size);
+    if (!p)
+        return -1;
+    if (*buf) {
+        memcpy(p, *buf, *cap * size);
+        lr_unmap(*buf, *cap * size);
+    }
+    *buf = p;
+    *cap = c;
+    return 0;
+}
+
 static int queue_reserve(size_t n)
 {
-    if (n <= queue_cap)
-        return 0;
-    size_t cap = queue_cap ? queue_cap * 2 : 1024;
-    while (cap < n)
-        cap *= 2;
-    lr_lock **q = lr_map(cap * sizeof *q);
-    if (!q)
+    return reserve((void **)&queue, &queue_cap, n, sizeof *queue);
+}
+
+static uint32_t new_epoch(void)
+{
+    if (++epoch == 0)
+        epoch = 1;
+    return epoch;
+}
+
+/* ---- the topological order ---- */
+
+/* A lock with no edge can go anywhere: below every other when it becomes
+ * an edge's source, above when its target, so that the edge agrees. */
+static void place_new(lr_lock *from, lr_lock *to)
+{
+    if (!from->out && !from->in)
+        from->ord = --ord_low;
+    if (!to->out && !to->in)
+        to->ord = ++ord_high;
+}
+
+static int by_ord(const void *a, const void *b)
+{
+    int64_t x = (*(lr_lock *const *)a)->ord, y = (*(lr_lock *const *)b)->ord;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Collects into visit[base..] the locks reachable from `start` (forward:
+ * along out-edges, through locks ordered below `bound`; backward: along
+ * in-edges, through locks ordered above it), marking them with `mark`.
+ * Returns how many, or -1 when `goal` was reached (forward only) or memory
+ * ran out. */
+static long region(lr_lock *start, int forward, int64_t bound, lr_lock *goal, size_t base,
+                   uint32_t mark)
+{
+    size_t n = 0;
+    if (reserve((void **)&visit, &visit_cap, base + 1, sizeof *visit) < 0)
         return -1;
-    lr_unmap(queue, queue_cap * sizeof *queue);
-    queue = q;
-    queue_cap = cap;
+    /* breadth-first: the region found so far is also the queue */
+    start->mark = mark;
+    visit[base + n++] = start;
+    for (size_t next = base; next < base + n;) {
+        lr_lock *l = visit[next++];
+        for (lr_edge *e = forward ? l->out : l->in; e; e = forward ? e->next_out : e->next_in) {
+            lr_lock *w = forward ? e->to : e->from;
+            if (w == goal)
+                return -1;
+            if (w->mark == mark || (forward ? w->ord >= bound : w->ord <= bound))
+                continue;
+            if (reserve((void **)&visit, &visit_cap, base + n + 1, sizeof *visit) < 0)
+                return -1;
+            w->mark = mark;
+            visit[base + n++] = w;
+        }
+    }
+    return (long)n;
+}
+
+/* The edge from → to is against the order (from is after to). Returns 1
+ * when it closes a cycle (to reaches from), else reorders the locks
+ * between them so that it agrees, and returns 0. */
+static int reorder(lr_lock *from, lr_lock *to)
+{
+    long nf = region(to, 1, from->ord, from, 0, new_epoch());
+    if (nf < 0)
+        return 1;               /* a cycle, or no memory to tell: search */
+    long nb = region(from, 0, to->ord, NULL, (size_t)nf, new_epoch());
+    if (nb < 0 || reserve((void **)&ords, &ords_cap, (size_t)(nf + nb), sizeof *ords) < 0)
+        return 1;
+    lr_lock **f = visit, **b = visit + nf;
+    for (long i = 0; i < nf + nb; i++)
+        ords[i] = visit[i]->ord;
+    qsort(ords, (size_t)(nf + nb), sizeof *ords, cmp_i64);
+    qsort(f, (size_t)nf, sizeof *f, by_ord);
+    qsort(b, (size_t)nb, sizeof *b, by_ord);
+    /* what reaches `from` first, then what `to` reaches, each in its order */
+    for (long i = 0; i < nb; i++)
+        b[i]->ord = ords[i];
+    for (long i = 0; i < nf; i++)
+        f[i]->ord = ords[nb + i];
     return 0;
+}
+
+/* 1 when the new edge from → to may close a cycle and must be searched. */
+static int may_close_cycle(lr_lock *from, lr_lock *to)
+{
+    if (cyclic)
+        return 1;
+    if (from->ord < to->ord)
+        return 0;
+    return reorder(from, to);
 }
 
 /* Breadth-first from `start` looking for `goal`; on success every lock of
  * the path has `via` set to the edge that reached it. */
 static int find_path(lr_lock *start, lr_lock *goal)
 {
-    if (++epoch == 0)
-        epoch = 1;
+    new_epoch();
     size_t head = 0, tail = 0;
     if (queue_reserve(1) < 0)
         return 0;
@@ -411,7 +528,11 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
             e->first_stack = held[i].stack;
             e->second_stack = second;
             e->thread = thread;
+            if (!cyclic)
+                continue;       /* an edge of a graph without cycles closes none */
         } else {
+            place_new(from, to);
+            int search = may_close_cycle(from, to);
             e = edge_new(from, to);
             if (!e)
                 break;
@@ -427,8 +548,11 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
                     e->gate->locks[e->ngates] = held[j].lock;
                     e->gate->ids[e->ngates++] = held[j].id;
                 }
+            if (!search)
+                continue;
         }
         if (find_path(to, from)) {
+            cyclic = 1;
             lr_report *r = cycle_report(e);
             if (r)
                 found_push(&found, r);
@@ -455,6 +579,17 @@ void lr_graph_forget(lr_lock *l)
 uint64_t lr_graph_gated_count(void)
 {
     return __atomic_load_n(&gated_count, __ATOMIC_RELAXED);
+}
+
+int lr_graph_order_holds(void)
+{
+    int holds = 1;
+    lr_ilock_take(&graph_lock);
+    for (uint64_t i = 0; !cyclic && index_slots && i <= index_mask; i++)
+        if (index_slots[i].from && index_slots[i].edge->from->ord >= index_slots[i].edge->to->ord)
+            holds = 0;
+    lr_ilock_drop(&graph_lock);
+    return holds;
 }
 
 uint64_t lr_graph_edge_count(void)

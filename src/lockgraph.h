@@ -59,6 +59,10 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
 void lr_graph_forget(lr_lock *l);
 
 uint64_t lr_graph_edge_count(void);
+/* 1 when every edge agrees with the kept topological order, or the graph
+ * has had a cycle (the order is not used then); recomputed from scratch,
+ * for tests. */
+int lr_graph_order_holds(void);
 /* Cycles not reported because a gate lock guards them (show_gated=0). */
 uint64_t lr_graph_gated_count(void);
 

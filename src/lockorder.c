@@ -8,7 +8,13 @@
  * report shows as "where the lock was taken" when an edge out of this lock
  * is made later (the first stack seen for that context). Because the chain
  * key says which locks are held, "this recursive mutex is already held" is
- * a property of the context too, and is cached with it. */
+ * a property of the context too, and is cached with it.
+ *
+ * What one thread learnt every thread knows: a context is also published
+ * in a process-wide table, where another thread meeting it for the first
+ * time finds the lock and the stack, and neither unwinds nor adds edges
+ * (they are the process's already: the chain key names the same held
+ * locks in every thread). */
 #include "lockorder.h"
 #include "arena.h"
 #include "lockgraph.h"
@@ -32,7 +38,9 @@ void lr_order_free_old_tables(lr_thread *t)
 static void keep_old_table(lr_thread *t, lr_ctx_slot *slots, uint32_t n)
 {
     uint32_t max = sizeof t->ctx_old / sizeof t->ctx_old[0];
-    if (t->ctx_nold == max) {       /* cannot happen: 256 doubles to LR_CTX_MAX in 7 steps */
+    if (slots == t->ctx_inline)     /* part of the state: never unmapped */
+        return;
+    if (t->ctx_nold == max) {       /* cannot happen: 64 doubles to LR_CTX_MAX in 9 steps */
         lr_unmap(t->ctx_old[0].slots, t->ctx_old[0].n * sizeof *slots);
         memmove(&t->ctx_old[0], &t->ctx_old[1], (max - 1) * sizeof t->ctx_old[0]);
         t->ctx_nold--;
@@ -56,7 +64,7 @@ static int context_grow(lr_thread *t)
     int restart = old == LR_CTX_MAX;
     uint32_t cap = !old ? LR_CTX_INITIAL : restart ? old : old * 2;
     uint32_t shift = 64 - (uint32_t)__builtin_ctz(cap);
-    lr_ctx_slot *slots = lr_map(cap * sizeof *slots), *prev = t->ctx;
+    lr_ctx_slot *slots = old ? lr_map(cap * sizeof *slots) : t->ctx_inline, *prev = t->ctx;
     if (!slots)
         return -1;
     if (restart) {
@@ -80,6 +88,14 @@ static int context_grow(lr_thread *t)
     return 0;
 }
 
+void lr_order_adopt_table(lr_thread *t, lr_ctx_slot *slots, uint32_t n)
+{
+    t->ctx = slots;
+    t->ctx_mask = n - 1;
+    t->ctx_shift = 64 - (uint32_t)__builtin_ctz(n);
+    t->ctx_count = 0;
+}
+
 int lr_order_init_thread(lr_thread *t)
 {
     return context_grow(t);
@@ -97,10 +113,121 @@ static lr_ctx_slot *context_slot(lr_thread *t, uint64_t key)
     return &t->ctx[j];
 }
 
+/* ---- contexts every thread knows ----
+ * Insert-only open addressing on the same keys as the thread tables, read
+ * and written without a lock: a slot's key is claimed once and never
+ * changes; its contents are written under a sequence number (odd while
+ * written), which readers check before and after, so a torn read is a
+ * miss. A slot whose lock has ended is rewritten by the next thread that
+ * learns the context. A full neighbourhood is a miss: that context is
+ * learnt per thread, as without the table. Bounded: SHARED_SLOTS, 8 MiB
+ * of address space mapped at the first learn, pages touched as used. May
+ * run in a signal handler (a writer it interrupted makes a miss). */
+typedef struct shared_slot {
+    uint64_t key;               /* 0: empty */
+    uint32_t seq;
+    lr_token token;
+    lr_lock *lock;
+    uint64_t id;
+} shared_slot;
+
+#define SHARED_BITS 18
+#define SHARED_SLOTS (1u << SHARED_BITS)
+#define SHARED_PROBES 16
+
+static shared_slot *shared;
+
+static shared_slot *shared_table(void)
+{
+    shared_slot *table = __atomic_load_n(&shared, __ATOMIC_ACQUIRE);
+    if (table)
+        return table;
+    shared_slot *fresh = lr_map(SHARED_SLOTS * sizeof *fresh);
+    if (!fresh)
+        return NULL;
+    if (!__atomic_compare_exchange_n(&shared, &table, fresh, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        lr_unmap(fresh, SHARED_SLOTS * sizeof *fresh);
+        return table;
+    }
+    return fresh;
+}
+
+static int shared_find(uint64_t key, lr_lock **lock, uint64_t *id, lr_token *token)
+{
+    shared_slot *table = __atomic_load_n(&shared, __ATOMIC_ACQUIRE);
+    if (!table)
+        return 0;
+    uint32_t i = (uint32_t)(key >> (64 - SHARED_BITS));
+    for (int probe = 0; probe < SHARED_PROBES; probe++, i = (i + 1) & (SHARED_SLOTS - 1)) {
+        shared_slot *s = &table[i];
+        uint64_t k = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+        if (k == 0)
+            return 0;
+        if (k != key)
+            continue;
+        uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+        *lock = __atomic_load_n(&s->lock, __ATOMIC_RELAXED);
+        *id = __atomic_load_n(&s->id, __ATOMIC_RELAXED);
+        *token = __atomic_load_n(&s->token, __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        return seq != 0 && !(seq & 1) && __atomic_load_n(&s->seq, __ATOMIC_RELAXED) == seq && *lock;
+    }
+    return 0;
+}
+
+static void shared_publish(uint64_t key, lr_lock *lock, uint64_t id, lr_token token)
+{
+    shared_slot *table = shared_table();
+    if (!table)
+        return;
+    uint32_t i = (uint32_t)(key >> (64 - SHARED_BITS));
+    for (int probe = 0; probe < SHARED_PROBES; probe++, i = (i + 1) & (SHARED_SLOTS - 1)) {
+        shared_slot *s = &table[i];
+        uint64_t k = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+        if (k == 0 && !__atomic_compare_exchange_n(&s->key, &k, key, 0, __ATOMIC_ACQ_REL,
+                                                   __ATOMIC_ACQUIRE) && k != key)
+            continue;           /* another context took the slot meanwhile */
+        if (k != 0 && k != key)
+            continue;
+        uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+        if ((seq & 1) || !__atomic_compare_exchange_n(&s->seq, &seq, seq + 1, 0, __ATOMIC_ACQUIRE,
+                                                      __ATOMIC_RELAXED))
+            return;             /* being written by another thread: it knows as much */
+        __atomic_store_n(&s->lock, lock, __ATOMIC_RELAXED);
+        __atomic_store_n(&s->id, id, __ATOMIC_RELAXED);
+        __atomic_store_n(&s->token, token, __ATOMIC_RELAXED);
+        __atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+        return;
+    }
+}
+
+/* The context, learnt by another thread: the lock, still the same, and its
+ * stack, into this thread's table. */
+static int learnt_elsewhere(lr_thread *t, lr_acquisition *a, uint64_t key)
+{
+    lr_lock *l;
+    uint64_t id;
+    lr_token token;
+    if (!shared_find(key, &l, &id, &token) || !lr_context_still(a, l, id))
+        return 0;
+    lr_ctx_slot *s = context_slot(t, key);
+    if (s)
+        *s = (lr_ctx_slot){ key, l, id, token };
+    a->lock = l;
+    a->lock_id = id;
+    a->token = token;
+    return 1;
+}
+
 void lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
 {
     int saved_errno = errno;
     lr_enter(t);
+    if (learnt_elsewhere(t, a, key)) {
+        lr_leave(t);
+        errno = saved_errno;
+        return;
+    }
     lr_lock *l = lr_lock_get(a->addr, a->type);
     if (l) {
         int held = lr_order_find_held(t, l) >= 0;
@@ -114,6 +241,7 @@ void lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
         lr_ctx_slot *s = context_slot(t, key);
         if (s)
             *s = (lr_ctx_slot){ key, l, l->id, a->token };
+        shared_publish(key, l, l->id, a->token);
     }
     a->lock = l;
     a->lock_id = l ? l->id : 0;

@@ -40,11 +40,14 @@ typedef struct lr_acquisition {
     uint64_t id;                /* semaphores: the lock's id before the wait */
 } lr_acquisition;
 
-#define LR_CTX_INITIAL 256
 #define LR_CTX_MAX (1u << 15)   /* slots: 1 MiB, up to 16,383 contexts (lockorder.c) */
 
 /* Gives a new thread state its context table; -1 when out of memory. */
 int lr_order_init_thread(lr_thread *t);
+/* A recycled state keeps the table its last thread grew, emptied, up to
+ * this many slots (128 KiB); larger ones are unmapped. */
+#define LR_CTX_KEEP 4096u
+void lr_order_adopt_table(lr_thread *t, lr_ctx_slot *slots, uint32_t n);
 /* Unmaps the context tables a thread has replaced; only once nothing can
  * be probing them (the thread has ended). */
 void lr_order_free_old_tables(lr_thread *t);
@@ -116,6 +119,17 @@ static inline void lr_mutex_context_keep(const lr_thread *t, const lr_acquisitio
                          __ATOMIC_RELAXED);
 }
 
+/* A context's lock is still the lock it was (identity `id`) at this
+ * address. A mutex still tagged with the lock's id is still that lock
+ * (destroy clears the tag, init zeroes it). Otherwise: a forgotten lock has
+ * id 0, a recycled one a new id (lockreg.h). */
+static inline int lr_context_still(const lr_acquisition *a, const lr_lock *l, uint64_t id)
+{
+    return (a->type <= LR_ADAPTIVE &&
+            __atomic_load_n(lr_mutex_tag(a->addr), __ATOMIC_RELAXED) == (uintptr_t)id) ||
+           (l->id == id && (a->type > LR_ADAPTIVE || lr_mutex_same(a->addr, id)));
+}
+
 /* The context table: finds the lock and the stack of this acquisition's
  * context; the first time (or when the lock at this address is a new
  * identity) the slow path looks the lock up, unwinds once and adds the
@@ -126,14 +140,7 @@ static inline void lr_order_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
         const lr_ctx_slot *s = &t->ctx[i];
         if (s->key == key) {
             lr_lock *l = s->lock;
-            /* A mutex still tagged with the lock's id is still that lock
-             * (destroy clears the tag, init zeroes it). Otherwise: a
-             * forgotten lock has id 0, a recycled one a new id (lockreg.h). */
-            if (__builtin_expect((a->type <= LR_ADAPTIVE &&
-                                  __atomic_load_n(lr_mutex_tag(a->addr), __ATOMIC_RELAXED) ==
-                                      (uintptr_t)s->id) ||
-                                 (l->id == s->id && (a->type > LR_ADAPTIVE ||
-                                                     lr_mutex_same(a->addr, s->id))), 1)) {
+            if (__builtin_expect(lr_context_still(a, l, s->id), 1)) {
                 a->lock = l;
                 a->lock_id = s->id;
                 a->token = s->token;
@@ -177,7 +184,7 @@ static inline __attribute__((always_inline)) void lr_order_context(lr_thread *t,
 /* Before the real call. Blocking and bounded acquisitions are checked here,
  * before they can block, so an inversion that really deadlocks this time
  * is still reported. A trylock is looked at only once it succeeded. */
-static inline void lr_order_before(lr_thread *t, lr_acquisition *a)
+static inline __attribute__((always_inline)) void lr_order_before(lr_thread *t, lr_acquisition *a)
 {
     a->lock = NULL;
     if (a->how != LR_TRY)

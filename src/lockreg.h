@@ -35,6 +35,7 @@ typedef struct lr_lock {
     struct lr_edge *out, *in;
     uint32_t mark;
     struct lr_edge *via;
+    int64_t ord;                /* its place in the graph's topological order (lockgraph.c) */
     struct lr_lock *next_free;
     uint64_t slot_and_uses;     /* its id, kept while it is free: the next use adds 1 << 32 */
 } lr_lock;

@@ -28,6 +28,11 @@ static const char *names[] = {
     [LR_MISUSE_EXIT_HOLDING] = "exit-holding-locks",
     [LR_MISUSE_BARRIER_ZERO] = "barrier-count-zero",
     [LR_MISUSE_COND_DESTROY_WAITED] = "cond-destroy-waited",
+    [LR_MISUSE_RWLOCK_RELOCK] = "rwlock-relock",
+    [LR_MISUSE_REINIT] = "reinit",
+    [LR_MISUSE_REUSED_LOCKED] = "reused-while-locked",
+    [LR_MISUSE_DESTROY_MISCOUNTED] = "destroy-miscounted",
+    [LR_MISUSE_LOCK_INVALID] = "lock-invalid",
     [LR_MISUSE_SEM_DESTROY_WAITED] = "sem-destroy-waited",
     [LR_MISUSE_SEM_DESTROYED] = "sem-destroyed",
 };
@@ -63,6 +68,12 @@ static int first_time(int kind, lr_stack_id stack)
     return fresh;
 }
 
+/* The earlier event a call conflicts with. */
+struct earlier {
+    uint32_t thread;            /* UINT32_MAX: none */
+    lr_stack_id stack;
+};
+
 /* ---- where objects were destroyed ---- */
 
 /* Destroyed mutexes and semaphores, by address, until initialised again:
@@ -75,7 +86,8 @@ typedef struct destroyed_at {
     uint32_t thread;
 } destroyed_at;
 
-static destroyed_at dead_mutexes[DESTROYED], dead_sems[DESTROYED];
+/* bad_unlocks: where a mutex nobody held was unlocked, for its destroy */
+static destroyed_at dead_mutexes[DESTROYED], dead_sems[DESTROYED], bad_unlocks[DESTROYED];
 static int any_dead_sem;
 
 static destroyed_at *slot_of(destroyed_at *table, uintptr_t addr)
@@ -107,6 +119,75 @@ static void forget_destroy(destroyed_at *table, uintptr_t addr)
     __atomic_compare_exchange_n(&d->addr, &expected, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
 
+/* ---- where objects were initialised ---- */
+
+/* Mutexes, rwlocks and conditions initialised and not destroyed, by
+ * address: a direct-mapped table again (an entry pushed out is not
+ * checked). An init of another kind of object at the address replaces
+ * the entry, a destroy of any kind removes it. */
+#define INITIALISED 1024
+
+typedef struct init_at {
+    uintptr_t addr;
+    lr_stack_id stack;
+    uint32_t thread;
+    int kind;                   /* enum lr_obj_kind */
+} init_at;
+
+static init_at inits[INITIALISED];
+static lr_ilock inits_lock = LR_ILOCK_INIT;
+
+static init_at *init_slot(uintptr_t addr)
+{
+    return &inits[(addr * 0x9e3779b97f4a7c15ull) >> 54];
+}
+
+static void forget_init(uintptr_t addr)
+{
+    init_at *e = init_slot(addr);
+    lr_ilock_take(&inits_lock);
+    if (e->addr == addr)
+        e->addr = 0;
+    lr_ilock_drop(&inits_lock);
+}
+
+static void report(lr_thread *self, int kind, uintptr_t lock, int type, uintptr_t object,
+                   struct earlier e, uintptr_t other);
+
+/* POSIX leaves an init of an initialised object undefined. Memory that
+ * went away (freed, a frame that returned) and came back at the same
+ * address looks the same to lockrace, which does not see free(): only an
+ * object in static storage, which cannot go away, is reported. */
+void lr_misuse_initialised(lr_thread *self, void *obj, int kind, int rc)
+{
+    if (!self || rc != 0)
+        return;
+    uintptr_t addr = (uintptr_t)obj;
+    init_at *e = init_slot(addr), old;
+    lr_enter(self);
+    lr_stack_id stack = lr_stack_capture();
+    lr_leave(self);
+    lr_ilock_take(&inits_lock);
+    old = *e;
+    *e = (init_at){ .addr = addr, .stack = stack, .thread = self->info->id, .kind = kind };
+    lr_ilock_drop(&inits_lock);
+    if (kind == LR_OBJ_OTHER || old.addr != addr || old.kind != kind || !lr_static_storage(addr))
+        return;
+    struct earlier before = { old.thread, old.stack };
+    if (kind == LR_OBJ_COND)
+        report(self, LR_MISUSE_REINIT, 0, 0, addr, before, 0);
+    else
+        report(self, LR_MISUSE_REINIT, addr,
+               kind == LR_OBJ_RWLOCK ? LR_RWLOCK : ((pthread_mutex_t *)obj)->__data.__kind & 3, 0,
+               before, 0);
+}
+
+void lr_misuse_uninitialised(lr_thread *self, void *obj, int rc)
+{
+    if (self && rc == 0)
+        forget_init((uintptr_t)obj);
+}
+
 void lr_misuse_mutex_destroyed(lr_thread *self, pthread_mutex_t *m)
 {
     if (self)
@@ -115,10 +196,7 @@ void lr_misuse_mutex_destroyed(lr_thread *self, pthread_mutex_t *m)
 
 /* ---- the report ---- */
 
-typedef struct earlier {
-    uint32_t thread;            /* UINT32_MAX: none */
-    lr_stack_id stack;
-} earlier;
+typedef struct earlier earlier;
 
 static const earlier none = { UINT32_MAX, 0 };
 
@@ -166,7 +244,7 @@ static void report_at(lr_thread *self, int kind, uintptr_t lock, int type, uintp
 }
 
 static void report(lr_thread *self, int kind, uintptr_t lock, int type, uintptr_t object,
-                   earlier e, uintptr_t other)
+                   struct earlier e, uintptr_t other)
 {
     report_at(self, kind, lock, type, object, e, other, 1);
 }
@@ -200,6 +278,8 @@ void lr_misuse_mutex_unlock(lr_thread *self, pthread_mutex_t *m)
     pid_t owner = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
     if (owner == self->info->tid || (m->__data.__kind & 128))  /* held, or process-shared */
         return;
+    if (!m->__data.__lock)
+        remember(bad_unlocks, self, (uintptr_t)m);
     report(self, LR_MISUSE_UNLOCK_NOT_HELD, (uintptr_t)m, m->__data.__kind & 3, 0,
            m->__data.__lock ? holder_of(owner, (uintptr_t)m) : none, 0);
 }
@@ -209,9 +289,14 @@ void lr_misuse_mutex_lock(lr_thread *self, pthread_mutex_t *m)
     if (!self)
         return;
     if (lr_mutex_destroyed(m)) {
+        /* without a destroy on record, the bytes only look destroyed: never
+         * initialised (0xff fill), or overwritten */
         const destroyed_at *d = recall(dead_mutexes, (uintptr_t)m);
-        earlier e = d ? (earlier){ d->thread, d->stack } : none;
-        report(self, LR_MISUSE_LOCK_DESTROYED, (uintptr_t)m, LR_NORMAL, 0, e, 0);
+        if (d)
+            report(self, LR_MISUSE_LOCK_DESTROYED, (uintptr_t)m, LR_NORMAL, 0,
+                   (earlier){ d->thread, d->stack }, 0);
+        else
+            report(self, LR_MISUSE_LOCK_INVALID, (uintptr_t)m, LR_NORMAL, 0, none, 0);
         return;
     }
     if ((m->__data.__kind & 3) == PTHREAD_MUTEX_ERRORCHECK && m->__data.__owner == self->info->tid)
@@ -220,21 +305,36 @@ void lr_misuse_mutex_lock(lr_thread *self, pthread_mutex_t *m)
 }
 
 /* Only a mutex some thread is known to hold: init is also called on fresh
- * memory, whose bytes mean nothing. */
+ * memory, whose bytes mean nothing. A global or static one is initialised
+ * again while held; elsewhere the held mutex's memory may as well have
+ * gone away while it was locked (a frame that returned, a free: lockrace
+ * sees neither) and come back, and the report says both. */
 void lr_misuse_mutex_init(lr_thread *self, pthread_mutex_t *m)
 {
     if (!self || lr_mutex_destroyed(m) || !lr_lock_find((uintptr_t)m) || !m->__data.__lock)
         return;
     earlier e = holder_of(m->__data.__owner, (uintptr_t)m);
-    if (e.thread != UINT32_MAX && e.stack)
-        report(self, LR_MISUSE_REINIT_LOCKED, (uintptr_t)m, m->__data.__kind & 3, 0, e, 0);
+    if (e.thread != UINT32_MAX && e.stack) {
+        report(self, lr_static_storage((uintptr_t)m) ? LR_MISUSE_REINIT_LOCKED : LR_MISUSE_REUSED_LOCKED,
+               (uintptr_t)m, m->__data.__kind & 3, 0, e, 0);
+        forget_init((uintptr_t)m);      /* one report for the call */
+    }
 }
 
-/* glibc refuses (EBUSY) when __nusers is not 0: its own test. */
+/* glibc refuses (EBUSY) when __nusers is not 0: its own test. An unlock
+ * of a normal mutex nobody held takes __nusers below 0, so a mutex that is
+ * not locked (__lock 0) is refused too: that is the bad unlock's doing,
+ * not a destroy of a locked mutex. */
 void lr_misuse_mutex_destroy(lr_thread *self, pthread_mutex_t *m)
 {
     if (!self || lr_mutex_destroyed(m) || (m->__data.__kind & 16) || m->__data.__nusers == 0)
         return;
+    if (!__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) && (int)m->__data.__nusers < 0) {
+        const destroyed_at *d = recall(bad_unlocks, (uintptr_t)m);
+        report(self, LR_MISUSE_DESTROY_MISCOUNTED, (uintptr_t)m, m->__data.__kind & 3, 0,
+               d ? (earlier){ d->thread, d->stack } : none, 0);
+        return;
+    }
     report(self, LR_MISUSE_DESTROY_LOCKED, (uintptr_t)m, m->__data.__kind & 3, 0,
            holder_of(m->__data.__owner, (uintptr_t)m), 0);
 }
@@ -249,6 +349,18 @@ void lr_misuse_rwlock_unlock(lr_thread *self, pthread_rwlock_t *rw)
     unsigned readers = __atomic_load_n(&rw->__data.__readers, __ATOMIC_RELAXED);
     if ((readers >> 3) == 0 && !(readers & 2) && rw->__data.__cur_writer == 0)
         report(self, LR_MISUSE_UNLOCK_NOT_LOCKED, (uintptr_t)rw, LR_RWLOCK, 0, none, 0);
+}
+
+/* A read or write lock that glibc refused with EDEADLK: it does so at once
+ * when the caller is the rwlock's writer (__cur_writer), so nothing ever
+ * blocks and the deadlock engine sees nothing. Checked again here, so the
+ * report is true whatever else returned EDEADLK. */
+void lr_misuse_rwlock_relock(lr_thread *self, pthread_rwlock_t *rw)
+{
+    if (!self || __atomic_load_n(&rw->__data.__cur_writer, __ATOMIC_RELAXED) != self->info->tid)
+        return;
+    report(self, LR_MISUSE_RWLOCK_RELOCK, (uintptr_t)rw, LR_RWLOCK, 0,
+           taken_by(self->info, (uintptr_t)rw), 0);
 }
 
 /* ---- conditions ---- */
@@ -323,20 +435,52 @@ void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c)
 
 /* Semaphore-locks are left out (a handed-over semaphore is not a lock
  * left held), and so are robust mutexes (their next owner is told). */
-void lr_misuse_thread_end(lr_thread *self, int exited)
+/* The object's own state names this thread as its holder (a lock taken
+ * through lockrace may be released behind its back, by libc's function
+ * called directly, and its memory reused since). Only a mutex's owner and
+ * an rwlock's writer say so; a read lock or a spinlock cannot be told
+ * from other bytes, and is not claimed. */
+static int still_held(const lr_thread *self, const lr_held *h)
 {
-    if (!self || !self->nheld || self->info->id == 0)
-        return;
+    pid_t tid = self->info->tid;
+    if (h->lock->type == LR_RWLOCK)
+        return !h->shared && ((const pthread_rwlock_t *)h->addr)->__data.__cur_writer == tid;
+    return h->lock->type <= LR_ADAPTIVE && ((const pthread_mutex_t *)h->addr)->__data.__owner == tid;
+}
+
+static void ended_holding(lr_thread *self, int with_stack, int main)
+{
     for (uint32_t i = 0; i < self->nheld; i++) {
         const lr_held *h = &self->held[i];
         if (!h->lock || h->lock->id != h->id || h->lock->type == LR_SEMAPHORE)
             continue;
+        /* main: a trylock left held at exit is a probe ("is it free?"), and
+         * only what the object itself says is reported */
+        if (main && (h->how == LR_TRY || !still_held(self, h)))
+            continue;
         if (h->lock->type <= LR_ADAPTIVE && (((pthread_mutex_t *)h->addr)->__data.__kind & 16))
             continue;
         report_at(self, LR_MISUSE_EXIT_HOLDING, h->addr, h->lock->type, 0,
-                  (earlier){ self->info->id, h->stack }, 0, exited);
+                  (earlier){ self->info->id, h->stack }, 0, with_stack);
         return;
     }
+}
+
+/* main's end is the process's: lr_misuse_main_end. */
+void lr_misuse_thread_end(lr_thread *self, int exited)
+{
+    if (self && self->nheld && self->info->id != 0)
+        ended_holding(self, exited, 0);
+}
+
+/* Only the locks main took itself and still holds. No stack of the call:
+ * this runs in an exit handler, under libc's exit(), whose caller is main
+ * or libc's own caller of main; where each lock was taken is the stack
+ * that matters. */
+void lr_misuse_main_end(lr_thread *self)
+{
+    if (self && self->nheld && self->info->id == 0)
+        ended_holding(self, 0, 1);
 }
 
 void lr_misuse_barrier_init(lr_thread *self, pthread_barrier_t *b, unsigned count)

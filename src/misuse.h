@@ -25,6 +25,12 @@ enum lr_misuse {
     LR_MISUSE_EXIT_HOLDING,         /* a thread ended holding locks */
     LR_MISUSE_BARRIER_ZERO,         /* barrier initialised with a count of 0 (EINVAL) */
     LR_MISUSE_COND_DESTROY_WAITED,  /* condition destroyed while a thread still waits on it */
+    LR_MISUSE_RWLOCK_RELOCK,        /* rwlock asked for (read or write) by its writer (EDEADLK) */
+    LR_MISUSE_REINIT,               /* mutex, rwlock or condition initialised again, not destroyed */
+    LR_MISUSE_REUSED_LOCKED,        /* a mutex initialised where one still locked was (not static) */
+    LR_MISUSE_DESTROY_MISCOUNTED,   /* unlocked mutex whose destroy fails (EBUSY) after a bad unlock */
+    LR_MISUSE_LOCK_INVALID,         /* mutex that reads as destroyed, with no destroy on record */
+    /* semaphores from here on (report.c names the object so) */
     LR_MISUSE_SEM_DESTROY_WAITED,   /* semaphore destroyed while threads are blocked on it */
     LR_MISUSE_SEM_DESTROYED,        /* semaphore posted or waited after sem_destroy */
     LR_MISUSE_KINDS
@@ -39,16 +45,27 @@ void lr_misuse_mutex_init(lr_thread *self, pthread_mutex_t *m) __attribute__((co
 void lr_misuse_mutex_destroy(lr_thread *self, pthread_mutex_t *m) __attribute__((cold));
 void lr_misuse_mutex_destroyed(lr_thread *self, pthread_mutex_t *m) __attribute__((cold));
 void lr_misuse_rwlock_unlock(lr_thread *self, pthread_rwlock_t *rw) __attribute__((cold));
+void lr_misuse_rwlock_relock(lr_thread *self, pthread_rwlock_t *rw) __attribute__((cold));
 void lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m) __attribute__((cold));
 /* exited: through pthread_exit, whose call site is the report's stack;
  * else the start routine returned, and there is no call to show. */
 void lr_misuse_thread_end(lr_thread *self, int exited) __attribute__((cold));
+/* main returned or called exit(): the runtime calls it only then. */
+void lr_misuse_main_end(lr_thread *self) __attribute__((cold));
 void lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c) __attribute__((cold));
 void lr_misuse_sem_init(lr_thread *self, sem_t *s) __attribute__((cold));
 void lr_misuse_sem_destroy(lr_thread *self, sem_t *s) __attribute__((cold));
 void lr_misuse_sem_destroyed(lr_thread *self, sem_t *s) __attribute__((cold));
 void lr_misuse_sem_use(lr_thread *self, sem_t *s);
 void lr_misuse_barrier_init(lr_thread *self, pthread_barrier_t *b, unsigned count) __attribute__((cold));
+
+/* What an init made at an address: only the same kind made again without
+ * a destroy is a re-initialisation; another kind is the memory reused. */
+enum lr_obj_kind { LR_OBJ_OTHER, LR_OBJ_MUTEX, LR_OBJ_RWLOCK, LR_OBJ_COND };
+
+/* After an init (rc its result) and a destroy of any kind of object. */
+void lr_misuse_initialised(lr_thread *self, void *obj, int kind, int rc) __attribute__((cold));
+void lr_misuse_uninitialised(lr_thread *self, void *obj, int rc) __attribute__((cold));
 
 /* A glibc mutex that pthread_mutex_destroy marked and nothing re-initialised. */
 static inline int lr_mutex_destroyed(const pthread_mutex_t *m)

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,20 +91,50 @@ typedef struct lock_desc {
     uint32_t stack_owner;       /* for WHERE_STACK */
 } lock_desc;
 
-static int main_stack(uintptr_t addr)
+/* The thread on whose stack addr lies, UINT32_MAX when none. The main
+ * thread's stack is the [stack] mapping. A thread glibc started has its
+ * descriptor (its pthread_t) at the top of its stack block, above every
+ * frame, also on a stack the program gave (allocate_stack, glibc 2.36):
+ * the owner is the thread whose descriptor is the nearest above addr in
+ * the same mapping (mappings of stacks without guard pages may merge). A
+ * stack reused from an ended thread's belongs to the running one. Read
+ * when a report is written, so that starting a thread costs nothing. */
+static uint32_t stack_owner(uintptr_t addr)
 {
     char line[256];
-    int found = 0;
+    unsigned long lo = 0, hi = 0;
+    int found = 0, main_stack = 0;
     FILE *f = fopen("/proc/self/maps", "re");
     if (!f)
-        return 0;
+        return UINT32_MAX;
     while (!found && fgets(line, sizeof line, f)) {
-        unsigned long lo, hi;
-        if (strstr(line, "[stack]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
-            found = addr >= lo && addr < hi;
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && addr >= lo && addr < hi) {
+            found = 1;
+            main_stack = strstr(line, "[stack]") != NULL;
+        }
+        while (!strchr(line, '\n') && fgets(line, sizeof line, f))
+            ;                   /* the rest of a long line */
     }
     fclose(f);
-    return found;
+    if (!found)
+        return UINT32_MAX;
+    if (main_stack)
+        return 0;
+    uint32_t owner = UINT32_MAX;
+    uintptr_t best = 0;
+    int best_alive = 0;
+    for (uint32_t id = 1; id < lr_thread_count(); id++) {
+        lr_thread_info *t = lr_thread_info_get(id);
+        if (!t || !t->descriptor_on_stack || t->handle <= addr || t->handle >= hi)
+            continue;
+        int alive = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != NULL;
+        if (owner == UINT32_MAX || t->handle < best || (t->handle == best && (alive || !best_alive))) {
+            owner = id;
+            best = t->handle;
+            best_alive = alive;
+        }
+    }
+    return owner;
 }
 
 static void describe_lock(const lr_report_lock *l, lock_desc *d)
@@ -115,17 +146,10 @@ static void describe_lock(const lr_report_lock *l, lock_desc *d)
     d->where = global ? WHERE_GLOBAL : WHERE_HEAP;
     if (global)
         return;
-    for (uint32_t id = 0; id < lr_thread_count(); id++) {
-        lr_thread_info *t = lr_thread_info_get(id);
-        if (t && l->addr >= t->stack_lo && l->addr < t->stack_hi) {
-            d->where = WHERE_STACK;
-            d->stack_owner = id;
-            return;
-        }
-    }
-    if (main_stack(l->addr)) {
+    uint32_t owner = stack_owner(l->addr);
+    if (owner != UINT32_MAX) {
         d->where = WHERE_STACK;
-        d->stack_owner = 0;
+        d->stack_owner = owner;
     }
 }
 
@@ -398,6 +422,21 @@ static const char *policy_line(void)
     }
 }
 
+/* The first line of a one-thread deadlock, after "deadlock: ". "relocked
+ * by its own holder" is what users of Helgrind and lockdep ("recursive
+ * locking") search for. Blocking on an rwlock it holds means holding it
+ * for reading: glibc refuses its writer at once (EDEADLK). */
+static void self_deadlock_words(lr_buf *b, const lr_report *r, const char *tl, char (*labels)[200])
+{
+    int w = r->threads[0].wait_lock;
+    const char *lock = w >= 0 ? labels[w] : "?";
+    if (w >= 0 && r->locks[w].type == LR_RWLOCK)
+        lr_buf_printf(b, "%s asks for %s, an rwlock it holds for reading, and waits for its own read "
+                         "lock: relocked by its own holder", tl, lock);
+    else
+        lr_buf_printf(b, "%s locks %s, which it already holds: relocked by its own holder", tl, lock);
+}
+
 static void text_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*labels)[200])
 {
     char tl[64], other[64], cond[180];
@@ -411,10 +450,18 @@ static void text_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*la
                          "that nothing left running will signal (a lost wakeup looks like this).\n",
                       (int)pid);
     } else if (r->nthreads == 1) {
-        lr_buf_printf(b, "==%d== lockrace: deadlock: %s locks %s, which it already holds\n", (int)pid,
-                      tl, t0->wait_lock >= 0 ? labels[t0->wait_lock] : "?");
-        lr_buf_printf(b, "==%d== It is not a recursive mutex: the thread waits for itself, "
-                         "forever.\n", (int)pid);
+        lr_buf_printf(b, "==%d== lockrace: deadlock: ", (int)pid);
+        self_deadlock_words(b, r, tl, labels);
+        lr_buf_puts(b, "\n");
+        int type = t0->wait_lock >= 0 ? r->locks[t0->wait_lock].type : LR_NORMAL;
+        lr_buf_printf(b, "==%d== %s\n", (int)pid,
+                      type == LR_RWLOCK ? "A write lock waits until every reader has left, itself "
+                                          "included (glibc's default rwlock): the thread waits for "
+                                          "itself, forever."
+                      : type == LR_SPINLOCK ? "A spinlock is not recursive: the thread spins on "
+                                              "itself, forever."
+                                            : "It is not a recursive mutex: the thread waits for "
+                                              "itself, forever.");
     } else {
         lr_buf_printf(b, "==%d== lockrace: deadlock: %zu threads are blocked for good, each waiting "
                          "for the next:", (int)pid, r->nthreads);
@@ -601,9 +648,12 @@ static void json_deadlock(lr_buf *b, const lr_report *r, lock_desc *d, char (*la
     if (r->whole_process)
         lr_buf_printf(&summary, "deadlock: all %zu threads blocked, none can wake another",
                       r->nthreads);
-    else if (r->nthreads == 1 && r->threads[0].wait_lock >= 0)
-        lr_buf_printf(&summary, "deadlock: T%u locks %s, which it already holds", r->threads[0].id,
-                      labels[r->threads[0].wait_lock]);
+    else if (r->nthreads == 1 && r->threads[0].wait_lock >= 0) {
+        char tl[64];
+        snprintf(tl, sizeof tl, "T%u", r->threads[0].id);
+        lr_buf_puts(&summary, "deadlock: ");
+        self_deadlock_words(&summary, r, tl, labels);
+    }
     else
         lr_buf_printf(&summary, "deadlock: %zu threads blocked, each waiting for the next",
                       r->nthreads);
@@ -922,8 +972,23 @@ static void misuse_words(lr_buf *b, const lr_report *r, char (*labels)[200])
     case LR_MISUSE_LOCK_DESTROYED:
         lr_buf_printf(b, "locks %s, which was destroyed and not initialised again", lock);
         break;
+    case LR_MISUSE_LOCK_INVALID:
+        lr_buf_printf(b, "locks %s, which is not an initialised mutex: its bytes read as a destroyed "
+                         "one, and lockrace has no record of a destroy of it (never initialised, or "
+                         "overwritten)", lock);
+        break;
+    case LR_MISUSE_DESTROY_MISCOUNTED:
+        lr_buf_printf(b, "destroys %s, which is not locked: the call fails with EBUSY all the same, "
+                         "because an unlock while it was not locked left glibc's count of its users "
+                         "below zero", lock);
+        break;
     case LR_MISUSE_REINIT_LOCKED:
         lr_buf_printf(b, "initialises %s again while %s holds it", lock, other);
+        break;
+    case LR_MISUSE_REUSED_LOCKED:
+        lr_buf_printf(b, "initialises a mutex at %s, where %s locked one and never unlocked it: its "
+                         "memory was freed or went out of scope while it was locked (or it is "
+                         "initialised again while held)", lock, other);
         break;
     case LR_MISUSE_COND_UNHELD:
         lr_buf_printf(b, "waits on %s with %s, which it does not hold", obj, lock);
@@ -933,7 +998,12 @@ static void misuse_words(lr_buf *b, const lr_report *r, char (*labels)[200])
                       labels[r->nlocks - 1]);
         break;
     case LR_MISUSE_EXIT_HOLDING:
-        lr_buf_printf(b, "ends while it holds %s: whoever locks it next waits forever", lock);
+        if (r->threads[0].id == 0)
+            lr_buf_printf(b, "(main) ends the process, returning from main or calling exit, while it "
+                             "holds %s: an exit handler, destructor or thread still running that "
+                             "locks it waits forever", lock);
+        else
+            lr_buf_printf(b, "ends while it holds %s: whoever locks it next waits forever", lock);
         break;
     case LR_MISUSE_BARRIER_ZERO:
         lr_buf_printf(b, "initialises %s with a count of 0: the call fails with EINVAL", obj);
@@ -941,6 +1011,14 @@ static void misuse_words(lr_buf *b, const lr_report *r, char (*labels)[200])
     case LR_MISUSE_COND_DESTROY_WAITED:
         lr_buf_printf(b, "destroys %s while %s still waits on it: the destroy waits for it forever",
                       obj, other);
+        break;
+    case LR_MISUSE_RWLOCK_RELOCK:
+        lr_buf_printf(b, "asks again for %s, an rwlock it holds for writing: the call fails with "
+                         "EDEADLK", lock);
+        break;
+    case LR_MISUSE_REINIT:
+        lr_buf_printf(b, "initialises %s again, which was initialised and not destroyed (POSIX "
+                         "leaves this undefined)", r->nlocks ? lock : obj);
         break;
     case LR_MISUSE_SEM_DESTROY_WAITED:
         lr_buf_printf(b, "destroys semaphore %s while threads are blocked on it", obj);
@@ -960,6 +1038,8 @@ static const char *earlier_words(const lr_report *r)
     case LR_MISUSE_COND_DESTROY_WAITED: return "waits on it at";
     case LR_MISUSE_RELOCK:
     case LR_MISUSE_EXIT_HOLDING: return "took it at";
+    case LR_MISUSE_REINIT: return "initialised it at";
+    case LR_MISUSE_DESTROY_MISCOUNTED: return "unlocked it at";
     default: return "took it at";
     }
 }
@@ -1035,6 +1115,59 @@ static void json_misuse(lr_buf *b, const lr_report *r, lock_desc *d, char (*labe
  * opened or written is said once on stderr and the program runs on; its
  * text reports then go to stderr. All of this runs under report_lock. */
 
+/* The stderr the process started with. A program may close descriptor 2
+ * and open a file of its own there (a data file, a socket): lockrace
+ * writes its text to a copy of descriptor 2 made at start (close-on-exec,
+ * at a high number, out of the way of the program's own), while the copy
+ * is still that file (a program that closes every descriptor may have
+ * opened another under its number), else to descriptor 2 while it is
+ * still that file, else nowhere. A forked child closes the copy: a daemon
+ * that forks and sends its stdio to /dev/null must not keep its parent's
+ * stderr pipe open, or whoever reads that pipe to its end waits as long as
+ * the daemon lives. Before lr_report_init, descriptor 2 as it is. */
+static struct {
+    int ready;                  /* lr_report_init ran */
+    int known;                  /* there was a stderr at start: dev and ino are its */
+    int fd;                     /* the copy, -1 none */
+    dev_t dev;
+    ino_t ino;
+} err_out = { .fd = -1 };
+
+static int is_stderr(int fd)
+{
+    struct stat st;
+    return fd >= 0 && err_out.known && fstat(fd, &st) == 0 && st.st_dev == err_out.dev &&
+           st.st_ino == err_out.ino;
+}
+
+static void stderr_keep(void)
+{
+    struct stat st;
+    err_out.ready = 1;
+    if (fstat(2, &st) < 0)
+        return;                 /* started without a stderr: text has nowhere to go */
+    err_out.known = 1;
+    err_out.dev = st.st_dev;
+    err_out.ino = st.st_ino;
+    /* three quarters up the soft limit, at most 768: above the numbers a
+     * program opens or closes by themselves, and the kernel's table of
+     * descriptors stays small */
+    struct rlimit rl;
+    rlim_t limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024 ? rl.rlim_cur : 1024;
+    err_out.fd = fcntl(2, F_DUPFD_CLOEXEC, (int)(limit - limit / 4));
+    if (err_out.fd < 0)
+        err_out.fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+}
+
+/* Writes text to the stderr of the start (see err_out); under report_lock
+ * once lr_report_init ran. */
+static void stderr_write(const char *data, size_t len)
+{
+    int fd = !err_out.ready ? 2 : is_stderr(err_out.fd) ? err_out.fd : is_stderr(2) ? 2 : -1;
+    if (fd >= 0)
+        lr_write_text(fd, data, len);
+}
+
 static void process_record(lr_buf *b)
 {
     enum { MAX_CMDLINE = 65536 };
@@ -1091,7 +1224,7 @@ static void output_failed(output *o, const char *what, int error)
     snprintf(msg, sizeof msg, "lockrace: %s=%s: cannot %s %s (%s); %s\n", o->option, o->value, what,
              o->path, lr_output_error(error),
              o == &text_out ? "reports go to stderr instead" : "JSON reports are not written there (the text reports are)");
-    lr_write_str(2, msg);
+    stderr_write(msg, strlen(msg));
     if (still_ours(o))
         close(o->fd);
     o->fd = -1;
@@ -1146,19 +1279,22 @@ static void output_write(output *o, const char *data, size_t len)
 {
     int fd = output_fd(o);
     if (fd >= 0) {
-        int rc = lr_write_all(fd, data, len);
+        /* text is read on a terminal (lr_write_text escapes what it would
+         * act on); JSON escapes by itself */
+        int rc = o == &text_out ? lr_write_text(fd, data, len) : lr_write_all(fd, data, len);
         if (rc == 0)
             return;
         output_failed(o, "write", rc);
     }
     if (o == &text_out)
-        lr_write_all(2, data, len);
+        stderr_write(data, len);
 }
 
 void lr_report_init(void)
 {
     if (lr_suppress_load(lr_opt.suppressions) < 0)
         _exit(2);
+    stderr_keep();
     /* opened now, so that a file that cannot be written is said at the start */
     output_fd(&dir_out);
     output_fd(&json_out);
@@ -1325,9 +1461,9 @@ void lr_report_write_extra(const char *text, size_t tlen, const char *json, size
     lr_ilock_drop(&report_lock);
 }
 
-void lr_report_summary(void)
+void lr_report_summary(int status, int final)
 {
-    char line[256];
+    char line[512];
     int n = snprintf(line, sizeof line, "==%d== lockrace: %lu report%s (", (int)getpid(),
                      lr_report_count(), lr_report_count() == 1 ? "" : "s");
     const char *sep = "";
@@ -1339,8 +1475,12 @@ void lr_report_summary(void)
     if (lr_report_suppressed())
         n += snprintf(line + n, sizeof line - (size_t)n, "%s%lu suppressed", sep,
                       lr_report_suppressed());
-    if (lr_opt.exitcode && lr_report_count())
-        snprintf(line + n, sizeof line - (size_t)n, "); exit status %d (exitcode=0 keeps the program's own)\n",
+    if (lr_opt.exitcode && lr_report_count() && final != status)
+        snprintf(line + n, sizeof line - (size_t)n,
+                 "); exit status %d (the program's was %d; exitcode=0 keeps it)\n", final, status);
+    else if (lr_opt.exitcode && lr_report_count())
+        snprintf(line + n, sizeof line - (size_t)n,
+                 "); exit status %d (the program's own; exitcode=%d replaces only a 0)\n", status,
                  lr_opt.exitcode);
     else
         snprintf(line + n, sizeof line - (size_t)n, ")\n");
@@ -1355,4 +1495,7 @@ void lr_report_fork_child(void)
 {
     lr_ilock_reset(&report_lock);
     memset(counts, 0, sizeof counts);
+    if (is_stderr(err_out.fd))
+        close(err_out.fd);
+    err_out.fd = -1;
 }

@@ -100,13 +100,15 @@ void lr_report_free(lr_report *r);
  * Called without any engine lock held. */
 void lr_report_emit(const lr_report *r);
 
-/* Opens the json= file (a one-line error and exit status 2 if it cannot
- * be opened: the user asked for reports there) and the process's file in
- * log_dir, writing its process record (a warning if it cannot). */
+/* Loads the suppressions (status 2 if they are bad), keeps a copy of the
+ * stderr the process starts with for the text reports, and opens the json=
+ * file and the process's file in log_dir, writing its process record (one
+ * line on stderr for a file that cannot be used). */
 void lr_report_init(void);
 
-/* One line on stderr: how many reports of each kind, and the exit status. */
-void lr_report_summary(void);
+/* One line on stderr: how many reports of each kind, and the exit status:
+ * `status` the program's, `final` the one lockrace ends it with. */
+void lr_report_summary(int status, int final);
 
 /* Names a variable for reports: its given name, else from the debug
  * information ("accounts[2].balance"), else "heap 0x..." / "stack 0x...". */

@@ -16,6 +16,16 @@
  * while it initialises (from this thread or another) pass through. */
 int lr_runtime_ready(void);
 
+/* The process ends with `status` (exit, a return from main, _exit,
+ * _Exit): the race engine's last findings and the summary line, once, and
+ * the status it must end with, returned: exitcode in place of a 0 when it
+ * reported, else its own. Only the status when lockrace is not ready, or
+ * inside itself on this thread. */
+int lr_runtime_exit(int status);
+/* Ends the process now with `status`, nothing more printed: lockrace's own
+ * end of a deadlocked process. */
+void lr_runtime_end(int status) __attribute__((noreturn));
+
 
 /* mutexes (src/mutex.c) */
 void lr_mutex_init(lr_thread *self, pthread_mutex_t *m, int rc);
@@ -72,8 +82,12 @@ int lr_lock_holders(uintptr_t object, uint32_t *out, int max);
 uint32_t lr_mutex_holder(uintptr_t object);
 /* After a deadlock report: ends the process when deadlock=abort. */
 void lr_deadlock_policy(void);
-/* Starts the watchdog thread (watchdog=1) the first time a thread blocks. */
+/* Starts the watchdog thread (watchdog=1), when none runs, for a thread
+ * that has just published a wait; it ends by itself when nobody waits. */
 void lr_watchdog_start(lr_thread *self);
+/* Ends the watchdog now when the caller is the program's only thread:
+ * before unshare or setns calls that need a single-threaded process. */
+void lr_watchdog_quiesce(void);
 void lr_watchdog_fork_child(void);
 
 /* barrier and semaphore waits (enum lr_wait_kind), published for the watchdog */

@@ -4,6 +4,7 @@
  * shared: two readers do not block each other (glibc's default rwlock
  * prefers readers), so the graph records modes and a cycle of read locks
  * only is not a deadlock. */
+#include "misuse.h"
 #include "race.h"
 #include "runtime.h"
 
@@ -12,6 +13,9 @@
 /* A (re-)initialised lock is a new identity, first seen here. */
 void lr_sync_created(lr_thread *self, void *lock, int type, int rc)
 {
+    lr_misuse_initialised(self, lock,
+                          type <= LR_ADAPTIVE ? LR_OBJ_MUTEX : type == LR_RWLOCK ? LR_OBJ_RWLOCK
+                                                                                 : LR_OBJ_OTHER, rc);
     if (!self || rc != 0)
         return;
     int saved = errno;
@@ -24,6 +28,7 @@ void lr_sync_created(lr_thread *self, void *lock, int type, int rc)
 
 void lr_sync_destroyed(lr_thread *self, void *lock, int rc)
 {
+    lr_misuse_uninitialised(self, lock, rc);
     if (!self || rc != 0)
         return;
     int saved = errno;
@@ -51,6 +56,8 @@ void lr_sync_after(lr_thread *self, lr_acquisition *a, int rc)
     if (self && rc == 0) {
         lr_order_after(self, a);
         lr_race_acquire(self, a->addr);
+    } else if (self && rc == EDEADLK && a->type == LR_RWLOCK) {
+        lr_misuse_rwlock_relock(self, (pthread_rwlock_t *)a->addr);
     }
 }
 

@@ -31,15 +31,24 @@ static uint32_t *index_slots;           /* hash → id, 0 empty */
 static uint32_t index_cap;
 static lr_ilock store_lock = LR_ILOCK_INIT;
 
-/* Two ways to unwind, both libunwind's. unw_backtrace is the fast one
- * (0.3 us a stack here) but its first call in each thread builds a frame
- * cache, 650 us on this machine (256 KiB touched page by page): a program
- * that starts thousands of short threads would pay that per thread. So a
- * thread unwinds step by step (11 us a stack, nothing to set up) until it
- * has unwound STEP_UNWINDS times, and switches to unw_backtrace once it has
- * shown it lives long enough to pay the set-up back. */
+/* Three ways to unwind. glibc's backtrace() (libgcc's unwinder, which
+ * finds each frame's unwind table through _dl_find_object: no lock, no
+ * system call) is the one used when it works: a program that makes many
+ * short threads, each meeting new contexts, ran 2.5 s under it against
+ * 5.5 s under libunwind, which blocks every signal around its cache on
+ * every step (two rt_sigprocmask calls a frame, 800 a thread). libunwind
+ * stays for the stacks of signal contexts (lr_stack_capture_context) and
+ * where backtrace() gives nothing. Of libunwind's own two, unw_backtrace
+ * is the fast one (0.3 us a stack here) but its first call in each thread
+ * builds a frame cache, 650 us on this machine (256 KiB touched page by
+ * page): a program that starts thousands of short threads would pay that
+ * per thread. So a thread unwinds step by step (11 us a stack, nothing to
+ * set up) until it has unwound STEP_UNWINDS times, and switches to
+ * unw_backtrace once it has shown it lives long enough to pay the set-up
+ * back. */
 #define STEP_UNWINDS 48
 
+static int (*backtrace_fn)(void **, int);   /* glibc's backtrace(), when it works here */
 static int (*unw_backtrace_fn)(void **, int);
 static int (*getcontext_fn)(unw_context_t *);
 static int (*init_local_fn)(unw_cursor_t *, unw_context_t *);
@@ -68,6 +77,16 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 void lr_stack_init(void)
 {
     dl_iterate_phdr(find_self, (void *)(uintptr_t)lr_stack_init);
+    /* libc's own, looked up in libc: under ASan, the symbol backtrace is
+     * its interceptor, which adds a frame of its own and takes ASan's
+     * locks (a forked child hung in it). Its first call loads libgcc_s
+     * (dlopen, malloc): here, at start-up, not in a signal handler or on a
+     * small stack later. */
+    void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    void *probe[4];
+    backtrace_fn = libc ? (int (*)(void **, int))dlsym(libc, "backtrace") : NULL;
+    if (backtrace_fn && backtrace_fn(probe, 4) <= 1)
+        backtrace_fn = NULL;
     void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
     if (!h)
         return;
@@ -107,6 +126,8 @@ static int unwind_by_steps(void **out, int max)
 
 static int unwind(void **out, int max)
 {
+    if (backtrace_fn)
+        return backtrace_fn(out, max);
     int stepwise = getcontext_fn && init_local_fn && step_fn && get_reg_fn;
     if (stepwise && unwinds < STEP_UNWINDS) {
         unwinds++;

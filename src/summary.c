@@ -66,9 +66,8 @@ void lr_run_summary(const lr_run *run, int fd, int status, int command_status)
         if (!p->nreports || shown++ >= MAX_PROCS)
             continue;
         const char *cmd = p->cmdline ? p->cmdline : "?";
-        size_t len = strlen(cmd);
-        lr_buf_printf(&b, "  %ld %.*s%s\n", p->pid, (int)(len > MAX_CMDLINE ? MAX_CMDLINE : len), cmd,
-                      len > MAX_CMDLINE ? "..." : "");
+        char shown[MAX_CMDLINE + 8];    /* a newline in an argument is written \n */
+        lr_buf_printf(&b, "  %ld %s\n", p->pid, lr_shown(shown, sizeof shown, cmd, strlen(cmd)));
         for (size_t k = 0; k < p->nreports && k < MAX_TITLES; k++) {
             const lr_json *r = p->reports[k];
             lr_buf_printf(&b, "    %s\n", lr_json_str(lr_json_get(r, "summary"),
@@ -80,6 +79,6 @@ void lr_run_summary(const lr_run *run, int fd, int status, int command_status)
     if (shown > MAX_PROCS)
         lr_buf_printf(&b, "  ... and %zu more processes with reports\n", shown - MAX_PROCS);
     if (b.data)
-        lr_write_all(fd, b.data, b.len);
+        lr_write_text(fd, b.data, b.len);
     lr_buf_free(&b);
 }

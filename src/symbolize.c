@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #endif
 #include "symbolize.h"
+#include "util.h"
 
 #include <dlfcn.h>
 #include <dwarf.h>
@@ -35,13 +36,15 @@
  * DEBUGINFOD_URLS set (Debian's profile sets it for login shells), libdwfl's
  * standard lookup would download them, from inside the program being
  * watched, in the middle of writing a report: the build-id directory is
- * searched instead, which is where Debian's -dbgsym packages put them. */
+ * searched instead, which is where Debian's -dbgsym packages put them.
+ * So it is in a set-uid program, whose environment (DEBUGINFOD_URLS, the
+ * cache's path, which libdebuginfod reads with getenv) is its caller's. */
 static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, GElf_Addr base,
                           const char *file_name, const char *debuglink_file,
                           GElf_Word debuglink_crc, char **debuginfo_file_name)
 {
-    const char *urls = getenv("DEBUGINFOD_URLS");
-    if (!urls || !*urls)
+    const char *urls = lr_getenv("DEBUGINFOD_URLS");
+    if (!lr_secure() && (!urls || !*urls))
         return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
                                             debuglink_file, debuglink_crc, debuginfo_file_name);
     const unsigned char *id;

@@ -88,14 +88,23 @@ static lr_thread *new_state(void)
             return NULL;
     } else {
         /* A recycled state keeps its held array (never unmapped: the
-         * watchdog may still read it) and starts with no contexts. */
+         * watchdog may still read it) and starts with no contexts: in the
+         * table the last thread grew, emptied, when it is not large (a
+         * program of short threads that each meet a few hundred contexts
+         * would otherwise map, grow, rehash and unmap the same tables for
+         * every thread), else in its own first table. */
         lr_held *held = t->held != t->held_inline ? t->held : NULL;
         uint32_t held_cap = t->held_cap;
-        lr_ctx_slot *ctx = t->ctx;
-        uint32_t ctx_mask = t->ctx_mask, ctx_shift = t->ctx_shift;
+        lr_ctx_slot *ctx = t->ctx != t->ctx_inline ? t->ctx : NULL;
+        uint32_t ctx_slots = t->ctx_mask + 1;
         void *search = t->search;
         size_t search_size = t->search_size;
         lr_order_free_old_tables(t);    /* the thread has ended: no probe is in them */
+        int keep_ctx = ctx && ctx_slots <= LR_CTX_KEEP;
+        if (keep_ctx)
+            memset(ctx, 0, ctx_slots * sizeof *ctx);
+        else
+            lr_unmap(ctx, ctx ? ctx_slots * sizeof *ctx : 0);
         memset(t, 0, sizeof *t);
         t->search = search;
         t->search_size = search_size;
@@ -103,14 +112,8 @@ static lr_thread *new_state(void)
             t->held = held;
             t->held_cap = held_cap;
         }
-        if (ctx && ctx_mask + 1 == LR_CTX_INITIAL) {   /* a small table is wiped and kept */
-            memset(ctx, 0, (ctx_mask + 1) * sizeof *ctx);
-            t->ctx = ctx;
-            t->ctx_mask = ctx_mask;
-            t->ctx_shift = ctx_shift;
-        } else {
-            lr_unmap(ctx, ctx ? (ctx_mask + 1) * sizeof *ctx : 0);
-        }
+        if (keep_ctx)
+            lr_order_adopt_table(t, ctx, ctx_slots);
     }
     if (!t->held) {
         t->held = t->held_inline;
@@ -122,27 +125,15 @@ static lr_thread *new_state(void)
     return t;
 }
 
-static void record_stack_bounds(lr_thread_info *info)
-{
-    pthread_attr_t attr;
-    void *lo;
-    size_t size;
-    if (pthread_getattr_np(pthread_self(), &attr) != 0)
-        return;
-    if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
-        info->stack_lo = (uintptr_t)lo;
-        info->stack_hi = (uintptr_t)lo + size;
-    }
-    pthread_attr_destroy(&attr);
-}
-
 static lr_thread *attach(lr_thread_info *info)
 {
-    /* A thread met on one of its calls rather than at its start (made
-     * before lockrace, or not through the wrapper) may be met inside a
-     * signal handler, maybe one that interrupted pthread_getattr_np, whose
-     * lock is then held: its stack bounds are not asked for. Only its
-     * reports' "on the stack of" label needs them. */
+    /* A thread started through the wrapper has its pthread_t (glibc's
+     * descriptor) at the top of its stack mapping: reports find the stack
+     * a lock lives on from that and /proc/self/maps (report.c). Nothing
+     * is asked of glibc here: pthread_getattr_np mallocs, and a thread's
+     * first malloc gives it an arena of 64 MiB of address space. A thread
+     * met on one of its calls (made before lockrace, or not through the
+     * wrapper) may have its descriptor elsewhere: it is not labelled. */
     int at_start = info != NULL;
     lr_tls_thread = LR_THREAD_DEAD;     /* calls made while attaching pass through */
     lr_thread *t = new_state();
@@ -160,8 +151,7 @@ static lr_thread *attach(lr_thread_info *info)
     __atomic_store_n(&info->state, t, __ATOMIC_RELEASE);
     t->depth = 1;
     lr_tls_thread = t;
-    if (at_start && info->id != 0)   /* the main thread's bounds need /proc; see lr_report */
-        record_stack_bounds(info);
+    info->descriptor_on_stack = at_start && info->id != 0;   /* the main thread's is not */
     if (exit_key_ok)
         pthread_setspecific(exit_key, t);
     t->depth = 0;

@@ -35,7 +35,8 @@ typedef struct lr_thread_info {
     pid_t tid;                  /* 0 until the thread runs */
     uintptr_t handle;           /* its pthread_t */
     lr_stack_id created_at;
-    uintptr_t stack_lo, stack_hi;
+    uint8_t descriptor_on_stack; /* started through the wrapper: handle is at the top of its
+                                    stack's mapping (report.c) */
     char name[16];              /* from pthread_setname_np, else read at report time */
     void *(*start)(void *);     /* the start routine and argument, for the trampoline */
     void *start_arg;
@@ -68,6 +69,10 @@ typedef struct lr_ctx_slot {
     uint32_t token;             /* lr_token: the stack, or LR_REENTRY */
 } lr_ctx_slot;
 
+/* The first context table, inside the thread's state: a thread that locks
+ * little costs one page of memory, not three (lockorder.c). */
+#define LR_CTX_INITIAL 32
+
 typedef struct lr_thread {
     int depth;                  /* > 0 while inside lockrace: wrappers pass through */
     lr_thread_info *info;
@@ -97,10 +102,11 @@ typedef struct lr_thread {
     struct {
         lr_ctx_slot *slots;
         uint32_t n;
-    } ctx_old[8];
+    } ctx_old[10];
     uint32_t ctx_nold;
     struct lr_thread *next_free;
     lr_held held_inline[16];
+    lr_ctx_slot ctx_inline[LR_CTX_INITIAL];
 } lr_thread;
 
 #define LR_THREAD_DEAD ((lr_thread *)1)

@@ -126,8 +126,8 @@ static int start_waiting(lr_thread *self, int kind, uintptr_t object, lr_lock *l
 {
     self->suspect = 0;
     self->wait_rounds = 0;
-    lr_watchdog_start(self);
     lr_wait_begin(self->info, kind, object, lock, stack, 0);
+    lr_watchdog_start(self);            /* after the wait is published: see watchdog.c */
     lr_wait_check(self);
     return 1;
 }
@@ -228,7 +228,7 @@ void lr_deadlock_policy(void)
         return;
     /* No atexit handlers, no stdio flush: they may need the very locks the
      * deadlocked threads hold. The report is already written. */
-    _exit(lr_opt.exitcode ? lr_opt.exitcode : 1);
+    lr_runtime_end(lr_opt.exitcode ? lr_opt.exitcode : 1);
 }
 
 static void check(lr_thread *self)

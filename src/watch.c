@@ -263,10 +263,11 @@ static struct {
     cs_err (*regs_access)(csh, const cs_insn *, cs_regs, uint8_t *, cs_regs, uint8_t *);
 } cs;
 
-/* LOCKRACE_CAPSTONE names another build of the library. */
+/* LOCKRACE_CAPSTONE names another build of the library (never in a
+ * set-uid program: lr_getenv). */
 static const char *capstone_name(void)
 {
-    const char *name = getenv("LOCKRACE_CAPSTONE");
+    const char *name = lr_getenv("LOCKRACE_CAPSTONE");
     return name && name[0] ? name : "libcapstone.so.4";
 }
 
@@ -470,8 +471,14 @@ static int find_symbol(const char *name, const char *where, match *out, int max)
     return n;
 }
 
+/* A number as written: decimal, 0x hex or 0 octal, digits first. strtoull
+ * alone would also take leading blanks and a sign, and reads "-1" as
+ * 2^64-1: an offset that wraps around to the bytes before the variable. */
 static int parse_number(const char *s, char **end, uint64_t *out)
 {
+    *end = (char *)s;
+    if (*s < '0' || *s > '9')
+        return -1;
     errno = 0;
     unsigned long long v = strtoull(s, end, 0);
     if (*end == s || errno)
@@ -515,7 +522,8 @@ static int add_item(const char *item, char *err, size_t errlen)
     }
     if (*p == '+') {
         if (parse_number(p + 1, &end, &offset) < 0) {
-            snprintf(err, errlen, "watch=%s: the offset is not a number (%s)", item, accepted);
+            snprintf(err, errlen, "watch=%s: the offset is not a number of bytes from 0 up (%s)",
+                     item, accepted);
             return -1;
         }
         p = end;
@@ -538,6 +546,11 @@ static int add_item(const char *item, char *err, size_t errlen)
         if (parse_number(name, &end, &addr) < 0 || *end || !has_size || where[0] || offset) {
             snprintf(err, errlen, "watch=%s: an address needs a size and nothing else (%s)", item,
                      accepted);
+            return -1;
+        }
+        if (size > UINTPTR_MAX - addr) {
+            snprintf(err, errlen, "watch=%s: the range wraps around the end of the address space "
+                     "(%s)", item, accepted);
             return -1;
         }
         v->lo = v->sym_lo = (uintptr_t)addr;
@@ -581,7 +594,7 @@ static int add_item(const char *item, char *err, size_t errlen)
     }
     if (!has_size)
         size = m[0].size > offset ? m[0].size - offset : 0;
-    if (size == 0 || offset + size > m[0].size) {
+    if (size == 0 || size > m[0].size || offset > m[0].size - size) {   /* no sum: it may wrap */
         snprintf(err, errlen, "watch=%s: %s is %zu bytes: offset %llu and size %llu do not fit in it",
                  item, name, m[0].size, (unsigned long long)offset, (unsigned long long)size);
         return -1;
@@ -1251,7 +1264,7 @@ static int reaches_a_variable(const object *o)
  * nothing of names they do not have. */
 static int commanded(void)
 {
-    const char *launcher = getenv("LOCKRACE_LAUNCHER_PID");
+    const char *launcher = lr_getenv("LOCKRACE_LAUNCHER_PID");
     return !launcher || atoi(launcher) == (int)getppid();
 }
 

@@ -223,6 +223,56 @@ def case_utf8_thread_name():
     expect("(w\u5de5\u4f5c\u7ebf\u7a0b)" in err and "\ufffd" not in err, f"text: {err[:600]!r}")
 
 
+def unsafe_for_terminal(text):
+    """Bytes of text that a terminal acts on or that are not UTF-8: C0
+    controls but the newline, DEL, C1 controls; [] when there are none."""
+    try:
+        chars = text.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return [f"not UTF-8 at {e.start}: {text[max(0, e.start - 20):e.start + 20]!r}"]
+    return [repr(chars[max(0, i - 20):i + 20]) for i, c in enumerate(chars)
+            if (ord(c) < 0x20 and c != "\n") or 0x7f <= ord(c) <= 0x9f]
+
+
+def case_escape_names():
+    """Thread and lock names, and command lines, that hold terminal control
+    sequences (retitle the window, clear the screen, C1 controls) or bytes
+    that are not UTF-8 are printed escaped (\\xNN) in the text reports, on
+    stderr and in log_path's file, and in the launcher's summary; the JSON
+    keeps them, escaped as JSON."""
+    env = dict(os.environ, LD_PRELOAD=PRELOAD)
+    env.pop("LOCKRACE_OPTIONS", None)
+    with tempfile.TemporaryDirectory() as tmp:
+        for options in ("", f"log_path={tmp}/text:json={tmp}/r.json"):
+            p = subprocess.run([program("escape_names")], env=dict(env, LOCKRACE_OPTIONS=options),
+                               capture_output=True, timeout=TIMEOUT)
+            text = p.stderr
+            if options:
+                logs = [f for f in os.listdir(tmp) if f.startswith("text.")]
+                expect(len(logs) == 1, f"log files {logs}")
+                text = open(os.path.join(tmp, logs[0]), "rb").read()
+            expect(p.returncode == 66 and b"lock-order-inversion" in text, f"{options}: status {p.returncode}, {text[-600:]!r}")
+            bad = unsafe_for_terminal(text)
+            expect(not bad, f"{options}: sent to the terminal as is: {bad}")
+            for shown in (rb"\x1b]0;pwned\x07", rb"\x1b[2J\x1b[H", rb"csi\xc2\x9b2J\xff"):
+                expect(shown in text, f"{options}: {shown!r} not shown escaped: {text[:1500]!r}")
+        reports = [json.loads(l) for l in open(f"{tmp}/r.json")]
+        names = {e["thread"]["name"] for e in reports[0]["edges"]}
+        expect(names == {"\x1b]0;pwned\x07", "\x1b[2J\x1b[H"}, f"JSON thread names {names}")
+    # the launcher's summary of a tree: the command lines
+    lenv = dict(env)
+    lenv.pop("LD_PRELOAD")
+    p = subprocess.run([LAUNCHER, "--", "sh", "-c", '"$@"; true', "sh", program("escape_names"),
+                        "two\nlines", "\033]0;argv\007", "\x9b2J", b"\xff"], env=lenv, capture_output=True,
+                       timeout=TIMEOUT)
+    summary = p.stderr[p.stderr.rfind(b"lockrace: 1 report from"):]
+    expect(p.returncode == 66 and b"escape_names" in summary, f"launcher: {p.returncode} {p.stderr[-800:]!r}")
+    bad = unsafe_for_terminal(p.stderr)
+    expect(not bad, f"launcher: sent to the terminal as is: {bad}")
+    expect(rb"\x1b]0;argv\x07" in summary and rb"two\nlines" in summary,
+           f"launcher: the command line not shown escaped: {summary!r}")
+
+
 def case_timed_and_try():
     r, _ = expect_one_inversion("timed_and_try", ["x", "y"], "timed_and_try.c")
     expect(all(e["bounded"] for e in r["edges"]), f"edges not bounded: {r['edges']}")
@@ -254,8 +304,9 @@ def case_early_all_wrappers():
     wrappers = exported_wrappers()
     out, nout = expect_clean("early_all")
     expect(out == nout, f"results differ from the native run:\n{diff(nout, out)}")
+    ends_process = {"_exit", "_Exit"}      # called only as the first call: they end it there
     called = {line.split()[1] for line in nout.splitlines()}
-    missing = wrappers - called
+    missing = wrappers - called - ends_process
     expect(not missing, f"exported but never called by early_all_lib.c: {sorted(missing)}")
     for who in ("ctor", "thread", "c11", "exiting"):
         expect(any(line.startswith(who + " ") for line in out.splitlines()), f"no calls from {who}")
@@ -266,8 +317,11 @@ def case_early_all_wrappers():
         p = subprocess.run([program("early_all")], capture_output=True, text=True, timeout=TIMEOUT,
                            env={**os.environ, **env})
         first = next(iter(p.stdout.splitlines()), "")
-        expect(first.startswith(f"ctor {name} ") and not first.endswith(" -1000"),
-               f"early_all_lib.c has no first call for {name}: {first!r}")
+        if name in ends_process:
+            expect(p.returncode == 7 and not p.stdout, f"{name} first: native status {p.returncode}")
+        else:
+            expect(first.startswith(f"ctor {name} ") and not first.endswith(" -1000"),
+                   f"early_all_lib.c has no first call for {name}: {first!r}")
         if (status, out) != (p.returncode, p.stdout) or reports:
             failed.append(f"{name} first: status {status} (native {p.returncode}), "
                           f"{len(reports)} reports\n{diff(p.stdout, out)}\n{err[-800:]}")
@@ -492,6 +546,88 @@ def case_watchdog_clean():
         expect(status == 0 and reports == [], f"{name}: status {status}, {len(reports)} reports")
 
 
+def case_watchdog_signalfd():
+    """The watchdog thread blocks every signal: a signal the program blocked
+    in all its threads, to read it from a signalfd, waits for the read
+    instead of killing the process through lockrace's thread."""
+    nstatus, nout = native("watchdog_host", ["signalfd"])
+    expect(nstatus == 0 and nout == "signalfd: read SIGUSR1\n", f"native: {nstatus} {nout!r}")
+    for launcher in (False, True):
+        if launcher:
+            status, out, err, reports = run("watchdog_host", ["signalfd"], launcher=True,
+                                            launcher_args=["--ci"], timeout=20)
+        else:
+            status, out, err, reports = run("watchdog_host", ["signalfd"], options="watchdog=1",
+                                            timeout=20)
+        expect(status == 0 and out == nout and reports == [],
+               f"launcher={launcher}: status {status}, stdout {out!r}, stderr {err[-500:]!r}")
+
+
+def case_watchdog_unshare():
+    """The watchdog is there only while a thread waits: a program that is
+    one thread again can enter a new user namespace (unshare(CLONE_NEWUSER)
+    wants a single-threaded process), right away through libc and, through
+    the raw system call, once the watchdog has seen nobody wait for a while;
+    so can a forked child, after it had its own watchdog, and so can
+    setns() into another user namespace."""
+    nstatus, nout = native("watchdog_host", ["unshare"])
+    if nstatus != 0 or nout != "unshare: ok\nchild unshare: ok\n":
+        raise Skip(f"unshare(CLONE_NEWUSER) fails natively here: {nout!r}")
+    for launcher in (False, True):
+        if launcher:
+            status, out, err, reports = run("watchdog_host", ["unshare"], launcher=True,
+                                            launcher_args=["--ci"], timeout=20)
+        else:
+            status, out, err, reports = run("watchdog_host", ["unshare"], options="watchdog=1",
+                                            timeout=20)
+        expect(status == 0 and out == nout and reports == [],
+               f"launcher={launcher}: status {status}, stdout {out!r}, stderr {err[-500:]!r}")
+    status, out, err, reports = run("watchdog_host", ["unshare-raw"], options="watchdog=1", timeout=20)
+    expect(status == 0 and out == "unshare: ok\n" and reports == [],
+           f"raw: status {status}, stdout {out!r}, stderr {err[-500:]!r}")
+    print(f"raw unshare: {err.strip()}")
+    nstatus, nout = native("watchdog_host", ["setns"])
+    if nout == "setns: ok\n":
+        status, out, err, reports = run("watchdog_host", ["setns"], options="watchdog=1", timeout=20)
+        expect(status == 0 and out == nout and reports == [],
+               f"setns: status {status}, stdout {out!r}, stderr {err[-500:]!r}")
+
+
+def case_thread_limit():
+    """Under an address-space limit (ulimit -v), a program creates about as
+    many threads under lockrace as natively: lockrace's own work at a
+    thread's start must not give each thread a malloc arena (64 MiB of
+    address space each). thread_limit sets the limit to its own size at
+    start plus 256 MiB, so lockrace's libraries do not count."""
+    if SANITIZED:
+        raise Skip("ASan's allocator and shadow memory, not lockrace's, decide the count here")
+    def count(out):
+        m = re.match(r"threads (\d+) ", out)
+        expect(m, f"thread_limit printed {out!r}")
+        return int(m.group(1))
+    nstatus, nout = native("thread_limit")
+    status, out, err, reports = run("thread_limit", timeout=120)
+    expect(nstatus == 0 and status == 0 and reports == [], f"status {status} (native {nstatus}): {err[-500:]!r}")
+    n, lr = count(nout), count(out)
+    print(f"threads within 256 MiB: native {n}, lockrace {lr} ({100 * lr / n:.0f}%)")
+    expect(lr >= 0.9 * n, f"lockrace made {lr} threads, natively {n}: less than 90%")
+
+
+def case_stack_locks():
+    """Locks on a thread's stack are said to be on that thread's stack: the
+    main thread's, glibc's default and small stacks, a stack the program
+    allocated itself."""
+    status, out, err, reports = run("stack_locks", options="exitcode=0")
+    inv = findings(reports, "lock-order-inversion")
+    expect(status == 0 and out == "stack_locks: done\n" and len(inv) == 4,
+           f"status {status}, {len(inv)} inversions: {err[-1500:]!r}")
+    for r in inv:
+        expect([l["where"] for l in r["locks"]] == ["stack", "stack"], f"where: {r['locks']}")
+    for name in ("T0", "T1 (default-stack)", "T2 (small-stack)", "T3 (own-stack)"):
+        expect(err.count(f"is on a thread's stack, first seen in {name} at:") == 2,
+               f"{name}: {err.count(name)} times in {err[-3000:]!r}")
+
+
 def case_rwlock_deadlock():
     status, _, err, reports = run("rwlock_deadlock", timeout=20)
     expect(status == 66, f"status {status}: {err[-1500:]}")
@@ -619,10 +755,11 @@ def case_readme_options_table():
 
 
 def case_exports():
-    """liblockrace.so exports the wrappers and the API, nothing else (no libunwind)."""
+    """liblockrace.so exports the wrappers (_exit and _Exit among them: the
+    exit status) and the API, nothing else (no libunwind)."""
     p = subprocess.run(["nm", "-D", "--defined-only", LIB], capture_output=True, text=True)
     names = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
-    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$)", n)}
+    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$)", n)}
     if SANITIZED:
         bad -= {"__asan_default_options", "__ubsan_default_options"}    # src/sanitize.c
     expect(not bad, f"unexpected exports: {sorted(bad)}")
@@ -764,6 +901,53 @@ def case_linked():
     expect(findings(reports, "lost-update")[0]["variable"]["name"] == "counter", "variable")
 
 
+def case_setuid():
+    """In a set-uid program (secure execution, AT_SECURE), lockrace reads
+    nothing from the environment of the user who started it: not
+    LOCKRACE_OPTIONS (no file is written for that user, as root), not
+    LOCKRACE_CAPSTONE. Reports go to stderr. A copy of abba linked with
+    liblockrace.so (a set-uid program ignores LD_PRELOAD outside the
+    system's directories, but loads what it is linked with) is made
+    set-uid root and run as nobody; the same copy without the set-uid bit
+    is the control: there the options are honoured."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        raise Skip("needs root (to make a set-uid-root copy) and setpriv (to run it as nobody)")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        out = os.path.join(tmp, "out")
+        os.mkdir(out)
+        os.chmod(out, 0o777)                 # nobody may write there: only lockrace chooses not to
+        prog = os.path.join(tmp, "abba_linked")
+        shutil.copy(program("abba_linked"), prog)
+        env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "LOCKRACE_OPTIONS")}
+        env["LOCKRACE_OPTIONS"] = (f"log_path={out}/log:json={out}/reports.json:log_dir={out}:"
+                                   "exitcode=3:verbosity=2")
+        env["LOCKRACE_CAPSTONE"] = os.path.join(out, "evil.so")
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", prog]
+
+        os.chmod(prog, 0o755)
+        p = subprocess.run(as_nobody, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        made = sorted(os.listdir(out))
+        expect(p.returncode == 3 and made, f"control (not set-uid): status {p.returncode}, files {made}, "
+               f"stderr {p.stderr[-500:]!r}")
+        for name in made:
+            os.unlink(os.path.join(out, name))
+
+        os.chown(prog, 0, 0)
+        os.chmod(prog, 0o4755)
+        p = subprocess.run(as_nobody, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        made = sorted(os.listdir(out))
+        expect(made == [], f"set-uid: lockrace wrote {made} as root for the user who ran it")
+        expect(p.returncode == 66, f"set-uid: status {p.returncode} (exitcode=3 must be ignored): "
+               f"{p.stderr[-500:]!r}")
+        expect("lockrace: lock-order-inversion" in p.stderr and "demos/abba.c:" in p.stderr and
+               "watching process" not in p.stderr,
+               f"set-uid: the report is not on stderr, or verbosity=2 was read: {p.stderr[-1500:]!r}")
+        said = [l for l in lockrace_lines(p.stderr) if "LOCKRACE_OPTIONS" in l]
+        expect(len(said) == 1 and "ignored" in said[0], f"set-uid: one line must say why: {said}")
+        print(f"set-uid: {said[0]}")
+
+
 def case_semaphore_locks():
     """A semaphore initialised to 1 and used as a lock is in the lock-order
     graph; semaphores used as signals never are."""
@@ -794,12 +978,21 @@ MISUSES = {
     "destroy-locked": ("destroy-locked", "lock_a", True),
     "lock-destroyed": ("lock-destroyed", "lock_a", True),
     "reinit-locked": ("reinit-locked", "lock_a", True),
+    "reinit-mutex": ("reinit", "config_lock", True),
+    "reinit-rwlock": ("reinit", "cache_lock", True),
+    "reinit-cond": ("reinit", None, True),
+    "lock-uninitialised": ("lock-invalid", "garbage", False),
     "rwlock-unlock": ("unlock-not-locked", "table_lock", False),
+    "rwlock-relock-write": ("rwlock-relock", "table_lock", True),
+    "rwlock-relock-read": ("rwlock-relock", "table_lock", True),
     "cond-unheld": ("cond-wait-unheld", "lock_a", False),
     "cond-two-mutexes": ("cond-two-mutexes", "lock_a", True),
     "exit-holding": ("exit-holding-locks", "lock_a", True),
     "exit-holding-pthread-exit": ("exit-holding-locks", "lock_b", True),
     "exit-holding-cancel": ("exit-holding-locks", "lock_a", True),
+    "main-return-holding": ("exit-holding-locks", "lock_a", True),
+    "main-exit-holding": ("exit-holding-locks", "lock_b", True),
+    "reused-while-locked": ("reused-while-locked", None, True),
     "barrier-zero": ("barrier-count-zero", None, False),
     "cond-destroy-waited": ("cond-destroy-waited", None, True),
     "sem-destroy-waited": ("sem-destroy-waited", None, False),
@@ -819,16 +1012,56 @@ def case_misuse():
         expect(r["misuse"] == sub, f"{mode}: sub-kind {r['misuse']}, expected {sub}")
         if lock:
             expect(r["locks"][0]["name"] == lock, f"{mode}: lock {r['locks'][0].get('name')}")
-        if mode in ("exit-holding", "exit-holding-cancel"):   # returned or cancelled: no call to show
-            expect(r["stack"] == [], f"{mode}: stack {r['stack']}")
+        if mode in ("exit-holding", "exit-holding-cancel", "main-return-holding", "main-exit-holding"):
+            expect(r["stack"] == [], f"{mode}: stack {r['stack']}")   # returned, cancelled, exit(): no call shown
         else:
             check_frames(r["stack"], "misuse.c", f"{mode} stack")
         expect(("earlier" in r) == has_earlier, f"{mode}: earlier event {r.get('earlier')}")
         if has_earlier:
             check_frames(r["earlier"]["stack"], "misuse.c", f"{mode} earlier stack")
+        if mode in ("main-return-holding", "main-exit-holding"):
+            expect(r["thread"]["id"] == 0 and "(main) ends the process" in r["summary"], f"{mode}: {r['summary']}")
+        if mode == "reused-while-locked":
+            expect("freed or went out of scope while" in r["summary"], f"{mode}: summary {r['summary']}")
+        if mode == "reinit-cond":
+            expect(r["object"]["name"] == "changed" and not r["locks"], f"object {r.get('object')}")
         if sub == "cond-two-mutexes":
             expect([l["name"] for l in r["locks"]] == ["lock_a", "lock_b"], f"locks {r['locks']}")
             expect(r["object"]["name"] == "ready", f"object {r['object']}")
+
+
+def case_misuse_double_unlock():
+    """A double unlock is reported, and the destroy that then fails (glibc's
+    count of users is -1) is not called a destroy of a locked mutex."""
+    status, out, err, reports = run("misuse", ["destroy-after-double-unlock"])
+    expect(status == 66 and out.strip() == "destroy-after-double-unlock", f"status {status}, output {out!r}\n{err[-1500:]}")
+    got = [r.get("misuse") for r in reports]
+    expect(got == ["unlock-not-held", "destroy-miscounted"], f"reports {[r['summary'] for r in reports]}")
+    if len(reports) == 2:
+        d = reports[1]
+        expect(d["locks"][0]["name"] == "lock_a", f"lock {d['locks']}")
+        expect("not locked" in d["summary"] and "EBUSY" in d["summary"], f"summary {d['summary']}")
+        check_frames(d["stack"], "misuse.c", "destroy stack")
+        expect("earlier" in d and d["earlier"]["what"] == "unlocked it at", f"earlier {d.get('earlier')}")
+        check_frames(d["earlier"]["stack"], "misuse.c", "double unlock stack")
+
+
+def case_misuse_self_deadlocks():
+    """A thread that asks again for a lock it holds and waits for itself:
+    a one-thread deadlock (it hangs), whose first line says it was relocked
+    by its own holder, as Helgrind's and lockdep's "recursive locking"."""
+    status, _, err, reports = run("self_deadlock", timeout=20)
+    d = deadlocks(reports)
+    expect(len(d) == 1 and "relocked by its own holder" in d[0]["summary"], f"summary {[r['summary'] for r in reports]}")
+    expect("relocked by its own holder" in err.splitlines()[0], f"first line {err.splitlines()[:1]}")
+    status, out, err, reports = run("misuse", ["rwlock-upgrade"], timeout=20)
+    expect(status == 66, f"rwlock-upgrade: status {status}: {err[-1500:]}")
+    d = deadlocks(reports)
+    expect(len(reports) == 1 and len(d) == 1, f"rwlock-upgrade: {[r['summary'] for r in reports]}")
+    first = err.splitlines()[0] if err else ""
+    expect("relocked by its own holder" in first and "holds for reading" in first
+           and "mutex" not in err, f"rwlock-upgrade: text {err[:600]}")
+    check_deadlock(d[0], "misuse.c", 1)
 
 
 def case_results():
@@ -934,7 +1167,8 @@ def case_output_files():
                    f"{options}: not one line naming it: {lines}")
         expect(not os.path.exists(target), "wrote through the symbolic link")
         expect("symbolic link" in abba(f"json={link}")[0], "the symbolic link is not named as the reason")
-        expect("No space left" in abba("json=/dev/full")[0], "/dev/full: no reason given")
+        # a device is not a regular file: refused at open (output_not_plain)
+        expect("not a regular file" in abba("json=/dev/full")[0], "/dev/full: no reason given")
         # log_path=PREFIX writes PREFIX.PID: the shell plants a link there and execs
         prefix = os.path.join(tmp, "text")
         lines = abba(f"log_path={prefix}", ["sh", "-c", f'ln -s {target} {prefix}.$$ && exec "$0"', program("abba")])
@@ -968,7 +1202,20 @@ def case_output_files():
             finally:
                 subprocess.run(["umount", full])
         else:
-            print("output_files: no tmpfs mount here: the full file system is tried with /dev/full only")
+            # a write that fails all the same: past RLIMIT_FSIZE, with SIGXFSZ ignored (kept across exec)
+            import resource
+            import signal
+
+            def small_files():
+                signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+                resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+            print("output_files: no tmpfs mount here: a failed write is tried past RLIMIT_FSIZE")
+            options = f"json={tmp}/big.json"
+            p = subprocess.run([program("abba")], env=dict(os.environ, LD_PRELOAD=PRELOAD, LOCKRACE_OPTIONS=options),
+                               capture_output=True, text=True, timeout=TIMEOUT, preexec_fn=small_files)
+            lines = lockrace_lines(p.stderr)
+            expect(p.returncode == 66 and len(lines) >= 1 and "File too large" in lines[0] and
+                   lines[0].startswith(f"lockrace: {options}: cannot write"), f"{options}, too large: {lines}")
 
         # modes: 0600 by default (the umask can only take away), or file_mode
         old = os.umask(0o022)
@@ -995,6 +1242,173 @@ def case_output_files():
         reports = [json.loads(l) for l in open(f"{tmp}/reuse.json")]
         expect(len(reports) == 1 and reports[0]["kind"] == "lock-order-inversion",
                f"fd_reuse: json file has {len(reports)} reports")
+
+
+def run_bounded(cmd, env, timeout=20):
+    """Runs cmd; (status, stdout, stderr), status None when it was still
+    running after `timeout` seconds (it is killed then)."""
+    try:
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+        return p.returncode, p.stdout, p.stderr
+    except subprocess.TimeoutExpired as e:
+        def text(b):
+            return b.decode(errors="replace") if isinstance(b, bytes) else (b or "")
+        return None, text(e.stdout), text(e.stderr)
+
+
+def case_output_not_plain():
+    """Report files that are not plain files of the user's own: a FIFO (no
+    reader: open() would wait for one forever) or a file another user made
+    beforehand (where fs.protected_regular is off, lockrace would write the
+    report into it, for that user to read). At json=, at log_path's
+    PREFIX.PID, at the launcher's --json, --sarif and --junit: one line
+    naming the path and what is accepted, the reports on stderr, the
+    program and the launcher unharmed, the other user's file untouched."""
+    other = os.geteuid() == 0
+    with tempfile.TemporaryDirectory() as tmp:
+        fifo = os.path.join(tmp, "fifo")
+        os.mkfifo(fifo)
+        owned = os.path.join(tmp, "owned")
+
+        def plant_owned(path):
+            with open(path, "w") as f:
+                f.write("another user's data\n")
+            os.chown(path, 65534, 65534)    # nobody
+
+        def check(what, status, out, err, want_status=66, mention=None):
+            expect(status is not None, f"{what}: still running after 20 s (blocked in open?): {err[-400:]!r}")
+            expect(status == want_status, f"{what}: status {status}, not {want_status}: {err[-800:]!r}")
+            lines = [l for l in lockrace_lines(err) if not l.startswith("lockrace: 1 report")]
+            expect(len(lines) == 1 and (mention or "") in lines[0] and
+                   ("not a regular file" in lines[0] or "belongs to" in lines[0]),
+                   f"{what}: not one line saying why: {lines}")
+            expect("lock-order-inversion: lock_a -> lock_b" in err, f"{what}: the report is not on stderr")
+
+        env = dict(os.environ, LD_PRELOAD=PRELOAD)
+        env.pop("LOCKRACE_OPTIONS", None)
+        targets = [("FIFO", fifo, None)]
+        if other:
+            targets.append(("another user's file", owned, plant_owned))
+        else:
+            print("output_not_plain: not root: another user's file is not tried")
+        for what, path, plant in targets:
+            if plant:
+                plant(path)
+            status, out, err = run_bounded([program("abba")], dict(env, LOCKRACE_OPTIONS=f"json={path}"))
+            check(f"{what} at json=", status, out, err, mention=f"json={path}")
+            expect("a=1 b=1" in out, f"{what} at json=: stdout {out!r}")
+            # log_path=PREFIX writes PREFIX.PID: the shell plants it and execs
+            prefix = os.path.join(tmp, "text")
+            make = f"mkfifo {prefix}.$$" if plant is None else \
+                f"echo \"another user's data\" > {prefix}.$$ && chown 65534:65534 {prefix}.$$"
+            status, out, err = run_bounded(["sh", "-c", f'{make} && exec "$0"', program("abba")],
+                                           dict(env, LOCKRACE_OPTIONS=f"log_path={prefix}"))
+            check(f"{what} at log_path", status, out, err, mention=f"log_path={prefix}")
+            # the launcher: --json is the library's, --sarif and --junit its own
+            lenv = dict(env)
+            lenv.pop("LD_PRELOAD")
+            status, out, err = run_bounded([LAUNCHER, "--json", path, "--", program("abba")], lenv)
+            check(f"{what} at the launcher's --json", status, out, err, mention=f"json={path}")
+            for flag in ("--sarif", "--junit"):
+                status, out, err = run_bounded([LAUNCHER, flag, path, "--", program("abba")], lenv)
+                expect(status is not None, f"{what} at {flag}: the launcher is still running after 20 s")
+                lines = lockrace_lines(err)
+                expect(status == 2 and len(lines) == 1 and f"{flag} {path}" in lines[0] and
+                       ("not a regular file" in lines[0] or "belongs to" in lines[0]),
+                       f"{what} at {flag}: status {status}, {lines}")
+            if plant:
+                for p in (path, *(os.path.join(tmp, f) for f in os.listdir(tmp) if f.startswith("text."))):
+                    expect(open(p).read() == "another user's data\n", f"{p}: another user's file was written to")
+                for f in os.listdir(tmp):
+                    if f.startswith("text."):
+                        os.unlink(os.path.join(tmp, f))
+            else:
+                for f in os.listdir(tmp):
+                    if f.startswith("text."):
+                        os.unlink(os.path.join(tmp, f))
+
+
+def case_stderr_hazards():
+    """Text reports on stderr, whatever the program did to it: a
+    non-blocking pipe whose reader is slow gets the whole report (lockrace
+    waits for room, as a blocking write would), and a program that closed
+    descriptor 2 and opened its own file there never finds the report in
+    that file: it goes to the stderr the program started with."""
+    import fcntl
+    import threading
+    import time
+    env = dict(os.environ, LD_PRELOAD=PRELOAD)
+    env.pop("LOCKRACE_OPTIONS", None)
+    # a one-page pipe, filled but for 64 bytes before the program starts,
+    # read from 1 s later, 256 bytes every 20 ms
+    r, w = os.pipe()
+    fcntl.fcntl(w, 1031, 4096)      # F_SETPIPE_SZ
+    os.write(w, b"x" * (4096 - 64))
+    os.set_blocking(w, False)
+    p = subprocess.Popen([program("abba")], stdout=subprocess.PIPE, stderr=w, env=env)
+    os.close(w)
+    got = bytearray()
+    time.sleep(1)
+    while True:
+        chunk = os.read(r, 256)
+        if not chunk:
+            break
+        got += chunk
+        time.sleep(0.02)
+    os.close(r)
+    out = p.stdout.read().decode()
+    status = p.wait(timeout=TIMEOUT)
+    err = got[4096 - 64:].decode(errors="replace")
+    expect(status == 66 and "a=1 b=1" in out, f"non-blocking stderr: status {status}, stdout {out!r}")
+    expect("lock-order-inversion: lock_a -> lock_b" in err and "T2 (worker-2) was created by T0" in err and
+           re.search(r"lockrace: 1 report .*\n$", err), f"non-blocking stderr: the report is not whole: {err!r}")
+    # descriptor 2 closed and reused for the program's own file
+    with tempfile.TemporaryDirectory() as tmp:
+        own = os.path.join(tmp, "own")
+        status, out, err = run_raw([program("fd_reuse"), own, "stderr"], "")
+        expect(status == 66 and "file intact" in out, f"stderr reused: status {status}, stdout {out!r}, "
+               f"file {open(own).read()[:300]!r}")
+        expect(re.search(r"lock-order-inversion: (a -> b|b -> a)", err), f"stderr reused: no report on the first stderr: {err!r}")
+
+
+def case_exit_status():
+    """The exit status of a process that reported: the program's own when
+    it failed (non-zero, as its parent sees it: exit(256) is 0), exitcode
+    (66) when it succeeded, however it ended: returning from main, exit,
+    _exit or _Exit; the summary line says which. Without a report, or in a
+    vfork child (whose memory, reports included, is its parent's), the
+    program's own."""
+    def summary(err):
+        lines = [l for l in err.splitlines() if re.match(r"==\d+== lockrace: \d+ report", l)]
+        return lines[0] if len(lines) == 1 else f"{len(lines)} summary lines"
+
+    for how in ("return", "exit", "_exit", "_Exit"):
+        for own, options, want in ((0, "", 66), (3, "", 3), (256, "", 66), (0, "exitcode=9", 9),
+                                   (0, "exitcode=0", 0), (3, "exitcode=0", 3)):
+            status, out, err = run_raw([program("exit_after_report"), how, str(own)], options)
+            what = f"{how}({own}) {options}"
+            expect(status == want, f"{what}: exit status {status}, not {want}")
+            expect(f"exit_after_report: {how}({own})" in out and err.count("lock-order-inversion: ") == 2,
+                   f"{what}: stdout {out!r}, stderr {err[-600:]!r}")
+            line = summary(err)
+            if options == "exitcode=0":
+                ok = line.endswith("lockrace: 1 report (lock-order-inversion: 1)")
+            elif want != own % 256:
+                ok = line.endswith(f"; exit status {want} (the program's was {own % 256}; exitcode=0 keeps it)")
+            else:
+                ok = line.endswith(f"; exit status {own} (the program's own; exitcode=66 replaces only a 0)")
+            expect(ok, f"{what}: summary {line!r}")
+        for own in (0, 3):
+            status, out, err = run_raw([program("exit_after_report"), how, str(own), "clean"], "")
+            expect(status == own and "lockrace" not in err, f"{how}({own}) clean: status {status}, {err!r}")
+    status, out, err = run_raw([program("exit_after_report"), "vfork", "0"], "")
+    expect(status == 66 and "the vfork child ended with 0" in out, f"vfork: status {status}, stdout {out!r}")
+    status, out, err = run_raw([program("exit_after_report"), "vfork", "5"], "")
+    expect(status == 66 and "the vfork child ended with 5" in out, f"vfork: status {status}, stdout {out!r}")
+    # the launcher's status agrees
+    p = subprocess.run([LAUNCHER, "--", program("exit_after_report"), "_exit", "0"], capture_output=True,
+                       text=True, timeout=TIMEOUT, env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD"})
+    expect(p.returncode == 66, f"launcher, _exit(0): {p.returncode}")
 
 
 def case_crash_after_report():
@@ -1227,7 +1641,17 @@ def case_watch_errors():
     for spec, what in (("stats+x", "watch=stats+x: the offset is not a number"),
                        ("stats:0", "watch=stats:0: the size is not a number above 0"),
                        ("0x1000", "watch=0x1000: an address needs a size"),
-                       ("stats+12:8", "watch=stats+12:8: stats is 16 bytes")):
+                       ("stats+12:8", "watch=stats+12:8: stats is 16 bytes"),
+                       # offsets and sizes that wrap around 2^64 fit by arithmetic only:
+                       # they would watch the bytes before the variable
+                       ("stats+18446744073709551615:2",
+                        "watch=stats+18446744073709551615:2: stats is 16 bytes"),
+                       ("stats+8:18446744073709551615",
+                        "watch=stats+8:18446744073709551615: stats is 16 bytes"),
+                       ("stats+-1:1", "watch=stats+-1:1: the offset is not a number"),
+                       ("stats+-8:8", "watch=stats+-8:8: the offset is not a number"),
+                       ("0x1000:18446744073709551615",
+                        "watch=0x1000:18446744073709551615: the range wraps around")):
         for launcher in (False, True):
             status, out, err, reports = watched("watch_struct", ["struct"], spec, launcher=launcher)
             expect(status == 2 and out == "" and what in err and err.count("\n") == 1,

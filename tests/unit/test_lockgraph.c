@@ -360,6 +360,121 @@ START_TEST(the_window_reaches_past_locks_that_are_no_bridge)
 }
 END_TEST
 
+/* The topological order: edges that arrive against it are reordered, and
+ * the cycle they later close is still found, whole. */
+START_TEST(a_chain_built_backwards_is_clean_then_closed)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    for (int i = 8; i >= 1; i--)
+        nested(t1, L(i), L(i + 1));     /* each edge lands below the ones before */
+    ck_assert_int_eq(nreports, 0);
+    ck_assert(lr_graph_order_holds());
+    nested(t2, L(9), L(1));
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_uint_eq(reports[0].nlocks, 9);
+}
+END_TEST
+
+START_TEST(reordering_keeps_the_locks_between_in_order)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    nested(t1, L(3), L(4));
+    nested(t1, L(1), L(2));
+    nested(t1, L(2), L(3));             /* against the order: 2 was placed above 3 */
+    ck_assert_int_eq(nreports, 0);
+    ck_assert(lr_graph_order_holds());
+    nested(t2, L(4), L(1));
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_uint_eq(reports[0].nlocks, 4);
+}
+END_TEST
+
+/* Random edges that all agree with one order (lower index first), in a
+ * random sequence: never a report however they arrive; then one edge
+ * against it closes exactly one cycle. */
+START_TEST(random_consistent_edges_in_any_order_are_clean)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    uint64_t seed = 0x2545f4914f6cdd1dull;
+    for (int k = 0; k < 400; k++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        int a = (int)((seed >> 33) % 30), b = (int)((seed >> 17) % 30);
+        if (a == b)
+            continue;
+        int lo = a < b ? a : b, hi = a < b ? b : a;
+        nested(k % 2 ? t1 : t2, L(lo), L(hi));
+        ck_assert(lr_graph_order_holds());
+    }
+    ck_assert_int_eq(nreports, 0);
+    nested(t1, L(29), L(28));
+    nested(t2, L(28), L(29));           /* 28 → 29 may already be an edge: a cycle either way */
+    ck_assert_int_ge(nreports, 1);
+}
+END_TEST
+
+static int captures;
+
+static lr_stack_id counted_site_stack(void)
+{
+    captures++;
+    return unit_site_stack();
+}
+
+/* What one thread learnt, every thread knows: a second thread meeting the
+ * same contexts unwinds nothing, and still finds the cycle it closes. */
+START_TEST(a_context_learnt_by_one_thread_is_known_to_all)
+{
+    lr_stack_capture_override = counted_site_stack;
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic(),
+              *t3 = lr_thread_new_synthetic();
+    nested(t1, L(1), L(2));
+    nested(t1, L(2), L(3));
+    int learnt = captures;              /* four contexts, three locks first seen */
+    ck_assert_int_eq(learnt, 7);
+    nested(t2, L(1), L(2));
+    nested(t2, L(2), L(3));
+    ck_assert_int_eq(captures, learnt);
+    ck_assert_int_eq(nreports, 0);
+    lock(t3, L(2));                     /* known: no unwind */
+    lock(t3, L(3));                     /* known too */
+    lock(t3, L(1));                     /* new: edges 2 -> 1 and 3 -> 1 close two cycles */
+    unlock(t3, L(1));
+    unlock(t3, L(3));
+    unlock(t3, L(2));
+    ck_assert_int_eq(captures, learnt + 1);
+    ck_assert_int_eq(nreports, 2);
+    ck_assert_uint_eq(reports[0].nlocks, 2);
+    ck_assert_uint_eq(reports[1].nlocks, 3);
+}
+END_TEST
+
+/* A context whose lock ended is learnt again, by any thread, for the new
+ * lock at that address: its edges are the new lock's. */
+START_TEST(a_known_context_of_a_lock_that_ended_is_learnt_again)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lr_lock *one = L(1), *two = L(2);
+    uint64_t old_two = two->id;
+    take(t1, one, LR_BLOCKING, 0x100);
+    take(t1, two, LR_BLOCKING, 0x200);
+    unlock(t1, two);
+    unlock(t1, one);
+    lr_lock_forget(two->addr);          /* destroyed; a new lock at the same address */
+    lr_lock *two_again = L(2);
+    ck_assert_uint_ne(two_again->id, old_two);
+    take(t2, one, LR_BLOCKING, 0x100);  /* the same context key as t1's */
+    take(t2, two_again, LR_BLOCKING, 0x200);
+    unlock(t2, two_again);
+    unlock(t2, one);
+    take(t2, two_again, LR_BLOCKING, 0x300);
+    take(t2, one, LR_BLOCKING, 0x400);
+    unlock(t2, one);
+    unlock(t2, two_again);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_uint_eq(reports[0].nlocks, 2);
+}
+END_TEST
+
 START_TEST(one_acquisition_can_close_several_cycles)
 {
     lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
@@ -691,6 +806,11 @@ static Suite *suite(void)
     tcase_add_test(tc, single_thread_cycle_can_be_turned_off);
     tcase_add_test(tc, timed_acquisitions_make_bounded_edges);
     tcase_add_test(tc, a_thousand_held_locks);
+    tcase_add_test(tc, a_context_learnt_by_one_thread_is_known_to_all);
+    tcase_add_test(tc, a_known_context_of_a_lock_that_ended_is_learnt_again);
+    tcase_add_test(tc, a_chain_built_backwards_is_clean_then_closed);
+    tcase_add_test(tc, reordering_keeps_the_locks_between_in_order);
+    tcase_add_test(tc, random_consistent_edges_in_any_order_are_clean);
     tcase_add_test(tc, held_locks_within_the_window_make_two_lock_cycles);
     tcase_add_test(tc, the_window_reaches_past_locks_that_are_no_bridge);
     tcase_add_test(tc, one_acquisition_can_close_several_cycles);

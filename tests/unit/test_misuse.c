@@ -10,6 +10,7 @@
 #include "unit.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -146,6 +147,38 @@ START_TEST(destroy_of_a_locked_mutex)
 }
 END_TEST
 
+START_TEST(destroy_after_a_double_unlock_is_not_destroy_locked)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    lr_thread *t = thread_with_tid(my_tid());
+    pthread_mutex_lock(&m);
+    pthread_mutex_unlock(&m);
+    current_site = 0x7c00;
+    lr_misuse_mutex_unlock(t, &m);                  /* the second unlock */
+    pthread_mutex_unlock(&m);                       /* glibc: __nusers is now -1 */
+    current_site = 0x7000;
+    lr_misuse_mutex_destroy(t, &m);
+    ck_assert_int_eq(nreports, 2);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_UNLOCK_NOT_HELD);
+    ck_assert_int_eq(reports[1].misuse, LR_MISUSE_DESTROY_MISCOUNTED);
+    uintptr_t site = 0x7c00;
+    ck_assert_uint_eq(reports[1].earlier_stack, lr_stack_intern(&site, 1));
+    ck_assert_int_eq(pthread_mutex_destroy(&m), EBUSY);
+}
+END_TEST
+
+START_TEST(lock_of_bytes_that_look_destroyed_claims_no_destroy)
+{
+    pthread_mutex_t m;
+    memset(&m, 0xff, sizeof m);                     /* never initialised */
+    lr_thread *t = thread_with_tid(my_tid());
+    lr_misuse_mutex_lock(t, &m);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_LOCK_INVALID);
+    ck_assert_uint_eq(reports[0].nthreads, 1);      /* no earlier event */
+}
+END_TEST
+
 START_TEST(lock_of_a_destroyed_mutex_says_where_it_was_destroyed)
 {
     pthread_mutex_t m;
@@ -176,7 +209,7 @@ START_TEST(init_is_reinit_only_of_a_mutex_a_thread_holds)
     lr_misuse_mutex_init(t, junk);
     ck_assert_int_eq(nreports, 0);
     free(junk);
-    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;     /* static: cannot have gone away */
     pthread_mutex_lock(&m);
     lr_thread *holder = thread_with_tid(my_tid());
     held_by(holder, &m, 0x7400);
@@ -185,6 +218,92 @@ START_TEST(init_is_reinit_only_of_a_mutex_a_thread_holds)
     ck_assert_int_eq(reports[0].misuse, LR_MISUSE_REINIT_LOCKED);
     ck_assert_uint_eq(reports[0].earlier_thread, holder->info->id);
     pthread_mutex_unlock(&m);
+}
+END_TEST
+
+/* On the stack or the heap the locked mutex's memory may have gone away
+ * (a frame returned, a free) and come back: said so, not "re-initialised". */
+START_TEST(init_over_a_locked_mutex_whose_memory_may_have_gone)
+{
+    lr_thread *t = thread_with_tid(my_tid() + 100000);
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&m);
+    lr_thread *holder = thread_with_tid(my_tid());
+    held_by(holder, &m, 0x7400);
+    lr_misuse_mutex_init(t, &m);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_REUSED_LOCKED);
+    ck_assert_uint_eq(reports[0].earlier_thread, holder->info->id);
+    pthread_mutex_unlock(&m);
+}
+END_TEST
+
+START_TEST(main_ending_with_a_lock)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    lr_thread *t0 = lr_thread_new_synthetic();
+    t0->info->id = 0;                               /* plays main (the real T0 is taken) */
+    lr_misuse_main_end(t0);
+    ck_assert_int_eq(nreports, 0);                  /* holds nothing */
+    held_by(t0, &m, 0x7800);
+    lr_misuse_thread_end(t0, 0);                    /* the thread check leaves main to this one */
+    ck_assert_int_eq(nreports, 0);
+    lr_misuse_main_end(t0);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_EXIT_HOLDING);
+    ck_assert_uint_eq(reports[0].thread, 0);
+    ck_assert_uint_eq(reports[0].lock, (uintptr_t)&m);
+    uintptr_t site = 0x7800;
+    ck_assert_uint_eq(reports[0].earlier_stack, lr_stack_intern(&site, 1));
+}
+END_TEST
+
+static pthread_mutex_t static_mutex;
+static pthread_cond_t static_cond;
+
+START_TEST(init_again_without_destroy)
+{
+    lr_thread *t = thread_with_tid(my_tid());
+    current_site = 0x7b00;
+    pthread_mutex_init(&static_mutex, NULL);
+    lr_misuse_initialised(t, &static_mutex, LR_OBJ_MUTEX, 0);
+    current_site = 0x7000;
+    pthread_mutex_init(&static_mutex, NULL);
+    lr_misuse_initialised(t, &static_mutex, LR_OBJ_MUTEX, 0);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_REINIT);
+    ck_assert_uint_eq(reports[0].lock, (uintptr_t)&static_mutex);
+    uintptr_t site = 0x7b00;
+    ck_assert_uint_eq(reports[0].earlier_stack, lr_stack_intern(&site, 1));
+    /* a condition too, with no lock */
+    lr_misuse_initialised(t, &static_cond, LR_OBJ_COND, 0);
+    current_site = 0x7b10;
+    lr_misuse_initialised(t, &static_cond, LR_OBJ_COND, 0);
+    ck_assert_int_eq(nreports, 2);
+    ck_assert_uint_eq(reports[1].nlocks, 0);
+}
+END_TEST
+
+START_TEST(init_after_destroy_or_on_reused_memory_is_fine)
+{
+    lr_thread *t = thread_with_tid(my_tid());
+    lr_misuse_initialised(t, &static_mutex, LR_OBJ_MUTEX, 0);
+    lr_misuse_uninitialised(t, &static_mutex, 0);
+    lr_misuse_initialised(t, &static_mutex, LR_OBJ_MUTEX, 0);
+    /* the same memory as another kind of object: reused, not re-initialised */
+    lr_misuse_initialised(t, &static_mutex, LR_OBJ_OTHER, 0);
+    lr_misuse_initialised(t, &static_mutex, LR_OBJ_MUTEX, 0);
+    /* a failed init initialised nothing */
+    lr_misuse_initialised(t, &static_cond, LR_OBJ_COND, EINVAL);
+    lr_misuse_initialised(t, &static_cond, LR_OBJ_COND, 0);
+    /* heap or stack memory may have been freed in between: lockrace cannot say */
+    pthread_mutex_t *heap = malloc(sizeof *heap), local;
+    lr_misuse_initialised(t, heap, LR_OBJ_MUTEX, 0);
+    lr_misuse_initialised(t, heap, LR_OBJ_MUTEX, 0);
+    lr_misuse_initialised(t, &local, LR_OBJ_MUTEX, 0);
+    lr_misuse_initialised(t, &local, LR_OBJ_MUTEX, 0);
+    free(heap);
+    ck_assert_int_eq(nreports, 0);
 }
 END_TEST
 
@@ -199,6 +318,50 @@ START_TEST(rwlock_unlock_when_not_locked)
     lr_misuse_rwlock_unlock(t, &rw);
     ck_assert_int_eq(nreports, 1);
     ck_assert_int_eq(reports[0].misuse, LR_MISUSE_UNLOCK_NOT_LOCKED);
+}
+END_TEST
+
+/* t takes rw in lockrace's view, for reading or writing, at site */
+static void rw_held_by(lr_thread *t, pthread_rwlock_t *rw, int shared, uintptr_t site)
+{
+    current_site = site;
+    lr_acquisition a = { .addr = (uintptr_t)rw, .pc = site, .type = LR_RWLOCK, .how = LR_BLOCKING,
+                         .shared = shared };
+    lr_order_before(t, &a);
+    lr_order_after(t, &a);
+    current_site = 0x7000;
+}
+
+START_TEST(rwlock_asked_again_by_its_writer)
+{
+    pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+    lr_thread *t = thread_with_tid(my_tid());
+    pthread_rwlock_wrlock(&rw);                     /* glibc: __cur_writer is this thread */
+    rw_held_by(t, &rw, 0, 0x7a00);
+    ck_assert_int_eq(pthread_rwlock_rdlock(&rw), EDEADLK);
+    lr_misuse_rwlock_relock(t, &rw);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].kind, LR_REPORT_MISUSE);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_RWLOCK_RELOCK);
+    ck_assert_uint_eq(reports[0].lock, (uintptr_t)&rw);
+    uintptr_t site = 0x7a00;
+    ck_assert_uint_eq(reports[0].earlier_thread, t->info->id);
+    ck_assert_uint_eq(reports[0].earlier_stack, lr_stack_intern(&site, 1));
+    pthread_rwlock_unlock(&rw);
+}
+END_TEST
+
+START_TEST(rwlock_read_twice_is_fine)
+{
+    pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+    lr_thread *t = thread_with_tid(my_tid());
+    pthread_rwlock_rdlock(&rw);
+    rw_held_by(t, &rw, 1, 0x7a00);
+    ck_assert_int_eq(pthread_rwlock_rdlock(&rw), 0);
+    lr_misuse_rwlock_relock(t, &rw);                /* not its writer: says nothing */
+    ck_assert_int_eq(nreports, 0);
+    pthread_rwlock_unlock(&rw);
+    pthread_rwlock_unlock(&rw);
 }
 END_TEST
 
@@ -267,8 +430,16 @@ static Suite *suite(void)
     tcase_add_test(tc, relock_of_an_error_checking_mutex);
     tcase_add_test(tc, destroy_of_a_locked_mutex);
     tcase_add_test(tc, lock_of_a_destroyed_mutex_says_where_it_was_destroyed);
+    tcase_add_test(tc, destroy_after_a_double_unlock_is_not_destroy_locked);
+    tcase_add_test(tc, lock_of_bytes_that_look_destroyed_claims_no_destroy);
     tcase_add_test(tc, init_is_reinit_only_of_a_mutex_a_thread_holds);
+    tcase_add_test(tc, init_over_a_locked_mutex_whose_memory_may_have_gone);
+    tcase_add_test(tc, main_ending_with_a_lock);
+    tcase_add_test(tc, init_again_without_destroy);
+    tcase_add_test(tc, init_after_destroy_or_on_reused_memory_is_fine);
     tcase_add_test(tc, rwlock_unlock_when_not_locked);
+    tcase_add_test(tc, rwlock_asked_again_by_its_writer);
+    tcase_add_test(tc, rwlock_read_twice_is_fine);
     tcase_add_test(tc, condition_wait_without_the_mutex);
     tcase_add_test(tc, thread_ending_with_a_lock);
     tcase_add_test(tc, barrier_of_zero);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void expect_json(const char *in, const char *out)
 {
@@ -82,6 +83,52 @@ START_TEST(utf8_trim_drops_only_a_cut_character)
 }
 END_TEST
 
+/* what lr_write_text writes of in[0, len), read back through a pipe */
+static void expect_text(const char *in, size_t len, const char *out)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_eq(lr_write_text(p[1], in, len), 0);
+    close(p[1]);
+    static char got[65536];
+    size_t n = 0;
+    ssize_t r;
+    while ((r = read(p[0], got + n, sizeof got - 1 - n)) > 0)
+        n += (size_t)r;
+    close(p[0]);
+    got[n] = 0;
+    ck_assert_str_eq(got, out);
+}
+
+#define EXPECT_TEXT(in, out) expect_text(in, sizeof in - 1, out)
+
+START_TEST(text_escapes_what_a_terminal_acts_on)
+{
+    EXPECT_TEXT("plain\nlines\n", "plain\nlines\n");
+    EXPECT_TEXT("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x92", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x92");
+    EXPECT_TEXT("\033]0;pwned\007", "\\x1b]0;pwned\\x07");
+    EXPECT_TEXT("tab\tcr\rdel\x7f", "tab\\x09cr\\x0ddel\\x7f");
+    EXPECT_TEXT("csi\xc2\x9b" "2J nbsp\xc2\xa0", "csi\\xc2\\x9b2J nbsp\xc2\xa0");   /* C1, not U+00A0 */
+    EXPECT_TEXT("latin1 \xe9t\xe9", "latin1 \\xe9t\\xe9");
+    expect_text("cut \xe2\x82\xac", 6, "cut \\xe2\\x82");     /* cut by len, not by a NUL */
+}
+END_TEST
+
+/* escapes past the stack buffer's size are written in several pieces,
+ * none lost or cut inside an escape */
+START_TEST(text_longer_than_the_buffer)
+{
+    enum { N = 3000 };
+    static char in[N], out[2 * N + 1];
+    char *o = out;
+    for (size_t i = 0; i < N; i++) {
+        in[i] = i % 3 ? 'a' : '\033';
+        o = stpcpy(o, i % 3 ? "a" : "\\x1b");
+    }
+    expect_text(in, N, out);
+}
+END_TEST
+
 /* a megabyte of settings: parsed in one pass, the last one wins */
 START_TEST(options_of_a_megabyte)
 {
@@ -131,6 +178,8 @@ static Suite *suite(void)
     tcase_add_test(tc, utf8_len_of_each_form);
     tcase_add_test(tc, shown_escapes_and_cuts);
     tcase_add_test(tc, utf8_trim_drops_only_a_cut_character);
+    tcase_add_test(tc, text_escapes_what_a_terminal_acts_on);
+    tcase_add_test(tc, text_longer_than_the_buffer);
     suite_add_tcase(s, tc);
     tc = tcase_create("options");
     tcase_add_test(tc, options_of_a_megabyte);

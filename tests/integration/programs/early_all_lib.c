@@ -20,6 +20,7 @@
 #include <string.h>
 #include <threads.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "early_all.h"
 
@@ -150,6 +151,8 @@ static void alone(call_log *log)
     CALL_VOID(log, mtx_destroy, &mtx);
 
     CALL(log, pthread_setname_np, pthread_self(), "early-all");
+    CALL(log, unshare, 0);                                  /* nothing to unshare: 0 */
+    CALL(log, setns, -1, 0);                                /* -1, EBADF */
 }
 
 /* The first wrapper call of the process, named by EARLY_ALL_FIRST: the one
@@ -293,6 +296,10 @@ static int first_call(const char *name)
     FIRST(cnd_signal, cnd_signal(&first_cnd))
     FIRST(cnd_broadcast, cnd_broadcast(&first_cnd))
     FIRST(thrd_create, thrd_create(&c11, libc_noop_c11, NULL), LIBC(thrd_join)(c11, NULL))
+    FIRST(unshare, unshare(0))
+    FIRST(setns, setns(-1, 0))
+    FIRST(_exit, (_exit(7), 0))
+    FIRST(_Exit, (_Exit(7), 0))
     int c11_result = 0;
     FIRST(thrd_join, (LIBC(thrd_create)(&c11, libc_noop_c11, (void *)6), thrd_join(c11, &c11_result)),
           rc += c11_result == 6 ? 0 : 100)

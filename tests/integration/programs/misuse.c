@@ -20,6 +20,9 @@ static pthread_rwlock_t table_lock = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_cond_t ready = PTHREAD_COND_INITIALIZER;
 static pthread_barrier_t start_line;
 static volatile int waiting;
+static pthread_mutex_t config_lock;
+static pthread_rwlock_t cache_lock;
+static pthread_cond_t changed;
 
 static void *take_and_return(void *arg)
 {
@@ -117,6 +120,16 @@ static void *die_holding_robust(void *arg)
     return NULL;                    /* robust: the next owner is told (EOWNERDEAD) */
 }
 
+/* A mutex in a frame that returns while it is locked: the next call's
+ * frame is the same memory. */
+static void __attribute__((noinline)) lock_local_and_return(int lock)
+{
+    pthread_mutex_t local;
+    pthread_mutex_init(&local, NULL);
+    if (lock)
+        pthread_mutex_lock(&local); /* never unlocked: the frame goes away */
+}
+
 static int is(const char *mode, const char *name) { return strcmp(mode, name) == 0; }
 
 static void clean(void)
@@ -166,6 +179,25 @@ static void clean(void)
     /* a mutex locked by this thread in one function and unlocked in another */
     pthread_rwlock_rdlock(&table_lock);
     pthread_rwlock_unlock(&table_lock);
+    /* an rwlock read-locked twice by one thread, unlocked twice */
+    pthread_rwlock_rdlock(&table_lock);
+    if (pthread_rwlock_rdlock(&table_lock) != 0)
+        exit(1);
+    pthread_rwlock_unlock(&table_lock);
+    pthread_rwlock_unlock(&table_lock);
+    /* static mutex, rwlock and condition: initialised, destroyed, initialised again */
+    for (int i = 0; i < 2; i++) {
+        pthread_mutex_init(&config_lock, NULL);
+        pthread_mutex_lock(&config_lock);
+        pthread_mutex_unlock(&config_lock);
+        pthread_mutex_destroy(&config_lock);
+        pthread_rwlock_init(&cache_lock, NULL);
+        pthread_rwlock_wrlock(&cache_lock);
+        pthread_rwlock_unlock(&cache_lock);
+        pthread_rwlock_destroy(&cache_lock);
+        pthread_cond_init(&changed, NULL);
+        pthread_cond_destroy(&changed);
+    }
     pthread_barrier_init(&start_line, NULL, 1);
     pthread_barrier_wait(&start_line);
     pthread_barrier_destroy(&start_line);
@@ -267,8 +299,54 @@ int main(int argc, char **argv)
         pthread_mutex_init(&lock_b, NULL);              /* not locked: fine */
         pthread_mutex_init(&lock_a, NULL);              /* locked by the other thread */
         pthread_join(t, NULL);
+    } else if (is(mode, "destroy-after-double-unlock")) {
+        pthread_mutex_lock(&lock_a);
+        pthread_mutex_unlock(&lock_a);
+        pthread_mutex_unlock(&lock_a);                  /* glibc's count of users goes to -1 */
+        if (pthread_mutex_destroy(&lock_a) != EBUSY)    /* not locked, refused all the same */
+            return 1;
+    } else if (is(mode, "lock-uninitialised")) {
+        static pthread_mutex_t garbage;
+        memset(&garbage, 0xff, sizeof garbage);         /* never initialised: reads as destroyed */
+        if (pthread_mutex_lock(&garbage) != EINVAL)
+            return 1;
+    } else if (is(mode, "main-return-holding")) {
+        pthread_mutex_lock(&lock_a);                    /* held when main returns */
+    } else if (is(mode, "main-exit-holding")) {
+        pthread_mutex_lock(&lock_b);
+        puts(mode);
+        fflush(stdout);
+        exit(0);                                        /* held when main calls exit */
+    } else if (is(mode, "reused-while-locked")) {
+        lock_local_and_return(1);
+        lock_local_and_return(0);                       /* inits the same memory, still locked */
+    } else if (is(mode, "reinit-mutex")) {
+        pthread_mutex_init(&config_lock, NULL);
+        pthread_mutex_lock(&config_lock);
+        pthread_mutex_unlock(&config_lock);
+        pthread_mutex_init(&config_lock, NULL);         /* unlocked, but not destroyed */
+    } else if (is(mode, "reinit-rwlock")) {
+        pthread_rwlock_init(&cache_lock, NULL);
+        pthread_rwlock_init(&cache_lock, NULL);
+    } else if (is(mode, "reinit-cond")) {
+        pthread_cond_init(&changed, NULL);
+        pthread_cond_init(&changed, NULL);
     } else if (is(mode, "rwlock-unlock")) {
         pthread_rwlock_unlock(&table_lock);             /* never locked */
+    } else if (is(mode, "rwlock-relock-write")) {
+        pthread_rwlock_wrlock(&table_lock);
+        if (pthread_rwlock_wrlock(&table_lock) != EDEADLK)   /* glibc: at once */
+            return 1;
+        pthread_rwlock_unlock(&table_lock);
+    } else if (is(mode, "rwlock-relock-read")) {
+        pthread_rwlock_wrlock(&table_lock);
+        if (pthread_rwlock_rdlock(&table_lock) != EDEADLK)
+            return 1;
+        pthread_rwlock_unlock(&table_lock);
+    } else if (is(mode, "rwlock-upgrade")) {
+        pthread_rwlock_rdlock(&table_lock);
+        pthread_rwlock_wrlock(&table_lock);             /* waits for its own read lock: forever */
+        pthread_rwlock_unlock(&table_lock);
     } else if (is(mode, "cond-unheld")) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
