@@ -20,10 +20,15 @@ prog_python_watched() {
     step workload /dev/null "$DIR/out" /usr/bin/python3.11 "$W/threads_workload.py"
 }
 
-program python_mp fast python3 python3 "python3 multiprocessing: fork, forkserver and spawn pools, a Manager, a Queue" \
+program python_mp fast python3 python3 "python3 multiprocessing: fork, forkserver and spawn pools, a Manager, a Thread pool" \
     via=launcher
 prog_python_mp() {
-    step workload /dev/null "$DIR/out" "$PYTHON" "$W/multiprocessing_workload.py"
+    step workload /dev/null "$DIR/out" "$PYTHON" "$W/multiprocessing_workload.py" pools
+}
+
+program python_mp_queue fast python3 python3 "python3 multiprocessing: a Queue filled by 4 forked processes (a thread each)"
+prog_python_mp_queue() {
+    step workload /dev/null "$DIR/out" "$PYTHON" "$W/multiprocessing_workload.py" queue
 }
 
 program perl fast perl perl "perl ithreads: threads::shared, Thread::Queue, cond_wait, Thread::Semaphore"

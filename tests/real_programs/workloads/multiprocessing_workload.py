@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
-"""python3's multiprocessing for the real-program matrix: a Pool under each
-start method (fork, forkserver, spawn), a Manager (a server process with a
-thread per client) shared by processes, and a ThreadPool. Every child is a
-new process that loads lockrace again. Prints only results that do not
-depend on scheduling."""
+"""python3's multiprocessing for the real-program matrix.
+
+  multiprocessing_workload.py pools: a Pool under each start method (fork,
+      forkserver, spawn), a Manager (a server process with a thread per
+      client) shared by processes, and a ThreadPool;
+  multiprocessing_workload.py queue: a multiprocessing.Queue filled by
+      forked processes (each starts a feeder thread).
+
+Every child is a new process that loads lockrace again. Prints only results
+that do not depend on scheduling."""
 import multiprocessing as mp
 import sys
 from multiprocessing.pool import ThreadPool
@@ -23,7 +28,7 @@ def count_into(args):
     return k
 
 
-def main():
+def pools():
     for method in ("fork", "forkserver", "spawn"):
         ctx = mp.get_context(method)
         with ctx.Pool(2) as pool:
@@ -39,6 +44,8 @@ def main():
     with ThreadPool(4) as pool:
         print(f"thread pool: {sum(pool.map(square, range(10000)))}")
 
+
+def queue():
     q = mp.get_context("fork").Queue()
     procs = [mp.get_context("fork").Process(target=q.put, args=(k * k,)) for k in range(4)]
     for p in procs:
@@ -50,4 +57,6 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if len(sys.argv) != 2 or sys.argv[1] not in ("pools", "queue"):
+        sys.exit("usage: multiprocessing_workload.py pools|queue")
+    {"pools": pools, "queue": queue}[sys.argv[1]]()
