@@ -1,8 +1,9 @@
-/* Resolving the real functions. Called from the runtime's bootstrap before
- * anything else, and from the wrappers themselves when one is called before
- * the bootstrap finished (another library's constructor, another thread):
- * a look-up is idempotent and allocation-free on glibc 2.36 when the symbol
- * exists, so racing resolvers store the same pointers. */
+/* Resolving the real functions, from LR_REAL when a wrapper finds one
+ * missing (the first wrapper call of the process, whichever it is). A
+ * look-up is idempotent and allocation-free on glibc 2.36 when the symbol
+ * exists, so racing resolvers store the same pointers; one that does not
+ * exist mallocs its error message, which is why nothing looks up a
+ * version a symbol does not have. */
 #include "real.h"
 #include "../src/runtime.h"
 #include "../src/util.h"
@@ -13,7 +14,9 @@
 #include <unistd.h>
 
 lr_real_table lr_real_fns;
-int lr_real_resolved;
+static int resolved;
+/* this thread is resolving: a call back into it gets what is resolved so far */
+static __thread int resolving __attribute__((tls_model("initial-exec")));
 
 /* The condition-variable ABI that new programs bind to, per architecture
  * (the GLIBC_2.2.5 versions on x86-64 are an older, incompatible ABI). */
@@ -46,15 +49,22 @@ static void *cond_symbol(const char *name)
 
 void lr_real_resolve(void)
 {
-    if (__atomic_load_n(&lr_real_resolved, __ATOMIC_ACQUIRE))
+    if (__atomic_load_n(&resolved, __ATOMIC_ACQUIRE) || resolving)
         return;
+    resolving = 1;
+    /* Stored as each is found, the mutex functions first (LR_REAL_FUNCTIONS
+     * opens with them): a malloc that dlsym calls and that locks a mutex
+     * finds the real functions it needs. */
 #define RESOLVE(name, ret, args, required) \
-    lr_real_fns.name = (ret(*) args)must(dlsym(RTLD_NEXT, #name), #name, required);
+    __atomic_store_n(&lr_real_fns.name, (ret(*) args)must(dlsym(RTLD_NEXT, #name), #name, required), \
+                     __ATOMIC_RELEASE);
 #define RESOLVE_COND(name, ret, args, required) \
-    lr_real_fns.name = (ret(*) args)must(cond_symbol(#name), #name, required);
-    LR_COND_FUNCTIONS(RESOLVE_COND)
+    __atomic_store_n(&lr_real_fns.name, (ret(*) args)must(cond_symbol(#name), #name, required), \
+                     __ATOMIC_RELEASE);
     LR_REAL_FUNCTIONS(RESOLVE)
+    LR_COND_FUNCTIONS(RESOLVE_COND)
 #undef RESOLVE
 #undef RESOLVE_COND
-    __atomic_store_n(&lr_real_resolved, 1, __ATOMIC_RELEASE);
+    resolving = 0;
+    __atomic_store_n(&resolved, 1, __ATOMIC_RELEASE);
 }

@@ -63,7 +63,10 @@
     X(_exit, void, (int), 1)                                                                   \
     X(_Exit, void, (int), 1)                                                                   \
     X(unshare, int, (int), 1)                                                                  \
-    X(setns, int, (int, int), 1)
+    X(setns, int, (int, int), 1)                                                               \
+    /* only ever one version (GLIBC_2.30): looked up by name, not as a condition function */ \
+    X(pthread_cond_clockwait, int,                                                             \
+      (pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *), 0)
 
 #define LR_COND_FUNCTIONS(X)                                                                   \
     X(pthread_cond_init, int, (pthread_cond_t *, const pthread_condattr_t *), 1)               \
@@ -71,9 +74,7 @@
     X(pthread_cond_signal, int, (pthread_cond_t *), 1)                                         \
     X(pthread_cond_broadcast, int, (pthread_cond_t *), 1)                                      \
     X(pthread_cond_wait, int, (pthread_cond_t *, pthread_mutex_t *), 1)                        \
-    X(pthread_cond_timedwait, int, (pthread_cond_t *, pthread_mutex_t *, const struct timespec *), 1) \
-    X(pthread_cond_clockwait, int,                                                             \
-      (pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *), 0)
+    X(pthread_cond_timedwait, int, (pthread_cond_t *, pthread_mutex_t *, const struct timespec *), 1)
 
 typedef struct lr_real_table {
 #define LR_REAL_FIELD(name, ret, args, required) ret(*name) args;
@@ -82,23 +83,29 @@ typedef struct lr_real_table {
 #undef LR_REAL_FIELD
 } lr_real_table;
 
-/* Read only through LR_REAL(name), which resolves the table first when a
- * wrapper runs before lockrace started (another library's constructor,
- * a thread it made): no wrapper can read a pointer not yet resolved,
- * whatever order C evaluates its arguments in. After start-up it costs one
- * load and a branch that is always predicted. */
+/* Read only through LR_REAL(name), which resolves the table when the
+ * pointer is not there yet (a wrapper called before lockrace started: from
+ * another library's constructor, or a thread it made), so no wrapper can
+ * read a pointer not yet resolved, whatever order C evaluates its
+ * arguments in. Resolving may call malloc (dlsym does, for a symbol it
+ * does not find), and a malloc may lock a mutex through its wrapper
+ * (jemalloc does): such a call, made on the resolving thread, gets what is
+ * resolved so far, the mutex functions first (lr_real_resolve). A missing
+ * optional function stays NULL; callers test those. Costs one load and a
+ * branch that is always predicted: the load of the pointer itself. */
 extern lr_real_table lr_real_fns;
-extern int lr_real_resolved;
 void lr_real_resolve(void);
 
-static inline const lr_real_table *lr_real_get(void)
-{
-    if (__builtin_expect(!__atomic_load_n(&lr_real_resolved, __ATOMIC_ACQUIRE), 0))
-        lr_real_resolve();
-    return &lr_real_fns;
-}
-
-#define LR_REAL(name) (lr_real_get()->name)
+#define LR_REAL(name)                                                                 \
+    ({                                                                                \
+        __typeof__(lr_real_fns.name) real_ = __atomic_load_n(&lr_real_fns.name,     \
+                                                             __ATOMIC_ACQUIRE);       \
+        if (__builtin_expect(!real_, 0)) {                                            \
+            lr_real_resolve();                                                        \
+            real_ = __atomic_load_n(&lr_real_fns.name, __ATOMIC_ACQUIRE);             \
+        }                                                                             \
+        real_;                                                                        \
+    })
 
 /* Wrappers are the library's exports; everything else is hidden. */
 #define LR_WRAPPER __attribute__((visibility("default")))

@@ -154,6 +154,18 @@ static void forget_init(uintptr_t addr)
 static void report(lr_thread *self, int kind, uintptr_t lock, int type, uintptr_t object,
                    struct earlier e, uintptr_t other);
 
+/* In a forked child: lockrace's locks may have been held by threads that
+ * are not there, and every object initialised before the fork may be
+ * initialised again, which is how a child recovers the locks other
+ * threads held at the fork (CPython does it for all of its own, glibc for
+ * its own): that is no re-initialisation. */
+void lr_misuse_fork_child(void)
+{
+    lr_ilock_reset(&seen_lock);
+    lr_ilock_reset(&inits_lock);
+    memset(inits, 0, sizeof inits);
+}
+
 /* POSIX leaves an init of an initialised object undefined. Memory that
  * went away (freed, a frame that returned) and came back at the same
  * address looks the same to lockrace, which does not see free(): only an

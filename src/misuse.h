@@ -73,4 +73,7 @@ static inline int lr_mutex_destroyed(const pthread_mutex_t *m)
     return m->__data.__kind == -1;
 }
 
+/* After fork, in the child: lockrace's misuse tables start afresh (misuse.c). */
+void lr_misuse_fork_child(void);
+
 #endif

@@ -234,6 +234,7 @@ static void fork_child(void)
     lr_watchdog_fork_child();
     lr_watch_fork_child();
     lr_race_fork_child();
+    lr_misuse_fork_child();
     lr_thread *t = lr_thread_current();
     if (t)
         lr_leave(t);

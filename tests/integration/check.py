@@ -69,7 +69,7 @@ def run(name, args=(), options="", launcher=False, env_extra=None, launcher_args
                 env["LOCKRACE_OPTIONS"] = options
         else:
             cmd = [program(name), *args]
-            env["LD_PRELOAD"] = PRELOAD
+            env["LD_PRELOAD"] = (env_extra or {}).get("LD_PRELOAD", PRELOAD)
             env["LOCKRACE_OPTIONS"] = ":".join(o for o in (f"json={json_path}", options) if o)
         try:
             p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
@@ -326,6 +326,20 @@ def case_early_all_wrappers():
             failed.append(f"{name} first: status {status} (native {p.returncode}), "
                           f"{len(reports)} reports\n{diff(p.stdout, out)}\n{err[-800:]}")
     expect(not failed, "\n".join(failed))
+
+
+def case_locking_malloc():
+    """A malloc that locks a pthread mutex, preloaded after lockrace (as
+    jemalloc is for redis): resolving lockrace's real functions may call
+    it, and its lock call comes back into lockrace before they are
+    resolved. The program must run as natively (it overflowed the stack)."""
+    lib = os.path.join(BUILD, "tests", "integration", "liblocking_malloc_lib.so")
+    for name, args in (("early_all", []), ("abba", [])):
+        status, out, err, reports = run(name, args, env_extra={"LD_PRELOAD": f"{PRELOAD} {lib}"})
+        nstatus, nout = native(name, args)
+        expect(out == nout, f"{name}: output differs from the native run:\n{diff(nout, out)}\n{err[-800:]}")
+        want = 66 if name == "abba" else 0
+        expect(status == want and len(reports) == want // 66, f"{name}: status {status}, {len(reports)} reports")
 
 
 def case_cancel():
@@ -1028,6 +1042,13 @@ def case_misuse():
         if sub == "cond-two-mutexes":
             expect([l["name"] for l in r["locks"]] == ["lock_a", "lock_b"], f"locks {r['locks']}")
             expect(r["object"]["name"] == "ready", f"object {r['object']}")
+
+
+def case_fork_reinit():
+    """Locks initialised again in a forked child, the way to recover them
+    (fork_reinit.c), are no re-initialisation: no report, no hang."""
+    out, nout = expect_clean("fork_reinit")
+    expect(out == nout == "children: ok\n", f"output {out!r} (native {nout!r})")
 
 
 def case_misuse_double_unlock():
