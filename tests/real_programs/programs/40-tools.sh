@@ -137,8 +137,9 @@ prog_par2() {
 # natively too.)
 program stress_ng fast stress-ng stress-ng "stress-ng --sem 2 (4 threads each on a POSIX semaphore, 1 s) and --pthread 2"
 prog_stress_ng() {
-    NOERR=1 step sem /dev/null "$WORK/sem.out" stress-ng --sem 2 --sem-procs 4 --timeout 1
-    NOERR=1 step pthread /dev/null "$WORK/pthread.out" stress-ng --pthread 2 --pthread-ops 200 --pthread-max 32 --timeout 20
+    # -v: what failed, should one fail (kept with the run's files)
+    NOERR=1 step sem /dev/null "$WORK/sem.out" stress-ng -v --sem 2 --sem-procs 4 --timeout 1
+    NOERR=1 step pthread /dev/null "$WORK/pthread.out" stress-ng -v --pthread 2 --pthread-ops 200 --pthread-max 32 --timeout 20
 }
 
 program sysbench fast sysbench sysbench "sysbench threads and mutex tests, 2 threads (its figures not compared)"
