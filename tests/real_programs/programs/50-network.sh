@@ -1,0 +1,175 @@
+# shellcheck shell=bash disable=SC2034,SC2154
+# Clients and servers on loopback only: curl, wget and aria2c fetching from
+# a local HTTP server, servers under a load (memcached, redis, nginx with a
+# thread pool, haproxy with 2 threads, python3's threading HTTP server).
+# A server under test runs under lockrace and its client natively; a server
+# that only serves a client under test runs natively (NATIVE=1).
+# Sourced by run.sh.
+
+W=$HERE/workloads
+
+# www: files to serve, in WORK/www (need_data first)
+www() {
+    mkdir -p www
+    split -n 24 -d -a 2 "$SMALL" www/file.
+}
+
+# http_server: python3's http.server on a free port, natively; sets PORT
+http_server() {
+    PORT=$(free_port)
+    NATIVE=1 NOERR=1 server http "$PYTHON" -m http.server --bind 127.0.0.1 --directory www "$PORT"
+    wait_port "$PORT"
+}
+
+program curl fast curl curl "curl --parallel: 24 files from a local HTTP server, then one with --limit-rate" \
+    asan=no
+prog_curl() {
+    need_data
+    www
+    http_server
+    local args=() f
+    for f in www/*; do args+=(-o "got/${f#www/}" "http://127.0.0.1:$PORT/${f#www/}"); done
+    step fetch /dev/null "$DIR/fetch.out" curl -sS --no-progress-meter --create-dirs --parallel --parallel-max 4 "${args[@]}"
+    step slow /dev/null "$DIR/slow.out" curl -sS --limit-rate 2M -o slow "http://127.0.0.1:$PORT/file.00"
+    server_stop http
+    helper verify /dev/null "$DIR/verify.out" sh -c 'diff -r www got && cmp slow www/file.00'
+}
+
+program wget fast wget wget "wget -r: mirror a local HTTP server's directory listing"
+prog_wget() {
+    need_data
+    www
+    http_server
+    step mirror /dev/null "$DIR/mirror.out" wget -q -r -np -nH -P got "http://127.0.0.1:$PORT/"
+    server_stop http
+    rm -f got/index.html
+    helper verify /dev/null "$DIR/verify.out" diff -r www got
+}
+
+program aria2 fast aria2 aria2c "aria2c -x2 -s2: files fetched in pieces over 2 connections each" \
+    asan=no
+prog_aria2() {
+    need_data
+    www
+    http_server
+    local f
+    for f in www/*; do echo "http://127.0.0.1:$PORT/${f#www/}"; done >urls
+    step fetch /dev/null "$DIR/fetch.out" aria2c -q -x2 -s2 -j4 --min-split-size=1M -d got -i urls
+    server_stop http
+    helper verify /dev/null "$DIR/verify.out" diff -r www got
+}
+
+program http_server fast python3 python3 "python3 -m http.server (ThreadingHTTPServer) under a 4-connection load"
+prog_http_server() {
+    need_data
+    www
+    PORT=$(free_port)
+    NOERR=1 server http "$PYTHON" -m http.server --bind 127.0.0.1 --directory www "$PORT"
+    wait_port "$PORT"
+    helper client /dev/null "$DIR/client.out" "$PYTHON" "$W/http_client.py" "$PORT" www
+    server_stop http
+}
+
+program memcached fast memcached memcached "memcached -t 4: 4 clients, 4,000 sets and gets, 1,000 increments"
+prog_memcached() {
+    local port user=()
+    port=$(free_port)
+    # memcached refuses to run as root without -u.
+    [ "$(id -u)" -ne 0 ] || user=(-u root)
+    server memcached memcached -t 4 -p "$port" -l 127.0.0.1 "${user[@]}"
+    helper client /dev/null "$DIR/client.out" "$PYTHON" "$W/memcached_client.py" "$port"
+    # memcached ends on SIGTERM within about a second (it looks at the flag
+    # on its clock tick): its wall time includes that.
+    server_stop memcached
+}
+
+# redis: its background threads (lazy free, close), then its I/O threads.
+# redis-benchmark's figures are not compared; what the keys hold is.
+redis() {
+    local port
+    port=$(free_port)
+    NOERR=1 server redis redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+        --lazyfree-lazy-user-del yes --lazyfree-lazy-user-flush yes --dir "$WORK" "$@"
+    wait_port "$port"
+    NOERR=1 step benchmark /dev/null "$WORK/benchmark.out" \
+        redis-benchmark -p "$port" -c 8 -n "$REQUESTS" -t set,get,incr,lpush,lpop -q
+    # 10 s: each takes milliseconds; a hang (see known-failures) costs less
+    STEP_TIMEOUT=10 step cli /dev/null "$DIR/cli.out" sh -c "redis-cli -p $port dbsize && redis-cli -p $port get counter:__rand_int__ && redis-cli -p $port del mylist key:__rand_int__ && redis-cli -p $port flushall async && redis-cli -p $port dbsize"
+    STEP_TIMEOUT=10 step shutdown /dev/null "$DIR/shutdown.out" redis-cli -p "$port" shutdown nosave
+    server_stop redis
+}
+
+program redis fast redis-server,redis-tools redis-server,redis-benchmark,redis-cli "redis-server under redis-benchmark (8 clients, 5 x 2,000 requests), lazy free; redis-cli"
+prog_redis() { REQUESTS=2000 redis; }
+
+# Redis's I/O threads spin while they wait: on 2 CPUs shared with the
+# benchmark a request can wait 30 ms, so this one is slow (full tier).
+program redis_io_threads full redis-server,redis-tools redis-server,redis-benchmark,redis-cli "redis-server --io-threads 2 --io-threads-do-reads yes, the same load"
+prog_redis_io_threads() { REQUESTS=2000 redis --io-threads 2 --io-threads-do-reads yes; }
+
+# nginx: a master and 2 workers, files read by a thread pool (aio threads).
+program nginx fast nginx nginx "nginx: 2 workers, files read by a thread pool (aio threads), 4-connection load" \
+    via=launcher
+prog_nginx() {
+    need_data
+    www
+    local port
+    port=$(free_port)
+    mkdir -p logs temp
+    cat >nginx.conf <<EOF2
+daemon off;
+master_process on;
+worker_processes 2;
+pid $WORK/nginx.pid;
+error_log $KEEP/nginx.log notice;
+$([ "$(id -u)" -ne 0 ] || echo "user root root;")
+thread_pool default threads=4 max_queue=1024;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/temp/body;
+    proxy_temp_path $WORK/temp/proxy;
+    fastcgi_temp_path $WORK/temp/fastcgi;
+    uwsgi_temp_path $WORK/temp/uwsgi;
+    scgi_temp_path $WORK/temp/scgi;
+    server {
+        listen 127.0.0.1:$port;
+        root $WORK/www;
+        location / { aio threads; sendfile off; output_buffers 2 64k; }
+    }
+}
+EOF2
+    NOERR=1 server nginx nginx -p "$WORK" -c "$WORK/nginx.conf" -e "$KEEP/nginx-start.log"
+    wait_port "$port"
+    helper client /dev/null "$DIR/client.out" "$PYTHON" "$W/http_client.py" "$port" www
+    server_stop nginx QUIT
+}
+
+# haproxy: 2 threads in front of python3's http.server.
+program haproxy fast haproxy haproxy "haproxy nbthread 2 in front of python3's http.server, 4-connection load"
+prog_haproxy() {
+    need_data
+    www
+    http_server
+    local port
+    port=$(free_port)
+    cat >haproxy.cfg <<EOF2
+global
+    nbthread 2
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend in
+    bind 127.0.0.1:$port
+    default_backend out
+backend out
+    server www 127.0.0.1:$PORT
+EOF2
+    NOERR=1 server haproxy haproxy -db -f haproxy.cfg
+    wait_port "$port"
+    helper client /dev/null "$DIR/client.out" "$PYTHON" "$W/http_client.py" "$port" www
+    server_stop haproxy USR1
+    server_stop http
+}
