@@ -184,11 +184,11 @@ static void shared_publish(uint64_t key, lr_lock *lock, uint64_t id, lr_token to
     for (int probe = 0; probe < SHARED_PROBES; probe++, i = (i + 1) & (SHARED_SLOTS - 1)) {
         shared_slot *s = &table[i];
         uint64_t k = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
-        if (k == 0 && !__atomic_compare_exchange_n(&s->key, &k, key, 0, __ATOMIC_ACQ_REL,
-                                                   __ATOMIC_ACQUIRE) && k != key)
-            continue;           /* another context took the slot meanwhile */
-        if (k != 0 && k != key)
-            continue;
+        if (k == 0 && __atomic_compare_exchange_n(&s->key, &k, key, 0, __ATOMIC_ACQ_REL,
+                                                  __ATOMIC_ACQUIRE))
+            k = key;            /* claimed; a failed claim left the winner's key in k */
+        if (k != key)
+            continue;           /* another context's slot */
         uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
         if ((seq & 1) || !__atomic_compare_exchange_n(&s->seq, &seq, seq + 1, 0, __ATOMIC_ACQUIRE,
                                                       __ATOMIC_RELAXED))
