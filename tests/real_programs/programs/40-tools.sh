@@ -134,12 +134,13 @@ prog_par2() {
 
 # stress-ng's figures change from run to run: its status says whether it passed.
 # (Not --mutex: on 2 CPUs its SCHED_FIFO threads fail to start now and then,
-# natively too.)
-program stress_ng fast stress-ng stress-ng "stress-ng --sem 2 (4 threads each on a POSIX semaphore, 1 s) and --pthread 2"
+# natively too. Not --pthread: its stressor crashes with SIGSEGV now and
+# then natively (stress-ng 0.15.06, seen in a native run of tests/run), and a
+# comparison with a native run that failed proves nothing.)
+program stress_ng fast stress-ng stress-ng "stress-ng --sem 2 (4 threads each on a POSIX semaphore, 1 s)"
 prog_stress_ng() {
     # -v: what failed, should one fail (kept with the run's files)
     NOERR=1 step sem /dev/null "$WORK/sem.out" stress-ng -v --sem 2 --sem-procs 4 --timeout 1
-    NOERR=1 step pthread /dev/null "$WORK/pthread.out" stress-ng -v --pthread 2 --pthread-ops 200 --pthread-max 32 --timeout 20
 }
 
 program sysbench fast sysbench sysbench "sysbench threads and mutex tests, 2 threads (its figures not compared)"
