@@ -1,5 +1,5 @@
 # Writes the lockrace(1) man page: docs/lockrace.1.in with @LOCKRACE_OPTIONS@
-# replaced by what `lockrace --help-man` prints from src/options.def, so the
+# replaced by what `lockrace --help-man` prints from src/support/options.def, so the
 # page's options are always the ones the launcher and the library accept.
 #   cmake -DLAUNCHER=path -DTEMPLATE=path -DOUTPUT=path -DPROJECT_VERSION=x.y.z -P manpage.cmake
 execute_process(COMMAND "${LAUNCHER}" --help-man

@@ -3,7 +3,7 @@
  * own. An mtx_t is a pthread_mutex_t underneath: the lock path is the
  * mutex wrapper's, with C11's return values. */
 #include "real.h"
-#include "../src/runtime.h"
+#include "runtime/runtime.h"
 
 #define LR_CALLER __builtin_return_address(0)
 

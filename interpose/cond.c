@@ -4,7 +4,7 @@
  * to one ABI (GLIBC_2.3.2), so a program bound to the old compat versions
  * stays consistent instead of mixing two condition-variable layouts. */
 #include "real.h"
-#include "../src/runtime.h"
+#include "runtime/runtime.h"
 
 #include <errno.h>
 

@@ -5,7 +5,7 @@
  * child; the runtime takes no lock of its own when this thread is inside
  * lockrace, and leaves a vfork child's status alone. */
 #include "real.h"
-#include "../src/runtime.h"
+#include "runtime/runtime.h"
 
 #include <stdlib.h>
 #include <sys/syscall.h>

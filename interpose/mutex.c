@@ -2,7 +2,7 @@
  * and what happened, and returns the real result (LR_REAL resolves it if
  * lockrace has not started); the runtime keeps errno. */
 #include "real.h"
-#include "../src/runtime.h"
+#include "runtime/runtime.h"
 
 #include <errno.h>
 
@@ -27,7 +27,7 @@ LR_WRAPPER int pthread_mutex_destroy(pthread_mutex_t *m)
 }
 
 /* A lock that is taken: wait for it in bounded rounds, so that lockrace
- * can tell a deadlock from a long wait (src/wait.c). */
+ * can tell a deadlock from a long wait (src/runtime/wait.c). */
 static int wait_for(lr_thread *self, pthread_mutex_t *m, const lr_acquisition *a)
 {
     if (!LR_REAL(pthread_mutex_clocklock) || !lr_mutex_wait_begin(self, m, a))
@@ -45,7 +45,7 @@ static int wait_for(lr_thread *self, pthread_mutex_t *m, const lr_acquisition *a
  * 3.7 ns more on every lock: glibc's trylock is slower than its lock). One
  * that looks taken is tried, then waited for. A thread that lost the race
  * between the look and the lock blocks in the real call without saying so;
- * the wait-for engine finds it from the kernel's side (src/wait.c). */
+ * the wait-for engine finds it from the kernel's side (src/runtime/wait.c). */
 LR_WRAPPER int pthread_mutex_lock(pthread_mutex_t *m)
 {
     return lr_lock_mutex(lr_self(), m, LR_CALLER);

@@ -4,7 +4,7 @@
  * own watchdog thread must not be the second: it is ended first. Nothing
  * else is observed; the real result and errno are returned untouched. */
 #include "real.h"
-#include "../src/runtime.h"
+#include "runtime/runtime.h"
 
 #include <sched.h>
 

@@ -5,8 +5,8 @@
  * exist mallocs its error message, which is why nothing looks up a
  * version a symbol does not have. */
 #include "real.h"
-#include "../src/runtime.h"
-#include "../src/util.h"
+#include "runtime/runtime.h"
+#include "support/util.h"
 
 #include <dlfcn.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* pthread_rwlock_* and pthread_spin_* wrappers: lock-order checks with the
  * mode of each acquisition. Same shape as the mutex wrappers. */
 #include "real.h"
-#include "../src/runtime.h"
+#include "runtime/runtime.h"
 
 #include <errno.h>
 
@@ -38,7 +38,7 @@ LR_WRAPPER int pthread_rwlock_destroy(pthread_rwlock_t *rw)
     }
 
 /* A blocking rwlock acquisition: tried first; a taken rwlock is waited for
- * in bounded rounds so that lockrace can see a deadlock (src/wait.c). */
+ * in bounded rounds so that lockrace can see a deadlock (src/runtime/wait.c). */
 static int rw_acquire(lr_thread *self, pthread_rwlock_t *rw, int shared, void *pc,
                       int (*try)(pthread_rwlock_t *), int (*wait)(pthread_rwlock_t *),
                       int (*round)(pthread_rwlock_t *, clockid_t, const struct timespec *))

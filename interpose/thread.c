@@ -4,7 +4,7 @@
  * The creator does not wait for the child: registering costs the child,
  * not the creator's scheduling. */
 #include "real.h"
-#include "../src/runtime.h"
+#include "runtime/runtime.h"
 
 #include <errno.h>
 

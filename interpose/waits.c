@@ -1,9 +1,9 @@
 /* Barriers and semaphores. A thread blocked in one is blocked, and the
  * watchdog must know it to tell a hang from a pause. A post happens before
  * the wait or try it lets through. A semaphore initialised to 1 is taken
- * for a lock (src/rwlock.c). */
+ * for a lock (src/runtime/rwlock.c). */
 #include "real.h"
-#include "../src/runtime.h"
+#include "runtime/runtime.h"
 
 #include <errno.h>
 

@@ -1,11 +1,11 @@
-/* src/arena.c for the fuzz targets: every lockrace allocation on malloc,
+/* src/support/arena.c for the fuzz targets: every lockrace allocation on malloc,
  * so that AddressSanitizer knows its bounds (a write one byte past an
  * lr_buf inside an mmap'd page goes unseen otherwise). Arena records are
  * kept in a list, which keeps them reachable for LeakSanitizer and lets a
  * target free what one input allocated (fuzz_arena_release). Very large
  * maps (tables sized for the worst case, touched sparsely) stay mmap'd.
  * Not thread-safe: the targets run lockrace's code on one thread. */
-#include "arena.h"
+#include "support/arena.h"
 #include "fuzz.h"
 
 #include <stdlib.h>

@@ -1,9 +1,9 @@
-/* Fuzz target: the options parser (src/options.c), as LOCKRACE_OPTIONS
+/* Fuzz target: the options parser (src/support/options.c), as LOCKRACE_OPTIONS
  * reaches it (a whole string) and as the launcher's flags do (one key and
  * a value that may hold any byte). Whatever the input, a value is either
  * accepted and in range or refused with one line of error. */
 #include "fuzz.h"
-#include "options.h"
+#include "support/options.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
-/* Fuzz target: the JSON report writer (src/report.c, lr_buf_json_string in
- * src/util.c). The input names things: a lock, a thread, a function, a
+/* Fuzz target: the JSON report writer (src/report/report.c, lr_buf_json_string in
+ * src/support/util.c). The input names things: a lock, a thread, a function, a
  * source file, a module and a global variable, as NUL-separated byte
  * strings after two bytes that choose the report (its kind, then its
  * variant: wait kinds, misuse sub-kinds, a global or heap variable). A whole report of that
@@ -9,12 +9,12 @@
  * quoted alone: invalid bytes become U+FFFD, one per byte, the rest stays. */
 #include "fuzz.h"
 #include "json_check.h"
-#include "misuse.h"
-#include "options.h"
-#include "report.h"
-#include "stack.h"
-#include "thread.h"
-#include "util.h"
+#include "detect/misuse.h"
+#include "support/options.h"
+#include "report/report.h"
+#include "support/stack.h"
+#include "model/thread.h"
+#include "support/util.h"
 
 #include <fcntl.h>
 #include <stdint.h>

@@ -1,12 +1,12 @@
 /* Fuzz target: what the launcher reads back from a run directory
- * (src/run.c, src/json.c) and what it makes of it: the summary, SARIF and
- * JUnit (src/summary.c, sarif.c, junit.c). Each process writes its own
+ * (src/launcher/run.c, src/launcher/json.c) and what it makes of it: the summary, SARIF and
+ * JUnit (src/launcher/summary.c, sarif.c, junit.c). Each process writes its own
  * DIR/PID.json; a process killed while writing leaves a line cut short,
  * and a program could write anything there. Whatever a file holds, reading
  * it never fails, and the SARIF made from it is one strict JSON value. */
 #include "fuzz.h"
 #include "json_check.h"
-#include "run.h"
+#include "launcher/run.h"
 
 #include <fcntl.h>
 #include <stdint.h>

@@ -1,10 +1,10 @@
-/* Fuzz target: the suppressions parser and matcher (src/suppress.c).
+/* Fuzz target: the suppressions parser and matcher (src/report/suppress.c).
  * Any bytes as a suppressions file: either every rule line is taken, and
  * each rule then matches its own pattern, or the file is refused with one
  * line naming it and the line. The glob is also compared with a plain
  * dynamic-programming one. */
 #include "fuzz.h"
-#include "suppress.h"
+#include "report/suppress.h"
 
 #include <sanitizer/common_interface_defs.h>
 #include <stdint.h>

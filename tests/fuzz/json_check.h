@@ -1,5 +1,5 @@
 /* The fuzz targets' oracle for JSON: a strict RFC 8259 checker written
- * apart from lockrace's own reader (src/json.c), so that the two cannot
+ * apart from lockrace's own reader (src/launcher/json.c), so that the two cannot
  * share a mistake. Text must be valid UTF-8 and \u escapes must make whole
  * code points (a lone surrogate is refused). */
 #ifndef LR_FUZZ_JSON_CHECK_H

@@ -1,8 +1,8 @@
-/* src/symbolize.c for the report target: names come from the fuzzer
+/* src/support/symbolize.c for the report target: names come from the fuzzer
  * instead of debug information, and are stored with the real module's
  * bounds (the lr_code_info fields and the caller's buffer), so that the
  * report printers get what a real program's names could be. */
-#include "symbolize.h"
+#include "support/symbolize.h"
 #include "fuzz.h"
 
 #include <stdio.h>

@@ -787,7 +787,7 @@ def case_exports():
     names = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
     bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$)", n)}
     if SANITIZED:
-        bad -= {"__asan_default_options", "__ubsan_default_options"}    # src/sanitize.c
+        bad -= {"__asan_default_options", "__ubsan_default_options"}    # src/support/sanitize.c
     expect(not bad, f"unexpected exports: {sorted(bad)}")
     expect({"pthread_mutex_lock", "pthread_cond_wait", "pthread_create"} <= names, "missing wrappers")
 

@@ -1,6 +1,6 @@
 /* The launcher's JSON reader: what lockrace writes reads back, and what is
  * not JSON is refused rather than half read. */
-#include "json.h"
+#include "launcher/json.h"
 #include "unit.h"
 
 #include <check.h>

@@ -2,11 +2,11 @@
  * synthetic threads in one real thread, locks at fake addresses, stacks
  * made from fake call sites. Each test runs in its own process (Check's
  * fork mode), so the global graph starts empty every time. */
-#include "lockgraph.h"
-#include "lockorder.h"
-#include "options.h"
-#include "report.h"
-#include "runtime.h"
+#include "detect/lockgraph.h"
+#include "detect/lockorder.h"
+#include "support/options.h"
+#include "report/report.h"
+#include "runtime/runtime.h"
 
 #include <semaphore.h>
 

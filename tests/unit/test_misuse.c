@@ -2,11 +2,11 @@
  * test's own pthread calls are glibc's (nothing is interposed here), so
  * the objects are in exactly the states the checks read. Each test runs
  * in its own process (Check's fork mode). */
-#include "lockorder.h"
-#include "misuse.h"
-#include "options.h"
-#include "report.h"
-#include "waitfor.h"
+#include "detect/lockorder.h"
+#include "detect/misuse.h"
+#include "support/options.h"
+#include "report/report.h"
+#include "detect/waitfor.h"
 
 #include "unit.h"
 

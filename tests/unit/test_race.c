@@ -2,11 +2,11 @@
  * threads in one real thread, variables in a static array, call sites made
  * up. Each test runs in its own process (Check's fork mode), so the engine
  * starts empty every time. */
-#include "lockorder.h"
-#include "options.h"
-#include "race.h"
-#include "report.h"
-#include "vclock.h"
+#include "detect/lockorder.h"
+#include "support/options.h"
+#include "detect/race.h"
+#include "report/report.h"
+#include "detect/vclock.h"
 
 #include "unit.h"
 

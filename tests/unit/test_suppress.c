@@ -1,6 +1,6 @@
 /* Suppression patterns: '*' matches any run of characters, nothing else
  * is special. */
-#include "suppress.h"
+#include "report/suppress.h"
 #include "unit.h"
 
 #include <check.h>

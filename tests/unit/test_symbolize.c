@@ -5,7 +5,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "symbolize.h"
+#include "support/symbolize.h"
 
 #include <check.h>
 #include <dlfcn.h>

@@ -1,8 +1,8 @@
 /* JSON strings: escaped, and always valid UTF-8 whatever bytes a command
  * line or a file name holds. Input shown back in messages: one line, cut.
  * Options: parsed from strings of any size, and written back. */
-#include "options.h"
-#include "util.h"
+#include "support/options.h"
+#include "support/util.h"
 #include "unit.h"
 
 #include <check.h>

@@ -1,8 +1,8 @@
 /* The wait-for engine driven by synthetic waits: threads that exist only
  * as records, locks that are plain addresses, and a holder table the test
  * fills in, as glibc's owner field would be. */
-#include "waitfor.h"
-#include "options.h"
+#include "detect/waitfor.h"
+#include "support/options.h"
 
 #include "unit.h"
 

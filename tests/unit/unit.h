@@ -4,7 +4,7 @@
 #ifndef LR_UNIT_H
 #define LR_UNIT_H
 
-#include "stack.h"
+#include "support/stack.h"
 
 #include <check.h>
 #include <stdint.h>

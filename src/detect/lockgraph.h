@@ -1,0 +1,73 @@
+/* The lock-order graph: an edge A → B when a thread took B with a blocking
+ * or bounded call while holding A. A new edge that closes a cycle is a
+ * lock-order-inversion report. No limit on locks, edges, cycle length or
+ * held locks other than memory. */
+#ifndef LR_LOCKGRAPH_H
+#define LR_LOCKGRAPH_H
+
+#include "model/lockreg.h"
+#include "model/thread.h"
+
+/* Gate locks: a cycle whose every edge was made while one same outer lock
+ * was held (taken before the edge's first lock) cannot deadlock: two threads
+ * cannot both be inside it. Each edge keeps the locks held below its first
+ * lock every time it was made (the first LR_GATES of them). */
+#define LR_GATES 4
+
+typedef struct lr_edge {
+    lr_lock *from, *to;
+    struct lr_edge *next_out, **pprev_out;
+    struct lr_edge *next_in, **pprev_in;
+    lr_stack_id first_stack;    /* where the thread took `from` */
+    lr_stack_id second_stack;   /* where it then took `to` */
+    uint32_t thread;
+    uint8_t bounded;            /* `to` was only ever taken with a timed call */
+    uint8_t modes;              /* LR_HOLD_* | LR_ACQ_* seen on this edge */
+    uint8_t ngates;
+    struct lr_edge_gates *gate; /* NULL until made with a lock held before `from` */
+} lr_edge;
+
+/* The locks held before `from` every time the edge was made: apart, since
+ * most edges have none (an edge is 72 bytes, not 136). */
+typedef struct lr_edge_gates {
+    uint64_t ids[LR_GATES];
+    lr_lock *locks[LR_GATES];
+} lr_edge_gates;
+
+/* How `from` was held and `to` taken, on an edge: two read locks of
+ * rwlocks do not block each other, so a cycle is a deadlock only if at
+ * every lock one side of it is exclusive. */
+enum { LR_HOLD_EXCL = 1, LR_HOLD_SHARED = 2, LR_ACQ_EXCL = 4, LR_ACQ_SHARED = 8 };
+
+/* Edges into a new lock come from the nearest LR_DIRECT_EDGES held locks,
+ * and on down to the first of them that is a bridge: taken blocking and
+ * exclusively (so edges go into it from the locks held before it, and a
+ * path through it is as exclusive and unbounded as the edge it stands
+ * for). The locks below the bridge reach the new lock through it, as in
+ * lockdep: one thread holding N locks makes about 64N edges, not N²/2. A
+ * cycle through locks nested deeper than this is shown through the locks
+ * in between, each edge a true one. */
+#define LR_DIRECT_EDGES 64
+
+/* Adds held[i] → to for the held locks above (LR_DIRECT_EDGES), by thread
+ * `thread`, `second` being the stack of this acquisition; reports the
+ * cycles that new edges close. */
+void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock *to, int how,
+                  int shared, lr_stack_id second);
+
+/* Removes every edge into and out of l (its identity has ended). */
+void lr_graph_forget(lr_lock *l);
+
+uint64_t lr_graph_edge_count(void);
+/* 1 when every edge agrees with the kept topological order, or the graph
+ * has had a cycle (the order is not used then); recomputed from scratch,
+ * for tests. */
+int lr_graph_order_holds(void);
+/* Cycles not reported because a gate lock guards them (show_gated=0). */
+uint64_t lr_graph_gated_count(void);
+
+void lr_graph_fork_prepare(void);
+void lr_graph_fork_parent(void);
+void lr_graph_fork_child(void);
+
+#endif

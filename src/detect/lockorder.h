@@ -1,0 +1,259 @@
+/* The per-thread side of lock-order checking: the held-lock stack, its
+ * chain key, and the cache of acquisition contexts already validated.
+ * Engine code: it takes lock addresses, types and call sites, knows
+ * nothing of pthreads, and is driven directly by the unit tests.
+ *
+ * The hot path lives here, inline, so that a seen-before acquisition is a
+ * few dozen instructions: a context key (two independent multiplies and one
+ * mix), one probe of a per-thread table that also yields the lock's
+ * identity (no registry lookup), a push; a release is a pop. No lock, no
+ * allocation, no unwinding, no call. Cost measured by bench/lockbench. */
+#ifndef LR_LOCKORDER_H
+#define LR_LOCKORDER_H
+
+#include "model/thread.h"
+
+#include <string.h>
+
+enum lr_how {
+    LR_BLOCKING,    /* may wait forever: edges into the lock */
+    LR_BOUNDED,     /* timed: edges into the lock, marked bounded */
+    LR_TRY,         /* cannot block: no edge into the lock */
+};
+
+/* The stack of an acquisition, or LR_REENTRY for a recursive mutex the
+ * thread already holds (no edge, one more level). */
+typedef uint32_t lr_token;
+#define LR_REENTRY 0x80000000u
+
+/* One acquisition in flight, on the wrapper's stack between its before and
+ * after calls. */
+typedef struct lr_acquisition {
+    uintptr_t addr;
+    uintptr_t pc;               /* the program's call site */
+    int type;                   /* enum lr_lock_type, read from the object */
+    int how;                    /* enum lr_how */
+    int shared;                 /* a read lock of an rwlock */
+    lr_lock *lock;              /* NULL until the context is known */
+    uint64_t lock_id;           /* its id then: the push needs no load from *lock */
+    lr_token token;
+    uint64_t id;                /* semaphores: the lock's id before the wait */
+} lr_acquisition;
+
+#define LR_CTX_MAX (1u << 15)   /* slots: 1 MiB, up to 16,383 contexts (lockorder.c) */
+
+/* Gives a new thread state its context table; -1 when out of memory. */
+int lr_order_init_thread(lr_thread *t);
+/* A recycled state keeps the table its last thread grew, emptied, up to
+ * this many slots (128 KiB); larger ones are unmapped. */
+#define LR_CTX_KEEP 4096u
+void lr_order_adopt_table(lr_thread *t, lr_ctx_slot *slots, uint32_t n);
+/* Unmaps the context tables a thread has replaced; only once nothing can
+ * be probing them (the thread has ended). */
+void lr_order_free_old_tables(lr_thread *t);
+
+/* slow paths, lockorder.c */
+void lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key);
+void lr_order_push_slow(lr_thread *t, const lr_acquisition *a);
+int lr_order_release_slow(lr_thread *t, int i);
+int lr_order_find_held(const lr_thread *t, const lr_lock *l);
+/* Drops held locks whose identity has ended (a semaphore found to be a
+ * signal while this thread held it). */
+void lr_order_drop_stale(lr_thread *t);
+
+/* Unit tests run a "signal handler" in the middle of a push; the library
+ * is built without it. */
+#ifdef LR_TEST_HOOKS
+extern void (*lr_order_push_hook)(void);
+#define LR_PUSH_HOOK()                                                       \
+    do {                                                                     \
+        void (*hook_)(void) = lr_order_push_hook;                            \
+        lr_order_push_hook = NULL;                                           \
+        if (hook_)                                                           \
+            hook_();                                                         \
+    } while (0)
+#else
+#define LR_PUSH_HOOK() do { } while (0)
+#endif
+
+static inline uint64_t lr_mix(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0xff51afd7ed558ccdull;
+    return h ^ (h >> 33);
+}
+
+
+/* Two independent multiplies, no final mix: the table is indexed by the
+ * top bits of the key, where multiplicative hashing puts its entropy (the
+ * chain key is itself mixed). */
+static inline uint64_t lr_context_key(uint64_t chain, uintptr_t addr, int how, uintptr_t pc)
+{
+    return (chain ^ (addr * 0x9e3779b97f4a7c15ull) ^ (pc * 0xc2b2ae3d27d4eb4full) ^
+            ((uint64_t)how << 1)) | 1;   /* 0 marks an empty slot; how includes the mode */
+}
+
+static inline uint32_t lr_context_index(const lr_thread *t, uint64_t key)
+{
+    return (uint32_t)(key >> t->ctx_shift);
+}
+
+/* A mutex keeps the context of its last acquisition, by the thread that
+ * made it, next to its tag: 32 bits of the context key mixed with the
+ * thread and the lock's id, and the stack token. A thread that takes a
+ * mutex again the way it took it last time finds everything in the mutex's
+ * own cache line, which the lock call itself has just brought in: with many
+ * locks, the context table's line and the lock record's are cold. A
+ * mismatch (another thread, another context) is a probe of the table, as
+ * without it. Only for tagged mutexes: the tag says __list is lockrace's. */
+static inline uint64_t lr_mutex_context_check(const lr_thread *t, uint64_t key, uintptr_t tag)
+{
+    return (key ^ t->ctx_salt ^ ((uint64_t)tag * 0x9e3779b97f4a7c15ull)) & 0xffffffff00000000ull;
+}
+
+static inline void lr_mutex_context_keep(const lr_thread *t, const lr_acquisition *a, uint64_t key)
+{
+    if (a->type <= LR_ADAPTIVE && a->lock_id &&
+        __atomic_load_n(lr_mutex_tag(a->addr), __ATOMIC_RELAXED) == (uintptr_t)a->lock_id)
+        __atomic_store_n(lr_mutex_context(a->addr),
+                         (uintptr_t)(lr_mutex_context_check(t, key, (uintptr_t)a->lock_id) | a->token),
+                         __ATOMIC_RELAXED);
+}
+
+/* A context's lock is still the lock it was (identity `id`) at this
+ * address. A mutex still tagged with the lock's id is still that lock
+ * (destroy clears the tag, init zeroes it). Otherwise: a forgotten lock has
+ * id 0, a recycled one a new id (lockreg.h). */
+static inline int lr_context_still(const lr_acquisition *a, const lr_lock *l, uint64_t id)
+{
+    return (a->type <= LR_ADAPTIVE &&
+            __atomic_load_n(lr_mutex_tag(a->addr), __ATOMIC_RELAXED) == (uintptr_t)id) ||
+           (l->id == id && (a->type > LR_ADAPTIVE || lr_mutex_same(a->addr, id)));
+}
+
+/* The context table: finds the lock and the stack of this acquisition's
+ * context; the first time (or when the lock at this address is a new
+ * identity) the slow path looks the lock up, unwinds once and adds the
+ * edges held → lock, which reports any cycle they close. */
+static inline void lr_order_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
+{
+    for (uint32_t i = lr_context_index(t, key);; i = (i + 1) & t->ctx_mask) {
+        const lr_ctx_slot *s = &t->ctx[i];
+        if (s->key == key) {
+            lr_lock *l = s->lock;
+            if (__builtin_expect(lr_context_still(a, l, s->id), 1)) {
+                a->lock = l;
+                a->lock_id = s->id;
+                a->token = s->token;
+                return;
+            }
+            break;
+        }
+        if (s->key == 0)
+            break;
+    }
+    lr_order_learn(t, a, key);
+}
+
+/* A mutex's context when its own cache missed (lockorder.c). */
+void lr_order_mutex_probe(lr_thread *t, lr_acquisition *a, uint64_t key);
+
+static inline __attribute__((always_inline)) void lr_order_context(lr_thread *t, lr_acquisition *a)
+{
+    uint64_t key = lr_context_key(t->chain, a->addr, a->how | a->shared << 2, a->pc);
+    if (a->type > LR_ADAPTIVE) {
+        lr_order_probe(t, a, key);
+        return;
+    }
+    uintptr_t tag = __atomic_load_n(lr_mutex_tag(a->addr), __ATOMIC_RELAXED);
+    uintptr_t cached = __atomic_load_n(lr_mutex_context(a->addr), __ATOMIC_RELAXED);
+    lr_lock *l;
+    /* an untagged (robust, process-shared) mutex's __list holds glibc's
+     * pointers: they match the check once in 2^32, and then are no lock's
+     * slot (lr_lock_of_id) */
+    if (__builtin_expect(tag && (cached & 0xffffffff00000000ull) ==
+                                    lr_mutex_context_check(t, key, tag), 1) &&
+        (l = lr_lock_of_id(tag))) {
+        a->lock = l;
+        a->lock_id = tag;
+        a->token = (lr_token)cached;
+        return;
+    }
+    lr_order_mutex_probe(t, a, key);
+}
+
+/* Before the real call. Blocking and bounded acquisitions are checked here,
+ * before they can block, so an inversion that really deadlocks this time
+ * is still reported. A trylock is looked at only once it succeeded. */
+static inline __attribute__((always_inline)) void lr_order_before(lr_thread *t, lr_acquisition *a)
+{
+    a->lock = NULL;
+    if (a->how != LR_TRY)
+        lr_order_context(t, a);
+}
+
+/* Pushes the acquired lock on the held stack. */
+static inline void lr_order_push(lr_thread *t, const lr_acquisition *a)
+{
+    lr_lock *l = a->lock;
+    if (__builtin_expect(!l || a->token == LR_REENTRY || t->nheld == t->held_cap, 0)) {
+        lr_order_push_slow(t, a);
+        return;
+    }
+    /* The slot is reserved (emptied, then counted) before it is filled: a
+     * signal handler that locks and unlocks in between pushes and pops
+     * above it, and cannot match or overwrite a half-written entry. The
+     * fences only keep the compiler's stores in this order. */
+    uint32_t n = t->nheld;
+    lr_held *h = &t->held[n];
+    h->lock = NULL;
+    h->addr = 0;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    t->nheld = n + 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    LR_PUSH_HOOK();
+    uint64_t chain = lr_mix(n ? t->held[n - 1].chain : LR_CHAIN_SEED, a->lock_id);
+    h->addr = a->addr;
+    h->id = a->lock_id;
+    h->chain = chain;
+    h->stack = a->token;
+    h->depth = 1;
+    h->how = (uint8_t)a->how;
+    h->shared = (uint8_t)a->shared;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    h->lock = l;
+    t->chain = chain;
+}
+
+/* After the real call, when it acquired the lock. */
+static inline void lr_order_after(lr_thread *t, lr_acquisition *a)
+{
+    if (a->how == LR_TRY)
+        lr_order_context(t, a);
+    lr_order_push(t, a);
+}
+
+/* A release, found by the lock's address alone. Returns 1 when the address
+ * is no longer held, 0 when it is still held (recursively) or was not. */
+static inline int lr_order_released_at(lr_thread *t, uintptr_t addr)
+{
+    int i = (int)t->nheld - 1;
+    if (__builtin_expect(i >= 0 && t->held[i].addr == addr && t->held[i].depth == 1, 1)) {
+        t->nheld = (uint32_t)i;
+        t->chain = i ? t->held[i - 1].chain : LR_CHAIN_SEED;
+        return 1;
+    }
+    while (i >= 0 && t->held[i].addr != addr)
+        i--;
+    return i < 0 ? 0 : lr_order_release_slow(t, i);
+}
+
+/* Depth of the hold on addr, 0 when not held. */
+static inline uint32_t lr_order_depth_at(const lr_thread *t, uintptr_t addr)
+{
+    for (int i = (int)t->nheld - 1; i >= 0; i--)
+        if (t->held[i].addr == addr)
+            return t->held[i].depth;
+    return 0;
+}
+
+#endif

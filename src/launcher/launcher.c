@@ -1,0 +1,388 @@
+/* The lockrace command: `lockrace [options] -- COMMAND [ARGS]`. It checks
+ * the options against the same table the library parses, puts them in
+ * LOCKRACE_OPTIONS with a run directory (log_dir), prepends liblockrace.so
+ * to LD_PRELOAD (keeping what the user had), and runs the command, passing
+ * on the signals meant for it. Every process of the command's tree writes
+ * its reports to its own file in the run directory; when the command ends
+ * the launcher gathers them into a summary, SARIF and JUnit (run.h), and
+ * ends with the command's exit status, or `exitcode` when something was
+ * reported and the command otherwise succeeded. */
+#include "support/options.h"
+#include "launcher/run.h"
+#include "support/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef LR_SANITIZER_RUNTIME
+#define LR_SANITIZER_RUNTIME ""
+#endif
+#ifndef LR_VERSION
+#define LR_VERSION "0"
+#endif
+#ifndef LR_LIBDIR_FROM_BINDIR
+#define LR_LIBDIR_FROM_BINDIR "../lib"
+#endif
+
+static void usage(int fd)
+{
+    dprintf(fd,
+            "usage: lockrace [OPTION...] [--] COMMAND [ARGS...]\n"
+            "Runs COMMAND, and every program it starts, with lockrace watching their locks:\n"
+            "reports are printed as they are found (stderr, or log_path / json files), and\n"
+            "gathered when COMMAND ends (a summary when there were several processes).\n"
+            "\n"
+            "Options (also accepted as LOCKRACE_OPTIONS=\"name=value:name=value\"):\n");
+    lr_options_describe(fd, LR_DESCRIBE_TEXT);
+    dprintf(fd, "\n  written --name=value or --name value; '-' and '_' are the same in names\n"
+                "  --ci                   CI mode: also watch for whole-process hangs (watchdog=1)\n"
+                "  --sarif FILE           write the reports of the whole run as SARIF 2.1.0\n"
+                "  --junit FILE           write a JUnit XML test case per process, failed when it reported\n"
+                "  --help                 this text\n"
+                "  --version              lockrace's version\n"
+                "  --help-markdown        the options as a markdown table (the README's)\n"
+                "  --help-man             the options as roff (the lockrace(1) man page's)\n");
+}
+
+static void die(const char *msg, int status)
+{
+    dprintf(2, "lockrace: %s\n", msg);
+    exit(status);
+}
+
+/* LOCKRACE_OPTIONS separates settings with ':'; one followed by a number
+ * stays in the value (watch=stats+8:8), any other would split it. */
+static int colon_problem(const char *value)
+{
+    for (const char *c = strchr(value, ':'); c; c = strchr(c + 1, ':'))
+        if (c[1] < '0' || c[1] > '9' || strchr(c, '='))
+            return 1;
+    return 0;
+}
+
+static int find_library(char *out, size_t len)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return -1;
+    self[n] = 0;
+    const char *dir = dirname(self);
+    /* the build tree, then the installation this command belongs to */
+    const char *candidates[] = { "%s/liblockrace.so", "%s/" LR_LIBDIR_FROM_BINDIR "/liblockrace.so" };
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, candidates[i], dir);
+        if (access(path, R_OK) == 0 && realpath(path, out) && strlen(out) < len)
+            return 0;
+    }
+    return -1;
+}
+
+/* ---- the run directory ---- */
+
+static int has_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int found = 0;
+    while (d && !found && (e = readdir(d)))
+        found = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* log_dir when the user named one, made absolute (the command may change
+ * directory) and kept; else a new temporary directory. A named directory
+ * that holds files already (an earlier run's, or those of a lockrace
+ * running this one) gets a new subdirectory, so that this launcher
+ * gathers its own tree and nothing else. */
+static void run_dir_prepare(const char *named, char *out, size_t len)
+{
+    char err[PATH_MAX + 200], cwd[PATH_MAX];
+    if (!*named) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(out, len, "%s/lockrace.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    } else {
+        int n = named[0] == '/' || !getcwd(cwd, sizeof cwd) ? snprintf(out, len, "%s", named)
+                                                            : snprintf(out, len, "%s/%s", cwd, named);
+        if (n < 0 || (size_t)n >= len - 16) {
+            snprintf(err, sizeof err, "log_dir=%s: the path is too long", named);
+            die(err, 2);
+        }
+        if (mkdir(out, 0755) < 0 && errno != EEXIST) {
+            snprintf(err, sizeof err, "log_dir=%s: cannot create it (%s)", named, strerror(errno));
+            die(err, 2);
+        }
+        if (!has_entries(out))
+            return;
+        strncat(out, "/run.XXXXXX", len - strlen(out) - 1);
+    }
+    if (!mkdtemp(out)) {
+        snprintf(err, sizeof err, "cannot create the run directory %s (%s)", out, strerror(errno));
+        die(err, 2);
+    }
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st, (void)type, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* ---- running the command ---- */
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+/* A signal the command did not get itself: the terminal sends its signals
+ * (SI_KERNEL) to the whole foreground process group, the command included. */
+static int for_the_command(const siginfo_t *si, pid_t child)
+{
+    return si->si_code != SI_KERNEL && si->si_pid != child;
+}
+
+/* Runs the command and waits for it, passing on the signals meant for it;
+ * its exit status as a shell gives it (128 + the signal that ended it).
+ * *running says whether processes it started outlive it: as the
+ * subreaper of the tree the launcher inherits them. */
+static int run_command(char **argv, int *running)
+{
+    sigset_t mask, old;
+    sigemptyset(&mask);
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+        sigaddset(&mask, forwarded[i]);
+    sigaddset(&mask, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &mask, &old);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    pid_t child = fork();
+    if (child < 0)
+        die("cannot fork to run the command", 2);
+    if (child == 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        execvp(argv[0], argv);
+        char err[PATH_MAX + 100];
+        int status = errno == ENOENT ? 127 : 126;
+        snprintf(err, sizeof err, "cannot run '%s': %s", argv[0], strerror(errno));
+        die(err, status);
+    }
+    int status = -1;
+    while (status < 0) {
+        siginfo_t si;
+        int sig = sigwaitinfo(&mask, &si);
+        if (sig > 0 && sig != SIGCHLD && for_the_command(&si, child))
+            kill(child, sig);
+        int st;
+        pid_t pid;
+        while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+            if (pid == child)
+                status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+    }
+    /* a process the command killed as it ended may take a moment to go */
+    int st, tries = 0;
+    while ((*running = waitpid(-1, &st, WNOHANG) >= 0) && tries++ < 20)
+        usleep(10000);
+    return status;
+}
+
+/* A file the user asked for, checked before the command runs rather than
+ * after a test run of an hour. */
+static void check_writable(const char *flag, const char *path, int mode)
+{
+    int fd = lr_output_open(path, 1, mode);
+    if (fd < 0) {
+        char err[PATH_MAX + 200];
+        snprintf(err, sizeof err, "%s %s: cannot write it (%s)", flag, path, lr_output_error(fd));
+        die(err, 2);
+    }
+    close(fd);
+}
+
+/* Writes a whole file; 0, or -1 once said on stderr. */
+static int write_file(const char *flag, const char *path, const lr_buf *b, int mode)
+{
+    int fd = lr_output_open(path, 0, mode);
+    int rc = fd < 0 ? fd : lr_write_all(fd, b->data ? b->data : "", b->len);
+    if (fd >= 0 && close(fd) < 0 && rc == 0)
+        rc = -errno;
+    if (rc < 0)
+        dprintf(2, "lockrace: %s %s: cannot write it (%s)\n", flag, path, lr_output_error(rc));
+    return rc < 0 ? -1 : 0;
+}
+
+/* The run read back: summary, SARIF, JUnit; the exit status. */
+static int gather(const char *dir, const lr_options *o, const char *sarif, const char *junit,
+                  char **command, int command_status, int running)
+{
+    lr_run run;
+    char err[PATH_MAX + 200];
+    if (lr_run_read(&run, dir, err, sizeof err) < 0) {
+        dprintf(2, "lockrace: %s\n", err);
+        return command_status ? command_status : 2;
+    }
+    int status = command_status;
+    if (status == 0 && run.nreports && o->exitcode)
+        status = o->exitcode;
+    /* one process printed its own summary line already */
+    if (o->verbosity >= 2 || (o->verbosity >= 1 && run.nreports && run.nprocs > 1))
+        lr_run_summary(&run, 2, status, command_status);
+    if (running && o->verbosity >= 1)
+        dprintf(2, "lockrace: processes the command started are still running; what they report "
+                   "from now on is not gathered\n");
+    int failed = 0;
+    lr_buf b = { 0 };
+    if (sarif) {
+        lr_sarif_build(&b, &run, command, status);
+        failed |= write_file("--sarif", sarif, &b, o->file_mode) < 0;
+        lr_buf_free(&b);
+    }
+    if (junit) {
+        lr_junit_build(&b, &run);
+        failed |= write_file("--junit", junit, &b, o->file_mode) < 0;
+        lr_buf_free(&b);
+    }
+    lr_run_free(&run);
+    return failed && status == 0 ? 2 : status;
+}
+
+int main(int argc, char **argv)
+{
+    lr_buf settings = { 0 };    /* LOCKRACE_OPTIONS for the command */
+    char err[512];
+    const char *sarif = NULL, *junit = NULL;
+    int i = 1;
+    const char *env = getenv("LOCKRACE_OPTIONS");
+    lr_buf_puts(&settings, env ? env : "");
+
+    for (; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!strcmp(arg, "--")) {
+            i++;
+            break;
+        }
+        if (strncmp(arg, "--", 2) != 0)
+            break;
+        if (!strcmp(arg, "--help")) {
+            usage(1);
+            return 0;
+        }
+        if (!strcmp(arg, "--version")) {
+            printf("lockrace %s\n", LR_VERSION);
+            return 0;
+        }
+        if (!strcmp(arg, "--ci")) {
+            /* before the flags that follow, which may turn it off again */
+            lr_buf_printf(&settings, "%swatchdog=1", settings.len ? ":" : "");
+            continue;
+        }
+        if (!strcmp(arg, "--help-markdown")) {
+            lr_options_describe(1, LR_DESCRIBE_MARKDOWN);
+            return 0;
+        }
+        if (!strcmp(arg, "--help-man")) {
+            lr_options_describe(1, LR_DESCRIBE_MAN);
+            return 0;
+        }
+        const char *name = arg + 2, *eq = strchr(name, '='), *value;
+        size_t namelen = eq ? (size_t)(eq - name) : strlen(name);
+        if (eq) {
+            value = eq + 1;
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            snprintf(err, sizeof err, "option --%s needs a value (see lockrace --help)", name);
+            die(err, 2);
+        }
+        /* the launcher's own: files made from the whole run */
+        if ((namelen == 5 && !strncmp(name, "sarif", 5)) || (namelen == 5 && !strncmp(name, "junit", 5))) {
+            *(name[0] == 's' ? &sarif : &junit) = value;
+            continue;
+        }
+        lr_options probe;
+        lr_options_defaults(&probe);
+        if (lr_options_set(&probe, name, namelen, value, err, sizeof err) < 0)
+            die(err, 2);
+        if (strpbrk(value, " \t\n") || colon_problem(value)) {
+            char shown[300];
+            snprintf(err, sizeof err, "--%.*s=%s: values cannot contain spaces, or a ':' that is "
+                     "not followed by a number", (int)namelen, name,
+                     lr_shown(shown, sizeof shown, value, strlen(value)));
+            die(err, 2);
+        }
+        lr_buf_printf(&settings, "%s%.*s=%s", settings.len ? ":" : "", (int)namelen, name, value);
+    }
+    if (i >= argc) {
+        usage(2);
+        return 2;
+    }
+
+    /* LOCKRACE_OPTIONS from the environment is checked too: a bad value
+     * there would otherwise stop the command itself before main. */
+    lr_options all;
+    lr_options_defaults(&all);
+    if (!settings.data)
+        die("out of memory for the options", 2);
+    if (lr_options_parse(&all, settings.data, err, sizeof err) < 0)
+        die(err, 2);
+    if (sarif)
+        check_writable("--sarif", sarif, all.file_mode);
+    if (junit)
+        check_writable("--junit", junit, all.file_mode);
+    char dir[PATH_MAX];
+    int keep = all.log_dir[0] != 0;
+    run_dir_prepare(all.log_dir, dir, sizeof dir);
+    /* passed on as they came out: each once, in the library's spelling */
+    if (strlen(dir) >= sizeof all.log_dir || strpbrk(dir, ": \t\n")) {
+        snprintf(err, sizeof err, "the run directory %.300s cannot be passed in LOCKRACE_OPTIONS "
+                 "(no ':' or spaces, at most 255 characters): name another with --log-dir, or set TMPDIR", dir);
+        if (!keep)
+            rmdir(dir);
+        die(err, 2);
+    }
+    strcpy(all.log_dir, dir);
+    lr_buf_free(&settings);
+    lr_options_format(&all, &settings);
+    if (!settings.data)
+        die("out of memory for the options", 2);
+
+    char lib[PATH_MAX];
+    if (find_library(lib, sizeof lib) < 0)
+        die("cannot find liblockrace.so next to the lockrace command, nor in "
+            LR_LIBDIR_FROM_BINDIR " from it (where cmake --install puts it)", 2);
+    /* A lockrace built with LOCKRACE_SANITIZE needs the ASan runtime
+     * loaded into the command too, right after itself (CMakeLists.txt) */
+    const char *runtime = LR_SANITIZER_RUNTIME;
+    const char *preload = getenv("LD_PRELOAD");
+    lr_buf preload_value = { 0 };
+    lr_buf_printf(&preload_value, "%s%s%s%s%s", lib, *runtime ? ":" : "", runtime,
+                  preload && *preload ? ":" : "", preload ? preload : "");
+    if (!preload_value.data)
+        die("out of memory for LD_PRELOAD", 2);
+    setenv("LD_PRELOAD", preload_value.data, 1);
+    setenv("LOCKRACE_OPTIONS", settings.data, 1);
+    /* the command the user named is this process's child: the library
+     * tells it from the rest of the tree by its parent (watch.c) */
+    char pid[24];
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    setenv("LOCKRACE_LAUNCHER_PID", pid, 1);
+
+    int running;
+    int command_status = run_command(argv + i, &running);
+    int status = gather(dir, &all, sarif, junit, argv + i, command_status, running);
+    if (!keep)
+        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return status;
+}

@@ -1,0 +1,173 @@
+/* Lock registry. An open-addressing table (address → lr_lock *) that the
+ * lock path reads without any lock; the registry lock serializes writers.
+ * Readers may race with a resize or a removal: a reader that misses takes
+ * the slow path, which looks again under the lock, so a miss is never
+ * wrong, only slower. A replaced table is not freed (a reader may still be
+ * in it); tables double, so what is kept is less than the live table.
+ * Removed slots keep their key with a NULL lock (a tombstone) and are reused
+ * by the next insert that passes them, most often the same address again. */
+#include "model/lockreg.h"
+#include "support/arena.h"
+#include "support/ilock.h"
+#include "detect/lockgraph.h"
+#include "model/thread.h"
+
+#include <string.h>
+
+typedef lr_lock_slot slot;
+typedef lr_lock_table table;
+
+#define cur lr_lock_table_current
+table *lr_lock_table_current;
+static lr_ilock reg_lock = LR_ILOCK_INIT;
+static lr_lock *free_locks;
+
+/* Lock records live in pages indexed by slot number and never move. A
+ * lock's id is its slot number with, above it, how many locks that slot has
+ * held: unique for the life of the process, and the record is found from
+ * the id (or a mutex's tag) by arithmetic (lr_lock_of_id). */
+lr_lock *lr_lock_pages[LR_LOCK_PAGES];
+static uint32_t lr_lock_slots = 1;           /* slot 0 is never used: id 0 means none */
+
+static lr_lock *new_record(void)
+{
+    uint32_t n = lr_lock_slots;
+    if ((n >> LR_LOCK_PAGE_BITS) >= LR_LOCK_PAGES)
+        return NULL;
+    lr_lock *page = lr_lock_pages[n >> LR_LOCK_PAGE_BITS];
+    if (!page) {
+        page = lr_arena_alloc(sizeof(lr_lock) << LR_LOCK_PAGE_BITS);
+        if (!page)
+            return NULL;
+        __atomic_store_n(&lr_lock_pages[n >> LR_LOCK_PAGE_BITS], page, __ATOMIC_RELEASE);
+    }
+    lr_lock *l = &page[n & ((1u << LR_LOCK_PAGE_BITS) - 1)];
+    l->slot_and_uses = n;               /* no use yet */
+    __atomic_store_n(&lr_lock_slots, n + 1, __ATOMIC_RELEASE);
+    return l;
+}
+
+static table *new_table(uint64_t cap)
+{
+    table *t = lr_map(sizeof *t + cap * sizeof(slot));
+    if (t)
+        t->mask = cap - 1;
+    return t;
+}
+
+/* Under reg_lock. */
+static void place(table *t, uintptr_t addr, lr_lock *l)
+{
+    uint64_t tomb = UINT64_MAX;
+    for (uint64_t i = lr_lock_hash(addr) & t->mask;; i = (i + 1) & t->mask) {
+        slot *s = &t->slots[i];
+        if (s->key == addr || (s->key == 0 && tomb == UINT64_MAX)) {
+            if (s->key == 0)
+                t->used++;
+            tomb = i;
+            break;
+        }
+        if (s->key == 0)
+            break;
+        if (!s->lock && tomb == UINT64_MAX)
+            tomb = i;
+    }
+    slot *s = &t->slots[tomb];
+    __atomic_store_n(&s->lock, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->key, addr, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->lock, l, __ATOMIC_RELEASE);
+}
+
+/* Under reg_lock: makes room for one more key. */
+static int reserve(void)
+{
+    if (cur && (cur->used + 1) * 2 <= cur->mask + 1)
+        return 0;
+    uint64_t live = 0;
+    if (cur)
+        for (uint64_t i = 0; i <= cur->mask; i++)
+            live += cur->slots[i].lock != NULL;
+    uint64_t cap = 1024;
+    while (cap < (live + 1) * 4)
+        cap *= 2;
+    table *t = new_table(cap);
+    if (!t)
+        return -1;
+    if (cur)
+        for (uint64_t i = 0; i <= cur->mask; i++)
+            if (cur->slots[i].lock)
+                place(t, cur->slots[i].key, cur->slots[i].lock);
+    __atomic_store_n(&cur, t, __ATOMIC_RELEASE);
+    return 0;
+}
+
+lr_lock *lr_lock_get(uintptr_t addr, int type)
+{
+    lr_lock *l = lr_lock_find(addr);
+    int mutex = type <= LR_ADAPTIVE;
+    if (l && l->type == LR_UNTYPED && type != LR_UNTYPED) {
+        l->type = (uint8_t)type;    /* named before its first use: this is that use */
+        if (mutex && lr_mutex_taggable(addr))
+            __atomic_store_n(lr_mutex_tag(addr), (uintptr_t)l->id, __ATOMIC_RELAXED);
+    }
+    if (l && (type == LR_UNTYPED || lr_lock_family(l->type) == lr_lock_family(type)) &&
+        (!mutex || lr_mutex_same(addr, l->id)))
+        return l;
+    if (l)
+        lr_lock_forget(addr);       /* another kind of lock, or a mutex initialised again */
+    lr_stack_id seen = lr_stack_capture();
+    lr_thread *self = lr_thread_current();
+    lr_ilock_take(&reg_lock);
+    l = lr_lock_find(addr);
+    if (l || reserve() < 0)
+        goto out;
+    if (free_locks) {
+        l = free_locks;
+        free_locks = l->next_free;
+    } else if (!(l = new_record())) {
+        goto out;
+    }
+    uint64_t id = l->slot_and_uses + (1ull << 32);
+    memset(l, 0, sizeof *l);
+    l->slot_and_uses = id;
+    l->addr = addr;
+    l->id = id;
+    l->type = (uint8_t)type;
+    l->first_seen = seen;
+    l->first_thread = self ? self->info->id : 0;
+    if (mutex && lr_mutex_taggable(addr))
+        __atomic_store_n(lr_mutex_tag(addr), (uintptr_t)l->id, __ATOMIC_RELAXED);
+    place(cur, addr, l);
+out:
+    lr_ilock_drop(&reg_lock);
+    return l;
+}
+
+uint64_t lr_lock_forget(uintptr_t addr)
+{
+    lr_ilock_take(&reg_lock);
+    lr_lock *l = lr_lock_find(addr);
+    if (l) {
+        place(cur, addr, NULL);
+        /* Dead before the graph forgets it: a thread that still holds it
+         * (destroying a held lock is misuse) sees addr 0 under the graph
+         * lock and adds no edge from it. */
+        __atomic_store_n(&l->addr, 0, __ATOMIC_RELEASE);
+    }
+    lr_ilock_drop(&reg_lock);
+    if (!l)
+        return 0;
+    uint64_t id = l->id;
+    /* The graph lock is taken after dropping reg_lock: graph > registry. */
+    lr_graph_forget(l);
+    __atomic_store_n(&l->id, 0, __ATOMIC_RELEASE);   /* no context cache hit on it again */
+    lr_ilock_take(&reg_lock);
+    l->next_free = free_locks;
+    free_locks = l;
+    lr_ilock_drop(&reg_lock);
+    return id;
+}
+
+void lr_lockreg_fork_prepare(void) { lr_ilock_take(&reg_lock); }
+void lr_lockreg_fork_parent(void) { lr_ilock_drop(&reg_lock); }
+void lr_lockreg_fork_child(void) { lr_ilock_reset(&reg_lock); }

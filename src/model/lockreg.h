@@ -1,0 +1,140 @@
+/* The lock registry: address → lock object. A lock's identity is its
+ * address plus a generation: destroy and re-init end the identity, so a new
+ * lock at the same address starts clean. Every identity gets a new id. */
+#ifndef LR_LOCKREG_H
+#define LR_LOCKREG_H
+
+#include "support/stack.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The first four are glibc's mutex types (__data.__kind & 3). */
+enum lr_lock_type { LR_NORMAL, LR_RECURSIVE, LR_ERRORCHECK, LR_ADAPTIVE, LR_RWLOCK, LR_SPINLOCK,
+                    LR_SEMAPHORE,       /* a semaphore used as a lock: initial value 1 */
+                    LR_UNTYPED = 0xff   /* named before its first use: takes the first type seen */ };
+
+/* Memory that held one kind of lock and now holds another is a new lock. */
+static inline int lr_lock_family(int type)
+{
+    return type <= LR_ADAPTIVE ? LR_NORMAL : type;
+}
+
+struct lr_edge;
+
+typedef struct lr_lock {
+    uintptr_t addr;
+    uint64_t id;                /* unique for the life of the process, never reused; 0 once forgotten
+                                   (lr_lock_of_id) */
+    uint8_t type;               /* enum lr_lock_type, read from the object */
+    lr_stack_id first_seen;     /* its init, or its first lock call */
+    uint32_t first_thread;
+    const char *name;           /* given by lockrace_lock_name(), else NULL */
+    /* owned by the lock-order graph, under its lock */
+    struct lr_edge *out, *in;
+    uint32_t mark;
+    struct lr_edge *via;
+    int64_t ord;                /* its place in the graph's topological order (lockgraph.c) */
+    struct lr_lock *next_free;
+    uint64_t slot_and_uses;     /* its id, kept while it is free: the next use adds 1 << 32 */
+} lr_lock;
+
+#define LR_LOCK_PAGE_BITS 12
+#define LR_LOCK_PAGES (1u << 20)        /* every 32-bit slot has a page entry: no bound check */
+extern lr_lock *lr_lock_pages[LR_LOCK_PAGES];
+
+/* The record of the lock with this id, found by its slot number; NULL for
+ * a slot never used. Its id may have changed since (forgotten, reused):
+ * callers that cannot rule that out compare it. */
+static inline lr_lock *lr_lock_of_id(uint64_t id)
+{
+    uint32_t slot = (uint32_t)id;
+    lr_lock *page = __atomic_load_n(&lr_lock_pages[slot >> LR_LOCK_PAGE_BITS], __ATOMIC_ACQUIRE);
+    /* a page is made whole: a slot in it not used yet is zeroes, id 0 */
+    return page ? &page[slot & ((1u << LR_LOCK_PAGE_BITS) - 1)] : NULL;
+}
+
+/* The table behind lr_lock_find, for the inline lookup (lockreg.c). */
+typedef struct lr_lock_slot {
+    uintptr_t key;
+    lr_lock *lock;
+} lr_lock_slot;
+
+typedef struct lr_lock_table {
+    uint64_t mask;
+    uint64_t used;              /* slots with a key, live or tombstone */
+    lr_lock_slot slots[];
+} lr_lock_table;
+
+extern lr_lock_table *lr_lock_table_current;
+
+static inline uint64_t lr_lock_hash(uintptr_t a)
+{
+    uint64_t h = (uint64_t)a * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 32);
+}
+
+/* Lock-free lookup; NULL when the address has no live lock. */
+static inline lr_lock *lr_lock_find(uintptr_t addr)
+{
+    lr_lock_table *t = __atomic_load_n(&lr_lock_table_current, __ATOMIC_ACQUIRE);
+    if (!t)
+        return NULL;
+    for (uint64_t i = lr_lock_hash(addr) & t->mask;; i = (i + 1) & t->mask) {
+        uintptr_t key = __atomic_load_n(&t->slots[i].key, __ATOMIC_ACQUIRE);
+        if (key == addr) {
+            lr_lock *l = __atomic_load_n(&t->slots[i].lock, __ATOMIC_ACQUIRE);
+            return l && __atomic_load_n(&l->addr, __ATOMIC_RELAXED) == addr ? l : NULL;
+        }
+        if (key == 0)
+            return NULL;
+    }
+}
+
+/* Mutex memory reused without pthread_mutex_destroy (a mutex on the stack
+ * of a function called again, one in a heap object freed and allocated
+ * again) must be a new lock, or the old lock's edges join the new one's
+ * into false cycles. glibc never touches a mutex's __list field unless the
+ * mutex is robust, so lockrace writes the lock's id there: a mutex whose
+ * field does not hold its lock's id has been initialised again (to zeros by
+ * PTHREAD_MUTEX_INITIALIZER, or by pthread_mutex_init) and is a new lock.
+ * Robust and process-shared mutexes are left alone. */
+static inline uintptr_t *lr_mutex_tag(uintptr_t addr)
+{
+    return (uintptr_t *)&((pthread_mutex_t *)addr)->__data.__list.__next;
+}
+
+static inline int lr_mutex_taggable(uintptr_t addr)
+{
+    int kind = __atomic_load_n(&((pthread_mutex_t *)addr)->__data.__kind, __ATOMIC_RELAXED);
+    return kind != -1 && !(kind & (16 | 128));     /* destroyed, robust, process-shared */
+}
+
+/* The context of the mutex's last acquisition by the thread that made it,
+ * next to its tag in the __list field: lockorder.h. */
+static inline uintptr_t *lr_mutex_context(uintptr_t addr)
+{
+    return (uintptr_t *)&((pthread_mutex_t *)addr)->__data.__list.__prev;
+}
+
+/* The mutex at addr is still the lock with this id (or cannot say). */
+static inline int lr_mutex_same(uintptr_t addr, uint64_t id)
+{
+    return __atomic_load_n(lr_mutex_tag(addr), __ATOMIC_RELAXED) == (uintptr_t)id ||
+           !lr_mutex_taggable(addr);
+}
+
+/* Finds or creates (capturing the first-seen stack) the lock at addr. For
+ * a mutex type, addr must be a pthread_mutex_t (it is tagged). */
+lr_lock *lr_lock_get(uintptr_t addr, int type);
+
+/* Ends the identity of the lock at addr (destroy, re-init): the graph drops
+ * its edges. Returns the lock that was forgotten's id, 0 if none. */
+uint64_t lr_lock_forget(uintptr_t addr);
+
+void lr_lockreg_fork_prepare(void);
+void lr_lockreg_fork_parent(void);
+void lr_lockreg_fork_child(void);
+
+#endif

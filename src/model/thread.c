@@ -1,0 +1,280 @@
+/* Per-thread state and the thread records behind reports. Thread records
+ * (lr_thread_info) are found by id through a two-level table, like stacks.
+ * Working state (held locks, context cache) is mapped per thread and
+ * recycled through a free list when the thread ends. threads_lock guards
+ * the id counter, the table pages and the free list; no lock path takes it
+ * once a thread has its state. */
+#include "model/thread.h"
+#include "support/arena.h"
+#include "support/ilock.h"
+#include "detect/lockorder.h"
+#include "runtime/runtime.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+__thread lr_thread *lr_tls_thread __attribute__((tls_model("initial-exec")));
+
+#define PAGE_BITS 10
+#define PAGES 65536
+
+static lr_thread_info **pages[PAGES];
+static uint32_t next_id = 1;            /* 0 is the main thread */
+static int have_main;
+static lr_thread *free_states;
+static lr_ilock threads_lock = LR_ILOCK_INIT;
+static pthread_key_t exit_key;
+static int exit_key_ok;
+
+static lr_thread_info *new_info(uint32_t id)
+{
+    lr_thread_info *info = lr_arena_alloc(sizeof *info);
+    if (!info || (id >> PAGE_BITS) >= PAGES)
+        return NULL;
+    lr_thread_info **page = pages[id >> PAGE_BITS];
+    if (!page) {
+        page = lr_arena_alloc(sizeof(*page) << PAGE_BITS);
+        if (!page)
+            return NULL;
+        __atomic_store_n(&pages[id >> PAGE_BITS], page, __ATOMIC_RELEASE);
+    }
+    info->id = id;
+    info->parent = UINT32_MAX;
+    __atomic_store_n(&page[id & ((1u << PAGE_BITS) - 1)], info, __ATOMIC_RELEASE);
+    return info;
+}
+
+lr_thread_info *lr_thread_info_get(uint32_t id)
+{
+    if ((id >> PAGE_BITS) >= PAGES)
+        return NULL;
+    lr_thread_info **page = __atomic_load_n(&pages[id >> PAGE_BITS], __ATOMIC_ACQUIRE);
+    return page ? __atomic_load_n(&page[id & ((1u << PAGE_BITS) - 1)], __ATOMIC_ACQUIRE) : NULL;
+}
+
+uint32_t lr_thread_count(void)
+{
+    return __atomic_load_n(&next_id, __ATOMIC_ACQUIRE);
+}
+
+static lr_thread_info *info_for_unknown_thread(pid_t tid)
+{
+    lr_ilock_take(&threads_lock);
+    uint32_t id;
+    if (tid == getpid() && !have_main) {
+        id = 0;
+        have_main = 1;
+    } else {
+        id = next_id++;
+    }
+    lr_thread_info *info = new_info(id);
+    lr_ilock_drop(&threads_lock);
+    return info;
+}
+
+static lr_thread *new_state(void)
+{
+    lr_ilock_take(&threads_lock);
+    lr_thread *t = free_states;
+    if (t)
+        free_states = t->next_free;
+    lr_ilock_drop(&threads_lock);
+    if (!t) {
+        t = lr_map(sizeof *t);
+        if (!t)
+            return NULL;
+    } else {
+        /* A recycled state keeps its held array (never unmapped: the
+         * watchdog may still read it) and starts with no contexts: in the
+         * table the last thread grew, emptied, when it is not large (a
+         * program of short threads that each meet a few hundred contexts
+         * would otherwise map, grow, rehash and unmap the same tables for
+         * every thread), else in its own first table. */
+        lr_held *held = t->held != t->held_inline ? t->held : NULL;
+        uint32_t held_cap = t->held_cap;
+        lr_ctx_slot *ctx = t->ctx != t->ctx_inline ? t->ctx : NULL;
+        uint32_t ctx_slots = t->ctx_mask + 1;
+        void *search = t->search;
+        size_t search_size = t->search_size;
+        lr_order_free_old_tables(t);    /* the thread has ended: no probe is in them */
+        int keep_ctx = ctx && ctx_slots <= LR_CTX_KEEP;
+        if (keep_ctx)
+            memset(ctx, 0, ctx_slots * sizeof *ctx);
+        else
+            lr_unmap(ctx, ctx ? ctx_slots * sizeof *ctx : 0);
+        memset(t, 0, sizeof *t);
+        t->search = search;
+        t->search_size = search_size;
+        if (held) {
+            t->held = held;
+            t->held_cap = held_cap;
+        }
+        if (keep_ctx)
+            lr_order_adopt_table(t, ctx, ctx_slots);
+    }
+    if (!t->held) {
+        t->held = t->held_inline;
+        t->held_cap = sizeof t->held_inline / sizeof t->held_inline[0];
+    }
+    t->chain = LR_CHAIN_SEED;
+    if (!t->ctx && lr_order_init_thread(t) < 0)
+        return NULL;
+    return t;
+}
+
+static lr_thread *attach(lr_thread_info *info)
+{
+    /* A thread started through the wrapper has its pthread_t (glibc's
+     * descriptor) at the top of its stack mapping: reports find the stack
+     * a lock lives on from that and /proc/self/maps (report.c). Nothing
+     * is asked of glibc here: pthread_getattr_np mallocs, and a thread's
+     * first malloc gives it an arena of 64 MiB of address space. A thread
+     * met on one of its calls (made before lockrace, or not through the
+     * wrapper) may have its descriptor elsewhere: it is not labelled. */
+    int at_start = info != NULL;
+    lr_tls_thread = LR_THREAD_DEAD;     /* calls made while attaching pass through */
+    lr_thread *t = new_state();
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    if (t && !info)
+        info = info_for_unknown_thread(tid);
+    if (!t || !info) {
+        lr_tls_thread = NULL;
+        return NULL;
+    }
+    info->tid = tid;
+    info->handle = (uintptr_t)pthread_self();
+    t->info = info;
+    t->ctx_salt = ((uint64_t)info->id + 1) * 0xd6e8feb86659fd93ull;
+    __atomic_store_n(&info->state, t, __ATOMIC_RELEASE);
+    t->depth = 1;
+    lr_tls_thread = t;
+    info->descriptor_on_stack = at_start && info->id != 0;   /* the main thread's is not */
+    if (exit_key_ok)
+        pthread_setspecific(exit_key, t);
+    t->depth = 0;
+    return t;
+}
+
+lr_thread *lr_thread_new_synthetic(void)
+{
+    lr_thread *t = new_state();
+    if (t) {
+        t->info = info_for_unknown_thread(0);
+        t->info->state = t;
+        t->ctx_salt = ((uint64_t)t->info->id + 1) * 0xd6e8feb86659fd93ull;
+    }
+    return t;
+}
+
+lr_thread *lr_self_slow(void)
+{
+    lr_thread *t = lr_tls_thread;
+    if (t)                      /* inside lockrace, or the thread is ending */
+        return NULL;
+    if (!lr_runtime_ready())
+        return NULL;    /* another thread is starting lockrace, or this one is
+                           and came back through a wrapper: pass through */
+    return attach(NULL);
+}
+
+lr_thread *lr_thread_current(void)
+{
+    lr_thread *t = lr_tls_thread;
+    return t > LR_THREAD_DEAD ? t : NULL;
+}
+
+lr_thread_info *lr_thread_prepare_child(lr_thread *parent)
+{
+    lr_stack_id created = lr_stack_capture();
+    lr_ilock_take(&threads_lock);
+    lr_thread_info *info = new_info(next_id++);
+    lr_ilock_drop(&threads_lock);
+    if (info) {
+        info->parent = parent->info->id;
+        info->created_at = created;
+    }
+    return info;
+}
+
+void lr_thread_adopt(lr_thread_info *info)
+{
+    if (lr_tls_thread == NULL)
+        attach(info);
+}
+
+void lr_thread_set_name(lr_thread_info *info, const char *name)
+{
+    strncpy(info->name, name, sizeof info->name - 1);
+}
+
+lr_thread_info *lr_thread_info_by_handle(uintptr_t handle)
+{
+    for (uint32_t id = lr_thread_count(); id-- > 0;) {
+        lr_thread_info *info = lr_thread_info_get(id);
+        if (info && info->handle == handle)
+            return info;
+    }
+    return NULL;
+}
+
+lr_thread_info *lr_thread_info_by_tid(pid_t tid)
+{
+    for (uint32_t id = lr_thread_count(); id-- > 0;) {
+        lr_thread_info *info = lr_thread_info_get(id);
+        if (info && info->tid == tid && __atomic_load_n(&info->state, __ATOMIC_ACQUIRE))
+            return info;
+    }
+    return NULL;
+}
+
+/* A pthread key destructor: it re-arms itself until the last round, so
+ * lockrace keeps watching the locks taken by the program's own TLS
+ * destructors, then frees the state. */
+void lr_thread_exit(void *state)
+{
+    lr_thread *t = state;
+    if (++t->exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
+        pthread_setspecific(exit_key, t);
+        return;
+    }
+    /* a thread cancelled, or ended by a destructor path that bypassed the
+     * trampoline and pthread_exit, ends here */
+    if (!__atomic_load_n(&t->info->finished, __ATOMIC_ACQUIRE) && t->depth == 0)
+        lr_thread_finished(t->info, 0);
+    lr_tls_thread = LR_THREAD_DEAD;
+    __atomic_store_n(&t->info->finished, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&t->info->state, NULL, __ATOMIC_RELEASE);
+    lr_ilock_take(&threads_lock);
+    t->next_free = free_states;
+    free_states = t;
+    lr_ilock_drop(&threads_lock);
+}
+
+void lr_thread_init(void)
+{
+    exit_key_ok = pthread_key_create(&exit_key, lr_thread_exit) == 0;
+}
+
+void lr_thread_fork_prepare(void) { lr_ilock_take(&threads_lock); }
+void lr_thread_fork_parent(void) { lr_ilock_drop(&threads_lock); }
+
+/* Only the forking thread lives on in the child; the records of the others
+ * stay for reports, but their working state is gone with them. */
+void lr_thread_fork_child(void)
+{
+    lr_ilock_reset(&threads_lock);
+    lr_thread *t = lr_thread_current();
+    for (uint32_t id = 0; id < lr_thread_count(); id++) {
+        lr_thread_info *info = lr_thread_info_get(id);
+        if (info && (!t || info != t->info)) {
+            info->state = NULL;
+            info->wait.kind = LR_WAIT_NONE;
+            info->finished = 1;
+        }
+    }
+    if (t)
+        t->info->tid = (pid_t)syscall(SYS_gettid);
+}

@@ -1,0 +1,138 @@
+/* Reports are data first: a plain struct built by an engine, then printed
+ * as text (stderr or log_path) and as a JSON line (json=, and the
+ * process's file in log_dir) by report.c.
+ * Everything a printer needs is copied in, so an engine can hand a report
+ * over after dropping its own lock. */
+#ifndef LR_REPORT_H
+#define LR_REPORT_H
+
+#include "support/stack.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum lr_report_kind { LR_REPORT_LOCK_ORDER, LR_REPORT_DEADLOCK, LR_REPORT_STALL, LR_REPORT_DATA_RACE,
+                      LR_REPORT_LOST_UPDATE, LR_REPORT_MISUSE, LR_REPORT_KINDS };
+
+typedef struct lr_report_lock {
+    uint64_t id;
+    int type;                   /* enum lr_lock_type */
+    uintptr_t addr;
+    lr_stack_id first_seen;
+    uint32_t first_thread;
+    const char *name;           /* from lockrace_lock_name(), else NULL */
+} lr_report_lock;
+
+typedef struct lr_report_edge {
+    int from, to;               /* indexes into locks */
+    uint32_t thread;
+    lr_stack_id first_stack, second_stack;
+    int bounded;
+    int first_shared, second_shared;    /* read locks of rwlocks */
+} lr_report_edge;
+
+typedef struct lr_report_hold {
+    int lock;                   /* index into locks */
+    lr_stack_id stack;          /* where it was taken */
+} lr_report_hold;
+
+/* A thread of a deadlock: what it waits for, where, and what it holds. */
+typedef struct lr_report_thread {
+    uint32_t id;
+    int wait_kind;              /* enum lr_wait_kind (thread.h) */
+    int wait_lock;              /* index into locks (for a condition wait: its mutex), -1 none */
+    uintptr_t wait_object;      /* for a condition wait: the condition variable */
+    uint32_t waits_for;         /* the thread holding that lock, or being joined */
+    lr_stack_id wait_stack;
+    uint64_t waited_ms;         /* stall: how long it has waited */
+    size_t nholds;
+    lr_report_hold *holds;
+} lr_report_thread;
+
+/* Race reports: the variable and the accesses. */
+typedef struct lr_report_var {
+    uintptr_t addr;
+    size_t size;
+    const char *name;           /* given to lockrace_watch(), else NULL */
+} lr_report_var;
+
+typedef struct lr_report_access {
+    uint32_t thread;
+    int write, atomic;
+    int has_value;              /* made by lockrace (lockrace_load/store): value is what was read or written */
+    uint64_t value;
+    lr_stack_id stack;
+    size_t hold_first, nholds;  /* the locks it held: holds[hold_first ..] */
+} lr_report_access;
+
+typedef struct lr_report {
+    int kind;
+    size_t nlocks, nedges, nthreads, nholds;
+    lr_report_lock *locks;
+    lr_report_edge *edges;
+    lr_report_thread *threads;
+    lr_report_hold *holds;
+    int single_thread;
+    int threads_short;          /* lock-order: fewer threads made its edges than it has (one thread included) */
+    lr_report_lock gate;        /* lock-order: the gate lock every edge was made under (id 0: none) */
+    int whole_process;          /* deadlock: every thread blocked, not a cycle */
+    /* data-race: accesses 0 (earlier) and 1; lost-update: the read and write
+     * of the read-modify-write that overwrote (0, 1), and of the one whose
+     * update it overwrote (2, 3) */
+    lr_report_var var;
+    size_t naccesses;
+    lr_report_access accesses[4];
+    int order[4];               /* lost-update: the accesses in the order they happened */
+    int observed;               /* lost-update: seen happening (values), not only possible */
+    uint64_t lost;              /* observed lost updates on the variable so far */
+    int common_lock;            /* the two sides held a lock in common */
+    /* misuse: the sub-kind (enum lr_misuse); threads[0] made the call
+     * (wait_stack, wait_object: a condition or barrier), threads[1] if any
+     * made the earlier event it conflicts with */
+    int misuse;
+    void *scratch;              /* room for the builder: nlocks pointers + nlocks words */
+    size_t size;
+} lr_report;
+
+lr_report *lr_report_new(int kind, size_t nlocks, size_t nedges, size_t nthreads, size_t nholds);
+void lr_report_free(lr_report *r);
+
+/* Prints the report (text and JSON) with write(2), right now, and counts it.
+ * Called without any engine lock held. */
+void lr_report_emit(const lr_report *r);
+
+/* Loads the suppressions (status 2 if they are bad), keeps a copy of the
+ * stderr the process starts with for the text reports, and opens the json=
+ * file and the process's file in log_dir, writing its process record (one
+ * line on stderr for a file that cannot be used). */
+void lr_report_init(void);
+
+/* One line on stderr: how many reports of each kind, and the exit status:
+ * `status` the program's, `final` the one lockrace ends it with. */
+void lr_report_summary(int status, int final);
+
+/* Names a variable for reports: its given name, else from the debug
+ * information ("accounts[2].balance"), else "heap 0x..." / "stack 0x...". */
+void lr_report_var_label(const lr_report_var *v, char *buf, size_t len);
+
+/* Writes end-of-run lines that are not reports (race repeats, lost-update
+ * totals): text as is, json as one JSON line when json= or log_dir is set. */
+void lr_report_write_extra(const char *text, size_t tlen, const char *json, size_t jlen);
+
+/* Reports matched by a suppression: not printed, counted. */
+unsigned long lr_report_suppressed(void);
+
+/* Number of reports this process issued. */
+unsigned long lr_report_count(void);
+
+/* Unit tests: receive every report instead of printing it. */
+extern void (*lr_report_sink)(const lr_report *r);
+
+/* Kind names as in JSON and the docs. */
+const char *lr_report_kind_name(int kind);
+
+void lr_report_fork_prepare(void);
+void lr_report_fork_parent(void);
+void lr_report_fork_child(void);
+
+#endif

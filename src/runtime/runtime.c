@@ -1,0 +1,284 @@
+/* Bootstrap, options, exit status and fork.
+ *
+ * Bootstrap runs on the first wrapper call or in the constructor, whichever
+ * comes first: other libraries' constructors lock mutexes before ours runs.
+ * It is idempotent and guarded by one atomic state, not pthread_once (a
+ * wrapped symbol). While it runs, calls from any thread pass through; the
+ * wrappers resolve the real functions themselves (interpose/real.h), so
+ * passing through works whenever it happens. */
+#include "runtime/runtime.h"
+#include "detect/race.h"
+#include "support/arena.h"
+#include "detect/lockgraph.h"
+#include "support/options.h"
+#include "report/report.h"
+#include "support/stack.h"
+#include "support/util.h"
+#include "watch/watch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { STATE_NEW, STATE_STARTING, STATE_READY };
+
+static int state = STATE_NEW;
+/* The process whose reports the counts are: set at start and in a forked
+ * child, whose counts start at zero. A vfork child shares its parent's
+ * memory, counts included, but not its reports. */
+static pid_t reports_pid;
+/* 1 once the end of the process was handled (summary printed) */
+static int finished;
+/* 1 in a child made by fork() */
+static int forked;
+
+static void at_exit(int status, void *arg);
+static void fork_prepare(void);
+static void fork_parent(void);
+static void fork_child(void);
+
+static void fail_options(const char *msg)
+{
+    char line[640];
+    snprintf(line, sizeof line, "lockrace: %s\n", msg);
+    lr_write_str(2, line);
+    _exit(2);
+}
+
+/* In a set-uid or set-gid program the options would be the caller's: a
+ * file to create as root, a library to load. Its defaults are kept
+ * (reports on stderr), and one line says so when options were given: the
+ * variable is looked at, never read. */
+static void read_options(void)
+{
+    char err[512];
+    lr_options_defaults(&lr_opt);
+    if (lr_secure()) {
+        const char *given = getenv("LOCKRACE_OPTIONS");
+        if (given && given[0])
+            lr_write_str(2, "lockrace: LOCKRACE_OPTIONS ignored: a set-uid or set-gid program "
+                            "(secure execution) takes nothing from its caller's environment; "
+                            "reports go to stderr\n");
+        return;
+    }
+    const char *env = lr_getenv("LOCKRACE_OPTIONS");
+    if (env && lr_options_parse(&lr_opt, env, err, sizeof err) < 0)
+        fail_options(err);
+}
+
+static void bootstrap(void)
+{
+    read_options();
+    lr_stack_init();
+    lr_thread_init();
+    lr_report_init();
+    lr_wait_init();
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    reports_pid = getpid();
+    on_exit(at_exit, NULL);     /* on_exit: the handler is told the status */
+    if (lr_opt.verbosity >= 2) {
+        char line[160];
+        snprintf(line, sizeof line, "lockrace: watching process %d\n", (int)getpid());
+        lr_write_str(2, line);
+    }
+}
+
+int lr_runtime_ready(void)
+{
+    int s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
+    if (s == STATE_READY)
+        return 1;
+    if (s == STATE_NEW &&
+        __atomic_compare_exchange_n(&state, &s, STATE_STARTING, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        int saved = errno;
+        int cancel = lr_cancel_off();   /* it opens and reads files */
+        bootstrap();
+        lr_cancel_restore(cancel);
+        errno = saved;
+        __atomic_store_n(&state, STATE_READY, __ATOMIC_RELEASE);
+        return 1;
+    }
+    return 0;
+}
+
+__attribute__((constructor)) static void lockrace_constructor(void)
+{
+    lr_runtime_ready();
+    lr_self();   /* the main thread gets T0 even when it locks nothing */
+    /* here, not in the bootstrap: every library loaded at start is mapped
+     * and relocated, and no thread of the program's runs yet */
+    lr_watch_start(lr_opt.watch);
+}
+
+/* The status a process that reported ends with. A program that failed
+ * keeps its own status, whatever lockrace found: its failure is the first
+ * thing its caller must see, and a CI job fails either way. One that
+ * succeeded (0 as its parent sees it: the low 8 bits, so exit(256) too)
+ * ends with exitcode, so that a report is never a success. */
+static int final_status(int status)
+{
+    if (lr_opt.exitcode && (status & 0xff) == 0 && getpid() == reports_pid && lr_report_count())
+        return lr_opt.exitcode;
+    return status;
+}
+
+int lr_runtime_exit(int status)
+{
+    if (__atomic_load_n(&state, __ATOMIC_ACQUIRE) != STATE_READY || getpid() != reports_pid)
+        return status;
+    lr_thread *t = lr_thread_current();
+    /* inside lockrace (a signal handler that interrupted it, lockrace's own
+     * end): its locks may be this thread's; the status alone, then */
+    if ((t && t->depth > 0) || __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL))
+        return final_status(status);
+    if (t)
+        lr_enter(t);
+    lr_race_flush();
+    unsigned long n = lr_report_count();
+    uint64_t gated = lr_graph_gated_count();
+    /* with the summary; alone, only when asked: a clean run prints nothing */
+    if (gated && (lr_opt.verbosity >= 2 || (n && lr_opt.verbosity >= 1))) {
+        char line[200];
+        snprintf(line, sizeof line, "==%d== lockrace: %lu lock-order cycle%s not reported: every edge "
+                 "made under one gate lock (show_gated=1 shows %s)\n", (int)getpid(),
+                 (unsigned long)gated, gated == 1 ? "" : "s", gated == 1 ? "it" : "them");
+        lr_report_write_extra(line, strlen(line), NULL, 0);
+    }
+    if (n || lr_report_suppressed()) {
+        lr_race_summary();
+        if (lr_opt.verbosity >= 1)
+            lr_report_summary(status & 0xff, final_status(status) & 0xff);
+    }
+    if (t)
+        lr_leave(t);
+    return final_status(status);
+}
+
+void lr_runtime_end(int status)
+{
+    __atomic_store_n(&finished, 1, __ATOMIC_RELEASE);
+    _exit(status);
+}
+
+/* main returned or called exit() holding locks it took: reported as a
+ * thread that ends holding them. Not in a forked child (it inherits the
+ * locks its parent's thread held at fork, and often just exits), not
+ * through _exit (async-signal-safe, a vfork child's), not when another
+ * thread calls exit (main is still running), not from inside lockrace. */
+static void main_end(void)
+{
+    lr_thread *t = lr_thread_current();
+    if (__atomic_load_n(&state, __ATOMIC_ACQUIRE) != STATE_READY || forked || !t || t->depth > 0 ||
+        t->info->id != 0 || __atomic_load_n(&finished, __ATOMIC_ACQUIRE))
+        return;
+    lr_misuse_main_end(t);
+}
+
+/* An on_exit handler registered before main, so it runs after the
+ * program's own handlers and C++ static destructors. The exit status can
+ * only be changed by ending the process here; stdio is flushed first. A
+ * status lockrace keeps lets exit() go on as it would. */
+static void at_exit(int status, void *arg)
+{
+    (void)arg;
+    main_end();
+    int final = lr_runtime_exit(status);
+    if (final != status) {
+        fflush(NULL);
+        _exit(final);
+    }
+}
+
+/* Internal locks are taken in their documented order before fork, so the
+ * child never inherits one held by a thread that does not exist there. */
+static void fork_prepare(void)
+{
+    lr_thread *t = lr_thread_current();
+    if (t)
+        lr_enter(t);
+    lr_report_fork_prepare();
+    lr_graph_fork_prepare();
+    lr_thread_fork_prepare();
+    lr_lockreg_fork_prepare();
+    lr_stack_fork_prepare();
+    lr_arena_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+    lr_arena_fork_parent();
+    lr_stack_fork_parent();
+    lr_lockreg_fork_parent();
+    lr_thread_fork_parent();
+    lr_graph_fork_parent();
+    lr_report_fork_parent();
+    lr_thread *t = lr_thread_current();
+    if (t)
+        lr_leave(t);
+}
+
+static void fork_child(void)
+{
+    forked = 1;
+    reports_pid = getpid();
+    finished = 0;               /* the child ends, and says so, by itself */
+    lr_arena_fork_child();
+    lr_stack_fork_child();
+    lr_lockreg_fork_child();
+    lr_thread_fork_child();
+    lr_graph_fork_child();
+    lr_report_fork_child();
+    lr_watchdog_fork_child();
+    lr_watch_fork_child();
+    lr_race_fork_child();
+    lr_misuse_fork_child();
+    lr_thread *t = lr_thread_current();
+    if (t)
+        lr_leave(t);
+}
+
+lr_thread_info *lr_thread_before_create(lr_thread *self)
+{
+    if (!self)
+        return NULL;
+    int saved = errno;
+    lr_enter(self);
+    lr_thread_info *info = lr_thread_prepare_child(self);
+    lr_race_thread_create(self, info);
+    lr_leave(self);
+    errno = saved;
+    return info;
+}
+
+void lr_thread_started(lr_thread_info *info)
+{
+    if (info && lr_runtime_ready())
+        lr_thread_adopt(info);
+}
+
+lr_thread_info *lr_thread_joining(lr_thread *self, pthread_t thread)
+{
+    if (!self || !lr_race_active())
+        return NULL;
+    return lr_thread_info_by_handle((uintptr_t)thread);
+}
+
+void lr_thread_joined(lr_thread *self, lr_thread_info *target, int rc)
+{
+    if (self && target && rc == 0)
+        lr_race_thread_joined(self, target);
+}
+
+void lr_thread_named(lr_thread *self, pthread_t thread, const char *name, int rc)
+{
+    if (!self || rc != 0)
+        return;
+    lr_thread_info *info = pthread_equal(thread, pthread_self())
+                               ? self->info
+                               : lr_thread_info_by_handle((uintptr_t)thread);
+    if (info)
+        lr_thread_set_name(info, name);
+}

@@ -1,0 +1,120 @@
+/* The runtime: bootstrap, options, exit status, fork; and the calls the
+ * interposition layer makes for each family of synchronization objects.
+ * Every call accepts self == NULL (lockrace is passing through) and keeps
+ * errno as it found it. */
+#ifndef LR_RUNTIME_H
+#define LR_RUNTIME_H
+
+#include "detect/lockorder.h"
+#include "detect/misuse.h"
+#include "model/thread.h"
+
+#include <pthread.h>
+#include <time.h>
+
+/* 1 once lockrace is initialised; the first call initialises it. Calls made
+ * while it initialises (from this thread or another) pass through. */
+int lr_runtime_ready(void);
+
+/* The process ends with `status` (exit, a return from main, _exit,
+ * _Exit): the race engine's last findings and the summary line, once, and
+ * the status it must end with, returned: exitcode in place of a 0 when it
+ * reported, else its own. Only the status when lockrace is not ready, or
+ * inside itself on this thread. */
+int lr_runtime_exit(int status);
+/* Ends the process now with `status`, nothing more printed: lockrace's own
+ * end of a deadlocked process. */
+void lr_runtime_end(int status) __attribute__((noreturn));
+
+
+/* mutexes (src/runtime/mutex.c) */
+void lr_mutex_init(lr_thread *self, pthread_mutex_t *m, int rc);
+void lr_mutex_destroy(lr_thread *self, pthread_mutex_t *m, int rc);
+void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc,
+                          lr_acquisition *a);
+void lr_mutex_after_lock(lr_thread *self, lr_acquisition *a, int rc);
+void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m);
+
+/* rwlocks and spinlocks: the same lock-order checks, with the mode of each
+ * acquisition (a read lock is shared); src/runtime/rwlock.c. */
+void lr_sync_created(lr_thread *self, void *lock, int type, int rc);
+void lr_sync_destroyed(lr_thread *self, void *lock, int rc);
+void lr_sync_before(lr_thread *self, void *lock, int type, int how, int shared, void *pc,
+                    lr_acquisition *a);
+void lr_sync_after(lr_thread *self, lr_acquisition *a, int rc);
+void lr_sync_release(lr_thread *self, void *lock);
+
+/* semaphores: happens-before, and the lock-order graph for those used as locks */
+void lr_sem_init(lr_thread *self, void *s, unsigned value, int rc);
+void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisition *a);
+void lr_sem_after_wait(lr_thread *self, lr_acquisition *a, int rc);
+void lr_sem_post(lr_thread *self, void *s);
+void lr_sem_posted(lr_thread *self, void *s, int rc);
+void lr_sem_destroyed(lr_thread *self, void *s, int rc);
+
+/* Blocking: a lock call that found the mutex taken (its trylock failed)
+ * waits through these, in rounds of a bounded real wait; between rounds
+ * lockrace looks for a cycle of blocked threads (waitfor.c). begin returns
+ * 0 when the caller should just make the real blocking call (lockrace not
+ * watching, deadlock=off, an error-checking mutex relocked, which fails by
+ * itself). check reports a confirmed deadlock and applies the policy. */
+static inline int lr_mutex_looks_free(pthread_mutex_t *m)
+{
+    return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0;
+}
+int lr_mutex_wait_begin(lr_thread *self, pthread_mutex_t *m, const lr_acquisition *a);
+int lr_join_wait_begin(lr_thread *self, pthread_t thread, void *pc);
+/* The stack of a wait at this call site, unwound once per site and thread. */
+lr_stack_id lr_site_stack(lr_thread *self, uintptr_t pc);
+/* The same for rwlocks and spinlocks (a taken one: its try failed). */
+int lr_lock_wait_begin(lr_thread *self, void *lock, const lr_acquisition *a);
+/* For waits that spin rather than sleep: 1 once the round's deadline passed. */
+int lr_wait_round_over(const struct timespec *deadline);
+const struct timespec *lr_wait_deadline(lr_thread *self, struct timespec *ts);
+void lr_wait_check(lr_thread *self);
+void lr_wait_done(lr_thread *self);
+/* The thread's start routine returned (exited 0) or it called pthread_exit (1). */
+void lr_thread_finished(lr_thread_info *info, int exited);
+void lr_wait_init(void);
+
+/* Who holds a lock, as thread ids (lr_holder_fn of waitfor.h); the first
+ * or only one of them, UINT32_MAX none. */
+int lr_lock_holders(uintptr_t object, uint32_t *out, int max);
+uint32_t lr_mutex_holder(uintptr_t object);
+/* After a deadlock report: ends the process when deadlock=abort. */
+void lr_deadlock_policy(void);
+/* Starts the watchdog thread (watchdog=1), when none runs, for a thread
+ * that has just published a wait; it ends by itself when nobody waits. */
+void lr_watchdog_start(lr_thread *self);
+/* Ends the watchdog now when the caller is the program's only thread:
+ * before unshare or setns calls that need a single-threaded process. */
+void lr_watchdog_quiesce(void);
+void lr_watchdog_fork_child(void);
+
+/* barrier and semaphore waits (enum lr_wait_kind), published for the watchdog */
+void lr_object_wait_enter(lr_thread *self, int kind, void *object, int bounded, void *pc);
+void lr_object_wait_exit(lr_thread *self, void *object, int acquired);
+/* happens-before without a wait: a semaphore post or try, a condition signal */
+void lr_object_release(lr_thread *self, void *object);
+void lr_object_acquired(lr_thread *self, void *object);
+
+/* condition waits release the mutex and take it back inside glibc */
+typedef struct lr_wait_state {
+    uint32_t depth;             /* recursion depth released, 0 if it was not held */
+} lr_wait_state;
+void lr_cond_destroy(lr_thread *self, pthread_cond_t *c);
+lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m,
+                                 int bounded, void *pc);
+void lr_cond_wait_exit(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m, lr_wait_state st,
+                       void *pc);
+
+/* threads */
+lr_thread_info *lr_thread_before_create(lr_thread *self);
+void lr_thread_started(lr_thread_info *info);
+/* The thread about to be joined, for the happens-before of its end (NULL
+ * when lockrace does not need it); then the join's result. */
+lr_thread_info *lr_thread_joining(lr_thread *self, pthread_t thread);
+void lr_thread_joined(lr_thread *self, lr_thread_info *target, int rc);
+void lr_thread_named(lr_thread *self, pthread_t thread, const char *name, int rc);
+
+#endif

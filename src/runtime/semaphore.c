@@ -1,0 +1,93 @@
+/* Semaphores, from the runtime's side: happens-before (post → wait), the
+ * lock-order graph for those used as locks, and their misuse checks. */
+#include "detect/race.h"
+#include "runtime/runtime.h"
+
+#include <errno.h>
+
+/* Semaphores used as locks. One initialised to 1 is taken for a lock (it is
+ * what CPython's threading.Lock is on glibc): a successful wait acquires
+ * it, a post by the thread that holds it releases it, and it takes part in
+ * the lock-order graph. The first post by a thread that does not hold it,
+ * or a wait by the thread that holds it, shows it is a signal, not a lock:
+ * it leaves the graph for good. A
+ * semaphore-lock's trywait counts as a blocking acquisition: CPython's
+ * Lock.acquire() tries first and only then blocks. */
+static lr_lock *sem_lock(void *s)
+{
+    lr_lock *l = lr_lock_find((uintptr_t)s);
+    return l && l->type == LR_SEMAPHORE ? l : NULL;
+}
+
+void lr_sem_init(lr_thread *self, void *s, unsigned value, int rc)
+{
+    if (!self)
+        return;
+    if (rc != 0) {
+        lr_misuse_sem_init_failed(self, s, value, errno);
+        return;
+    }
+    lr_misuse_sem_init(self, s);
+    if (value == 1)
+        lr_sync_created(self, s, LR_SEMAPHORE, 0);
+    else
+        lr_sync_destroyed(self, s, 0);
+}
+
+void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisition *a)
+{
+    a->addr = 0;
+    a->lock = NULL;
+    if (!self)
+        return;
+    lr_misuse_sem_use(self, s);
+    lr_order_drop_stale(self);
+    lr_lock *l = sem_lock(s);
+    if (!l)
+        return;
+    if (lr_order_depth_at(self, (uintptr_t)s)) {
+        /* waiting on it while holding it: it is how a thread waits for a
+         * signal (CPython's Condition.wait), not a lock */
+        lr_sync_destroyed(self, s, 0);
+        lr_order_drop_stale(self);
+        return;
+    }
+    a->id = l->id;
+    lr_sync_before(self, s, LR_SEMAPHORE, how == LR_TRY ? LR_BLOCKING : how, 0, pc, a);
+}
+
+/* A thread that waited on a semaphore-lock may have been let through by
+ * another thread's post, which ended its life as a lock meanwhile. */
+void lr_sem_after_wait(lr_thread *self, lr_acquisition *a, int rc)
+{
+    if (a->addr && a->lock && a->lock->id == a->id && sem_lock((void *)a->addr) == a->lock)
+        lr_sync_after(self, a, rc);
+}
+
+void lr_sem_post(lr_thread *self, void *s)
+{
+    if (!self)
+        return;
+    lr_misuse_sem_use(self, s);
+    if (lr_order_depth_at(self, (uintptr_t)s)) {
+        lr_sync_release(self, s);
+        return;
+    }
+    lr_race_release(self, (uintptr_t)s);
+    if (sem_lock(s))
+        lr_sync_destroyed(self, s, 0);
+}
+
+/* After the real post: it fails only on misuse (EOVERFLOW, EINVAL). */
+void lr_sem_posted(lr_thread *self, void *s, int rc)
+{
+    if (self && rc != 0)
+        lr_misuse_sem_post_failed(self, s, errno);
+}
+
+void lr_sem_destroyed(lr_thread *self, void *s, int rc)
+{
+    if (rc == 0)
+        lr_misuse_sem_destroyed(self, s);
+    lr_sync_destroyed(self, s, rc);
+}

@@ -1,0 +1,278 @@
+/* Stack store. Records live in the arena and never move; a record is found
+ * by id through a two-level table (lock-free reads: a record is complete
+ * before its id is handed out) and deduplicated through an open-addressing
+ * hash that only the store lock protects. Capturing happens outside that
+ * lock: unwinding is the slow part and needs no shared state. */
+#include "support/stack.h"
+#include "support/util.h"
+#include "support/arena.h"
+#include "support/ilock.h"
+#include "support/options.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>      /* types only: the functions are looked up in the dlopen'ed library */
+
+typedef struct record {
+    uint64_t hash;
+    uint32_t n;
+    uintptr_t pcs[];
+} record;
+
+#define PAGE_BITS 12
+#define PAGES 65536                     /* 2^28 stacks: no practical limit */
+
+static record **pages[PAGES];
+static uint32_t count;                  /* ids 1..count are used */
+static uint32_t *index_slots;           /* hash → id, 0 empty */
+static uint32_t index_cap;
+static lr_ilock store_lock = LR_ILOCK_INIT;
+
+/* Three ways to unwind. glibc's backtrace() (libgcc's unwinder, which
+ * finds each frame's unwind table through _dl_find_object: no lock, no
+ * system call) is the one used when it works: a program that makes many
+ * short threads, each meeting new contexts, ran 2.5 s under it against
+ * 5.5 s under libunwind, which blocks every signal around its cache on
+ * every step (two rt_sigprocmask calls a frame, 800 a thread). libunwind
+ * stays for the stacks of signal contexts (lr_stack_capture_context) and
+ * where backtrace() gives nothing. Of libunwind's own two, unw_backtrace
+ * is the fast one (0.3 us a stack here) but its first call in each thread
+ * builds a frame cache, 650 us on this machine (256 KiB touched page by
+ * page): a program that starts thousands of short threads would pay that
+ * per thread. So a thread unwinds step by step (11 us a stack, nothing to
+ * set up) until it has unwound STEP_UNWINDS times, and switches to
+ * unw_backtrace once it has shown it lives long enough to pay the set-up
+ * back. */
+#define STEP_UNWINDS 48
+
+static int (*backtrace_fn)(void **, int);   /* glibc's backtrace(), when it works here */
+static int (*unw_backtrace_fn)(void **, int);
+static int (*getcontext_fn)(unw_context_t *);
+static int (*init_local_fn)(unw_cursor_t *, unw_context_t *);
+static int (*step_fn)(unw_cursor_t *);
+static int (*get_reg_fn)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+static int (*init_local2_fn)(unw_cursor_t *, unw_context_t *, int);
+static __thread unsigned unwinds __attribute__((tls_model("initial-exec")));
+static uintptr_t self_lo, self_hi;
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    uintptr_t probe = (uintptr_t)data;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && probe >= lo && probe < lo + ph->p_memsz) {
+            self_lo = lo;
+            self_hi = lo + ph->p_memsz;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void lr_stack_init(void)
+{
+    dl_iterate_phdr(find_self, (void *)(uintptr_t)lr_stack_init);
+    /* libc's own, looked up in libc: under ASan, the symbol backtrace is
+     * its interceptor, which adds a frame of its own and takes ASan's
+     * locks (a forked child hung in it). Its first call loads libgcc_s
+     * (dlopen, malloc): here, at start-up, not in a signal handler or on a
+     * small stack later. */
+    void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    void *probe[4];
+    backtrace_fn = libc ? (int (*)(void **, int))dlsym(libc, "backtrace") : NULL;
+    if (backtrace_fn && backtrace_fn(probe, 4) <= 1)
+        backtrace_fn = NULL;
+    void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        return;
+    unw_backtrace_fn = (int (*)(void **, int))dlsym(h, "unw_backtrace");
+    /* libunwind.h maps these names to the architecture's symbols */
+#define NAME(f) NAME_(f)
+#define NAME_(f) #f
+    getcontext_fn = (int (*)(unw_context_t *))dlsym(h, NAME(unw_tdep_getcontext));
+    init_local_fn = (int (*)(unw_cursor_t *, unw_context_t *))dlsym(h, NAME(unw_init_local));
+    step_fn = (int (*)(unw_cursor_t *))dlsym(h, NAME(unw_step));
+    get_reg_fn = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))dlsym(h, NAME(unw_get_reg));
+    init_local2_fn = (int (*)(unw_cursor_t *, unw_context_t *, int))dlsym(h, NAME(unw_init_local2));
+#undef NAME
+#undef NAME_
+}
+
+static int steps(unw_cursor_t *cursor, void **out, int max)
+{
+    int n = 0;
+    unw_word_t ip;
+    while (n < max && get_reg_fn(cursor, UNW_REG_IP, &ip) == 0 && ip) {
+        out[n++] = (void *)ip;
+        if (step_fn(cursor) <= 0)
+            break;
+    }
+    return n;
+}
+
+static int unwind_by_steps(void **out, int max)
+{
+    unw_context_t context;
+    unw_cursor_t cursor;
+    if (getcontext_fn(&context) != 0 || init_local_fn(&cursor, &context) != 0)
+        return 0;
+    return steps(&cursor, out, max);
+}
+
+static int unwind(void **out, int max)
+{
+    if (backtrace_fn)
+        return backtrace_fn(out, max);
+    int stepwise = getcontext_fn && init_local_fn && step_fn && get_reg_fn;
+    if (stepwise && unwinds < STEP_UNWINDS) {
+        unwinds++;
+        return unwind_by_steps(out, max);
+    }
+    return unw_backtrace_fn ? unw_backtrace_fn(out, max) : 0;
+}
+
+static uint64_t hash_pcs(const uintptr_t *pcs, int n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int i = 0; i < n; i++) {
+        h ^= pcs[i];
+        h *= 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    return h | 1;
+}
+
+static record *get(uint32_t id)
+{
+    record **page = __atomic_load_n(&pages[id >> PAGE_BITS], __ATOMIC_ACQUIRE);
+    return page ? page[id & ((1u << PAGE_BITS) - 1)] : NULL;
+}
+
+static int grow_index(void)
+{
+    uint32_t cap = index_cap ? index_cap * 2 : 4096;
+    uint32_t *slots = lr_map(cap * sizeof *slots);
+    if (!slots)
+        return -1;
+    for (uint32_t i = 0; i < index_cap; i++) {
+        uint32_t id = index_slots[i];
+        if (!id)
+            continue;
+        uint32_t j = (uint32_t)get(id)->hash & (cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = id;
+    }
+    lr_unmap(index_slots, index_cap * sizeof *index_slots);
+    index_slots = slots;
+    index_cap = cap;
+    return 0;
+}
+
+static uint32_t add_record(uint64_t h, const uintptr_t *pcs, int n)
+{
+    uint32_t id = count + 1;
+    if ((id >> PAGE_BITS) >= PAGES)
+        return 0;
+    record **page = pages[id >> PAGE_BITS];
+    if (!page) {
+        page = lr_arena_alloc(sizeof(record *) << PAGE_BITS);
+        if (!page)
+            return 0;
+        __atomic_store_n(&pages[id >> PAGE_BITS], page, __ATOMIC_RELEASE);
+    }
+    record *r = lr_arena_alloc(sizeof *r + (size_t)n * sizeof(uintptr_t));
+    if (!r)
+        return 0;
+    r->hash = h;
+    r->n = (uint32_t)n;
+    memcpy(r->pcs, pcs, (size_t)n * sizeof(uintptr_t));
+    __atomic_store_n(&page[id & ((1u << PAGE_BITS) - 1)], r, __ATOMIC_RELEASE);
+    count = id;
+    return id;
+}
+
+lr_stack_id lr_stack_intern(const uintptr_t *pcs, int n)
+{
+    if (n <= 0)
+        return 0;
+    uint64_t h = hash_pcs(pcs, n);
+    lr_stack_id id = 0;
+    lr_ilock_take(&store_lock);
+    if ((count + 1) * 2 >= index_cap && grow_index() < 0)
+        goto out;
+    uint32_t j = (uint32_t)h & (index_cap - 1);
+    for (; index_slots[j]; j = (j + 1) & (index_cap - 1)) {
+        record *r = get(index_slots[j]);
+        if (r->hash == h && r->n == (uint32_t)n && !memcmp(r->pcs, pcs, (size_t)n * sizeof *pcs)) {
+            id = index_slots[j];
+            goto out;
+        }
+    }
+    id = add_record(h, pcs, n);
+    if (id)
+        index_slots[j] = id;
+out:
+    lr_ilock_drop(&store_lock);
+    return id;
+}
+
+lr_stack_id (*lr_stack_capture_override)(void);
+
+/* lockrace's own frames go (the wrapper on top, the thread trampoline
+ * below); stack_depth frames are kept. */
+static lr_stack_id intern_program_frames(void *const *raw, int n)
+{
+    int depth = lr_opt.stack_depth > 0 ? lr_opt.stack_depth : LR_STACK_MAX;
+    uintptr_t kept[LR_STACK_MAX + 16];
+    int keep = 0;
+    for (int i = 0; i < n && keep < depth; i++)
+        if ((uintptr_t)raw[i] < self_lo || (uintptr_t)raw[i] >= self_hi)
+            kept[keep++] = (uintptr_t)raw[i];
+    return lr_stack_intern(kept, keep);
+}
+
+lr_stack_id lr_stack_capture(void)
+{
+    void *raw[LR_STACK_MAX + 16];
+    if (lr_stack_capture_override)
+        return lr_stack_capture_override();
+    int cancel = lr_cancel_off();   /* libunwind reads and writes a pipe */
+    int n = unwind(raw, LR_STACK_MAX + 16);
+    lr_cancel_restore(cancel);
+    return intern_program_frames(raw, n);
+}
+
+lr_stack_id lr_stack_capture_context(void *context)
+{
+    unw_cursor_t cursor;
+    void *raw[LR_STACK_MAX + 16];
+    if (!init_local2_fn || !step_fn || !get_reg_fn ||
+        init_local2_fn(&cursor, context, UNW_INIT_SIGNAL_FRAME) != 0)
+        return 0;
+    int cancel = lr_cancel_off();
+    int n = steps(&cursor, raw, LR_STACK_MAX + 16);
+    lr_cancel_restore(cancel);
+    /* frame 0 is the instruction itself: +1 so that it reads like a return address */
+    if (n > 0)
+        raw[0] = (char *)raw[0] + 1;
+    return intern_program_frames(raw, n);
+}
+
+int lr_stack_frames(lr_stack_id id, const uintptr_t **pcs)
+{
+    record *r = id ? get(id) : NULL;
+    if (!r)
+        return 0;
+    *pcs = r->pcs;
+    return (int)r->n;
+}
+
+void lr_stack_fork_prepare(void) { lr_ilock_take(&store_lock); }
+void lr_stack_fork_parent(void) { lr_ilock_drop(&store_lock); }
+void lr_stack_fork_child(void) { lr_ilock_reset(&store_lock); }
