@@ -193,3 +193,44 @@ void lr_json_race(lr_buf *b, const lr_report *r, lr_lock_desc *d, unsigned long 
     }
     lr_buf_puts(b, "}\n");
 }
+
+/* The race engine's summary at exit: the reports that recurred (each was
+ * written once) and the lost updates counted per variable; nothing when
+ * there is neither. */
+void lr_report_race_summary(const lr_report_recurrence *rec, size_t nrec, const lr_report_lost *lost,
+                            size_t nlost)
+{
+    lr_buf text = { 0 }, json = { 0 };
+    char var[200];
+    int pid = (int)getpid();
+    lr_buf_printf(&json, "{\"lockrace\":1,\"kind\":\"summary\",\"pid\":%d,\"repeats\":[", pid);
+    for (size_t i = 0; i < nrec; i++) {
+        const lr_report_recurrence *s = &rec[i];
+        int race = s->kind == LR_REPORT_DATA_RACE;
+        lr_report_var_label(&s->var, var, sizeof var);
+        const char *kind = race ? "data-race" : s->observed ? "observed lost-update"
+                                                           : "possible lost-update";
+        if (s->repeats)
+            lr_buf_printf(&text, "==%d== lockrace: %s on %s: reported once, seen %lu more time%s\n",
+                          pid, kind, var, (unsigned long)s->repeats, s->repeats == 1 ? "" : "s");
+        lr_buf_printf(&json, "%s{\"kind\":\"%s\",\"certainty\":\"%s\",\"variable\":", i ? "," : "",
+                      race ? "data-race" : "lost-update",
+                      race ? "unordered" : s->observed ? "observed" : "possible");
+        lr_buf_json_string(&json, var);
+        lr_buf_printf(&json, ",\"repeats\":%lu}", (unsigned long)s->repeats);
+    }
+    lr_buf_puts(&json, "],\"lost_updates\":[");
+    for (size_t i = 0; i < nlost; i++) {
+        lr_report_var_label(&lost[i].var, var, sizeof var);
+        lr_buf_printf(&text, "==%d== lockrace: lost updates observed on %s: %lu\n", pid, var,
+                      (unsigned long)lost[i].lost);
+        lr_buf_printf(&json, "%s{\"variable\":", i ? "," : "");
+        lr_buf_json_string(&json, var);
+        lr_buf_printf(&json, ",\"observed\":%lu}", (unsigned long)lost[i].lost);
+    }
+    lr_buf_puts(&json, "]}\n");
+    if (text.data || json.data)
+        lr_report_write_extra(text.data, text.len, json.data, json.len);
+    lr_buf_free(&text);
+    lr_buf_free(&json);
+}

@@ -141,6 +141,23 @@ void lr_report_init(void);
  * `status` the program's, `final` the one lockrace ends it with. */
 void lr_report_summary(int status, int final);
 
+/* The race engine's summary at exit: reports that recurred (each written
+ * once) and the lost updates counted per variable. */
+typedef struct lr_report_recurrence {
+    lr_report_var var;
+    int kind;                   /* LR_REPORT_DATA_RACE or LR_REPORT_LOST_UPDATE */
+    int observed;               /* a lost update seen happening, not only possible */
+    uint64_t repeats;           /* times seen after the report */
+} lr_report_recurrence;
+
+typedef struct lr_report_lost {
+    lr_report_var var;
+    uint64_t lost;
+} lr_report_lost;
+
+void lr_report_race_summary(const lr_report_recurrence *rec, size_t nrec, const lr_report_lost *lost,
+                            size_t nlost);
+
 /* Names a variable for reports: its given name, else from the debug
  * information ("accounts[2].balance"), else "heap 0x..." / "stack 0x...". */
 void lr_report_var_label(const lr_report_var *v, char *buf, size_t len);
