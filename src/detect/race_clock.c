@@ -77,7 +77,9 @@ static sync_obj *sync_get(uintptr_t obj, int create)
     return s;                   /* another thread made it first; ours stays in the arena */
 }
 
-void lr_race_release_slow(lr_thread *self, uintptr_t obj)
+/* A release joins the releasing thread's clock into the object's: into
+ * its readers' clock for a read unlock. */
+static void release(lr_thread *self, uintptr_t obj, int shared)
 {
     if (!self)
         return;
@@ -85,7 +87,7 @@ void lr_race_release_slow(lr_thread *self, uintptr_t obj)
     sync_obj *s = sync_get(obj, 1);
     if (s) {
         lr_ilock_take(&s->lock);
-        lr_vc_join(&s->vc, vc);
+        lr_vc_join(shared ? &s->read_vc : &s->vc, vc);
         lr_ilock_drop(&s->lock);
     }
     uint32_t id = self->info->id;
@@ -93,7 +95,10 @@ void lr_race_release_slow(lr_thread *self, uintptr_t obj)
         vc->c[id]++;            /* what follows is not covered by this release */
 }
 
-void lr_race_acquire_slow(lr_thread *self, uintptr_t obj)
+/* An acquire joins the object's clock into the thread's: an exclusive one
+ * also its readers' (a writer comes after every reader), a read lock only
+ * what the writers released. */
+static void acquire(lr_thread *self, uintptr_t obj, int shared)
 {
     if (!self)
         return;
@@ -103,9 +108,16 @@ void lr_race_acquire_slow(lr_thread *self, uintptr_t obj)
         return;
     lr_ilock_take(&s->lock);
     lr_vc_join(vc, &s->vc);
+    if (!shared)
+        lr_vc_join(vc, &s->read_vc);
     lr_ilock_drop(&s->lock);
     lr_race_part(self)->vc_version++;
 }
+
+void lr_race_release_slow(lr_thread *self, uintptr_t obj) { release(self, obj, 0); }
+void lr_race_acquire_slow(lr_thread *self, uintptr_t obj) { acquire(self, obj, 0); }
+void lr_race_release_shared_slow(lr_thread *self, uintptr_t obj) { release(self, obj, 1); }
+void lr_race_acquire_shared_slow(lr_thread *self, uintptr_t obj) { acquire(self, obj, 1); }
 
 void lr_race_thread_create(lr_thread *parent, lr_thread_info *child)
 {
@@ -135,27 +147,41 @@ static lr_lockset *locksets[LOCKSET_BUCKETS];
 static lr_ilock locksets_lock = LR_ILOCK_INIT;
 static const lr_lockset no_locks = { LR_CHAIN_SEED, NULL, 0 };
 
+/* The lockset's key: the chain key names the locks held, this which of
+ * them are held only for reading. */
+static uint64_t lockset_key(const lr_thread *t)
+{
+    uint64_t modes = 0;
+    for (uint32_t i = 0; i < t->nheld; i++)
+        if (t->held[i].shared)
+            modes = lr_mix(modes, i + 1);
+    return modes ? lr_mix(t->chain, modes) : t->chain;
+}
+
 const lr_lockset *lr_race_lockset_of(lr_thread *t)
 {
     if (t->nheld == 0)
         return &no_locks;
     race_thread *r = lr_race_part(t);
-    if (r->lockset && r->lockset_chain == t->chain)
+    uint64_t key = lockset_key(t);
+    if (r->lockset && r->lockset_chain == key)
         return r->lockset;
-    uint32_t b = (uint32_t)(t->chain % LOCKSET_BUCKETS);
+    uint32_t b = (uint32_t)(key % LOCKSET_BUCKETS);
     lr_ilock_take(&locksets_lock);
     lr_lockset *s = locksets[b];
-    while (s && s->chain != t->chain)
+    while (s && s->key != key)
         s = s->next;
     if (!s) {
         s = lr_arena_alloc(sizeof *s + t->nheld * sizeof s->locks[0]);
         if (s) {
-            s->chain = t->chain;
+            s->key = key;
             for (uint32_t i = 0; i < t->nheld; i++) {
                 const lr_held *h = &t->held[i];
-                lr_report_lock *l = &s->locks[s->n++];
+                lr_lockset_entry *e = &s->locks[s->n++];
+                lr_report_lock *l = &e->lock;
                 l->id = h->id;
                 l->addr = h->addr;
+                e->shared = h->shared;
                 if (h->lock && h->lock->id == h->id) {
                     l->type = h->lock->type;
                     l->first_seen = h->lock->first_seen;
@@ -171,7 +197,7 @@ const lr_lockset *lr_race_lockset_of(lr_thread *t)
     if (!s)
         return &no_locks;
     r->lockset = s;
-    r->lockset_chain = t->chain;
+    r->lockset_chain = key;
     return s;
 }
 
@@ -179,7 +205,8 @@ int lr_race_common_lock(const lr_lockset *a, const lr_lockset *b)
 {
     for (uint32_t i = 0; i < a->n; i++)
         for (uint32_t j = 0; j < b->n; j++)
-            if (a->locks[i].id == b->locks[j].id)
+            if (a->locks[i].lock.id == b->locks[j].lock.id &&
+                !(a->locks[i].shared && b->locks[j].shared))
                 return 1;
     return 0;
 }

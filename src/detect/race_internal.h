@@ -39,20 +39,27 @@ void **lr_race_map_find(addr_map *m, uintptr_t key, int create);
  * thread. */
 typedef struct race_thread {
     uint64_t vc_version;        /* one more whenever an acquire may have grown the clock */
-    uint64_t lockset_chain;     /* the lockset interned for this chain key */
+    uint64_t lockset_chain;     /* the key of the lockset interned last */
     const struct lr_lockset *lockset;
 } race_thread;
 
 typedef struct sync_obj {
     lr_ilock lock;
-    lr_vc vc;
+    lr_vc vc;                   /* what its exclusive holders released */
+    lr_vc read_vc;              /* what its readers released (an rwlock's read locks): only
+                                   an exclusive acquire takes it, readers exclude nobody */
 } sync_obj;
 
+typedef struct lr_lockset_entry {
+    lr_report_lock lock;
+    uint8_t shared;             /* held for reading: excludes no other reader */
+} lr_lockset_entry;
+
 typedef struct lr_lockset {
-    uint64_t chain;
+    uint64_t key;               /* the chain key, mixed with which locks are read locks */
     struct lr_lockset *next;
     uint32_t n;
-    lr_report_lock locks[];
+    lr_lockset_entry locks[];
 } lr_lockset;
 
 race_thread *lr_race_part(lr_thread *t);
@@ -60,6 +67,8 @@ race_thread *lr_race_part(lr_thread *t);
 lr_vc *lr_race_clock_of(lr_thread *t);
 /* The locks held now, interned. */
 const lr_lockset *lr_race_lockset_of(lr_thread *t);
+/* a and b hold a lock in common that excludes one from the other (not
+ * both only for reading) */
 int lr_race_common_lock(const lr_lockset *a, const lr_lockset *b);
 void lr_race_clock_fork_child(void);
 

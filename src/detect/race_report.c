@@ -138,11 +138,12 @@ static void fill_access(lr_report *r, int i, const lr_access *a, size_t *nlocks,
     ra->hold_first = *nholds;
     for (uint32_t k = 0; a->locks && k < a->locks->n; k++) {
         size_t li = 0;
-        while (li < *nlocks && r->locks[li].id != a->locks->locks[k].id)
+        const lr_lockset_entry *e = &a->locks->locks[k];
+        while (li < *nlocks && r->locks[li].id != e->lock.id)
             li++;
         if (li == *nlocks)
-            r->locks[(*nlocks)++] = a->locks->locks[k];
-        r->holds[(*nholds)++] = (lr_report_hold){ .lock = (int)li };
+            r->locks[(*nlocks)++] = e->lock;
+        r->holds[(*nholds)++] = (lr_report_hold){ .lock = (int)li, .shared = e->shared };
     }
     ra->nholds = *nholds - ra->hold_first;
 }

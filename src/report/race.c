@@ -11,8 +11,10 @@ static void held_words(lr_buf *b, const lr_report *r, const lr_report_access *a,
         lr_buf_puts(b, "no lock");
         return;
     }
-    for (size_t i = 0; i < a->nholds; i++)
-        lr_buf_printf(b, "%s%s", i ? ", " : "", labels[r->holds[a->hold_first + i].lock]);
+    for (size_t i = 0; i < a->nholds; i++) {
+        const lr_report_hold *h = &r->holds[a->hold_first + i];
+        lr_buf_printf(b, "%s%s%s", i ? ", " : "", labels[h->lock], h->shared ? " for reading" : "");
+    }
 }
 
 /* a value as the program's integer of that size (signed) */
@@ -157,9 +159,20 @@ static void json_accesses(lr_buf *b, const lr_report *r)
         if (a->has_value)
             lr_buf_printf(b, ",\"value\":%lld", value_of(r, a));
         lr_buf_puts(b, ",\"locks_held\":[");
-        for (size_t k = 0; k < a->nholds; k++)
+        int reading = 0;
+        for (size_t k = 0; k < a->nholds; k++) {
             lr_buf_printf(b, "%s%d", k ? "," : "", r->holds[a->hold_first + k].lock);
-        lr_buf_puts(b, "],\"stack\":");
+            reading |= r->holds[a->hold_first + k].shared;
+        }
+        lr_buf_puts(b, "]");
+        if (reading) {          /* which of them for reading only: they exclude no reader */
+            lr_buf_puts(b, ",\"locks_held_for_reading\":[");
+            for (size_t k = 0, n = 0; k < a->nholds; k++)
+                if (r->holds[a->hold_first + k].shared)
+                    lr_buf_printf(b, "%s%d", n++ ? "," : "", r->holds[a->hold_first + k].lock);
+            lr_buf_puts(b, "]");
+        }
+        lr_buf_puts(b, ",\"stack\":");
         lr_json_stack(b, a->stack);
         lr_buf_puts(b, "}");
     }

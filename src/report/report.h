@@ -64,6 +64,7 @@ typedef struct lr_report_edge {
 typedef struct lr_report_hold {
     int lock;                   /* index into locks */
     lr_stack_id stack;          /* where it was taken */
+    uint8_t shared;             /* held for reading (an rwlock's read lock) */
 } lr_report_hold;
 
 /* A thread of a deadlock: what it waits for, where, and what it holds. */
