@@ -7,6 +7,7 @@
 
 #include "detect/lockorder.h"
 #include "detect/misuse.h"
+#include "detect/race.h"
 #include "model/thread.h"
 
 #include <pthread.h>
@@ -39,6 +40,14 @@ int lr_runtime_exit(int status);
  * end of a deadlocked process. */
 void lr_runtime_end(int status) __attribute__((noreturn));
 
+
+/* system calls that move the program's memory (io.c): only while the race
+ * engine runs does a call look further */
+static inline int lr_io_watched(void)
+{
+    return lr_race_active();
+}
+void lr_io_access(const void *buf, size_t n, int into, void *pc);
 
 /* mutexes (src/runtime/mutex.c) */
 void lr_mutex_init(lr_thread *self, pthread_mutex_t *m, int rc);

@@ -785,7 +785,7 @@ def case_exports():
     exit status) and the API, nothing else (no libunwind)."""
     p = subprocess.run(["nm", "-D", "--defined-only", LIB], capture_output=True, text=True)
     names = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
-    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$)", n)}
+    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$|(p?read|p?write)(64)?$|(recv|send)(from|to)?$)", n)}
     if SANITIZED:
         bad -= {"__asan_default_options", "__ubsan_default_options"}    # src/support/sanitize.c
     expect(not bad, f"unexpected exports: {sorted(bad)}")
@@ -1624,6 +1624,32 @@ def check_observed_loss(r, var, source, what):
     a = r["accesses"]
     expect(a[1]["value"] == a[0]["value"] + 1 and a[3]["value"] == a[2]["value"] + 1,
            f"{what}: values {[x['value'] for x in a]}")
+
+
+def case_watch_syscall_buffers():
+    """A watched buffer filled by read(2) or recv(2), or emptied by
+    write(2), in one thread while another thread touches it with no order
+    between them: the system call is one side of a data race, at the
+    program's call of it. Under one mutex: clean."""
+    status, out, err, reports = watched("syscall_buffers", ["locked"], "inbox,outbox")
+    expect(status == 0 and reports == [], f"locked: status {status}, reports {reports}\n{err}")
+    for mode, var, ops, caller in (("read-into", "inbox", ["write", "read"], "fill_inbox"),
+                                   ("recv-into", "inbox", ["write", "read"], "fill_inbox"),
+                                   ("write-out", "outbox", ["write", "read"], "second")):
+        status, out, err, reports = watched("syscall_buffers", [mode], "inbox,outbox")
+        expect(status == 66, f"{mode}: status {status}\n{err}")
+        races = findings(reports, "data-race")
+        expect(len(races) == 1, f"{mode}: {len(races)} data races\n{err}")
+        r = races[0]
+        expect(r["variable"]["name"].startswith(var), f"{mode}: variable {r['variable']}")
+        got = [a["op"] for a in r["accesses"]]
+        expect(got == ops, f"{mode}: ops {got}")
+        functions = [a["stack"][0]["function"] for a in r["accesses"]]
+        syscall_side = 0 if mode != "write-out" else 1
+        expect(functions[syscall_side] == caller,
+               f"{mode}: the system call's side is at {functions[syscall_side]}, not {caller}")
+        for a in r["accesses"]:
+            check_frames(a["stack"], "syscall_buffers.c", f"{mode} stack")
 
 
 def case_watch_counter():
