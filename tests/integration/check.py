@@ -1725,6 +1725,8 @@ def case_watch_struct():
     """A struct member watched by offset and size, named from the debug
     information."""
     first_loss("watch_struct", ["struct"], "stats+8:8", "stats.misses", "watch_struct.c", r"misses (\d+)")
+    # the same member named, resolved from the debug information
+    first_loss("watch_struct", ["struct"], "stats.misses", "stats.misses", "watch_struct.c", r"misses (\d+)")
 
 
 def case_watch_library():
@@ -1741,6 +1743,7 @@ def case_watch_library():
     # lib_exported: one `addq $1, (%rax)`, serialized while watched: the
     # overwrite is never seen, only possible.
     for mode, spec, var, source in (("array", "slots+16:8", "slots[2]", "watch_struct.c"),
+                                    ("array", "slots[2]", "slots[2]", "watch_struct.c"),
                                     ("exported", "lib_exported", "lib_exported", "watch_lib.c")):
         status, out, err, reports = watched("watch_struct", [mode], spec)
         found = [r for r in reports if r["kind"] in ("lost-update", "data-race")]
@@ -1769,6 +1772,12 @@ def case_watch_errors():
                        ("stats+8:18446744073709551615",
                         "watch=stats+8:18446744073709551615: stats is 16 bytes"),
                        ("stats+-1:1", "watch=stats+-1:1: the offset is not a number"),
+                       ("stats.nothing", "watch=stats.nothing: stats (struct stats) has no member nothing"),
+                       ("slots[8]", "watch=slots[8]: slots has 8 elements: [8] is past its end"),
+                       ("slots[-1]", "watch=slots[-1]: [-1 is not an index from 0 up"),
+                       ("stats[1]", "watch=stats[1]: stats is a struct, not an array"),
+                       ("slots.x", "watch=slots.x: slots is an array, not a struct"),
+                       ("stats.hits+8:8", "watch=stats.hits+8:8: stats.hits is 8 bytes"),
                        ("stats+-8:8", "watch=stats+-8:8: the offset is not a number"),
                        ("0x1000:18446744073709551615",
                         "watch=0x1000:18446744073709551615: the range wraps around")):
