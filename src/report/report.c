@@ -4,6 +4,8 @@
  * done here and only here. report_lock serializes printing; it is the
  * outermost internal lock and nothing is held while taking it. */
 #include "report/report.h"
+#include "report/pystack.h"
+#include "support/python.h"
 #include "support/arena.h"
 #include "support/bigstack.h"
 #include "support/ilock.h"
@@ -143,6 +145,8 @@ static void describe_lock(const lr_report_lock *l, lock_desc *d)
     int global = lr_sym_data(l->addr, d->name, sizeof d->name) == 0;
     if (l->name)
         snprintf(d->name, sizeof d->name, "%s", l->name);
+    else if (!global)
+        lr_pystack_lock_name(l->first_seen, d->name, sizeof d->name);
     d->where = global ? WHERE_GLOBAL : WHERE_HEAP;
     if (global)
         return;
@@ -182,6 +186,11 @@ static void lock_label(const lr_report_lock *l, const lock_desc *d, char *buf, s
 static void thread_name(lr_thread_info *t, char *buf, size_t len)
 {
     buf[0] = 0;
+    const char *python = lr_python_thread_name(t->tid, t->handle);
+    if (python && !t->name[0]) {
+        snprintf(buf, len, "%s", python);
+        return;
+    }
     if (t->name[0]) {
         snprintf(buf, len, "%s", t->name);
         return;
@@ -203,7 +212,7 @@ static void thread_name(lr_thread_info *t, char *buf, size_t len)
 
 static void thread_label(uint32_t id, char *buf, size_t len)
 {
-    char name[32];
+    char name[128];
     lr_thread_info *t = lr_thread_info_get(id);
     if (t)
         thread_name(t, name, sizeof name);
@@ -241,8 +250,11 @@ static void symbolize_stack(lr_stack_id id, frames *f)
 {
     const uintptr_t *pcs;
     int n = lr_stack_frames(id, &pcs);
+    int python = n;             /* a Python program's stack: its Python frames follow the C frames */
+    while (python > 0 && lr_python_is_frame(pcs[python - 1]))
+        python--;
     f->n = 0;
-    for (int i = 0; i < n && f->n < MAX_FRAMES; i++) {
+    for (int i = 0; i < python && f->n < MAX_FRAMES; i++) {
         lr_code_info *out = &f->info[f->n];
         int k = lr_sym_code_frames(pcs[i] - 1, out, MAX_FRAMES - f->n);
         if (k == 0) {
@@ -255,6 +267,7 @@ static void symbolize_stack(lr_stack_id id, frames *f)
             f->pcs[f->n + j] = pcs[i];
         f->n += k;
     }
+    f->n = lr_pystack_merge(f->pcs, f->info, f->n, MAX_FRAMES, pcs + python, n - python);
     /* Library code inlined into the program from system headers
      * (std::lock_guard, std::mutex::lock, __gthread_mutex_lock) is not
      * where the program took the lock: start at the program's own frame. */
@@ -272,7 +285,7 @@ static void symbolize_stack(lr_stack_id id, frames *f)
 /* Frame i was inlined into frame i + 1 (both come from one address). */
 static int inlined(const frames *f, int i)
 {
-    return i + 1 < f->n && f->pcs[i + 1] == f->pcs[i];
+    return i + 1 < f->n && f->pcs[i + 1] == f->pcs[i] && !lr_python_is_frame(f->pcs[i]);
 }
 
 static void text_stack(lr_buf *b, lr_stack_id id, const char *indent)
@@ -285,6 +298,10 @@ static void text_stack(lr_buf *b, lr_stack_id id, const char *indent)
     }
     for (int i = 0; i < f.n; i++) {
         const lr_code_info *c = &f.info[i];
+        if (lr_python_is_frame(f.pcs[i])) {
+            lr_buf_printf(b, "%s#%d %s %s:%d\n", indent, i, c->function, c->file, c->line);
+            continue;
+        }
         lr_buf_printf(b, "%s#%d %#lx %s", indent, i, (unsigned long)f.pcs[i],
                       c->function[0] ? c->function : "??");
         if (c->file[0])
@@ -589,6 +606,14 @@ static void json_stack(lr_buf *b, lr_stack_id id)
     lr_buf_puts(b, "[");
     for (int i = 0; i < f.n; i++) {
         const lr_code_info *c = &f.info[i];
+        if (lr_python_is_frame(f.pcs[i])) {
+            lr_buf_printf(b, "%s{\"language\":\"python\",\"function\":", i ? "," : "");
+            lr_buf_json_string(b, c->function);
+            lr_buf_puts(b, ",\"file\":");
+            lr_buf_json_string(b, c->file);
+            lr_buf_printf(b, ",\"line\":%d}", c->line);
+            continue;
+        }
         lr_buf_printf(b, "%s{\"pc\":\"%#lx\"", i ? "," : "", (unsigned long)f.pcs[i]);
         if (c->function[0]) {
             lr_buf_puts(b, ",\"function\":");
@@ -610,7 +635,7 @@ static void json_stack(lr_buf *b, lr_stack_id id)
 static void json_thread(lr_buf *b, uint32_t id)
 {
     lr_thread_info *t = lr_thread_info_get(id);
-    char name[32] = "";
+    char name[128] = "";
     if (t)
         thread_name(t, name, sizeof name);
     lr_buf_printf(b, "{\"id\":%u,\"tid\":%d,\"name\":", id, t ? (int)t->tid : 0);

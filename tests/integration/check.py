@@ -6,6 +6,7 @@ launcher) and check the JSON reports, the text on stderr and the exit status.
     check.py BUILD_DIR --list    list the cases
 """
 import difflib
+import glob
 import json
 import shutil
 import os
@@ -982,18 +983,95 @@ def case_semaphore_locks():
     expect_clean("sem_locks", ["signals"])
 
 
+def pythons():
+    """The CPython builds on this machine to run Python cases with, at least
+    one: Debian's python3 (the interpreter linked into the executable) and
+    one with a libpython (pyenv's, or any python3 on PATH that has one)."""
+    found = []
+    for candidate in ["/usr/bin/python3", shutil.which("python3")] + sorted(
+            glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[0-2]*/bin/python3"))):
+        if not candidate or not os.path.exists(candidate):
+            continue
+        real = os.path.realpath(candidate)
+        if any(os.path.realpath(p) == real for p in found):
+            continue
+        if subprocess.run([candidate, "-c", "import threading"], capture_output=True).returncode == 0:
+            found.append(candidate)
+    if not found:
+        raise Skip("no python3 here")
+    shared = [p for p in found if subprocess.run(
+        [p, "-c", "import sysconfig, sys; sys.exit(not sysconfig.get_config_var('Py_ENABLE_SHARED'))"],
+        capture_output=True).returncode == 0 and "libpython" in subprocess.run(
+            ["ldd", os.path.realpath(p)], capture_output=True, text=True).stdout]
+    chosen = found[:1] + [p for p in shared if p != found[0]][:1]
+    return chosen
+
+
+PYDEMOS = os.path.join(SOURCE, "demos", "python")
+
+
+def run_python(python, demo, args=(), options="", launcher=False, launcher_args=(), timeout=TIMEOUT):
+    """Runs demos/python/DEMO.py from the source tree with its relative path,
+    as a user types it."""
+    cwd = os.getcwd()
+    os.chdir(SOURCE)
+    try:
+        return run(python, [os.path.join("demos", "python", demo), *args], options=options,
+                   launcher=launcher, launcher_args=launcher_args, timeout=timeout)
+    finally:
+        os.chdir(cwd)
+
+
+def python_frames(stack):
+    return [f for f in stack if f.get("language") == "python"]
+
+
+def check_python_stack(stack, expected, what):
+    """The stack's Python frames begin with `expected`, a list of (file,
+    function, line); the interpreter's C frames are folded away."""
+    frames = python_frames(stack)
+    got = [(f["file"], f["function"], f["line"]) for f in frames[:len(expected)]]
+    expect(got == expected, f"{what}: Python frames {got}, expected {expected}; stack {stack}")
+    expect(all("pc" not in f for f in frames), f"{what}: a Python frame with a pc")
+    expect(stack and stack[0].get("language") == "python",
+           f"{what}: the interpreter's C frames are not folded: {stack[:3]}")
+
+
 def case_python_abba():
-    """Two threading.Lock objects in both orders, in an unmodified python3."""
-    python = shutil.which("python3", path="/usr/bin:/bin") or shutil.which("python3")
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "demos", "python", "abba.py")
-    status, out, err, reports = run(python, [script])
-    expect(status == 66, f"status {status}: {err[-1500:]}")
-    expect(len(reports) == 1 and reports[0]["kind"] == "lock-order-inversion",
-           f"reports: {[r['summary'] for r in reports]}")
-    r = reports[0]
-    expect([l["kind"] for l in r["locks"]] == ["semaphore", "semaphore"], "two semaphore-locks")
-    expect(not r["single_thread"], "made by two threads")
-    expect(out == subprocess.run([python, script], capture_output=True, text=True).stdout, "output differs")
+    """Two threading.Lock objects in both orders, in an unmodified python3:
+    every stack is the script's lines, the locks are named by the lines
+    that made them, the threads by their Thread names."""
+    script = "demos/python/abba.py"
+    for python in pythons():
+        status, out, err, reports = run_python(python, "abba.py")
+        expect(status == 66, f"{python}: status {status}: {err[-1500:]}")
+        expect(len(reports) == 1 and reports[0]["kind"] == "lock-order-inversion",
+               f"{python}: reports: {[r['summary'] for r in reports]}")
+        r = reports[0]
+        expect([l["kind"] for l in r["locks"]] == ["semaphore", "semaphore"], "two semaphore-locks")
+        expect(not r["single_thread"], "made by two threads")
+        names = sorted(l.get("name") for l in r["locks"])
+        expect(names == [f"accounts_lock ({script}:11)", f"audit_lock ({script}:12)"], f"{python}: lock names {names}")
+        for l in r["locks"]:
+            check_python_stack(l["first_seen"], [(script, "<module>", int(l["name"].split(":")[-1][:-1]))],
+                               f"{python}: {l['name']} made")
+        lines = {"transfer": (18, 17), "audit": (25, 24)}
+        for e in r["edges"]:
+            name = e["thread"]["name"]
+            expect(name in lines, f"{python}: thread name {name!r}")
+            second, first = lines[name]
+            check_python_stack(e["second_stack"], [(script, name, second)], f"{python}: {name} second")
+            check_python_stack(e["first_stack"], [(script, name, first)], f"{python}: {name} first")
+            created = python_frames(e["thread"]["created_at"])
+            expect([(f["file"], f["line"]) for f in created][-1:] == [(script, 31)],
+                   f"{python}: {name} started at {created}")
+        expect(f"#0 transfer {script}:18" in err and "T1 (transfer)" in err, f"{python}: text {err[:1500]}")
+        expect("_PyEval_EvalFrameDefault" not in err, f"{python}: C frames shown by default")
+        native = subprocess.run([python, script], capture_output=True, text=True, cwd=SOURCE).stdout
+        expect(out == native, "output differs")
+        status, _, err, _ = run_python(python, "abba.py", options="python_c_frames=1")
+        expect("_PyEval_EvalFrameDefault" in err and f"transfer {script}:18" in err,
+               f"{python}: python_c_frames=1: {err[:1500]}")
 
 
 # mode of tests/integration/programs/misuse.c -> (sub-kind, lock, has an earlier event)
