@@ -65,6 +65,11 @@ int lr_lock_holders(uintptr_t object, uint32_t *out, int max)
 {
     lr_lock *l = lr_lock_find(object);
     int type = l ? l->type : LR_NORMAL;
+    if (!l || type == LR_SEMAPHORE) {
+        int n = lr_pylock_holders(object, out);     /* CPython's locks: pylock.c */
+        if (n >= 0)
+            return n;
+    }
     if (type == LR_SPINLOCK)
         return holders_from_held(object, out, max);
     if (type == LR_RWLOCK) {

@@ -1074,6 +1074,103 @@ def case_python_abba():
                f"{python}: python_c_frames=1: {err[:1500]}")
 
 
+def case_python_self_deadlock():
+    """A Lock taken again by its holder is a self-deadlock: reported with
+    the Python lines, and the process ended, not hung; the same code with an
+    RLock is clean."""
+    script = "demos/python/self_deadlock.py"
+    for python in pythons():
+        status, _, err, reports = run_python(python, "self_deadlock.py", timeout=20)
+        expect(status == 66, f"{python}: status {status}: {err[-1500:]}")
+        d = deadlocks(reports)
+        expect(len(d) == 1 and len(reports) == 1, f"{python}: reports {[r['summary'] for r in reports]}")
+        t = d[0]["threads"][0]
+        expect(t["waits_for"]["held_by"] == t["thread"]["id"], "held by itself")
+        lock = d[0]["locks"][t["waits_for"]["lock"]]
+        expect(lock.get("name") == f"ledger_lock ({script}:11)", f"{python}: lock {lock}")
+        check_python_stack(t["stack"], [(script, "record", 16), (script, "record_pair", 22), (script, "<module>", 26)],
+                           f"{python}: wait")
+        check_python_stack(t["holds"][0]["stack"], [(script, "record_pair", 21)], f"{python}: hold")
+        status, out, err, reports = run_python(python, "rlock.py")
+        expect(status == 0 and not reports and "lockrace" not in err, f"{python}: rlock: {status} {err[-1500:]}")
+        expect(out == "ledger: ['debit', 'credit']\n", f"rlock output {out!r}")
+
+
+def case_python_join_cycle():
+    """join() while holding the lock the joined thread waits for: a
+    deadlock of a join (the thread's _tstate_lock) and a Lock, reported and
+    ended."""
+    script = "demos/python/join_cycle.py"
+    for python in pythons():
+        status, _, err, reports = run_python(python, "join_cycle.py", timeout=20)
+        expect(status == 66, f"{python}: status {status}: {err[-1500:]}")
+        d = deadlocks(reports)
+        expect(len(d) == 1 and len(reports) == 1, f"{python}: reports {[r['summary'] for r in reports]}")
+        waits = {t["waits_for"]["kind"]: t for t in d[0]["threads"]}
+        expect(sorted(waits) == ["join", "lock"], f"{python}: waits {sorted(waits)}")
+        check_python_stack(waits["lock"]["stack"], [(script, "worker", 15)], f"{python}: worker waits")
+        expect(waits["lock"]["thread"]["name"] == "worker", f"{python}: thread {waits['lock']['thread']}")
+        join = python_frames(waits["join"]["stack"])
+        expect((join[-1]["file"], join[-1]["line"]) == (script, 22), f"{python}: join at {join}")
+        check_python_stack(waits["join"]["holds"][0]["stack"], [(script, "<module>", 19)], f"{python}: main holds")
+
+
+def case_python_lost_notify():
+    """A Condition nobody is left to notify: the watchdog reports the whole
+    process stuck, at the script's wait() line."""
+    script = "demos/python/lost_notify.py"
+    for python in pythons():
+        status, _, err, reports = run_python(python, "lost_notify.py", launcher=True,
+                                             launcher_args=["--watchdog", "1"], timeout=20)
+        expect(status == 66, f"{python}: status {status}: {err[-1500:]}")
+        d = deadlocks(reports)
+        expect(len(d) == 1 and d[0]["scope"] == "process", f"{python}: reports {[r['summary'] for r in reports]}")
+        t = d[0]["threads"][0]
+        expect(t["waits_for"]["kind"] == "condition", f"{python}: wait {t['waits_for']}")
+        frames = python_frames(t["stack"])
+        expect(frames and frames[0]["function"] in ("Condition.wait", "wait") and
+               (frames[-1]["file"], frames[-1]["line"]) == (script, 23), f"{python}: stack {frames}")
+
+
+def case_python_clean():
+    """Clean Python programs report nothing and print what they print
+    natively: a counter under `with lock:`, the RLock demo."""
+    for python in pythons():
+        for demo in ("counter.py", "rlock.py"):
+            status, out, err, reports = run_python(python, demo)
+            native = subprocess.run([python, os.path.join("demos", "python", demo)], capture_output=True,
+                                    text=True, cwd=SOURCE)
+            expect(status == 0 and not reports and "lockrace" not in err, f"{python} {demo}: {status} {err[-1500:]}")
+            expect(out == native.stdout, f"{python} {demo}: output {out!r} natively {native.stdout!r}")
+
+
+def case_python_cpython_tests():
+    """CPython's own test_threading, test_thread and test_queue pass and
+    fail under lockrace as they do natively, and nothing is reported. One
+    build (about 40 s); the one with a libpython when its test package is
+    there, else Debian's (libpython3.11-testsuite)."""
+    chosen = None
+    for python in reversed(pythons()):
+        if subprocess.run([python, "-c", "import test.test_threading"], capture_output=True).returncode == 0:
+            chosen = python
+            break
+    if not chosen:
+        raise Skip("no CPython test package here (Debian: libpython3.11-testsuite)")
+    cmd = ["-m", "test", "test_threading", "test_thread", "test_queue"]
+    native = subprocess.run([chosen, *cmd], capture_output=True, text=True, timeout=600)
+    status, out, err, reports = run(chosen, cmd, options="exitcode=0", timeout=600)
+
+    def outcome(text):
+        lines = [l for l in text.splitlines() if l.startswith(("Total tests:", "Result:"))]
+        failed = sorted(set(re.findall(r"^(?:FAIL|ERROR): (\S+)", text, re.M)))
+        return lines, failed
+    expect(status == native.returncode, f"status {status}, natively {native.returncode}")
+    expect(outcome(out + err) == outcome(native.stdout + native.stderr),
+           f"outcome {outcome(out + err)}, natively {outcome(native.stdout + native.stderr)}")
+    expect(not reports, f"reports: {[r['summary'] for r in reports]}")
+    print(f"{chosen}: {outcome(out)[0]}")
+
+
 # mode of tests/integration/programs/misuse.c -> (sub-kind, lock, has an earlier event)
 MISUSES = {
     "unlock-not-locked": ("unlock-not-held", "lock_a", False),
