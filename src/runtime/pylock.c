@@ -31,7 +31,8 @@ enum { PYLOCK_LOCK = 1, PYLOCK_TSTATE = 2, PYLOCK_WAITER = 3 };
 typedef struct pylock_tag {
     uint32_t magic;
     uint32_t kind;
-    uint32_t owner;             /* PYLOCK_TSTATE: the thread whose life it is */
+    uint32_t owner;             /* PYLOCK_TSTATE: the thread whose life it is; PYLOCK_WAITER:
+                                   the stack it was made at, in Condition.wait */
     uint32_t holder;            /* thread id + 1 of the thread that acquired it last, 0 none */
 } pylock_tag;
 
@@ -90,6 +91,7 @@ void lr_pylock_made(lr_thread *self, void *s, unsigned value)
         /* Condition.wait's waiter: made held, it is how the waiting thread
          * sleeps until notify() releases it; a signal, not a lock */
         t->kind = PYLOCK_WAITER;
+        t->owner = l->first_seen;
         lr_sync_destroyed(self, s, 0);
     }
     __atomic_store_n(&t->magic, PYLOCK_MAGIC, __ATOMIC_RELEASE);
@@ -138,6 +140,8 @@ int lr_pylock_holders(uintptr_t object, uint32_t *out)
     return 1;
 }
 
+static int others_alive(const lr_thread *self);
+
 /* Where the thread is about to block: its try, just before, held the GIL
  * and so saw the Python frames; the blocking wait that follows does not
  * (the interpreter lets the GIL go first). */
@@ -151,18 +155,31 @@ void lr_pylock_try_failed(lr_thread *self, void *s, const lr_acquisition *a)
     pylock_tag *t = self ? tag_of(s) : NULL;
     if (!t)
         return;
-    (void)a;
     /* The lock-order context of the try has a stack, but it is the first
      * one seen for that context: the same lock, under the same locks, from
      * the interpreter's one call site, by any thread at any Python line.
-     * A wait shows where this thread waits: its own stack, read now, once
-     * per contended acquisition (the thread is about to sleep anyway). */
+     * A wait that may be reported gets its own stack, read now: a join; a
+     * wait for a holder that is itself blocked (a deadlock closes with such
+     * a wait); a wait for its own lock with nobody left to release it. A
+     * Condition.wait has the stack its waiter was made at. Other contended
+     * acquisitions, the common ones, read nothing. */
+    pending.s = s;
+    pending.stack = a->lock && a->token != LR_REENTRY ? a->token : 0;
+    uint32_t holder = __atomic_load_n(&t->holder, __ATOMIC_RELAXED);
+    lr_thread_info *h = holder ? lr_thread_info_get(holder - 1) : NULL;
+    int capture = t->kind == PYLOCK_TSTATE ? t->owner != self->info->id
+                  : t->kind == PYLOCK_WAITER ? 0
+                  : holder == self->info->id + 1 ? !others_alive(self)
+                  : h && __atomic_load_n(&h->wait.kind, __ATOMIC_RELAXED) != LR_WAIT_NONE;
+    if (t->kind == PYLOCK_WAITER)
+        pending.stack = t->owner;
+    if (!capture)
+        return;
     int saved = errno;
     lr_enter(self);
     pending.stack = lr_stack_capture();
     lr_leave(self);
     errno = saved;
-    pending.s = s;
 }
 
 /* Threads that run, or may run: a wait only they can end is not hopeless. */
