@@ -203,22 +203,23 @@ int lr_pylock_wait_begin(lr_thread *self, void *s, void *pc)
     lr_stack_id stack = pending.s == s && pending.stack ? pending.stack : lr_site_stack(self, (uintptr_t)pc);
     pending.s = NULL;
     uint32_t holder = __atomic_load_n(&t->holder, __ATOMIC_RELAXED);
-    self->suspect = 0;
-    self->wait_rounds = 0;
-    if (t->kind == PYLOCK_TSTATE && t->owner != self->info->id)
-        lr_wait_begin(self->info, LR_WAIT_JOIN, t->owner, NULL, stack, 0);
-    else if (t->kind == PYLOCK_WAITER)
-        /* Condition.wait: the watchdog says when no thread can notify */
-        lr_wait_begin(self->info, LR_WAIT_COND, (uintptr_t)s, NULL, stack, 0);
-    else if (holder != self->info->id + 1 || !others_alive(self))
+    int kind = LR_WAIT_LOCK;
+    uintptr_t object = (uintptr_t)s;
+    lr_lock *lock = NULL;
+    if (t->kind == PYLOCK_TSTATE && t->owner != self->info->id) {
+        kind = LR_WAIT_JOIN;
+        object = t->owner;
+    } else if (t->kind == PYLOCK_WAITER) {
+        kind = LR_WAIT_COND;        /* Condition.wait: the watchdog says when no thread can notify */
+    } else if (holder != self->info->id + 1 || !others_alive(self)) {
         /* a wait for the holder; or for itself, with nobody left to release it */
-        lr_wait_begin(self->info, LR_WAIT_LOCK, (uintptr_t)s, lr_lock_find((uintptr_t)s), stack, 0);
-    else
-        /* its own lock: another thread may release it (Condition.wait);
-         * the watchdog says when none can */
-        lr_wait_begin(self->info, LR_WAIT_COND, (uintptr_t)s, NULL, stack, 0);
-    lr_watchdog_start(self);
-    lr_wait_check(self);
+        lock = lr_lock_find((uintptr_t)s);
+    } else {
+        /* its own lock: another thread may release it; the watchdog says
+         * when none can */
+        kind = LR_WAIT_COND;
+    }
+    lr_wait_start(self, kind, object, lock, stack);
     errno = saved;
     return 1;
 }

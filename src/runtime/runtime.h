@@ -16,6 +16,19 @@
  * while it initialises (from this thread or another) pass through. */
 int lr_runtime_ready(void);
 
+/* Per-thread state of the caller, created on first use; NULL when lockrace
+ * must pass straight through (not ready, inside lockrace, thread ending).
+ * Wrappers and signal handlers call it; everything below takes the state. */
+lr_thread *lr_self_slow(void) __attribute__((noinline, cold));
+
+static inline lr_thread *lr_self(void)
+{
+    lr_thread *t = lr_tls_thread;
+    if (__builtin_expect(t > LR_THREAD_DEAD && t->depth == 0, 1))
+        return t;
+    return lr_self_slow();
+}
+
 /* The process ends with `status` (exit, a return from main, _exit,
  * _Exit): the race engine's last findings and the summary line, once, and
  * the status it must end with, returned: exitcode in place of a 0 when it
@@ -82,6 +95,8 @@ static inline int lr_mutex_looks_free(pthread_mutex_t *m)
     return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0;
 }
 int lr_mutex_wait_begin(lr_thread *self, pthread_mutex_t *m, const lr_acquisition *a);
+/* Publishes a wait of another kind (pylock.c): then rounds, as above. */
+int lr_wait_start(lr_thread *self, int kind, uintptr_t object, lr_lock *lock, lr_stack_id stack);
 int lr_join_wait_begin(lr_thread *self, pthread_t thread, void *pc);
 /* The stack of a wait at this call site, unwound once per site and thread. */
 lr_stack_id lr_site_stack(lr_thread *self, uintptr_t pc);

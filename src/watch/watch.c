@@ -1268,6 +1268,12 @@ static int commanded(void)
     return !launcher || atoi(launcher) == (int)getppid();
 }
 
+static void fork_child(void)
+{
+    for (int i = 0; i < nvars; i++)
+        lr_ilock_reset(&vars[i].lock);
+}
+
 void lr_watch_start(const char *spec)
 {
     if (!spec || !spec[0])
@@ -1286,6 +1292,8 @@ void lr_watch_start(const char *spec)
     }
     if (nvars == 0)
         return;
+    /* a forked child's copies of the variables' locks may be taken */
+    pthread_atfork(NULL, NULL, fork_child);
     lr_watch_vector_mode = vector_mode();
     if (load_capstone() < 0) {
         snprintf(err, sizeof err, "watch: cannot load %s, the disassembler watching needs "
@@ -1338,8 +1346,3 @@ void lr_watch_start(const char *spec)
     }
 }
 
-void lr_watch_fork_child(void)
-{
-    for (int i = 0; i < nvars; i++)
-        lr_ilock_reset(&vars[i].lock);
-}
