@@ -46,6 +46,14 @@ static int cyclic;              /* a cycle has been in the graph: search every n
 static uint64_t gated_count;
 static uint64_t *reported;      /* signatures of reported cycles, open addressing */
 static uint64_t reported_mask, reported_count;
+/* order_graph=1: the edges of locks that were destroyed, kept for the picture at
+ * exit (up to LR_GRAPH_MAX_EDGES; the rest only counted) */
+typedef struct retired_edge {
+    lr_report_graph_edge e;
+    struct retired_edge *next;
+} retired_edge;
+static retired_edge *retired;
+static uint64_t retired_count, retired_dropped;
 
 /* Each lock's place in the graph, kept here by the lock's slot number
  * (lr_lock_number, lockreg.h): its edges, its place in the topological order, the
@@ -56,6 +64,8 @@ typedef struct node {
     uint32_t mark;
     lr_edge *via;
     int64_t ord;                /* its place in the topological order */
+    uintptr_t addr;             /* the lock's address when its last edge was made (for
+                                   order_graph=1: the registry has cleared it when the lock ends) */
 } node;
 
 #define NODE_PAGE_BITS LR_LOCK_PAGE_BITS
@@ -150,6 +160,9 @@ static lr_edge *edge_new(lr_lock *from, lr_lock *to)
     e->gate = gate;
     e->from = from;
     e->to = to;
+    e->times = 1;
+    N(from)->addr = from->addr;
+    N(to)->addr = to->addr;
     e->next_out = N(from)->out;
     if (N(from)->out)
         N(from)->out->pprev_out = &e->next_out;
@@ -466,6 +479,9 @@ static lr_report *cycle_report(lr_edge *closing)
             return NULL;
         }
     }
+    if (!one_thread || lr_opt.single_thread_cycles)
+        for (size_t i = 0; i < n; i++)
+            edges[i]->in_cycle = 1;     /* reported now, or the same code paths were */
     qsort(sig, n, sizeof *sig, cmp_u64);
     uint64_t h = 0x84222325cbf29ce4ull;
     for (size_t i = 0; i < n; i++)
@@ -555,6 +571,8 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
         index_slot *s = index_find(from->id, to->id);
         lr_edge *e = s ? s->edge : NULL;
         if (e) {
+            if (e->times < UINT32_MAX)
+                e->times++;     /* one more context made it (only contexts new to the process get here) */
             if (how == LR_BLOCKING)
                 e->bounded = 0;
             /* an exclusive side new on a known edge can make a cycle real,
@@ -608,6 +626,41 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
     lr_unmap(found.items, found.cap * sizeof *found.items);
 }
 
+/* The report's copy of a lock of the graph. */
+static lr_report_lock report_lock_of(const lr_lock *l)
+{
+    return (lr_report_lock){ .id = l->id, .addr = N(l)->addr, .type = l->type,
+                             .first_seen = l->first_seen, .first_thread = l->first_thread,
+                             .name = l->name };
+}
+
+static void edge_to_report(const lr_edge *e, lr_report_graph_edge *out)
+{
+    *out = (lr_report_graph_edge){ .from = report_lock_of(e->from), .to = report_lock_of(e->to),
+                                   .thread = e->thread, .first_stack = e->first_stack,
+                                   .second_stack = e->second_stack, .times = e->times,
+                                   .in_cycle = e->in_cycle, .bounded = e->bounded };
+}
+
+/* order_graph=1: an edge of a lock that ends is kept for the picture. Both ends
+ * are still the locks they were (forget runs before the id is cleared). */
+static void retire(const lr_edge *e)
+{
+    if (retired_count >= LR_GRAPH_MAX_EDGES) {
+        retired_dropped++;
+        return;
+    }
+    retired_edge *r = lr_arena_alloc(sizeof *r);
+    if (!r) {
+        retired_dropped++;
+        return;
+    }
+    edge_to_report(e, &r->e);
+    r->next = retired;
+    retired = r;
+    retired_count++;
+}
+
 void lr_graph_forget(lr_lock *l)
 {
     lr_ilock_take(&graph_lock);
@@ -615,11 +668,35 @@ void lr_graph_forget(lr_lock *l)
         lr_ilock_drop(&graph_lock);
         return;                 /* never in the graph */
     }
-    while (N(l)->out)
+    while (N(l)->out) {
+        if (lr_opt.order_graph)
+            retire(N(l)->out);
         edge_delete(N(l)->out);
-    while (N(l)->in)
+    }
+    while (N(l)->in) {
+        if (lr_opt.order_graph)
+            retire(N(l)->in);
         edge_delete(N(l)->in);
+    }
     lr_ilock_drop(&graph_lock);
+}
+
+/* The edges are copied under graph_lock, and handed over after it is
+ * dropped: naming the locks and the places reads the debug information. */
+void lr_graph_report(void)
+{
+    lr_ilock_take(&graph_lock);
+    uint64_t total = index_count + retired_count + retired_dropped;
+    size_t cap = (size_t)(total < LR_GRAPH_MAX_EDGES ? total : LR_GRAPH_MAX_EDGES), n = 0;
+    lr_report_graph_edge *edges = cap ? lr_map(cap * sizeof *edges) : NULL;
+    for (uint64_t i = 0; edges && index_slots && i <= index_mask && n < cap; i++)
+        if (index_slots[i].from)
+            edge_to_report(index_slots[i].edge, &edges[n++]);
+    for (retired_edge *r = retired; edges && r && n < cap; r = r->next)
+        edges[n++] = r->e;
+    lr_ilock_drop(&graph_lock);
+    lr_report_graph(edges, n, total);
+    lr_unmap(edges, cap * sizeof *edges);
 }
 
 uint64_t lr_graph_gated_count(void)

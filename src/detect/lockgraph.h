@@ -24,11 +24,13 @@ typedef struct lr_edge {
     uint8_t bounded;            /* `to` was only ever taken with a timed call */
     uint8_t modes;              /* LR_HOLD_* | LR_ACQ_* seen on this edge */
     uint8_t ngates;
+    uint8_t in_cycle;           /* on a cycle that was reported (or was the same bug again) */
+    uint32_t times;             /* contexts that made it: counted on the slow path only */
     struct lr_edge_gates *gate; /* NULL until made with a lock held before `from` */
 } lr_edge;
 
 /* The locks held before `from` every time the edge was made: apart, since
- * most edges have none (an edge is 72 bytes, not 136). */
+ * most edges have none (an edge is 80 bytes, not 144). */
 typedef struct lr_edge_gates {
     uint64_t ids[LR_GATES];
     lr_lock *locks[LR_GATES];
@@ -59,6 +61,13 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
 void lr_graph_forget(lr_lock *l);
 
 uint64_t lr_graph_edge_count(void);
+
+/* At most this many edges go into the picture of the graph (order_graph=1). */
+#define LR_GRAPH_MAX_EDGES 20000
+
+/* order_graph=1, at exit: hands the report layer the whole graph (lr_report_graph),
+ * with the edges of locks that were destroyed on the way. */
+void lr_graph_report(void);
 /* 1 when every edge agrees with the kept topological order, or the graph
  * has had a cycle (the order is not used then); recomputed from scratch,
  * for tests. */

@@ -50,6 +50,9 @@ static void usage(int fd)
                 "  --ci                   CI mode: also watch for whole-process hangs (watchdog=1)\n"
                 "  --sarif FILE           write the reports of the whole run as SARIF 2.1.0\n"
                 "  --junit FILE           write a JUnit XML test case per process, failed when it reported\n"
+                "  --graph FILE           draw the lock-order graph of every process (order_graph=1) as\n"
+                "                         Graphviz DOT; FILE.svg: also drawn as SVG by Graphviz's dot, and\n"
+                "                         FILE.dot: the SVG next to it too, when dot is installed\n"
                 "  --help                 this text\n"
                 "  --version              lockrace's version\n"
                 "  --help-markdown        the options as a markdown table (the README's)\n"
@@ -223,9 +226,81 @@ static int write_file(const char *flag, const char *path, const lr_buf *b, int m
     return rc < 0 ? -1 : 0;
 }
 
-/* The run read back: summary, SARIF, JUnit; the exit status. */
+/* The LD_PRELOAD the launcher was started with: Graphviz runs without lockrace. */
+static char *preload_before;
+
+/* Runs Graphviz's dot on the DOT file `from`, its SVG written to fd;
+ * 127 when dot is not installed, its exit status otherwise. */
+static int run_dot(const char *from, int fd)
+{
+    pid_t child = fork();
+    if (child < 0)
+        return -1;
+    if (child == 0) {
+        if (preload_before)
+            setenv("LD_PRELOAD", preload_before, 1);
+        else
+            unsetenv("LD_PRELOAD");
+        unsetenv("LOCKRACE_OPTIONS");
+        dup2(fd, 1);
+        execlp("dot", "dot", "-Tsvg", from, (char *)NULL);
+        _exit(errno == ENOENT ? 127 : 126);
+    }
+    int st;
+    while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int ends_with(const char *s, const char *end)
+{
+    size_t n = strlen(s), k = strlen(end);
+    return n >= k && !strcmp(s + n - k, end);
+}
+
+/* --graph FILE: the DOT, and the SVG when it is asked for (FILE.svg: the
+ * DOT beside it, as FILE.dot) or can be made beside it (FILE.dot). 0, or
+ * -1 once said on stderr. */
+static int write_graph(const char *file, const lr_run *run, int mode)
+{
+    lr_buf b = { 0 }, dot_path = { 0 }, svg_path = { 0 };
+    lr_dot_build(&b, run);
+    int want_svg = ends_with(file, ".svg");
+    if (want_svg) {
+        lr_buf_printf(&dot_path, "%.*s.dot", (int)(strlen(file) - 4), file);
+        lr_buf_puts(&svg_path, file);
+    } else {
+        lr_buf_puts(&dot_path, file);
+        if (ends_with(file, ".dot"))
+            lr_buf_printf(&svg_path, "%.*s.svg", (int)(strlen(file) - 4), file);
+    }
+    int rc = write_file("--graph", dot_path.data, &b, mode);
+    if (rc == 0 && svg_path.data) {
+        int fd = lr_output_open(svg_path.data, 0, mode);
+        int st = fd < 0 ? -1 : run_dot(dot_path.data, fd);
+        if (fd >= 0)
+            close(fd);
+        if (st == 127 && want_svg) {
+            unlink(svg_path.data);
+            dprintf(2, "lockrace: --graph %s: Graphviz's dot is not installed (Debian: graphviz); "
+                       "the graph is in %s\n", file, dot_path.data);
+        } else if (st == 127) {
+            unlink(svg_path.data);      /* DOT was asked for; the SVG only when it comes free */
+        } else if (st != 0) {
+            dprintf(2, "lockrace: --graph %s: dot -Tsvg %s failed (status %d)\n", file,
+                    dot_path.data, st);
+            rc = -1;
+        }
+    }
+    lr_buf_free(&b);
+    lr_buf_free(&dot_path);
+    lr_buf_free(&svg_path);
+    return rc;
+}
+
+/* The run read back: summary, SARIF, JUnit, the graph; the exit status. */
 static int gather(const char *dir, const lr_options *o, const char *sarif, const char *junit,
-                  char **command, int command_status, int running)
+                  const char *graph, char **command, int command_status, int running)
 {
     lr_run run;
     char err[PATH_MAX + 200];
@@ -254,6 +329,8 @@ static int gather(const char *dir, const lr_options *o, const char *sarif, const
         failed |= write_file("--junit", junit, &b, o->file_mode) < 0;
         lr_buf_free(&b);
     }
+    if (graph)
+        failed |= write_graph(graph, &run, o->file_mode) < 0;
     lr_run_free(&run);
     return failed && status == 0 ? 2 : status;
 }
@@ -262,7 +339,7 @@ int main(int argc, char **argv)
 {
     lr_buf settings = { 0 };    /* LOCKRACE_OPTIONS for the command */
     char err[512];
-    const char *sarif = NULL, *junit = NULL;
+    const char *sarif = NULL, *junit = NULL, *graph = NULL;
     int i = 1;
     const char *env = getenv("LOCKRACE_OPTIONS");
     lr_buf_puts(&settings, env ? env : "");
@@ -311,6 +388,11 @@ int main(int argc, char **argv)
             *(name[0] == 's' ? &sarif : &junit) = value;
             continue;
         }
+        if (namelen == 5 && !strncmp(name, "graph", 5)) {
+            graph = value;
+            lr_buf_printf(&settings, "%sorder_graph=1", settings.len ? ":" : "");
+            continue;
+        }
         lr_options probe;
         lr_options_defaults(&probe);
         if (lr_options_set(&probe, name, namelen, value, err, sizeof err) < 0)
@@ -341,6 +423,8 @@ int main(int argc, char **argv)
         check_writable("--sarif", sarif, all.file_mode);
     if (junit)
         check_writable("--junit", junit, all.file_mode);
+    if (graph)
+        check_writable("--graph", graph, all.file_mode);
     char dir[PATH_MAX];
     int keep = all.log_dir[0] != 0;
     run_dir_prepare(all.log_dir, dir, sizeof dir);
@@ -366,6 +450,7 @@ int main(int argc, char **argv)
      * loaded into the command too, right after itself (CMakeLists.txt) */
     const char *runtime = LR_SANITIZER_RUNTIME;
     const char *preload = getenv("LD_PRELOAD");
+    preload_before = preload ? strdup(preload) : NULL;
     lr_buf preload_value = { 0 };
     lr_buf_printf(&preload_value, "%s%s%s%s%s", lib, *runtime ? ":" : "", runtime,
                   preload && *preload ? ":" : "", preload ? preload : "");
@@ -381,7 +466,7 @@ int main(int argc, char **argv)
 
     int running;
     int command_status = run_command(argv + i, &running);
-    int status = gather(dir, &all, sarif, junit, argv + i, command_status, running);
+    int status = gather(dir, &all, sarif, junit, graph, argv + i, command_status, running);
     if (!keep)
         nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     return status;

@@ -134,6 +134,12 @@ static void read_file(lr_run *run, const char *path)
         const char *kind = lr_json_str(lr_json_get(v, "kind"), NULL);
         if (!kind || !strcmp(kind, "summary"))
             continue;
+        if (!strcmp(kind, "graph")) {
+            /* the program's lock-order graph at exit (order_graph=1): not a report */
+            if (current >= 0)
+                run->procs[current].graph = v;
+            continue;
+        }
         if (!strcmp(kind, "process") || current < 0) {
             /* reports with no record before them: a file not made by log_dir */
             lr_proc *p = add_proc(run, v);

@@ -18,6 +18,7 @@ typedef struct lr_proc {
     const lr_json **reports;
     size_t nreports;
     size_t seq;                 /* the order it was read in */
+    const lr_json *graph;       /* its lock-order graph at exit (order_graph=1), NULL if none */
 } lr_proc;
 
 typedef struct lr_run {
@@ -68,5 +69,9 @@ void lr_run_summary(const lr_run *run, int fd, int status, int command_status);
 /* The run as a SARIF 2.1.0 log and as JUnit XML, appended to b. */
 void lr_sarif_build(lr_buf *b, const lr_run *run, char *const *command, int status);
 void lr_junit_build(lr_buf *b, const lr_run *run);
+
+/* The lock-order graphs of the run's processes as one Graphviz DOT graph,
+ * a cluster per process (dot.c). Returns how many processes had one. */
+size_t lr_dot_build(lr_buf *b, const lr_run *run);
 
 #endif

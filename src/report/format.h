@@ -85,6 +85,9 @@ void lr_text_misuse(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*label
 void lr_json_misuse(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*labels)[200],
                     unsigned long seq);
 
+/* graph.c: the lock-order graph at exit (not a report) */
+void lr_json_graph(lr_buf *b, const lr_report_graph_edge *edges, size_t n, uint64_t total);
+
 /* ---- suppressions (suppress.c) ---- */
 
 /* A rule of the report's kind matches one of its stacks' functions or

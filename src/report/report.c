@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 void (*lr_report_sink)(const lr_report *r);
+void (*lr_report_graph_sink)(const lr_report_graph_edge *edges, size_t n, uint64_t total);
 
 static lr_ilock report_lock = LR_ILOCK_INIT;
 static unsigned long counts[LR_REPORT_KINDS];
@@ -186,6 +187,37 @@ void lr_report_write_extra(const char *text, size_t tlen, const char *json, size
         lr_out_text(text, tlen);
     if (json && jlen)
         lr_out_json(json, jlen);
+    lr_ilock_drop(&report_lock);
+}
+
+typedef struct graph_call {
+    const lr_report_graph_edge *edges;
+    size_t n;
+    uint64_t total;
+} graph_call;
+
+static void write_graph(void *arg)
+{
+    graph_call *call = arg;
+    lr_buf b = { 0 };
+    lr_json_graph(&b, call->edges, call->n, call->total);
+    if (b.data)
+        lr_out_json(b.data, b.len);
+    lr_buf_free(&b);
+}
+
+/* Like a report, symbolized on lockrace's own stack under report_lock;
+ * unlike one, not suppressed, not counted, never text. */
+void lr_report_graph(const lr_report_graph_edge *edges, size_t n, uint64_t total)
+{
+    if (lr_report_graph_sink) {
+        lr_report_graph_sink(edges, n, total);
+        return;
+    }
+    graph_call call = { edges, n, total };
+    lr_ilock_take(&report_lock);
+    if (lr_out_json_wanted())
+        lr_bigstack_call(write_graph, &call);
     lr_ilock_drop(&report_lock);
 }
 

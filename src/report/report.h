@@ -167,6 +167,23 @@ void lr_report_var_label(const lr_report_var *v, char *buf, size_t len);
  * totals): text as is, json as one JSON line when json= or log_dir is set. */
 void lr_report_write_extra(const char *text, size_t tlen, const char *json, size_t jlen);
 
+/* The lock-order graph at exit (order_graph=1): not a report. Each edge carries
+ * copies of its two locks; the report layer names them, finds each stack's
+ * top source line, and writes one JSON line of kind "graph". */
+typedef struct lr_report_graph_edge {
+    lr_report_lock from, to;
+    uint32_t thread;            /* the thread lockrace saw make it first */
+    lr_stack_id first_stack, second_stack;
+    uint32_t times;             /* acquisition contexts that made it */
+    int in_cycle;               /* on a reported cycle */
+    int bounded;                /* `to` only ever taken with a timed call */
+} lr_report_graph_edge;
+
+/* total: edges the graph had, more than n when it was cut short. */
+void lr_report_graph(const lr_report_graph_edge *edges, size_t n, uint64_t total);
+/* Unit tests: receive the graph instead of writing it. */
+extern void (*lr_report_graph_sink)(const lr_report_graph_edge *edges, size_t n, uint64_t total);
+
 /* Reports matched by a suppression: not printed, counted. */
 unsigned long lr_report_suppressed(void);
 

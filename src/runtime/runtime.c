@@ -148,6 +148,8 @@ int lr_runtime_exit(int status)
     if (t)
         lr_enter(t);
     lr_race_flush();
+    if (lr_opt.order_graph)
+        lr_graph_report();      /* a JSON line, not a report: counted nowhere */
     unsigned long n = lr_report_count();
     uint64_t gated = lr_graph_gated_count();
     /* with the summary; alone, only when asked: a clean run prints nothing */
