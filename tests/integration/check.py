@@ -2021,6 +2021,83 @@ wait
 """
 
 
+def read_dot(path):
+    """A DOT file as lockrace writes it: [(cluster label, {node: label},
+    [(from, to, attributes)])], one per cluster."""
+    clusters = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("subgraph cluster_"):
+                clusters.append([None, {}, []])
+            elif clusters and line.startswith("label=") and clusters[-1][0] is None:
+                clusters[-1][0] = re.match(r'label="(.*)";$', line).group(1)
+            elif m := re.match(r'(\w+) -> (\w+) \[(.*)\];$', line):
+                attrs = dict(re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|[^,\s]+)', m.group(3)))
+                clusters[-1][2].append((m.group(1), m.group(2), {k: v.strip('"') for k, v in attrs.items()}))
+            elif m := re.match(r'(\w+) \[label="([^"]*)"', line):
+                clusters[-1][1][m.group(1)] = m.group(2)
+    return clusters
+
+
+def case_graph():
+    """--graph FILE: the lock order of every process of the tree as DOT, a
+    cluster per process, locks named, edges counted and placed, a reported
+    cycle's edges red; an SVG from Graphviz when it is installed, else one
+    line saying so. The graph is not a report: a clean program stays clean."""
+    with tempfile.TemporaryDirectory() as tmp:
+        dot = os.path.join(tmp, "order.dot")
+        env = dict(os.environ)
+        env.pop("LD_PRELOAD", None)
+        env.pop("LOCKRACE_OPTIONS", None)
+        # a tree of three processes: the shell, abba, then bank
+        script = f"{program('abba')}; {program('bank')} --ordered; :"
+        p = subprocess.run([LAUNCHER, "--graph", dot, "--", "/bin/sh", "-c", script], env=env,
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        expect(p.returncode == 66, f"status {p.returncode}: {p.stderr[-2000:]}")
+        clusters = read_dot(dot)
+        expect(len(clusters) == 3, f"{len(clusters)} clusters: {[c[0] for c in clusters]}")
+        by_prog = {("sh" if ": /bin/sh " in c[0] else "abba" if "abba" in c[0] else "bank"): c for c in clusters}
+        expect(set(by_prog) == {"sh", "abba", "bank"}, f"clusters {[c[0] for c in clusters]}")
+        expect(not by_prog["sh"][2], f"the shell's edges: {by_prog['sh'][2]}")
+        _, nodes, edges = by_prog["abba"]
+        expect(sorted(nodes.values()) == ["lock_a", "lock_b"], f"abba's locks {nodes}")
+        named = {(nodes[a], nodes[b]): attrs for a, b, attrs in edges}
+        expect(set(named) == {("lock_a", "lock_b"), ("lock_b", "lock_a")}, f"abba's edges {named}")
+        for pair, attrs in named.items():
+            expect(attrs.get("color") == "red" and attrs.get("cycle") == "true", f"{pair} not red: {attrs}")
+            expect(int(attrs["count"]) >= 1, f"{pair}: count {attrs}")
+            expect(re.search(r"abba\.c:\d+ → abba\.c:\d+", attrs["label"]), f"{pair}: label {attrs['label']}")
+        _, nodes, edges = by_prog["bank"]
+        expect(edges and all("color" not in attrs for _, _, attrs in edges), f"bank --ordered: {edges}")
+        expect(all(re.fullmatch(r"accounts\[\d+\]\.lock", n) for n in nodes.values()), f"bank's locks {nodes}")
+        expect(all(int(attrs["count"]) >= 1 for _, _, attrs in edges), "bank's counts")
+        if shutil.which("dot"):
+            with open(os.path.join(tmp, "order.svg")) as f:
+                svg = f.read()
+            expect("<svg" in svg and "lock_a" in svg, "no SVG made from the DOT")
+
+        # a clean program: no report, status 0, its graph in the JSON lines too
+        clean = os.path.join(tmp, "clean.dot")
+        status, _, err, lines = run("bank", ["--ordered"], launcher=True, launcher_args=["--graph", clean])
+        expect(status == 0, f"bank --ordered: status {status}: {err[-1500:]}")
+        expect([r["kind"] for r in lines] == ["graph"], f"lines {[r['kind'] for r in lines]}")
+        g = lines[0]
+        expect(g["edges"] and not any(e["cycle"] for e in g["edges"]), "clean graph has a red edge")
+        for e in g["edges"]:
+            expect(e["first"]["file"].endswith("bank.c") and e["second"]["line"] > 0, f"edge places {e}")
+        expect(len(read_dot(clean)) == 1, "one cluster")
+
+        # an SVG asked for without Graphviz: said once, the DOT kept
+        svg = os.path.join(tmp, "nodot.svg")
+        p = subprocess.run([LAUNCHER, "--graph", svg, "--", program("abba")],
+                           env=dict(env, PATH=os.path.join(tmp, "empty")), capture_output=True, text=True,
+                           timeout=TIMEOUT)
+        expect(p.stderr.count("dot is not installed") == 1, f"stderr: {p.stderr[-1500:]}")
+        expect(os.path.exists(os.path.join(tmp, "nodot.dot")) and not os.path.exists(svg), "files")
+        expect(p.returncode == 66, f"status {p.returncode}")
+
+
 def run_tree(tmp, *launcher_args):
     """The launcher runs a shell script that runs abba (an inversion) in the
     background, then counter_locked (clean) and counter_race (lost updates).
