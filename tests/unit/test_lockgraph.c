@@ -102,6 +102,60 @@ static void nested(lr_thread *t, lr_lock *a, lr_lock *b)
     unlock(t, a);
 }
 
+/* The graph as order_graph=1 hands it over at exit. */
+static lr_report_graph_edge graph_seen[16];
+static size_t graph_n;
+static uint64_t graph_total;
+
+static void graph_sink(const lr_report_graph_edge *edges, size_t n, uint64_t total)
+{
+    ck_assert_uint_le(n, 16);
+    memcpy(graph_seen, edges, n * sizeof *edges);
+    graph_n = n;
+    graph_total = total;
+}
+
+static const lr_report_graph_edge *graph_edge(uint64_t from, uint64_t to)
+{
+    for (size_t i = 0; i < graph_n; i++)
+        if (graph_seen[i].from.id == from && graph_seen[i].to.id == to)
+            return &graph_seen[i];
+    return NULL;
+}
+
+START_TEST(the_graph_counts_contexts_and_marks_the_reported_cycle)
+{
+    lr_opt.order_graph = 1;
+    lr_report_graph_sink = graph_sink;
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lr_lock *a = L(0), *b = L(1), *c = L(2), *d = L(3);
+    uint64_t a_id = a->id, b_id = b->id, c_id = c->id, d_id = d->id;
+    nested(t1, a, b);
+    /* a → b again from another call site: a second context, the same edge */
+    take(t1, a, LR_BLOCKING, 0x9000);
+    take(t1, b, LR_BLOCKING, 0x9010);
+    unlock(t1, b);
+    unlock(t1, a);
+    nested(t1, a, b);           /* a context seen before: not counted again */
+    nested(t2, b, a);           /* closes the cycle */
+    ck_assert_int_eq(nreports, 1);
+    nested(t1, c, d);
+    lr_lock_forget(d->addr);    /* its edge is kept for the picture */
+    lr_graph_report();
+    ck_assert_uint_eq(graph_n, 3);
+    ck_assert_uint_eq(graph_total, 3);
+    const lr_report_graph_edge *ab = graph_edge(a_id, b_id), *ba = graph_edge(b_id, a_id),
+                               *cd = graph_edge(c_id, d_id);
+    ck_assert(ab && ba && cd);
+    ck_assert_uint_eq(ab->times, 2);
+    ck_assert_uint_eq(ba->times, 1);
+    ck_assert_uint_eq(cd->times, 1);
+    ck_assert(ab->in_cycle && ba->in_cycle && !cd->in_cycle);
+    ck_assert_ptr_eq((void *)cd->to.addr, (void *)&fake_memory[3 * 64]);
+    ck_assert_uint_eq(ab->thread, t1->info->id);
+}
+END_TEST
+
 START_TEST(cycle_of_length_n)
 {
     int n = _i;                 /* 2..8 */
@@ -798,6 +852,7 @@ static Suite *suite(void)
     tcase_add_test(tc, an_edge_made_once_without_the_gate_ungates_the_cycle);
     tcase_add_test(tc, a_lock_taken_after_the_first_is_no_gate);
     tcase_add_test(tc, a_handler_between_reserve_and_fill_leaves_no_trace);
+    tcase_add_test(tc, the_graph_counts_contexts_and_marks_the_reported_cycle);
     suite_add_tcase(s, tc);
     return s;
 }
