@@ -46,14 +46,6 @@ static int cyclic;              /* a cycle has been in the graph: search every n
 static uint64_t gated_count;
 static uint64_t *reported;      /* signatures of reported cycles, open addressing */
 static uint64_t reported_mask, reported_count;
-/* order_graph=1: the edges of locks that were destroyed, kept for the picture at
- * exit (up to LR_GRAPH_MAX_EDGES; the rest only counted) */
-typedef struct retired_edge {
-    lr_report_graph_edge e;
-    struct retired_edge *next;
-} retired_edge;
-static retired_edge *retired;
-static uint64_t retired_count, retired_dropped;
 
 /* Each lock's place in the graph, kept here by the lock's slot number
  * (lr_lock_number, lockreg.h): its edges, its place in the topological order, the
@@ -634,31 +626,12 @@ static lr_report_lock report_lock_of(const lr_lock *l)
                              .name = l->name };
 }
 
-static void edge_to_report(const lr_edge *e, lr_report_graph_edge *out)
+static lr_report_graph_edge edge_copy(const lr_edge *e)
 {
-    *out = (lr_report_graph_edge){ .from = report_lock_of(e->from), .to = report_lock_of(e->to),
+    return (lr_report_graph_edge){ .from = report_lock_of(e->from), .to = report_lock_of(e->to),
                                    .thread = e->thread, .first_stack = e->first_stack,
                                    .second_stack = e->second_stack, .times = e->times,
                                    .in_cycle = e->in_cycle, .bounded = e->bounded };
-}
-
-/* order_graph=1: an edge of a lock that ends is kept for the picture. Both ends
- * are still the locks they were (forget runs before the id is cleared). */
-static void retire(const lr_edge *e)
-{
-    if (retired_count >= LR_GRAPH_MAX_EDGES) {
-        retired_dropped++;
-        return;
-    }
-    retired_edge *r = lr_arena_alloc(sizeof *r);
-    if (!r) {
-        retired_dropped++;
-        return;
-    }
-    edge_to_report(e, &r->e);
-    r->next = retired;
-    retired = r;
-    retired_count++;
 }
 
 void lr_graph_forget(lr_lock *l)
@@ -668,32 +641,32 @@ void lr_graph_forget(lr_lock *l)
         lr_ilock_drop(&graph_lock);
         return;                 /* never in the graph */
     }
-    while (N(l)->out) {
-        if (lr_opt.order_graph)
-            retire(N(l)->out);
-        edge_delete(N(l)->out);
-    }
-    while (N(l)->in) {
-        if (lr_opt.order_graph)
-            retire(N(l)->in);
-        edge_delete(N(l)->in);
+    for (lr_edge *e; (e = N(l)->out) || (e = N(l)->in); edge_delete(e)) {
+        /* order_graph=1: kept for the picture; both ends are still the locks
+         * they were (forget runs before the id is cleared) */
+        if (lr_opt.order_graph) {
+            lr_report_graph_edge copy = edge_copy(e);
+            lr_graph_keep(&copy);
+        }
     }
     lr_ilock_drop(&graph_lock);
 }
 
 /* The edges are copied under graph_lock, and handed over after it is
- * dropped: naming the locks and the places reads the debug information. */
+ * dropped: naming the locks and the places reads the debug information.
+ * Past LR_GRAPH_MAX_EDGES the edges of reported cycles go first. */
 void lr_graph_report(void)
 {
     lr_ilock_take(&graph_lock);
-    uint64_t total = index_count + retired_count + retired_dropped;
+    uint64_t total = index_count + lr_graph_kept_count();
     size_t cap = (size_t)(total < LR_GRAPH_MAX_EDGES ? total : LR_GRAPH_MAX_EDGES), n = 0;
     lr_report_graph_edge *edges = cap ? lr_map(cap * sizeof *edges) : NULL;
-    for (uint64_t i = 0; edges && index_slots && i <= index_mask && n < cap; i++)
-        if (index_slots[i].from)
-            edge_to_report(index_slots[i].edge, &edges[n++]);
-    for (retired_edge *r = retired; edges && r && n < cap; r = r->next)
-        edges[n++] = r->e;
+    for (int cycles = 1; cycles >= 0; cycles--) {
+        for (uint64_t i = 0; edges && index_slots && i <= index_mask && n < cap; i++)
+            if (index_slots[i].from && index_slots[i].edge->in_cycle == cycles)
+                edges[n++] = edge_copy(index_slots[i].edge);
+        n = edges ? lr_graph_kept_copy(edges, n, cap, cycles) : 0;
+    }
     lr_ilock_drop(&graph_lock);
     lr_report_graph(edges, n, total);
     lr_unmap(edges, cap * sizeof *edges);

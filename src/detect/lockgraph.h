@@ -62,12 +62,23 @@ void lr_graph_forget(lr_lock *l);
 
 uint64_t lr_graph_edge_count(void);
 
-/* At most this many edges go into the picture of the graph (order_graph=1). */
-#define LR_GRAPH_MAX_EDGES 20000
+/* At most this many edges go into the picture of the graph (order_graph=1):
+ * Graphviz lays out a few thousand in seconds, not hundreds of thousands. */
+#define LR_GRAPH_MAX_EDGES 5000
 
 /* order_graph=1, at exit: hands the report layer the whole graph (lr_report_graph),
  * with the edges of locks that were destroyed on the way. */
 void lr_graph_report(void);
+
+/* Between lockgraph.c and lockgraph_kept.c, under the graph's lock: the
+ * edges of locks that ended, kept for the picture. */
+struct lr_report_graph_edge;
+void lr_graph_keep(const struct lr_report_graph_edge *e);
+/* Edges kept, those dropped past the limit included. */
+uint64_t lr_graph_kept_count(void);
+/* Appends the kept edges that are (cycles: 1) or are not (0) on a reported
+ * cycle to out[n..cap); returns the new n. */
+size_t lr_graph_kept_copy(struct lr_report_graph_edge *out, size_t n, size_t cap, int cycles);
 /* 1 when every edge agrees with the kept topological order, or the graph
  * has had a cycle (the order is not used then); recomputed from scratch,
  * for tests. */
