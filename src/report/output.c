@@ -114,6 +114,8 @@ typedef struct output {
     dev_t dev;
     ino_t ino;
     int failed;             /* said why it cannot be used: not tried again */
+    int recorded;           /* log_dir: this program wrote its process record (an exec
+                               starts again with 0, a forked child opens a new file) */
 } output;
 
 static output text_out = { .option = "log_path", .value = lr_opt.log_path, .format = "%s.%d",
@@ -172,7 +174,10 @@ static int output_fd(output *o)
     o->fd = fd;
     o->dev = st.st_dev;
     o->ino = st.st_ino;
-    if (o == &dir_out && st.st_size == 0) {
+    /* a new file, or the file of a process that exec'd this program: the
+     * lines after the record are this program's */
+    if (o == &dir_out && (st.st_size == 0 || !o->recorded)) {
+        o->recorded = 1;
         lr_buf b = { 0 };
         process_record(&b);
         int rc = b.data ? lr_write_all(fd, b.data, b.len) : 0;
