@@ -2088,6 +2088,14 @@ def case_graph():
             expect(e["first"]["file"].endswith("bank.c") and e["second"]["line"] > 0, f"edge places {e}")
         expect(len(read_dot(clean)) == 1, "one cluster")
 
+        # a shell that execs: the graph is the new program's, under its own command line
+        execd = os.path.join(tmp, "exec.dot")
+        p = subprocess.run([LAUNCHER, "--graph", execd, "--", "/bin/sh", "-c", f"exec {program('bank')} --ordered"],
+                           env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        labels = [c[0] for c in read_dot(execd)]
+        expect(p.returncode == 0 and len(labels) == 1 and labels[0].endswith("bank --ordered")
+               and "/bin/sh" not in labels[0], f"status {p.returncode}, clusters {labels}")
+
         # an SVG asked for without Graphviz: said once, the DOT kept
         svg = os.path.join(tmp, "nodot.svg")
         p = subprocess.run([LAUNCHER, "--graph", svg, "--", program("abba")],
