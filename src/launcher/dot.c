@@ -78,7 +78,9 @@ static void cluster(lr_buf *b, size_t k, const lr_proc *p)
         place(b, lr_json_get(e, "first"), 0);
         lr_buf_puts(b, " → ");
         place(b, lr_json_get(e, "second"), 0);
-        lr_buf_printf(b, "\\n×%ld\", tooltip=\"T%ld took the first lock at ", count,
+        if (count > 1)          /* ×1, the usual, would only crowd the picture */
+            lr_buf_printf(b, "\\n×%ld", count);
+        lr_buf_printf(b, "\", tooltip=\"T%ld took the first lock at ",
                       lr_json_long(lr_json_get(e, "thread"), 0));
         place(b, lr_json_get(e, "first"), 1);
         lr_buf_puts(b, ", then the second at ");
@@ -93,9 +95,10 @@ size_t lr_dot_build(lr_buf *b, const lr_run *run)
 {
     size_t n = 0;
     lr_buf_puts(b, "digraph lockrace {\n"
-                   "  label=\"lockrace: lock order\\nedge: where the first lock, then the second was "
-                   "taken; ×N: the acquisition contexts that made it; red: a reported cycle\";\n"
-                   "  labelloc=t; fontname=\"Helvetica\"; rankdir=LR;\n"
+                   "  label=\"lockrace: the lock order\\nA → B: a thread took B while holding A, "
+                   "at FILE:LINE → FILE:LINE\\n×N: made in N acquisition contexts (when more than one); "
+                   "red: a reported cycle\";\n"
+                   "  labelloc=t; fontname=\"Helvetica\";\n"
                    "  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n"
                    "  edge [fontname=\"Helvetica\", fontsize=10];\n");
     for (size_t i = 0; i < run->nprocs; i++)

@@ -283,7 +283,11 @@ static int write_graph(const char *file, const lr_run *run, int mode)
         int st = fd < 0 ? -1 : run_dot(dot_path.data, fd);
         if (fd >= 0)
             close(fd);
-        if (st == 127 && want_svg) {
+        if (fd < 0) {
+            dprintf(2, "lockrace: --graph %s: cannot write %s (%s)\n", file, svg_path.data,
+                    lr_output_error(fd));
+            rc = -1;
+        } else if (st == 127 && want_svg) {
             unlink(svg_path.data);
             dprintf(2, "lockrace: --graph %s: Graphviz's dot is not installed (Debian: graphviz); "
                        "the graph is in %s\n", file, dot_path.data);
