@@ -62,13 +62,17 @@ static void die(const char *msg, int status)
     exit(status);
 }
 
-/* LOCKRACE_OPTIONS separates settings with ':'; one followed by a number
- * stays in the value (watch=stats+8:8), any other would split it. */
-static int colon_problem(const char *value)
+/* LOCKRACE_OPTIONS separates settings with ':', ',' or spaces; a ':' or
+ * ',' stays in the value when no "key=" follows it, and a ':' only before
+ * a number (watch=counter,stats+8:8). A value the library would split is
+ * refused here (lr_options_parse, options.c). */
+static int separator_problem(const char *value)
 {
-    for (const char *c = strchr(value, ':'); c; c = strchr(c + 1, ':'))
-        if (c[1] < '0' || c[1] > '9' || strchr(c, '='))
+    for (const char *c = value; (c = strpbrk(c, ":,")); c++) {
+        size_t next = strcspn(c + 1, ":, \t\n\r");
+        if (next == 0 || memchr(c + 1, '=', next) || (*c == ':' && (c[1] < '0' || c[1] > '9')))
             return 1;
+    }
     return 0;
 }
 
@@ -315,10 +319,10 @@ int main(int argc, char **argv)
         lr_options_defaults(&probe);
         if (lr_options_set(&probe, name, namelen, value, err, sizeof err) < 0)
             die(err, 2);
-        if (strpbrk(value, " \t\n") || colon_problem(value)) {
+        if (strpbrk(value, " \t\n") || separator_problem(value)) {
             char shown[300];
-            snprintf(err, sizeof err, "--%.*s=%s: values cannot contain spaces, or a ':' that is "
-                     "not followed by a number", (int)namelen, name,
+            snprintf(err, sizeof err, "--%.*s=%s: values cannot contain spaces, a ':' that is "
+                     "not followed by a number, or a ':' or ',' followed by name= or nothing", (int)namelen, name,
                      lr_shown(shown, sizeof shown, value, strlen(value)));
             die(err, 2);
         }

@@ -695,6 +695,25 @@ def case_options():
     expect(p.returncode == 0 and "exitcode" in p.stdout and "log_path" in p.stdout, "--help")
 
 
+def case_tsan_option_habits():
+    """LOCKRACE_OPTIONS as a ThreadSanitizer user writes TSAN_OPTIONS: ','
+    ' ' and ':' all separate settings, and a ',' or ':' inside a value
+    (watch=counter,stats+8:8) stays in it; a bad setting after a ',' is
+    named alone."""
+    for options in ("exitcode=7,verbosity=0", "exitcode=7 verbosity=0", "exitcode=7:verbosity=0",
+                    "exitcode=7, verbosity=0", "verbosity=0,exitcode=7,"):
+        status, out, err, reports = run("abba", options=options)
+        expect(status == 7 and len(reports) == 1, f"{options!r}: status {status}, {len(reports)} reports: {err[-300:]!r}")
+        expect("lockrace: 1 report" not in err, f"{options!r}: verbosity=0 not read: {err[-300:]!r}")
+    status, out, err, reports = run("abba", options="exitcode=7,bogus=1")
+    lines = err.strip().splitlines()
+    expect(status == 2 and len(lines) == 1 and "unknown option 'bogus'" in lines[0], f"bogus after ',': {status} {err!r}")
+    # a ',' inside a value: the watch list, with the next setting after a ','
+    status, out, err, reports = watched("watch_struct", ["struct"], "stats+8:8,stats+0:8,exitcode=5")
+    vars_ = {r["variable"]["name"] for r in findings(reports, "lost-update")}
+    expect(status == 5 and vars_ == {"stats.misses"}, f"watch list then ',exitcode=5': {status} {vars_} {err[-300:]!r}")
+
+
 def option_table():
     """(name, type) of every option, from the table lockrace prints."""
     table = subprocess.run([LAUNCHER, "--help-markdown"], capture_output=True, text=True).stdout
