@@ -148,6 +148,23 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
     return 0;
 }
 
+/* A relative path the user gave names a file where they typed it, not in
+ * the working directory of each process of the tree (make -C sub, a test
+ * runner that enters each test's directory): made absolute here, before it
+ * goes into LOCKRACE_OPTIONS. One that would then not fit there (too long,
+ * or the directory's name has a ':', ',' or space, which separate
+ * settings) is left as it was, which works when nothing changes directory. */
+static void absolute_path(const char *option, char *path, size_t len)
+{
+    char cwd[PATH_MAX], full[PATH_MAX + 256];
+    if (!path[0] || path[0] == '/' || !getcwd(cwd, sizeof cwd))
+        return;
+    int n = snprintf(full, sizeof full, "%s/%s", cwd, path);
+    if (n < 0 || (size_t)n >= len || (option && strpbrk(cwd, ":, \t\n\r")))
+        return;
+    memcpy(path, full, (size_t)n + 1);
+}
+
 /* ---- running the command ---- */
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
@@ -304,9 +321,10 @@ int main(int argc, char **argv)
         size_t namelen = eq ? (size_t)(eq - name) : strlen(name);
         if (eq) {
             value = eq + 1;
-        } else if (i + 1 < argc) {
+        } else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
             value = argv[++i];
         } else {
+            /* `--sarif -- ./prog` would write SARIF to a file named "--" */
             snprintf(err, sizeof err, "option --%s needs a value (see lockrace --help)", name);
             die(err, 2);
         }
@@ -341,6 +359,19 @@ int main(int argc, char **argv)
         die("out of memory for the options", 2);
     if (lr_options_parse(&all, settings.data, err, sizeof err) < 0)
         die(err, 2);
+    absolute_path("suppressions", all.suppressions, sizeof all.suppressions);
+    absolute_path("json", all.json, sizeof all.json);
+    if (strcmp(all.log_path, "stdout") && strcmp(all.log_path, "stderr"))
+        absolute_path("log_path", all.log_path, sizeof all.log_path);
+    char sarif_path[PATH_MAX], junit_path[PATH_MAX];
+    if (sarif && snprintf(sarif_path, sizeof sarif_path, "%s", sarif) < (int)sizeof sarif_path) {
+        absolute_path(NULL, sarif_path, sizeof sarif_path);
+        sarif = sarif_path;
+    }
+    if (junit && snprintf(junit_path, sizeof junit_path, "%s", junit) < (int)sizeof junit_path) {
+        absolute_path(NULL, junit_path, sizeof junit_path);
+        junit = junit_path;
+    }
     if (sarif)
         check_writable("--sarif", sarif, all.file_mode);
     if (junit)

@@ -1889,6 +1889,48 @@ def case_process_tree():
                    and first["cmdline"], f"{name}: first record {first}")
 
 
+def case_launcher_relative_paths():
+    """Relative paths given to the launcher name files where the user typed
+    them, not in each process's working directory: `make -C sub` under
+    --suppressions, --json, --log-path, --sarif, --junit (and json= in
+    LOCKRACE_OPTIONS). A flag without its value is an error, not a file
+    named after the next argument."""
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    env.pop("LOCKRACE_OPTIONS", None)
+    with tempfile.TemporaryDirectory() as tmp:
+        sub = os.path.join(tmp, "sub")
+        os.mkdir(sub)
+        write_file(sub, "Makefile", f"all:\n\t-{program('abba')}\n")     # "-": make goes on, ends with 0
+        command = ["make", "-s", "-C", "sub"] if shutil.which("make") else ["sh", "-c", f"cd sub && {program('abba')}; true"]
+        write_file(tmp, "lr.supp", "lock-order-inversion:lock_a\n")
+        p = subprocess.run([LAUNCHER, "--suppressions", "lr.supp", "--", *command], cwd=tmp, env=env,
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        expect(p.returncode == 0 and "cannot open" not in p.stderr and "1 suppressed" in p.stderr,
+               f"--suppressions lr.supp under {command}: status {p.returncode}, {p.stderr[-500:]!r}")
+        p = subprocess.run([LAUNCHER, "--json", "r.json", "--log-path", "text", "--sarif", "out.sarif",
+                            "--junit", "out.xml", "--", *command], cwd=tmp, env=env,
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        expect(p.returncode == 66, f"status {p.returncode}: {p.stderr[-500:]!r}")
+        top = sorted(os.listdir(tmp))
+        expect(sorted(os.listdir(sub)) == ["Makefile"], f"files made in the command's directory: {os.listdir(sub)}")
+        expect({"r.json", "out.sarif", "out.xml"} <= set(top) and any(f.startswith("text.") for f in top),
+               f"files where the launcher ran: {top}")
+        expect(len(open(os.path.join(tmp, "r.json")).readlines()) == 1, "r.json")
+        os.unlink(os.path.join(tmp, "r.json"))
+        p = subprocess.run([LAUNCHER, "--", *command], cwd=tmp, capture_output=True, text=True, timeout=TIMEOUT,
+                           env=dict(env, LOCKRACE_OPTIONS="json=r.json"))
+        expect(p.returncode == 66 and os.path.exists(os.path.join(tmp, "r.json")),
+               f"json=r.json in LOCKRACE_OPTIONS: {p.returncode}, {os.listdir(tmp)} {os.listdir(sub)}")
+        for flag in ("--sarif", "--junit", "--json", "--suppressions", "--exitcode"):
+            p = subprocess.run([LAUNCHER, flag, "--", program("abba")], cwd=tmp, env=env,
+                               capture_output=True, text=True, timeout=TIMEOUT)
+            lines = p.stderr.splitlines()
+            expect(p.returncode == 2 and len(lines) == 1 and flag in lines[0] and "needs a value" in lines[0]
+                   and not os.path.exists(os.path.join(tmp, "--")),
+                   f"{flag} --: status {p.returncode}, {p.stderr[-300:]!r}, {os.listdir(tmp)}")
+
+
 def case_launcher_status_and_signals():
     """The launcher's exit status is the command's own, 128 + the signal
     that ended it, or exitcode when the tree reported and the command
