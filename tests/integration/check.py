@@ -946,6 +946,25 @@ def case_linked():
     expect(findings(reports, "lost-update")[0]["variable"]["name"] == "counter", "variable")
 
 
+def case_api_without_library():
+    """Every function of lockrace.h called directly (api_direct.c), in C and
+    C++: without lockrace it does nothing (load and store make the access)
+    and the program runs normally; with lockrace, preloaded or linked, the
+    same results, lockrace_running() says so, and nothing is reported."""
+    want = "watch 0 0 seen 1 load 41 41 7 byte 7 reports 0 lost 0\n"
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "LOCKRACE_OPTIONS")}
+    for name in ("api_direct", "api_direct_cxx"):
+        p = subprocess.run([program(name)], env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        expect(p.returncode == 0 and p.stdout == want + "running 0\n" and p.stderr == "",
+               f"{name} without lockrace: status {p.returncode}, {p.stdout!r} {p.stderr[-300:]!r}")
+        status, out, err, reports = run(name)
+        expect(status == 0 and out == want + "running 1\n" and reports == [] and "lockrace" not in err,
+               f"{name} under lockrace: status {status}, {out!r}, {[r['summary'] for r in reports]} {err[-300:]!r}")
+    p = subprocess.run([program("api_direct_linked")], env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    expect(p.returncode == 0 and p.stdout == want + "running 1\n",
+           f"api_direct_linked: status {p.returncode}, {p.stdout!r} {p.stderr[-300:]!r}")
+
+
 def case_setuid():
     """In a set-uid program (secure execution, AT_SECURE), lockrace reads
     nothing from the environment of the user who started it: not
