@@ -166,6 +166,12 @@ const char *lr_getenv(const char *name)
     return lr_secure() ? NULL : getenv(name);
 }
 
+int lr_launched_command(void)
+{
+    const char *launcher = lr_getenv("LOCKRACE_LAUNCHER_PID");
+    return !launcher || atoi(launcher) == (int)getppid();
+}
+
 const char *lr_output_error(int error)
 {
     if (error == -ELOOP)

@@ -59,6 +59,10 @@ int lr_secure(void);
 /* getenv, but NULL in a secure-execution process: every variable lockrace
  * reads is read here. */
 const char *lr_getenv(const char *name);
+/* 1 in the process the user named: run without the launcher, or the
+ * launcher's child. The other processes of a tree (a shell, make) keep
+ * quiet about warnings the command says once. */
+int lr_launched_command(void);
 
 typedef struct lr_buf {
     char *data;

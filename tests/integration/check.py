@@ -1234,6 +1234,59 @@ def case_suppressions():
         expect(status == 2 and "cannot open" in err, f"missing file: {status} {err!r}")
 
 
+def case_tsan_suppressions():
+    """A ThreadSanitizer suppressions file works as it does with TSan: its
+    types (race, race_top, deadlock, mutex, thread, signal,
+    called_from_lib) are read; deadlock: hides a lock-order inversion; a
+    TSan pattern matches a substring, with '*' and the anchors '^' and '$'.
+    lockrace's own kinds match whole names, and take the anchors too. A
+    pattern that can never match is one line of warning, not an error."""
+    with tempfile.TemporaryDirectory() as tmp:
+        def with_rules(name, text, args=(), launcher=False):
+            path = write_file(tmp, "tsan.supp", text)
+            if launcher:
+                return run(name, args, launcher=True, launcher_args=["--suppressions", path])
+            return run(name, args, options=f"suppressions={path}")
+
+        tsan_file = ("# ThreadSanitizer suppressions\nrace:^ignored_race$\nrace_top:ignored_top\n"
+                     "mutex:ignored_mutex\nthread:ignored_thread\nsignal:ignored_signal\n"
+                     "called_from_lib:libignored.so\ndeadlock:update_both\n")
+        status, out, err, reports = with_rules("abba", tsan_file)
+        expect(status == 0 and reports == [] and "0 reports (1 suppressed)" in err,
+               f"deadlock:update_both: status {status}, {[r['summary'] for r in reports]} {err[-600:]!r}")
+        warned = [l for l in lockrace_lines(err) if "can never match" in l]
+        expect(len(warned) == 2 and any("thread:ignored_thread" in l for l in warned) and
+               any("signal:ignored_signal" in l for l in warned), f"warnings: {lockrace_lines(err)}")
+        # the same under the launcher: only the command itself warns
+        status, out, err, reports = with_rules("abba", tsan_file, launcher=True)
+        expect(status == 0 and reports == [], f"launcher: status {status}, {err[-600:]!r}")
+        for rule, hidden in (("deadlock:date_bo", True), ("deadlock:^update_both$", True),
+                             ("deadlock:^update", True), ("deadlock:both$", True), ("deadlock:upd*th", True),
+                             ("deadlock:^both", False), ("deadlock:update$", False), ("race:update_both", False),
+                             ("mutex:update_both", False), ("lock-order-inversion:^lock_a$", True),
+                             ("lock-order-inversion:lock_", False), ("*:^lock_b$", True)):
+            status, out, err, reports = with_rules("abba", rule + "\n")
+            expect((status, len(reports)) == ((0, 0) if hidden else (66, 1)) and "can never match" not in err,
+                   f"{rule}: status {status}, {len(reports)} reports, {err[-400:]!r}")
+        # race covers data races and lost updates
+        status, out, err, reports = run("counter_race")
+        expect(status == 66 and reports, "counter_race reports")
+        status, out, err, reports = with_rules("counter_race", "race:counter_race.c\n")
+        expect(status == 0 and not [r for r in reports if r["kind"] != "summary"] and "suppressed)" in err,
+               f"race: status {status}, {err[-400:]!r}")
+        status, out, err, reports = with_rules("handoff", "race:^shared$\n", args=["none"])
+        expect(status == 0 and not [r for r in reports if r["kind"] != "summary"],
+               f"race: on the variable: status {status}, {[r['kind'] for r in reports]}")
+        # mutex covers misuse
+        status, out, err, reports = with_rules("misuse", "mutex:misuse.c\n", args=["unlock-not-held"])
+        expect(status == 0 and reports == [], f"mutex: status {status}, {err[-400:]!r}")
+        # a pattern that can never match: one line, the program runs on
+        status, out, err, reports = with_rules("abba", "deadlock:update$both\n")
+        warned = lockrace_lines(err)
+        expect(status == 66 and len(reports) == 1 and len(warned) == 1 and "can never match" in warned[0]
+               and "tsan.supp:1" in warned[0], f"update$both: {status} {warned}")
+
+
 def run_raw(cmd, options, env_extra=None):
     """Runs a command under LD_PRELOAD with exactly these options."""
     env = dict(os.environ)
