@@ -965,6 +965,35 @@ def case_api_without_library():
            f"api_direct_linked: status {p.returncode}, {p.stdout!r} {p.stderr[-300:]!r}")
 
 
+def case_debuglink():
+    """A stripped program whose debug information is in a separate file
+    named by its .gnu_debuglink (objcopy --only-keep-debug, then
+    --add-gnu-debuglink), the file next to it or in .debug/ beside it:
+    reports show file:line, with DEBUGINFOD_URLS set (lockrace never
+    downloads; it looks in the usual places) and without it."""
+    if not shutil.which("objcopy"):
+        raise Skip("no objcopy")
+    for place in (".", ".debug"):
+        with tempfile.TemporaryDirectory() as tmp:
+            prog = os.path.join(tmp, "abba")
+            shutil.copy(program("abba"), prog)
+            where = os.path.join(tmp, place)
+            os.makedirs(where, exist_ok=True)
+            debug = os.path.join(where, "abba.debug")
+            for args in (["--only-keep-debug", prog, debug], ["--strip-debug", prog],
+                         [f"--add-gnu-debuglink={debug}", prog]):
+                subprocess.run(["objcopy", *args], check=True, cwd=tmp)
+            for urls in ("http://127.0.0.1:9/", None):
+                env = {"DEBUGINFOD_URLS": urls} if urls else {"DEBUGINFOD_URLS": ""}
+                status, out, err, reports = run(prog, env_extra=env)
+                what = f"debug file in {place}, DEBUGINFOD_URLS={urls}"
+                expect(status == 66 and len(reports) == 1, f"{what}: status {status}, {err[-500:]!r}")
+                top = reports[0]["edges"][0]["second_stack"][0]
+                expect(top.get("file", "").endswith("demos/abba.c") and top.get("line", 0) > 0,
+                       f"{what}: top frame {top}")
+                expect(re.search(r"demos/abba\.c:\d+", err) and "??" not in err, f"{what}: text {err[:800]!r}")
+
+
 def case_setuid():
     """In a set-uid program (secure execution, AT_SECURE), lockrace reads
     nothing from the environment of the user who started it: not
