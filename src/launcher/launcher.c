@@ -12,6 +12,7 @@
 #include "support/util.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -93,6 +94,22 @@ static int find_library(char *out, size_t len)
             return 0;
     }
     return -1;
+}
+
+/* The libraries liblockrace.so loads at run time, looked for once here
+ * rather than in every process of the tree: libunwind (stacks of signal
+ * contexts). libdw, which it is linked with, the loader checks (and says
+ * "cannot be preloaded" without it); libcapstone, only for --watch, the
+ * command says it needs. */
+static void check_dependencies(void)
+{
+    const char *name = getenv("LOCKRACE_LIBUNWIND");
+    name = name && *name ? name : LR_LIBUNWIND;
+    void *h = dlopen(name, RTLD_LAZY | RTLD_LOCAL);
+    if (h)
+        dlclose(h);
+    else
+        lr_say_missing_unwinder(2, name);
 }
 
 /* ---- the run directory ---- */
@@ -393,6 +410,7 @@ int main(int argc, char **argv)
     if (!settings.data)
         die("out of memory for the options", 2);
 
+    check_dependencies();
     char lib[PATH_MAX];
     if (find_library(lib, sizeof lib) < 0)
         die("cannot find liblockrace.so next to the lockrace command, nor in "

@@ -64,6 +64,12 @@ const char *lr_getenv(const char *name);
  * quiet about warnings the command says once. */
 int lr_launched_command(void);
 
+/* libunwind, loaded at run time (stack.c): it unwinds signal contexts, and
+ * wherever glibc's backtrace() gives nothing. Its absence is said in one
+ * line on fd, by the launcher for a tree or else by each process. */
+#define LR_LIBUNWIND "libunwind.so.8"
+void lr_say_missing_unwinder(int fd, const char *name);
+
 typedef struct lr_buf {
     char *data;
     size_t len, cap;
