@@ -28,7 +28,9 @@ extern "C" {
  * library (LOCKRACE_BUILDING_LIBRARY), the exported function; in a program,
  * a weak reference to it, lockrace_real_NAME_ (NULL without the library),
  * and the inline function lockrace_NAME that calls it. Both carry explicit
- * symbol names, so that the inline one never takes the library's name. */
+ * symbol names, so that the inline one never takes the library's name.
+ * always_inline and artificial: reports show the caller's line, not the
+ * wrapper's (lockrace skips artificial inlined frames, as GDB does). */
 #ifdef LOCKRACE_BUILDING_LIBRARY
 #define LOCKRACE_API_(type, name, params) type lockrace_##name params;
 #else
@@ -36,7 +38,7 @@ extern "C" {
     extern type lockrace_real_##name##_ params __asm__("lockrace_" #name)               \
         __attribute__((weak));                                                          \
     static __inline__ type lockrace_##name params __asm__("lockrace_inline_" #name)     \
-        __attribute__((unused));
+        __attribute__((unused, always_inline, artificial));
 #endif
 
 /* ---- names ---- */

@@ -45,7 +45,7 @@ static void usage(int fd)
             "reports are printed as they are found (stderr, or log_path / json files), and\n"
             "gathered when COMMAND ends (a summary when there were several processes).\n"
             "\n"
-            "Options (also accepted as LOCKRACE_OPTIONS=\"name=value:name=value\"):\n");
+            "Options (also accepted as LOCKRACE_OPTIONS=\"name=value:name=value\", or with ',' or spaces between):\n");
     lr_options_describe(fd, LR_DESCRIBE_TEXT);
     dprintf(fd, "\n  written --name=value or --name value; '-' and '_' are the same in names\n"
                 "  --ci                   CI mode: also watch for whole-process hangs (watchdog=1)\n"

@@ -558,6 +558,16 @@ static int expand_frames(Dwarf_Die *chain, int depth, lr_code_info *out, int max
         int tag = dwarf_tag(&chain[i]);
         if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
             continue;
+        /* an inline wrapper marked artificial (lockrace.h's own) shows as
+         * its caller, at the line of the call, as in GDB */
+        Dwarf_Attribute attr;
+        bool artificial = false;
+        if (tag == DW_TAG_inlined_subroutine && n == 0 &&
+            dwarf_attr_integrate(&chain[i], DW_AT_artificial, &attr) && dwarf_formflag(&attr, &artificial) == 0 &&
+            artificial) {
+            callee = &chain[i];
+            continue;
+        }
         lr_code_info *frame = &out[n++];
         *frame = base;
         if (callee)
