@@ -17,7 +17,7 @@
 #include "detect/lockgraph.h"
 #include "support/arena.h"
 #include "support/ilock.h"
-#include "detect/lockorder.h"
+#include "model/held.h"
 #include "support/options.h"
 #include "report/report.h"
 
@@ -46,6 +46,36 @@ static int cyclic;              /* a cycle has been in the graph: search every n
 static uint64_t gated_count;
 static uint64_t *reported;      /* signatures of reported cycles, open addressing */
 static uint64_t reported_mask, reported_count;
+
+/* Each lock's place in the graph, kept here by the lock's slot number
+ * (lr_lock_number, lockreg.h): its edges, its place in the topological order, the
+ * searches' marks. Pages are made under graph_lock and never freed; a
+ * record reused for a new lock comes back with no edges (forgotten). */
+typedef struct node {
+    lr_edge *out, *in;
+    uint32_t mark;
+    lr_edge *via;
+    int64_t ord;                /* its place in the topological order */
+} node;
+
+#define NODE_PAGE_BITS LR_LOCK_PAGE_BITS
+static node *node_pages[LR_LOCK_PAGES];
+
+/* The node of a lock in the graph (it has one: see has_node). */
+static inline node *N(const lr_lock *l)
+{
+    uint32_t slot = lr_lock_number(l);
+    return &node_pages[slot >> NODE_PAGE_BITS][slot & ((1u << NODE_PAGE_BITS) - 1)];
+}
+
+/* Makes sure l has a node; 0 when out of memory. */
+static int has_node(const lr_lock *l)
+{
+    node **page = &node_pages[lr_lock_number(l) >> NODE_PAGE_BITS];
+    if (!*page)
+        *page = lr_arena_alloc(sizeof(node) << NODE_PAGE_BITS);
+    return *page != NULL;
+}
 
 static inline uint64_t pair_hash(uint64_t a, uint64_t b)
 {
@@ -120,16 +150,16 @@ static lr_edge *edge_new(lr_lock *from, lr_lock *to)
     e->gate = gate;
     e->from = from;
     e->to = to;
-    e->next_out = from->out;
-    if (from->out)
-        from->out->pprev_out = &e->next_out;
-    from->out = e;
-    e->pprev_out = &from->out;
-    e->next_in = to->in;
-    if (to->in)
-        to->in->pprev_in = &e->next_in;
-    to->in = e;
-    e->pprev_in = &to->in;
+    e->next_out = N(from)->out;
+    if (N(from)->out)
+        N(from)->out->pprev_out = &e->next_out;
+    N(from)->out = e;
+    e->pprev_out = &N(from)->out;
+    e->next_in = N(to)->in;
+    if (N(to)->in)
+        N(to)->in->pprev_in = &e->next_in;
+    N(to)->in = e;
+    e->pprev_in = &N(to)->in;
     index_put(index_slots, index_mask, from->id, to->id, e);
     index_count++;
     edge_count++;
@@ -190,15 +220,15 @@ static uint32_t new_epoch(void)
  * an edge's source, above when its target, so that the edge agrees. */
 static void place_new(lr_lock *from, lr_lock *to)
 {
-    if (!from->out && !from->in)
-        from->ord = --ord_low;
-    if (!to->out && !to->in)
-        to->ord = ++ord_high;
+    if (!N(from)->out && !N(from)->in)
+        N(from)->ord = --ord_low;
+    if (!N(to)->out && !N(to)->in)
+        N(to)->ord = ++ord_high;
 }
 
 static int by_ord(const void *a, const void *b)
 {
-    int64_t x = (*(lr_lock *const *)a)->ord, y = (*(lr_lock *const *)b)->ord;
+    int64_t x = N((*(lr_lock *const *)a))->ord, y = N((*(lr_lock *const *)b))->ord;
     return x < y ? -1 : x > y;
 }
 
@@ -220,19 +250,19 @@ static long region(lr_lock *start, int forward, int64_t bound, lr_lock *goal, si
     if (reserve((void **)&visit, &visit_cap, base + 1, sizeof *visit) < 0)
         return -1;
     /* breadth-first: the region found so far is also the queue */
-    start->mark = mark;
+    N(start)->mark = mark;
     visit[base + n++] = start;
     for (size_t next = base; next < base + n;) {
         lr_lock *l = visit[next++];
-        for (lr_edge *e = forward ? l->out : l->in; e; e = forward ? e->next_out : e->next_in) {
+        for (lr_edge *e = forward ? N(l)->out : N(l)->in; e; e = forward ? e->next_out : e->next_in) {
             lr_lock *w = forward ? e->to : e->from;
             if (w == goal)
                 return -1;
-            if (w->mark == mark || (forward ? w->ord >= bound : w->ord <= bound))
+            if (N(w)->mark == mark || (forward ? N(w)->ord >= bound : N(w)->ord <= bound))
                 continue;
             if (reserve((void **)&visit, &visit_cap, base + n + 1, sizeof *visit) < 0)
                 return -1;
-            w->mark = mark;
+            N(w)->mark = mark;
             visit[base + n++] = w;
         }
     }
@@ -244,23 +274,23 @@ static long region(lr_lock *start, int forward, int64_t bound, lr_lock *goal, si
  * between them so that it agrees, and returns 0. */
 static int reorder(lr_lock *from, lr_lock *to)
 {
-    long nf = region(to, 1, from->ord, from, 0, new_epoch());
+    long nf = region(to, 1, N(from)->ord, from, 0, new_epoch());
     if (nf < 0)
         return 1;               /* a cycle, or no memory to tell: search */
-    long nb = region(from, 0, to->ord, NULL, (size_t)nf, new_epoch());
+    long nb = region(from, 0, N(to)->ord, NULL, (size_t)nf, new_epoch());
     if (nb < 0 || reserve((void **)&ords, &ords_cap, (size_t)(nf + nb), sizeof *ords) < 0)
         return 1;
     lr_lock **f = visit, **b = visit + nf;
     for (long i = 0; i < nf + nb; i++)
-        ords[i] = visit[i]->ord;
+        ords[i] = N(visit[i])->ord;
     qsort(ords, (size_t)(nf + nb), sizeof *ords, cmp_i64);
     qsort(f, (size_t)nf, sizeof *f, by_ord);
     qsort(b, (size_t)nb, sizeof *b, by_ord);
     /* what reaches `from` first, then what `to` reaches, each in its order */
     for (long i = 0; i < nb; i++)
-        b[i]->ord = ords[i];
+        N(b[i])->ord = ords[i];
     for (long i = 0; i < nf; i++)
-        f[i]->ord = ords[nb + i];
+        N(f[i])->ord = ords[nb + i];
     return 0;
 }
 
@@ -269,7 +299,7 @@ static int may_close_cycle(lr_lock *from, lr_lock *to)
 {
     if (cyclic)
         return 1;
-    if (from->ord < to->ord)
+    if (N(from)->ord < N(to)->ord)
         return 0;
     return reorder(from, to);
 }
@@ -282,17 +312,17 @@ static int find_path(lr_lock *start, lr_lock *goal)
     size_t head = 0, tail = 0;
     if (queue_reserve(1) < 0)
         return 0;
-    start->mark = epoch;
-    start->via = NULL;
+    N(start)->mark = epoch;
+    N(start)->via = NULL;
     queue[tail++] = start;
     while (head < tail) {
         lr_lock *l = queue[head++];
-        for (lr_edge *e = l->out; e; e = e->next_out) {
+        for (lr_edge *e = N(l)->out; e; e = e->next_out) {
             lr_lock *next = e->to;
-            if (next->mark == epoch)
+            if (N(next)->mark == epoch)
                 continue;
-            next->mark = epoch;
-            next->via = e;
+            N(next)->mark = epoch;
+            N(next)->via = e;
             if (next == goal)
                 return 1;
             if (queue_reserve(tail + 1) < 0)
@@ -364,7 +394,7 @@ static lr_lock *common_gate(lr_edge **edges, size_t n)
 static lr_report *cycle_report(lr_edge *closing)
 {
     size_t n = 1;
-    for (lr_lock *l = closing->from; l != closing->to; l = l->via->from)
+    for (lr_lock *l = closing->from; l != closing->to; l = N(l)->via->from)
         n++;
     lr_report *r = lr_report_new(LR_REPORT_LOCK_ORDER, n, n, 0, 0);
     if (!r)
@@ -373,8 +403,8 @@ static lr_report *cycle_report(lr_edge *closing)
     lr_edge **edges = (lr_edge **)r->scratch;
     edges[0] = closing;
     size_t k = n;
-    for (lr_lock *l = closing->from; l != closing->to; l = l->via->from)
-        edges[--k] = l->via;
+    for (lr_lock *l = closing->from; l != closing->to; l = N(l)->via->from)
+        edges[--k] = N(l)->via;
     /* at every lock of the cycle, the taking (edge in) or the holding (edge
      * out) must be exclusive, or the threads do not block each other */
     for (size_t i = 0; i < n; i++) {
@@ -541,6 +571,8 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
             if (!cyclic)
                 continue;       /* an edge of a graph without cycles closes none */
         } else {
+            if (!has_node(from) || !has_node(to))
+                break;
             place_new(from, to);
             int search = may_close_cycle(from, to);
             e = edge_new(from, to);
@@ -579,10 +611,14 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
 void lr_graph_forget(lr_lock *l)
 {
     lr_ilock_take(&graph_lock);
-    while (l->out)
-        edge_delete(l->out);
-    while (l->in)
-        edge_delete(l->in);
+    if (!node_pages[lr_lock_number(l) >> NODE_PAGE_BITS]) {
+        lr_ilock_drop(&graph_lock);
+        return;                 /* never in the graph */
+    }
+    while (N(l)->out)
+        edge_delete(N(l)->out);
+    while (N(l)->in)
+        edge_delete(N(l)->in);
     lr_ilock_drop(&graph_lock);
 }
 
@@ -596,7 +632,7 @@ int lr_graph_order_holds(void)
     int holds = 1;
     lr_ilock_take(&graph_lock);
     for (uint64_t i = 0; !cyclic && index_slots && i <= index_mask; i++)
-        if (index_slots[i].from && index_slots[i].edge->from->ord >= index_slots[i].edge->to->ord)
+        if (index_slots[i].from && N(index_slots[i].edge->from)->ord >= N(index_slots[i].edge->to)->ord)
             holds = 0;
     lr_ilock_drop(&graph_lock);
     return holds;

@@ -20,12 +20,10 @@
 #include "detect/lockgraph.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
-#ifdef LR_TEST_HOOKS
-void (*lr_order_push_hook)(void);
-#endif
 
-void lr_order_free_old_tables(lr_thread *t)
+static void free_old_tables(lr_order_thread *t)
 {
     for (uint32_t i = 0; i < t->ctx_nold; i++)
         lr_unmap(t->ctx_old[i].slots, t->ctx_old[i].n * sizeof *t->ctx_old[i].slots);
@@ -35,7 +33,7 @@ void lr_order_free_old_tables(lr_thread *t)
 /* The old table is not unmapped at once: a signal handler's lock call may
  * have interrupted a probe of it (a handler pushes above a reserved slot of
  * the held stack, lockorder.h, but probes whatever table is current). */
-static void keep_old_table(lr_thread *t, lr_ctx_slot *slots, uint32_t n)
+static void keep_old_table(lr_order_thread *t, lr_ctx_slot *slots, uint32_t n)
 {
     uint32_t max = sizeof t->ctx_old / sizeof t->ctx_old[0];
     if (slots == t->ctx_inline)     /* part of the state: never unmapped */
@@ -58,7 +56,7 @@ static void keep_old_table(lr_thread *t, lr_ctx_slot *slots, uint32_t n)
  * id in the chain keys after it). The tables replaced before are unmapped
  * then: a probe interrupted in one of them would need a signal handler that
  * met 16,000 new contexts before returning. */
-static int context_grow(lr_thread *t)
+static int context_grow(lr_order_thread *t)
 {
     uint32_t old = t->ctx ? t->ctx_mask + 1 : 0;
     int restart = old == LR_CTX_MAX;
@@ -68,7 +66,7 @@ static int context_grow(lr_thread *t)
     if (!slots)
         return -1;
     if (restart) {
-        lr_order_free_old_tables(t);
+        free_old_tables(t);
         t->ctx_count = 0;
     }
     for (uint32_t i = 0; !restart && prev && i < old; i++) {
@@ -88,21 +86,53 @@ static int context_grow(lr_thread *t)
     return 0;
 }
 
-void lr_order_adopt_table(lr_thread *t, lr_ctx_slot *slots, uint32_t n)
+/* A thread's part: a new one starts with its inline table; a recycled one
+ * keeps the table its last thread grew, emptied, when it is not large (a
+ * program of short threads that each meet a few hundred contexts would
+ * otherwise map, grow, rehash and unmap the same tables for every thread),
+ * else starts again with its inline table. The tables the last thread
+ * replaced are unmapped: it has ended, no probe is in them. Every thread
+ * has its own salt for the contexts cached in mutexes. */
+static int start_thread(lr_thread *thread, void *part, int reused)
 {
-    t->ctx = slots;
-    t->ctx_mask = n - 1;
-    t->ctx_shift = 64 - (uint32_t)__builtin_ctz(n);
-    t->ctx_count = 0;
+    (void)thread;
+    static uint64_t salts;
+    lr_order_thread *t = part;
+    lr_ctx_slot *ctx = reused && t->ctx != t->ctx_inline ? t->ctx : NULL;
+    uint32_t slots = t->ctx_mask + 1;
+    if (reused) {
+        free_old_tables(t);
+        int keep = ctx && slots <= LR_CTX_KEEP;
+        if (keep)
+            memset(ctx, 0, slots * sizeof *ctx);
+        else
+            lr_unmap(ctx, ctx ? slots * sizeof *ctx : 0);
+        memset(t, 0, sizeof *t);
+        if (keep) {
+            t->ctx = ctx;
+            t->ctx_mask = slots - 1;
+            t->ctx_shift = 64 - (uint32_t)__builtin_ctz(slots);
+        }
+    }
+    t->ctx_salt = __atomic_add_fetch(&salts, 1, __ATOMIC_RELAXED) * 0xd6e8feb86659fd93ull;
+    return t->ctx ? 0 : context_grow(t);
 }
 
-int lr_order_init_thread(lr_thread *t)
+void lr_order_init(void)
 {
-    return context_grow(t);
+    static int done;
+    if (done)
+        return;
+    done = 1;
+    /* the first part: anything else is a bug in the order of the engines' init */
+    if (lr_thread_add_part(sizeof(lr_order_thread), start_thread) != LR_THREAD_FIRST_PART)
+        abort();
+    lr_lockreg_on_forget(lr_graph_forget);
 }
 
-static lr_ctx_slot *context_slot(lr_thread *t, uint64_t key)
+static lr_ctx_slot *context_slot(lr_thread *thread, uint64_t key)
 {
+    lr_order_thread *t = lr_order_of(thread);
     if ((t->ctx_count + 1) * 2 > t->ctx_mask + 1 && context_grow(t) < 0)
         return NULL;
     uint32_t j = lr_context_index(t, key);
@@ -230,7 +260,7 @@ void lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
     }
     lr_lock *l = lr_lock_get(a->addr, a->type);
     if (l) {
-        int held = lr_order_find_held(t, l) >= 0;
+        int held = lr_held_find(t, l) >= 0;
         if (held && l->type == LR_RECURSIVE) {
             a->token = LR_REENTRY;
         } else {
@@ -254,67 +284,4 @@ void lr_order_mutex_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
     lr_order_probe(t, a, key);
     if (a->lock)
         lr_mutex_context_keep(t, a, key);
-}
-
-int lr_order_find_held(const lr_thread *t, const lr_lock *l)
-{
-    for (int i = (int)t->nheld - 1; i >= 0; i--)
-        if (t->held[i].lock == l && t->held[i].id == l->id)
-            return i;
-    return -1;
-}
-
-static int grow_held(lr_thread *t)
-{
-    uint32_t cap = t->held_cap * 2;
-    lr_held *held = lr_map(cap * sizeof *held);
-    if (!held)
-        return -1;
-    memcpy(held, t->held, t->nheld * sizeof *held);
-    /* The old array is not unmapped: the watchdog may be reading it (it
-     * reads other threads' held locks without a lock). Growth doubles, so
-     * what is kept is less than what is in use. */
-    t->held = held;
-    t->held_cap = cap;
-    return 0;
-}
-
-void lr_order_push_slow(lr_thread *t, const lr_acquisition *a)
-{
-    if (!a->lock)
-        return;
-    if (a->token == LR_REENTRY) {
-        int i = lr_order_find_held(t, a->lock);
-        if (i >= 0)
-            t->held[i].depth++;
-        return;
-    }
-    int saved_errno = errno;
-    int grown = grow_held(t);
-    errno = saved_errno;
-    if (grown == 0)
-        lr_order_push(t, a);
-}
-
-void lr_order_drop_stale(lr_thread *t)
-{
-    for (int i = (int)t->nheld - 1; i >= 0; i--)
-        if (t->held[i].lock && t->held[i].lock->id != t->held[i].id) {
-            t->held[i].depth = 1;
-            lr_order_release_slow(t, i);
-        }
-}
-
-/* Releases held[i]: one level of a recursive hold, or the entry itself,
- * rehashing the chain keys of the entries above it. */
-int lr_order_release_slow(lr_thread *t, int i)
-{
-    if (--t->held[i].depth > 0)
-        return 0;
-    t->nheld--;
-    memmove(&t->held[i], &t->held[i + 1], (t->nheld - (uint32_t)i) * sizeof *t->held);
-    for (uint32_t j = (uint32_t)i; j < t->nheld; j++)
-        t->held[j].chain = lr_mix(j ? t->held[j - 1].chain : LR_CHAIN_SEED, t->held[j].id);
-    t->chain = t->nheld ? t->held[t->nheld - 1].chain : LR_CHAIN_SEED;
-    return 1;
 }

@@ -11,15 +11,10 @@
 #ifndef LR_LOCKORDER_H
 #define LR_LOCKORDER_H
 
+#include "model/held.h"
 #include "model/thread.h"
 
 #include <string.h>
-
-enum lr_how {
-    LR_BLOCKING,    /* may wait forever: edges into the lock */
-    LR_BOUNDED,     /* timed: edges into the lock, marked bounded */
-    LR_TRY,         /* cannot block: no edge into the lock */
-};
 
 /* The stack of an acquisition, or LR_REENTRY for a recursive mutex the
  * thread already holds (no edge, one more level). */
@@ -42,45 +37,53 @@ typedef struct lr_acquisition {
 
 #define LR_CTX_MAX (1u << 15)   /* slots: 1 MiB, up to 16,383 contexts (lockorder.c) */
 
-/* Gives a new thread state its context table; -1 when out of memory. */
-int lr_order_init_thread(lr_thread *t);
+/* A context this thread has met: (chain key, lock address, how, call
+ * site) → the lock identity it was then, and its stack. The identity is
+ * checked on every hit, so a lock destroyed and re-created at the same
+ * address is learnt anew. */
+typedef struct lr_ctx_slot {
+    uint64_t key;
+    lr_lock *lock;
+    uint64_t id;
+    uint32_t token;             /* lr_token: the stack, or LR_REENTRY */
+} lr_ctx_slot;
+
+/* The first context table, inside the thread's part: a thread that locks
+ * little costs one page of memory, not three. */
+#define LR_CTX_INITIAL 32
 /* A recycled state keeps the table its last thread grew, emptied, up to
  * this many slots (128 KiB); larger ones are unmapped. */
 #define LR_CTX_KEEP 4096u
-void lr_order_adopt_table(lr_thread *t, lr_ctx_slot *slots, uint32_t n);
-/* Unmaps the context tables a thread has replaced; only once nothing can
- * be probing them (the thread has ended). */
-void lr_order_free_old_tables(lr_thread *t);
+
+/* The engine's part of a thread's state (model/thread.h). */
+typedef struct lr_order_thread {
+    lr_ctx_slot *ctx;           /* open addressing; their edges are in the graph */
+    uint32_t ctx_mask, ctx_count;
+    uint32_t ctx_shift;         /* 64 - log2(slots): the index is the key's top bits */
+    uint64_t ctx_salt;          /* this thread in the contexts cached in mutexes */
+    /* context tables replaced, kept for a probe that a signal handler
+     * interrupted; unmapped when the thread's state is reused */
+    struct {
+        lr_ctx_slot *slots;
+        uint32_t n;
+    } ctx_old[10];
+    uint32_t ctx_nold;
+    lr_ctx_slot ctx_inline[LR_CTX_INITIAL];
+} lr_order_thread;
+
+/* The engine's part is the first in every thread's state (lr_order_init
+ * asks for it before any other engine). */
+static inline lr_order_thread *lr_order_of(const lr_thread *t)
+{
+    return (lr_order_thread *)lr_thread_part((lr_thread *)t, LR_THREAD_FIRST_PART);
+}
+
+/* Asks the model for the engine's per-thread part; once, before the
+ * first thread state and before any other engine's part. */
+void lr_order_init(void);
 
 /* slow paths, lockorder.c */
 void lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key);
-void lr_order_push_slow(lr_thread *t, const lr_acquisition *a);
-int lr_order_release_slow(lr_thread *t, int i);
-int lr_order_find_held(const lr_thread *t, const lr_lock *l);
-/* Drops held locks whose identity has ended (a semaphore found to be a
- * signal while this thread held it). */
-void lr_order_drop_stale(lr_thread *t);
-
-/* Unit tests run a "signal handler" in the middle of a push; the library
- * is built without it. */
-#ifdef LR_TEST_HOOKS
-extern void (*lr_order_push_hook)(void);
-#define LR_PUSH_HOOK()                                                       \
-    do {                                                                     \
-        void (*hook_)(void) = lr_order_push_hook;                            \
-        lr_order_push_hook = NULL;                                           \
-        if (hook_)                                                           \
-            hook_();                                                         \
-    } while (0)
-#else
-#define LR_PUSH_HOOK() do { } while (0)
-#endif
-
-static inline uint64_t lr_mix(uint64_t h, uint64_t v)
-{
-    h = (h ^ v) * 0xff51afd7ed558ccdull;
-    return h ^ (h >> 33);
-}
 
 
 /* Two independent multiplies, no final mix: the table is indexed by the
@@ -92,9 +95,9 @@ static inline uint64_t lr_context_key(uint64_t chain, uintptr_t addr, int how, u
             ((uint64_t)how << 1)) | 1;   /* 0 marks an empty slot; how includes the mode */
 }
 
-static inline uint32_t lr_context_index(const lr_thread *t, uint64_t key)
+static inline uint32_t lr_context_index(const lr_order_thread *o, uint64_t key)
 {
-    return (uint32_t)(key >> t->ctx_shift);
+    return (uint32_t)(key >> o->ctx_shift);
 }
 
 /* A mutex keeps the context of its last acquisition, by the thread that
@@ -107,7 +110,7 @@ static inline uint32_t lr_context_index(const lr_thread *t, uint64_t key)
  * without it. Only for tagged mutexes: the tag says __list is lockrace's. */
 static inline uint64_t lr_mutex_context_check(const lr_thread *t, uint64_t key, uintptr_t tag)
 {
-    return (key ^ t->ctx_salt ^ ((uint64_t)tag * 0x9e3779b97f4a7c15ull)) & 0xffffffff00000000ull;
+    return (key ^ lr_order_of(t)->ctx_salt ^ ((uint64_t)tag * 0x9e3779b97f4a7c15ull)) & 0xffffffff00000000ull;
 }
 
 static inline void lr_mutex_context_keep(const lr_thread *t, const lr_acquisition *a, uint64_t key)
@@ -136,8 +139,9 @@ static inline int lr_context_still(const lr_acquisition *a, const lr_lock *l, ui
  * edges held → lock, which reports any cycle they close. */
 static inline void lr_order_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
 {
-    for (uint32_t i = lr_context_index(t, key);; i = (i + 1) & t->ctx_mask) {
-        const lr_ctx_slot *s = &t->ctx[i];
+    const lr_order_thread *o = lr_order_of(t);
+    for (uint32_t i = lr_context_index(o, key);; i = (i + 1) & o->ctx_mask) {
+        const lr_ctx_slot *s = &o->ctx[i];
         if (s->key == key) {
             lr_lock *l = s->lock;
             if (__builtin_expect(lr_context_still(a, l, s->id), 1)) {
@@ -191,37 +195,16 @@ static inline __attribute__((always_inline)) void lr_order_before(lr_thread *t, 
         lr_order_context(t, a);
 }
 
-/* Pushes the acquired lock on the held stack. */
+/* Pushes the acquired lock on the held stack: a recursive mutex already
+ * held is one level more. */
 static inline void lr_order_push(lr_thread *t, const lr_acquisition *a)
 {
-    lr_lock *l = a->lock;
-    if (__builtin_expect(!l || a->token == LR_REENTRY || t->nheld == t->held_cap, 0)) {
-        lr_order_push_slow(t, a);
+    if (__builtin_expect(!a->lock || a->token == LR_REENTRY, 0)) {
+        if (a->lock)
+            lr_held_again(t, a->lock);
         return;
     }
-    /* The slot is reserved (emptied, then counted) before it is filled: a
-     * signal handler that locks and unlocks in between pushes and pops
-     * above it, and cannot match or overwrite a half-written entry. The
-     * fences only keep the compiler's stores in this order. */
-    uint32_t n = t->nheld;
-    lr_held *h = &t->held[n];
-    h->lock = NULL;
-    h->addr = 0;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    t->nheld = n + 1;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    LR_PUSH_HOOK();
-    uint64_t chain = lr_mix(n ? t->held[n - 1].chain : LR_CHAIN_SEED, a->lock_id);
-    h->addr = a->addr;
-    h->id = a->lock_id;
-    h->chain = chain;
-    h->stack = a->token;
-    h->depth = 1;
-    h->how = (uint8_t)a->how;
-    h->shared = (uint8_t)a->shared;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    h->lock = l;
-    t->chain = chain;
+    lr_held_push(t, a->lock, a->lock_id, a->addr, a->token, a->how, a->shared);
 }
 
 /* After the real call, when it acquired the lock. */
@@ -230,30 +213,6 @@ static inline void lr_order_after(lr_thread *t, lr_acquisition *a)
     if (a->how == LR_TRY)
         lr_order_context(t, a);
     lr_order_push(t, a);
-}
-
-/* A release, found by the lock's address alone. Returns 1 when the address
- * is no longer held, 0 when it is still held (recursively) or was not. */
-static inline int lr_order_released_at(lr_thread *t, uintptr_t addr)
-{
-    int i = (int)t->nheld - 1;
-    if (__builtin_expect(i >= 0 && t->held[i].addr == addr && t->held[i].depth == 1, 1)) {
-        t->nheld = (uint32_t)i;
-        t->chain = i ? t->held[i - 1].chain : LR_CHAIN_SEED;
-        return 1;
-    }
-    while (i >= 0 && t->held[i].addr != addr)
-        i--;
-    return i < 0 ? 0 : lr_order_release_slow(t, i);
-}
-
-/* Depth of the hold on addr, 0 when not held. */
-static inline uint32_t lr_order_depth_at(const lr_thread *t, uintptr_t addr)
-{
-    for (int i = (int)t->nheld - 1; i >= 0; i--)
-        if (t->held[i].addr == addr)
-            return t->held[i].depth;
-    return 0;
 }
 
 #endif

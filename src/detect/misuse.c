@@ -7,7 +7,7 @@
 #include "detect/misuse.h"
 #include "support/arena.h"
 #include "support/ilock.h"
-#include "detect/lockorder.h"
+#include "model/held.h"
 #include "report/report.h"
 #include "support/stack.h"
 #include "support/util.h"
@@ -16,35 +16,6 @@
 #include <limits.h>
 #include <string.h>
 #include <time.h>
-
-static const char *names[] = {
-    [LR_MISUSE_UNLOCK_NOT_HELD] = "unlock-not-held",
-    [LR_MISUSE_UNLOCK_NOT_LOCKED] = "unlock-not-locked",
-    [LR_MISUSE_RELOCK] = "relock",
-    [LR_MISUSE_DESTROY_LOCKED] = "destroy-locked",
-    [LR_MISUSE_LOCK_DESTROYED] = "lock-destroyed",
-    [LR_MISUSE_REINIT_LOCKED] = "reinit-locked",
-    [LR_MISUSE_COND_UNHELD] = "cond-wait-unheld",
-    [LR_MISUSE_COND_TWO_MUTEXES] = "cond-two-mutexes",
-    [LR_MISUSE_EXIT_HOLDING] = "exit-holding-locks",
-    [LR_MISUSE_BARRIER_ZERO] = "barrier-count-zero",
-    [LR_MISUSE_COND_DESTROY_WAITED] = "cond-destroy-waited",
-    [LR_MISUSE_RWLOCK_RELOCK] = "rwlock-relock",
-    [LR_MISUSE_REINIT] = "reinit",
-    [LR_MISUSE_REUSED_LOCKED] = "reused-while-locked",
-    [LR_MISUSE_DESTROY_MISCOUNTED] = "destroy-miscounted",
-    [LR_MISUSE_LOCK_INVALID] = "lock-invalid",
-    [LR_MISUSE_SEM_DESTROY_WAITED] = "sem-destroy-waited",
-    [LR_MISUSE_SEM_DESTROYED] = "sem-destroyed",
-    [LR_MISUSE_SEM_INIT_INVALID] = "sem-init-invalid",
-    [LR_MISUSE_SEM_OVERFLOW] = "sem-post-overflow",
-    [LR_MISUSE_SEM_INVALID] = "sem-invalid",
-};
-
-const char *lr_misuse_name(int kind)
-{
-    return kind >= 0 && kind < LR_MISUSE_KINDS ? names[kind] : "misuse";
-}
 
 /* ---- once per kind and call site ---- */
 
@@ -290,7 +261,7 @@ static earlier holder_of(pid_t owner, uintptr_t addr)
 
 void lr_misuse_mutex_unlock(lr_thread *self, pthread_mutex_t *m)
 {
-    if (!self || lr_order_depth_at(self, (uintptr_t)m))
+    if (!self || lr_held_depth(self, (uintptr_t)m))
         return;
     pid_t owner = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
     if (owner == self->info->tid || (m->__data.__kind & 128))  /* held, or process-shared */
@@ -361,7 +332,7 @@ void lr_misuse_mutex_destroy(lr_thread *self, pthread_mutex_t *m)
 /* glibc: __readers counts readers from bit 3, bit 1 is "write locked". */
 void lr_misuse_rwlock_unlock(lr_thread *self, pthread_rwlock_t *rw)
 {
-    if (!self || lr_order_depth_at(self, (uintptr_t)rw))
+    if (!self || lr_held_depth(self, (uintptr_t)rw))
         return;
     unsigned readers = __atomic_load_n(&rw->__data.__readers, __ATOMIC_RELAXED);
     if ((readers >> 3) == 0 && !(readers & 2) && rw->__data.__cur_writer == 0)
@@ -386,7 +357,7 @@ int lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m)
 {
     if (!self)
         return 0;
-    if (!lr_order_depth_at(self, (uintptr_t)m) && m->__data.__owner != self->info->tid &&
+    if (!lr_held_depth(self, (uintptr_t)m) && m->__data.__owner != self->info->tid &&
         !(m->__data.__kind & 128)) {
         report(self, LR_MISUSE_COND_UNHELD, (uintptr_t)m, m->__data.__kind & 3, (uintptr_t)c,
                none, 0);

@@ -12,9 +12,8 @@
 #include "detect/race.h"
 #include "support/arena.h"
 #include "support/ilock.h"
-#include "detect/lockorder.h"
+#include "model/held.h"
 #include "report/report.h"
-#include "runtime/runtime.h"
 #include "support/util.h"
 #include "detect/vclock.h"
 
@@ -99,11 +98,57 @@ void lr_race_activate(void)
 
 /* ---- threads' clocks ---- */
 
+/* The engine's part of a thread's state (model/thread.h), zeroed for each
+ * thread. */
+typedef struct race_thread {
+    uint64_t vc_version;        /* one more whenever an acquire may have grown the clock */
+    uint64_t lockset_chain;     /* the lockset interned for this chain key */
+    const struct lr_lockset *lockset;
+} race_thread;
+
+static size_t part_offset;
+
+static race_thread *part_of(lr_thread *t)
+{
+    return lr_thread_part(t, part_offset);
+}
+
+void lr_race_init(void)
+{
+    if (!part_offset)
+        part_offset = lr_thread_add_part(sizeof(race_thread), NULL);
+}
+
+/* Every thread's happens-before clock, by thread id: written by the thread,
+ * read by its joiner once it has ended, so kept after it (arena pages, as
+ * the model keeps thread records). */
+#define CLOCK_PAGE_BITS 10
+#define CLOCK_PAGES 65536
+static lr_vc *clock_pages[CLOCK_PAGES];
+static lr_vc no_clock;          /* out of memory: a clock that stays empty */
+
+static lr_vc *clock_of_id(uint32_t id)
+{
+    if ((id >> CLOCK_PAGE_BITS) >= CLOCK_PAGES)
+        return &no_clock;
+    lr_vc **slot = &clock_pages[id >> CLOCK_PAGE_BITS];
+    lr_vc *page = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (!page) {
+        lr_vc *fresh = lr_arena_alloc(sizeof(lr_vc) << CLOCK_PAGE_BITS);
+        if (!fresh)
+            return &no_clock;
+        /* the loser's page stays in the arena */
+        page = __atomic_compare_exchange_n(slot, &page, fresh, 0, __ATOMIC_ACQ_REL,
+                                           __ATOMIC_ACQUIRE) ? fresh : page;
+    }
+    return &page[id & ((1u << CLOCK_PAGE_BITS) - 1)];
+}
+
 /* The caller's clock, its own entry at least 1 (an epoch of 0 means none). */
 static lr_vc *clock_of(lr_thread *t)
 {
-    lr_vc *vc = &t->info->vc;
-    if (lr_vc_get(vc, t->info->id) == 0)
+    lr_vc *vc = clock_of_id(t->info->id);
+    if (vc != &no_clock && lr_vc_get(vc, t->info->id) == 0)
         lr_vc_set(vc, t->info->id, 1);
     return vc;
 }
@@ -156,16 +201,18 @@ void lr_race_acquire_slow(lr_thread *self, uintptr_t obj)
     lr_ilock_take(&s->lock);
     lr_vc_join(vc, &s->vc);
     lr_ilock_drop(&s->lock);
-    self->vc_version++;
+    part_of(self)->vc_version++;
 }
 
 void lr_race_thread_create(lr_thread *parent, lr_thread_info *child)
 {
     if (!parent || !child || !lr_race_active())
         return;
-    lr_vc *vc = clock_of(parent);
-    lr_vc_copy(&child->vc, vc);
-    lr_vc_set(&child->vc, child->id, 1);
+    lr_vc *vc = clock_of(parent), *child_vc = clock_of_id(child->id);
+    if (child_vc != &no_clock) {
+        lr_vc_copy(child_vc, vc);
+        lr_vc_set(child_vc, child->id, 1);
+    }
     if (parent->info->id < vc->n)
         vc->c[parent->info->id]++;
 }
@@ -174,8 +221,8 @@ void lr_race_thread_joined(lr_thread *self, lr_thread_info *child)
 {
     if (!self || !child || !lr_race_active())
         return;
-    lr_vc_join(clock_of(self), &child->vc);
-    self->vc_version++;
+    lr_vc_join(clock_of(self), clock_of_id(child->id));
+    part_of(self)->vc_version++;
 }
 
 /* ---- locksets: the locks held at an access, interned by chain key ---- */
@@ -196,8 +243,9 @@ static const lr_lockset *lockset_of(lr_thread *t)
 {
     if (t->nheld == 0)
         return &no_locks;
-    if (t->lockset && t->lockset_chain == t->chain)
-        return (const lr_lockset *)t->lockset;
+    race_thread *r = part_of(t);
+    if (r->lockset && r->lockset_chain == t->chain)
+        return r->lockset;
     uint32_t b = (uint32_t)(t->chain % LOCKSET_BUCKETS);
     lr_ilock_take(&locksets_lock);
     lr_lockset *s = locksets[b];
@@ -226,8 +274,8 @@ static const lr_lockset *lockset_of(lr_thread *t)
     lr_ilock_drop(&locksets_lock);
     if (!s)
         return &no_locks;
-    t->lockset = s;
-    t->lockset_chain = t->chain;
+    r->lockset = s;
+    r->lockset_chain = t->chain;
     return s;
 }
 
@@ -848,9 +896,9 @@ static void read_checks(lr_thread *t, lr_cell *c, cell_thread *me, const lr_acce
         else
             race_finding(fs, c->var, &c->w, acc);
     }
-    if (me->read_version != t->vc_version || me->read_vc.n < vc->n) {
+    if (me->read_version != part_of(t)->vc_version || me->read_vc.n < vc->n) {
         lr_vc_copy(&me->read_vc, vc);
-        me->read_version = t->vc_version;
+        me->read_version = part_of(t)->vc_version;
     } else {
         me->read_vc.c[t->info->id] = vc->c[t->info->id];
     }
@@ -879,13 +927,6 @@ static void exact_access(lr_access *acc, uintptr_t addr, size_t size, uint64_t *
 static int exact_ok(uintptr_t addr, size_t size)
 {
     return (size == 1 || size == 2 || size == 4 || size == 8) && (addr & (size - 1)) == 0;
-}
-
-void lr_race_access(lr_thread *self, uintptr_t addr, size_t size, int flags, uint64_t *value,
-                    uintptr_t pc)
-{
-    lr_race_access_at(self, addr, size, flags, value,
-                      self && size ? lr_site_stack(self, pc) : 0);
 }
 
 void lr_race_access_at(lr_thread *self, uintptr_t addr, size_t size, int flags, uint64_t *value,
@@ -1134,8 +1175,8 @@ void lr_race_fork_child(void)
         for (uint32_t id = 0; id < lr_thread_count(); id++) {
             lr_thread_info *t = lr_thread_info_get(id);
             if (t && t != self->info)
-                lr_vc_join(clock_of(self), &t->vc);
+                lr_vc_join(clock_of(self), clock_of_id(t->id));
         }
-        self->vc_version++;
+        part_of(self)->vc_version++;
     }
 }

@@ -23,6 +23,10 @@ static inline int lr_race_active(void)
     return __builtin_expect(__atomic_load_n(&lr_race_on, __ATOMIC_RELAXED), 0);
 }
 
+/* Asks the model for the engine's per-thread part; once, before the
+ * first thread state. */
+void lr_race_init(void);
+
 /* Turns the engine on (idempotent). */
 void lr_race_activate(void);
 
@@ -43,13 +47,10 @@ int lr_race_watch(lr_thread *self, uintptr_t addr, size_t size, const char *name
 /* Forgets the history of the memory (freed, or reused for something else). */
 void lr_race_unwatch(lr_thread *self, uintptr_t addr, size_t size);
 
-/* One access by self at pc. Memory never watched is tracked from its first
+/* One access by self, made where `stack` says. Memory never watched is tracked from its first
  * annotated access on. With LR_ACC_EXACT, a read loads *value from addr and
  * a write stores *value to addr (size 1, 2, 4 or 8, aligned), under the
  * lock that orders the variable's events. */
-void lr_race_access(lr_thread *self, uintptr_t addr, size_t size, int flags, uint64_t *value,
-                    uintptr_t pc);
-/* The same with the stack of the access already known. */
 void lr_race_access_at(lr_thread *self, uintptr_t addr, size_t size, int flags, uint64_t *value,
                        lr_stack_id stack);
 

@@ -15,13 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-uint64_t lr_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void lr_cycle_init(lr_cycle *c)
 {
     memset(c, 0, sizeof *c);
@@ -63,25 +56,6 @@ static int cycle_push(lr_cycle *c, uint32_t thread, uint32_t seq)
     c->seqs[c->n] = seq;
     c->n++;
     return 0;
-}
-
-void lr_wait_begin(lr_thread_info *self, int kind, uintptr_t object, lr_lock *lock,
-                   lr_stack_id stack, int bounded)
-{
-    lr_wait *w = &self->wait;
-    w->object = object;
-    w->lock = lock;
-    w->stack = stack;
-    w->bounded = (uint8_t)bounded;
-    w->since_ns = lr_now_ns();
-    __atomic_add_fetch(&w->seq, 1, __ATOMIC_RELAXED);
-    /* publish, then look: pairs with the other waiters' loads */
-    __atomic_store_n(&w->kind, (uint32_t)kind, __ATOMIC_SEQ_CST);
-}
-
-void lr_wait_end(lr_thread_info *self)
-{
-    __atomic_store_n(&self->wait.kind, LR_WAIT_NONE, __ATOMIC_RELEASE);
 }
 
 uintptr_t (*lr_waitfor_hidden_wait)(const lr_thread_info *t);
@@ -140,17 +114,39 @@ typedef struct level {
     uint32_t waits_for[LR_MAX_HOLDERS];
 } level;
 
+/* The engine's part of a thread's state: the searching thread's own
+ * memory, kept while the thread runs and for the next thread that gets
+ * its state (a join or a contended lock searches every round, and mapping
+ * memory each time cost 60 us). */
+typedef struct search_memory {
+    void *search;
+    size_t search_size;
+} search_memory;
+
+static size_t part_offset;
+
+static int keep_memory(lr_thread *t, void *part, int reused)
+{
+    (void)t, (void)part, (void)reused;
+    return 0;
+}
+
+void lr_waitfor_init(void)
+{
+    if (!part_offset)
+        part_offset = lr_thread_add_part(sizeof(search_memory), keep_memory);
+}
+
 uint32_t lr_waitfor_cycle(lr_thread_info *self, lr_holder_fn holder, lr_cycle *out)
 {
     out->n = 0;
     uint32_t threads = lr_thread_count() + 1;
     size_t levels_size = threads * sizeof(level), seen_size = (threads + 7) / 8;
-    /* the searching thread's own memory, kept: a join or a contended lock
-     * searches every round, and mapping memory each time cost 60 us */
-    lr_thread *s = self->state;
+    lr_thread *t = self->state;
     uint32_t found = 0;
-    if (!s)
+    if (!t || !part_offset)
         return 0;
+    search_memory *s = lr_thread_part(t, part_offset);
     if (s->search_size < levels_size + seen_size) {
         size_t size = (levels_size + seen_size) * 2;
         void *memory = lr_map(size);

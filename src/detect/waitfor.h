@@ -28,13 +28,13 @@ typedef struct lr_cycle {
     uint32_t inline_threads[16], inline_seqs[16];
 } lr_cycle;
 
+/* Asks the model for the engine's per-thread part; once, before the
+ * first thread state. */
+void lr_waitfor_init(void);
+
 void lr_cycle_init(lr_cycle *c);
 void lr_cycle_free(lr_cycle *c);
 
-/* Starts and ends a wait of the calling thread. */
-void lr_wait_begin(lr_thread_info *self, int kind, uintptr_t object, lr_lock *lock,
-                   lr_stack_id stack, int bounded);
-void lr_wait_end(lr_thread_info *self);
 
 /* The cycle of waits through `self`, if there is one where every wait is
  * untimed; returns its length (0: none). A thread waiting for an rwlock
@@ -53,6 +53,5 @@ struct lr_report;
 void lr_waitfor_describe(struct lr_report *r, lr_thread_info **threads, int n, lr_holder_fn holder,
                          int cycle);
 
-uint64_t lr_now_ns(void);
 
 #endif

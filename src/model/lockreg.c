@@ -9,7 +9,6 @@
 #include "model/lockreg.h"
 #include "support/arena.h"
 #include "support/ilock.h"
-#include "detect/lockgraph.h"
 #include "model/thread.h"
 
 #include <string.h>
@@ -21,6 +20,16 @@ typedef lr_lock_table table;
 table *lr_lock_table_current;
 static lr_ilock reg_lock = LR_ILOCK_INIT;
 static lr_lock *free_locks;
+static void (*on_forget[4])(lr_lock *l);
+
+void lr_lockreg_on_forget(void (*fn)(lr_lock *l))
+{
+    for (size_t i = 0; i < sizeof on_forget / sizeof on_forget[0]; i++)
+        if (!on_forget[i] || on_forget[i] == fn) {
+            on_forget[i] = fn;
+            return;
+        }
+}
 
 /* Lock records live in pages indexed by slot number and never move. A
  * lock's id is its slot number with, above it, how many locks that slot has
@@ -149,7 +158,7 @@ uint64_t lr_lock_forget(uintptr_t addr)
     lr_lock *l = lr_lock_find(addr);
     if (l) {
         place(cur, addr, NULL);
-        /* Dead before the graph forgets it: a thread that still holds it
+        /* Dead before the engines forget it: a thread that still holds it
          * (destroying a held lock is misuse) sees addr 0 under the graph
          * lock and adds no edge from it. */
         __atomic_store_n(&l->addr, 0, __ATOMIC_RELEASE);
@@ -158,8 +167,9 @@ uint64_t lr_lock_forget(uintptr_t addr)
     if (!l)
         return 0;
     uint64_t id = l->id;
-    /* The graph lock is taken after dropping reg_lock: graph > registry. */
-    lr_graph_forget(l);
+    /* The engines' locks are taken after dropping reg_lock: they rank above it. */
+    for (size_t i = 0; i < sizeof on_forget / sizeof on_forget[0] && on_forget[i]; i++)
+        on_forget[i](l);
     __atomic_store_n(&l->id, 0, __ATOMIC_RELEASE);   /* no context cache hit on it again */
     lr_ilock_take(&reg_lock);
     l->next_free = free_locks;

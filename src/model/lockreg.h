@@ -21,8 +21,6 @@ static inline int lr_lock_family(int type)
     return type <= LR_ADAPTIVE ? LR_NORMAL : type;
 }
 
-struct lr_edge;
-
 typedef struct lr_lock {
     uintptr_t addr;
     uint64_t id;                /* unique for the life of the process, never reused; 0 once forgotten
@@ -31,14 +29,17 @@ typedef struct lr_lock {
     lr_stack_id first_seen;     /* its init, or its first lock call */
     uint32_t first_thread;
     const char *name;           /* given by lockrace_lock_name(), else NULL */
-    /* owned by the lock-order graph, under its lock */
-    struct lr_edge *out, *in;
-    uint32_t mark;
-    struct lr_edge *via;
-    int64_t ord;                /* its place in the graph's topological order (lockgraph.c) */
     struct lr_lock *next_free;
     uint64_t slot_and_uses;     /* its id, kept while it is free: the next use adds 1 << 32 */
 } lr_lock;
+
+/* The record's slot number: fixed for the record's life, shared by the
+ * locks it stands for over time (their ids differ above it). An engine
+ * keeps its per-lock state in a table indexed by it. */
+static inline uint32_t lr_lock_number(const lr_lock *l)
+{
+    return (uint32_t)l->slot_and_uses;
+}
 
 #define LR_LOCK_PAGE_BITS 12
 #define LR_LOCK_PAGES (1u << 20)        /* every 32-bit slot has a page entry: no bound check */
@@ -129,9 +130,15 @@ static inline int lr_mutex_same(uintptr_t addr, uint64_t id)
  * a mutex type, addr must be a pthread_mutex_t (it is tagged). */
 lr_lock *lr_lock_get(uintptr_t addr, int type);
 
-/* Ends the identity of the lock at addr (destroy, re-init): the graph drops
- * its edges. Returns the lock that was forgotten's id, 0 if none. */
+/* Ends the identity of the lock at addr (destroy, re-init): the engines
+ * let go of it (lr_lockreg_on_forget). Returns the lock that was
+ * forgotten's id, 0 if none. */
 uint64_t lr_lock_forget(uintptr_t addr);
+
+/* An engine's function called when a lock's identity ends, after the
+ * lock is gone from the registry and before its id is cleared, with no
+ * lock of the registry's held. At most four; set before the first lock. */
+void lr_lockreg_on_forget(void (*fn)(lr_lock *l));
 
 void lr_lockreg_fork_prepare(void);
 void lr_lockreg_fork_parent(void);

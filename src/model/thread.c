@@ -7,8 +7,7 @@
 #include "model/thread.h"
 #include "support/arena.h"
 #include "support/ilock.h"
-#include "detect/lockorder.h"
-#include "runtime/runtime.h"
+#include "support/util.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -28,6 +27,49 @@ static lr_thread *free_states;
 static lr_ilock threads_lock = LR_ILOCK_INIT;
 static pthread_key_t exit_key;
 static int exit_key_ok;
+static void (*on_end)(lr_thread_info *info);
+
+/* The engines' parts (lr_thread_add_part): fixed before the first state. */
+#define MAX_PARTS 8
+static struct part {
+    size_t offset, size;
+    int (*start)(lr_thread *t, void *part, int reused);
+} parts[MAX_PARTS];
+static int nparts;
+static size_t state_size = sizeof(lr_thread);
+static int states_made;
+
+size_t lr_thread_add_part(size_t size, int (*start)(lr_thread *t, void *part, int reused))
+{
+    lr_ilock_take(&threads_lock);
+    size_t offset = 0;
+    if (!states_made && nparts < MAX_PARTS) {
+        offset = (state_size + 63) & ~(size_t)63;
+        parts[nparts++] = (struct part){ offset, size, start };
+        state_size = offset + size;
+    }
+    lr_ilock_drop(&threads_lock);
+    return offset;
+}
+
+void lr_thread_on_end(void (*fn)(lr_thread_info *info))
+{
+    on_end = fn;
+}
+
+static int start_parts(lr_thread *t, int reused)
+{
+    for (int i = 0; i < nparts; i++) {
+        void *part = lr_thread_part(t, parts[i].offset);
+        if (parts[i].start) {
+            if (parts[i].start(t, part, reused) < 0)
+                return -1;
+        } else if (reused) {
+            memset(part, 0, parts[i].size);
+        }
+    }
+    return 0;
+}
 
 static lr_thread_info *new_info(uint32_t id)
 {
@@ -78,49 +120,34 @@ static lr_thread_info *info_for_unknown_thread(pid_t tid)
 static lr_thread *new_state(void)
 {
     lr_ilock_take(&threads_lock);
+    states_made = 1;
     lr_thread *t = free_states;
     if (t)
         free_states = t->next_free;
     lr_ilock_drop(&threads_lock);
+    int reused = t != NULL;
     if (!t) {
-        t = lr_map(sizeof *t);
+        t = lr_map(state_size);
         if (!t)
             return NULL;
     } else {
         /* A recycled state keeps its held array (never unmapped: the
-         * watchdog may still read it) and starts with no contexts: in the
-         * table the last thread grew, emptied, when it is not large (a
-         * program of short threads that each meet a few hundred contexts
-         * would otherwise map, grow, rehash and unmap the same tables for
-         * every thread), else in its own first table. */
+         * watchdog may still read it); the engines decide what their parts
+         * keep (start_parts). */
         lr_held *held = t->held != t->held_inline ? t->held : NULL;
         uint32_t held_cap = t->held_cap;
-        lr_ctx_slot *ctx = t->ctx != t->ctx_inline ? t->ctx : NULL;
-        uint32_t ctx_slots = t->ctx_mask + 1;
-        void *search = t->search;
-        size_t search_size = t->search_size;
-        lr_order_free_old_tables(t);    /* the thread has ended: no probe is in them */
-        int keep_ctx = ctx && ctx_slots <= LR_CTX_KEEP;
-        if (keep_ctx)
-            memset(ctx, 0, ctx_slots * sizeof *ctx);
-        else
-            lr_unmap(ctx, ctx ? ctx_slots * sizeof *ctx : 0);
         memset(t, 0, sizeof *t);
-        t->search = search;
-        t->search_size = search_size;
         if (held) {
             t->held = held;
             t->held_cap = held_cap;
         }
-        if (keep_ctx)
-            lr_order_adopt_table(t, ctx, ctx_slots);
     }
     if (!t->held) {
         t->held = t->held_inline;
         t->held_cap = sizeof t->held_inline / sizeof t->held_inline[0];
     }
     t->chain = LR_CHAIN_SEED;
-    if (!t->ctx && lr_order_init_thread(t) < 0)
+    if (start_parts(t, reused) < 0)
         return NULL;
     return t;
 }
@@ -147,7 +174,6 @@ static lr_thread *attach(lr_thread_info *info)
     info->tid = tid;
     info->handle = (uintptr_t)pthread_self();
     t->info = info;
-    t->ctx_salt = ((uint64_t)info->id + 1) * 0xd6e8feb86659fd93ull;
     __atomic_store_n(&info->state, t, __ATOMIC_RELEASE);
     t->depth = 1;
     lr_tls_thread = t;
@@ -164,19 +190,14 @@ lr_thread *lr_thread_new_synthetic(void)
     if (t) {
         t->info = info_for_unknown_thread(0);
         t->info->state = t;
-        t->ctx_salt = ((uint64_t)t->info->id + 1) * 0xd6e8feb86659fd93ull;
     }
     return t;
 }
 
-lr_thread *lr_self_slow(void)
+lr_thread *lr_thread_attach(void)
 {
-    lr_thread *t = lr_tls_thread;
-    if (t)                      /* inside lockrace, or the thread is ending */
+    if (lr_tls_thread)          /* inside lockrace, or the thread is ending */
         return NULL;
-    if (!lr_runtime_ready())
-        return NULL;    /* another thread is starting lockrace, or this one is
-                           and came back through a wrapper: pass through */
     return attach(NULL);
 }
 
@@ -242,8 +263,8 @@ void lr_thread_exit(void *state)
     }
     /* a thread cancelled, or ended by a destructor path that bypassed the
      * trampoline and pthread_exit, ends here */
-    if (!__atomic_load_n(&t->info->finished, __ATOMIC_ACQUIRE) && t->depth == 0)
-        lr_thread_finished(t->info, 0);
+    if (!__atomic_load_n(&t->info->finished, __ATOMIC_ACQUIRE) && t->depth == 0 && on_end)
+        on_end(t->info);
     lr_tls_thread = LR_THREAD_DEAD;
     __atomic_store_n(&t->info->finished, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&t->info->state, NULL, __ATOMIC_RELEASE);
@@ -277,4 +298,23 @@ void lr_thread_fork_child(void)
     }
     if (t)
         t->info->tid = (pid_t)syscall(SYS_gettid);
+}
+
+void lr_wait_begin(lr_thread_info *self, int kind, uintptr_t object, lr_lock *lock,
+                   lr_stack_id stack, int bounded)
+{
+    lr_wait *w = &self->wait;
+    w->object = object;
+    w->lock = lock;
+    w->stack = stack;
+    w->bounded = (uint8_t)bounded;
+    w->since_ns = lr_now_ns();
+    __atomic_add_fetch(&w->seq, 1, __ATOMIC_RELAXED);
+    /* publish, then look: pairs with the other waiters' loads */
+    __atomic_store_n(&w->kind, (uint32_t)kind, __ATOMIC_SEQ_CST);
+}
+
+void lr_wait_end(lr_thread_info *self)
+{
+    __atomic_store_n(&self->wait.kind, LR_WAIT_NONE, __ATOMIC_RELEASE);
 }

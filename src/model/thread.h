@@ -7,7 +7,6 @@
 
 #include "model/lockreg.h"
 #include "support/stack.h"
-#include "detect/vclock.h"
 
 #include <stdint.h>
 #include <sys/types.h>
@@ -43,8 +42,6 @@ typedef struct lr_thread_info {
     struct lr_thread *state;    /* its working state (held locks) while it runs, else NULL */
     int finished;               /* its start routine returned or it called pthread_exit */
     lr_wait wait;
-    lr_vc vc;                   /* happens-before clock (race.c): written by the thread, read
-                                   by its joiner once it ended */
 } lr_thread_info;
 
 typedef struct lr_held {
@@ -58,73 +55,53 @@ typedef struct lr_held {
     uint8_t shared;             /* held for reading (an rwlock's read lock) */
 } lr_held;
 
-/* A context this thread has met: (chain key, lock address, how, call
- * site) → the lock identity it was then, and its stack. The identity is
- * checked on every hit, so a lock destroyed and re-created at the same
- * address is learnt anew. */
-typedef struct lr_ctx_slot {
-    uint64_t key;
-    lr_lock *lock;
-    uint64_t id;
-    uint32_t token;             /* lr_token: the stack, or LR_REENTRY */
-} lr_ctx_slot;
-
-/* The first context table, inside the thread's state: a thread that locks
- * little costs one page of memory, not three (lockorder.c). */
-#define LR_CTX_INITIAL 32
-
+/* A thread's working state: the model's part. The engines keep their own
+ * per-thread state in parts that follow it in the same mapping: each asks
+ * for its part once, at start (lr_thread_add_part), and finds it at the
+ * offset it was given. The model makes, recycles and hands out states and
+ * never looks inside a part. */
 typedef struct lr_thread {
     int depth;                  /* > 0 while inside lockrace: wrappers pass through */
     lr_thread_info *info;
     uint64_t chain;             /* chain key of the held set: held[nheld - 1].chain, or the seed */
-    lr_held *held;
+    lr_held *held;              /* model/held.h */
     uint32_t nheld, held_cap;
-    lr_ctx_slot *ctx;           /* open addressing; their edges are in the graph */
-    uint32_t ctx_mask, ctx_count;
-    uint32_t ctx_shift;         /* 64 - log2(slots): the index is the key's top bits */
-    uint64_t ctx_salt;          /* this thread in the contexts cached in mutexes (lockorder.h) */
     int exit_rounds;
-    /* a deadlock seen once while blocked, to confirm after the next round */
-    struct {
-        uintptr_t pc;
-        lr_stack_id stack;
-    } sites[64];                /* stacks of waits and annotated accesses, by call site */
-    uint64_t vc_version;        /* one more whenever an acquire may have grown info->vc */
-    uint64_t lockset_chain;     /* race.c: the lockset interned for this chain key */
-    const void *lockset;
-    uint64_t suspect;           /* hash of the cycle (threads and wait numbers), 0 none */
-    void *search;               /* the wait-for search's memory, kept between searches */
-    size_t search_size;
-    uint32_t wait_rounds;       /* bounded rounds of the current wait */
-    uint32_t reported_seq;      /* the wait already reported as a deadlock (+1), 0 none */
-    /* context tables replaced, kept for a probe that a signal handler
-     * interrupted (lockorder.c); unmapped when the thread's state is reused */
-    struct {
-        lr_ctx_slot *slots;
-        uint32_t n;
-    } ctx_old[10];
-    uint32_t ctx_nold;
     struct lr_thread *next_free;
     lr_held held_inline[16];
-    lr_ctx_slot ctx_inline[LR_CTX_INITIAL];
 } lr_thread;
+
+/* Room for a part of `size` bytes in every thread state; returns its
+ * offset from the state's start (aligned for any type). Only before the
+ * first state is made: returns 0, no room, after that. `start`, when
+ * given, runs each time a state is handed to a thread: `reused` 0 for a
+ * new state (the part is zeroes), 1 for a recycled one (the part as the
+ * last thread left it); it returns -1 when the thread cannot have its
+ * part. Without `start`, a recycled part is zeroed. */
+size_t lr_thread_add_part(size_t size, int (*start)(lr_thread *t, void *part, int reused));
+
+/* The first part asked for is here: a constant, so that the engine on the
+ * lock path (lock order, which asks first) reaches its part with no load. */
+#define LR_THREAD_FIRST_PART ((sizeof(lr_thread) + 63) & ~(size_t)63)
+
+static inline void *lr_thread_part(lr_thread *t, size_t offset)
+{
+    return (char *)t + offset;
+}
+
+/* The runtime's function called when a thread ends by a path that skipped
+ * the runtime (cancelled, or ended in a TLS destructor); set at start. */
+void lr_thread_on_end(void (*fn)(lr_thread_info *info));
 
 #define LR_THREAD_DEAD ((lr_thread *)1)
 #define LR_CHAIN_SEED 0x2545f4914f6cdd1dull
 
 extern __thread lr_thread *lr_tls_thread __attribute__((tls_model("initial-exec")));
 
-/* Per-thread state of the caller, created on first use; NULL when lockrace
- * must pass straight through (not ready, inside lockrace, thread ending). */
-lr_thread *lr_self_slow(void);
-
-static inline lr_thread *lr_self(void)
-{
-    lr_thread *t = lr_tls_thread;
-    if (__builtin_expect(t > LR_THREAD_DEAD && t->depth == 0, 1))
-        return t;
-    return lr_self_slow();
-}
+/* Attaches the calling thread, met for the first time, and returns its new
+ * state; NULL when it cannot have one now (inside lockrace, ending). The
+ * runtime decides when (lr_self). */
+lr_thread *lr_thread_attach(void);
 
 /* The caller's state whatever its depth (for lockrace's own bookkeeping). */
 lr_thread *lr_thread_current(void);
@@ -151,6 +128,12 @@ lr_thread *lr_thread_new_synthetic(void);
 
 static inline void lr_enter(lr_thread *t) { __atomic_signal_fence(__ATOMIC_SEQ_CST); t->depth++; __atomic_signal_fence(__ATOMIC_SEQ_CST); }
 static inline void lr_leave(lr_thread *t) { __atomic_signal_fence(__ATOMIC_SEQ_CST); t->depth--; __atomic_signal_fence(__ATOMIC_SEQ_CST); }
+
+/* Starts and ends a wait of the calling thread: published in its record
+ * for the threads that block after it and for the watchdog. */
+void lr_wait_begin(lr_thread_info *self, int kind, uintptr_t object, lr_lock *lock,
+                   lr_stack_id stack, int bounded);
+void lr_wait_end(lr_thread_info *self);
 
 void lr_thread_fork_prepare(void);
 void lr_thread_fork_parent(void);

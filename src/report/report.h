@@ -14,6 +14,36 @@
 enum lr_report_kind { LR_REPORT_LOCK_ORDER, LR_REPORT_DEADLOCK, LR_REPORT_STALL, LR_REPORT_DATA_RACE,
                       LR_REPORT_LOST_UPDATE, LR_REPORT_MISUSE, LR_REPORT_KINDS };
 
+/* The misuse report's sub-kinds. */
+enum lr_misuse {
+    LR_MISUSE_UNLOCK_NOT_HELD,      /* mutex unlocked by a thread that does not hold it */
+    LR_MISUSE_UNLOCK_NOT_LOCKED,    /* rwlock or spinlock unlocked while not locked */
+    LR_MISUSE_RELOCK,               /* error-checking mutex locked again by its owner (EDEADLK) */
+    LR_MISUSE_DESTROY_LOCKED,       /* mutex destroyed while locked (EBUSY) */
+    LR_MISUSE_LOCK_DESTROYED,       /* mutex locked after pthread_mutex_destroy, not initialised again */
+    LR_MISUSE_REINIT_LOCKED,        /* mutex initialised again while locked */
+    LR_MISUSE_COND_UNHELD,          /* condition wait with a mutex the waiter does not hold */
+    LR_MISUSE_COND_TWO_MUTEXES,     /* one condition waited on with two mutexes at once */
+    LR_MISUSE_EXIT_HOLDING,         /* a thread ended holding locks */
+    LR_MISUSE_BARRIER_ZERO,         /* barrier initialised with a count of 0 (EINVAL) */
+    LR_MISUSE_COND_DESTROY_WAITED,  /* condition destroyed while a thread still waits on it */
+    LR_MISUSE_RWLOCK_RELOCK,        /* rwlock asked for (read or write) by its writer (EDEADLK) */
+    LR_MISUSE_REINIT,               /* mutex, rwlock or condition initialised again, not destroyed */
+    LR_MISUSE_REUSED_LOCKED,        /* a mutex initialised where one still locked was (not static) */
+    LR_MISUSE_DESTROY_MISCOUNTED,   /* unlocked mutex whose destroy fails (EBUSY) after a bad unlock */
+    LR_MISUSE_LOCK_INVALID,         /* mutex that reads as destroyed, with no destroy on record */
+    /* semaphores from here on (misuse.c names the object so) */
+    LR_MISUSE_SEM_DESTROY_WAITED,   /* semaphore destroyed while threads are blocked on it */
+    LR_MISUSE_SEM_DESTROYED,        /* semaphore posted or waited after sem_destroy */
+    LR_MISUSE_SEM_INIT_INVALID,     /* sem_init with a value over SEM_VALUE_MAX (EINVAL) */
+    LR_MISUSE_SEM_OVERFLOW,         /* sem_post of a semaphore at SEM_VALUE_MAX (EOVERFLOW) */
+    LR_MISUSE_SEM_INVALID,          /* wait or post on bytes that cannot be a semaphore */
+    LR_MISUSE_KINDS
+};
+
+const char *lr_misuse_name(int kind);
+
+
 typedef struct lr_report_lock {
     uint64_t id;
     int type;                   /* enum lr_lock_type */

@@ -3,6 +3,7 @@
 #include "report/suppress.h"
 #include "support/arena.h"
 #include "report/report.h"
+#include "report/format.h"
 #include "support/util.h"
 
 #include <errno.h>
@@ -296,6 +297,16 @@ static int applies(const rule *r, const char *kind, int where)
     return 0;
 }
 
+/* A lock or variable name: no rule for frames only (race_top's are, the
+ * top frame's and the variable's) */
+int lr_suppress_match_name(const char *kind, const char *text)
+{
+    for (const rule *r = rules; r; r = r->next)
+        if (applies(r, kind, LR_SUPPRESS_NAME) && rule_matches(r, text))
+            return 1;
+    return 0;
+}
+
 int lr_suppress_match(const char *kind, const char *text)
 {
     for (const rule *r = rules; r; r = r->next)
@@ -317,5 +328,52 @@ int lr_suppress_match_frame(const char *kind, const char *function, const char *
             (rule_matches(r, module) || (module_base && rule_matches(r, module_base + 1))))
             return 1;
     }
+    return 0;
+}
+
+/* ---- reports ---- */
+
+static int stack_matches(const char *kind, lr_stack_id id)
+{
+    static lr_frames f;            /* under report_lock */
+    if (!id)
+        return 0;
+    lr_symbolize_stack(id, &f);
+    for (int i = 0; i < f.n; i++)
+        if (lr_suppress_match_frame(kind, f.info[i].function, f.info[i].file, f.info[i].module, i == 0))
+            return 1;
+    return 0;
+}
+
+/* A rule of the report's kind matches one of its stacks' frames, or one of
+ * its lock or variable names. */
+int lr_report_suppressed_by_rule(const lr_report *r, char (*labels)[200])
+{
+    const char *kind = lr_report_kind_name(r->kind);
+    for (size_t i = 0; i < r->nlocks; i++)
+        if (lr_suppress_match_name(kind, labels[i]))
+            return 1;
+    if (r->naccesses) {
+        char var[200];
+        lr_report_var_label(&r->var, var, sizeof var);
+        if (lr_suppress_match_name(kind, var))
+            return 1;
+    }
+    for (size_t i = 0; i < r->nedges; i++)
+        if (stack_matches(kind, r->edges[i].first_stack) || stack_matches(kind, r->edges[i].second_stack))
+            return 1;
+    for (size_t i = 0; i < r->nthreads; i++) {
+        if (stack_matches(kind, r->threads[i].wait_stack))
+            return 1;
+        for (size_t k = 0; k < r->threads[i].nholds; k++)
+            if (stack_matches(kind, r->threads[i].holds[k].stack))
+                return 1;
+    }
+    for (size_t i = 0; i < r->nholds; i++)
+        if (stack_matches(kind, r->holds[i].stack))
+            return 1;
+    for (size_t i = 0; i < r->naccesses; i++)
+        if (stack_matches(kind, r->accesses[i].stack))
+            return 1;
     return 0;
 }

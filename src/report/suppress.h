@@ -36,6 +36,8 @@ enum { LR_SUPPRESS_NAME = 1,    /* a lock or variable name */
 /* 1 when a rule for this kind (name as in JSON) matches text: a lock or
  * variable name, or a function or file. */
 int lr_suppress_match(const char *kind, const char *text);
+/* The same, for a lock or variable name only. */
+int lr_suppress_match_name(const char *kind, const char *text);
 
 /* 1 when a rule for this kind matches a frame of one of the report's
  * stacks: its function, file (and the file's base name), module; top: it is

@@ -7,6 +7,7 @@
 #include "detect/race.h"
 #include "report/report.h"
 #include "model/thread.h"
+#include "runtime/runtime.h"
 
 #define LR_API __attribute__((visibility("default")))
 #define LR_CALLER ((uintptr_t)__builtin_return_address(0))
@@ -50,44 +51,52 @@ LR_API void lockrace_unwatch(const volatile void *addr, size_t size)
     lr_race_unwatch(lr_self(), (uintptr_t)addr, size);
 }
 
+/* An annotated access by the caller of lockrace_*: its stack is unwound
+ * once per call site and thread. */
+static void access(lr_thread *self, uintptr_t addr, size_t size, int flags, uint64_t *value,
+                   uintptr_t pc)
+{
+    lr_race_access_at(self, addr, size, flags, value, self && size ? lr_site_stack(self, pc) : 0);
+}
+
 LR_API void lockrace_read(const volatile void *addr, size_t size)
 {
-    lr_race_access(lr_self(), (uintptr_t)addr, size, 0, NULL, LR_CALLER);
+    access(lr_self(), (uintptr_t)addr, size, 0, NULL, LR_CALLER);
 }
 
 LR_API void lockrace_write(const volatile void *addr, size_t size)
 {
-    lr_race_access(lr_self(), (uintptr_t)addr, size, LR_ACC_WRITE, NULL, LR_CALLER);
+    access(lr_self(), (uintptr_t)addr, size, LR_ACC_WRITE, NULL, LR_CALLER);
 }
 
 LR_API void lockrace_atomic_read(const volatile void *addr, size_t size)
 {
-    lr_race_access(lr_self(), (uintptr_t)addr, size, LR_ACC_ATOMIC, NULL, LR_CALLER);
+    access(lr_self(), (uintptr_t)addr, size, LR_ACC_ATOMIC, NULL, LR_CALLER);
 }
 
 LR_API void lockrace_atomic_write(const volatile void *addr, size_t size)
 {
-    lr_race_access(lr_self(), (uintptr_t)addr, size, LR_ACC_ATOMIC | LR_ACC_WRITE, NULL, LR_CALLER);
+    access(lr_self(), (uintptr_t)addr, size, LR_ACC_ATOMIC | LR_ACC_WRITE, NULL, LR_CALLER);
 }
 
 /* An atomic read-modify-write is one access that reads and writes: as a
  * write it orders nothing and races only with plain accesses. */
 LR_API void lockrace_atomic_rmw(const volatile void *addr, size_t size)
 {
-    lr_race_access(lr_self(), (uintptr_t)addr, size, LR_ACC_ATOMIC | LR_ACC_WRITE, NULL, LR_CALLER);
+    access(lr_self(), (uintptr_t)addr, size, LR_ACC_ATOMIC | LR_ACC_WRITE, NULL, LR_CALLER);
 }
 
 LR_API unsigned long long lockrace_load(const volatile void *addr, size_t size)
 {
     uint64_t value = 0;
-    lr_race_access(lr_self(), (uintptr_t)addr, size, LR_ACC_EXACT, &value, LR_CALLER);
+    access(lr_self(), (uintptr_t)addr, size, LR_ACC_EXACT, &value, LR_CALLER);
     return value;
 }
 
 LR_API void lockrace_store(volatile void *addr, size_t size, unsigned long long value)
 {
     uint64_t v = value;
-    lr_race_access(lr_self(), (uintptr_t)addr, size, LR_ACC_EXACT | LR_ACC_WRITE, &v, LR_CALLER);
+    access(lr_self(), (uintptr_t)addr, size, LR_ACC_EXACT | LR_ACC_WRITE, &v, LR_CALLER);
 }
 
 LR_API void lockrace_happens_before(const volatile void *obj)

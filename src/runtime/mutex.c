@@ -78,7 +78,7 @@ void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m)
 {
     if (self) {
         lr_race_release(self, (uintptr_t)m);
-        if (__builtin_expect(!lr_order_released_at(self, (uintptr_t)m), 0))
+        if (__builtin_expect(!lr_held_released_at(self, (uintptr_t)m), 0))
             lr_misuse_mutex_unlock(self, m);
     }
 }
@@ -136,9 +136,9 @@ lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mut
     if (!self)
         return st;
     int unheld = lr_misuse_cond_wait(self, c, m);
-    st.depth = lr_order_depth_at(self, (uintptr_t)m);
+    st.depth = lr_held_depth(self, (uintptr_t)m);
     lr_race_release(self, (uintptr_t)m);
-    while (!lr_order_released_at(self, (uintptr_t)m) && lr_order_depth_at(self, (uintptr_t)m))
+    while (!lr_held_released_at(self, (uintptr_t)m) && lr_held_depth(self, (uintptr_t)m))
         ;
     /* published for the watchdog, which tells a lost wakeup from a wait */
     lr_wait_begin(self->info, LR_WAIT_COND, (uintptr_t)c, lr_lock_find((uintptr_t)m),

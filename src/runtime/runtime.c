@@ -8,13 +8,13 @@
  * passing through works whenever it happens. */
 #include "runtime/runtime.h"
 #include "detect/race.h"
+#include "detect/waitfor.h"
 #include "support/arena.h"
 #include "detect/lockgraph.h"
 #include "support/options.h"
 #include "report/report.h"
 #include "support/stack.h"
 #include "support/util.h"
-#include "watch/watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,11 +69,21 @@ static void read_options(void)
         fail_options(err);
 }
 
+static void thread_ended(lr_thread_info *info)
+{
+    lr_thread_finished(info, 0);
+}
+
 static void bootstrap(void)
 {
     read_options();
     lr_stack_init();
     lr_thread_init();
+    /* the engines' per-thread parts and hooks, before the first thread state */
+    lr_order_init();
+    lr_waitfor_init();
+    lr_race_init();
+    lr_thread_on_end(thread_ended);
     lr_report_init();
     lr_wait_init();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
@@ -84,6 +94,16 @@ static void bootstrap(void)
         snprintf(line, sizeof line, "lockrace: watching process %d\n", (int)getpid());
         lr_write_str(2, line);
     }
+}
+
+lr_thread *lr_self_slow(void)
+{
+    if (lr_tls_thread)          /* inside lockrace, or the thread is ending */
+        return NULL;
+    if (!lr_runtime_ready())
+        return NULL;    /* another thread is starting lockrace, or this one is
+                           and came back through a wrapper: pass through */
+    return lr_thread_attach();
 }
 
 int lr_runtime_ready(void)
@@ -102,15 +122,6 @@ int lr_runtime_ready(void)
         return 1;
     }
     return 0;
-}
-
-__attribute__((constructor)) static void lockrace_constructor(void)
-{
-    lr_runtime_ready();
-    lr_self();   /* the main thread gets T0 even when it locks nothing */
-    /* here, not in the bootstrap: every library loaded at start is mapped
-     * and relocated, and no thread of the program's runs yet */
-    lr_watch_start(lr_opt.watch);
 }
 
 /* The status a process that reported ends with. A program that failed
@@ -232,7 +243,6 @@ static void fork_child(void)
     lr_graph_fork_child();
     lr_report_fork_child();
     lr_watchdog_fork_child();
-    lr_watch_fork_child();
     lr_race_fork_child();
     lr_misuse_fork_child();
     lr_thread *t = lr_thread_current();

@@ -16,6 +16,19 @@
  * while it initialises (from this thread or another) pass through. */
 int lr_runtime_ready(void);
 
+/* Per-thread state of the caller, created on first use; NULL when lockrace
+ * must pass straight through (not ready, inside lockrace, thread ending).
+ * Wrappers and signal handlers call it; everything below takes the state. */
+lr_thread *lr_self_slow(void) __attribute__((noinline, cold));
+
+static inline lr_thread *lr_self(void)
+{
+    lr_thread *t = lr_tls_thread;
+    if (__builtin_expect(t > LR_THREAD_DEAD && t->depth == 0, 1))
+        return t;
+    return lr_self_slow();
+}
+
 /* The process ends with `status` (exit, a return from main, _exit,
  * _Exit): the race engine's last findings and the summary line, once, and
  * the status it must end with, returned: exitcode in place of a 0 when it

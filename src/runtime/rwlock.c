@@ -65,6 +65,6 @@ void lr_sync_release(lr_thread *self, void *lock)
 {
     if (self) {
         lr_race_release(self, (uintptr_t)lock);
-        lr_order_released_at(self, (uintptr_t)lock);
+        lr_held_released_at(self, (uintptr_t)lock);
     }
 }

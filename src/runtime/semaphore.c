@@ -41,15 +41,15 @@ void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisit
     if (!self)
         return;
     lr_misuse_sem_use(self, s);
-    lr_order_drop_stale(self);
+    lr_held_drop_stale(self);
     lr_lock *l = sem_lock(s);
     if (!l)
         return;
-    if (lr_order_depth_at(self, (uintptr_t)s)) {
+    if (lr_held_depth(self, (uintptr_t)s)) {
         /* waiting on it while holding it: it is how a thread waits for a
          * signal (CPython's Condition.wait), not a lock */
         lr_sync_destroyed(self, s, 0);
-        lr_order_drop_stale(self);
+        lr_held_drop_stale(self);
         return;
     }
     a->id = l->id;
@@ -69,7 +69,7 @@ void lr_sem_post(lr_thread *self, void *s)
     if (!self)
         return;
     lr_misuse_sem_use(self, s);
-    if (lr_order_depth_at(self, (uintptr_t)s)) {
+    if (lr_held_depth(self, (uintptr_t)s)) {
         lr_sync_release(self, s);
         return;
     }

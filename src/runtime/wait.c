@@ -109,9 +109,31 @@ static uintptr_t kernel_wait(const lr_thread_info *t)
     return l && l->type <= LR_ADAPTIVE ? addr : 0;
 }
 
+/* The runtime's part of a thread's state (model/thread.h), zeroed for
+ * each thread. */
+typedef struct wait_state {
+    struct {
+        uintptr_t pc;
+        lr_stack_id stack;
+    } sites[64];                /* stacks of waits and annotated accesses, by call site */
+    uint64_t suspect;           /* a deadlock seen once while blocked, to confirm after the
+                                   next round: hash of the cycle (threads and wait numbers) */
+    uint32_t wait_rounds;       /* bounded rounds of the current wait */
+    uint32_t reported_seq;      /* the wait already reported as a deadlock (+1), 0 none */
+} wait_state;
+
+static size_t part_offset;
+
+static wait_state *state_of(lr_thread *t)
+{
+    return lr_thread_part(t, part_offset);
+}
+
 void lr_wait_init(void)
 {
     lr_waitfor_hidden_wait = kernel_wait;
+    if (!part_offset)
+        part_offset = lr_thread_add_part(sizeof(wait_state), NULL);
 }
 
 static int watching(lr_thread *self)
@@ -124,8 +146,8 @@ static int watching(lr_thread *self)
 static int start_waiting(lr_thread *self, int kind, uintptr_t object, lr_lock *lock,
                          lr_stack_id stack)
 {
-    self->suspect = 0;
-    self->wait_rounds = 0;
+    state_of(self)->suspect = 0;
+    state_of(self)->wait_rounds = 0;
     lr_wait_begin(self->info, kind, object, lock, stack, 0);
     lr_watchdog_start(self);            /* after the wait is published: see watchdog.c */
     lr_wait_check(self);
@@ -166,15 +188,15 @@ int lr_wait_round_over(const struct timespec *deadline)
 lr_stack_id lr_site_stack(lr_thread *self, uintptr_t pc)
 {
     uint32_t i = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 58);
-    if (self->sites[i].pc == pc)
-        return self->sites[i].stack;
+    if (state_of(self)->sites[i].pc == pc)
+        return state_of(self)->sites[i].stack;
     int saved = errno;
     lr_enter(self);
     lr_stack_id stack = lr_stack_capture();
     lr_leave(self);
     errno = saved;
-    self->sites[i].pc = pc;
-    self->sites[i].stack = stack;
+    state_of(self)->sites[i].pc = pc;
+    state_of(self)->sites[i].stack = stack;
     return stack;
 }
 
@@ -190,12 +212,12 @@ int lr_join_wait_begin(lr_thread *self, pthread_t thread, void *pc)
 
 const struct timespec *lr_wait_deadline(lr_thread *self, struct timespec *ts)
 {
-    long ms = self->suspect || self->wait_rounds == 0 ? FIRST_ROUND_MS : LATER_ROUND_MS;
+    long ms = state_of(self)->suspect || state_of(self)->wait_rounds == 0 ? FIRST_ROUND_MS : LATER_ROUND_MS;
     clock_gettime(CLOCK_MONOTONIC, ts);
     ts->tv_nsec += ms * 1000000L;
     ts->tv_sec += ts->tv_nsec / 1000000000L;
     ts->tv_nsec %= 1000000000L;
-    self->wait_rounds++;
+    state_of(self)->wait_rounds++;
     return ts;
 }
 
@@ -233,21 +255,21 @@ void lr_deadlock_policy(void)
 
 static void check(lr_thread *self)
 {
-    if (!self || self->reported_seq == self->info->wait.seq + 1)
+    if (!self || state_of(self)->reported_seq == self->info->wait.seq + 1)
         return;
     int saved = errno;
     lr_enter(self);
     lr_cycle c;
     lr_cycle_init(&c);
     uint64_t seen = lr_waitfor_cycle(self->info, lr_lock_holders, &c) ? cycle_hash(&c) : 0;
-    if (seen && seen == self->suspect && lr_waitfor_unchanged(&c)) {
-        self->reported_seq = self->info->wait.seq + 1;
+    if (seen && seen == state_of(self)->suspect && lr_waitfor_unchanged(&c)) {
+        state_of(self)->reported_seq = self->info->wait.seq + 1;
         if (first_to_report(seen)) {    /* the others wait on: this one ends it */
             lr_waitfor_report(&c, lr_lock_holders);
             lr_deadlock_policy();
         }
     }
-    self->suspect = seen;
+    state_of(self)->suspect = seen;
     lr_cycle_free(&c);
     lr_leave(self);
     errno = saved;

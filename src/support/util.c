@@ -341,3 +341,10 @@ int lr_static_storage(uintptr_t addr)
 {
     return dl_iterate_phdr(covers, &addr) == 1;
 }
+
+uint64_t lr_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}

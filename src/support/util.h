@@ -91,4 +91,7 @@ void lr_utf8_trim(char *s);
  * are not UTF-8 as \xNN, cut with "..." to fit in size. Returns out. */
 const char *lr_shown(char *out, size_t size, const char *s, size_t len);
 
+/* CLOCK_MONOTONIC, in nanoseconds. */
+uint64_t lr_now_ns(void);
+
 #endif

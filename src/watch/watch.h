@@ -8,6 +8,5 @@
  * when watching cannot work here, one line says why and the rest of
  * lockrace goes on. */
 void lr_watch_start(const char *spec);
-void lr_watch_fork_child(void);
 
 #endif

@@ -1306,6 +1306,15 @@ def case_tsan_suppressions():
         status, out, err, reports = with_rules("handoff", "race:^shared$\n", args=["none"])
         expect(status == 0 and not [r for r in reports if r["kind"] != "summary"],
                f"race: on the variable: status {status}, {[r['kind'] for r in reports]}")
+        # race_top: the top frame only; race: any frame
+        for rule, hidden in (("race_top:write_shared", True), ("race_top:first", False), ("race:first", True)):
+            status, out, err, reports = with_rules("handoff", rule + "\n", args=["none"])
+            expect(status == (0 if hidden else 66), f"{rule}: status {status}, {[r['kind'] for r in reports]}")
+        # called_from_lib: a frame in that library (the constructor's edge in libearly_lib.so)
+        for rule, hidden in (("called_from_lib:libearly_lib", True), ("called_from_lib:^libearly_lib.so$", True),
+                             ("called_from_lib:libnothing.so", False), ("called_from_lib:early_lib.c", False)):
+            status, out, err, reports = with_rules("early", rule + "\n")
+            expect(status == (0 if hidden else 66), f"{rule}: status {status}, {[r['kind'] for r in reports]}")
         # mutex covers misuse
         status, out, err, reports = with_rules("misuse", "mutex:misuse.c\n", args=["unlock-not-held"])
         expect(status == 0 and reports == [], f"mutex: status {status}, {err[-400:]!r}")

@@ -6,9 +6,6 @@
 #include "detect/lockorder.h"
 #include "support/options.h"
 #include "report/report.h"
-#include "runtime/runtime.h"
-
-#include <semaphore.h>
 
 #include "unit.h"
 
@@ -50,6 +47,7 @@ static void sink(const lr_report *r)
 
 static void setup(void)
 {
+    lr_order_init();
     lr_options_defaults(&lr_opt);
     lr_report_sink = sink;
     lr_stack_capture_override = unit_site_stack;
@@ -74,7 +72,7 @@ static void take(lr_thread *t, lr_lock *l, int how, uintptr_t site)
 }
 
 static void lock(lr_thread *t, lr_lock *l) { take(t, l, LR_BLOCKING, 0x1000 + l->id * 16); }
-static void unlock(lr_thread *t, lr_lock *l) { lr_order_released_at(t, l->addr); }
+static void unlock(lr_thread *t, lr_lock *l) { lr_held_released_at(t, l->addr); }
 
 /* rwlocks: a read (shared) or write acquisition */
 static void take_rw(lr_thread *t, lr_lock *l, int shared)
@@ -582,10 +580,10 @@ START_TEST(seen_context_takes_the_fast_path)
 {
     lr_thread *t = lr_thread_new_synthetic();
     nested(t, L(0), L(1));
-    uint32_t contexts = t->ctx_count;
+    uint32_t contexts = lr_order_of(t)->ctx_count;
     for (int i = 0; i < 1000; i++)
         nested(t, L(0), L(1));
-    ck_assert_uint_eq(t->ctx_count, contexts);
+    ck_assert_uint_eq(lr_order_of(t)->ctx_count, contexts);
     ck_assert_uint_eq(lr_graph_edge_count(), 1);
 }
 END_TEST
@@ -601,9 +599,9 @@ START_TEST(the_context_table_is_bounded)
         take(t, L(1), LR_BLOCKING, 0x100000 + i * 16);
         unlock(t, L(1));
     }
-    ck_assert_uint_eq(t->ctx_mask + 1, LR_CTX_MAX);
-    ck_assert_uint_lt(t->ctx_count, LR_CTX_MAX / 2);
-    ck_assert_uint_eq(t->ctx_nold, 1);
+    ck_assert_uint_eq(lr_order_of(t)->ctx_mask + 1, LR_CTX_MAX);
+    ck_assert_uint_lt(lr_order_of(t)->ctx_count, LR_CTX_MAX / 2);
+    ck_assert_uint_eq(lr_order_of(t)->ctx_nold, 1);
     for (uintptr_t i = 0; i < 100; i++) {
         take(t, L(1), LR_BLOCKING, 0x100000 + i * 16);
         unlock(t, L(1));
@@ -621,16 +619,16 @@ START_TEST(a_mutex_remembers_its_last_context)
 {
     lr_thread *t = lr_thread_new_synthetic();
     nested(t, L(0), L(1));
-    memset(t->ctx, 0, (t->ctx_mask + 1) * sizeof *t->ctx);
-    t->ctx_count = 0;
+    memset(lr_order_of(t)->ctx, 0, (lr_order_of(t)->ctx_mask + 1) * sizeof *lr_order_of(t)->ctx);
+    lr_order_of(t)->ctx_count = 0;
     for (int i = 0; i < 10; i++)
         nested(t, L(0), L(1));
-    ck_assert_uint_eq(t->ctx_count, 0);
+    ck_assert_uint_eq(lr_order_of(t)->ctx_count, 0);
     ck_assert_uint_eq(lr_graph_edge_count(), 1);
     /* another context of the same mutex (another call site) is learnt */
     take(t, L(1), LR_BLOCKING, 0x7777);
     unlock(t, L(1));
-    ck_assert_uint_eq(t->ctx_count, 1);
+    ck_assert_uint_eq(lr_order_of(t)->ctx_count, 1);
 }
 END_TEST
 
@@ -640,9 +638,9 @@ START_TEST(a_mutex_context_is_the_thread_s_own)
 {
     lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
     nested(t1, L(0), L(1));
-    uint32_t before = t2->ctx_count;
+    uint32_t before = lr_order_of(t2)->ctx_count;
     nested(t2, L(0), L(1));
-    ck_assert_uint_eq(t2->ctx_count, before + 2);
+    ck_assert_uint_eq(lr_order_of(t2)->ctx_count, before + 2);
 }
 END_TEST
 
@@ -656,10 +654,10 @@ START_TEST(a_new_lock_at_the_address_does_not_use_the_old_context)
     /* the tag gone (as destroy leaves it), the cached context left in place */
     memset(lr_mutex_tag((uintptr_t)&fake_memory[64]), 0, sizeof(uintptr_t));
     ck_assert_uint_ne(*lr_mutex_context((uintptr_t)&fake_memory[64]), 0);
-    uint32_t before = t->ctx_count;
+    uint32_t before = lr_order_of(t)->ctx_count;
     lr_lock *b2 = L(1);
     nested(t, L(0), b2);
-    ck_assert_uint_eq(t->ctx_count, before + 1);
+    ck_assert_uint_eq(lr_order_of(t)->ctx_count, before + 1);
     ck_assert_uint_eq(lr_graph_edge_count(), 1);
 }
 END_TEST
@@ -722,66 +720,6 @@ START_TEST(a_lock_taken_after_the_first_is_no_gate)
 }
 END_TEST
 
-/* Semaphores initialised to 1 are locks until they behave as signals. */
-static sem_t sems[4];
-
-static void sem_take(lr_thread *t, int i)
-{
-    lr_acquisition a;
-    current_site = 0x9000 + (uintptr_t)i * 16;
-    lr_sem_before_wait(t, &sems[i], LR_BLOCKING, (void *)current_site, &a);
-    lr_sem_after_wait(t, &a, 0);
-}
-
-START_TEST(semaphore_locks_in_both_orders_are_an_inversion)
-{
-    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
-    for (int i = 0; i < 2; i++)
-        lr_sem_init(t1, &sems[i], 1, 0);
-    sem_take(t1, 0);
-    sem_take(t1, 1);
-    lr_sem_post(t1, &sems[1]);
-    lr_sem_post(t1, &sems[0]);
-    sem_take(t2, 1);
-    sem_take(t2, 0);
-    ck_assert_int_eq(nreports, 1);
-    ck_assert_int_eq(t2->nheld, 2);
-}
-END_TEST
-
-START_TEST(a_semaphore_posted_by_another_thread_is_a_signal)
-{
-    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
-    for (int i = 0; i < 2; i++)
-        lr_sem_init(t1, &sems[i], 1, 0);
-    lr_sem_init(t1, &sems[2], 0, 0);    /* initial 0: never a lock */
-    sem_take(t1, 0);
-    sem_take(t1, 1);
-    lr_sem_post(t2, &sems[1]);          /* t2 posts what t1 took: a signal */
-    lr_sem_post(t1, &sems[0]);
-    sem_take(t2, 1);
-    sem_take(t2, 0);
-    ck_assert_int_eq(nreports, 0);
-    sem_take(t1, 2);
-    ck_assert_int_eq(t1->nheld, 0);
-}
-END_TEST
-
-START_TEST(waiting_on_a_semaphore_one_holds_makes_it_a_signal)
-{
-    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
-    for (int i = 0; i < 2; i++)
-        lr_sem_init(t1, &sems[i], 1, 0);
-    sem_take(t1, 0);                    /* Condition.wait: take the waiter lock, */
-    sem_take(t1, 1);
-    sem_take(t1, 0);                    /* and wait on it until notified */
-    lr_sem_post(t1, &sems[1]);
-    sem_take(t2, 1);
-    sem_take(t2, 0);
-    ck_assert_int_eq(nreports, 0);
-}
-END_TEST
-
 /* A signal handler that locks and unlocks while the thread is in the middle
  * of pushing a lock must leave the held stack as the thread will have it:
  * the push's slot is reserved before it is filled. Simulated by running
@@ -801,9 +739,9 @@ START_TEST(a_handler_between_reserve_and_fill_leaves_no_trace)
     interrupted = t;
     handler_lock_obj = L(7);
     lock(t, L(0));
-    lr_order_push_hook = handler_now;      /* runs inside the next push */
+    lr_held_push_hook = handler_now;      /* runs inside the next push */
     lock(t, L(1));
-    lr_order_push_hook = NULL;
+    lr_held_push_hook = NULL;
     ck_assert_uint_eq(t->nheld, 2);
     ck_assert_ptr_eq(t->held[0].lock, L(0));
     ck_assert_ptr_eq(t->held[1].lock, L(1));
@@ -860,9 +798,6 @@ static Suite *suite(void)
     tcase_add_test(tc, an_edge_made_once_without_the_gate_ungates_the_cycle);
     tcase_add_test(tc, a_lock_taken_after_the_first_is_no_gate);
     tcase_add_test(tc, a_handler_between_reserve_and_fill_leaves_no_trace);
-    tcase_add_test(tc, semaphore_locks_in_both_orders_are_an_inversion);
-    tcase_add_test(tc, a_semaphore_posted_by_another_thread_is_a_signal);
-    tcase_add_test(tc, waiting_on_a_semaphore_one_holds_makes_it_a_signal);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -2,11 +2,10 @@
  * test's own pthread calls are glibc's (nothing is interposed here), so
  * the objects are in exactly the states the checks read. Each test runs
  * in its own process (Check's fork mode). */
-#include "detect/lockorder.h"
+#include "model/held.h"
 #include "detect/misuse.h"
 #include "support/options.h"
 #include "report/report.h"
-#include "detect/waitfor.h"
 
 #include "unit.h"
 
@@ -67,9 +66,8 @@ static pid_t my_tid(void) { return (pid_t)gettid(); }
 static void held_by(lr_thread *t, pthread_mutex_t *m, uintptr_t site)
 {
     current_site = site;
-    lr_acquisition a = { .addr = (uintptr_t)m, .pc = site, .type = LR_NORMAL, .how = LR_BLOCKING };
-    lr_order_before(t, &a);
-    lr_order_after(t, &a);
+    lr_lock *l = lr_lock_get((uintptr_t)m, LR_NORMAL);
+    lr_held_push(t, l, l->id, l->addr, unit_site_stack(), LR_BLOCKING, 0);
     current_site = 0x7000;
 }
 
@@ -327,10 +325,8 @@ END_TEST
 static void rw_held_by(lr_thread *t, pthread_rwlock_t *rw, int shared, uintptr_t site)
 {
     current_site = site;
-    lr_acquisition a = { .addr = (uintptr_t)rw, .pc = site, .type = LR_RWLOCK, .how = LR_BLOCKING,
-                         .shared = shared };
-    lr_order_before(t, &a);
-    lr_order_after(t, &a);
+    lr_lock *l = lr_lock_get((uintptr_t)rw, LR_RWLOCK);
+    lr_held_push(t, l, l->id, l->addr, unit_site_stack(), LR_BLOCKING, shared);
     current_site = 0x7000;
 }
 

@@ -2,7 +2,7 @@
  * threads in one real thread, variables in a static array, call sites made
  * up. Each test runs in its own process (Check's fork mode), so the engine
  * starts empty every time. */
-#include "detect/lockorder.h"
+#include "model/held.h"
 #include "support/options.h"
 #include "detect/race.h"
 #include "report/report.h"
@@ -50,30 +50,38 @@ static void sink(const lr_report *r)
 
 static void setup(void)
 {
+    lr_race_init();
     lr_options_defaults(&lr_opt);
     lr_report_sink = sink;
     lr_stack_capture_override = unit_site_stack;
     nreports = 0;
 }
 
+/* An access at pc (the runtime gives the engine the caller's stack). */
+static void race_access(lr_thread *t, uintptr_t addr, size_t size, int flags, uint64_t *value,
+                        uintptr_t pc)
+{
+    lr_race_access_at(t, addr, size, flags, value, t && size ? lr_stack_intern(&pc, 1) : 0);
+}
+
 /* accesses from distinct call sites: reads at 0x100 + i, writes at 0x200 + i */
 static void rd(lr_thread *t, int i)
 {
     current_site = 0x100 + (uintptr_t)i * 16;
-    lr_race_access(t, (uintptr_t)&mem[i], sizeof mem[i], 0, NULL, current_site);
+    race_access(t, (uintptr_t)&mem[i], sizeof mem[i], 0, NULL, current_site);
 }
 
 static void wr(lr_thread *t, int i)
 {
     current_site = 0x200 + (uintptr_t)i * 16;
-    lr_race_access(t, (uintptr_t)&mem[i], sizeof mem[i], LR_ACC_WRITE, NULL, current_site);
+    race_access(t, (uintptr_t)&mem[i], sizeof mem[i], LR_ACC_WRITE, NULL, current_site);
 }
 
 static long load(lr_thread *t, int i)
 {
     uint64_t v = 0;
     current_site = 0x300;
-    lr_race_access(t, (uintptr_t)&mem[i], sizeof mem[i], LR_ACC_EXACT, &v, current_site);
+    race_access(t, (uintptr_t)&mem[i], sizeof mem[i], LR_ACC_EXACT, &v, current_site);
     return (long)v;
 }
 
@@ -81,7 +89,7 @@ static void store(lr_thread *t, int i, long value)
 {
     uint64_t v = (uint64_t)value;
     current_site = 0x400;
-    lr_race_access(t, (uintptr_t)&mem[i], sizeof mem[i], LR_ACC_EXACT | LR_ACC_WRITE, &v,
+    race_access(t, (uintptr_t)&mem[i], sizeof mem[i], LR_ACC_EXACT | LR_ACC_WRITE, &v,
                    current_site);
 }
 
@@ -268,10 +276,10 @@ START_TEST(atomics_do_not_race_each_other_but_race_plain_accesses)
 {
     lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
     current_site = 0x500;
-    lr_race_access(a, (uintptr_t)&mem[0], 8, LR_ACC_WRITE | LR_ACC_ATOMIC, NULL, current_site);
+    race_access(a, (uintptr_t)&mem[0], 8, LR_ACC_WRITE | LR_ACC_ATOMIC, NULL, current_site);
     current_site = 0x510;
-    lr_race_access(b, (uintptr_t)&mem[0], 8, LR_ACC_WRITE | LR_ACC_ATOMIC, NULL, current_site);
-    lr_race_access(b, (uintptr_t)&mem[0], 8, LR_ACC_ATOMIC, NULL, current_site);
+    race_access(b, (uintptr_t)&mem[0], 8, LR_ACC_WRITE | LR_ACC_ATOMIC, NULL, current_site);
+    race_access(b, (uintptr_t)&mem[0], 8, LR_ACC_ATOMIC, NULL, current_site);
     ck_assert_int_eq(nreports, 0);
     wr(a, 0);                   /* a plain write against b's atomic write and atomic read */
     ck_assert_int_eq(count(LR_REPORT_DATA_RACE), 2);
@@ -284,9 +292,7 @@ static lr_lock *lock_at(int i) { return lr_lock_get((uintptr_t)&fake_locks[i * 6
 static void hold(lr_thread *t, lr_lock *l)
 {
     current_site = 0x900 + l->id;
-    lr_acquisition a = { .addr = l->addr, .pc = current_site, .type = l->type, .how = LR_BLOCKING };
-    lr_order_before(t, &a);
-    lr_order_after(t, &a);
+    lr_held_push(t, l, l->id, l->addr, unit_site_stack(), LR_BLOCKING, 0);
 }
 
 START_TEST(race_reports_the_locks_each_side_held)
@@ -336,7 +342,7 @@ static void given(lr_thread *t, int i, int flags, long value)
 {
     uint64_t v = (uint64_t)value;
     current_site = 0x500 + (uintptr_t)(flags & LR_ACC_WRITE);
-    lr_race_access(t, (uintptr_t)&mem[i], sizeof mem[i], flags | LR_ACC_EXACT | LR_ACC_GIVEN, &v,
+    race_access(t, (uintptr_t)&mem[i], sizeof mem[i], flags | LR_ACC_EXACT | LR_ACC_GIVEN, &v,
                    current_site);
 }
 
@@ -363,8 +369,8 @@ START_TEST(given_with_an_odd_size_is_a_plain_access)
     lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
     uint64_t v = 1;
     /* 3 bytes cannot be one exact access: an inexact write each, a race */
-    lr_race_access(a, (uintptr_t)&mem[0], 3, LR_ACC_WRITE | LR_ACC_EXACT | LR_ACC_GIVEN, &v, 0x600);
-    lr_race_access(b, (uintptr_t)&mem[0], 3, LR_ACC_WRITE | LR_ACC_EXACT | LR_ACC_GIVEN, &v, 0x610);
+    race_access(a, (uintptr_t)&mem[0], 3, LR_ACC_WRITE | LR_ACC_EXACT | LR_ACC_GIVEN, &v, 0x600);
+    race_access(b, (uintptr_t)&mem[0], 3, LR_ACC_WRITE | LR_ACC_EXACT | LR_ACC_GIVEN, &v, 0x610);
     ck_assert_int_eq(count(LR_REPORT_DATA_RACE), 1);
     ck_assert_int_eq(count(LR_REPORT_LOST_UPDATE), 0);
 }
@@ -494,7 +500,7 @@ START_TEST(atomic_increments_are_never_reported)
     for (int i = 0; i < 10; i++) {
         lr_thread *x = i % 2 ? a : b;
         current_site = 0x600;
-        lr_race_access(x, (uintptr_t)&mem[0], 8, LR_ACC_ATOMIC | LR_ACC_WRITE, NULL, current_site);
+        race_access(x, (uintptr_t)&mem[0], 8, LR_ACC_ATOMIC | LR_ACC_WRITE, NULL, current_site);
     }
     lr_race_thread_finished(a);
     lr_race_thread_finished(b);

@@ -28,6 +28,7 @@ static int holder(uintptr_t object, uint32_t *out, int max)
 
 static void setup(void)
 {
+    lr_waitfor_init();
     lr_options_defaults(&lr_opt);
     for (int i = 0; i < LOCKS; i++)
         holders[i] = extra_reader[i] = UINT32_MAX;

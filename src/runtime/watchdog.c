@@ -18,6 +18,7 @@
 #include "detect/waitfor.h"
 #include "support/arena.h"
 #include "support/options.h"
+#include "support/util.h"
 #include "report/report.h"
 #include "runtime/runtime.h"
 

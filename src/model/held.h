@@ -1,0 +1,120 @@
+/* The locks a thread holds: a stack in its state, newest on top, each
+ * entry with the chain key of the held set up to it. Every engine reads it
+ * (the lock-order engine's contexts are keyed by the chain, the race
+ * engine's locksets are the held set, misuse asks "held by me?"); the
+ * runtime pushes and pops it. Inline: a push and a pop are the lock path.
+ *
+ * A signal handler may lock and unlock in the middle of a push: a slot is
+ * reserved (emptied, then counted) before it is filled, so the handler
+ * pushes and pops above it and cannot match or overwrite a half-written
+ * entry. */
+#ifndef LR_HELD_H
+#define LR_HELD_H
+
+#include "model/thread.h"
+
+/* How a lock was asked for. */
+enum lr_how {
+    LR_BLOCKING,    /* may wait forever: edges into the lock */
+    LR_BOUNDED,     /* timed: edges into the lock, marked bounded */
+    LR_TRY,         /* cannot block: no edge into the lock */
+};
+
+static inline uint64_t lr_mix(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0xff51afd7ed558ccdull;
+    return h ^ (h >> 33);
+}
+
+/* Unit tests run a "signal handler" in the middle of a push; the library
+ * is built without it. */
+#ifdef LR_TEST_HOOKS
+extern void (*lr_held_push_hook)(void);
+#define LR_PUSH_HOOK()                                                       \
+    do {                                                                     \
+        void (*hook_)(void) = lr_held_push_hook;                             \
+        lr_held_push_hook = NULL;                                            \
+        if (hook_)                                                           \
+            hook_();                                                         \
+    } while (0)
+#else
+#define LR_PUSH_HOOK() do { } while (0)
+#endif
+
+/* A push when the stack is full: grows it, then pushes. */
+void lr_held_push_slow(lr_thread *t, lr_lock *lock, uint64_t id, uintptr_t addr,
+                       lr_stack_id stack, int how, int shared);
+
+/* Pushes lock (identity id, at addr), taken at stack: how is enum lr_how,
+ * shared a read lock. Scalars, not a struct: the lock path keeps them in
+ * registers. */
+static inline __attribute__((always_inline)) void
+lr_held_push(lr_thread *t, lr_lock *lock, uint64_t id, uintptr_t addr, lr_stack_id stack, int how,
+             int shared)
+{
+    if (__builtin_expect(t->nheld == t->held_cap, 0)) {
+        lr_held_push_slow(t, lock, id, addr, stack, how, shared);
+        return;
+    }
+    uint32_t n = t->nheld;
+    lr_held *h = &t->held[n];
+    h->lock = NULL;
+    h->addr = 0;
+    /* the fences only keep the compiler's stores in this order */
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    t->nheld = n + 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    LR_PUSH_HOOK();
+    uint64_t chain = lr_mix(n ? t->held[n - 1].chain : LR_CHAIN_SEED, id);
+    h->addr = addr;
+    h->id = id;
+    h->chain = chain;
+    h->stack = stack;
+    h->depth = 1;
+    h->how = (uint8_t)how;
+    h->shared = (uint8_t)shared;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    h->lock = lock;
+    t->chain = chain;
+}
+
+/* The entry of lock l (this identity), -1 when not held. */
+int lr_held_find(const lr_thread *t, const lr_lock *l);
+
+/* One more level of a recursive hold on l; nothing when not held. */
+void lr_held_again(lr_thread *t, const lr_lock *l);
+
+/* Releases held[i]: one level of a recursive hold, or the entry itself,
+ * rehashing the chain keys of the entries above it. Returns 1 when the
+ * entry is gone. */
+int lr_held_release_slow(lr_thread *t, int i);
+
+/* A release, found by the lock's address alone. Returns 1 when the address
+ * is no longer held, 0 when it is still held (recursively) or was not. */
+static inline int lr_held_released_at(lr_thread *t, uintptr_t addr)
+{
+    int i = (int)t->nheld - 1;
+    if (__builtin_expect(i >= 0 && t->held[i].addr == addr && t->held[i].depth == 1, 1)) {
+        t->nheld = (uint32_t)i;
+        t->chain = i ? t->held[i - 1].chain : LR_CHAIN_SEED;
+        return 1;
+    }
+    while (i >= 0 && t->held[i].addr != addr)
+        i--;
+    return i < 0 ? 0 : lr_held_release_slow(t, i);
+}
+
+/* Depth of the hold on addr, 0 when not held. */
+static inline uint32_t lr_held_depth(const lr_thread *t, uintptr_t addr)
+{
+    for (int i = (int)t->nheld - 1; i >= 0; i--)
+        if (t->held[i].addr == addr)
+            return t->held[i].depth;
+    return 0;
+}
+
+/* Drops held locks whose identity has ended (a semaphore found to be a
+ * signal while this thread held it). */
+void lr_held_drop_stale(lr_thread *t);
+
+#endif

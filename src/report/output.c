@@ -1,0 +1,232 @@
+/* Reports go to stderr, or to the files the options name: log_path (text,
+ * PATH.PID), json (JSON lines, one file for every process) and log_dir
+ * (DIR/PID.json, after a record of the process: a program writes it when it
+ * starts, so that the launcher also lists the processes that reported
+ * nothing; a forked child that does not exec writes its own file when it
+ * first reports, so its reports are never taken for its parent's).
+ *
+ * A file is opened on first use in a process, never through a symbolic
+ * link, and checked before each write to still be the one lockrace opened:
+ * a program may close any descriptor and open a file of its own under the
+ * same number, and lockrace must not write into it. A file that cannot be
+ * opened or written is said once on stderr and the program runs on; its
+ * text reports then go to stderr. All of this runs under report_lock. */
+#include "report/output.h"
+#include "support/arena.h"
+#include "support/options.h"
+#include "support/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The stderr the process started with. A program may close descriptor 2
+ * and open a file of its own there (a data file, a socket): lockrace
+ * writes its text to a copy of descriptor 2 made at start (close-on-exec,
+ * at a high number, out of the way of the program's own), while the copy
+ * is still that file (a program that closes every descriptor may have
+ * opened another under its number), else to descriptor 2 while it is
+ * still that file, else nowhere. A forked child closes the copy: a daemon
+ * that forks and sends its stdio to /dev/null must not keep its parent's
+ * stderr pipe open, or whoever reads that pipe to its end waits as long as
+ * the daemon lives. Before lr_report_init, descriptor 2 as it is. */
+static struct {
+    int ready;                  /* lr_report_init ran */
+    int known;                  /* there was a stderr at start: dev and ino are its */
+    int fd;                     /* the copy, -1 none */
+    dev_t dev;
+    ino_t ino;
+} err_out = { .fd = -1 };
+
+static int is_stderr(int fd)
+{
+    struct stat st;
+    return fd >= 0 && err_out.known && fstat(fd, &st) == 0 && st.st_dev == err_out.dev &&
+           st.st_ino == err_out.ino;
+}
+
+static void stderr_keep(void)
+{
+    struct stat st;
+    err_out.ready = 1;
+    if (fstat(2, &st) < 0)
+        return;                 /* started without a stderr: text has nowhere to go */
+    err_out.known = 1;
+    err_out.dev = st.st_dev;
+    err_out.ino = st.st_ino;
+    /* three quarters up the soft limit, at most 768: above the numbers a
+     * program opens or closes by themselves, and the kernel's table of
+     * descriptors stays small */
+    struct rlimit rl;
+    rlim_t limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024 ? rl.rlim_cur : 1024;
+    err_out.fd = fcntl(2, F_DUPFD_CLOEXEC, (int)(limit - limit / 4));
+    if (err_out.fd < 0)
+        err_out.fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+}
+
+/* Writes text to the stderr of the start (see err_out); under report_lock
+ * once lr_report_init ran. */
+static void stderr_write(const char *data, size_t len)
+{
+    int fd = !err_out.ready ? 2 : is_stderr(err_out.fd) ? err_out.fd : is_stderr(2) ? 2 : -1;
+    if (fd >= 0)
+        lr_write_text(fd, data, len);
+}
+
+static void process_record(lr_buf *b)
+{
+    enum { MAX_CMDLINE = 65536 };
+    lr_buf_printf(b, "{\"lockrace\":1,\"kind\":\"process\",\"pid\":%d,\"ppid\":%d,\"cmdline\":[",
+                  (int)getpid(), (int)getppid());
+    char *raw = lr_map(MAX_CMDLINE);
+    int fd = raw ? open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC) : -1;
+    size_t len = 0;
+    ssize_t n = 0;
+    while (fd >= 0 && len < MAX_CMDLINE - 1 &&
+           ((n = read(fd, raw + len, MAX_CMDLINE - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+        len += n > 0 ? (size_t)n : 0;
+    if (fd >= 0)
+        close(fd);
+    if (raw)
+        raw[len] = 0;   /* a command line longer than MAX_CMDLINE ends in a cut argument */
+    for (size_t at = 0; at < len; at += strlen(raw + at) + 1) {
+        lr_buf_puts(b, at ? "," : "");
+        lr_buf_json_string(b, raw + at);
+    }
+    if (raw)
+        lr_unmap(raw, MAX_CMDLINE);
+    lr_buf_puts(b, "]}\n");
+}
+
+typedef struct output {
+    const char *option;     /* for messages */
+    const char *value;      /* the option's value: lr_opt's field */
+    const char *format;     /* the file's path from value and pid */
+    int per_process;        /* each process has a file of its own */
+    char path[sizeof lr_opt.log_path + 32];    /* the file last opened, from format */
+    int fd;                 /* -1: not open in this process */
+    pid_t pid;              /* the process that last used it */
+    dev_t dev;
+    ino_t ino;
+    int failed;             /* said why it cannot be used: not tried again */
+} output;
+
+static output text_out = { .option = "log_path", .value = lr_opt.log_path, .format = "%s.%d",
+                           .per_process = 1, .fd = -1 };
+static output json_out = { .option = "json", .value = lr_opt.json, .format = "%s", .fd = -1 };
+static output dir_out = { .option = "log_dir", .value = lr_opt.log_dir, .format = "%s/%d.json",
+                          .per_process = 1, .fd = -1 };
+
+static int still_ours(const output *o)
+{
+    struct stat st;
+    return o->fd >= 0 && fstat(o->fd, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino;
+}
+
+static void output_failed(output *o, const char *what, int error)
+{
+    char msg[PATH_MAX + 400];
+    snprintf(msg, sizeof msg, "lockrace: %s=%s: cannot %s %s (%s); %s\n", o->option, o->value, what,
+             o->path, lr_output_error(error),
+             o == &text_out ? "reports go to stderr instead" : "JSON reports are not written there (the text reports are)");
+    stderr_write(msg, strlen(msg));
+    if (still_ours(o))
+        close(o->fd);
+    o->fd = -1;
+    o->failed = 1;
+}
+
+/* o's descriptor in this process, opened now if need be; -1 when its
+ * option is not set or it cannot be used. */
+static int output_fd(output *o)
+{
+    if (!o->value[0])
+        return -1;
+    pid_t pid = getpid();
+    if (o->pid != pid && o->per_process) {
+        /* the parent's file, inherited by fork: this process has its own */
+        if (still_ours(o))
+            close(o->fd);
+        o->fd = -1;
+        o->failed = 0;
+    }
+    o->pid = pid;
+    if (o->failed)
+        return -1;
+    if (still_ours(o))
+        return o->fd;
+    snprintf(o->path, sizeof o->path, o->format, o->value, (int)pid);
+    int fd = lr_output_open(o->path, 1, lr_opt.file_mode);
+    if (fd < 0) {
+        o->fd = -1;
+        output_failed(o, "open", fd);
+        return -1;
+    }
+    struct stat st;
+    fstat(fd, &st);
+    o->fd = fd;
+    o->dev = st.st_dev;
+    o->ino = st.st_ino;
+    if (o == &dir_out && st.st_size == 0) {
+        lr_buf b = { 0 };
+        process_record(&b);
+        int rc = b.data ? lr_write_all(fd, b.data, b.len) : 0;
+        lr_buf_free(&b);
+        if (rc < 0) {
+            output_failed(o, "write", rc);
+            return -1;
+        }
+    }
+    return fd;
+}
+
+static void output_write(output *o, const char *data, size_t len)
+{
+    int fd = output_fd(o);
+    if (fd >= 0) {
+        /* text is read on a terminal (lr_write_text escapes what it would
+         * act on); JSON escapes by itself */
+        int rc = o == &text_out ? lr_write_text(fd, data, len) : lr_write_all(fd, data, len);
+        if (rc == 0)
+            return;
+        output_failed(o, "write", rc);
+    }
+    if (o == &text_out)
+        stderr_write(data, len);
+}
+
+void lr_out_init(void)
+{
+    stderr_keep();
+    /* opened now, so that a file that cannot be written is said at the start */
+    output_fd(&dir_out);
+    output_fd(&json_out);
+}
+
+void lr_out_text(const char *data, size_t len)
+{
+    output_write(&text_out, data, len);
+}
+
+void lr_out_json(const char *data, size_t len)
+{
+    output_write(&json_out, data, len);
+    output_write(&dir_out, data, len);
+}
+
+int lr_out_json_wanted(void)
+{
+    return output_fd(&json_out) >= 0 || output_fd(&dir_out) >= 0;
+}
+
+void lr_out_fork_child(void)
+{
+    if (is_stderr(err_out.fd))
+        close(err_out.fd);
+    err_out.fd = -1;
+}

@@ -1,0 +1,21 @@
+/* Where reports are written (inside src/report/ only): stderr as the
+ * process started with it, log_path, json and log_dir files (output.c).
+ * Called under report_lock. */
+#ifndef LR_REPORT_OUTPUT_H
+#define LR_REPORT_OUTPUT_H
+
+#include <stddef.h>
+
+/* At start: keeps a copy of stderr and opens the files, so that one that
+ * cannot be written is said at once. */
+void lr_out_init(void);
+/* Text: the log_path file, else stderr. */
+void lr_out_text(const char *data, size_t len);
+/* JSON lines: the json file and the log_dir file. */
+void lr_out_json(const char *data, size_t len);
+/* A JSON report has somewhere to go. */
+int lr_out_json_wanted(void);
+/* A forked child lets go of its parent's stderr copy. */
+void lr_out_fork_child(void);
+
+#endif

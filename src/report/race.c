@@ -1,0 +1,195 @@
+/* The data-race and lost-update reports: the variable, each access with
+ * its thread, stack, value and the locks it held, and the interleaving. */
+#include "report/format.h"
+
+#include <unistd.h>
+
+/* "accounts_lock, stats_lock" or "no lock" */
+static void held_words(lr_buf *b, const lr_report *r, const lr_report_access *a, char (*labels)[200])
+{
+    if (!a->nholds) {
+        lr_buf_puts(b, "no lock");
+        return;
+    }
+    for (size_t i = 0; i < a->nholds; i++)
+        lr_buf_printf(b, "%s%s", i ? ", " : "", labels[r->holds[a->hold_first + i].lock]);
+}
+
+/* a value as the program's integer of that size (signed) */
+static long long value_of(const lr_report *r, const lr_report_access *a)
+{
+    size_t size = r->var.size < 8 ? r->var.size : 8;
+    uint64_t v = a->value;
+    if (size < 8 && (v >> (size * 8 - 1) & 1))
+        v |= ~0ull << (size * 8);
+    return (long long)v;
+}
+
+static void text_access(lr_buf *b, const lr_report *r, const lr_report_access *a, const char *var,
+                        const char *when, char (*labels)[200])
+{
+    char tl[64];
+    lr_thread_label(a->thread, tl, sizeof tl);
+    lr_buf_printf(b, "\n  %s %s%s %s%s", tl, a->atomic ? "atomically " : "",
+                  a->write ? "wrote" : "read", var, when);
+    if (a->has_value)
+        lr_buf_printf(b, " (value %lld)", value_of(r, a));
+    lr_buf_puts(b, ", holding ");
+    held_words(b, r, a, labels);
+    lr_buf_puts(b, ", at:\n");
+    lr_text_stack(b, a->stack, "      ");
+}
+
+static void race_threads(const lr_report *r, uint32_t *ids, size_t *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < r->naccesses; i++)
+        ids[(*n)++] = r->accesses[i].thread;
+}
+
+static void text_race_origins(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*labels)[200])
+{
+    uint32_t ids[4];
+    size_t n;
+    race_threads(r, ids, &n);
+    lr_text_lock_origins(b, r, d, labels);
+    lr_text_thread_origins(b, ids, n);
+}
+
+void lr_text_data_race(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*labels)[200])
+{
+    char var[200], t0[64], t1[64];
+    pid_t pid = getpid();
+    const lr_report_access *a = &r->accesses[0], *c = &r->accesses[1];
+    lr_report_var_label(&r->var, var, sizeof var);
+    lr_thread_label(a->thread, t0, sizeof t0);
+    lr_thread_label(c->thread, t1, sizeof t1);
+    lr_buf_printf(b, "==%d== lockrace: data-race on %s (%zu bytes at %#lx): %s %s, then %s %s\n", (int)pid,
+                  var, r->var.size, (unsigned long)r->var.addr, t0, a->write ? "wrote" : "read", t1,
+                  c->write ? "wrote" : "read");
+    lr_buf_printf(b, "==%d== Nothing orders these two accesses (no lock handed over, no thread "
+                     "create/join, signal or post between them), and %s.\n", (int)pid,
+                  r->common_lock ? "although they held a lock in common, it did not order them"
+                                 : "they held no lock in common");
+    text_access(b, r, c, var, "", labels);
+    text_access(b, r, a, var, " earlier", labels);
+    text_race_origins(b, r, d, labels);
+}
+
+/* A read-modify-write that held a lock at its read and its write, but let it
+ * go in between: the usual cause of a lost update in locked code. */
+static void released_between(lr_buf *b, const lr_report *r, int read, int write, char (*labels)[200])
+{
+    const lr_report_access *x = &r->accesses[read], *y = &r->accesses[write];
+    for (size_t i = 0; i < x->nholds; i++)
+        for (size_t j = 0; j < y->nholds; j++)
+            if (r->holds[x->hold_first + i].lock == r->holds[y->hold_first + j].lock) {
+                char tl[64];
+                lr_thread_label(x->thread, tl, sizeof tl);
+                lr_buf_printf(b, "  %s held %s at its read and at its write, but released it in "
+                                 "between.\n", tl, labels[r->holds[x->hold_first + i].lock]);
+                return;
+            }
+}
+
+static void interleaving(lr_buf *b, const lr_report *r)
+{
+    char tl[64];
+    for (int i = 0; i < 4; i++) {
+        const lr_report_access *a = &r->accesses[r->order[i]];
+        lr_thread_label(a->thread, tl, sizeof tl);
+        lr_buf_printf(b, "%s%s %s %lld", i ? ", " : "", tl, a->write ? "wrote" : "read", value_of(r, a));
+    }
+}
+
+void lr_text_lost_update(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*labels)[200])
+{
+    char var[200], t0[64], t1[64];
+    pid_t pid = getpid();
+    lr_report_var_label(&r->var, var, sizeof var);
+    lr_thread_label(r->accesses[0].thread, t0, sizeof t0);
+    lr_thread_label(r->accesses[2].thread, t1, sizeof t1);
+    if (r->observed) {
+        lr_buf_printf(b, "==%d== lockrace: lost-update on %s (%zu bytes at %#lx): observed\n", (int)pid,
+                      var, r->var.size, (unsigned long)r->var.addr);
+        lr_buf_printf(b, "==%d== ", (int)pid);
+        interleaving(b, r);
+        lr_buf_printf(b, ": %s's update was overwritten by %s, which wrote a value computed from what "
+                         "it read before that update.\n", t1, t0);
+        lr_buf_printf(b, "==%d== Lost updates observed on %s so far: %lu (the total is at exit).\n",
+                      (int)pid, var, (unsigned long)r->lost);
+    } else {
+        lr_buf_printf(b, "==%d== lockrace: lost-update on %s (%zu bytes at %#lx): possible\n", (int)pid,
+                      var, r->var.size, (unsigned long)r->var.addr);
+        lr_buf_printf(b, "==%d== %s and %s each read %s and then wrote it, and nothing orders the two "
+                         "read-modify-writes: either write can fall between the other thread's read "
+                         "and write and overwrite its update. Not seen overwriting this time.\n",
+                      (int)pid, t0, t1, var);
+    }
+    released_between(b, r, 0, 1, labels);
+    released_between(b, r, 2, 3, labels);
+    text_access(b, r, &r->accesses[0], var, "", labels);
+    text_access(b, r, &r->accesses[1], var, " then", labels);
+    text_access(b, r, &r->accesses[2], var, "", labels);
+    text_access(b, r, &r->accesses[3], var, " then", labels);
+    text_race_origins(b, r, d, labels);
+}
+
+static void json_variable(lr_buf *b, const lr_report *r)
+{
+    char var[200];
+    lr_report_var_label(&r->var, var, sizeof var);
+    lr_buf_puts(b, ",\"variable\":{\"name\":");
+    lr_buf_json_string(b, var);
+    lr_buf_printf(b, ",\"addr\":\"%#lx\",\"size\":%zu,\"where\":\"%s\"}", (unsigned long)r->var.addr,
+                  r->var.size, lr_where_of(&r->var));
+}
+
+static void json_accesses(lr_buf *b, const lr_report *r)
+{
+    lr_buf_puts(b, ",\"accesses\":[");
+    for (size_t i = 0; i < r->naccesses; i++) {
+        const lr_report_access *a = &r->accesses[i];
+        lr_buf_printf(b, "%s{\"thread\":", i ? "," : "");
+        lr_json_thread(b, a->thread);
+        lr_buf_printf(b, ",\"op\":\"%s\",\"atomic\":%s", a->write ? "write" : "read",
+                      a->atomic ? "true" : "false");
+        if (a->has_value)
+            lr_buf_printf(b, ",\"value\":%lld", value_of(r, a));
+        lr_buf_puts(b, ",\"locks_held\":[");
+        for (size_t k = 0; k < a->nholds; k++)
+            lr_buf_printf(b, "%s%d", k ? "," : "", r->holds[a->hold_first + k].lock);
+        lr_buf_puts(b, "],\"stack\":");
+        lr_json_stack(b, a->stack);
+        lr_buf_puts(b, "}");
+    }
+    lr_buf_puts(b, "]");
+}
+
+void lr_json_race(lr_buf *b, const lr_report *r, lr_lock_desc *d, unsigned long seq)
+{
+    char var[200];
+    lr_report_var_label(&r->var, var, sizeof var);
+    lr_buf summary = { 0 };
+    if (r->kind == LR_REPORT_DATA_RACE)
+        lr_buf_printf(&summary, "data race on %s: T%u %s, T%u %s", var, r->accesses[0].thread,
+                      r->accesses[0].write ? "wrote" : "read", r->accesses[1].thread,
+                      r->accesses[1].write ? "wrote" : "read");
+    else
+        lr_buf_printf(&summary, "%s lost update on %s: T%u overwrote T%u's update",
+                      r->observed ? "observed" : "possible", var, r->accesses[0].thread,
+                      r->accesses[2].thread);
+    lr_json_header(b, r, seq, summary.data ? summary.data : "",
+                r->kind == LR_REPORT_DATA_RACE ? "unordered" : r->observed ? "observed" : "possible");
+    lr_buf_free(&summary);
+    json_variable(b, r);
+    lr_json_locks(b, r, d);
+    json_accesses(b, r);
+    lr_buf_printf(b, ",\"common_lock\":%s", r->common_lock ? "true" : "false");
+    if (r->kind == LR_REPORT_LOST_UPDATE) {
+        if (r->observed)
+            lr_buf_printf(b, ",\"interleaving\":[%d,%d,%d,%d],\"lost_so_far\":%lu", r->order[0],
+                          r->order[1], r->order[2], r->order[3], (unsigned long)r->lost);
+    }
+    lr_buf_puts(b, "}\n");
+}

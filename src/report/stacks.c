@@ -1,0 +1,103 @@
+/* Stacks as a report prints them: symbolized, inlined frames expanded,
+ * entry frames and library code inlined from system headers cut off. */
+#include "report/format.h"
+
+#include <string.h>
+
+/* Frames below a thread's or the process's entry point (start_thread,
+ * clone3, __libc_start_main, _start) say nothing to the user. */
+static int is_entry_frame(const char *function)
+{
+    static const char *const entry[] = { "start_thread", "__clone3", "clone", "__clone",
+                                         "__libc_start_call_main", "__libc_start_main",
+                                         "__libc_start_main@@GLIBC_2.34", "_start" };
+    for (size_t i = 0; i < sizeof entry / sizeof entry[0]; i++)
+        if (!strcmp(function, entry[i]))
+            return 1;
+    return 0;
+}
+
+/* A stack as printed: each return address expanded into its inlined
+ * lr_frames, entry lr_frames cut off. */
+void lr_symbolize_stack(lr_stack_id id, lr_frames *f)
+{
+    const uintptr_t *pcs;
+    int n = lr_stack_frames(id, &pcs);
+    f->n = 0;
+    for (int i = 0; i < n && f->n < LR_MAX_FRAMES; i++) {
+        lr_code_info *out = &f->info[f->n];
+        int k = lr_sym_code_frames(pcs[i] - 1, out, LR_MAX_FRAMES - f->n);
+        if (k == 0) {
+            lr_sym_code(pcs[i] - 1, out);
+            k = 1;
+        }
+        if (f->n > 0 && is_entry_frame(out[k - 1].function))
+            break;
+        for (int j = 0; j < k; j++)
+            f->pcs[f->n + j] = pcs[i];
+        f->n += k;
+    }
+    /* Library code inlined into the program from system headers
+     * (std::lock_guard, std::mutex::lock, __gthread_mutex_lock) is not
+     * where the program took the lock: start at the program's own frame. */
+    int skip = 0;
+    while (skip + 1 < f->n && f->pcs[skip] == f->pcs[skip + 1] &&
+           strncmp(f->info[skip].file, "/usr/include/", 13) == 0)
+        skip++;
+    if (skip) {
+        memmove(f->pcs, f->pcs + skip, (size_t)(f->n - skip) * sizeof f->pcs[0]);
+        memmove(f->info, f->info + skip, (size_t)(f->n - skip) * sizeof f->info[0]);
+        f->n -= skip;
+    }
+}
+
+/* Frame i was inlined into frame i + 1 (both come from one address). */
+static int inlined(const lr_frames *f, int i)
+{
+    return i + 1 < f->n && f->pcs[i + 1] == f->pcs[i];
+}
+
+void lr_text_stack(lr_buf *b, lr_stack_id id, const char *indent)
+{
+    static lr_frames f;            /* under report_lock */
+    lr_symbolize_stack(id, &f);
+    if (f.n == 0) {
+        lr_buf_printf(b, "%s(no stack)\n", indent);
+        return;
+    }
+    for (int i = 0; i < f.n; i++) {
+        const lr_code_info *c = &f.info[i];
+        lr_buf_printf(b, "%s#%d %#lx %s", indent, i, (unsigned long)f.pcs[i],
+                      c->function[0] ? c->function : "??");
+        if (c->file[0])
+            lr_buf_printf(b, " %s:%d", c->file, c->line);
+        if (c->module[0])
+            lr_buf_printf(b, " (%s+%#lx)", c->module, (unsigned long)c->module_offset);
+        lr_buf_puts(b, inlined(&f, i) ? " [inlined]\n" : "\n");
+    }
+}
+
+void lr_json_stack(lr_buf *b, lr_stack_id id)
+{
+    static lr_frames f;            /* under report_lock */
+    lr_symbolize_stack(id, &f);
+    lr_buf_puts(b, "[");
+    for (int i = 0; i < f.n; i++) {
+        const lr_code_info *c = &f.info[i];
+        lr_buf_printf(b, "%s{\"pc\":\"%#lx\"", i ? "," : "", (unsigned long)f.pcs[i]);
+        if (c->function[0]) {
+            lr_buf_puts(b, ",\"function\":");
+            lr_buf_json_string(b, c->function);
+        }
+        if (c->file[0]) {
+            lr_buf_puts(b, ",\"file\":");
+            lr_buf_json_string(b, c->file);
+            lr_buf_printf(b, ",\"line\":%d", c->line);
+        }
+        lr_buf_puts(b, ",\"module\":");
+        lr_buf_json_string(b, c->module);
+        lr_buf_printf(b, ",\"offset\":\"%#lx\"%s}", (unsigned long)c->module_offset,
+                      inlined(&f, i) ? ",\"inlined\":true" : "");
+    }
+    lr_buf_puts(b, "]");
+}

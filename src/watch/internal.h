@@ -1,0 +1,151 @@
+/* What the watch engine's files share (inside src/watch/ only): the
+ * variables watched, the instructions rewritten, the loaded objects, the
+ * disassembler, and the entry points of the stubs (watch_stub.S). How it
+ * works: watch.c. */
+#ifndef LR_WATCH_INTERNAL_H
+#define LR_WATCH_INTERNAL_H
+
+#include "support/ilock.h"
+
+#include <capstone/capstone.h>
+#include <gelf.h>
+#include <link.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MAX_VARS 32
+#define MAX_PATCHES 65536
+#define CALL_SIZE 24            /* emit_call's bytes */
+#define REGION_HEADER 64        /* the addresses of the two stubs */
+
+typedef struct watch_var {
+    uintptr_t lo, hi;
+    uintptr_t sym_lo, sym_hi;   /* the whole variable it is part of (a struct's member) */
+    char name[96];
+    int atomic;                 /* some instruction on it is lock-prefixed */
+    lr_ilock lock;              /* orders every watched access of it */
+} watch_var;
+
+typedef struct patch {
+    uintptr_t insn;             /* the instruction in the program */
+    uintptr_t addr;             /* the bytes of the variable it reaches (static address) */
+    uint32_t size;
+    uint16_t var;
+    uint8_t read, write, atomic;
+    /* an address computed from registers (a pointer to the variable loaded
+     * from the GOT or by lea): base + index * scale + disp, the registers
+     * as indexes in the stubs' array, -1 none */
+    uint8_t dynamic, scale;
+    int8_t base, index;
+    int64_t disp;
+} patch;
+
+/* The watched variables and the rewritten instructions (watch.c). */
+extern watch_var lr_watch_vars[MAX_VARS];
+extern int lr_watch_nvars;
+extern patch *lr_watch_patches;
+extern uint32_t lr_watch_npatches;
+
+/* ---- the loaded objects (names.c) ---- */
+
+#define MAX_OBJECTS 256
+#define MAX_SEGMENTS 8
+
+typedef struct object {
+    char path[256];
+    uintptr_t base;             /* load bias */
+    uintptr_t lo, hi;           /* the mapped range */
+    uintptr_t code_lo[MAX_SEGMENTS], code_hi[MAX_SEGMENTS];     /* its executable segments */
+    int ncode;
+    uintptr_t data_lo[MAX_SEGMENTS], data_hi[MAX_SEGMENTS];     /* its writable ones (the GOT) */
+    int ndata;
+    uintptr_t eh_frame_hdr;     /* its unwind table's index, 0 if none */
+    int skip;                   /* the C library, the dynamic linker, lockrace itself */
+} object;
+
+extern object lr_watch_objects[MAX_OBJECTS];
+extern int lr_watch_nobjects;
+
+/* One open ELF file and its symbol table (.symtab, else .dynsym). */
+typedef struct elf_file {
+    int fd;
+    Elf *elf;
+    Elf_Data *syms;
+    size_t nsyms, strndx;
+} elf_file;
+
+
+/* ---- the disassembler, loaded only when something is watched (decode.c) ---- */
+
+typedef struct lr_watch_capstone {
+    cs_err (*open)(cs_arch, cs_mode, csh *);
+    cs_err (*option)(csh, cs_opt_type, size_t);
+    cs_insn *(*malloc)(csh);
+    bool (*disasm_iter)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *);
+    void (*free)(cs_insn *, size_t);
+    cs_err (*close)(csh *);
+    bool (*insn_group)(csh, const cs_insn *, unsigned int);
+    cs_err (*regs_access)(csh, const cs_insn *, cs_regs, uint8_t *, cs_regs, uint8_t *);
+} lr_watch_capstone;
+extern lr_watch_capstone lr_watch_cs;
+
+
+/* ---- instructions found (decode.c) and rewritten (patch.c) ---- */
+
+/* A run of instructions moved to a trampoline: one that reaches the
+ * variable RIP-relatively, or a pointer to it loaded (from the GOT, or by
+ * lea) and the instructions after it that go through the pointer. The
+ * first becomes the jump; the others are never run in place. */
+#define MAX_SEQ 8
+
+typedef struct seq_insn {
+    uint8_t bytes[16];
+    uint8_t len, disp_offset;   /* disp_offset 0: not RIP-relative */
+    uintptr_t target;           /* where a RIP-relative operand points */
+    uint8_t use;                /* a watched access, p filled */
+    patch p;
+} seq_insn;
+
+typedef struct candidate {
+    uintptr_t insn, end;
+    int n;
+    seq_insn in[MAX_SEQ];
+    uint8_t jump[16];           /* what replaces the first */
+    uint8_t ready;
+} candidate;
+
+typedef struct addr_list {
+    uintptr_t *v;
+    size_t n, cap;
+} addr_list;
+
+typedef struct scan {
+    candidate *c;
+    uint32_t n, cap;
+    addr_list targets;          /* direct branch targets in the object, sorted after pass 1 */
+    addr_list indirect;         /* the functions (starts) with an indirect jump, sorted */
+    const object *o;
+    int has_indirect;           /* the function being scanned has one */
+} scan;
+
+
+/* ---- the jobs, file by file ---- */
+
+/* decode.c */ const char *lr_watch_capstone_name(void);
+/* decode.c */ int lr_watch_load_capstone(void);
+/* decode.c */ void lr_watch_scan_object(const object *o, scan *s);
+/* names.c */ const char *lr_watch_base_name(const char *path);
+/* names.c */ int lr_watch_add_item(const char *item, char *err, size_t errlen);
+/* names.c */ int lr_watch_collect_object(struct dl_phdr_info *info, size_t size, void *data);
+/* names.c */ int lr_watch_elf_open(const char *path, elf_file *ef);
+/* names.c */ void lr_watch_elf_close(elf_file *ef);
+/* patch.c */ void lr_watch_rewrite(const object *o, scan *s, int mem, char *err, size_t errlen);
+
+/* read by the stubs */
+extern int lr_watch_vector_mode __attribute__((visibility("hidden")));   /* watch.c */
+void lr_watch_stub_pre(void) __attribute__((visibility("hidden")));
+void lr_watch_stub_post(void) __attribute__((visibility("hidden")));
+void lr_watch_pre(uint32_t k, uint64_t *regs) __attribute__((visibility("hidden"), used));
+void lr_watch_post(uint32_t k, uint64_t *regs) __attribute__((visibility("hidden"), used));
+
+#endif
