@@ -31,7 +31,8 @@ ENGINES = {
     "lockorder": "lockorder", "lockgraph": "lockorder",
     "waitfor": "waitfor",
     "misuse": "misuse",
-    "race": "race", "vclock": "race",
+    "race": "race", "race_clock": "race", "race_report": "race", "race_internal": "race",
+    "vclock": "race",
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')

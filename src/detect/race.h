@@ -72,6 +72,23 @@ static inline void lr_race_acquire(lr_thread *self, uintptr_t obj)
         lr_race_acquire_slow(self, obj);
 }
 
+/* The same for an rwlock's read lock: readers exclude nobody, so a read
+ * unlock orders only later writers, and a read lock follows only writers. */
+void lr_race_release_shared_slow(lr_thread *self, uintptr_t obj) __attribute__((cold));
+void lr_race_acquire_shared_slow(lr_thread *self, uintptr_t obj) __attribute__((cold));
+
+static inline void lr_race_release_shared(lr_thread *self, uintptr_t obj)
+{
+    if (lr_race_active())
+        lr_race_release_shared_slow(self, obj);
+}
+
+static inline void lr_race_acquire_shared(lr_thread *self, uintptr_t obj)
+{
+    if (lr_race_active())
+        lr_race_acquire_shared_slow(self, obj);
+}
+
 /* Threads: creation happens before the child's first step, the child's
  * last step before the join that returns it. */
 void lr_race_thread_create(lr_thread *parent, lr_thread_info *child);

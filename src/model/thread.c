@@ -156,7 +156,7 @@ static lr_thread *attach(lr_thread_info *info)
 {
     /* A thread started through the wrapper has its pthread_t (glibc's
      * descriptor) at the top of its stack mapping: reports find the stack
-     * a lock lives on from that and /proc/self/maps (report.c). Nothing
+     * a lock lives on from that and /proc/self/maps (report/describe.c). Nothing
      * is asked of glibc here: pthread_getattr_np mallocs, and a thread's
      * first malloc gives it an arena of 64 MiB of address space. A thread
      * met on one of its calls (made before lockrace, or not through the

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* What a thread is blocked in right now (waitfor.c): written by the thread
+/* What a thread is blocked in right now (lr_wait_begin): written by the thread
  * itself, read by threads that block after it and by the watchdog. */
 enum lr_wait_kind { LR_WAIT_NONE, LR_WAIT_LOCK, LR_WAIT_JOIN, LR_WAIT_COND, LR_WAIT_BARRIER,
                      LR_WAIT_SEM };
@@ -35,7 +35,7 @@ typedef struct lr_thread_info {
     uintptr_t handle;           /* its pthread_t */
     lr_stack_id created_at;
     uint8_t descriptor_on_stack; /* started through the wrapper: handle is at the top of its
-                                    stack's mapping (report.c) */
+                                    stack's mapping (report/describe.c) */
     char name[16];              /* from pthread_setname_np, else read at report time */
     void *(*start)(void *);     /* the start routine and argument, for the trampoline */
     void *start_arg;

@@ -11,8 +11,10 @@ static void held_words(lr_buf *b, const lr_report *r, const lr_report_access *a,
         lr_buf_puts(b, "no lock");
         return;
     }
-    for (size_t i = 0; i < a->nholds; i++)
-        lr_buf_printf(b, "%s%s", i ? ", " : "", labels[r->holds[a->hold_first + i].lock]);
+    for (size_t i = 0; i < a->nholds; i++) {
+        const lr_report_hold *h = &r->holds[a->hold_first + i];
+        lr_buf_printf(b, "%s%s%s", i ? ", " : "", labels[h->lock], h->shared ? " for reading" : "");
+    }
 }
 
 /* a value as the program's integer of that size (signed) */
@@ -157,9 +159,20 @@ static void json_accesses(lr_buf *b, const lr_report *r)
         if (a->has_value)
             lr_buf_printf(b, ",\"value\":%lld", value_of(r, a));
         lr_buf_puts(b, ",\"locks_held\":[");
-        for (size_t k = 0; k < a->nholds; k++)
+        int reading = 0;
+        for (size_t k = 0; k < a->nholds; k++) {
             lr_buf_printf(b, "%s%d", k ? "," : "", r->holds[a->hold_first + k].lock);
-        lr_buf_puts(b, "],\"stack\":");
+            reading |= r->holds[a->hold_first + k].shared;
+        }
+        lr_buf_puts(b, "]");
+        if (reading) {          /* which of them for reading only: they exclude no reader */
+            lr_buf_puts(b, ",\"locks_held_for_reading\":[");
+            for (size_t k = 0, n = 0; k < a->nholds; k++)
+                if (r->holds[a->hold_first + k].shared)
+                    lr_buf_printf(b, "%s%d", n++ ? "," : "", r->holds[a->hold_first + k].lock);
+            lr_buf_puts(b, "]");
+        }
+        lr_buf_puts(b, ",\"stack\":");
         lr_json_stack(b, a->stack);
         lr_buf_puts(b, "}");
     }
@@ -192,4 +205,45 @@ void lr_json_race(lr_buf *b, const lr_report *r, lr_lock_desc *d, unsigned long 
                           r->order[1], r->order[2], r->order[3], (unsigned long)r->lost);
     }
     lr_buf_puts(b, "}\n");
+}
+
+/* The race engine's summary at exit: the reports that recurred (each was
+ * written once) and the lost updates counted per variable; nothing when
+ * there is neither. */
+void lr_report_race_summary(const lr_report_recurrence *rec, size_t nrec, const lr_report_lost *lost,
+                            size_t nlost)
+{
+    lr_buf text = { 0 }, json = { 0 };
+    char var[200];
+    int pid = (int)getpid();
+    lr_buf_printf(&json, "{\"lockrace\":1,\"kind\":\"summary\",\"pid\":%d,\"repeats\":[", pid);
+    for (size_t i = 0; i < nrec; i++) {
+        const lr_report_recurrence *s = &rec[i];
+        int race = s->kind == LR_REPORT_DATA_RACE;
+        lr_report_var_label(&s->var, var, sizeof var);
+        const char *kind = race ? "data-race" : s->observed ? "observed lost-update"
+                                                           : "possible lost-update";
+        if (s->repeats)
+            lr_buf_printf(&text, "==%d== lockrace: %s on %s: reported once, seen %lu more time%s\n",
+                          pid, kind, var, (unsigned long)s->repeats, s->repeats == 1 ? "" : "s");
+        lr_buf_printf(&json, "%s{\"kind\":\"%s\",\"certainty\":\"%s\",\"variable\":", i ? "," : "",
+                      race ? "data-race" : "lost-update",
+                      race ? "unordered" : s->observed ? "observed" : "possible");
+        lr_buf_json_string(&json, var);
+        lr_buf_printf(&json, ",\"repeats\":%lu}", (unsigned long)s->repeats);
+    }
+    lr_buf_puts(&json, "],\"lost_updates\":[");
+    for (size_t i = 0; i < nlost; i++) {
+        lr_report_var_label(&lost[i].var, var, sizeof var);
+        lr_buf_printf(&text, "==%d== lockrace: lost updates observed on %s: %lu\n", pid, var,
+                      (unsigned long)lost[i].lost);
+        lr_buf_printf(&json, "%s{\"variable\":", i ? "," : "");
+        lr_buf_json_string(&json, var);
+        lr_buf_printf(&json, ",\"observed\":%lu}", (unsigned long)lost[i].lost);
+    }
+    lr_buf_puts(&json, "]}\n");
+    if (text.data || json.data)
+        lr_report_write_extra(text.data, text.len, json.data, json.len);
+    lr_buf_free(&text);
+    lr_buf_free(&json);
 }

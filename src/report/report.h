@@ -64,6 +64,7 @@ typedef struct lr_report_edge {
 typedef struct lr_report_hold {
     int lock;                   /* index into locks */
     lr_stack_id stack;          /* where it was taken */
+    uint8_t shared;             /* held for reading (an rwlock's read lock) */
 } lr_report_hold;
 
 /* A thread of a deadlock: what it waits for, where, and what it holds. */
@@ -140,6 +141,23 @@ void lr_report_init(void);
 /* One line on stderr: how many reports of each kind, and the exit status:
  * `status` the program's, `final` the one lockrace ends it with. */
 void lr_report_summary(int status, int final);
+
+/* The race engine's summary at exit: reports that recurred (each written
+ * once) and the lost updates counted per variable. */
+typedef struct lr_report_recurrence {
+    lr_report_var var;
+    int kind;                   /* LR_REPORT_DATA_RACE or LR_REPORT_LOST_UPDATE */
+    int observed;               /* a lost update seen happening, not only possible */
+    uint64_t repeats;           /* times seen after the report */
+} lr_report_recurrence;
+
+typedef struct lr_report_lost {
+    lr_report_var var;
+    uint64_t lost;
+} lr_report_lost;
+
+void lr_report_race_summary(const lr_report_recurrence *rec, size_t nrec, const lr_report_lost *lost,
+                            size_t nlost);
 
 /* Names a variable for reports: its given name, else from the debug
  * information ("accounts[2].balance"), else "heap 0x..." / "stack 0x...". */

@@ -55,16 +55,31 @@ void lr_sync_after(lr_thread *self, lr_acquisition *a, int rc)
 {
     if (self && rc == 0) {
         lr_order_after(self, a);
-        lr_race_acquire(self, a->addr);
+        if (a->shared)
+            lr_race_acquire_shared(self, a->addr);
+        else
+            lr_race_acquire(self, a->addr);
     } else if (self && rc == EDEADLK && a->type == LR_RWLOCK) {
         lr_misuse_rwlock_relock(self, (pthread_rwlock_t *)a->addr);
     }
 }
 
+/* The caller holds the lock at addr only for reading (its newest hold). */
+static int held_shared(const lr_thread *self, uintptr_t addr)
+{
+    for (int i = (int)self->nheld - 1; i >= 0; i--)
+        if (self->held[i].addr == addr)
+            return self->held[i].shared;
+    return 0;
+}
+
 void lr_sync_release(lr_thread *self, void *lock)
 {
     if (self) {
-        lr_race_release(self, (uintptr_t)lock);
+        if (lr_race_active() && held_shared(self, (uintptr_t)lock))
+            lr_race_release_shared(self, (uintptr_t)lock);
+        else
+            lr_race_release(self, (uintptr_t)lock);
         lr_held_released_at(self, (uintptr_t)lock);
     }
 }

@@ -857,6 +857,34 @@ def case_handoff():
     expect("data-race on shared" in err, "text report")
 
 
+def case_rwlock_readers():
+    """Readers of an rwlock exclude nobody: a write made under a read lock
+    races with another reader's read (the read unlock orders no later
+    reader), while a writer still follows every reader and a reader every
+    writer."""
+    for mode in ("writer", "reader-writer", "readers"):
+        status, out, err, reports = run("rwlock_readers", [mode])
+        expect(status == 0 and reports == [], f"{mode}: status {status}, reports {reports}\n{err}")
+    status, out, err, reports = run("rwlock_readers", ["write-under-read"])
+    expect(status == 66, f"write-under-read: status {status}\n{err}")
+    races = findings(reports, "data-race")
+    expect(len(races) == 1, f"write-under-read: {len(races)} data races\n{err}")
+    r = races[0]
+    expect(r["variable"]["name"] == "hits", f"variable {r['variable']}")
+    ops = [a["op"] for a in r["accesses"]]
+    expect(ops == ["write", "read"], f"ops {ops}")
+    names = [l.get("name") for l in r["locks"]]
+    expect(names == ["table_lock"], f"locks {names}")
+    for i, a in enumerate(r["accesses"]):
+        check_race_access(a, ops[i], "rwlock_readers.c", f"access {i}")
+        expect(a["locks_held"] == [0] and a.get("locks_held_for_reading") == [0],
+               f"access {i}: held {a['locks_held']}, for reading {a.get('locks_held_for_reading')}")
+    callers = [a["stack"][1]["function"] for a in r["accesses"]]
+    expect(callers == ["first", "second"], f"callers {callers}")
+    expect(r["common_lock"] is False, "two read holds are no common lock")
+    expect("holding table_lock for reading" in err, f"text report\n{err}")
+
+
 def case_counter_race():
     """The classic lost update, observed with its values; the count of lost
     updates never exceeds what the program lost, and is above zero when it

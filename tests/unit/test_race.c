@@ -312,6 +312,64 @@ START_TEST(race_reports_the_locks_each_side_held)
 }
 END_TEST
 
+/* ---- rwlocks: readers exclude nobody ---- */
+
+static lr_lock *rwlock_at(int i) { return lr_lock_get((uintptr_t)&fake_locks[i * 64], LR_RWLOCK); }
+
+/* t takes l for reading: held in read mode, and ordered after the writers only */
+static void hold_shared(lr_thread *t, lr_lock *l)
+{
+    current_site = 0xa00 + l->id;
+    lr_held_push(t, l, l->id, l->addr, unit_site_stack(), LR_BLOCKING, 1);
+    lr_race_acquire_shared(t, l->addr);
+}
+
+static void drop_shared(lr_thread *t, lr_lock *l)
+{
+    lr_race_release_shared(t, l->addr);
+    lr_held_released_at(t, l->addr);
+}
+
+START_TEST(a_write_under_a_read_lock_races_with_another_reader)
+{
+    lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
+    lr_lock *rw = rwlock_at(3);
+    hold_shared(a, rw);
+    wr(a, 0);                   /* a writer holding the lock only for reading */
+    drop_shared(a, rw);
+    hold_shared(b, rw);         /* after a's read unlock: still not ordered after a */
+    rd(b, 0);
+    drop_shared(b, rw);
+    ck_assert_int_eq(count(LR_REPORT_DATA_RACE), 1);
+    ck_assert(!reports[0].common_lock);     /* both held rw, for reading: no exclusion */
+    ck_assert_uint_eq(reports[0].held_ids[0][0], rw->id);
+    ck_assert_uint_eq(reports[0].held_ids[1][0], rw->id);
+}
+END_TEST
+
+START_TEST(a_writer_follows_every_reader_and_readers_follow_writers)
+{
+    lr_thread *r1 = lr_thread_new_synthetic(), *r2 = lr_thread_new_synthetic(),
+              *w = lr_thread_new_synthetic();
+    lr_lock *rw = rwlock_at(4);
+    hold_shared(r1, rw);
+    rd(r1, 0);
+    drop_shared(r1, rw);
+    hold_shared(r2, rw);
+    rd(r2, 0);
+    drop_shared(r2, rw);
+    hold(w, rw);                /* the write lock: after both readers */
+    lr_race_acquire(w, rw->addr);
+    wr(w, 0);
+    lr_race_release(w, rw->addr);
+    lr_held_released_at(w, rw->addr);
+    hold_shared(r1, rw);        /* and a reader after the writer */
+    rd(r1, 0);
+    drop_shared(r1, rw);
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
 START_TEST(watched_range_is_one_variable_of_several_granules)
 {
     lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
@@ -615,6 +673,8 @@ static Suite *suite(void)
     tcase_add_test(tc, creator_after_create_races_with_child);
     tcase_add_test(tc, atomics_do_not_race_each_other_but_race_plain_accesses);
     tcase_add_test(tc, race_reports_the_locks_each_side_held);
+    tcase_add_test(tc, a_write_under_a_read_lock_races_with_another_reader);
+    tcase_add_test(tc, a_writer_follows_every_reader_and_readers_follow_writers);
     tcase_add_test(tc, watched_range_is_one_variable_of_several_granules);
     tcase_add_test(tc, unwatch_forgets_history);
     tcase_add_test(tc, interleaved_exact_increments_are_an_observed_lost_update);
