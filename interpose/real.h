@@ -7,6 +7,8 @@
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 #include <threads.h>
 #include <time.h>
 
@@ -64,6 +66,16 @@
     X(_Exit, void, (int), 1)                                                                   \
     X(unshare, int, (int), 1)                                                                  \
     X(setns, int, (int, int), 1)                                                               \
+    X(read, ssize_t, (int, void *, size_t), 1)                                                 \
+    X(write, ssize_t, (int, const void *, size_t), 1)                                          \
+    X(pread, ssize_t, (int, void *, size_t, off_t), 1)                                         \
+    X(pwrite, ssize_t, (int, const void *, size_t, off_t), 1)                                  \
+    X(pread64, ssize_t, (int, void *, size_t, off64_t), 1)                                     \
+    X(pwrite64, ssize_t, (int, const void *, size_t, off64_t), 1)                              \
+    X(recv, ssize_t, (int, void *, size_t, int), 1)                                            \
+    X(recvfrom, ssize_t, (int, void *, size_t, int, struct sockaddr *, socklen_t *), 1)        \
+    X(send, ssize_t, (int, const void *, size_t, int), 1)                                      \
+    X(sendto, ssize_t, (int, const void *, size_t, int, const struct sockaddr *, socklen_t), 1) \
     /* only ever one version (GLIBC_2.30): looked up by name, not as a condition function */ \
     X(pthread_cond_clockwait, int,                                                             \
       (pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *), 0)

@@ -42,14 +42,37 @@ LR_WRAPPER int sem_destroy(sem_t *s)
     return rc;
 }
 
+/* One of CPython's locks waits in rounds, as a mutex does: the deadlock
+ * detector looks between them (src/runtime/pylock.c). */
+static int sem_wait_rounds(lr_thread *self, sem_t *s)
+{
+    int saved = errno, rc;
+    struct timespec ts;
+    while ((rc = LR_REAL(sem_clockwait)(s, CLOCK_MONOTONIC, lr_wait_deadline(self, &ts))) != 0 &&
+           errno == ETIMEDOUT)
+        lr_wait_check(self);
+    lr_wait_done(self);
+    if (rc == 0)
+        errno = saved;
+    return rc;
+}
+
 LR_WRAPPER int sem_wait(sem_t *s)
 {
     lr_thread *self = lr_self();
     lr_acquisition a;
     lr_sem_before_wait(self, s, LR_BLOCKING, LR_CALLER, &a);
-    lr_object_wait_enter(self, LR_WAIT_SEM, s, 0, LR_CALLER);
-    int rc = LR_REAL(sem_wait)(s);
-    lr_object_wait_exit(self, s, rc == 0);
+    int rc;
+    if (LR_REAL(sem_clockwait) && lr_pylock_wait_begin(self, s, LR_CALLER)) {
+        rc = sem_wait_rounds(self, s);
+        if (rc == 0)
+            lr_object_acquired(self, s);
+    } else {
+        lr_object_wait_enter(self, LR_WAIT_SEM, s, 0, LR_CALLER);
+        rc = LR_REAL(sem_wait)(s);
+        lr_object_wait_exit(self, s, rc == 0);
+    }
+    lr_pylock_acquired(self, s, rc);
     lr_sem_after_wait(self, &a, rc);
     return rc;
 }
@@ -62,6 +85,7 @@ LR_WRAPPER int sem_timedwait(sem_t *s, const struct timespec *deadline)
     lr_object_wait_enter(self, LR_WAIT_SEM, s, 1, LR_CALLER);
     int rc = LR_REAL(sem_timedwait)(s, deadline);
     lr_object_wait_exit(self, s, rc == 0);
+    lr_pylock_acquired(self, s, rc);
     lr_sem_after_wait(self, &a, rc);
     return rc;
 }
@@ -78,6 +102,7 @@ LR_WRAPPER int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *d
     lr_object_wait_enter(self, LR_WAIT_SEM, s, 1, LR_CALLER);
     int rc = LR_REAL(sem_clockwait)(s, clock, deadline);
     lr_object_wait_exit(self, s, rc == 0);
+    lr_pylock_acquired(self, s, rc);
     lr_sem_after_wait(self, &a, rc);
     return rc;
 }
@@ -90,6 +115,9 @@ LR_WRAPPER int sem_trywait(sem_t *s)
     int rc = LR_REAL(sem_trywait)(s);
     if (rc == 0)
         lr_object_acquired(self, s);
+    else
+        lr_pylock_try_failed(self, s, &a);
+    lr_pylock_acquired(self, s, rc);
     lr_sem_after_wait(self, &a, rc);
     return rc;
 }

@@ -85,6 +85,10 @@ static lr_var *vars;
 static lr_cell *all_cells;
 static lr_ilock vars_lock = LR_ILOCK_INIT;
 
+/* The bounds of every variable tracked, for lr_race_tracks' first look:
+ * they only widen (a variable unwatched keeps its cells' keys). */
+static uintptr_t tracked_lo = UINTPTR_MAX, tracked_hi;
+
 static lr_var *new_var(uintptr_t addr, size_t size, const char *name)
 {
     lr_var *v = lr_arena_alloc(sizeof *v);
@@ -96,8 +100,26 @@ static lr_var *new_var(uintptr_t addr, size_t size, const char *name)
     lr_ilock_take(&vars_lock);
     v->next = vars;
     vars = v;
+    if (addr < tracked_lo)
+        __atomic_store_n(&tracked_lo, addr, __ATOMIC_RELAXED);
+    if (addr + size > tracked_hi)
+        __atomic_store_n(&tracked_hi, addr + size, __ATOMIC_RELAXED);
     lr_ilock_drop(&vars_lock);
     return v;
+}
+
+int lr_race_tracks(uintptr_t addr, size_t size)
+{
+    if (!lr_race_active() || addr + size <= __atomic_load_n(&tracked_lo, __ATOMIC_RELAXED) ||
+        addr >= __atomic_load_n(&tracked_hi, __ATOMIC_RELAXED))
+        return 0;
+    lr_ilock_take(&vars_lock);
+    lr_var *list = vars;
+    lr_ilock_drop(&vars_lock);
+    for (lr_var *v = list; v; v = v->next)
+        if (addr < v->addr + v->size && v->addr < addr + size)
+            return 1;
+    return 0;
 }
 
 static lr_cell *new_cell(lr_var *v, uintptr_t granule)
@@ -495,8 +517,21 @@ void lr_race_access_at(lr_thread *self, uintptr_t addr, size_t size, int flags, 
     findings fs;                /* only fs.n is read before being written */
     fs.n = 0;
     int done = 0;
-    for (uintptr_t g = addr & ~(uintptr_t)7; g < addr + size; g += 8) {
-        lr_cell *c = cell_for(g, addr, size);
+    uintptr_t from = addr, to = addr + size;
+    if (flags & LR_ACC_TRACKED) {   /* a buffer: only where variables are */
+        uintptr_t lo = __atomic_load_n(&tracked_lo, __ATOMIC_RELAXED);
+        uintptr_t hi = __atomic_load_n(&tracked_hi, __ATOMIC_RELAXED);
+        from = from > lo ? from : lo;
+        to = to < hi ? to : hi;
+    }
+    for (uintptr_t g = from & ~(uintptr_t)7; g < to; g += 8) {
+        lr_cell *c;
+        if (flags & LR_ACC_TRACKED) {
+            void **slot = lr_race_map_find(&cells, g, 0);
+            c = slot ? __atomic_load_n(slot, __ATOMIC_ACQUIRE) : NULL;
+        } else {
+            c = cell_for(g, addr, size);
+        }
         if (!c)
             continue;
         uintptr_t lo = addr > g ? addr : g, hi = addr + size < g + 8 ? addr + size : g + 8;

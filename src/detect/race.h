@@ -38,12 +38,18 @@ enum lr_access_flags {
     LR_ACC_GIVEN = 8,           /* with EXACT: the caller made the access, under a lock that
                                    orders it against every other access of the variable,
                                    and *value is what it read or wrote (watch.c) */
+    LR_ACC_TRACKED = 16,        /* only memory already tracked: a system call's buffer is no
+                                   new variable (lr_race_tracks first) */
 };
 
 /* Tracks [addr, addr + size) under a name (copied; NULL: named from the
  * debug information when reported). Replaces what was known of that
  * memory. Returns 0, or -1 when lockrace is out of room. */
 int lr_race_watch(lr_thread *self, uintptr_t addr, size_t size, const char *name);
+/* Some of [addr, addr + size) is tracked (watched, or annotated before):
+ * cheap enough to ask on every read(2) and write(2) while the engine is
+ * on. */
+int lr_race_tracks(uintptr_t addr, size_t size);
 /* Forgets the history of the memory (freed, or reused for something else). */
 void lr_race_unwatch(lr_thread *self, uintptr_t addr, size_t size);
 

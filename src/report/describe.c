@@ -2,6 +2,8 @@
  * debug information (globals) or from lockrace_lock_name, else where the
  * memory is (heap, a thread's stack) and its address; threads by number and
  * name; where each came from. */
+#include "report/pystack.h"
+#include "support/python.h"
 #include "report/format.h"
 #include "model/lockreg.h"
 #include "model/thread.h"
@@ -67,6 +69,8 @@ void lr_describe_lock(const lr_report_lock *l, lr_lock_desc *d)
     int global = lr_sym_data(l->addr, d->name, sizeof d->name) == 0;
     if (l->name)
         snprintf(d->name, sizeof d->name, "%s", l->name);
+    else if (!global)
+        lr_pystack_lock_name(l->first_seen, d->name, sizeof d->name);
     d->where = global ? LR_WHERE_GLOBAL : LR_WHERE_HEAP;
     if (global)
         return;
@@ -106,6 +110,11 @@ void lr_lock_label(const lr_report_lock *l, const lr_lock_desc *d, char *buf, si
 static void thread_name(lr_thread_info *t, char *buf, size_t len)
 {
     buf[0] = 0;
+    const char *python = lr_python_thread_name(t->tid, t->handle);
+    if (python && !t->name[0]) {
+        snprintf(buf, len, "%s", python);
+        return;
+    }
     if (t->name[0]) {
         snprintf(buf, len, "%s", t->name);
         return;
@@ -127,7 +136,7 @@ static void thread_name(lr_thread_info *t, char *buf, size_t len)
 
 void lr_thread_label(uint32_t id, char *buf, size_t len)
 {
-    char name[32];
+    char name[128];
     lr_thread_info *t = lr_thread_info_get(id);
     if (t)
         thread_name(t, name, sizeof name);
@@ -216,7 +225,7 @@ const char *lr_cond_label(uintptr_t cond, char *buf, size_t len)
 void lr_json_thread(lr_buf *b, uint32_t id)
 {
     lr_thread_info *t = lr_thread_info_get(id);
-    char name[32] = "";
+    char name[128] = "";
     if (t)
         thread_name(t, name, sizeof name);
     lr_buf_printf(b, "{\"id\":%u,\"tid\":%d,\"name\":", id, t ? (int)t->tid : 0);

@@ -1,6 +1,8 @@
 /* Stacks as a report prints them: symbolized, inlined frames expanded,
  * entry frames and library code inlined from system headers cut off. */
 #include "report/format.h"
+#include "report/pystack.h"
+#include "support/python.h"
 
 #include <string.h>
 
@@ -23,8 +25,11 @@ void lr_symbolize_stack(lr_stack_id id, lr_frames *f)
 {
     const uintptr_t *pcs;
     int n = lr_stack_frames(id, &pcs);
+    int python = n;             /* a Python program's stack: its Python frames follow the C frames */
+    while (python > 0 && lr_python_is_frame(pcs[python - 1]))
+        python--;
     f->n = 0;
-    for (int i = 0; i < n && f->n < LR_MAX_FRAMES; i++) {
+    for (int i = 0; i < python && f->n < LR_MAX_FRAMES; i++) {
         lr_code_info *out = &f->info[f->n];
         int k = lr_sym_code_frames(pcs[i] - 1, out, LR_MAX_FRAMES - f->n);
         if (k == 0) {
@@ -37,6 +42,7 @@ void lr_symbolize_stack(lr_stack_id id, lr_frames *f)
             f->pcs[f->n + j] = pcs[i];
         f->n += k;
     }
+    f->n = lr_pystack_merge(f->pcs, f->info, f->n, LR_MAX_FRAMES, pcs + python, n - python);
     /* Library code inlined into the program from system headers
      * (std::lock_guard, std::mutex::lock, __gthread_mutex_lock) is not
      * where the program took the lock: start at the program's own frame. */
@@ -54,7 +60,7 @@ void lr_symbolize_stack(lr_stack_id id, lr_frames *f)
 /* Frame i was inlined into frame i + 1 (both come from one address). */
 static int inlined(const lr_frames *f, int i)
 {
-    return i + 1 < f->n && f->pcs[i + 1] == f->pcs[i];
+    return i + 1 < f->n && f->pcs[i + 1] == f->pcs[i] && !lr_python_is_frame(f->pcs[i]);
 }
 
 void lr_text_stack(lr_buf *b, lr_stack_id id, const char *indent)
@@ -67,6 +73,10 @@ void lr_text_stack(lr_buf *b, lr_stack_id id, const char *indent)
     }
     for (int i = 0; i < f.n; i++) {
         const lr_code_info *c = &f.info[i];
+        if (lr_python_is_frame(f.pcs[i])) {
+            lr_buf_printf(b, "%s#%d %s %s:%d\n", indent, i, c->function, c->file, c->line);
+            continue;
+        }
         lr_buf_printf(b, "%s#%d %#lx %s", indent, i, (unsigned long)f.pcs[i],
                       c->function[0] ? c->function : "??");
         if (c->file[0])
@@ -84,6 +94,14 @@ void lr_json_stack(lr_buf *b, lr_stack_id id)
     lr_buf_puts(b, "[");
     for (int i = 0; i < f.n; i++) {
         const lr_code_info *c = &f.info[i];
+        if (lr_python_is_frame(f.pcs[i])) {
+            lr_buf_printf(b, "%s{\"language\":\"python\",\"function\":", i ? "," : "");
+            lr_buf_json_string(b, c->function);
+            lr_buf_puts(b, ",\"file\":");
+            lr_buf_json_string(b, c->file);
+            lr_buf_printf(b, ",\"line\":%d}", c->line);
+            continue;
+        }
         lr_buf_printf(b, "%s{\"pc\":\"%#lx\"", i ? "," : "", (unsigned long)f.pcs[i]);
         if (c->function[0]) {
             lr_buf_puts(b, ",\"function\":");

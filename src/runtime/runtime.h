@@ -7,6 +7,7 @@
 
 #include "detect/lockorder.h"
 #include "detect/misuse.h"
+#include "detect/race.h"
 #include "model/thread.h"
 
 #include <pthread.h>
@@ -40,6 +41,14 @@ int lr_runtime_exit(int status);
 void lr_runtime_end(int status) __attribute__((noreturn));
 
 
+/* system calls that move the program's memory (io.c): only while the race
+ * engine runs does a call look further */
+static inline int lr_io_watched(void)
+{
+    return lr_race_active();
+}
+void lr_io_access(const void *buf, size_t n, int into, void *pc);
+
 /* mutexes (src/runtime/mutex.c) */
 void lr_mutex_init(lr_thread *self, pthread_mutex_t *m, int rc);
 void lr_mutex_destroy(lr_thread *self, pthread_mutex_t *m, int rc);
@@ -65,6 +74,25 @@ void lr_sem_post(lr_thread *self, void *s);
 void lr_sem_posted(lr_thread *self, void *s, int rc);
 void lr_sem_destroyed(lr_thread *self, void *s, int rc);
 
+/* CPython's locks (src/runtime/pylock.c): semaphores the interpreter made,
+ * tagged when made; who holds one, a thread's life lock, and their waits. */
+void lr_pylock_made(lr_thread *self, void *s, unsigned value);
+void lr_pylock_destroyed(void *s);
+void lr_pylock_acquired(lr_thread *self, void *s, int rc);
+void lr_pylock_released(void *s);
+/* 1 for a lock the interpreter made (not a thread's life lock) */
+int lr_pylock_is_lock(void *s);
+/* The holder of a tagged semaphore (a thread's life lock: that thread);
+ * -1 when it is not one. */
+int lr_pylock_holders(uintptr_t object, uint32_t *out);
+/* Before an unbounded wait on one: publishes it (a join, a lock wait) and
+ * returns 1, then the caller waits in rounds (lr_wait_deadline,
+ * lr_wait_check, lr_wait_done); 0: not one, wait as for any semaphore. */
+int lr_pylock_wait_begin(lr_thread *self, void *s, void *pc);
+/* A try that failed: the interpreter is about to block on s (Lock.acquire
+ * tries first, with the GIL, then waits without it). */
+void lr_pylock_try_failed(lr_thread *self, void *s, const lr_acquisition *a);
+
 /* Blocking: a lock call that found the mutex taken (its trylock failed)
  * waits through these, in rounds of a bounded real wait; between rounds
  * lockrace looks for a cycle of blocked threads (waitfor.c). begin returns
@@ -76,6 +104,8 @@ static inline int lr_mutex_looks_free(pthread_mutex_t *m)
     return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0;
 }
 int lr_mutex_wait_begin(lr_thread *self, pthread_mutex_t *m, const lr_acquisition *a);
+/* Publishes a wait of another kind (pylock.c): then rounds, as above. */
+int lr_wait_start(lr_thread *self, int kind, uintptr_t object, lr_lock *lock, lr_stack_id stack);
 int lr_join_wait_begin(lr_thread *self, pthread_t thread, void *pc);
 /* The stack of a wait at this call site, unwound once per site and thread. */
 lr_stack_id lr_site_stack(lr_thread *self, uintptr_t pc);

@@ -32,6 +32,7 @@ void lr_sem_init(lr_thread *self, void *s, unsigned value, int rc)
         lr_sync_created(self, s, LR_SEMAPHORE, 0);
     else
         lr_sync_destroyed(self, s, 0);
+    lr_pylock_made(self, s, value);
 }
 
 void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisition *a)
@@ -46,6 +47,10 @@ void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisit
     if (!l)
         return;
     if (lr_held_depth(self, (uintptr_t)s)) {
+        /* a Python Lock stays a lock until another thread releases it: a
+         * self-deadlock names it (pylock.c) */
+        if (lr_pylock_is_lock(s))
+            return;
         /* waiting on it while holding it: it is how a thread waits for a
          * signal (CPython's Condition.wait), not a lock */
         lr_sync_destroyed(self, s, 0);
@@ -66,6 +71,7 @@ void lr_sem_after_wait(lr_thread *self, lr_acquisition *a, int rc)
 
 void lr_sem_post(lr_thread *self, void *s)
 {
+    lr_pylock_released(s);
     if (!self)
         return;
     lr_misuse_sem_use(self, s);
@@ -87,7 +93,9 @@ void lr_sem_posted(lr_thread *self, void *s, int rc)
 
 void lr_sem_destroyed(lr_thread *self, void *s, int rc)
 {
-    if (rc == 0)
+    if (rc == 0) {
         lr_misuse_sem_destroyed(self, s);
+        lr_pylock_destroyed(s);
+    }
     lr_sync_destroyed(self, s, rc);
 }

@@ -65,6 +65,11 @@ int lr_lock_holders(uintptr_t object, uint32_t *out, int max)
 {
     lr_lock *l = lr_lock_find(object);
     int type = l ? l->type : LR_NORMAL;
+    if (!l || type == LR_SEMAPHORE) {
+        int n = lr_pylock_holders(object, out);     /* CPython's locks: pylock.c */
+        if (n >= 0)
+            return n;
+    }
     if (type == LR_SPINLOCK)
         return holders_from_held(object, out, max);
     if (type == LR_RWLOCK) {
@@ -152,6 +157,11 @@ static int start_waiting(lr_thread *self, int kind, uintptr_t object, lr_lock *l
     lr_watchdog_start(self);            /* after the wait is published: see watchdog.c */
     lr_wait_check(self);
     return 1;
+}
+
+int lr_wait_start(lr_thread *self, int kind, uintptr_t object, lr_lock *lock, lr_stack_id stack)
+{
+    return watching(self) ? start_waiting(self, kind, object, lock, stack) : 0;
 }
 
 int lr_lock_wait_begin(lr_thread *self, void *lock, const lr_acquisition *a)

@@ -8,6 +8,7 @@
 #include "support/arena.h"
 #include "support/ilock.h"
 #include "support/options.h"
+#include "support/python.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -78,6 +79,7 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 void lr_stack_init(void)
 {
     dl_iterate_phdr(find_self, (void *)(uintptr_t)lr_stack_init);
+    lr_python_init();
     /* libc's own, looked up in libc: under ASan, the symbol backtrace is
      * its interceptor, which adds a frame of its own and takes ASan's
      * locks (a forked child hung in it). Its first call loads libgcc_s
@@ -235,15 +237,18 @@ out:
 lr_stack_id (*lr_stack_capture_override)(void);
 
 /* lockrace's own frames go (the wrapper on top, the thread trampoline
- * below); stack_depth frames are kept. */
-static lr_stack_id intern_program_frames(void *const *raw, int n)
+ * below); stack_depth frames are kept. In a Python process the thread's
+ * Python frames follow the C frames (python.h), stack_depth of them too. */
+static lr_stack_id intern_program_frames(void *const *raw, int n, int python)
 {
     int depth = lr_opt.stack_depth > 0 ? lr_opt.stack_depth : LR_STACK_MAX;
-    uintptr_t kept[LR_STACK_MAX + 16];
+    uintptr_t kept[2 * LR_STACK_MAX];
     int keep = 0;
     for (int i = 0; i < n && keep < depth; i++)
         if ((uintptr_t)raw[i] < self_lo || (uintptr_t)raw[i] >= self_hi)
             kept[keep++] = (uintptr_t)raw[i];
+    if (python)
+        keep += lr_python_capture(raw, n, kept + keep, depth);
     return lr_stack_intern(kept, keep);
 }
 
@@ -255,7 +260,7 @@ lr_stack_id lr_stack_capture(void)
     int cancel = lr_cancel_off();   /* libunwind reads and writes a pipe */
     int n = unwind(raw, LR_STACK_MAX + 16);
     lr_cancel_restore(cancel);
-    return intern_program_frames(raw, n);
+    return intern_program_frames(raw, n, 1);
 }
 
 lr_stack_id lr_stack_capture_context(void *context)
@@ -271,7 +276,7 @@ lr_stack_id lr_stack_capture_context(void *context)
     /* frame 0 is the instruction itself: +1 so that it reads like a return address */
     if (n > 0)
         raw[0] = (char *)raw[0] + 1;
-    return intern_program_frames(raw, n);
+    return intern_program_frames(raw, n, 0);       /* a signal handler's: never the interpreter */
 }
 
 int lr_stack_frames(lr_stack_id id, const uintptr_t **pcs)
@@ -283,6 +288,6 @@ int lr_stack_frames(lr_stack_id id, const uintptr_t **pcs)
     return (int)r->n;
 }
 
-void lr_stack_fork_prepare(void) { lr_ilock_take(&store_lock); }
-void lr_stack_fork_parent(void) { lr_ilock_drop(&store_lock); }
-void lr_stack_fork_child(void) { lr_ilock_reset(&store_lock); }
+void lr_stack_fork_prepare(void) { lr_python_fork_prepare(); lr_ilock_take(&store_lock); }
+void lr_stack_fork_parent(void) { lr_ilock_drop(&store_lock); lr_python_fork_parent(); }
+void lr_stack_fork_child(void) { lr_ilock_reset(&store_lock); lr_python_fork_child(); }

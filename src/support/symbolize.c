@@ -24,6 +24,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -971,5 +972,169 @@ int lr_sym_data(uintptr_t addr, char *buf, size_t len)
     }
     if (off)
         text_add(&t, "+%" PRIu64, (uint64_t)off);
+    return 0;
+}
+
+/* ---- member paths: NAME.member[3].x to an offset and a size ---- */
+
+/* The type below typedefs and qualifiers. */
+static bool strip_type(Dwarf_Die *type)
+{
+    for (int depth = 0; depth < MAX_TYPE_DEPTH; depth++) {
+        switch (dwarf_tag(type)) {
+        case DW_TAG_typedef:
+        case DW_TAG_const_type:
+        case DW_TAG_volatile_type:
+        case DW_TAG_restrict_type:
+        case DW_TAG_atomic_type: {
+            Dwarf_Die next;
+            if (!type_of(type, &next))
+                return false;
+            *type = next;
+            break;
+        }
+        default:
+            return true;
+        }
+    }
+    return false;
+}
+
+static const char *type_word(Dwarf_Die *type)
+{
+    switch (dwarf_tag(type)) {
+    case DW_TAG_structure_type: return "a struct";
+    case DW_TAG_class_type: return "a class";
+    case DW_TAG_union_type: return "a union";
+    case DW_TAG_array_type: return "an array";
+    case DW_TAG_pointer_type: return "a pointer (lockrace does not follow pointers)";
+    default: return "a scalar";
+    }
+}
+
+/* The data member called name of a struct, class or union, at *off. */
+static bool find_member(Dwarf_Die *agg, const char *name, Dwarf_Word *off, Dwarf_Die *type)
+{
+    Dwarf_Die m;
+    if (dwarf_child(agg, &m) != 0)
+        return false;
+    do {
+        const char *n = dwarf_diename(&m);
+        Dwarf_Word start;
+        if (dwarf_tag(&m) == DW_TAG_member && n && !strcmp(n, name) &&
+            !dwarf_hasattr(&m, DW_AT_bit_size) && member_offset(&m, &start) && type_of(&m, type)) {
+            *off += start;
+            return true;
+        }
+    } while (dwarf_siblingof(&m, &m) == 0);
+    return false;
+}
+
+int lr_sym_member(uintptr_t addr, const char *name, const char *path, uint64_t *offset,
+                  uint64_t *size, char *err, size_t errlen)
+{
+    Dwfl_Module *mod = module_at(addr);
+    Dwarf_Die var, type;
+    if (!mod || !find_variable(mod, addr, &var, &type)) {
+        snprintf(err, errlen, "no debug information describes %s's type (build with -g)", name);
+        return -1;
+    }
+    Dwarf_Word off = 0, counts[MAX_DIMS], lower[MAX_DIMS];
+    int dims = 0, dim = 0;      /* inside an array: its dimensions, and how many are indexed */
+    char what[160];
+    snprintf(what, sizeof what, "%s", name);
+    const char *p = path;
+    while (*p) {
+        if (dim == dims && !strip_type(&type)) {
+            snprintf(err, errlen, "%s: its type cannot be read", what);
+            return -1;
+        }
+        if (*p == '.') {
+            size_t n = strcspn(p + 1, ".[");
+            char member[96];
+            if (n == 0 || n >= sizeof member) {
+                snprintf(err, errlen, "no member name after '.' in %s", path);
+                return -1;
+            }
+            memcpy(member, p + 1, n);
+            member[n] = 0;
+            int tag = dwarf_tag(&type);
+            if (dim < dims || (tag != DW_TAG_structure_type && tag != DW_TAG_class_type &&
+                               tag != DW_TAG_union_type)) {
+                snprintf(err, errlen, "%s is %s, not a struct", what,
+                         dim < dims ? "an array" : type_word(&type));
+                return -1;
+            }
+            Dwarf_Die next;
+            if (!find_member(&type, member, &off, &next)) {
+                const char *tn = dwarf_diename(&type);
+                snprintf(err, errlen, "%s (%s%s%s) has no member %s", what,
+                         tag == DW_TAG_union_type ? "union" : "struct", tn ? " " : "", tn ? tn : "",
+                         member);
+                return -1;
+            }
+            type = next;
+            size_t w = strlen(what);
+            snprintf(what + w, sizeof what - w, ".%s", member);
+            p += 1 + n;
+        } else if (*p == '[') {
+            char *end;
+            errno = 0;
+            unsigned long long index = strtoull(p + 1, &end, 10);
+            if (end == p + 1 || *end != ']' || errno || p[1] == '-' || p[1] == '+') {
+                snprintf(err, errlen, "[%.*s is not an index from 0 up", (int)strcspn(p + 1, "]"), p + 1);
+                return -1;
+            }
+            if (dim == dims) {
+                if (dwarf_tag(&type) != DW_TAG_array_type) {
+                    snprintf(err, errlen, "%s is %s, not an array", what, type_word(&type));
+                    return -1;
+                }
+                dims = array_dims(&type, counts, lower);
+                dim = 0;
+                if (dims <= 0) {
+                    snprintf(err, errlen, "%s: its dimensions cannot be read", what);
+                    return -1;
+                }
+            }
+            Dwarf_Die elem;
+            Dwarf_Word stride;
+            if (!type_of(&type, &elem) || dwarf_aggregate_size(&elem, &stride) != 0) {
+                snprintf(err, errlen, "%s: its elements' size cannot be read", what);
+                return -1;
+            }
+            for (int i = dim + 1; i < dims; i++)
+                stride *= counts[i];
+            if (counts[dim] && index >= counts[dim]) {
+                snprintf(err, errlen, "%s has %llu element%s: [%llu] is past its end", what,
+                         (unsigned long long)counts[dim], counts[dim] == 1 ? "" : "s", index);
+                return -1;
+            }
+            off += index * stride;
+            size_t w = strlen(what);
+            snprintf(what + w, sizeof what - w, "[%llu]", index);
+            if (++dim == dims) {
+                type = elem;
+                dims = dim = 0;
+            }
+            p = end + 1;
+        } else {
+            snprintf(err, errlen, "unexpected '%s' in %s", p, path);
+            return -1;
+        }
+    }
+    Dwarf_Word bytes;
+    if (dim < dims) {           /* a row of a many-dimensional array */
+        Dwarf_Die elem;
+        if (!type_of(&type, &elem) || dwarf_aggregate_size(&elem, &bytes) != 0)
+            return -1;
+        for (int i = dim; i < dims; i++)
+            bytes *= counts[i];
+    } else if (dwarf_aggregate_size(&type, &bytes) != 0) {
+        snprintf(err, errlen, "%s: its size cannot be read", what);
+        return -1;
+    }
+    *offset = off;
+    *size = bytes;
     return 0;
 }

@@ -38,6 +38,13 @@ int lr_sym_code_frames(uintptr_t pc, lr_code_info *out, int max);
  * Returns 0 and fills buf when named, -1 when addr is in no variable. */
 int lr_sym_data(uintptr_t addr, char *buf, size_t len);
 
+/* The bytes a member path names inside the variable that starts at addr
+ * and is called name: ".misses", "[3]", ".rows[2][1].count", from its
+ * DWARF type. Returns 0 with *offset and *size set, or -1 with err saying
+ * why (no debug information, no such member, an index past the end). */
+int lr_sym_member(uintptr_t addr, const char *name, const char *path, uint64_t *offset,
+                  uint64_t *size, char *err, size_t errlen);
+
 /* Forgets the cached module list (after dlopen/dlclose) */
 void lr_sym_reset(void);
 

@@ -5,6 +5,7 @@
 #include "support/arena.h"
 #include "support/ilock.h"
 #include "support/options.h"
+#include "support/symbolize.h"
 #include "detect/race.h"
 #include "runtime/runtime.h"
 #include "support/stack.h"
@@ -202,15 +203,16 @@ static int parse_number(const char *s, char **end, uint64_t *out)
  * tree may. */
 int lr_watch_add_item(const char *item, char *err, size_t errlen)
 {
-    const char *accepted = "accepted: NAME, NAME@FILE, NAME+OFFSET:SIZE, 0xADDR:SIZE";
+    const char *accepted = "accepted: NAME, NAME.MEMBER, NAME[INDEX], NAME@FILE, NAME+OFFSET:SIZE, "
+                           "0xADDR:SIZE";
     if (lr_watch_nvars == MAX_VARS) {
         snprintf(err, errlen, "watch=%s: at most %d variables can be watched", item, MAX_VARS);
         return -1;
     }
-    char name[96], where[96] = "";
+    char name[96], where[96] = "", path[96] = "";
     uint64_t offset = 0, size = 0;
     int has_size = 0;
-    size_t n = strcspn(item, "@+:");
+    size_t n = strcspn(item, "@+:.[");
     if (n == 0 || n >= sizeof name) {
         snprintf(err, errlen, "watch=%s: not a variable (%s)", item, accepted);
         return -1;
@@ -219,6 +221,16 @@ int lr_watch_add_item(const char *item, char *err, size_t errlen)
     name[n] = 0;
     const char *p = item + n;
     char *end;
+    if (*p == '.' || *p == '[') {       /* a member path, from the debug information */
+        size_t m = strcspn(p, "@+:");
+        if (m >= sizeof path) {
+            snprintf(err, errlen, "watch=%s: the member path is too long", item);
+            return -1;
+        }
+        memcpy(path, p, m);
+        path[m] = 0;
+        p += m;
+    }
     if (*p == '@') {
         size_t m = strcspn(p + 1, "+:");
         if (m == 0 || m >= sizeof where) {
@@ -252,7 +264,7 @@ int lr_watch_add_item(const char *item, char *err, size_t errlen)
     watch_var *v = &lr_watch_vars[lr_watch_nvars];
     if (!strncmp(name, "0x", 2) || !strncmp(name, "0X", 2)) {
         uint64_t addr;
-        if (parse_number(name, &end, &addr) < 0 || *end || !has_size || where[0] || offset) {
+        if (parse_number(name, &end, &addr) < 0 || *end || !has_size || where[0] || offset || path[0]) {
             snprintf(err, errlen, "watch=%s: an address needs a size and nothing else (%s)", item,
                      accepted);
             return -1;
@@ -301,18 +313,35 @@ int lr_watch_add_item(const char *item, char *err, size_t errlen)
                  item, lr_watch_base_name(lr_watch_objects[m[0].object].path));
         return -2;
     }
-    if (!has_size)
-        size = m[0].size > offset ? m[0].size - offset : 0;
-    if (size == 0 || size > m[0].size || offset > m[0].size - size) {   /* no sum: it may wrap */
-        snprintf(err, errlen, "watch=%s: %s is %zu bytes: offset %llu and size %llu do not fit in it",
-                 item, name, m[0].size, (unsigned long long)offset, (unsigned long long)size);
+    /* a member path narrows the variable to the member's bytes, which an
+     * offset and a size then count from */
+    uint64_t base = 0, room = m[0].size;
+    char why[200];
+    if (path[0] && lr_sym_member(m[0].addr, name, path, &base, &room, why, sizeof why) < 0) {
+        snprintf(err, errlen, "watch=%s: %s", item, why);
         return -1;
     }
+    if (base > m[0].size || room > m[0].size - base) {
+        snprintf(err, errlen, "watch=%s: the debug information puts %s%s outside %s", item, name,
+                 path, name);
+        return -1;
+    }
+    if (!has_size)
+        size = room > offset ? room - offset : 0;
+    if (size == 0 || size > room || offset > room - size) {   /* no sum: it may wrap */
+        snprintf(err, errlen, "watch=%s: %s%s is %llu bytes: offset %llu and size %llu do not fit in it",
+                 item, name, path, (unsigned long long)room, (unsigned long long)offset,
+                 (unsigned long long)size);
+        return -1;
+    }
+    offset += base;
     v->lo = m[0].addr + offset;
     v->hi = v->lo + size;
     v->sym_lo = m[0].addr;
     v->sym_hi = m[0].addr + m[0].size;
-    if (offset || has_size)
+    if (path[0] && !has_size && offset == base)
+        snprintf(v->name, sizeof v->name, "%s%s", name, path);
+    else if (offset || has_size)
         snprintf(v->name, sizeof v->name, "%s+%llu", name, (unsigned long long)offset);
     else
         snprintf(v->name, sizeof v->name, "%s", name);

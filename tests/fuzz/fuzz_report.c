@@ -12,6 +12,7 @@
 #include "detect/misuse.h"
 #include "support/options.h"
 #include "report/report.h"
+#include "runtime/runtime.h"
 #include "support/stack.h"
 #include "model/thread.h"
 #include "support/util.h"
@@ -113,9 +114,12 @@ static lr_report *misuse(uint8_t how)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    /* lockrace's constructor has started it (options from the environment,
-     * T0 for this thread): reports now go to files of our own, and a
-     * report does not change the fuzzer's exit status */
+    /* started as the library's constructor (interpose/start.c, not in
+     * these targets) starts it: options from the environment, T0 for this
+     * thread; reports then go to files of our own, and a report does not
+     * change the fuzzer's exit status */
+    CHECK(lr_runtime_ready());
+    (void)lr_self();
     lr_opt.exitcode = 0;
     lr_opt.verbosity = 0;
     lr_opt.deadlock = LR_DEADLOCK_REPORT;

@@ -6,6 +6,7 @@ launcher) and check the JSON reports, the text on stderr and the exit status.
     check.py BUILD_DIR --list    list the cases
 """
 import difflib
+import glob
 import json
 import shutil
 import os
@@ -804,7 +805,7 @@ def case_exports():
     exit status) and the API, nothing else (no libunwind)."""
     p = subprocess.run(["nm", "-D", "--defined-only", LIB], capture_output=True, text=True)
     names = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
-    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$)", n)}
+    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$|(p?read|p?write)(64)?$|(recv|send)(from|to)?$)", n)}
     if SANITIZED:
         bad -= {"__asan_default_options", "__ubsan_default_options"}    # src/support/sanitize.c
     expect(not bad, f"unexpected exports: {sorted(bad)}")
@@ -1077,18 +1078,194 @@ def case_semaphore_locks():
     expect_clean("sem_locks", ["signals"])
 
 
+def pythons():
+    """The CPython builds on this machine to run Python cases with, at least
+    one: Debian's python3 (the interpreter linked into the executable) and
+    one with a libpython (pyenv's, or any python3 on PATH that has one)."""
+    found = []
+    for candidate in ["/usr/bin/python3", shutil.which("python3")] + sorted(
+            glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[0-2]*/bin/python3"))):
+        if not candidate or not os.path.exists(candidate):
+            continue
+        real = os.path.realpath(candidate)
+        if any(os.path.realpath(p) == real for p in found):
+            continue
+        if subprocess.run([candidate, "-c", "import threading"], capture_output=True).returncode == 0:
+            found.append(candidate)
+    if not found:
+        raise Skip("no python3 here")
+    shared = [p for p in found if subprocess.run(
+        [p, "-c", "import sysconfig, sys; sys.exit(not sysconfig.get_config_var('Py_ENABLE_SHARED'))"],
+        capture_output=True).returncode == 0 and "libpython" in subprocess.run(
+            ["ldd", os.path.realpath(p)], capture_output=True, text=True).stdout]
+    chosen = found[:1] + [p for p in shared if p != found[0]][:1]
+    return chosen
+
+
+PYDEMOS = os.path.join(SOURCE, "demos", "python")
+
+
+def run_python(python, demo, args=(), options="", launcher=False, launcher_args=(), timeout=TIMEOUT):
+    """Runs demos/python/DEMO.py from the source tree with its relative path,
+    as a user types it."""
+    cwd = os.getcwd()
+    os.chdir(SOURCE)
+    try:
+        return run(python, [os.path.join("demos", "python", demo), *args], options=options,
+                   launcher=launcher, launcher_args=launcher_args, timeout=timeout)
+    finally:
+        os.chdir(cwd)
+
+
+def python_frames(stack):
+    return [f for f in stack if f.get("language") == "python"]
+
+
+def check_python_stack(stack, expected, what):
+    """The stack's Python frames begin with `expected`, a list of (file,
+    function, line); the interpreter's C frames are folded away."""
+    frames = python_frames(stack)
+    got = [(f["file"], f["function"], f["line"]) for f in frames[:len(expected)]]
+    expect(got == expected, f"{what}: Python frames {got}, expected {expected}; stack {stack}")
+    expect(all("pc" not in f for f in frames), f"{what}: a Python frame with a pc")
+    expect(stack and stack[0].get("language") == "python",
+           f"{what}: the interpreter's C frames are not folded: {stack[:3]}")
+
+
 def case_python_abba():
-    """Two threading.Lock objects in both orders, in an unmodified python3."""
-    python = shutil.which("python3", path="/usr/bin:/bin") or shutil.which("python3")
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "demos", "python", "abba.py")
-    status, out, err, reports = run(python, [script])
-    expect(status == 66, f"status {status}: {err[-1500:]}")
-    expect(len(reports) == 1 and reports[0]["kind"] == "lock-order-inversion",
-           f"reports: {[r['summary'] for r in reports]}")
-    r = reports[0]
-    expect([l["kind"] for l in r["locks"]] == ["semaphore", "semaphore"], "two semaphore-locks")
-    expect(not r["single_thread"], "made by two threads")
-    expect(out == subprocess.run([python, script], capture_output=True, text=True).stdout, "output differs")
+    """Two threading.Lock objects in both orders, in an unmodified python3:
+    every stack is the script's lines, the locks are named by the lines
+    that made them, the threads by their Thread names."""
+    script = "demos/python/abba.py"
+    for python in pythons():
+        status, out, err, reports = run_python(python, "abba.py")
+        expect(status == 66, f"{python}: status {status}: {err[-1500:]}")
+        expect(len(reports) == 1 and reports[0]["kind"] == "lock-order-inversion",
+               f"{python}: reports: {[r['summary'] for r in reports]}")
+        r = reports[0]
+        expect([l["kind"] for l in r["locks"]] == ["semaphore", "semaphore"], "two semaphore-locks")
+        expect(not r["single_thread"], "made by two threads")
+        names = sorted(l.get("name") for l in r["locks"])
+        expect(names == [f"accounts_lock ({script}:11)", f"audit_lock ({script}:12)"], f"{python}: lock names {names}")
+        for l in r["locks"]:
+            check_python_stack(l["first_seen"], [(script, "<module>", int(l["name"].split(":")[-1][:-1]))],
+                               f"{python}: {l['name']} made")
+        lines = {"transfer": (18, 17), "audit": (25, 24)}
+        for e in r["edges"]:
+            name = e["thread"]["name"]
+            expect(name in lines, f"{python}: thread name {name!r}")
+            second, first = lines[name]
+            check_python_stack(e["second_stack"], [(script, name, second)], f"{python}: {name} second")
+            check_python_stack(e["first_stack"], [(script, name, first)], f"{python}: {name} first")
+            created = python_frames(e["thread"]["created_at"])
+            expect([(f["file"], f["line"]) for f in created][-1:] == [(script, 31)],
+                   f"{python}: {name} started at {created}")
+        expect(f"#0 transfer {script}:18" in err and "T1 (transfer)" in err, f"{python}: text {err[:1500]}")
+        expect("_PyEval_EvalFrameDefault" not in err, f"{python}: C frames shown by default")
+        native = subprocess.run([python, script], capture_output=True, text=True, cwd=SOURCE).stdout
+        expect(out == native, "output differs")
+        status, _, err, _ = run_python(python, "abba.py", options="python_c_frames=1")
+        expect("_PyEval_EvalFrameDefault" in err and f"transfer {script}:18" in err,
+               f"{python}: python_c_frames=1: {err[:1500]}")
+
+
+def case_python_self_deadlock():
+    """A Lock taken again by its holder is a self-deadlock: reported with
+    the Python lines, and the process ended, not hung; the same code with an
+    RLock is clean."""
+    script = "demos/python/self_deadlock.py"
+    for python in pythons():
+        status, _, err, reports = run_python(python, "self_deadlock.py", timeout=20)
+        expect(status == 66, f"{python}: status {status}: {err[-1500:]}")
+        d = deadlocks(reports)
+        expect(len(d) == 1 and len(reports) == 1, f"{python}: reports {[r['summary'] for r in reports]}")
+        t = d[0]["threads"][0]
+        expect(t["waits_for"]["held_by"] == t["thread"]["id"], "held by itself")
+        lock = d[0]["locks"][t["waits_for"]["lock"]]
+        expect(lock.get("name") == f"ledger_lock ({script}:11)", f"{python}: lock {lock}")
+        check_python_stack(t["stack"], [(script, "record", 16), (script, "record_pair", 22), (script, "<module>", 26)],
+                           f"{python}: wait")
+        check_python_stack(t["holds"][0]["stack"], [(script, "record_pair", 21)], f"{python}: hold")
+        status, out, err, reports = run_python(python, "rlock.py")
+        expect(status == 0 and not reports and "lockrace" not in err, f"{python}: rlock: {status} {err[-1500:]}")
+        expect(out == "ledger: ['debit', 'credit']\n", f"rlock output {out!r}")
+
+
+def case_python_join_cycle():
+    """join() while holding the lock the joined thread waits for: a
+    deadlock of a join (the thread's _tstate_lock) and a Lock, reported and
+    ended."""
+    script = "demos/python/join_cycle.py"
+    for python in pythons():
+        status, _, err, reports = run_python(python, "join_cycle.py", timeout=20)
+        expect(status == 66, f"{python}: status {status}: {err[-1500:]}")
+        d = deadlocks(reports)
+        expect(len(d) == 1 and len(reports) == 1, f"{python}: reports {[r['summary'] for r in reports]}")
+        waits = {t["waits_for"]["kind"]: t for t in d[0]["threads"]}
+        expect(sorted(waits) == ["join", "lock"], f"{python}: waits {sorted(waits)}")
+        check_python_stack(waits["lock"]["stack"], [(script, "worker", 15)], f"{python}: worker waits")
+        expect(waits["lock"]["thread"]["name"] == "worker", f"{python}: thread {waits['lock']['thread']}")
+        join = python_frames(waits["join"]["stack"])
+        expect((join[-1]["file"], join[-1]["line"]) == (script, 22), f"{python}: join at {join}")
+        check_python_stack(waits["join"]["holds"][0]["stack"], [(script, "<module>", 19)], f"{python}: main holds")
+
+
+def case_python_lost_notify():
+    """A Condition nobody is left to notify: the watchdog reports the whole
+    process stuck, at the script's wait() line."""
+    script = "demos/python/lost_notify.py"
+    for python in pythons():
+        status, _, err, reports = run_python(python, "lost_notify.py", launcher=True,
+                                             launcher_args=["--watchdog", "1"], timeout=20)
+        expect(status == 66, f"{python}: status {status}: {err[-1500:]}")
+        d = deadlocks(reports)
+        expect(len(d) == 1 and d[0]["scope"] == "process", f"{python}: reports {[r['summary'] for r in reports]}")
+        t = d[0]["threads"][0]
+        expect(t["waits_for"]["kind"] == "condition", f"{python}: wait {t['waits_for']}")
+        frames = python_frames(t["stack"])
+        expect(frames and frames[0]["function"] in ("Condition.wait", "wait") and
+               (frames[-1]["file"], frames[-1]["line"]) == (script, 23), f"{python}: stack {frames}")
+
+
+def case_python_clean():
+    """Clean Python programs report nothing and print what they print
+    natively: a counter under `with lock:`, the RLock demo."""
+    for python in pythons():
+        for demo in ("counter.py", "rlock.py"):
+            status, out, err, reports = run_python(python, demo)
+            native = subprocess.run([python, os.path.join("demos", "python", demo)], capture_output=True,
+                                    text=True, cwd=SOURCE)
+            expect(status == 0 and not reports and "lockrace" not in err, f"{python} {demo}: {status} {err[-1500:]}")
+            expect(out == native.stdout, f"{python} {demo}: output {out!r} natively {native.stdout!r}")
+
+
+def case_python_cpython_tests():
+    """CPython's own test_threading, test_thread and test_queue pass and
+    fail under lockrace as they do natively, and nothing is reported. One
+    build (about 40 s); the one with a libpython when its test package is
+    there, else Debian's (libpython3.11-testsuite)."""
+    chosen = None
+    for python in reversed(pythons()):
+        if subprocess.run([python, "-c", "import test.test_threading"], capture_output=True).returncode == 0:
+            chosen = python
+            break
+    if not chosen:
+        raise Skip("no CPython test package here (Debian: libpython3.11-testsuite)")
+    # -w: a test that failed runs again, alone: some of these are timing
+    # tests that fail now and then on a loaded machine, natively too
+    cmd = ["-m", "test", "-w", "test_threading", "test_thread", "test_queue"]
+    native = subprocess.run([chosen, *cmd], capture_output=True, text=True, timeout=600)
+    status, out, err, reports = run(chosen, cmd, options="exitcode=0", timeout=600)
+
+    def outcome(text):
+        result = re.findall(r"^Result: (.*)$", text, re.M)
+        failed = sorted(set(re.findall(r"^(?:FAIL|ERROR): (\S+ \(\S+\))", text, re.M)))
+        return result[-1:], failed
+    expect(status == native.returncode, f"status {status}, natively {native.returncode}")
+    expect(outcome(out + err) == outcome(native.stdout + native.stderr),
+           f"outcome {outcome(out + err)}, natively {outcome(native.stdout + native.stderr)}")
+    expect(not reports, f"reports: {[r['summary'] for r in reports]}")
+    print(f"{chosen}: {outcome(out)[0]}")
 
 
 # mode of tests/integration/programs/misuse.c -> (sub-kind, lock, has an earlier event)
@@ -1755,6 +1932,32 @@ def check_observed_loss(r, var, source, what):
            f"{what}: values {[x['value'] for x in a]}")
 
 
+def case_watch_syscall_buffers():
+    """A watched buffer filled by read(2) or recv(2), or emptied by
+    write(2), in one thread while another thread touches it with no order
+    between them: the system call is one side of a data race, at the
+    program's call of it. Under one mutex: clean."""
+    status, out, err, reports = watched("syscall_buffers", ["locked"], "inbox,outbox")
+    expect(status == 0 and reports == [], f"locked: status {status}, reports {reports}\n{err}")
+    for mode, var, ops, caller in (("read-into", "inbox", ["write", "read"], "fill_inbox"),
+                                   ("recv-into", "inbox", ["write", "read"], "fill_inbox"),
+                                   ("write-out", "outbox", ["write", "read"], "second")):
+        status, out, err, reports = watched("syscall_buffers", [mode], "inbox,outbox")
+        expect(status == 66, f"{mode}: status {status}\n{err}")
+        races = findings(reports, "data-race")
+        expect(len(races) == 1, f"{mode}: {len(races)} data races\n{err}")
+        r = races[0]
+        expect(r["variable"]["name"].startswith(var), f"{mode}: variable {r['variable']}")
+        got = [a["op"] for a in r["accesses"]]
+        expect(got == ops, f"{mode}: ops {got}")
+        functions = [a["stack"][0]["function"] for a in r["accesses"]]
+        syscall_side = 0 if mode != "write-out" else 1
+        expect(functions[syscall_side] == caller,
+               f"{mode}: the system call's side is at {functions[syscall_side]}, not {caller}")
+        for a in r["accesses"]:
+            check_frames(a["stack"], "syscall_buffers.c", f"{mode} stack")
+
+
 def case_watch_counter():
     """The unannotated counter, watched by name from the launcher: the lost
     update observed with its values and lines, and the count at exit equal
@@ -1828,6 +2031,8 @@ def case_watch_struct():
     """A struct member watched by offset and size, named from the debug
     information."""
     first_loss("watch_struct", ["struct"], "stats+8:8", "stats.misses", "watch_struct.c", r"misses (\d+)")
+    # the same member named, resolved from the debug information
+    first_loss("watch_struct", ["struct"], "stats.misses", "stats.misses", "watch_struct.c", r"misses (\d+)")
 
 
 def case_watch_library():
@@ -1844,6 +2049,7 @@ def case_watch_library():
     # lib_exported: one `addq $1, (%rax)`, serialized while watched: the
     # overwrite is never seen, only possible.
     for mode, spec, var, source in (("array", "slots+16:8", "slots[2]", "watch_struct.c"),
+                                    ("array", "slots[2]", "slots[2]", "watch_struct.c"),
                                     ("exported", "lib_exported", "lib_exported", "watch_lib.c")):
         status, out, err, reports = watched("watch_struct", [mode], spec)
         found = [r for r in reports if r["kind"] in ("lost-update", "data-race")]
@@ -1872,6 +2078,12 @@ def case_watch_errors():
                        ("stats+8:18446744073709551615",
                         "watch=stats+8:18446744073709551615: stats is 16 bytes"),
                        ("stats+-1:1", "watch=stats+-1:1: the offset is not a number"),
+                       ("stats.nothing", "watch=stats.nothing: stats (struct stats) has no member nothing"),
+                       ("slots[8]", "watch=slots[8]: slots has 8 elements: [8] is past its end"),
+                       ("slots[-1]", "watch=slots[-1]: [-1 is not an index from 0 up"),
+                       ("stats[1]", "watch=stats[1]: stats is a struct, not an array"),
+                       ("slots.x", "watch=slots.x: slots is an array, not a struct"),
+                       ("stats.hits+8:8", "watch=stats.hits+8:8: stats.hits is 8 bytes"),
                        ("stats+-8:8", "watch=stats+-8:8: the offset is not a number"),
                        ("0x1000:18446744073709551615",
                         "watch=0x1000:18446744073709551615: the range wraps around")):

@@ -370,6 +370,38 @@ START_TEST(a_writer_follows_every_reader_and_readers_follow_writers)
 }
 END_TEST
 
+/* ---- buffers of system calls: read(2) into, write(2) out of ---- */
+
+static void syscall_access(lr_thread *t, uintptr_t addr, size_t size, int write)
+{
+    current_site = 0xb00 + (uintptr_t)write;
+    if (lr_race_tracks(addr, size))
+        race_access(t, addr, size, LR_ACC_TRACKED | (write ? LR_ACC_WRITE : 0), NULL, current_site);
+}
+
+START_TEST(a_system_call_into_a_watched_buffer_is_an_access)
+{
+    lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
+    ck_assert_int_eq(lr_race_watch(a, (uintptr_t)&mem[20], 4 * sizeof mem[0], "inbox"), 0);
+    /* a read(2) of 8 longs starting before the buffer fills it */
+    syscall_access(a, (uintptr_t)&mem[18], 8 * sizeof mem[0], 1);
+    rd(b, 21);
+    ck_assert_int_eq(count(LR_REPORT_DATA_RACE), 1);
+    ck_assert(reports[0].a[0].write);
+}
+END_TEST
+
+START_TEST(a_system_call_buffer_nobody_tracks_stays_untracked)
+{
+    lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
+    ck_assert_int_eq(lr_race_watch(a, (uintptr_t)&mem[20], sizeof mem[0], "inbox"), 0);
+    ck_assert(!lr_race_tracks((uintptr_t)&mem[40], 8 * sizeof mem[0]));
+    syscall_access(a, (uintptr_t)&mem[40], 8 * sizeof mem[0], 1);
+    wr(b, 41);                  /* the first access lockrace tracks there */
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
 START_TEST(watched_range_is_one_variable_of_several_granules)
 {
     lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
@@ -674,6 +706,8 @@ static Suite *suite(void)
     tcase_add_test(tc, atomics_do_not_race_each_other_but_race_plain_accesses);
     tcase_add_test(tc, race_reports_the_locks_each_side_held);
     tcase_add_test(tc, a_write_under_a_read_lock_races_with_another_reader);
+    tcase_add_test(tc, a_system_call_into_a_watched_buffer_is_an_access);
+    tcase_add_test(tc, a_system_call_buffer_nobody_tracks_stays_untracked);
     tcase_add_test(tc, a_writer_follows_every_reader_and_readers_follow_writers);
     tcase_add_test(tc, watched_range_is_one_variable_of_several_granules);
     tcase_add_test(tc, unwatch_forgets_history);

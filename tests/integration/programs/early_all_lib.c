@@ -18,6 +18,7 @@
 #include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <threads.h>
 #include <time.h>
 #include <unistd.h>
@@ -153,6 +154,24 @@ static void alone(call_log *log)
     CALL(log, pthread_setname_np, pthread_self(), "early-all");
     CALL(log, unshare, 0);                                  /* nothing to unshare: 0 */
     CALL(log, setns, -1, 0);                                /* -1, EBADF */
+
+    /* system calls that move memory, on a socket pair of this thread's */
+    int fds[2];
+    char buf[8] = "early";
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0) {
+        CALL(log, write, fds[1], buf, 5);                   /* 5 */
+        CALL(log, read, fds[0], buf, sizeof buf);           /* 5 */
+        CALL(log, send, fds[1], buf, 3, 0);                 /* 3 */
+        CALL(log, recv, fds[0], buf, sizeof buf, 0);        /* 3 */
+        CALL(log, sendto, fds[1], buf, 2, 0, NULL, 0);      /* 2 */
+        CALL(log, recvfrom, fds[0], buf, sizeof buf, 0, NULL, NULL);   /* 2 */
+        CALL(log, pwrite, fds[1], buf, 1, 0);               /* -1, ESPIPE */
+        CALL(log, pread, fds[0], buf, 1, 0);                /* -1, ESPIPE */
+        CALL(log, pwrite64, fds[1], buf, 1, 0);             /* -1, ESPIPE */
+        CALL(log, pread64, fds[0], buf, 1, 0);              /* -1, ESPIPE */
+        close(fds[0]);
+        close(fds[1]);
+    }
 }
 
 /* The first wrapper call of the process, named by EARLY_ALL_FIRST: the one
@@ -297,6 +316,25 @@ static int first_call(const char *name)
     FIRST(cnd_broadcast, cnd_broadcast(&first_cnd))
     FIRST(thrd_create, thrd_create(&c11, libc_noop_c11, NULL), LIBC(thrd_join)(c11, NULL))
     FIRST(unshare, unshare(0))
+    int fds[2] = { -1, -1 };
+    char buf[8] = "first";
+    if (!strcmp(name, "read") || !strcmp(name, "write") || !strncmp(name, "pread", 5) ||
+        !strncmp(name, "pwrite", 6) || !strncmp(name, "recv", 4) || !strncmp(name, "send", 4)) {
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
+            return 99;
+        if (!strncmp(name, "read", 4) || !strncmp(name, "recv", 4))
+            LIBC(write)(fds[1], buf, 5);
+    }
+    FIRST(write, (int)write(fds[1], buf, 5))
+    FIRST(read, (int)read(fds[0], buf, sizeof buf))
+    FIRST(send, (int)send(fds[1], buf, 5, 0))
+    FIRST(recv, (int)recv(fds[0], buf, sizeof buf, 0))
+    FIRST(sendto, (int)sendto(fds[1], buf, 5, 0, NULL, 0))
+    FIRST(recvfrom, (int)recvfrom(fds[0], buf, sizeof buf, 0, NULL, NULL))
+    FIRST(pwrite, (int)pwrite(fds[1], buf, 1, 0))
+    FIRST(pread, (int)pread(fds[0], buf, 1, 0))
+    FIRST(pwrite64, (int)pwrite64(fds[1], buf, 1, 0))
+    FIRST(pread64, (int)pread64(fds[0], buf, 1, 0))
     FIRST(setns, setns(-1, 0))
     FIRST(_exit, (_exit(7), 0))
     FIRST(_Exit, (_Exit(7), 0))

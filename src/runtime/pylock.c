@@ -1,0 +1,225 @@
+/* CPython's locks, from the runtime's side. On glibc, threading.Lock (and
+ * the lock inside RLock, Condition, Semaphore, Event, queue.Queue) is a
+ * sem_t initialised to 1 that the interpreter made (PyThread_allocate_lock).
+ * Python's rules differ from a mutex's: any thread may release a Lock, and
+ * a thread may block on a Lock it holds until another releases it (how
+ * Condition.wait and many _thread programs wait). Two of the interpreter's
+ * own locks are not locks at all: a thread's _tstate_lock is held by that
+ * thread for its whole life and released as it ends, so waiting for it is
+ * Thread.join().
+ *
+ * What lockrace keeps of such a semaphore lives in its own unused bytes:
+ * glibc's sem_t is 32 bytes, of which its struct new_sem uses the first 16
+ * (glibc 2.36, 64-bit). A tag there says which kind it is, who made it (a
+ * _tstate_lock: the thread whose life it is) and who holds it now, one
+ * store on each acquisition and release, on a line the call itself has
+ * just written. Blocking on one is then a wait the deadlock detector
+ * understands: a join, a wait for the lock's holder, or (its holder is the
+ * waiter) a wait for a release another thread may make. */
+#include "runtime/runtime.h"
+#include "support/python.h"
+#include "detect/waitfor.h"
+#include "support/options.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define PYLOCK_MAGIC 0x4b4c5950u        /* "PYLK": no mutex's __kind at that offset */
+
+enum { PYLOCK_LOCK = 1, PYLOCK_TSTATE = 2, PYLOCK_WAITER = 3 };
+
+typedef struct pylock_tag {
+    uint32_t magic;
+    uint32_t kind;
+    uint32_t owner;             /* PYLOCK_TSTATE: the thread whose life it is; PYLOCK_WAITER:
+                                   the stack it was made at, in Condition.wait */
+    uint32_t holder;            /* thread id + 1 of the thread that acquired it last, 0 none */
+} pylock_tag;
+
+_Static_assert(sizeof(sem_t) >= 16 + sizeof(pylock_tag), "sem_t has room after glibc's new_sem");
+
+static pylock_tag *tag_of(void *s)
+{
+    pylock_tag *t = (pylock_tag *)((char *)s + 16);
+    return __atomic_load_n(&t->magic, __ATOMIC_RELAXED) == PYLOCK_MAGIC ? t : NULL;
+}
+
+/* The lock's Python creation frame: the innermost Python frame of the
+ * stack where it was first seen. */
+static int made_in(lr_stack_id stack, lr_py_frame *f)
+{
+    const uintptr_t *pcs;
+    int n = lr_stack_frames(stack, &pcs);
+    if (n == 0 || !lr_python_interpreter_code(pcs[0] - 1))
+        return -1;              /* not made by the interpreter itself */
+    for (int i = 0; i < n; i++)
+        if (lr_python_frame(pcs[i], f) == 0)
+            return 0;
+    f->file = f->function = "";
+    f->line = 0;
+    return 0;                   /* the interpreter's, but no Python frame (start-up) */
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+void lr_pylock_made(lr_thread *self, void *s, unsigned value)
+{
+    pylock_tag *t = tag_of(s);
+    if (t)
+        memset(t, 0, sizeof *t);        /* memory of an earlier semaphore */
+    if (!self || value != 1 || !lr_python_present())
+        return;
+    lr_lock *l = lr_lock_find((uintptr_t)s);
+    lr_py_frame f;
+    if (!l || l->type != LR_SEMAPHORE || made_in(l->first_seen, &f) < 0)
+        return;
+    t = (pylock_tag *)((char *)s + 16);
+    t->kind = PYLOCK_LOCK;
+    t->holder = 0;
+    t->owner = self->info->id;
+    if (ends_with(f.file, "threading.py") &&
+        (!strcmp(f.function, "Thread._set_tstate_lock") || !strcmp(f.function, "_set_tstate_lock"))) {
+        /* a thread's life, not a lock: it leaves the lock-order graph */
+        t->kind = PYLOCK_TSTATE;
+        lr_sync_destroyed(self, s, 0);
+    } else if (ends_with(f.file, "threading.py") &&
+               (!strcmp(f.function, "Condition.wait") || !strcmp(f.function, "wait"))) {
+        /* Condition.wait's waiter: made held, it is how the waiting thread
+         * sleeps until notify() releases it; a signal, not a lock */
+        t->kind = PYLOCK_WAITER;
+        t->owner = l->first_seen;
+        lr_sync_destroyed(self, s, 0);
+    }
+    __atomic_store_n(&t->magic, PYLOCK_MAGIC, __ATOMIC_RELEASE);
+}
+
+void lr_pylock_destroyed(void *s)
+{
+    pylock_tag *t = tag_of(s);
+    if (t)
+        memset(t, 0, sizeof *t);
+}
+
+void lr_pylock_acquired(lr_thread *self, void *s, int rc)
+{
+    pylock_tag *t;
+    if (self && rc == 0 && (t = tag_of(s)))
+        __atomic_store_n(&t->holder, self->info->id + 1, __ATOMIC_RELAXED);
+}
+
+void lr_pylock_released(void *s)
+{
+    pylock_tag *t = tag_of(s);
+    if (t)
+        __atomic_store_n(&t->holder, 0, __ATOMIC_RELAXED);
+}
+
+int lr_pylock_is_lock(void *s)
+{
+    pylock_tag *t = tag_of(s);
+    return t && t->kind == PYLOCK_LOCK;
+}
+
+int lr_pylock_holders(uintptr_t object, uint32_t *out)
+{
+    pylock_tag *t = tag_of((void *)object);
+    if (!t)
+        return -1;
+    if (t->kind == PYLOCK_TSTATE) {
+        out[0] = t->owner;
+        return 1;
+    }
+    uint32_t holder = __atomic_load_n(&t->holder, __ATOMIC_RELAXED);
+    if (!holder)
+        return 0;
+    out[0] = holder - 1;
+    return 1;
+}
+
+static int others_alive(const lr_thread *self);
+
+/* Where the thread is about to block: its try, just before, held the GIL
+ * and so saw the Python frames; the blocking wait that follows does not
+ * (the interpreter lets the GIL go first). */
+static __thread struct {
+    void *s;
+    lr_stack_id stack;
+} pending __attribute__((tls_model("initial-exec")));
+
+void lr_pylock_try_failed(lr_thread *self, void *s, const lr_acquisition *a)
+{
+    pylock_tag *t = self ? tag_of(s) : NULL;
+    if (!t)
+        return;
+    /* The lock-order context of the try has a stack, but it is the first
+     * one seen for that context: the same lock, under the same locks, from
+     * the interpreter's one call site, by any thread at any Python line.
+     * A wait that may be reported gets its own stack, read now: a join; a
+     * wait for a holder that is itself blocked (a deadlock closes with such
+     * a wait); a wait for its own lock with nobody left to release it. A
+     * Condition.wait has the stack its waiter was made at. Other contended
+     * acquisitions, the common ones, read nothing. */
+    pending.s = s;
+    pending.stack = a->lock && a->token != LR_REENTRY ? a->token : 0;
+    uint32_t holder = __atomic_load_n(&t->holder, __ATOMIC_RELAXED);
+    lr_thread_info *h = holder ? lr_thread_info_get(holder - 1) : NULL;
+    int capture = t->kind == PYLOCK_TSTATE ? t->owner != self->info->id
+                  : t->kind == PYLOCK_WAITER ? 0
+                  : holder == self->info->id + 1 ? !others_alive(self)
+                  : h && __atomic_load_n(&h->wait.kind, __ATOMIC_RELAXED) != LR_WAIT_NONE;
+    if (t->kind == PYLOCK_WAITER)
+        pending.stack = t->owner;
+    if (!capture)
+        return;
+    int saved = errno;
+    lr_enter(self);
+    pending.stack = lr_stack_capture();
+    lr_leave(self);
+    errno = saved;
+}
+
+/* Threads that run, or may run: a wait only they can end is not hopeless. */
+static int others_alive(const lr_thread *self)
+{
+    for (uint32_t id = 0; id < lr_thread_count(); id++) {
+        lr_thread_info *info = lr_thread_info_get(id);
+        if (info && info != self->info && !__atomic_load_n(&info->finished, __ATOMIC_ACQUIRE) &&
+            (__atomic_load_n(&info->state, __ATOMIC_ACQUIRE) || info->parent != UINT32_MAX))
+            return 1;
+    }
+    return 0;
+}
+
+int lr_pylock_wait_begin(lr_thread *self, void *s, void *pc)
+{
+    pylock_tag *t = self && lr_opt.deadlock != LR_DEADLOCK_OFF ? tag_of(s) : NULL;
+    if (!t)
+        return 0;
+    int saved = errno;
+    lr_stack_id stack = pending.s == s && pending.stack ? pending.stack : lr_site_stack(self, (uintptr_t)pc);
+    pending.s = NULL;
+    uint32_t holder = __atomic_load_n(&t->holder, __ATOMIC_RELAXED);
+    int kind = LR_WAIT_LOCK;
+    uintptr_t object = (uintptr_t)s;
+    lr_lock *lock = NULL;
+    if (t->kind == PYLOCK_TSTATE && t->owner != self->info->id) {
+        kind = LR_WAIT_JOIN;
+        object = t->owner;
+    } else if (t->kind == PYLOCK_WAITER) {
+        kind = LR_WAIT_COND;        /* Condition.wait: the watchdog says when no thread can notify */
+    } else if (holder != self->info->id + 1 || !others_alive(self)) {
+        /* a wait for the holder; or for itself, with nobody left to release it */
+        lock = lr_lock_find((uintptr_t)s);
+    } else {
+        /* its own lock: another thread may release it; the watchdog says
+         * when none can */
+        kind = LR_WAIT_COND;
+    }
+    lr_wait_start(self, kind, object, lock, stack);
+    errno = saved;
+    return 1;
+}

@@ -1,0 +1,629 @@
+/* Reading CPython's frames for lockrace's stacks (python.h). Support layer.
+ *
+ * Only the interpreter's exported C API is used, found with dlsym, so one
+ * lockrace serves every CPython from 3.10 on, shared or static, without
+ * its headers. It is called only on a thread that holds the GIL (the
+ * frames are then this thread's to read), never in a signal handler (a C
+ * stack with a signal frame), never while the interpreter starts or ends.
+ * Reading materialises frame objects (PyThreadState_GetFrame and
+ * PyFrame_GetBack create the object of a frame that has none), an
+ * allocation of the kind the interpreter itself makes at any call; the
+ * cyclic collector is held off meanwhile (PyGC_Disable: in 3.10 and 3.11 a
+ * collection may start at any allocation and run finalizers, Python code),
+ * and the error indicator is saved before and put back after, so a pending
+ * exception is neither seen nor lost. Nothing here runs Python code: no
+ * attribute is looked up on an object whose type the program may define.
+ *
+ * Each frame read becomes an interned (file, function, line), kept for the
+ * life of the process like the stacks that name it. */
+#include "support/python.h"
+#include "support/arena.h"
+#include "support/ilock.h"
+#include "support/util.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <link.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+typedef struct _object PyObject;    /* opaque: only pointers pass through here */
+
+/* The interpreter's functions, NULL when absent in this version. */
+static struct {
+    int (*IsInitialized)(void);
+    int (*IsFinalizing)(void);                  /* Py_IsFinalizing (3.13), _Py_IsFinalizing */
+    int (*GILState_Check)(void);
+    void *(*GILState_GetThisThreadState)(void);
+    void *(*ThreadState_UncheckedGet)(void);    /* the thread state that runs here, if any */
+    PyObject *(*ThreadState_GetFrame)(void *);
+    PyObject *(*Frame_GetBack)(PyObject *);
+    PyObject *(*Frame_GetCode)(PyObject *);
+    int (*Frame_GetLineNumber)(PyObject *);
+    PyObject *(*Frame_GetVar)(PyObject *, PyObject *);      /* 3.12 */
+    PyObject *(*Frame_GetLocals)(PyObject *);               /* 3.11 */
+    PyObject *(*Object_GetAttr)(PyObject *, PyObject *);
+    PyObject *(*Object_GenericGetDict)(PyObject *, void *);
+    PyObject *(*Dict_GetItemWithError)(PyObject *, PyObject *);
+    PyObject *(*Unicode_InternFromString)(const char *);
+    const char *(*Unicode_AsUTF8AndSize)(PyObject *, ssize_t *);
+    void (*DecRef)(PyObject *);
+    void (*Err_Fetch)(PyObject **, PyObject **, PyObject **);
+    void (*Err_Restore)(PyObject *, PyObject *, PyObject *);
+    PyObject *(*Err_GetRaisedException)(void);              /* 3.12 */
+    void (*Err_SetRaisedException)(PyObject *);
+    void (*Err_Clear)(void);
+    int (*GC_Disable)(void);
+    int (*GC_Enable)(void);
+    const char *(*GetVersion)(void);
+    void *Dict_Type, *Unicode_Type, *Function_Type;
+} py;
+
+static int found;                       /* the API above is complete */
+static uintptr_t code_lo, code_hi;      /* the interpreter's code: its executable segment */
+static char stdlib_dir[512];            /* ".../lib/python3.11/", "" unknown */
+static size_t stdlib_len;
+static char start_dir[512];             /* the working directory at start-up, with a final '/' */
+static size_t start_len;
+static uintptr_t restorer;              /* glibc's signal return trampoline, 0 not known yet */
+static int restorer_tries;
+static __thread int reading __attribute__((tls_model("initial-exec")));
+
+/* Interned names, made under the GIL at the first reading. */
+static PyObject *s_filename, *s_qualname, *s_co_name, *s_code, *s_self, *s_name, *s_target;
+
+static void *sym(const char *name)
+{
+    return dlsym(RTLD_DEFAULT, name);
+}
+
+static int find_code(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    uintptr_t probe = (uintptr_t)data;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && probe >= lo && probe < lo + ph->p_memsz) {
+            code_lo = lo;
+            code_hi = lo + ph->p_memsz;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The standard library is PREFIX/lib/pythonX.Y/ where the interpreter is
+ * PREFIX/lib/libpythonX.Y.so or PREFIX/bin/pythonX.Y. */
+static void find_stdlib(void)
+{
+    Dl_info info;
+    char path[400];
+    if (!dladdr((void *)py.IsInitialized, &info) || !info.dli_fname)
+        return;
+    const char *object = info.dli_fname;
+    if (!object[0] || !strchr(object, '/')) {       /* the main program: its real path */
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+        if (n <= 0)
+            return;
+        path[n] = 0;
+    } else {
+        snprintf(path, sizeof path, "%s", object);
+    }
+    const char *version = py.GetVersion ? py.GetVersion() : "";
+    int major = 0, minor = 0;
+    if (sscanf(version, "%d.%d", &major, &minor) != 2)
+        return;
+    char *slash = strrchr(path, '/');       /* PREFIX/lib or PREFIX/bin */
+    if (!slash)
+        return;
+    *slash = 0;
+    slash = strrchr(path, '/');             /* PREFIX */
+    if (!slash)
+        return;
+    *slash = 0;
+    snprintf(stdlib_dir, sizeof stdlib_dir, "%s/lib/python%d.%d/", path, major, minor);
+    stdlib_len = strlen(stdlib_dir);
+}
+
+void lr_python_init(void)
+{
+#define GET(field, name) py.field = (__typeof__(py.field))sym(name)
+    GET(IsInitialized, "Py_IsInitialized");
+    if (!py.IsInitialized)
+        return;
+    GET(IsFinalizing, "Py_IsFinalizing");
+    if (!py.IsFinalizing)
+        GET(IsFinalizing, "_Py_IsFinalizing");
+    GET(GILState_Check, "PyGILState_Check");
+    GET(GILState_GetThisThreadState, "PyGILState_GetThisThreadState");
+    GET(ThreadState_UncheckedGet, "PyThreadState_GetUnchecked");
+    if (!py.ThreadState_UncheckedGet)
+        GET(ThreadState_UncheckedGet, "_PyThreadState_UncheckedGet");
+    GET(ThreadState_GetFrame, "PyThreadState_GetFrame");
+    GET(Frame_GetBack, "PyFrame_GetBack");
+    GET(Frame_GetCode, "PyFrame_GetCode");
+    GET(Frame_GetLineNumber, "PyFrame_GetLineNumber");
+    GET(Frame_GetVar, "PyFrame_GetVar");
+    GET(Frame_GetLocals, "PyFrame_GetLocals");
+    GET(Object_GetAttr, "PyObject_GetAttr");
+    GET(Object_GenericGetDict, "PyObject_GenericGetDict");
+    GET(Dict_GetItemWithError, "PyDict_GetItemWithError");
+    GET(Unicode_InternFromString, "PyUnicode_InternFromString");
+    GET(Unicode_AsUTF8AndSize, "PyUnicode_AsUTF8AndSize");
+    GET(DecRef, "Py_DecRef");
+    GET(Err_Fetch, "PyErr_Fetch");
+    GET(Err_Restore, "PyErr_Restore");
+    GET(Err_GetRaisedException, "PyErr_GetRaisedException");
+    GET(Err_SetRaisedException, "PyErr_SetRaisedException");
+    GET(Err_Clear, "PyErr_Clear");
+    GET(GC_Disable, "PyGC_Disable");
+    GET(GC_Enable, "PyGC_Enable");
+    GET(GetVersion, "Py_GetVersion");
+    GET(Dict_Type, "PyDict_Type");
+    GET(Unicode_Type, "PyUnicode_Type");
+    GET(Function_Type, "PyFunction_Type");
+#undef GET
+    int errors = (py.Err_GetRaisedException && py.Err_SetRaisedException) ||
+                 (py.Err_Fetch && py.Err_Restore);
+    /* PyGC_Disable is 3.10's: older interpreters are left alone */
+    found = py.GILState_Check && py.GILState_GetThisThreadState && py.ThreadState_GetFrame &&
+            py.Frame_GetBack && py.Frame_GetCode && py.Frame_GetLineNumber && py.Object_GetAttr &&
+            py.Unicode_InternFromString && py.Unicode_AsUTF8AndSize && py.DecRef && py.Err_Clear &&
+            py.GC_Disable && py.GC_Enable && py.Unicode_Type && errors;
+    if (!found)
+        return;
+    dl_iterate_phdr(find_code, (void *)py.IsInitialized);
+    find_stdlib();
+    if (getcwd(start_dir, sizeof start_dir - 1) && strcmp(start_dir, "/") != 0) {
+        start_len = strlen(start_dir);
+        start_dir[start_len++] = '/';
+        start_dir[start_len] = 0;
+    }
+}
+
+const char *lr_python_shown_file(const char *file)
+{
+    if (start_len && !strncmp(file, start_dir, start_len) && file[start_len])
+        return file + start_len;
+    return file;
+}
+
+int lr_python_present(void)
+{
+    return found;
+}
+
+int lr_python_interpreter_code(uintptr_t pc)
+{
+    return pc >= code_lo && pc < code_hi;
+}
+
+int lr_python_library_file(const char *file)
+{
+    if (!strncmp(file, "<frozen ", 8))
+        return 1;
+    return stdlib_len && !strncmp(file, stdlib_dir, stdlib_len) &&
+           strncmp(file + stdlib_len, "test/", 5) != 0;
+}
+
+/* ---- the interned frames ---- */
+
+typedef struct record {
+    uint64_t hash;
+    int line;
+    const char *file, *function;
+} record;
+
+#define PAGE_BITS 12
+#define PAGES 4096                      /* 2^24 frames */
+#define STRINGS_MAX (1u << 20)
+
+static record **pages[PAGES];
+static uint32_t count;
+static uint32_t *index_slots;           /* hash → id, 0 empty */
+static uint32_t index_cap;
+static const char **strings;            /* interned text, open addressing */
+static uint32_t strings_cap, strings_count;
+static lr_ilock frames_lock = LR_ILOCK_INIT;   /* a leaf: only the arena's is taken inside */
+
+static uint64_t hash_bytes(uint64_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static record *get(uint32_t id)
+{
+    record **page = __atomic_load_n(&pages[id >> PAGE_BITS], __ATOMIC_ACQUIRE);
+    return page ? __atomic_load_n(&page[id & ((1u << PAGE_BITS) - 1)], __ATOMIC_ACQUIRE) : NULL;
+}
+
+/* Text kept once: file names repeat in every frame of their module. */
+static const char *intern_string(const char *s, size_t n)
+{
+    if (!strings) {
+        strings_cap = 4096;
+        strings = lr_map(strings_cap * sizeof *strings);
+        if (!strings)
+            return NULL;
+    }
+    if ((strings_count + 1) * 2 >= strings_cap) {
+        if (strings_cap >= STRINGS_MAX)
+            return NULL;
+        uint32_t cap = strings_cap * 2;
+        const char **grown = lr_map(cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        for (uint32_t i = 0; i < strings_cap; i++) {
+            if (!strings[i])
+                continue;
+            uint32_t j = (uint32_t)hash_bytes(0xcbf29ce484222325ull, strings[i], strlen(strings[i])) & (cap - 1);
+            while (grown[j])
+                j = (j + 1) & (cap - 1);
+            grown[j] = strings[i];
+        }
+        lr_unmap(strings, strings_cap * sizeof *strings);
+        strings = grown;
+        strings_cap = cap;
+    }
+    uint32_t j = (uint32_t)hash_bytes(0xcbf29ce484222325ull, s, n) & (strings_cap - 1);
+    for (; strings[j]; j = (j + 1) & (strings_cap - 1))
+        if (!strncmp(strings[j], s, n) && strings[j][n] == 0)
+            return strings[j];
+    char *copy = lr_arena_alloc(n + 1);
+    if (!copy)
+        return NULL;
+    memcpy(copy, s, n);
+    copy[n] = 0;
+    strings[j] = copy;
+    strings_count++;
+    return copy;
+}
+
+static int grow_index(void)
+{
+    uint32_t cap = index_cap ? index_cap * 2 : 4096;
+    uint32_t *slots = lr_map(cap * sizeof *slots);
+    if (!slots)
+        return -1;
+    for (uint32_t i = 0; i < index_cap; i++) {
+        uint32_t id = index_slots[i];
+        if (!id)
+            continue;
+        uint32_t j = (uint32_t)get(id)->hash & (cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = id;
+    }
+    lr_unmap(index_slots, index_cap * sizeof *index_slots);
+    index_slots = slots;
+    index_cap = cap;
+    return 0;
+}
+
+/* The id of (file, function, line), 0 when out of memory. */
+static uint32_t intern_frame(const char *file, size_t flen, const char *function, size_t fnlen,
+                             int line)
+{
+    uint64_t h = hash_bytes(0xcbf29ce484222325ull, file, flen);
+    h = hash_bytes(h ^ 0x2f, function, fnlen);
+    h = (h ^ (uint64_t)(unsigned)line) * 0x100000001b3ull;
+    h |= 1;
+    uint32_t id = 0;
+    lr_ilock_take(&frames_lock);
+    if ((count + 1) * 2 >= index_cap && grow_index() < 0)
+        goto out;
+    uint32_t j = (uint32_t)h & (index_cap - 1);
+    for (; index_slots[j]; j = (j + 1) & (index_cap - 1)) {
+        record *r = get(index_slots[j]);
+        if (r->hash == h && r->line == line && !strncmp(r->file, file, flen) && !r->file[flen] &&
+            !strncmp(r->function, function, fnlen) && !r->function[fnlen]) {
+            id = index_slots[j];
+            goto out;
+        }
+    }
+    uint32_t next = count + 1;
+    if ((next >> PAGE_BITS) >= PAGES)
+        goto out;
+    record **page = pages[next >> PAGE_BITS];
+    if (!page) {
+        page = lr_arena_alloc(sizeof(record *) << PAGE_BITS);
+        if (!page)
+            goto out;
+        __atomic_store_n(&pages[next >> PAGE_BITS], page, __ATOMIC_RELEASE);
+    }
+    record *r = lr_arena_alloc(sizeof *r);
+    const char *f = intern_string(file, flen), *fn = intern_string(function, fnlen);
+    if (!r || !f || !fn)
+        goto out;
+    r->hash = h;
+    r->line = line;
+    r->file = f;
+    r->function = fn;
+    __atomic_store_n(&page[next & ((1u << PAGE_BITS) - 1)], r, __ATOMIC_RELEASE);
+    count = next;
+    index_slots[j] = next;
+    id = next;
+out:
+    lr_ilock_drop(&frames_lock);
+    return id;
+}
+
+int lr_python_frame(uintptr_t pc, lr_py_frame *out)
+{
+    if (!lr_python_is_frame(pc))
+        return -1;
+    record *r = get((uint32_t)(pc & 0xffffffffu));
+    if (!r)
+        return -1;
+    out->file = r->file;
+    out->function = r->function;
+    out->line = r->line;
+    return 0;
+}
+
+/* ---- reading the interpreter ---- */
+
+/* glibc's __restore_rt is the return address of every signal handler's
+ * frame; sigaction reports it for any signal that has a handler. */
+static void find_restorer(void)
+{
+    if (restorer || restorer_tries >= 16)
+        return;
+    restorer_tries++;
+    for (int sig = 1; sig < 32 && !restorer; sig++) {
+        struct sigaction sa;
+        if (sig != SIGKILL && sig != SIGSTOP && syscall(SYS_rt_sigaction, sig, NULL, &sa, 8) == 0) {
+            /* the kernel's layout: handler, flags, restorer, mask */
+            struct { void *handler; unsigned long flags; void *restorer; } *k = (void *)&sa;
+            if (k->handler != SIG_DFL && k->handler != SIG_IGN && (k->flags & 0x04000000 /* SA_RESTORER */))
+                restorer = (uintptr_t)k->restorer;
+        }
+    }
+}
+
+static int signal_frame(void *const *pcs, int n)
+{
+    find_restorer();
+    if (!restorer)
+        return 0;           /* no handler anywhere: no signal frame either */
+    for (int i = 0; i < n; i++)
+        if ((uintptr_t)pcs[i] - restorer + 1 <= 17)
+            return 1;
+    return 0;
+}
+
+/* The thread holds the GIL, and the interpreter runs: neither starting nor
+ * ending. */
+static void *thread_state(void)
+{
+    if (!found || reading || !py.IsInitialized() || (py.IsFinalizing && py.IsFinalizing()) ||
+        !py.GILState_Check())
+        return NULL;
+    void *ts = py.GILState_GetThisThreadState();
+    /* PyGILState_Check says yes when it cannot tell (subinterpreters):
+     * the thread state that runs here must be this thread's */
+    if (ts && py.ThreadState_UncheckedGet && py.ThreadState_UncheckedGet() != ts)
+        return NULL;
+    return ts;
+}
+
+typedef struct saved {
+    PyObject *type, *value, *tb, *raised;
+    int gc;
+} saved;
+
+static int begin(saved *s)
+{
+    reading = 1;
+    s->type = s->value = s->tb = s->raised = NULL;
+    if (py.Err_GetRaisedException)
+        s->raised = py.Err_GetRaisedException();
+    else
+        py.Err_Fetch(&s->type, &s->value, &s->tb);
+    s->gc = py.GC_Disable();
+    if (!s_filename) {
+        s_filename = py.Unicode_InternFromString("co_filename");
+        s_qualname = py.Unicode_InternFromString("co_qualname");   /* 3.11 */
+        s_co_name = py.Unicode_InternFromString("co_name");
+        s_code = py.Unicode_InternFromString("__code__");
+        s_self = py.Unicode_InternFromString("self");
+        s_name = py.Unicode_InternFromString("_name");
+        s_target = py.Unicode_InternFromString("_target");
+        py.Err_Clear();
+    }
+    return s_filename != NULL;
+}
+
+static void end(saved *s)
+{
+    py.Err_Clear();
+    if (s->gc)
+        py.GC_Enable();
+    if (py.Err_SetRaisedException)
+        py.Err_SetRaisedException(s->raised);
+    else
+        py.Err_Restore(s->type, s->value, s->tb);
+    reading = 0;
+}
+
+static int is_str(PyObject *o)
+{
+    return o && *(void **)((char *)o + sizeof(intptr_t)) == py.Unicode_Type;   /* ob_type */
+}
+
+/* A str attribute of a code object as UTF-8 (new reference in *ref). */
+static const char *code_text(PyObject *code, PyObject *attr, PyObject **ref, ssize_t *len)
+{
+    *ref = attr ? py.Object_GetAttr(code, attr) : NULL;
+    if (!*ref) {
+        py.Err_Clear();
+        return NULL;
+    }
+    const char *s = is_str(*ref) ? py.Unicode_AsUTF8AndSize(*ref, len) : NULL;
+    if (!s)
+        py.Err_Clear();
+    return s;
+}
+
+static uint32_t frame_id(PyObject *frame)
+{
+    PyObject *code = py.Frame_GetCode(frame);
+    if (!code)
+        return 0;
+    PyObject *fref, *nref;
+    ssize_t flen = 0, nlen = 0;
+    const char *file = code_text(code, s_filename, &fref, &flen);
+    const char *name = code_text(code, s_qualname, &nref, &nlen);
+    if (!name) {                /* 3.10: no co_qualname */
+        if (nref)
+            py.DecRef(nref);
+        name = code_text(code, s_co_name, &nref, &nlen);
+    }
+    int line = py.Frame_GetLineNumber(frame);
+    uint32_t id = file && name ? intern_frame(file, (size_t)flen, name, (size_t)nlen, line) : 0;
+    if (fref)
+        py.DecRef(fref);
+    if (nref)
+        py.DecRef(nref);
+    py.DecRef(code);
+    return id;
+}
+
+/* ---- thread names ---- */
+
+typedef struct pyname {
+    pid_t tid;
+    uintptr_t handle;
+    const char *name;
+} pyname;
+
+#define NAMES_MAX 65536
+static pyname *names;           /* by tid % NAMES_MAX: a newer thread takes an older one's place */
+
+/* threading.Thread._bootstrap_inner(self): self's _name and _target, read
+ * from the instance's own dictionary (no attribute lookup that a class
+ * could make run code). */
+static void read_thread_name(PyObject *frame)
+{
+    static __thread int named __attribute__((tls_model("initial-exec")));
+    if (named || !py.Dict_GetItemWithError || !py.Object_GenericGetDict || !py.Dict_Type)
+        return;
+    named = 1;
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    PyObject *self = NULL, *locals = NULL;
+    if (py.Frame_GetVar) {
+        self = py.Frame_GetVar(frame, s_self);
+    } else if (py.Frame_GetLocals) {
+        locals = py.Frame_GetLocals(frame);
+        if (locals && *(void **)((char *)locals + sizeof(intptr_t)) == py.Dict_Type) {
+            self = py.Dict_GetItemWithError(locals, s_self);
+            /* borrowed: the locals dictionary, released last, keeps it */
+        }
+    }
+    PyObject *dict = self ? py.Object_GenericGetDict(self, NULL) : NULL;
+    char text[160];
+    text[0] = 0;
+    if (dict && *(void **)((char *)dict + sizeof(intptr_t)) == py.Dict_Type) {
+        PyObject *name = py.Dict_GetItemWithError(dict, s_name);
+        ssize_t len = 0;
+        const char *s = is_str(name) ? py.Unicode_AsUTF8AndSize(name, &len) : NULL;
+        if (s)
+            snprintf(text, sizeof text, "%.*s", (int)(len < 100 ? len : 100), s);
+        PyObject *target = py.Dict_GetItemWithError(dict, s_target);
+        /* a plain function: its __qualname__ is the code's */
+        if (target && py.Function_Type &&
+            *(void **)((char *)target + sizeof(intptr_t)) == py.Function_Type && text[0]) {
+            PyObject *code = s_code ? py.Object_GetAttr(target, s_code) : NULL;
+            PyObject *ref = NULL;
+            ssize_t qlen = 0;
+            const char *q = code ? code_text(code, s_qualname, &ref, &qlen) : NULL;
+            if (q && !strstr(text, q)) {
+                size_t used = strlen(text);
+                snprintf(text + used, sizeof text - used, ", running %.*s", (int)(qlen < 60 ? qlen : 60), q);
+            }
+            if (ref)
+                py.DecRef(ref);
+            if (code)
+                py.DecRef(code);
+        }
+    }
+    if (dict)
+        py.DecRef(dict);
+    if (py.Frame_GetVar && self)
+        py.DecRef(self);
+    if (locals)
+        py.DecRef(locals);
+    py.Err_Clear();
+    if (!text[0])
+        return;
+    lr_ilock_take(&frames_lock);
+    if (!names)
+        names = lr_map(NAMES_MAX * sizeof *names);
+    const char *kept = names ? intern_string(text, strlen(text)) : NULL;
+    if (kept) {
+        pyname *slot = &names[(uint32_t)tid % NAMES_MAX];
+        slot->tid = tid;
+        slot->handle = (uintptr_t)pthread_self();
+        __atomic_store_n(&slot->name, kept, __ATOMIC_RELEASE);
+    }
+    lr_ilock_drop(&frames_lock);
+}
+
+const char *lr_python_thread_name(pid_t tid, uintptr_t handle)
+{
+    if (!names || !tid)
+        return NULL;
+    pyname *slot = &names[(uint32_t)tid % NAMES_MAX];
+    const char *name = __atomic_load_n(&slot->name, __ATOMIC_ACQUIRE);
+    return name && slot->tid == tid && slot->handle == handle ? name : NULL;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+int lr_python_capture(void *const *c_pcs, int nc, uintptr_t *out, int max)
+{
+    if (!found || max <= 0)
+        return 0;
+    void *ts = thread_state();
+    if (!ts || signal_frame(c_pcs, nc))
+        return 0;
+    saved s;
+    int n = 0;
+    if (!begin(&s))
+        goto done;
+    PyObject *frame = py.ThreadState_GetFrame(ts);
+    while (frame && n < max) {
+        uint32_t id = frame_id(frame);
+        if (id) {
+            out[n++] = LR_PY_TAG | id;
+            lr_py_frame f;
+            if (lr_python_frame(out[n - 1], &f) == 0 && !strcmp(f.function, "Thread._bootstrap_inner") &&
+                ends_with(f.file, "/threading.py"))
+                read_thread_name(frame);
+        }
+        PyObject *back = py.Frame_GetBack(frame);
+        py.DecRef(frame);
+        frame = back;
+    }
+    if (frame)
+        py.DecRef(frame);
+done:
+    end(&s);
+    return n;
+}
+
+void lr_python_fork_prepare(void) { lr_ilock_take(&frames_lock); }
+void lr_python_fork_parent(void) { lr_ilock_drop(&frames_lock); }
+void lr_python_fork_child(void) { lr_ilock_reset(&frames_lock); }
