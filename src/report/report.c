@@ -149,6 +149,8 @@ static void emit(void *arg)
     lr_unmap(d, (r->nlocks + 1) * (sizeof *d + 200));
 }
 
+void (*lr_report_after)(void);
+
 void lr_report_emit(const lr_report *r)
 {
     if (lr_report_sink) {
@@ -177,6 +179,8 @@ void lr_report_emit(const lr_report *r)
         lr_leave(self);
     lr_cancel_restore(cancel);
     errno = saved;
+    if (!call.suppressed && lr_report_after)
+        lr_report_after();
 }
 
 void lr_report_write_extra(const char *text, size_t tlen, const char *json, size_t jlen)

@@ -377,3 +377,4 @@ int lr_report_suppressed_by_rule(const lr_report *r, char (*labels)[200])
             return 1;
     return 0;
 }
+

@@ -715,6 +715,51 @@ def case_tsan_option_habits():
     expect(status == 5 and vars_ == {"stats.misses"}, f"watch list then ',exitcode=5': {status} {vars_} {err[-300:]!r}")
 
 
+def case_halt_and_log_streams():
+    """ThreadSanitizer's halt_on_error and abort_on_error: the process stops
+    at its first report, with exitcode (1 if that is 0) or abort(); and
+    log_path=stdout / stderr mean the streams, not files named stdout.PID."""
+    nstatus, nout = native("stack_locks")
+    expect(nstatus == 0 and nout == "stack_locks: done\n", f"native: {nstatus} {nout!r}")
+    status, out, err, reports = run("stack_locks")
+    expect(len(findings(reports, "lock-order-inversion")) == 4, f"{len(reports)} reports without halt_on_error")
+    for options, want in (("halt_on_error=1", 66), ("halt_on_error=1,exitcode=9", 9),
+                          ("halt_on_error=1:exitcode=0", 1), ("abort_on_error=1", -6),
+                          ("halt_on_error=1,abort_on_error=1", -6)):
+        status, out, err, reports = run("stack_locks", options=options)
+        expect(status == want and len(reports) == 1 and out == "",
+               f"{options}: status {status} (expected {want}), {len(reports)} reports, stdout {out!r}")
+        expect(err.count("lock-order-inversion: ") == 1, f"{options}: text {err[-600:]!r}")
+    status, out, err, reports = run("stack_locks", launcher=True, launcher_args=["--halt-on-error", "1"])
+    expect(status == 66 and len(reports) == 1 and out == "", f"launcher --halt-on-error: {status}, {len(reports)}")
+    # a suppressed report does not stop it
+    with tempfile.TemporaryDirectory() as tmp:
+        supp = write_file(tmp, "s.supp", "deadlock:^main$\n")     # the first of the four
+        status, out, err, reports = run("stack_locks", options=f"halt_on_error=1:suppressions={supp}")
+        expect(status == 66 and len(reports) == 1 and out == "" and "1 suppressed" not in err,
+               f"halt after a suppressed report: {status} {out!r}")
+        top = reports[0]["edges"][0]["second_stack"][0]["function"] if reports else None
+        expect(top == "default_stack", f"halted at the report from {top}, not the second")
+        env = dict(os.environ, LD_PRELOAD=PRELOAD)
+        for stream in ("stdout", "stderr"):
+            p = subprocess.run([program("abba")], env=dict(env, LOCKRACE_OPTIONS=f"log_path={stream}"), cwd=tmp,
+                               capture_output=True, text=True, timeout=TIMEOUT)
+            shown = p.stdout if stream == "stdout" else p.stderr
+            other = p.stderr if stream == "stdout" else p.stdout
+            expect(p.returncode == 66 and "lock-order-inversion: lock_a -> lock_b" in shown and
+                   "lockrace: 1 report" in shown and "lock-order-inversion" not in other,
+                   f"log_path={stream}: status {p.returncode}, stdout {p.stdout[-300:]!r}, stderr {p.stderr[-300:]!r}")
+            made = [f for f in os.listdir(tmp) if f.startswith(stream)]
+            expect(made == [], f"log_path={stream} made files {made}")
+            p = subprocess.run([LAUNCHER, "--log-path", stream, "--", program("abba")], cwd=tmp,
+                               capture_output=True, text=True, timeout=TIMEOUT,
+                               env={k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "LOCKRACE_OPTIONS")})
+            shown = p.stdout if stream == "stdout" else p.stderr
+            expect(p.returncode == 66 and "lock-order-inversion: lock_a -> lock_b" in shown and
+                   not [f for f in os.listdir(tmp) if f.startswith(stream)],
+                   f"launcher --log-path {stream}: {p.returncode} {os.listdir(tmp)}")
+
+
 def option_table():
     """(name, type) of every option, from the table lockrace prints."""
     table = subprocess.run([LAUNCHER, "--help-markdown"], capture_output=True, text=True).stdout
