@@ -128,6 +128,8 @@ static void emit(void *arg)
         lr_text_misuse(&text, r, d, labels);
     else
         lr_text_lock_order(&text, r, d, labels);
+    if (lr_opt.gen_suppressions)
+        lr_report_suggest_suppression(r, labels, &text);
     if (text.data)
         lr_out_text(text.data, text.len);
     if (lr_out_json_wanted()) {

@@ -378,3 +378,46 @@ int lr_report_suppressed_by_rule(const lr_report *r, char (*labels)[200])
     return 0;
 }
 
+/* gen_suppressions: a rule that hides this report, as the user would write
+ * it: the report's kind and the innermost function of its first stack that
+ * has one (where the second lock was taken, the access, where the thread
+ * waits or called); without one, its variable's or first lock's name. */
+static int first_function(lr_stack_id id, char *out, size_t len)
+{
+    static lr_frames f;            /* under report_lock */
+    if (!id)
+        return 0;
+    lr_symbolize_stack(id, &f);
+    for (int i = 0; i < f.n; i++)
+        if (f.info[i].function[0]) {
+            snprintf(out, len, "%s", f.info[i].function);
+            return 1;
+        }
+    return 0;
+}
+
+void lr_report_suggest_suppression(const lr_report *r, char (*labels)[200], lr_buf *b)
+{
+    char name[200] = "";
+    int found = 0;
+    for (size_t i = 0; i < r->nedges && !found; i++)
+        found = first_function(r->edges[i].second_stack, name, sizeof name) ||
+                first_function(r->edges[i].first_stack, name, sizeof name);
+    for (size_t i = 0; i < r->naccesses && !found; i++)
+        found = first_function(r->accesses[i].stack, name, sizeof name);
+    for (size_t i = 0; i < r->nthreads && !found; i++)
+        found = first_function(r->threads[i].wait_stack, name, sizeof name);
+    for (size_t i = 0; i < r->nholds && !found; i++)
+        found = first_function(r->holds[i].stack, name, sizeof name);
+    if (!found && r->naccesses)
+        lr_report_var_label(&r->var, name, sizeof name);
+    else if (!found && r->nlocks)
+        snprintf(name, sizeof name, "%s", labels[0]);
+    /* a name with a '#' (a comment) or blanks at its ends cannot be written
+     * in the file as it is */
+    size_t n = strlen(name);
+    if (!n || strchr(name, '#') || name[0] == ' ' || name[n - 1] == ' ' || strchr(name, '\n'))
+        return;
+    lr_buf_printf(b, "  To suppress this report, a line for suppressions=FILE:\n    %s:%s\n\n",
+                  lr_report_kind_name(r->kind), name);
+}
