@@ -93,5 +93,7 @@ void lr_json_graph(lr_buf *b, const lr_report_graph_edge *edges, size_t n, uint6
 /* A rule of the report's kind matches one of its stacks' functions or
  * files, or one of its lock or variable names. */
 int lr_report_suppressed_by_rule(const lr_report *r, char (*labels)[200]);
+/* gen_suppressions: a "To suppress" paragraph with a rule that hides r. */
+void lr_report_suggest_suppression(const lr_report *r, char (*labels)[200], lr_buf *b);
 
 #endif
