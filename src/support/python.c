@@ -592,6 +592,11 @@ static int ends_with(const char *s, const char *suffix)
     return n >= k && !strcmp(s + n - k, suffix);
 }
 
+int lr_python_readable(void)
+{
+    return thread_state() != NULL;
+}
+
 int lr_python_capture(void *const *c_pcs, int nc, uintptr_t *out, int max)
 {
     if (!found || max <= 0)
