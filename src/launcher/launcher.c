@@ -191,9 +191,12 @@ static int run_command(char **argv, int *running)
             if (pid == child)
                 status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
     }
-    /* a process the command killed as it ended may take a moment to go */
+    /* A process the command killed or let go as it ended may take a moment
+     * to go (a Python multiprocessing helper ends when the main process's
+     * pipe closes, then runs its own exit under lockrace): up to 2 s, no
+     * longer than the last one takes. */
     int st, tries = 0;
-    while ((*running = waitpid(-1, &st, WNOHANG) >= 0) && tries++ < 20)
+    while ((*running = waitpid(-1, &st, WNOHANG) >= 0) && tries++ < 200)
         usleep(10000);
     return status;
 }

@@ -104,6 +104,16 @@ static void interleaving(lr_buf *b, const lr_report *r)
     }
 }
 
+/* lockrace saw the values of all four accesses: it would have seen an
+ * overwrite happen. */
+static int values_seen(const lr_report *r)
+{
+    for (size_t i = 0; i < r->naccesses; i++)
+        if (!r->accesses[i].has_value)
+            return 0;
+    return 1;
+}
+
 void lr_text_lost_update(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*labels)[200])
 {
     char var[200], t0[64], t1[64];
@@ -125,8 +135,12 @@ void lr_text_lost_update(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*
                       var, r->var.size, (unsigned long)r->var.addr);
         lr_buf_printf(b, "==%d== %s and %s each read %s and then wrote it, and nothing orders the two "
                          "read-modify-writes: either write can fall between the other thread's read "
-                         "and write and overwrite its update. Not seen overwriting this time.\n",
-                      (int)pid, t0, t1, var);
+                         "and write and overwrite its update. %s\n",
+                      (int)pid, t0, t1, var,
+                      values_seen(r) ? "Not seen overwriting this time."
+                                     : "lockrace cannot tell whether it did this time: the accesses "
+                                       "were annotated without their values (LOCKRACE_LOAD and "
+                                       "LOCKRACE_STORE, or watch=, give them).");
     }
     released_between(b, r, 0, 1, labels);
     released_between(b, r, 2, 3, labels);
@@ -188,10 +202,12 @@ void lr_json_race(lr_buf *b, const lr_report *r, lr_lock_desc *d, unsigned long 
         lr_buf_printf(&summary, "data race on %s: T%u %s, T%u %s", var, r->accesses[0].thread,
                       r->accesses[0].write ? "wrote" : "read", r->accesses[1].thread,
                       r->accesses[1].write ? "wrote" : "read");
+    else if (r->observed)
+        lr_buf_printf(&summary, "observed lost update on %s: T%u overwrote T%u's update", var,
+                      r->accesses[0].thread, r->accesses[2].thread);
     else
-        lr_buf_printf(&summary, "%s lost update on %s: T%u overwrote T%u's update",
-                      r->observed ? "observed" : "possible", var, r->accesses[0].thread,
-                      r->accesses[2].thread);
+        lr_buf_printf(&summary, "possible lost update on %s: T%u and T%u can overwrite each "
+                      "other's update", var, r->accesses[0].thread, r->accesses[2].thread);
     lr_json_header(b, r, seq, summary.data ? summary.data : "",
                 r->kind == LR_REPORT_DATA_RACE ? "unordered" : r->observed ? "observed" : "possible");
     lr_buf_free(&summary);

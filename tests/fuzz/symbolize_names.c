@@ -43,3 +43,12 @@ int lr_sym_data(uintptr_t addr, char *buf, size_t len)
 void lr_sym_reset(void)
 {
 }
+
+/* watch= member paths: the targets watch nothing */
+int lr_sym_member(uintptr_t addr, const char *name, const char *path, uint64_t *offset,
+                  uint64_t *size, char *err, size_t errlen)
+{
+    (void)addr, (void)path, (void)offset, (void)size;
+    snprintf(err, errlen, "no debug information describes %s's type", name);
+    return -1;
+}

@@ -941,6 +941,21 @@ def case_bank_race():
     expect(counted == lost, f"counted {counted} lost updates, the program lost {lost}")
 
 
+def case_annotated_counter():
+    """A lost update annotated without values is possible, and says only
+    that: no "overwrote" in its title, and no "not seen" when lockrace could
+    not have seen it (the program may well have lost thousands)."""
+    status, out, err, reports = run("annotated_counter")
+    expect(status == 66, f"status {status}\n{err}")
+    lu = findings(reports, "lost-update")
+    expect(len(lu) == 1, f"{len(lu)} lost-update reports")
+    r = lu[0]
+    expect(r["certainty"] == "possible", f"certainty {r['certainty']}")
+    expect("overwrote" not in r["summary"] and "can overwrite" in r["summary"],
+           f"summary {r['summary']!r}")
+    expect("Not seen overwriting" not in err and "cannot tell" in err, f"text\n{err}")
+
+
 def case_linked():
     """A program linked with liblockrace.so is checked without LD_PRELOAD."""
     with tempfile.TemporaryDirectory() as tmp:
