@@ -33,21 +33,23 @@ static uint32_t *index_slots;           /* hash → id, 0 empty */
 static uint32_t index_cap;
 static lr_ilock store_lock = LR_ILOCK_INIT;
 
-/* Three ways to unwind. glibc's backtrace() (libgcc's unwinder, which
- * finds each frame's unwind table through _dl_find_object: no lock, no
- * system call) is the one used when it works: a program that makes many
- * short threads, each meeting new contexts, ran 2.5 s under it against
- * 5.5 s under libunwind, which blocks every signal around its cache on
- * every step (two rt_sigprocmask calls a frame, 800 a thread). libunwind
- * stays for the stacks of signal contexts (lr_stack_capture_context) and
- * where backtrace() gives nothing. Of libunwind's own two, unw_backtrace
- * is the fast one (0.3 us a stack here) but its first call in each thread
- * builds a frame cache, 650 us on this machine (256 KiB touched page by
- * page): a program that starts thousands of short threads would pay that
- * per thread. So a thread unwinds step by step (11 us a stack, nothing to
- * set up) until it has unwound STEP_UNWINDS times, and switches to
- * unw_backtrace once it has shown it lives long enough to pay the set-up
- * back. */
+/* Three ways to unwind. libgcc's unwinder, which glibc's backtrace() runs
+ * (it finds each frame's unwind table through _dl_find_object: no lock, no
+ * system call), is the one used when it works, walked here directly so
+ * that the walk ends with the frames a stack keeps (walk_frames); a thread
+ * that holds the GIL moves on to unw_backtrace (unwind()). A program that
+ * makes many short threads, each meeting new contexts, ran 2.5 s under
+ * libgcc's against 5.5 s under libunwind, which blocks every signal around
+ * its cache on every step (two rt_sigprocmask calls a frame, 800 a
+ * thread). libunwind stays for the stacks of signal contexts
+ * (lr_stack_capture_context) and where libgcc's gives nothing. Of
+ * libunwind's own two, unw_backtrace is the fast one (0.3 us a stack here)
+ * but its first call in each thread builds a frame cache, 650 us on this
+ * machine (256 KiB touched page by page): a program that starts thousands
+ * of short threads would pay that per thread. So a thread unwinds step by
+ * step (11 us a stack, nothing to set up) until it has unwound
+ * STEP_UNWINDS times, and switches to unw_backtrace once it has shown it
+ * lives long enough to pay the set-up back. */
 #define STEP_UNWINDS 48
 
 static int (*backtrace_fn)(void **, int);   /* glibc's backtrace(), when it works here */
