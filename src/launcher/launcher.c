@@ -12,6 +12,7 @@
 #include "support/util.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -44,7 +45,7 @@ static void usage(int fd)
             "reports are printed as they are found (stderr, or log_path / json files), and\n"
             "gathered when COMMAND ends (a summary when there were several processes).\n"
             "\n"
-            "Options (also accepted as LOCKRACE_OPTIONS=\"name=value:name=value\"):\n");
+            "Options (also accepted as LOCKRACE_OPTIONS=\"name=value:name=value\", or with ',' or spaces between):\n");
     lr_options_describe(fd, LR_DESCRIBE_TEXT);
     dprintf(fd, "\n  written --name=value or --name value; '-' and '_' are the same in names\n"
                 "  --ci                   CI mode: also watch for whole-process hangs (watchdog=1)\n"
@@ -62,13 +63,17 @@ static void die(const char *msg, int status)
     exit(status);
 }
 
-/* LOCKRACE_OPTIONS separates settings with ':'; one followed by a number
- * stays in the value (watch=stats+8:8), any other would split it. */
-static int colon_problem(const char *value)
+/* LOCKRACE_OPTIONS separates settings with ':', ',' or spaces; a ':' or
+ * ',' stays in the value when no "key=" follows it, and a ':' only before
+ * a number (watch=counter,stats+8:8). A value the library would split is
+ * refused here (lr_options_parse, options.c). */
+static int separator_problem(const char *value)
 {
-    for (const char *c = strchr(value, ':'); c; c = strchr(c + 1, ':'))
-        if (c[1] < '0' || c[1] > '9' || strchr(c, '='))
+    for (const char *c = value; (c = strpbrk(c, ":,")); c++) {
+        size_t next = strcspn(c + 1, ":, \t\n\r");
+        if (next == 0 || memchr(c + 1, '=', next) || (*c == ':' && (c[1] < '0' || c[1] > '9')))
             return 1;
+    }
     return 0;
 }
 
@@ -89,6 +94,22 @@ static int find_library(char *out, size_t len)
             return 0;
     }
     return -1;
+}
+
+/* The libraries liblockrace.so loads at run time, looked for once here
+ * rather than in every process of the tree: libunwind (stacks of signal
+ * contexts). libdw, which it is linked with, the loader checks (and says
+ * "cannot be preloaded" without it); libcapstone, only for --watch, the
+ * command says it needs. */
+static void check_dependencies(void)
+{
+    const char *name = getenv("LOCKRACE_LIBUNWIND");
+    name = name && *name ? name : LR_LIBUNWIND;
+    void *h = dlopen(name, RTLD_LAZY | RTLD_LOCAL);
+    if (h)
+        dlclose(h);
+    else
+        lr_say_missing_unwinder(2, name);
 }
 
 /* ---- the run directory ---- */
@@ -142,6 +163,23 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
     (void)st, (void)type, (void)ftw;
     remove(path);
     return 0;
+}
+
+/* A relative path the user gave names a file where they typed it, not in
+ * the working directory of each process of the tree (make -C sub, a test
+ * runner that enters each test's directory): made absolute here, before it
+ * goes into LOCKRACE_OPTIONS. One that would then not fit there (too long,
+ * or the directory's name has a ':', ',' or space, which separate
+ * settings) is left as it was, which works when nothing changes directory. */
+static void absolute_path(const char *option, char *path, size_t len)
+{
+    char cwd[PATH_MAX], full[PATH_MAX + 256];
+    if (!path[0] || path[0] == '/' || !getcwd(cwd, sizeof cwd))
+        return;
+    int n = snprintf(full, sizeof full, "%s/%s", cwd, path);
+    if (n < 0 || (size_t)n >= len || (option && strpbrk(cwd, ":, \t\n\r")))
+        return;
+    memcpy(path, full, (size_t)n + 1);
 }
 
 /* ---- running the command ---- */
@@ -303,9 +341,10 @@ int main(int argc, char **argv)
         size_t namelen = eq ? (size_t)(eq - name) : strlen(name);
         if (eq) {
             value = eq + 1;
-        } else if (i + 1 < argc) {
+        } else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
             value = argv[++i];
         } else {
+            /* `--sarif -- ./prog` would write SARIF to a file named "--" */
             snprintf(err, sizeof err, "option --%s needs a value (see lockrace --help)", name);
             die(err, 2);
         }
@@ -318,10 +357,10 @@ int main(int argc, char **argv)
         lr_options_defaults(&probe);
         if (lr_options_set(&probe, name, namelen, value, err, sizeof err) < 0)
             die(err, 2);
-        if (strpbrk(value, " \t\n") || colon_problem(value)) {
+        if (strpbrk(value, " \t\n") || separator_problem(value)) {
             char shown[300];
-            snprintf(err, sizeof err, "--%.*s=%s: values cannot contain spaces, or a ':' that is "
-                     "not followed by a number", (int)namelen, name,
+            snprintf(err, sizeof err, "--%.*s=%s: values cannot contain spaces, a ':' that is "
+                     "not followed by a number, or a ':' or ',' followed by name= or nothing", (int)namelen, name,
                      lr_shown(shown, sizeof shown, value, strlen(value)));
             die(err, 2);
         }
@@ -340,6 +379,19 @@ int main(int argc, char **argv)
         die("out of memory for the options", 2);
     if (lr_options_parse(&all, settings.data, err, sizeof err) < 0)
         die(err, 2);
+    absolute_path("suppressions", all.suppressions, sizeof all.suppressions);
+    absolute_path("json", all.json, sizeof all.json);
+    if (strcmp(all.log_path, "stdout") && strcmp(all.log_path, "stderr"))
+        absolute_path("log_path", all.log_path, sizeof all.log_path);
+    char sarif_path[PATH_MAX], junit_path[PATH_MAX];
+    if (sarif && snprintf(sarif_path, sizeof sarif_path, "%s", sarif) < (int)sizeof sarif_path) {
+        absolute_path(NULL, sarif_path, sizeof sarif_path);
+        sarif = sarif_path;
+    }
+    if (junit && snprintf(junit_path, sizeof junit_path, "%s", junit) < (int)sizeof junit_path) {
+        absolute_path(NULL, junit_path, sizeof junit_path);
+        junit = junit_path;
+    }
     if (sarif)
         check_writable("--sarif", sarif, all.file_mode);
     if (junit)
@@ -361,6 +413,7 @@ int main(int argc, char **argv)
     if (!settings.data)
         die("out of memory for the options", 2);
 
+    check_dependencies();
     char lib[PATH_MAX];
     if (find_library(lib, sizeof lib) < 0)
         die("cannot find liblockrace.so next to the lockrace command, nor in "

@@ -90,5 +90,7 @@ void lr_json_misuse(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*label
 /* A rule of the report's kind matches one of its stacks' functions or
  * files, or one of its lock or variable names. */
 int lr_report_suppressed_by_rule(const lr_report *r, char (*labels)[200]);
+/* gen_suppressions: a "To suppress" paragraph with a rule that hides r. */
+void lr_report_suggest_suppression(const lr_report *r, char (*labels)[200], lr_buf *b);
 
 #endif

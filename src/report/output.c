@@ -25,57 +25,72 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The stderr the process started with. A program may close descriptor 2
- * and open a file of its own there (a data file, a socket): lockrace
- * writes its text to a copy of descriptor 2 made at start (close-on-exec,
- * at a high number, out of the way of the program's own), while the copy
- * is still that file (a program that closes every descriptor may have
- * opened another under its number), else to descriptor 2 while it is
- * still that file, else nowhere. A forked child closes the copy: a daemon
- * that forks and sends its stdio to /dev/null must not keep its parent's
- * stderr pipe open, or whoever reads that pipe to its end waits as long as
- * the daemon lives. Before lr_report_init, descriptor 2 as it is. */
-static struct {
+/* The stderr the process started with (and its stdout, for
+ * log_path=stdout). A program may close descriptor 2 and open a file of
+ * its own there (a data file, a socket): lockrace writes its text to a
+ * copy of descriptor 2 made at start (close-on-exec, at a high number, out
+ * of the way of the program's own), while the copy is still that file (a
+ * program that closes every descriptor may have opened another under its
+ * number), else to descriptor 2 while it is still that file, else nowhere.
+ * A forked child closes the copy: a daemon that forks and sends its stdio
+ * to /dev/null must not keep its parent's stderr pipe open, or whoever
+ * reads that pipe to its end waits as long as the daemon lives. Before
+ * lr_report_init, descriptor 2 as it is. */
+typedef struct stream {
+    int num;                    /* 2, or 1 */
     int ready;                  /* lr_report_init ran */
-    int known;                  /* there was a stderr at start: dev and ino are its */
+    int known;                  /* there was such a stream at start: dev and ino are its */
     int fd;                     /* the copy, -1 none */
     dev_t dev;
     ino_t ino;
-} err_out = { .fd = -1 };
+} stream;
 
-static int is_stderr(int fd)
+static stream err_out = { .num = 2, .fd = -1 }, std_out = { .num = 1, .fd = -1 };
+
+static int is_stream(const stream *s, int fd)
 {
     struct stat st;
-    return fd >= 0 && err_out.known && fstat(fd, &st) == 0 && st.st_dev == err_out.dev &&
-           st.st_ino == err_out.ino;
+    return fd >= 0 && s->known && fstat(fd, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino;
 }
 
-static void stderr_keep(void)
+static void stream_keep(stream *s)
 {
     struct stat st;
-    err_out.ready = 1;
-    if (fstat(2, &st) < 0)
-        return;                 /* started without a stderr: text has nowhere to go */
-    err_out.known = 1;
-    err_out.dev = st.st_dev;
-    err_out.ino = st.st_ino;
+    s->ready = 1;
+    if (fstat(s->num, &st) < 0)
+        return;                 /* started without it: text has nowhere to go */
+    s->known = 1;
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
     /* three quarters up the soft limit, at most 768: above the numbers a
      * program opens or closes by themselves, and the kernel's table of
      * descriptors stays small */
     struct rlimit rl;
     rlim_t limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024 ? rl.rlim_cur : 1024;
-    err_out.fd = fcntl(2, F_DUPFD_CLOEXEC, (int)(limit - limit / 4));
-    if (err_out.fd < 0)
-        err_out.fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    s->fd = fcntl(s->num, F_DUPFD_CLOEXEC, (int)(limit - limit / 4));
+    if (s->fd < 0)
+        s->fd = fcntl(s->num, F_DUPFD_CLOEXEC, 3);
 }
 
-/* Writes text to the stderr of the start (see err_out); under report_lock
- * once lr_report_init ran. */
-static void stderr_write(const char *data, size_t len)
+/* Writes text to the stream as it was at start (see err_out); under
+ * report_lock once lr_report_init ran. */
+static void stream_write(const stream *s, const char *data, size_t len)
 {
-    int fd = !err_out.ready ? 2 : is_stderr(err_out.fd) ? err_out.fd : is_stderr(2) ? 2 : -1;
+    int fd = !s->ready ? s->num : is_stream(s, s->fd) ? s->fd : is_stream(s, s->num) ? s->num : -1;
     if (fd >= 0)
         lr_write_text(fd, data, len);
+}
+
+static void stderr_write(const char *data, size_t len)
+{
+    stream_write(&err_out, data, len);
+}
+
+/* log_path=stdout and log_path=stderr name the streams, as in
+ * ThreadSanitizer, not files stdout.PID and stderr.PID */
+static int log_to(const char *name)
+{
+    return strcmp(lr_opt.log_path, name) == 0;
 }
 
 static void process_record(lr_buf *b)
@@ -187,7 +202,11 @@ static int output_fd(output *o)
 
 static void output_write(output *o, const char *data, size_t len)
 {
-    int fd = output_fd(o);
+    if (o == &text_out && log_to("stdout")) {
+        stream_write(&std_out, data, len);
+        return;
+    }
+    int fd = o == &text_out && log_to("stderr") ? -1 : output_fd(o);
     if (fd >= 0) {
         /* text is read on a terminal (lr_write_text escapes what it would
          * act on); JSON escapes by itself */
@@ -202,7 +221,9 @@ static void output_write(output *o, const char *data, size_t len)
 
 void lr_out_init(void)
 {
-    stderr_keep();
+    stream_keep(&err_out);
+    if (log_to("stdout"))
+        stream_keep(&std_out);
     /* opened now, so that a file that cannot be written is said at the start */
     output_fd(&dir_out);
     output_fd(&json_out);
@@ -226,7 +247,10 @@ int lr_out_json_wanted(void)
 
 void lr_out_fork_child(void)
 {
-    if (is_stderr(err_out.fd))
+    if (is_stream(&err_out, err_out.fd))
         close(err_out.fd);
     err_out.fd = -1;
+    if (is_stream(&std_out, std_out.fd))
+        close(std_out.fd);
+    std_out.fd = -1;
 }

@@ -128,6 +128,8 @@ static void emit(void *arg)
         lr_text_misuse(&text, r, d, labels);
     else
         lr_text_lock_order(&text, r, d, labels);
+    if (lr_opt.gen_suppressions)
+        lr_report_suggest_suppression(r, labels, &text);
     if (text.data)
         lr_out_text(text.data, text.len);
     if (lr_out_json_wanted()) {
@@ -148,6 +150,8 @@ static void emit(void *arg)
     lr_buf_free(&json);
     lr_unmap(d, (r->nlocks + 1) * (sizeof *d + 200));
 }
+
+void (*lr_report_after)(void);
 
 void lr_report_emit(const lr_report *r)
 {
@@ -177,6 +181,8 @@ void lr_report_emit(const lr_report *r)
         lr_leave(self);
     lr_cancel_restore(cancel);
     errno = saved;
+    if (!call.suppressed && lr_report_after)
+        lr_report_after();
 }
 
 void lr_report_write_extra(const char *text, size_t tlen, const char *json, size_t jlen)

@@ -131,6 +131,10 @@ void lr_report_free(lr_report *r);
 /* Prints the report (text and JSON) with write(2), right now, and counts it.
  * Called without any engine lock held. */
 void lr_report_emit(const lr_report *r);
+/* Called after a report that was written (not suppressed), outside the
+ * report module's lock, by the thread that reported: the runtime's
+ * halt_on_error / abort_on_error. NULL: nothing. */
+extern void (*lr_report_after)(void);
 
 /* Loads the suppressions (status 2 if they are bad), keeps a copy of the
  * stderr the process starts with for the text reports, and opens the json=

@@ -12,9 +12,47 @@
 #include <string.h>
 #include <unistd.h>
 
+/* What a rule's type covers: lockrace's report kinds (bits of 1 << kind),
+ * how its pattern is matched, and against what. */
+enum { MATCH_WHOLE, MATCH_TSAN };
+
+typedef struct rule_type {
+    const char *name;
+    unsigned kinds;             /* 1 << lr_report_kind; 0: nothing lockrace reports */
+    int match;                  /* MATCH_WHOLE or MATCH_TSAN */
+    int where;                  /* LR_SUPPRESS_NAME | LR_SUPPRESS_FRAME | LR_SUPPRESS_TOP | LR_SUPPRESS_MODULE */
+    const char *why_never;      /* for kinds == 0: why it never matches */
+} rule_type;
+
+#define K(kind) (1u << LR_REPORT_##kind)
+#define ALL_KINDS ((1u << LR_REPORT_KINDS) - 1)
+#define NAMES_AND_FRAMES (LR_SUPPRESS_NAME | LR_SUPPRESS_FRAME | LR_SUPPRESS_TOP | LR_SUPPRESS_MODULE)
+
+/* lockrace's own kinds (whole names), then ThreadSanitizer's types, with
+ * the lockrace kinds each stands for (docs/suppressions.md); TSan matches
+ * a frame's function, file and module, and a race's variable. lockrace's
+ * "deadlock" is both: TSan's (a lock-order inversion, what TSan calls a
+ * potential deadlock) and lockrace's (threads blocked now). */
+static const rule_type types[] = {
+    { "lock-order-inversion", K(LOCK_ORDER), MATCH_WHOLE, LR_SUPPRESS_NAME | LR_SUPPRESS_FRAME | LR_SUPPRESS_TOP, NULL },
+    { "stall", K(STALL), MATCH_WHOLE, LR_SUPPRESS_NAME | LR_SUPPRESS_FRAME | LR_SUPPRESS_TOP, NULL },
+    { "data-race", K(DATA_RACE), MATCH_WHOLE, LR_SUPPRESS_NAME | LR_SUPPRESS_FRAME | LR_SUPPRESS_TOP, NULL },
+    { "lost-update", K(LOST_UPDATE), MATCH_WHOLE, LR_SUPPRESS_NAME | LR_SUPPRESS_FRAME | LR_SUPPRESS_TOP, NULL },
+    { "misuse", K(MISUSE), MATCH_WHOLE, LR_SUPPRESS_NAME | LR_SUPPRESS_FRAME | LR_SUPPRESS_TOP, NULL },
+    { "*", ALL_KINDS, MATCH_WHOLE, LR_SUPPRESS_NAME | LR_SUPPRESS_FRAME | LR_SUPPRESS_TOP, NULL },
+    { "deadlock", K(LOCK_ORDER) | K(DEADLOCK), MATCH_TSAN, NAMES_AND_FRAMES, NULL },
+    { "race", K(DATA_RACE) | K(LOST_UPDATE), MATCH_TSAN, NAMES_AND_FRAMES, NULL },
+    { "race_top", K(DATA_RACE) | K(LOST_UPDATE), MATCH_TSAN, LR_SUPPRESS_NAME | LR_SUPPRESS_TOP, NULL },
+    { "mutex", K(MISUSE), MATCH_TSAN, NAMES_AND_FRAMES, NULL },
+    { "called_from_lib", ALL_KINDS, MATCH_TSAN, LR_SUPPRESS_MODULE, NULL },
+    { "thread", 0, MATCH_TSAN, 0, "lockrace has no thread-leak report, which TSan's thread: hides" },
+    { "signal", 0, MATCH_TSAN, 0, "lockrace has no signal-unsafe-call report, which TSan's signal: hides" },
+};
+
 typedef struct rule {
-    const char *kind;           /* a report kind's name, or "*" */
-    const char *pattern;
+    const rule_type *type;
+    const char *pattern;        /* without the anchors */
+    int start, end;             /* anchored at the start ('^') or the end ('$') of the text */
     struct rule *next;
 } rule;
 
@@ -42,14 +80,22 @@ int lr_glob(const char *p, const char *t)
     return *p == 0;
 }
 
-static int known_kind(const char *k)
+/* ThreadSanitizer's matching: the pattern anywhere in the text ('*' for
+ * any run of characters), unless anchored: glob("*P*"), with the '*' left
+ * out at an anchored end. */
+static int tsan_match(const rule *r, const char *text)
 {
-    if (strcmp(k, "*") == 0)
-        return 1;
-    for (int i = 0; i < LR_REPORT_KINDS; i++)
-        if (strcmp(k, lr_report_kind_name(i)) == 0)
-            return 1;
-    return 0;
+    char glob[1200];
+    int n = snprintf(glob, sizeof glob, "%s%s%s", r->start ? "" : "*", r->pattern, r->end ? "" : "*");
+    return n > 0 && (size_t)n < sizeof glob && lr_glob(glob, text);
+}
+
+static const rule_type *find_type(const char *k)
+{
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(k, types[i].name) == 0)
+            return &types[i];
+    return NULL;
 }
 
 static int bad(const char *path, int line, const char *what)
@@ -58,7 +104,8 @@ static int bad(const char *path, int line, const char *what)
     if (line)
         snprintf(at, sizeof at, ":%d", line);
     snprintf(msg, sizeof msg, "lockrace: suppressions=%s%s: %s (expected KIND:PATTERN, KIND one of "
-             "lock-order-inversion, deadlock, stall, data-race, lost-update, misuse, *)\n",
+             "lock-order-inversion, deadlock, stall, data-race, lost-update, misuse, *, or TSan's race, "
+             "race_top, mutex, thread, signal, called_from_lib)\n",
              lr_shown(shown, sizeof shown, path, strlen(path)), at, what);
     lr_write_str(2, msg);
     return -1;
@@ -74,6 +121,20 @@ static char *trim(char *s)
     return s;
 }
 
+/* One line of warning about a rule that can never match; the program runs
+ * on. Under the launcher only the command it started says it, not every
+ * process of the tree (lr_launched_command). */
+static void never(const char *path, int line, const char *kind, const char *pattern, const char *why)
+{
+    if (!lr_launched_command())
+        return;
+    char msg[1400], shown[300], p[300];
+    snprintf(msg, sizeof msg, "lockrace: suppressions=%s:%d: %s:%s can never match: %s\n",
+             lr_shown(shown, sizeof shown, path, strlen(path)), line, kind,
+             lr_shown(p, sizeof p, pattern, strlen(pattern)), why);
+    lr_write_str(2, msg);
+}
+
 static int parse_line(const char *path, int n, char *line)
 {
     char *hash = strchr(line, '#');
@@ -87,18 +148,38 @@ static int parse_line(const char *path, int n, char *line)
         return bad(path, n, "no ':'");
     *colon = 0;
     char *kind = trim(s), *pattern = trim(colon + 1);
-    if (!known_kind(kind)) {
+    const rule_type *type = find_type(kind);
+    if (!type) {
         char what[300], shown[200];
         snprintf(what, sizeof what, "unknown kind '%s'", lr_shown(shown, sizeof shown, kind, strlen(kind)));
         return bad(path, n, what);
     }
     if (!*pattern)
         return bad(path, n, "empty pattern");
+    if (!type->kinds) {
+        never(path, n, kind, pattern, type->why_never);
+        return 0;
+    }
+    /* '^' and '$' anchor the pattern at the start and end of a name, as in
+     * TSan; a whole-name pattern is anchored at both anyway. A '$' before
+     * the end would need the name to end there and go on. */
+    size_t len = strlen(pattern);
+    int start = pattern[0] == '^', end = len > (size_t)start && pattern[len - 1] == '$';
+    char *body = pattern + start;
+    body[len - start - end] = 0;
+    if (strchr(body, '$')) {
+        never(path, n, kind, pattern, "'$' marks the end of a name, and text follows it");
+        return 0;
+    }
+    if (!*body && !(start && end))
+        body = "*";                 /* "^" or "$" alone: any name */
     rule *r = lr_arena_alloc(sizeof *r);
     if (!r)
         return bad(path, n, "out of memory");
-    r->kind = lr_arena_strdup(kind);
-    r->pattern = lr_arena_strdup(pattern);
+    r->type = type;
+    r->pattern = lr_arena_strdup(body);
+    r->start = start || type->match == MATCH_WHOLE;
+    r->end = end || type->match == MATCH_WHOLE;
     r->next = rules;
     rules = r;
     return 0;
@@ -197,13 +278,56 @@ int lr_suppress_any(void)
     return rules != NULL;
 }
 
-int lr_suppress_match(const char *kind, const char *text)
+static int rule_matches(const rule *r, const char *text)
 {
     if (!text || !*text)
         return 0;
-    for (const rule *r = rules; r; r = r->next)
-        if ((strcmp(r->kind, "*") == 0 || strcmp(r->kind, kind) == 0) && lr_glob(r->pattern, text))
+    return r->start && r->end ? lr_glob(r->pattern, text) : tsan_match(r, text);
+}
+
+/* A rule of a type that covers this kind (name as in JSON) and may look at
+ * this part of a report. */
+static int applies(const rule *r, const char *kind, int where)
+{
+    if (!(r->type->where & where))
+        return 0;
+    for (int i = 0; i < LR_REPORT_KINDS; i++)
+        if ((r->type->kinds & (1u << i)) && strcmp(kind, lr_report_kind_name(i)) == 0)
             return 1;
+    return 0;
+}
+
+/* A lock or variable name: no rule for frames only (race_top's are, the
+ * top frame's and the variable's) */
+int lr_suppress_match_name(const char *kind, const char *text)
+{
+    for (const rule *r = rules; r; r = r->next)
+        if (applies(r, kind, LR_SUPPRESS_NAME) && rule_matches(r, text))
+            return 1;
+    return 0;
+}
+
+int lr_suppress_match(const char *kind, const char *text)
+{
+    for (const rule *r = rules; r; r = r->next)
+        if (applies(r, kind, LR_SUPPRESS_NAME | LR_SUPPRESS_FRAME) && rule_matches(r, text))
+            return 1;
+    return 0;
+}
+
+int lr_suppress_match_frame(const char *kind, const char *function, const char *file, const char *module,
+                            int top)
+{
+    const char *base = file ? strrchr(file, '/') : NULL;
+    const char *module_base = module ? strrchr(module, '/') : NULL;
+    for (const rule *r = rules; r; r = r->next) {
+        if (applies(r, kind, top ? LR_SUPPRESS_FRAME | LR_SUPPRESS_TOP : LR_SUPPRESS_FRAME) &&
+            (rule_matches(r, function) || rule_matches(r, file) || (base && rule_matches(r, base + 1))))
+            return 1;
+        if (applies(r, kind, LR_SUPPRESS_MODULE) &&
+            (rule_matches(r, module) || (module_base && rule_matches(r, module_base + 1))))
+            return 1;
+    }
     return 0;
 }
 
@@ -215,25 +339,24 @@ static int stack_matches(const char *kind, lr_stack_id id)
     if (!id)
         return 0;
     lr_symbolize_stack(id, &f);
-    for (int i = 0; i < f.n; i++) {
-        const char *file = f.info[i].file, *base = strrchr(file, '/');
-        if (lr_suppress_match(kind, f.info[i].function) || lr_suppress_match(kind, file) ||
-            (base && lr_suppress_match(kind, base + 1)))
+    for (int i = 0; i < f.n; i++)
+        if (lr_suppress_match_frame(kind, f.info[i].function, f.info[i].file, f.info[i].module, i == 0))
             return 1;
-    }
     return 0;
 }
 
+/* A rule of the report's kind matches one of its stacks' frames, or one of
+ * its lock or variable names. */
 int lr_report_suppressed_by_rule(const lr_report *r, char (*labels)[200])
 {
     const char *kind = lr_report_kind_name(r->kind);
     for (size_t i = 0; i < r->nlocks; i++)
-        if (lr_suppress_match(kind, labels[i]))
+        if (lr_suppress_match_name(kind, labels[i]))
             return 1;
     if (r->naccesses) {
         char var[200];
         lr_report_var_label(&r->var, var, sizeof var);
-        if (lr_suppress_match(kind, var))
+        if (lr_suppress_match_name(kind, var))
             return 1;
     }
     for (size_t i = 0; i < r->nedges; i++)
@@ -253,4 +376,48 @@ int lr_report_suppressed_by_rule(const lr_report *r, char (*labels)[200])
         if (stack_matches(kind, r->accesses[i].stack))
             return 1;
     return 0;
+}
+
+/* gen_suppressions: a rule that hides this report, as the user would write
+ * it: the report's kind and the innermost function of its first stack that
+ * has one (where the second lock was taken, the access, where the thread
+ * waits or called); without one, its variable's or first lock's name. */
+static int first_function(lr_stack_id id, char *out, size_t len)
+{
+    static lr_frames f;            /* under report_lock */
+    if (!id)
+        return 0;
+    lr_symbolize_stack(id, &f);
+    for (int i = 0; i < f.n; i++)
+        if (f.info[i].function[0]) {
+            snprintf(out, len, "%s", f.info[i].function);
+            return 1;
+        }
+    return 0;
+}
+
+void lr_report_suggest_suppression(const lr_report *r, char (*labels)[200], lr_buf *b)
+{
+    char name[200] = "";
+    int found = 0;
+    for (size_t i = 0; i < r->nedges && !found; i++)
+        found = first_function(r->edges[i].second_stack, name, sizeof name) ||
+                first_function(r->edges[i].first_stack, name, sizeof name);
+    for (size_t i = 0; i < r->naccesses && !found; i++)
+        found = first_function(r->accesses[i].stack, name, sizeof name);
+    for (size_t i = 0; i < r->nthreads && !found; i++)
+        found = first_function(r->threads[i].wait_stack, name, sizeof name);
+    for (size_t i = 0; i < r->nholds && !found; i++)
+        found = first_function(r->holds[i].stack, name, sizeof name);
+    if (!found && r->naccesses)
+        lr_report_var_label(&r->var, name, sizeof name);
+    else if (!found && r->nlocks)
+        snprintf(name, sizeof name, "%s", labels[0]);
+    /* a name with a '#' (a comment) or blanks at its ends cannot be written
+     * in the file as it is */
+    size_t n = strlen(name);
+    if (!n || strchr(name, '#') || name[0] == ' ' || name[n - 1] == ' ' || strchr(name, '\n'))
+        return;
+    lr_buf_printf(b, "  To suppress this report, a line for suppressions=FILE:\n    %s:%s\n\n",
+                  lr_report_kind_name(r->kind), name);
 }

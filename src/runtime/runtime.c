@@ -36,6 +36,7 @@ static int finished;
 static int forked;
 
 static void at_exit(int status, void *arg);
+static void halt_after_report(void);
 static void fork_prepare(void);
 static void fork_parent(void);
 static void fork_child(void);
@@ -85,6 +86,8 @@ static void bootstrap(void)
     lr_race_init();
     lr_thread_on_end(thread_ended);
     lr_report_init();
+    if (lr_opt.halt_on_error || lr_opt.abort_on_error)
+        lr_report_after = halt_after_report;
     lr_wait_init();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     reports_pid = getpid();
@@ -171,7 +174,29 @@ int lr_runtime_exit(int status)
 void lr_runtime_end(int status)
 {
     __atomic_store_n(&finished, 1, __ATOMIC_RELEASE);
+    if (lr_opt.abort_on_error)
+        abort();
     _exit(status);
+}
+
+/* halt_on_error / abort_on_error: the report just written (not suppressed)
+ * ends the process, as ThreadSanitizer's do. Called by the report module
+ * after it let go of its lock, from whichever thread reported; nothing of
+ * the program's runs after (no atexit handler, no stdio flush: another
+ * thread may hold its locks). */
+static void halt_after_report(void)
+{
+    int status = lr_opt.exitcode ? lr_opt.exitcode : 1;
+    char line[200];
+    if (lr_opt.abort_on_error)
+        snprintf(line, sizeof line, "==%d== lockrace: abort_on_error=1: the process is ended after its "
+                 "first report, with abort()\n", (int)getpid());
+    else
+        snprintf(line, sizeof line, "==%d== lockrace: halt_on_error=1: the process is ended after its "
+                 "first report, with exit status %d\n", (int)getpid(), status);
+    if (lr_opt.verbosity >= 1)
+        lr_report_write_extra(line, strlen(line), NULL, 0);
+    lr_runtime_end(status);
 }
 
 /* main returned or called exit() holding locks it took: reported as a

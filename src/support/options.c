@@ -152,25 +152,34 @@ void lr_options_defaults(lr_options *o)
         lr_options_set(o, table[i].name, strlen(table[i].name), table[i].def, err, sizeof err);
 }
 
+/* Settings are separated by ':', ',' or white space, as ThreadSanitizer's
+ * are. A ':' or ',' belongs to the value when what follows it, up to the
+ * next separator, is not a new "key=" and, for ':', starts with a digit:
+ * watch=counter,stats+8:8 is one setting, exitcode=7,verbosity=0 two. */
+#define SEPARATORS ":, \t\n\r"
+
+static int continues_value(const char *c)
+{
+    size_t next = strcspn(c + 1, SEPARATORS);
+    if (next == 0 || memchr(c + 1, '=', next))
+        return 0;
+    return *c == ',' || (c[1] >= '0' && c[1] <= '9');
+}
+
 int lr_options_parse(lr_options *o, const char *s, char *err, size_t errlen)
 {
     while (*s) {
-        s += strspn(s, ": \t\n");
+        s += strspn(s, SEPARATORS);
         if (!*s)
             break;
-        size_t len = strcspn(s, ": \t\n");
-        /* a ':' followed by a number belongs to the value (watch=stats+8:8) */
-        while (s[len] == ':' && s[len + 1] >= '0' && s[len + 1] <= '9') {
-            size_t next = strcspn(s + len + 1, ": \t\n");
-            if (memchr(s + len + 1, '=', next))
-                break;
-            len += 1 + next;
-        }
+        size_t len = strcspn(s, SEPARATORS);
+        while ((s[len] == ':' || s[len] == ',') && continues_value(s + len))
+            len += 1 + strcspn(s + len + 1, SEPARATORS);
         const char *eq = memchr(s, '=', len);
         if (!eq) {
             char shown[80];
-            snprintf(err, errlen, "'%s' is not key=value (LOCKRACE_OPTIONS is key=value:key=value)",
-                     lr_shown(shown, sizeof shown, s, len));
+            snprintf(err, errlen, "'%s' is not key=value (LOCKRACE_OPTIONS is key=value settings "
+                     "separated by ':', ',' or spaces)", lr_shown(shown, sizeof shown, s, len));
             return -1;
         }
         char value[sizeof o->log_path + 1];

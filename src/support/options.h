@@ -28,7 +28,8 @@ void lr_options_defaults(lr_options *o);
 int lr_options_set(lr_options *o, const char *key, size_t keylen, const char *value,
                    char *err, size_t errlen);
 
-/* Parses a whole "key=value:key=value" string (':' or whitespace between). */
+/* Parses a whole "key=value:key=value" string (':', ',' or white space
+ * between, as in TSAN_OPTIONS). */
 int lr_options_parse(lr_options *o, const char *s, char *err, size_t errlen);
 
 /* The settings of o that differ from the defaults, as "key=value:key=value"

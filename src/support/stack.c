@@ -12,6 +12,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <stdio.h>
 #include <string.h>
 
 #define UNW_LOCAL_ONLY
@@ -105,9 +106,18 @@ void lr_stack_init(void)
         if (!unwind_backtrace_fn || !unwind_getip_fn || !unwind_getcfa_fn)
             unwind_backtrace_fn = NULL;
     }
-    void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-    if (!h)
+    /* LOCKRACE_LIBUNWIND names another build of it (the tests name one
+     * that does not exist); never in a set-uid program (lr_getenv) */
+    const char *name = lr_getenv("LOCKRACE_LIBUNWIND");
+    name = name && *name ? name : LR_LIBUNWIND;
+    void *h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        /* A run-time dependency that no link line names. Said once, at
+         * start: by the launcher for its whole tree, else by each process */
+        if (!lr_getenv("LOCKRACE_LAUNCHER_PID"))
+            lr_say_missing_unwinder(2, name);
         return;
+    }
     unw_backtrace_fn = (int (*)(void **, int))dlsym(h, "unw_backtrace");
     /* libunwind.h maps these names to the architecture's symbols */
 #define NAME(f) NAME_(f)

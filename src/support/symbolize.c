@@ -17,6 +17,7 @@
 #include <elfutils/libdwfl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <link.h>
 #include <stdarg.h>
@@ -25,14 +26,75 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+
+/* GNU debuglink's checksum: CRC-32 (as zlib's) of the whole debug file. */
+static uint32_t file_crc32(int fd)
+{
+    static uint32_t table[256];
+    if (!table[1])
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+            table[i] = c;
+        }
+    unsigned char buf[16384];
+    uint32_t crc = 0xffffffffu;
+    ssize_t n;
+    off_t at = 0;
+    while ((n = pread(fd, buf, sizeof buf, at)) > 0 || (n < 0 && errno == EINTR)) {
+        for (ssize_t i = 0; i < n; i++)
+            crc = table[(crc ^ buf[i]) & 0xff] ^ (crc >> 8);
+        at += n > 0 ? n : 0;
+    }
+    return crc ^ 0xffffffffu;
+}
+
+/* The file a .gnu_debuglink names, where GDB and elfutils look: under
+ * /usr/lib/debug with the object's directory, beside the object, in .debug/
+ * beside it; a file whose checksum differs is another build's. */
+static int find_debuglink(const char *file_name, const char *debuglink, GElf_Word crc, char **found)
+{
+    if (!file_name || !debuglink || !*debuglink || strchr(debuglink, '/'))
+        return -1;
+    char dir[PATH_MAX];
+    const char *slash = strrchr(file_name, '/');
+    if (!slash || (size_t)(slash - file_name) >= sizeof dir)
+        return -1;
+    memcpy(dir, file_name, (size_t)(slash - file_name));
+    dir[slash - file_name] = 0;
+    static const char *const places[] = { "/usr/lib/debug%s/%s", "%s/%s", "%s/.debug/%s" };
+    struct stat self;
+    int have_self = stat(file_name, &self) == 0;
+    /* a set-uid program reads no debug file a user could have put beside it */
+    size_t nplaces = lr_secure() ? 1 : sizeof places / sizeof places[0];
+    for (size_t i = 0; i < nplaces; i++) {
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof path, places[i], dir, debuglink) >= (int)sizeof path)
+            continue;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0)
+            continue;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+            !(have_self && st.st_dev == self.st_dev && st.st_ino == self.st_ino) &&
+            (crc == 0 || file_crc32(fd) == crc) && (*found = strdup(path))) {
+            return fd;
+        }
+        close(fd);
+    }
+    return -1;
+}
 
 /* Separate debug files are looked up on this machine only. With
  * DEBUGINFOD_URLS set (Debian's profile sets it for login shells), libdwfl's
  * standard lookup would download them, from inside the program being
- * watched, in the middle of writing a report: the build-id directory is
- * searched instead, which is where Debian's -dbgsym packages put them.
+ * watched, in the middle of writing a report: the places libdwfl would
+ * look first are searched instead, the build-id directory (where Debian's
+ * -dbgsym packages put them), then those of the object's .gnu_debuglink.
  * So it is in a set-uid program, whose environment (DEBUGINFOD_URLS, the
  * cache's path, which libdebuginfod reads with getenv) is its caller's. */
 static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, GElf_Addr base,
@@ -46,20 +108,22 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
     const unsigned char *id;
     GElf_Addr vaddr;
     int n = dwfl_module_build_id(mod, &id, &vaddr);
-    if (n < 2)
-        return -1;
-    char path[64 + 2 * 64] = "/usr/lib/debug/.build-id/";
-    size_t len = strlen(path);
-    for (int i = 0; i < n && len + 8 < sizeof path; i++) {
-        len += (size_t)snprintf(path + len, sizeof path - len, "%02x", id[i]);
-        if (i == 0)
-            path[len++] = '/';
+    if (n >= 2) {
+        char path[64 + 2 * 64] = "/usr/lib/debug/.build-id/";
+        size_t len = strlen(path);
+        for (int i = 0; i < n && len + 8 < sizeof path; i++) {
+            len += (size_t)snprintf(path + len, sizeof path - len, "%02x", id[i]);
+            if (i == 0)
+                path[len++] = '/';
+        }
+        snprintf(path + len, sizeof path - len, ".debug");
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            *debuginfo_file_name = strdup(path);
+            return fd;
+        }
     }
-    snprintf(path + len, sizeof path - len, ".debug");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0)
-        *debuginfo_file_name = strdup(path);
-    return fd;
+    return find_debuglink(file_name, debuglink_file, debuglink_crc, debuginfo_file_name);
 }
 
 static const Dwfl_Callbacks callbacks = {
@@ -473,6 +537,16 @@ static int expand_frames(Dwarf_Die *chain, int depth, lr_code_info *out, int max
         int tag = dwarf_tag(&chain[i]);
         if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
             continue;
+        /* an inline wrapper marked artificial (lockrace.h's own) shows as
+         * its caller, at the line of the call, as in GDB */
+        Dwarf_Attribute attr;
+        bool artificial = false;
+        if (tag == DW_TAG_inlined_subroutine && n == 0 &&
+            dwarf_attr_integrate(&chain[i], DW_AT_artificial, &attr) && dwarf_formflag(&attr, &artificial) == 0 &&
+            artificial) {
+            callee = &chain[i];
+            continue;
+        }
         lr_code_info *frame = &out[n++];
         *frame = base;
         if (callee)

@@ -166,6 +166,20 @@ const char *lr_getenv(const char *name)
     return lr_secure() ? NULL : getenv(name);
 }
 
+int lr_launched_command(void)
+{
+    const char *launcher = lr_getenv("LOCKRACE_LAUNCHER_PID");
+    return !launcher || atoi(launcher) == (int)getppid();
+}
+
+void lr_say_missing_unwinder(int fd, const char *name)
+{
+    char line[400];
+    snprintf(line, sizeof line, "lockrace: cannot load %.200s (libunwind; Debian: libunwind8): stacks taken "
+             "in signal handlers, and wherever glibc's backtrace() gives none, are not shown\n", name);
+    lr_write_str(fd, line);
+}
+
 const char *lr_output_error(int error)
 {
     if (error == -ELOOP)

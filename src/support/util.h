@@ -59,6 +59,16 @@ int lr_secure(void);
 /* getenv, but NULL in a secure-execution process: every variable lockrace
  * reads is read here. */
 const char *lr_getenv(const char *name);
+/* 1 in the process the user named: run without the launcher, or the
+ * launcher's child. The other processes of a tree (a shell, make) keep
+ * quiet about warnings the command says once. */
+int lr_launched_command(void);
+
+/* libunwind, loaded at run time (stack.c): it unwinds signal contexts, and
+ * wherever glibc's backtrace() gives nothing. Its absence is said in one
+ * line on fd, by the launcher for a tree or else by each process. */
+#define LR_LIBUNWIND "libunwind.so.8"
+void lr_say_missing_unwinder(int fd, const char *name);
 
 typedef struct lr_buf {
     char *data;

@@ -123,15 +123,6 @@ static int reaches_a_variable(const object *o)
     return 0;
 }
 
-/* This process is the command the user gave: run without the launcher, or
- * the launcher's child. The other processes of a tree (a shell, make) say
- * nothing of names they do not have. */
-static int commanded(void)
-{
-    const char *launcher = lr_getenv("LOCKRACE_LAUNCHER_PID");
-    return !launcher || atoi(launcher) == (int)getppid();
-}
-
 static void fork_child(void)
 {
     for (int i = 0; i < lr_watch_nvars; i++)
@@ -151,7 +142,7 @@ void lr_watch_start(const char *spec)
         int rc = lr_watch_add_item(item, err, sizeof err);
         if (rc == -1)
             fail(err, 1);
-        if (rc == -2 && (lr_opt.verbosity >= 2 || commanded()))
+        if (rc == -2 && (lr_opt.verbosity >= 2 || lr_launched_command()))
             fail(err, 0);
     }
     if (lr_watch_nvars == 0)

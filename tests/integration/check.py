@@ -696,6 +696,90 @@ def case_options():
     expect(p.returncode == 0 and "exitcode" in p.stdout and "log_path" in p.stdout, "--help")
 
 
+def case_tsan_option_habits():
+    """LOCKRACE_OPTIONS as a ThreadSanitizer user writes TSAN_OPTIONS: ','
+    ' ' and ':' all separate settings, and a ',' or ':' inside a value
+    (watch=counter,stats+8:8) stays in it; a bad setting after a ',' is
+    named alone."""
+    for options in ("exitcode=7,verbosity=0", "exitcode=7 verbosity=0", "exitcode=7:verbosity=0",
+                    "exitcode=7, verbosity=0", "verbosity=0,exitcode=7,"):
+        status, out, err, reports = run("abba", options=options)
+        expect(status == 7 and len(reports) == 1, f"{options!r}: status {status}, {len(reports)} reports: {err[-300:]!r}")
+        expect("lockrace: 1 report" not in err, f"{options!r}: verbosity=0 not read: {err[-300:]!r}")
+    status, out, err, reports = run("abba", options="exitcode=7,bogus=1")
+    lines = err.strip().splitlines()
+    expect(status == 2 and len(lines) == 1 and "unknown option 'bogus'" in lines[0], f"bogus after ',': {status} {err!r}")
+    # a ',' inside a value: the watch list, with the next setting after a ','
+    status, out, err, reports = watched("watch_struct", ["struct"], "stats+8:8,stats+0:8,exitcode=5")
+    vars_ = {r["variable"]["name"] for r in findings(reports, "lost-update")}
+    expect(status == 5 and vars_ == {"stats.misses"}, f"watch list then ',exitcode=5': {status} {vars_} {err[-300:]!r}")
+
+
+def case_halt_and_log_streams():
+    """ThreadSanitizer's halt_on_error and abort_on_error: the process stops
+    at its first report, with exitcode (1 if that is 0) or abort(); and
+    log_path=stdout / stderr mean the streams, not files named stdout.PID."""
+    nstatus, nout = native("stack_locks")
+    expect(nstatus == 0 and nout == "stack_locks: done\n", f"native: {nstatus} {nout!r}")
+    status, out, err, reports = run("stack_locks")
+    expect(len(findings(reports, "lock-order-inversion")) == 4, f"{len(reports)} reports without halt_on_error")
+    for options, want in (("halt_on_error=1", 66), ("halt_on_error=1,exitcode=9", 9),
+                          ("halt_on_error=1:exitcode=0", 1), ("abort_on_error=1", -6),
+                          ("halt_on_error=1,abort_on_error=1", -6)):
+        status, out, err, reports = run("stack_locks", options=options)
+        expect(status == want and len(reports) == 1 and out == "",
+               f"{options}: status {status} (expected {want}), {len(reports)} reports, stdout {out!r}")
+        expect(err.count("lock-order-inversion: ") == 1, f"{options}: text {err[-600:]!r}")
+    status, out, err, reports = run("stack_locks", launcher=True, launcher_args=["--halt-on-error", "1"])
+    expect(status == 66 and len(reports) == 1 and out == "", f"launcher --halt-on-error: {status}, {len(reports)}")
+    # a suppressed report does not stop it
+    with tempfile.TemporaryDirectory() as tmp:
+        supp = write_file(tmp, "s.supp", "deadlock:^main$\n")     # the first of the four
+        status, out, err, reports = run("stack_locks", options=f"halt_on_error=1:suppressions={supp}")
+        expect(status == 66 and len(reports) == 1 and out == "" and "1 suppressed" not in err,
+               f"halt after a suppressed report: {status} {out!r}")
+        top = reports[0]["edges"][0]["second_stack"][0]["function"] if reports else None
+        expect(top == "default_stack", f"halted at the report from {top}, not the second")
+        env = dict(os.environ, LD_PRELOAD=PRELOAD)
+        for stream in ("stdout", "stderr"):
+            p = subprocess.run([program("abba")], env=dict(env, LOCKRACE_OPTIONS=f"log_path={stream}"), cwd=tmp,
+                               capture_output=True, text=True, timeout=TIMEOUT)
+            shown = p.stdout if stream == "stdout" else p.stderr
+            other = p.stderr if stream == "stdout" else p.stdout
+            expect(p.returncode == 66 and "lock-order-inversion: lock_a -> lock_b" in shown and
+                   "lockrace: 1 report" in shown and "lock-order-inversion" not in other,
+                   f"log_path={stream}: status {p.returncode}, stdout {p.stdout[-300:]!r}, stderr {p.stderr[-300:]!r}")
+            made = [f for f in os.listdir(tmp) if f.startswith(stream)]
+            expect(made == [], f"log_path={stream} made files {made}")
+            p = subprocess.run([LAUNCHER, "--log-path", stream, "--", program("abba")], cwd=tmp,
+                               capture_output=True, text=True, timeout=TIMEOUT,
+                               env={k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "LOCKRACE_OPTIONS")})
+            shown = p.stdout if stream == "stdout" else p.stderr
+            expect(p.returncode == 66 and "lock-order-inversion: lock_a -> lock_b" in shown and
+                   not [f for f in os.listdir(tmp) if f.startswith(stream)],
+                   f"launcher --log-path {stream}: {p.returncode} {os.listdir(tmp)}")
+
+
+def case_gen_suppressions():
+    """gen_suppressions=1, as Valgrind's --gen-suppressions=all: under each
+    text report, a line that hides it; that line in a suppressions file
+    hides exactly that report."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, args, kind in (("abba", [], "lock-order-inversion"), ("handoff", ["none"], "data-race"),
+                                 ("misuse", ["unlock-not-held"], "misuse"), ("self_deadlock", [], "deadlock")):
+            status, out, err, reports = run(name, args, options="gen_suppressions=1", timeout=20)
+            lines = re.findall(r"^  To suppress this report, a line for suppressions=FILE:\n    (.*)$", err, re.M)
+            expect(len(lines) == 1 and lines[0].startswith(kind + ":"), f"{name}: suggested {lines}: {err[-800:]!r}")
+            path = write_file(tmp, "gen.supp", lines[0] + "\n")
+            status, out, err, reports = run(name, args, options=f"suppressions={path}", timeout=20)
+            left = [r for r in reports if r["kind"] not in ("summary",)]
+            # a suppressed deadlock still ends the process, with no summary
+            expect(left == [] and ("suppressed)" in err or kind == "deadlock"),
+                   f"{name}: {lines[0]} left {[r['summary'] for r in left]} {err[-300:]!r}")
+        status, out, err, reports = run("abba")
+        expect("To suppress" not in err, "suggested without gen_suppressions")
+
+
 def option_table():
     """(name, type) of every option, from the table lockrace prints."""
     table = subprocess.run([LAUNCHER, "--help-markdown"], capture_output=True, text=True).stdout
@@ -969,6 +1053,54 @@ def case_linked():
             reports = [json.loads(line) for line in f if line.strip()]
     expect(findings(reports, "lost-update"), "no lost-update report")
     expect(findings(reports, "lost-update")[0]["variable"]["name"] == "counter", "variable")
+
+
+def case_api_without_library():
+    """Every function of lockrace.h called directly (api_direct.c), in C and
+    C++: without lockrace it does nothing (load and store make the access)
+    and the program runs normally; with lockrace, preloaded or linked, the
+    same results, lockrace_running() says so, and nothing is reported."""
+    want = "watch 0 0 seen 1 load 41 41 7 byte 7 reports 0 lost 0\n"
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "LOCKRACE_OPTIONS")}
+    for name in ("api_direct", "api_direct_cxx"):
+        p = subprocess.run([program(name)], env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        expect(p.returncode == 0 and p.stdout == want + "running 0\n" and p.stderr == "",
+               f"{name} without lockrace: status {p.returncode}, {p.stdout!r} {p.stderr[-300:]!r}")
+        status, out, err, reports = run(name)
+        expect(status == 0 and out == want + "running 1\n" and reports == [] and "lockrace" not in err,
+               f"{name} under lockrace: status {status}, {out!r}, {[r['summary'] for r in reports]} {err[-300:]!r}")
+    p = subprocess.run([program("api_direct_linked")], env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    expect(p.returncode == 0 and p.stdout == want + "running 1\n",
+           f"api_direct_linked: status {p.returncode}, {p.stdout!r} {p.stderr[-300:]!r}")
+
+
+def case_debuglink():
+    """A stripped program whose debug information is in a separate file
+    named by its .gnu_debuglink (objcopy --only-keep-debug, then
+    --add-gnu-debuglink), the file next to it or in .debug/ beside it:
+    reports show file:line, with DEBUGINFOD_URLS set (lockrace never
+    downloads; it looks in the usual places) and without it."""
+    if not shutil.which("objcopy"):
+        raise Skip("no objcopy")
+    for place in (".", ".debug"):
+        with tempfile.TemporaryDirectory() as tmp:
+            prog = os.path.join(tmp, "abba")
+            shutil.copy(program("abba"), prog)
+            where = os.path.join(tmp, place)
+            os.makedirs(where, exist_ok=True)
+            debug = os.path.join(where, "abba.debug")
+            for args in (["--only-keep-debug", prog, debug], ["--strip-debug", prog],
+                         [f"--add-gnu-debuglink={debug}", prog]):
+                subprocess.run(["objcopy", *args], check=True, cwd=tmp)
+            for urls in ("http://127.0.0.1:9/", None):
+                env = {"DEBUGINFOD_URLS": urls} if urls else {"DEBUGINFOD_URLS": ""}
+                status, out, err, reports = run(prog, env_extra=env)
+                what = f"debug file in {place}, DEBUGINFOD_URLS={urls}"
+                expect(status == 66 and len(reports) == 1, f"{what}: status {status}, {err[-500:]!r}")
+                top = reports[0]["edges"][0]["second_stack"][0]
+                expect(top.get("file", "").endswith("demos/abba.c") and top.get("line", 0) > 0,
+                       f"{what}: top frame {top}")
+                expect(re.search(r"demos/abba\.c:\d+", err) and "??" not in err, f"{what}: text {err[:800]!r}")
 
 
 def case_setuid():
@@ -1414,6 +1546,68 @@ def case_suppressions():
         expect(status == 0 and reports == [], f"launcher flag: status {status}")
         status, out, err, reports = run("abba", options="suppressions=" + os.path.join(tmp, "none.supp"))
         expect(status == 2 and "cannot open" in err, f"missing file: {status} {err!r}")
+
+
+def case_tsan_suppressions():
+    """A ThreadSanitizer suppressions file works as it does with TSan: its
+    types (race, race_top, deadlock, mutex, thread, signal,
+    called_from_lib) are read; deadlock: hides a lock-order inversion; a
+    TSan pattern matches a substring, with '*' and the anchors '^' and '$'.
+    lockrace's own kinds match whole names, and take the anchors too. A
+    pattern that can never match is one line of warning, not an error."""
+    with tempfile.TemporaryDirectory() as tmp:
+        def with_rules(name, text, args=(), launcher=False):
+            path = write_file(tmp, "tsan.supp", text)
+            if launcher:
+                return run(name, args, launcher=True, launcher_args=["--suppressions", path])
+            return run(name, args, options=f"suppressions={path}")
+
+        tsan_file = ("# ThreadSanitizer suppressions\nrace:^ignored_race$\nrace_top:ignored_top\n"
+                     "mutex:ignored_mutex\nthread:ignored_thread\nsignal:ignored_signal\n"
+                     "called_from_lib:libignored.so\ndeadlock:update_both\n")
+        status, out, err, reports = with_rules("abba", tsan_file)
+        expect(status == 0 and reports == [] and "0 reports (1 suppressed)" in err,
+               f"deadlock:update_both: status {status}, {[r['summary'] for r in reports]} {err[-600:]!r}")
+        warned = [l for l in lockrace_lines(err) if "can never match" in l]
+        expect(len(warned) == 2 and any("thread:ignored_thread" in l for l in warned) and
+               any("signal:ignored_signal" in l for l in warned), f"warnings: {lockrace_lines(err)}")
+        # the same under the launcher: only the command itself warns
+        status, out, err, reports = with_rules("abba", tsan_file, launcher=True)
+        expect(status == 0 and reports == [], f"launcher: status {status}, {err[-600:]!r}")
+        for rule, hidden in (("deadlock:date_bo", True), ("deadlock:^update_both$", True),
+                             ("deadlock:^update", True), ("deadlock:both$", True), ("deadlock:upd*th", True),
+                             ("deadlock:^both", False), ("deadlock:update$", False), ("race:update_both", False),
+                             ("mutex:update_both", False), ("lock-order-inversion:^lock_a$", True),
+                             ("lock-order-inversion:lock_", False), ("*:^lock_b$", True)):
+            status, out, err, reports = with_rules("abba", rule + "\n")
+            expect((status, len(reports)) == ((0, 0) if hidden else (66, 1)) and "can never match" not in err,
+                   f"{rule}: status {status}, {len(reports)} reports, {err[-400:]!r}")
+        # race covers data races and lost updates
+        status, out, err, reports = run("counter_race")
+        expect(status == 66 and reports, "counter_race reports")
+        status, out, err, reports = with_rules("counter_race", "race:counter_race.c\n")
+        expect(status == 0 and not [r for r in reports if r["kind"] != "summary"] and "suppressed)" in err,
+               f"race: status {status}, {err[-400:]!r}")
+        status, out, err, reports = with_rules("handoff", "race:^shared$\n", args=["none"])
+        expect(status == 0 and not [r for r in reports if r["kind"] != "summary"],
+               f"race: on the variable: status {status}, {[r['kind'] for r in reports]}")
+        # race_top: the top frame only; race: any frame
+        for rule, hidden in (("race_top:write_shared", True), ("race_top:first", False), ("race:first", True)):
+            status, out, err, reports = with_rules("handoff", rule + "\n", args=["none"])
+            expect(status == (0 if hidden else 66), f"{rule}: status {status}, {[r['kind'] for r in reports]}")
+        # called_from_lib: a frame in that library (the constructor's edge in libearly_lib.so)
+        for rule, hidden in (("called_from_lib:libearly_lib", True), ("called_from_lib:^libearly_lib.so$", True),
+                             ("called_from_lib:libnothing.so", False), ("called_from_lib:early_lib.c", False)):
+            status, out, err, reports = with_rules("early", rule + "\n")
+            expect(status == (0 if hidden else 66), f"{rule}: status {status}, {[r['kind'] for r in reports]}")
+        # mutex covers misuse
+        status, out, err, reports = with_rules("misuse", "mutex:misuse.c\n", args=["unlock-not-held"])
+        expect(status == 0 and reports == [], f"mutex: status {status}, {err[-400:]!r}")
+        # a pattern that can never match: one line, the program runs on
+        status, out, err, reports = with_rules("abba", "deadlock:update$both\n")
+        warned = lockrace_lines(err)
+        expect(status == 66 and len(reports) == 1 and len(warned) == 1 and "can never match" in warned[0]
+               and "tsan.supp:1" in warned[0], f"update$both: {status} {warned}")
 
 
 def run_raw(cmd, options, env_extra=None):
@@ -2123,6 +2317,48 @@ def case_process_tree():
                 first = json.loads(f.readline())
             expect(first["kind"] == "process" and name == f"{first['pid']}.json" and first["ppid"] > 0
                    and first["cmdline"], f"{name}: first record {first}")
+
+
+def case_launcher_relative_paths():
+    """Relative paths given to the launcher name files where the user typed
+    them, not in each process's working directory: `make -C sub` under
+    --suppressions, --json, --log-path, --sarif, --junit (and json= in
+    LOCKRACE_OPTIONS). A flag without its value is an error, not a file
+    named after the next argument."""
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    env.pop("LOCKRACE_OPTIONS", None)
+    with tempfile.TemporaryDirectory() as tmp:
+        sub = os.path.join(tmp, "sub")
+        os.mkdir(sub)
+        write_file(sub, "Makefile", f"all:\n\t-{program('abba')}\n")     # "-": make goes on, ends with 0
+        command = ["make", "-s", "-C", "sub"] if shutil.which("make") else ["sh", "-c", f"cd sub && {program('abba')}; true"]
+        write_file(tmp, "lr.supp", "lock-order-inversion:lock_a\n")
+        p = subprocess.run([LAUNCHER, "--suppressions", "lr.supp", "--", *command], cwd=tmp, env=env,
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        expect(p.returncode == 0 and "cannot open" not in p.stderr and "1 suppressed" in p.stderr,
+               f"--suppressions lr.supp under {command}: status {p.returncode}, {p.stderr[-500:]!r}")
+        p = subprocess.run([LAUNCHER, "--json", "r.json", "--log-path", "text", "--sarif", "out.sarif",
+                            "--junit", "out.xml", "--", *command], cwd=tmp, env=env,
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        expect(p.returncode == 66, f"status {p.returncode}: {p.stderr[-500:]!r}")
+        top = sorted(os.listdir(tmp))
+        expect(sorted(os.listdir(sub)) == ["Makefile"], f"files made in the command's directory: {os.listdir(sub)}")
+        expect({"r.json", "out.sarif", "out.xml"} <= set(top) and any(f.startswith("text.") for f in top),
+               f"files where the launcher ran: {top}")
+        expect(len(open(os.path.join(tmp, "r.json")).readlines()) == 1, "r.json")
+        os.unlink(os.path.join(tmp, "r.json"))
+        p = subprocess.run([LAUNCHER, "--", *command], cwd=tmp, capture_output=True, text=True, timeout=TIMEOUT,
+                           env=dict(env, LOCKRACE_OPTIONS="json=r.json"))
+        expect(p.returncode == 66 and os.path.exists(os.path.join(tmp, "r.json")),
+               f"json=r.json in LOCKRACE_OPTIONS: {p.returncode}, {os.listdir(tmp)} {os.listdir(sub)}")
+        for flag in ("--sarif", "--junit", "--json", "--suppressions", "--exitcode"):
+            p = subprocess.run([LAUNCHER, flag, "--", program("abba")], cwd=tmp, env=env,
+                               capture_output=True, text=True, timeout=TIMEOUT)
+            lines = p.stderr.splitlines()
+            expect(p.returncode == 2 and len(lines) == 1 and flag in lines[0] and "needs a value" in lines[0]
+                   and not os.path.exists(os.path.join(tmp, "--")),
+                   f"{flag} --: status {p.returncode}, {p.stderr[-300:]!r}, {os.listdir(tmp)}")
 
 
 def case_launcher_status_and_signals():

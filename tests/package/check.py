@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The installed package, used the ways a project outside this tree uses it:
-installs the build into a temporary prefix, builds tests/package/project
+installs the build into a temporary prefix with ./install (the README's
+command), builds tests/package/project
 with find_package(lockrace) and runs its CTest tests (lockrace_add_test and
 a program linked with lockrace::lockrace), compiles and runs a program with
 pkg-config's flags, and renders the man page.
@@ -35,9 +36,9 @@ def expect(cond, what):
         raise Failure(what)
 
 
-def run(cmd, env=None, status=0, **kw):
+def run(cmd, env=None, status=0, timeout=TIMEOUT, **kw):
     """Runs cmd; returns the completed process. status=None: any status."""
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=TIMEOUT, **kw)
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, **kw)
     expect(status is None or p.returncode == status,
            f"{' '.join(cmd)}: status {p.returncode}, expected {status}:\n{p.stdout[-2000:]}{p.stderr[-2000:]}")
     return p
@@ -65,6 +66,13 @@ def check_install(prefix, files):
     expect(files["lockrace.1"].endswith(os.path.join("man", "man1", "lockrace.1")),
            f"man page at {files['lockrace.1']}")
     expect(os.access(files["lockrace"], os.X_OK), "the launcher is not executable")
+    # the documents the man page names are installed, where it says
+    page = open(files["lockrace.1"]).read()
+    named = re.findall(r"(share/doc/lockrace/[\w.-]+)", page)
+    expect({"share/doc/lockrace/json.md", "share/doc/lockrace/suppressions.md"} <= set(named),
+           f"the man page names {named}")
+    for doc in named:
+        expect(os.path.exists(os.path.join(prefix, doc)), f"the man page names {doc}, which is not installed")
 
 
 def check_project(tmp, prefix, files, env):
@@ -127,12 +135,38 @@ def check_pkg_config(tmp, files, env):
     # in which --as-needed would drop liblockrace.so
     run([CC, "-shared", "-fPIC", "-o", os.path.join(tmp, "liblock_both.so"),
          os.path.join(PROJECT, "lock_both.c")], env=env)
+    # nothing but pkg-config's flags to find liblockrace.so at run time: no
+    # ldconfig, no LD_LIBRARY_PATH (the rpath is lock_both's)
     program = os.path.join(tmp, "linked_pc")
     run([CC, "-o", program, os.path.join(PROJECT, "linked.c"), *flags, f"-L{tmp}", "-llock_both",
-         f"-Wl,-rpath,{libdir}:{tmp}"], env=env)
+         f"-Wl,-rpath,{tmp}"], env=env)
     p = run([program], env=env, status=66)
     expect(re.search(r"lock-order-inversion: (queue_lock|stats_lock) ->", p.stderr),
            f"no report from the program built with pkg-config's flags:\n{p.stderr[-2000:]}")
+
+
+def check_launcher_on_path(tmp, prefix, files, env):
+    """The installed launcher, found on PATH as the README's examples call
+    it, runs a program from outside this tree; a missing run-time
+    dependency (libunwind, named through LOCKRACE_LIBUNWIND as a test hook)
+    is said once, at start, and the reports still come."""
+    env = dict(env, PATH=os.path.dirname(files["lockrace"]) + os.pathsep + env.get("PATH", ""))
+    program = os.path.join(tmp, "inverted")
+    run([CC, "-g", "-pthread", "-o", program, os.path.join(PROJECT, "inverted.c")], env=env)
+    p = run(["lockrace", "--", program], env=env, status=66)
+    expect(INVERSION.search(p.stderr) and "inverted.c:" in p.stderr, f"lockrace on PATH:\n{p.stderr[-2000:]}")
+    expect("libunwind" not in p.stderr, f"a dependency said missing:\n{p.stderr[-2000:]}")
+    p = run(["lockrace", "--", "sh", "-c", f"{program}; {program}; true"], env=dict(env, LOCKRACE_LIBUNWIND="libnone.so.8"),
+            status=66)
+    said = [l for l in p.stderr.splitlines() if "libnone.so.8" in l]
+    expect(len(said) == 1 and said[0].startswith("lockrace: ") and "libunwind" in said[0],
+           f"a missing libunwind is not said once: {said}\n{p.stderr[-1500:]}")
+    expect(len(INVERSION.findall(p.stderr)) == 2, f"no reports without libunwind:\n{p.stderr[-2000:]}")
+    # preloaded without the launcher: each process says it, once
+    p = run([program], env=dict(env, LD_PRELOAD=files["liblockrace.so"], LOCKRACE_LIBUNWIND="libnone.so.8"),
+            status=66)
+    said = [l for l in p.stderr.splitlines() if "libnone.so.8" in l]
+    expect(len(said) == 1 and INVERSION.search(p.stderr), f"preloaded: {said}\n{p.stderr[-1500:]}")
 
 
 def check_man_page(files, env):
@@ -156,11 +190,16 @@ def main():
            if k not in ("LD_PRELOAD", "LOCKRACE_OPTIONS", "CMAKE_PREFIX_PATH", "PKG_CONFIG_PATH")}
     with tempfile.TemporaryDirectory(prefix="lockrace-package-") as tmp:
         prefix = os.path.join(tmp, "prefix")
-        run([CMAKE, "--install", BUILD, "--prefix", prefix], env=env)
+        # the README's one command, but for its build (BUILT=1: the other
+        # tests run from BUILD)
+        p = run([os.path.join(HERE, "..", "..", "install"), prefix], env=dict(env, BUILD=BUILD, BUILT="1"),
+                timeout=300)
+        expect("lockrace 0" in p.stdout and f"{prefix}/bin" in p.stdout, f"./install said {p.stdout!r}")
         files = installed_files(prefix)
         check_install(prefix, files)
         check_project(tmp, prefix, files, env)
         check_pkg_config(tmp, files, env)
+        check_launcher_on_path(tmp, prefix, files, env)
         check_man_page(files, env)
 
 

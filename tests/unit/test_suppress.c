@@ -38,12 +38,42 @@ START_TEST(parses_a_file_from_memory)
 }
 END_TEST
 
+/* ThreadSanitizer's types: a substring unless anchored, for the lockrace
+ * kinds each stands for; lockrace's kinds take the anchors too. */
+START_TEST(tsan_types_and_anchors)
+{
+    lr_suppress_reset();
+    static const char text[] = "race:counter\ndeadlock:^audit_\nmutex:both$\nthread:x\nsignal:y\n"
+                               "called_from_lib:libvendor\nrace_top:top_fn\nmisuse:^whole$\n";
+    ck_assert_int_eq(lr_suppress_parse("tsan.supp", text, sizeof text - 1), 0);
+    ck_assert(lr_suppress_match("data-race", "my_counter_var"));
+    ck_assert(lr_suppress_match("lost-update", "counter"));
+    ck_assert(!lr_suppress_match("misuse", "counter"));
+    ck_assert(lr_suppress_match("lock-order-inversion", "audit_both"));
+    ck_assert(lr_suppress_match("deadlock", "audit_both"));
+    ck_assert(!lr_suppress_match("lock-order-inversion", "pre_audit_both"));
+    ck_assert(lr_suppress_match("misuse", "update_both"));
+    ck_assert(!lr_suppress_match("misuse", "both_ways"));
+    ck_assert(lr_suppress_match("misuse", "whole"));
+    ck_assert(!lr_suppress_match("misuse", "wholesale"));
+    /* a library, only as a frame's module */
+    ck_assert(!lr_suppress_match("deadlock", "libvendor.so.1"));
+    ck_assert(lr_suppress_match_frame("deadlock", "f", "a.c", "/usr/lib/libvendor.so.1", 0));
+    ck_assert(!lr_suppress_match_frame("deadlock", "f", "a.c", "/usr/bin/prog", 0));
+    /* race_top: the first frame only */
+    ck_assert(lr_suppress_match_frame("data-race", "top_fn", "a.c", "prog", 1));
+    ck_assert(!lr_suppress_match_frame("data-race", "top_fn", "a.c", "prog", 0));
+    lr_suppress_reset();
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("suppress");
     TCase *tc = tcase_create("glob");
     tcase_add_test(tc, glob_matches_like_the_sanitizers);
     tcase_add_test(tc, parses_a_file_from_memory);
+    tcase_add_test(tc, tsan_types_and_anchors);
     suite_add_tcase(s, tc);
     return s;
 }

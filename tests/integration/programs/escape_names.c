@@ -38,8 +38,7 @@ static void *clear(void *arg)
 
 int main(void)
 {
-    if (lockrace_lock_name)
-        lockrace_lock_name(&second, "csi\xc2\x9b" "2J\xff");
+    lockrace_lock_name(&second, "csi\xc2\x9b" "2J\xff");
     pthread_t t;
     pthread_create(&t, NULL, retitle, NULL);
     pthread_join(t, NULL);
