@@ -151,9 +151,16 @@ void lr_misuse_initialised(lr_thread *self, void *obj, int kind, int rc)
         return;
     uintptr_t addr = (uintptr_t)obj;
     init_at *e = init_slot(addr), old;
-    lr_enter(self);
-    lr_stack_id stack = lr_stack_capture();
-    lr_leave(self);
+    /* only a mutex's, rwlock's or condition's init stack is ever shown (as
+     * the earlier init of a re-initialisation): a semaphore's entry says
+     * that it was initialised, no more. Python makes a semaphore for every
+     * Lock, every Condition.wait: that stack cost one capture each. */
+    lr_stack_id stack = 0;
+    if (kind != LR_OBJ_OTHER && kind != LR_OBJ_SEM) {
+        lr_enter(self);
+        stack = lr_stack_capture();
+        lr_leave(self);
+    }
     lr_ilock_take(&inits_lock);
     old = *e;
     *e = (init_at){ .addr = addr, .stack = stack, .thread = self->info->id, .kind = kind };

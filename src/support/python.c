@@ -43,6 +43,9 @@ static struct {
     PyObject *(*Frame_GetBack)(PyObject *);
     PyObject *(*Frame_GetCode)(PyObject *);
     int (*Frame_GetLineNumber)(PyObject *);
+    int (*Frame_GetLasti)(PyObject *);                      /* 3.11 */
+    int (*Bytes_AsStringAndSize)(PyObject *, char **, ssize_t *);
+    long (*Long_AsLong)(PyObject *);
     PyObject *(*Frame_GetVar)(PyObject *, PyObject *);      /* 3.12 */
     PyObject *(*Frame_GetLocals)(PyObject *);               /* 3.11 */
     PyObject *(*Object_GetAttr)(PyObject *, PyObject *);
@@ -59,7 +62,7 @@ static struct {
     int (*GC_Disable)(void);
     int (*GC_Enable)(void);
     const char *(*GetVersion)(void);
-    void *Dict_Type, *Unicode_Type, *Function_Type;
+    void *Dict_Type, *Unicode_Type, *Function_Type, *Bytes_Type, *Long_Type;
 } py;
 
 static int found;                       /* the API above is complete */
@@ -74,6 +77,7 @@ static __thread int reading __attribute__((tls_model("initial-exec")));
 
 /* Interned names, made under the GIL at the first reading. */
 static PyObject *s_filename, *s_qualname, *s_co_name, *s_code, *s_self, *s_name, *s_target;
+static PyObject *s_linetable, *s_firstlineno;
 
 static void *sym(const char *name)
 {
@@ -147,6 +151,9 @@ void lr_python_init(void)
     GET(Frame_GetBack, "PyFrame_GetBack");
     GET(Frame_GetCode, "PyFrame_GetCode");
     GET(Frame_GetLineNumber, "PyFrame_GetLineNumber");
+    GET(Frame_GetLasti, "PyFrame_GetLasti");
+    GET(Bytes_AsStringAndSize, "PyBytes_AsStringAndSize");
+    GET(Long_AsLong, "PyLong_AsLong");
     GET(Frame_GetVar, "PyFrame_GetVar");
     GET(Frame_GetLocals, "PyFrame_GetLocals");
     GET(Object_GetAttr, "PyObject_GetAttr");
@@ -166,6 +173,8 @@ void lr_python_init(void)
     GET(Dict_Type, "PyDict_Type");
     GET(Unicode_Type, "PyUnicode_Type");
     GET(Function_Type, "PyFunction_Type");
+    GET(Bytes_Type, "PyBytes_Type");
+    GET(Long_Type, "PyLong_Type");
 #undef GET
     int errors = (py.Err_GetRaisedException && py.Err_SetRaisedException) ||
                  (py.Err_Fetch && py.Err_Restore);
@@ -437,6 +446,8 @@ static int begin(saved *s)
         s_self = py.Unicode_InternFromString("self");
         s_name = py.Unicode_InternFromString("_name");
         s_target = py.Unicode_InternFromString("_target");
+        s_linetable = py.Unicode_InternFromString("co_linetable");
+        s_firstlineno = py.Unicode_InternFromString("co_firstlineno");
         py.Err_Clear();
     }
     return s_filename != NULL;
@@ -473,6 +484,124 @@ static const char *code_text(PyObject *code, PyObject *attr, PyObject **ref, ssi
     return s;
 }
 
+/* ---- lines, remembered ----
+ *
+ * PyFrame_GetLineNumber scans the code's line table from its start: 1,900
+ * instructions a frame on bench/pythreads.py, two thirds of the cost of
+ * reading a stack. What it computes is a function of the code's line
+ * table, its first line and the frame's instruction offset
+ * (PyFrame_GetLasti, 3.11 on; f_lineno, which it returns instead while a
+ * trace function runs, is the line of that same offset). So the frame id
+ * a (table, first line, offset) gave is remembered, and given again when
+ * the table (compared byte for byte), the first line, the offset, the file
+ * and the function all match: never on a code object's address alone, as a
+ * code object that died may leave its address to another. */
+
+typedef struct code_entry {
+    uintptr_t code;             /* where it was seen: a hint only */
+    long first;
+    size_t len;
+    const char *table;          /* a copy of co_linetable */
+} code_entry;
+
+typedef struct line_slot {
+    const code_entry *code;
+    int lasti;
+    uint32_t id;
+} line_slot;
+
+#define CODES 1024              /* direct-mapped: a collision only costs a reading */
+#define LINES 8192
+#define TABLES_MAX (8u << 20)   /* bytes of copied tables: then lines are no longer remembered */
+
+static code_entry **codes;      /* by code address; under frames_lock */
+static line_slot *lines;        /* by entry and offset; under frames_lock */
+static size_t tables_size;
+
+static size_t mix(uintptr_t a, uintptr_t b)
+{
+    uint64_t h = ((uint64_t)a ^ ((uint64_t)b << 32)) * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h >> 40);
+}
+
+/* The entry of a code object with this table and first line; NULL when
+ * none can be made. Under frames_lock. */
+static const code_entry *code_of(uintptr_t code, const char *table, size_t len, long first)
+{
+    if (!codes) {
+        codes = lr_map(CODES * sizeof *codes);
+        lines = lr_map(LINES * sizeof *lines);
+        if (!codes || !lines)
+            return NULL;
+    }
+    code_entry **slot = &codes[mix(code, 0) % CODES];
+    code_entry *e = *slot;
+    if (e && e->code == code && e->first == first && e->len == len && !memcmp(e->table, table, len))
+        return e;
+    if (tables_size + len > TABLES_MAX)
+        return NULL;
+    e = lr_arena_alloc(sizeof *e + len);
+    if (!e)
+        return NULL;
+    char *copy = (char *)(e + 1);
+    memcpy(copy, table, len);
+    *e = (code_entry){ .code = code, .first = first, .len = len, .table = copy };
+    tables_size += len;
+    *slot = e;
+    return e;
+}
+
+static int same_text(const char *kept, const char *s, size_t n)
+{
+    return !strncmp(kept, s, n) && !kept[n];
+}
+
+/* The id remembered for this frame, 0 none; *entry and *lasti say where to
+ * remember a new one (NULL: nowhere). */
+static uint32_t remembered(PyObject *frame, PyObject *code, const char *file, size_t flen,
+                           const char *name, size_t nlen, const code_entry **entry, int *lasti)
+{
+    *entry = NULL;
+    if (!py.Frame_GetLasti || !py.Bytes_AsStringAndSize || !py.Long_AsLong || !s_linetable ||
+        !s_firstlineno || (*lasti = py.Frame_GetLasti(frame)) < 0)
+        return 0;
+    PyObject *table = py.Object_GetAttr(code, s_linetable);
+    PyObject *first = table ? py.Object_GetAttr(code, s_firstlineno) : NULL;
+    char *bytes = NULL;
+    ssize_t len = 0;
+    long line1 = -1;
+    if (first && *(void **)((char *)first + sizeof(intptr_t)) == py.Long_Type &&
+        *(void **)((char *)table + sizeof(intptr_t)) == py.Bytes_Type &&
+        py.Bytes_AsStringAndSize(table, &bytes, &len) == 0)
+        line1 = py.Long_AsLong(first);
+    uint32_t id = 0;
+    if (bytes && line1 >= 0) {
+        lr_ilock_take(&frames_lock);
+        const code_entry *e = code_of((uintptr_t)code, bytes, (size_t)len, line1);
+        if (e) {
+            line_slot *l = &lines[mix((uintptr_t)e, (uintptr_t)*lasti) % LINES];
+            record *r = l->code == e && l->lasti == *lasti ? get(l->id) : NULL;
+            if (r && same_text(r->file, file, flen) && same_text(r->function, name, nlen))
+                id = l->id;
+            *entry = e;
+        }
+        lr_ilock_drop(&frames_lock);
+    }
+    py.Err_Clear();
+    if (first)
+        py.DecRef(first);
+    if (table)
+        py.DecRef(table);
+    return id;
+}
+
+static void remember(const code_entry *e, int lasti, uint32_t id)
+{
+    lr_ilock_take(&frames_lock);
+    lines[mix((uintptr_t)e, (uintptr_t)lasti) % LINES] = (line_slot){ e, lasti, id };
+    lr_ilock_drop(&frames_lock);
+}
+
 static uint32_t frame_id(PyObject *frame)
 {
     PyObject *code = py.Frame_GetCode(frame);
@@ -487,8 +616,18 @@ static uint32_t frame_id(PyObject *frame)
             py.DecRef(nref);
         name = code_text(code, s_co_name, &nref, &nlen);
     }
-    int line = py.Frame_GetLineNumber(frame);
-    uint32_t id = file && name ? intern_frame(file, (size_t)flen, name, (size_t)nlen, line) : 0;
+    uint32_t id = 0;
+    if (file && name) {
+        const code_entry *entry;
+        int lasti;
+        id = remembered(frame, code, file, (size_t)flen, name, (size_t)nlen, &entry, &lasti);
+        if (!id) {
+            int line = py.Frame_GetLineNumber(frame);
+            id = intern_frame(file, (size_t)flen, name, (size_t)nlen, line);
+            if (id && entry)
+                remember(entry, lasti, id);
+        }
+    }
     if (fref)
         py.DecRef(fref);
     if (nref)
@@ -590,6 +729,11 @@ static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
     return n >= k && !strcmp(s + n - k, suffix);
+}
+
+int lr_python_readable(void)
+{
+    return thread_state() != NULL;
 }
 
 int lr_python_capture(void *const *c_pcs, int nc, uintptr_t *out, int max)

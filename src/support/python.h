@@ -33,6 +33,10 @@ int lr_python_present(void);
  * handler that interrupted the interpreter) means no reading either. */
 int lr_python_capture(void *const *c_pcs, int nc, uintptr_t *out, int max);
 
+/* 1 when lr_python_capture would read the calling thread's frames now (the
+ * interpreter runs and this thread holds the GIL), signal frames aside. */
+int lr_python_readable(void);
+
 typedef struct lr_py_frame {
     const char *file;           /* as Python has it: relative if the script was given so */
     const char *function;       /* the code's qualified name */

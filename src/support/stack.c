@@ -17,6 +17,7 @@
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>      /* types only: the functions are looked up in the dlopen'ed library */
+#include <unwind.h>         /* libgcc's unwinder: types only, its functions looked up in libgcc_s */
 
 typedef struct record {
     uint64_t hash;
@@ -33,24 +34,30 @@ static uint32_t *index_slots;           /* hash → id, 0 empty */
 static uint32_t index_cap;
 static lr_ilock store_lock = LR_ILOCK_INIT;
 
-/* Three ways to unwind. glibc's backtrace() (libgcc's unwinder, which
- * finds each frame's unwind table through _dl_find_object: no lock, no
- * system call) is the one used when it works: a program that makes many
- * short threads, each meeting new contexts, ran 2.5 s under it against
- * 5.5 s under libunwind, which blocks every signal around its cache on
- * every step (two rt_sigprocmask calls a frame, 800 a thread). libunwind
- * stays for the stacks of signal contexts (lr_stack_capture_context) and
- * where backtrace() gives nothing. Of libunwind's own two, unw_backtrace
- * is the fast one (0.3 us a stack here) but its first call in each thread
- * builds a frame cache, 650 us on this machine (256 KiB touched page by
- * page): a program that starts thousands of short threads would pay that
- * per thread. So a thread unwinds step by step (11 us a stack, nothing to
- * set up) until it has unwound STEP_UNWINDS times, and switches to
- * unw_backtrace once it has shown it lives long enough to pay the set-up
- * back. */
+/* Three ways to unwind. libgcc's unwinder, which glibc's backtrace() runs
+ * (it finds each frame's unwind table through _dl_find_object: no lock, no
+ * system call), is the one used when it works, walked here directly so
+ * that the walk ends with the frames a stack keeps (walk_frames); a thread
+ * that holds the GIL moves on to unw_backtrace (unwind()). A program that
+ * makes many short threads, each meeting new contexts, ran 2.5 s under
+ * libgcc's against 5.5 s under libunwind, which blocks every signal around
+ * its cache on every step (two rt_sigprocmask calls a frame, 800 a
+ * thread). libunwind stays for the stacks of signal contexts
+ * (lr_stack_capture_context) and where libgcc's gives nothing. Of
+ * libunwind's own two, unw_backtrace is the fast one (0.3 us a stack here)
+ * but its first call in each thread builds a frame cache, 650 us on this
+ * machine (256 KiB touched page by page): a program that starts thousands
+ * of short threads would pay that per thread. So a thread unwinds step by
+ * step (11 us a stack, nothing to set up) until it has unwound
+ * STEP_UNWINDS times, and switches to unw_backtrace once it has shown it
+ * lives long enough to pay the set-up back. */
 #define STEP_UNWINDS 48
 
 static int (*backtrace_fn)(void **, int);   /* glibc's backtrace(), when it works here */
+/* What backtrace() runs, called here with a callback that can stop early. */
+static _Unwind_Reason_Code (*unwind_backtrace_fn)(_Unwind_Trace_Fn, void *);
+static _Unwind_Ptr (*unwind_getip_fn)(struct _Unwind_Context *);
+static _Unwind_Word (*unwind_getcfa_fn)(struct _Unwind_Context *);
 static int (*unw_backtrace_fn)(void **, int);
 static int (*getcontext_fn)(unw_context_t *);
 static int (*init_local_fn)(unw_cursor_t *, unw_context_t *);
@@ -90,6 +97,15 @@ void lr_stack_init(void)
     backtrace_fn = libc ? (int (*)(void **, int))dlsym(libc, "backtrace") : NULL;
     if (backtrace_fn && backtrace_fn(probe, 4) <= 1)
         backtrace_fn = NULL;
+    /* backtrace() has loaded libgcc_s: its unwinder, to walk frames here */
+    void *gcc = backtrace_fn ? dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NOLOAD) : NULL;
+    if (gcc) {
+        unwind_backtrace_fn = (_Unwind_Reason_Code (*)(_Unwind_Trace_Fn, void *))dlsym(gcc, "_Unwind_Backtrace");
+        unwind_getip_fn = (_Unwind_Ptr (*)(struct _Unwind_Context *))dlsym(gcc, "_Unwind_GetIP");
+        unwind_getcfa_fn = (_Unwind_Word (*)(struct _Unwind_Context *))dlsym(gcc, "_Unwind_GetCFA");
+        if (!unwind_backtrace_fn || !unwind_getip_fn || !unwind_getcfa_fn)
+            unwind_backtrace_fn = NULL;
+    }
     /* LOCKRACE_LIBUNWIND names another build of it (the tests name one
      * that does not exist); never in a set-uid program (lr_getenv) */
     const char *name = lr_getenv("LOCKRACE_LIBUNWIND");
@@ -136,8 +152,64 @@ static int unwind_by_steps(void **out, int max)
     return steps(&cursor, out, max);
 }
 
-static int unwind(void **out, int max)
+/* Walking frames with libgcc's unwinder as backtrace() does (the same
+ * addresses, the same end), but only as far as the stack will keep: each
+ * frame costs an unwind-table search and its CFI (2,000 instructions a
+ * frame on Debian's python3), and a stack keeps stack_depth frames that
+ * are not lockrace's. */
+typedef struct walk {
+    void **out;
+    int max, n;                 /* n: -1 until the walker's own frame is skipped */
+    int keep, kept;             /* frames to keep, kept so far (lockrace's are not) */
+    _Unwind_Word cfa;
+} walk;
+
+static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *context, void *arg)
 {
+    walk *w = arg;
+    if (w->n >= 0) {
+        uintptr_t ip = (uintptr_t)unwind_getip_fn(context);
+        _Unwind_Word cfa = unwind_getcfa_fn(context);
+        w->out[w->n] = (void *)ip;
+        if (w->n > 0 && w->out[w->n - 1] == (void *)ip && cfa == w->cfa)
+            return _URC_END_OF_STACK;           /* no progress: backtrace() stops too */
+        w->cfa = cfa;
+        if (ip < self_lo || ip >= self_hi)
+            w->kept++;
+    }
+    if (++w->n == w->max || w->kept >= w->keep)
+        return _URC_END_OF_STACK;
+    return _URC_NO_REASON;
+}
+
+static int walk_frames(void **out, int max, int keep)
+{
+    walk w = { .out = out, .max = max, .n = -1, .keep = keep };
+    unwind_backtrace_fn(walk_frame, &w);
+    if (w.n > 1 && out[w.n - 1] == NULL)       /* what backtrace() fixes up too */
+        w.n--;
+    return w.n > 0 ? w.n : 0;
+}
+
+/* A thread that holds the GIL is unwound in full (its signal frames are
+ * looked for among all the frames: python.c), through the interpreter, 25
+ * to 80 frames: 50,000 instructions a stack with libgcc, and a Python
+ * program meets a new lock at every Condition.wait and every Future. Once
+ * such a thread has shown it lives long enough to pay libunwind's set-up
+ * back (PYTHON_UNWINDS stacks), unw_backtrace walks it from its frame
+ * cache: 3,600 instructions a stack on bench/pythreads.py. */
+#define PYTHON_UNWINDS 48
+static __thread unsigned python_unwinds __attribute__((tls_model("initial-exec")));
+
+/* At most max frames; the stack keeps the first keep that are not
+ * lockrace's. python: the thread holds the GIL. */
+static int unwind(void **out, int max, int keep, int python)
+{
+    if (python && unw_backtrace_fn && python_unwinds >= PYTHON_UNWINDS)
+        return unw_backtrace_fn(out, max);
+    python_unwinds += python;
+    if (unwind_backtrace_fn)
+        return walk_frames(out, max, python ? max : keep);
     if (backtrace_fn)
         return backtrace_fn(out, max);
     int stepwise = getcontext_fn && init_local_fn && step_fn && get_reg_fn;
@@ -236,31 +308,37 @@ out:
 
 lr_stack_id (*lr_stack_capture_override)(void);
 
-/* lockrace's own frames go (the wrapper on top, the thread trampoline
- * below); stack_depth frames are kept. In a Python process the thread's
- * Python frames follow the C frames (python.h), stack_depth of them too. */
-static lr_stack_id intern_program_frames(void *const *raw, int n, int python)
+static int stack_depth(void)
 {
-    int depth = lr_opt.stack_depth > 0 ? lr_opt.stack_depth : LR_STACK_MAX;
-    uintptr_t kept[2 * LR_STACK_MAX];
-    int keep = 0;
+    return lr_opt.stack_depth > 0 ? lr_opt.stack_depth : LR_STACK_MAX;
+}
+
+/* lockrace's own frames go (the wrapper on top, the thread trampoline
+ * below); stack_depth frames are kept. */
+static int program_frames(void *const *raw, int n, uintptr_t *kept)
+{
+    int depth = stack_depth(), keep = 0;
     for (int i = 0; i < n && keep < depth; i++)
         if ((uintptr_t)raw[i] < self_lo || (uintptr_t)raw[i] >= self_hi)
             kept[keep++] = (uintptr_t)raw[i];
-    if (python)
-        keep += lr_python_capture(raw, n, kept + keep, depth);
-    return lr_stack_intern(kept, keep);
+    return keep;
 }
 
+/* In a Python process the thread's Python frames follow the C frames
+ * (python.h), stack_depth of them too. */
 lr_stack_id lr_stack_capture(void)
 {
     void *raw[LR_STACK_MAX + 16];
+    uintptr_t kept[2 * LR_STACK_MAX];
     if (lr_stack_capture_override)
         return lr_stack_capture_override();
+    int python = lr_python_readable();
     int cancel = lr_cancel_off();   /* libunwind reads and writes a pipe */
-    int n = unwind(raw, LR_STACK_MAX + 16);
+    int n = unwind(raw, LR_STACK_MAX + 16, stack_depth(), python);
     lr_cancel_restore(cancel);
-    return intern_program_frames(raw, n, 1);
+    int keep = program_frames(raw, n, kept);
+    keep += lr_python_capture(raw, n, kept + keep, stack_depth());
+    return lr_stack_intern(kept, keep);
 }
 
 lr_stack_id lr_stack_capture_context(void *context)
@@ -276,7 +354,8 @@ lr_stack_id lr_stack_capture_context(void *context)
     /* frame 0 is the instruction itself: +1 so that it reads like a return address */
     if (n > 0)
         raw[0] = (char *)raw[0] + 1;
-    return intern_program_frames(raw, n, 0);       /* a signal handler's: never the interpreter */
+    uintptr_t kept[LR_STACK_MAX];
+    return lr_stack_intern(kept, program_frames(raw, n, kept));  /* a signal handler's: no Python */
 }
 
 int lr_stack_frames(lr_stack_id id, const uintptr_t **pcs)
