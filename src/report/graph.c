@@ -84,7 +84,8 @@ void lr_json_graph(lr_buf *b, const lr_report_graph_edge *edges, size_t n, uint6
         locks[nlocks++] = &edges[i].from;
         locks[nlocks++] = &edges[i].to;
     }
-    qsort(locks, nlocks, sizeof *locks, by_id);
+    if (nlocks)                 /* qsort's array may not be NULL, even for 0 elements */
+        qsort(locks, nlocks, sizeof *locks, by_id);
     size_t k = 0;
     for (size_t i = 0; i < nlocks; i++)
         if (!k || locks[i]->id != locks[k - 1]->id)
