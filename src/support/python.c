@@ -17,6 +17,7 @@
  * Each frame read becomes an interned (file, function, line), kept for the
  * life of the process like the stacks that name it. */
 #include "support/python.h"
+#include "support/idtable.h"
 #include "support/arena.h"
 #include "support/ilock.h"
 #include "support/util.h"
@@ -227,14 +228,9 @@ typedef struct record {
     const char *file, *function;
 } record;
 
-#define PAGE_BITS 12
-#define PAGES 4096                      /* 2^24 frames */
 #define STRINGS_MAX (1u << 20)
 
-static record **pages[PAGES];
-static uint32_t count;
-static uint32_t *index_slots;           /* hash → id, 0 empty */
-static uint32_t index_cap;
+static lr_idtable frames;               /* the frames by id, under frames_lock */
 static const char **strings;            /* interned text, open addressing */
 static uint32_t strings_cap, strings_count;
 static lr_ilock frames_lock = LR_ILOCK_INIT;   /* a leaf: only the arena's is taken inside */
@@ -246,12 +242,6 @@ static uint64_t hash_bytes(uint64_t h, const char *s, size_t n)
         h *= 0x100000001b3ull;
     }
     return h;
-}
-
-static record *get(uint32_t id)
-{
-    record **page = __atomic_load_n(&pages[id >> PAGE_BITS], __ATOMIC_ACQUIRE);
-    return page ? __atomic_load_n(&page[id & ((1u << PAGE_BITS) - 1)], __ATOMIC_ACQUIRE) : NULL;
 }
 
 /* Text kept once: file names repeat in every frame of their module. */
@@ -296,25 +286,18 @@ static const char *intern_string(const char *s, size_t n)
     return copy;
 }
 
-static int grow_index(void)
+typedef struct frame_key {
+    const char *file, *function;
+    size_t flen, fnlen;
+    int line;
+} frame_key;
+
+static int same_frame(const void *record_, const void *key_)
 {
-    uint32_t cap = index_cap ? index_cap * 2 : 4096;
-    uint32_t *slots = lr_map(cap * sizeof *slots);
-    if (!slots)
-        return -1;
-    for (uint32_t i = 0; i < index_cap; i++) {
-        uint32_t id = index_slots[i];
-        if (!id)
-            continue;
-        uint32_t j = (uint32_t)get(id)->hash & (cap - 1);
-        while (slots[j])
-            j = (j + 1) & (cap - 1);
-        slots[j] = id;
-    }
-    lr_unmap(index_slots, index_cap * sizeof *index_slots);
-    index_slots = slots;
-    index_cap = cap;
-    return 0;
+    const record *r = record_;
+    const frame_key *k = key_;
+    return r->line == k->line && !strncmp(r->file, k->file, k->flen) && !r->file[k->flen] &&
+           !strncmp(r->function, k->function, k->fnlen) && !r->function[k->fnlen];
 }
 
 /* The id of (file, function, line), 0 when out of memory. */
@@ -325,42 +308,21 @@ static uint32_t intern_frame(const char *file, size_t flen, const char *function
     h = hash_bytes(h ^ 0x2f, function, fnlen);
     h = (h ^ (uint64_t)(unsigned)line) * 0x100000001b3ull;
     h |= 1;
-    uint32_t id = 0;
+    frame_key key = { file, function, flen, fnlen, line };
+    uint32_t slot;
     lr_ilock_take(&frames_lock);
-    if ((count + 1) * 2 >= index_cap && grow_index() < 0)
-        goto out;
-    uint32_t j = (uint32_t)h & (index_cap - 1);
-    for (; index_slots[j]; j = (j + 1) & (index_cap - 1)) {
-        record *r = get(index_slots[j]);
-        if (r->hash == h && r->line == line && !strncmp(r->file, file, flen) && !r->file[flen] &&
-            !strncmp(r->function, function, fnlen) && !r->function[fnlen]) {
-            id = index_slots[j];
-            goto out;
+    uint32_t id = lr_idtable_find(&frames, h, same_frame, &key, &slot);
+    if (!id && slot != UINT32_MAX) {
+        record *r = lr_arena_alloc(sizeof *r);
+        const char *f = intern_string(file, flen), *fn = intern_string(function, fnlen);
+        if (r && f && fn) {
+            r->hash = h;
+            r->line = line;
+            r->file = f;
+            r->function = fn;
+            id = lr_idtable_add(&frames, slot, r);
         }
     }
-    uint32_t next = count + 1;
-    if ((next >> PAGE_BITS) >= PAGES)
-        goto out;
-    record **page = pages[next >> PAGE_BITS];
-    if (!page) {
-        page = lr_arena_alloc(sizeof(record *) << PAGE_BITS);
-        if (!page)
-            goto out;
-        __atomic_store_n(&pages[next >> PAGE_BITS], page, __ATOMIC_RELEASE);
-    }
-    record *r = lr_arena_alloc(sizeof *r);
-    const char *f = intern_string(file, flen), *fn = intern_string(function, fnlen);
-    if (!r || !f || !fn)
-        goto out;
-    r->hash = h;
-    r->line = line;
-    r->file = f;
-    r->function = fn;
-    __atomic_store_n(&page[next & ((1u << PAGE_BITS) - 1)], r, __ATOMIC_RELEASE);
-    count = next;
-    index_slots[j] = next;
-    id = next;
-out:
     lr_ilock_drop(&frames_lock);
     return id;
 }
@@ -369,7 +331,7 @@ int lr_python_frame(uintptr_t pc, lr_py_frame *out)
 {
     if (!lr_python_is_frame(pc))
         return -1;
-    record *r = get((uint32_t)(pc & 0xffffffffu));
+    record *r = lr_idtable_get(&frames, (uint32_t)(pc & 0xffffffffu));
     if (!r)
         return -1;
     out->file = r->file;
@@ -580,7 +542,7 @@ static uint32_t remembered(PyObject *frame, PyObject *code, const char *file, si
         const code_entry *e = code_of((uintptr_t)code, bytes, (size_t)len, line1);
         if (e) {
             line_slot *l = &lines[mix((uintptr_t)e, (uintptr_t)*lasti) % LINES];
-            record *r = l->code == e && l->lasti == *lasti ? get(l->id) : NULL;
+            record *r = l->code == e && l->lasti == *lasti ? lr_idtable_get(&frames, l->id) : NULL;
             if (r && same_text(r->file, file, flen) && same_text(r->function, name, nlen))
                 id = l->id;
             *entry = e;

@@ -4,6 +4,7 @@
  * hash that only the store lock protects. Capturing happens outside that
  * lock: unwinding is the slow part and needs no shared state. */
 #include "support/stack.h"
+#include "support/idtable.h"
 #include "support/util.h"
 #include "support/arena.h"
 #include "support/ilock.h"
@@ -25,13 +26,7 @@ typedef struct record {
     uintptr_t pcs[];
 } record;
 
-#define PAGE_BITS 12
-#define PAGES 65536                     /* 2^28 stacks: no practical limit */
-
-static record **pages[PAGES];
-static uint32_t count;                  /* ids 1..count are used */
-static uint32_t *index_slots;           /* hash → id, 0 empty */
-static uint32_t index_cap;
+static lr_idtable stacks;               /* the stacks by id, under store_lock */
 static lr_ilock store_lock = LR_ILOCK_INIT;
 
 /* Three ways to unwind. libgcc's unwinder, which glibc's backtrace() runs
@@ -231,54 +226,16 @@ static uint64_t hash_pcs(const uintptr_t *pcs, int n)
     return h | 1;
 }
 
-static record *get(uint32_t id)
-{
-    record **page = __atomic_load_n(&pages[id >> PAGE_BITS], __ATOMIC_ACQUIRE);
-    return page ? page[id & ((1u << PAGE_BITS) - 1)] : NULL;
-}
+typedef struct pcs_key {
+    const uintptr_t *pcs;
+    int n;
+} pcs_key;
 
-static int grow_index(void)
+static int same_pcs(const void *record_, const void *key_)
 {
-    uint32_t cap = index_cap ? index_cap * 2 : 4096;
-    uint32_t *slots = lr_map(cap * sizeof *slots);
-    if (!slots)
-        return -1;
-    for (uint32_t i = 0; i < index_cap; i++) {
-        uint32_t id = index_slots[i];
-        if (!id)
-            continue;
-        uint32_t j = (uint32_t)get(id)->hash & (cap - 1);
-        while (slots[j])
-            j = (j + 1) & (cap - 1);
-        slots[j] = id;
-    }
-    lr_unmap(index_slots, index_cap * sizeof *index_slots);
-    index_slots = slots;
-    index_cap = cap;
-    return 0;
-}
-
-static uint32_t add_record(uint64_t h, const uintptr_t *pcs, int n)
-{
-    uint32_t id = count + 1;
-    if ((id >> PAGE_BITS) >= PAGES)
-        return 0;
-    record **page = pages[id >> PAGE_BITS];
-    if (!page) {
-        page = lr_arena_alloc(sizeof(record *) << PAGE_BITS);
-        if (!page)
-            return 0;
-        __atomic_store_n(&pages[id >> PAGE_BITS], page, __ATOMIC_RELEASE);
-    }
-    record *r = lr_arena_alloc(sizeof *r + (size_t)n * sizeof(uintptr_t));
-    if (!r)
-        return 0;
-    r->hash = h;
-    r->n = (uint32_t)n;
-    memcpy(r->pcs, pcs, (size_t)n * sizeof(uintptr_t));
-    __atomic_store_n(&page[id & ((1u << PAGE_BITS) - 1)], r, __ATOMIC_RELEASE);
-    count = id;
-    return id;
+    const record *r = record_;
+    const pcs_key *k = key_;
+    return r->n == (uint32_t)k->n && !memcmp(r->pcs, k->pcs, (size_t)k->n * sizeof *k->pcs);
 }
 
 lr_stack_id lr_stack_intern(const uintptr_t *pcs, int n)
@@ -286,22 +243,19 @@ lr_stack_id lr_stack_intern(const uintptr_t *pcs, int n)
     if (n <= 0)
         return 0;
     uint64_t h = hash_pcs(pcs, n);
-    lr_stack_id id = 0;
+    pcs_key key = { pcs, n };
+    uint32_t slot;
     lr_ilock_take(&store_lock);
-    if ((count + 1) * 2 >= index_cap && grow_index() < 0)
-        goto out;
-    uint32_t j = (uint32_t)h & (index_cap - 1);
-    for (; index_slots[j]; j = (j + 1) & (index_cap - 1)) {
-        record *r = get(index_slots[j]);
-        if (r->hash == h && r->n == (uint32_t)n && !memcmp(r->pcs, pcs, (size_t)n * sizeof *pcs)) {
-            id = index_slots[j];
-            goto out;
+    lr_stack_id id = lr_idtable_find(&stacks, h, same_pcs, &key, &slot);
+    if (!id) {
+        record *r = slot != UINT32_MAX ? lr_arena_alloc(sizeof *r + (size_t)n * sizeof(uintptr_t)) : NULL;
+        if (r) {
+            r->hash = h;
+            r->n = (uint32_t)n;
+            memcpy(r->pcs, pcs, (size_t)n * sizeof(uintptr_t));
+            id = lr_idtable_add(&stacks, slot, r);
         }
     }
-    id = add_record(h, pcs, n);
-    if (id)
-        index_slots[j] = id;
-out:
     lr_ilock_drop(&store_lock);
     return id;
 }
@@ -360,7 +314,7 @@ lr_stack_id lr_stack_capture_context(void *context)
 
 int lr_stack_frames(lr_stack_id id, const uintptr_t **pcs)
 {
-    record *r = id ? get(id) : NULL;
+    record *r = id ? lr_idtable_get(&stacks, id) : NULL;
     if (!r)
         return 0;
     *pcs = r->pcs;
