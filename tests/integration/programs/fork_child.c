@@ -13,14 +13,23 @@
 #define CHILDREN 40
 
 static pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALIZER;
-static volatile int stop;
+static volatile int stop, running;
 
-/* Takes fresh heap mutexes in one consistent order: always new contexts. */
+/* Takes fresh mutexes in one consistent order: always new contexts. They
+ * come from a static pool, not malloc, and main forks only once this thread
+ * runs: the AddressSanitizer runtime of the sanitized suite (GCC 12) does not
+ * lock its allocator around fork, so a child could inherit it locked by this
+ * thread (in malloc, or in ASan's own start of the thread, which callocs)
+ * and hang in its own first allocation, with or without lockrace. */
+#define POOL 4096
+static pthread_mutex_t pool[POOL];
+
 static void *churn(void *arg)
 {
     (void)arg;
-    while (!stop) {
-        pthread_mutex_t *m = malloc(2 * sizeof *m);
+    running = 1;
+    for (unsigned i = 0; !stop; i = (i + 2) % POOL) {
+        pthread_mutex_t *m = &pool[i];
         pthread_mutex_init(&m[0], NULL);
         pthread_mutex_init(&m[1], NULL);
         pthread_mutex_lock(&m[0]);
@@ -29,7 +38,6 @@ static void *churn(void *arg)
         pthread_mutex_unlock(&m[0]);
         pthread_mutex_destroy(&m[1]);
         pthread_mutex_destroy(&m[0]);
-        free(m);
     }
     return NULL;
 }
@@ -48,6 +56,8 @@ int main(void)
 {
     pthread_t t;
     pthread_create(&t, NULL, churn, NULL);
+    while (!running)
+        usleep(1000);
     int bad = 0;
     for (int i = 0; i < CHILDREN; i++) {
         pid_t pid = fork();
