@@ -68,12 +68,13 @@ static uintptr_t hidden_wait(const lr_thread_info *t)
     return lr_waitfor_hidden_wait(t);
 }
 
-/* The threads the wait of t is blocked on; returns how many. */
-static int blockers(const lr_thread_info *t, lr_holder_fn holder, uint32_t *out)
+/* The threads the wait of t is blocked on; returns how many. A thread
+ * that published no wait is asked about (hidden_wait) only when `hidden`. */
+static int blockers(const lr_thread_info *t, lr_holder_fn holder, uint32_t *out, int hidden)
 {
     uint32_t kind = __atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST);
     if (kind == LR_WAIT_NONE) {
-        uintptr_t lock = hidden_wait(t);
+        uintptr_t lock = hidden ? hidden_wait(t) : 0;
         return lock ? holder(lock, out, LR_MAX_HOLDERS) : 0;
     }
     if (t->wait.bounded)
@@ -137,18 +138,38 @@ void lr_waitfor_init(void)
         part_offset = lr_thread_add_part(sizeof(search_memory), keep_memory);
 }
 
-uint32_t lr_waitfor_cycle(lr_thread_info *self, lr_holder_fn holder, lr_cycle *out)
+/* Whether the wait of one of these threads could lead on: the usual
+ * contended lock is held by a thread that runs, and then there is no cycle
+ * to search for (hidden waits aside: a thread that runs may be one). */
+static int any_blocked(const lr_thread_info *self, const uint32_t *ids, int n, int hidden)
+{
+    for (int i = 0; i < n; i++) {
+        lr_thread_info *t = ids[i] == self->id ? NULL : lr_thread_info_get(ids[i]);
+        if (ids[i] == self->id || hidden ||
+            (t && __atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST) != LR_WAIT_NONE))
+            return 1;
+    }
+    return 0;
+}
+
+uint32_t lr_waitfor_cycle(lr_thread_info *self, lr_holder_fn holder, lr_cycle *out, int hidden)
 {
     out->n = 0;
-    uint32_t threads = lr_thread_count() + 1;
-    size_t levels_size = threads * sizeof(level), seen_size = (threads + 7) / 8;
     lr_thread *t = self->state;
-    uint32_t found = 0;
+    uint32_t found = 0, first[LR_MAX_HOLDERS];
     if (!t || !part_offset)
         return 0;
+    int nfirst = blockers(self, holder, first, hidden);
+    if (!any_blocked(self, first, nfirst, hidden))
+        return 0;
+    /* the memory: the threads seen (a bit each), then a level per thread
+     * on the path, touched only as deep as the search goes; it grows by
+     * four (each new mapping is page faults, each one left an munmap) */
+    uint32_t threads = lr_thread_count() + 1;
+    size_t seen_size = ((threads + 63) / 64) * 8, levels_size = threads * sizeof(level);
     search_memory *s = lr_thread_part(t, part_offset);
     if (s->search_size < levels_size + seen_size) {
-        size_t size = (levels_size + seen_size) * 2;
+        size_t size = (levels_size + seen_size) * 4;
         void *memory = lr_map(size);
         if (!memory)
             return 0;
@@ -156,12 +177,13 @@ uint32_t lr_waitfor_cycle(lr_thread_info *self, lr_holder_fn holder, lr_cycle *o
         s->search = memory;
         s->search_size = size;
     }
-    level *levels = s->search;
-    uint8_t *seen = (uint8_t *)s->search + levels_size;
+    uint8_t *seen = s->search;
+    level *levels = (level *)((uint8_t *)s->search + seen_size);
     memset(seen, 0, seen_size);
     levels[0].next = 0;
     cycle_push(out, self->id, __atomic_load_n(&self->wait.seq, __ATOMIC_RELAXED));
-    levels[0].n = (uint32_t)blockers(self, holder, levels[0].waits_for);
+    levels[0].n = (uint32_t)nfirst;
+    memcpy(levels[0].waits_for, first, (size_t)nfirst * sizeof *first);
     seen[self->id / 8] |= (uint8_t)(1u << (self->id % 8));
     while (out->n > 0) {
         level *l = &levels[out->n - 1];
@@ -182,7 +204,7 @@ uint32_t lr_waitfor_cycle(lr_thread_info *self, lr_holder_fn holder, lr_cycle *o
         if (cycle_push(out, id, __atomic_load_n(&t->wait.seq, __ATOMIC_RELAXED)) < 0)
             break;
         levels[out->n - 1].next = 0;
-        levels[out->n - 1].n = (uint32_t)blockers(t, holder, levels[out->n - 1].waits_for);
+        levels[out->n - 1].n = (uint32_t)blockers(t, holder, levels[out->n - 1].waits_for, hidden);
     }
 done:
     if (!found)
@@ -239,7 +261,7 @@ void lr_waitfor_describe(lr_report *r, lr_thread_info **threads, int n, lr_holde
         rt->wait_stack = t->wait.stack;
         rt->wait_lock = -1;
         uint32_t waits_for[LR_MAX_HOLDERS];
-        rt->waits_for = blockers(t, holder, waits_for) ? waits_for[0] : UINT32_MAX;
+        rt->waits_for = blockers(t, holder, waits_for, 1) ? waits_for[0] : UINT32_MAX;
         if (cycle)              /* in a cycle, the holder that closes it: the next thread */
             rt->waits_for = threads[(i + 1) % n]->id;
         uintptr_t hidden = hidden_wait(t);

@@ -38,8 +38,10 @@ void lr_cycle_free(lr_cycle *c);
 
 /* The cycle of waits through `self`, if there is one where every wait is
  * untimed; returns its length (0: none). A thread waiting for an rwlock
- * held by several readers waits for all of them: the search follows each. */
-uint32_t lr_waitfor_cycle(lr_thread_info *self, lr_holder_fn holder, lr_cycle *out);
+ * held by several readers waits for all of them: the search follows each.
+ * `hidden`: also ask lr_waitfor_hidden_wait about threads that published
+ * no wait (a system call each: not on the first look at a new wait). */
+uint32_t lr_waitfor_cycle(lr_thread_info *self, lr_holder_fn holder, lr_cycle *out, int hidden);
 
 /* 1 when every thread of the cycle is still in the same wait. */
 int lr_waitfor_unchanged(const lr_cycle *c);

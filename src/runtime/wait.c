@@ -271,7 +271,13 @@ static void check(lr_thread *self)
     lr_enter(self);
     lr_cycle c;
     lr_cycle_init(&c);
-    uint64_t seen = lr_waitfor_cycle(self->info, lr_lock_holders, &c) ? cycle_hash(&c) : 0;
+    /* The first look, as the wait starts, reads only memory: asking the
+     * kernel where a thread that published no wait sleeps (kernel_wait)
+     * costs a /proc read per running holder, on every contended lock. A
+     * cycle through such a thread is found at the end of the first round
+     * instead, and a deadlock needs a second look to be confirmed anyway. */
+    int hidden = state_of(self)->wait_rounds > 0;
+    uint64_t seen = lr_waitfor_cycle(self->info, lr_lock_holders, &c, hidden) ? cycle_hash(&c) : 0;
     if (seen && seen == state_of(self)->suspect && lr_waitfor_unchanged(&c)) {
         state_of(self)->reported_seq = self->info->wait.seq + 1;
         if (first_to_report(seen)) {    /* the others wait on: this one ends it */
