@@ -38,7 +38,7 @@ static void keep_old_table(lr_order_thread *t, lr_ctx_slot *slots, uint32_t n)
     uint32_t max = sizeof t->ctx_old / sizeof t->ctx_old[0];
     if (slots == t->ctx_inline)     /* part of the state: never unmapped */
         return;
-    if (t->ctx_nold == max) {       /* cannot happen: 64 doubles to LR_CTX_MAX in 9 steps */
+    if (t->ctx_nold == max) {       /* cannot happen: LR_CTX_MAX is two steps */
         lr_unmap(t->ctx_old[0].slots, t->ctx_old[0].n * sizeof *slots);
         memmove(&t->ctx_old[0], &t->ctx_old[1], (max - 1) * sizeof t->ctx_old[0]);
         t->ctx_nold--;
@@ -47,29 +47,34 @@ static void keep_old_table(lr_order_thread *t, lr_ctx_slot *slots, uint32_t n)
     t->ctx_old[t->ctx_nold++].n = n;
 }
 
-/* Tables double up to LR_CTX_MAX slots. A thread that meets more contexts
- * than that starts again with an empty table of that size: the table is a
- * cache, and a context missing from it is only learnt again (an unwind,
- * edges the graph already has), while keeping every context would make
- * memory grow with the run. Contexts can be endless: random nesting over
- * many locks, or locks made and ended all the time (each new lock is a new
- * id in the chain keys after it). The tables replaced before are unmapped
- * then: a probe interrupted in one of them would need a signal handler that
- * met 16,000 new contexts before returning. */
+/* Tables grow sixteenfold (each new mapping is page faults to fill, and
+ * each one replaced an munmap later, which on a virtual machine with
+ * several CPUs costs a TLB shootdown of about 0.1 ms) up to LR_CTX_MAX slots. A thread that meets more contexts
+ * than that empties its table and starts again: the table is a cache, and
+ * a context missing from it is found in the process-wide table or learnt
+ * again (edges the graph already has), while keeping every context would
+ * make memory grow with the run. Contexts can be endless: random nesting
+ * over many locks, or locks made and ended all the time (each new lock is
+ * a new id in the chain keys after it). The table is emptied where it is,
+ * not replaced: a fresh mapping each time cost a page fault per 128
+ * contexts, a fifth of the run of a program whose contexts never repeat.
+ * A signal handler that empties it under an interrupted probe makes that
+ * probe miss (lr_order_probe reads the lock before using it). */
 static int context_grow(lr_order_thread *t)
 {
     uint32_t old = t->ctx ? t->ctx_mask + 1 : 0;
-    int restart = old == LR_CTX_MAX;
-    uint32_t cap = !old ? LR_CTX_INITIAL : restart ? old : old * 2;
+    if (old == LR_CTX_MAX) {
+        free_old_tables(t);     /* replaced thousands of contexts ago */
+        memset(t->ctx, 0, old * sizeof *t->ctx);
+        t->ctx_count = 0;
+        return 0;
+    }
+    uint32_t cap = old ? old * LR_CTX_GROWTH : LR_CTX_INITIAL;
     uint32_t shift = 64 - (uint32_t)__builtin_ctz(cap);
     lr_ctx_slot *slots = old ? lr_map(cap * sizeof *slots) : t->ctx_inline, *prev = t->ctx;
     if (!slots)
         return -1;
-    if (restart) {
-        free_old_tables(t);
-        t->ctx_count = 0;
-    }
-    for (uint32_t i = 0; !restart && prev && i < old; i++) {
+    for (uint32_t i = 0; prev && i < old; i++) {
         if (!prev[i].key)
             continue;
         uint32_t j = (uint32_t)(prev[i].key >> shift);
@@ -87,10 +92,11 @@ static int context_grow(lr_order_thread *t)
 }
 
 /* A thread's part: a new one starts with its inline table; a recycled one
- * keeps the table its last thread grew, emptied, when it is not large (a
- * program of short threads that each meet a few hundred contexts would
- * otherwise map, grow, rehash and unmap the same tables for every thread),
- * else starts again with its inline table. The tables the last thread
+ * keeps the table its last thread grew, emptied (a program of short
+ * threads that each meet a few hundred contexts would otherwise map, fill
+ * with page faults and unmap a table for every thread: an munmap is a TLB
+ * shootdown, and with 10,000 threads that was a third of the run; emptying
+ * the largest table is a 256 KiB memset). The tables the last thread
  * replaced are unmapped: it has ended, no probe is in them. Every thread
  * has its own salt for the contexts cached in mutexes. */
 static int start_thread(lr_thread *thread, void *part, int reused)
@@ -102,13 +108,10 @@ static int start_thread(lr_thread *thread, void *part, int reused)
     uint32_t slots = t->ctx_mask + 1;
     if (reused) {
         free_old_tables(t);
-        int keep = ctx && slots <= LR_CTX_KEEP;
-        if (keep)
+        if (ctx && t->ctx_count)
             memset(ctx, 0, slots * sizeof *ctx);
-        else
-            lr_unmap(ctx, ctx ? slots * sizeof *ctx : 0);
         memset(t, 0, sizeof *t);
-        if (keep) {
+        if (ctx) {
             t->ctx = ctx;
             t->ctx_mask = slots - 1;
             t->ctx_shift = 64 - (uint32_t)__builtin_ctz(slots);
@@ -150,9 +153,13 @@ static lr_ctx_slot *context_slot(lr_thread *thread, uint64_t key)
  * written), which readers check before and after, so a torn read is a
  * miss. A slot whose lock has ended is rewritten by the next thread that
  * learns the context. A full neighbourhood is a miss: that context is
- * learnt per thread, as without the table. Bounded: SHARED_SLOTS, 8 MiB
- * of address space mapped at the first learn, pages touched as used. May
- * run in a signal handler (a writer it interrupted makes a miss). */
+ * learnt per thread, as without the table. Bounded: 2^bits slots of
+ * address space mapped at the first publish, pages touched as used. May
+ * run in a signal handler (a writer it interrupted makes a miss).
+ *
+ * Two such tables: the contexts, and the stacks of acquisition sites
+ * (below), which have keys of their own and must not be crowded out by a
+ * program whose contexts never repeat. */
 typedef struct shared_slot {
     uint64_t key;               /* 0: empty */
     uint32_t seq;
@@ -161,34 +168,38 @@ typedef struct shared_slot {
     uint64_t id;
 } shared_slot;
 
-#define SHARED_BITS 18
-#define SHARED_SLOTS (1u << SHARED_BITS)
+typedef struct shared_table {
+    shared_slot *slots;
+    uint32_t bits;
+} shared_table;
+
 #define SHARED_PROBES 16
 
-static shared_slot *shared;
+static shared_table contexts = { NULL, 18 }, sites = { NULL, 16 };
 
-static shared_slot *shared_table(void)
+static shared_slot *table_slots(shared_table *t)
 {
-    shared_slot *table = __atomic_load_n(&shared, __ATOMIC_ACQUIRE);
-    if (table)
-        return table;
-    shared_slot *fresh = lr_map(SHARED_SLOTS * sizeof *fresh);
+    shared_slot *slots = __atomic_load_n(&t->slots, __ATOMIC_ACQUIRE);
+    if (slots)
+        return slots;
+    size_t size = (sizeof *slots) << t->bits;
+    shared_slot *fresh = lr_map(size);
     if (!fresh)
         return NULL;
-    if (!__atomic_compare_exchange_n(&shared, &table, fresh, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        lr_unmap(fresh, SHARED_SLOTS * sizeof *fresh);
-        return table;
+    if (!__atomic_compare_exchange_n(&t->slots, &slots, fresh, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        lr_unmap(fresh, size);
+        return slots;
     }
     return fresh;
 }
 
-static int shared_find(uint64_t key, lr_lock **lock, uint64_t *id, lr_token *token)
+static int shared_find(shared_table *t, uint64_t key, lr_lock **lock, uint64_t *id, lr_token *token)
 {
-    shared_slot *table = __atomic_load_n(&shared, __ATOMIC_ACQUIRE);
+    shared_slot *table = __atomic_load_n(&t->slots, __ATOMIC_ACQUIRE);
     if (!table)
         return 0;
-    uint32_t i = (uint32_t)(key >> (64 - SHARED_BITS));
-    for (int probe = 0; probe < SHARED_PROBES; probe++, i = (i + 1) & (SHARED_SLOTS - 1)) {
+    uint32_t mask = (1u << t->bits) - 1, i = (uint32_t)(key >> (64 - t->bits));
+    for (int probe = 0; probe < SHARED_PROBES; probe++, i = (i + 1) & mask) {
         shared_slot *s = &table[i];
         uint64_t k = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
         if (k == 0)
@@ -205,13 +216,13 @@ static int shared_find(uint64_t key, lr_lock **lock, uint64_t *id, lr_token *tok
     return 0;
 }
 
-static void shared_publish(uint64_t key, lr_lock *lock, uint64_t id, lr_token token)
+static void shared_publish(shared_table *t, uint64_t key, lr_lock *lock, uint64_t id, lr_token token)
 {
-    shared_slot *table = shared_table();
+    shared_slot *table = table_slots(t);
     if (!table)
         return;
-    uint32_t i = (uint32_t)(key >> (64 - SHARED_BITS));
-    for (int probe = 0; probe < SHARED_PROBES; probe++, i = (i + 1) & (SHARED_SLOTS - 1)) {
+    uint32_t mask = (1u << t->bits) - 1, i = (uint32_t)(key >> (64 - t->bits));
+    for (int probe = 0; probe < SHARED_PROBES; probe++, i = (i + 1) & mask) {
         shared_slot *s = &table[i];
         uint64_t k = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
         if (k == 0 && __atomic_compare_exchange_n(&s->key, &k, key, 0, __ATOMIC_ACQ_REL,
@@ -231,6 +242,29 @@ static void shared_publish(uint64_t key, lr_lock *lock, uint64_t id, lr_token to
     }
 }
 
+/* Where the lock is taken: the stack of an acquisition site, unwound once
+ * per process for each (lock, how, call site, lock held last). A context is
+ * all of that plus the rest of the held set, and a program can make new
+ * held sets endlessly (random subsets of many locks, taken in order) from
+ * a handful of sites: it unwound for every one, for the same stack. The
+ * stack cached is, as for a context, the first one seen from the site:
+ * the frames above the call site may differ from this acquisition's. */
+static lr_token site_stack(const lr_thread *t, const lr_acquisition *a, const lr_lock *l)
+{
+    uint64_t last = t->nheld ? t->held[t->nheld - 1].id : 0;
+    uint64_t key = ((l->id * 0xff51afd7ed558ccdull) ^ (a->pc * 0xc4ceb9fe1a85ec53ull) ^
+                    (last * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)(a->how | a->shared << 2) << 1)) | 1;
+    lr_lock *known;
+    uint64_t id;
+    lr_token token;
+    if (shared_find(&sites, key, &known, &id, &token) && known == l && id == l->id)
+        return token;
+    token = lr_stack_capture();
+    if (token)
+        shared_publish(&sites, key, (lr_lock *)l, l->id, token);
+    return token;
+}
+
 /* The context, learnt by another thread: the lock, still the same, and its
  * stack, into this thread's table. */
 static int learnt_elsewhere(lr_thread *t, lr_acquisition *a, uint64_t key)
@@ -238,7 +272,7 @@ static int learnt_elsewhere(lr_thread *t, lr_acquisition *a, uint64_t key)
     lr_lock *l;
     uint64_t id;
     lr_token token;
-    if (!shared_find(key, &l, &id, &token) || !lr_context_still(a, l, id))
+    if (!shared_find(&contexts, key, &l, &id, &token) || !lr_context_still(a, l, id))
         return 0;
     lr_ctx_slot *s = context_slot(t, key);
     if (s)
@@ -264,14 +298,14 @@ void lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
         if (held && l->type == LR_RECURSIVE) {
             a->token = LR_REENTRY;
         } else {
-            a->token = lr_stack_capture();
+            a->token = site_stack(t, a, l);
             if (a->how != LR_TRY && t->nheld && !held)
                 lr_graph_add(t->info->id, t->held, t->nheld, l, a->how, a->shared, a->token);
         }
         lr_ctx_slot *s = context_slot(t, key);
         if (s)
             *s = (lr_ctx_slot){ key, l, l->id, a->token };
-        shared_publish(key, l, l->id, a->token);
+        shared_publish(&contexts, key, l, l->id, a->token);
     }
     a->lock = l;
     a->lock_id = l ? l->id : 0;

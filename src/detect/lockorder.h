@@ -35,7 +35,7 @@ typedef struct lr_acquisition {
     uint64_t id;                /* semaphores: the lock's id before the wait */
 } lr_acquisition;
 
-#define LR_CTX_MAX (1u << 15)   /* slots: 1 MiB, up to 16,383 contexts (lockorder.c) */
+#define LR_CTX_MAX (1u << 13)   /* slots: 256 KiB, up to 4,095 contexts (lockorder.c) */
 
 /* A context this thread has met: (chain key, lock address, how, call
  * site) → the lock identity it was then, and its stack. The identity is
@@ -51,9 +51,7 @@ typedef struct lr_ctx_slot {
 /* The first context table, inside the thread's part: a thread that locks
  * little costs one page of memory, not three. */
 #define LR_CTX_INITIAL 32
-/* A recycled state keeps the table its last thread grew, emptied, up to
- * this many slots (128 KiB); larger ones are unmapped. */
-#define LR_CTX_KEEP 4096u
+#define LR_CTX_GROWTH 16        /* 32, 512, 8192 slots (lockorder.c) */
 
 /* The engine's part of a thread's state (model/thread.h). */
 typedef struct lr_order_thread {
@@ -143,8 +141,8 @@ static inline void lr_order_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
     for (uint32_t i = lr_context_index(o, key);; i = (i + 1) & o->ctx_mask) {
         const lr_ctx_slot *s = &o->ctx[i];
         if (s->key == key) {
-            lr_lock *l = s->lock;
-            if (__builtin_expect(lr_context_still(a, l, s->id), 1)) {
+            lr_lock *l = s->lock;   /* NULL: emptied under this probe by a signal handler */
+            if (__builtin_expect(l && lr_context_still(a, l, s->id), 1)) {
                 a->lock = l;
                 a->lock_id = s->id;
                 a->token = s->token;
