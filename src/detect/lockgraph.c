@@ -536,6 +536,80 @@ static int is_bridge(const lr_held *h)
     return h->how == LR_BLOCKING && !h->shared && h->lock && h->id == h->lock->id;
 }
 
+/* ---- edges that settled ----
+ * An edge without gate locks, made again with modes it has and a wait
+ * it already knows (blocking, or bounded as before), changes nothing but
+ * its count of contexts: a program that makes new held sets endlessly
+ * from a few orders (random subsets of many locks, taken in order) would
+ * take graph_lock for every one, to learn nothing. Such (edge, modes,
+ * how) are kept here, read without a lock: an insert-only set of keys
+ * (lock ids are never reused, so a key never goes stale; a full
+ * neighbourhood is a miss), 512 KiB of address space mapped at the first
+ * insert. Not with order_graph=1, whose picture counts every context. */
+#define SETTLED_BITS 16
+#define SETTLED_PROBES 8
+
+static uint64_t *settled;
+
+static uint64_t settled_key(uint64_t from, uint64_t to, uint8_t modes, int how)
+{
+    return ((from * 0x9e3779b97f4a7c15ull) ^ (to * 0xc2b2ae3d27d4eb4full) ^
+            ((uint64_t)modes << 3) ^ ((uint64_t)how << 1)) | 1;
+}
+
+static int settled_has(uint64_t key)
+{
+    uint64_t *table = __atomic_load_n(&settled, __ATOMIC_ACQUIRE);
+    if (!table)
+        return 0;
+    uint32_t i = (uint32_t)(key >> (64 - SETTLED_BITS));
+    for (int probe = 0; probe < SETTLED_PROBES; probe++, i = (i + 1) & ((1u << SETTLED_BITS) - 1)) {
+        uint64_t k = __atomic_load_n(&table[i], __ATOMIC_RELAXED);
+        if (k == key)
+            return 1;
+        if (k == 0)
+            return 0;
+    }
+    return 0;
+}
+
+/* Under graph_lock: the edge is settled for acquisitions like this one. */
+static void settle(const lr_edge *e, uint8_t modes, int how)
+{
+    if (e->ngates || (modes & ~e->modes))
+        return;
+    if (!settled && !(settled = lr_map(sizeof *settled << SETTLED_BITS)))
+        return;
+    uint64_t key = settled_key(e->from->id, e->to->id, modes, how);
+    uint32_t i = (uint32_t)(key >> (64 - SETTLED_BITS));
+    for (int probe = 0; probe < SETTLED_PROBES; probe++, i = (i + 1) & ((1u << SETTLED_BITS) - 1)) {
+        uint64_t k = __atomic_load_n(&settled[i], __ATOMIC_RELAXED);
+        if (k == key)
+            return;
+        if (k == 0) {
+            __atomic_store_n(&settled[i], key, __ATOMIC_RELEASE);
+            return;
+        }
+    }
+}
+
+/* Every edge this acquisition would make (from lowest to nheld) is
+ * settled: lr_graph_add would change nothing. */
+static int all_settled(const lr_held *held, uint32_t lowest, uint32_t nheld, const lr_lock *to,
+                       int how, int shared)
+{
+    for (uint32_t i = lowest; i < nheld; i++) {
+        const lr_lock *from = held[i].lock;
+        if (!from || from == to || held[i].id != from->id)
+            continue;           /* no edge from it (as in lr_graph_add) */
+        uint8_t modes = (held[i].shared ? LR_HOLD_SHARED : LR_HOLD_EXCL) |
+                        (shared ? LR_ACQ_SHARED : LR_ACQ_EXCL);
+        if (!settled_has(settled_key(held[i].id, to->id, modes, how)))
+            return 0;
+    }
+    return 1;
+}
+
 /* The lowest held index that gets an edge of its own (lockgraph.h). */
 static uint32_t lowest_direct(const lr_held *held, uint32_t nheld)
 {
@@ -553,6 +627,8 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
 {
     found_list found = { 0 };
     uint32_t lowest = lowest_direct(held, nheld);
+    if (!lr_opt.order_graph && all_settled(held, lowest, nheld, to, how, shared))
+        return;
     lr_ilock_take(&graph_lock);
     for (uint32_t i = lowest; i < nheld; i++) {
         lr_lock *from = held[i].lock;
@@ -572,6 +648,7 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
             int more_exclusive = (modes & ~e->modes) & (LR_HOLD_EXCL | LR_ACQ_EXCL);
             e->modes |= modes;
             int gate_lost = keep_gates(e, held, i);
+            settle(e, modes, how);
             if (!more_exclusive && !gate_lost)
                 continue;
             /* the edge now shows the acquisition that made it blocking */
@@ -600,6 +677,7 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock 
                     e->gate->locks[e->ngates] = held[j].lock;
                     e->gate->ids[e->ngates++] = held[j].id;
                 }
+            settle(e, modes, how);
             if (!search)
                 continue;
         }
