@@ -243,25 +243,28 @@ static void shared_publish(shared_table *t, uint64_t key, lr_lock *lock, uint64_
 }
 
 /* Where the lock is taken: the stack of an acquisition site, unwound once
- * per process for each (lock, how, call site, lock held last). A context is
- * all of that plus the rest of the held set, and a program can make new
- * held sets endlessly (random subsets of many locks, taken in order) from
- * a handful of sites: it unwound for every one, for the same stack. The
- * stack cached is, as for a context, the first one seen from the site:
- * the frames above the call site may differ from this acquisition's. */
-static lr_token site_stack(const lr_thread *t, const lr_acquisition *a, const lr_lock *l)
+ * per process for each (lock address, how, call site, address of the lock
+ * held last). A context is all of that plus the rest of the held set, and
+ * a program can make new held sets endlessly (random subsets of many
+ * locks, taken in order) from a handful of sites: it unwound for every
+ * one, for the same stack. Addresses, not identities: a lock made again
+ * where another was (a thread's own mutex on a stack the next thread
+ * reuses) is taken from the same code. The stack cached is, as for a
+ * context, the first one seen from the site: the frames above the call
+ * site may differ from this acquisition's. */
+static lr_token site_stack(const lr_thread *t, const lr_acquisition *a, lr_lock *l)
 {
-    uint64_t last = t->nheld ? t->held[t->nheld - 1].id : 0;
-    uint64_t key = ((l->id * 0xff51afd7ed558ccdull) ^ (a->pc * 0xc4ceb9fe1a85ec53ull) ^
+    uint64_t last = t->nheld ? t->held[t->nheld - 1].addr : 0;
+    uint64_t key = ((a->addr * 0xff51afd7ed558ccdull) ^ (a->pc * 0xc4ceb9fe1a85ec53ull) ^
                     (last * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)(a->how | a->shared << 2) << 1)) | 1;
     lr_lock *known;
     uint64_t id;
     lr_token token;
-    if (shared_find(&sites, key, &known, &id, &token) && known == l && id == l->id)
+    if (shared_find(&sites, key, &known, &id, &token) && token)
         return token;
     token = lr_stack_capture();
     if (token)
-        shared_publish(&sites, key, (lr_lock *)l, l->id, token);
+        shared_publish(&sites, key, l, l->id, token);
     return token;
 }
 
