@@ -622,11 +622,13 @@ static uint32_t lowest_direct(const lr_held *held, uint32_t nheld)
     return 0;
 }
 
-void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock *to, int how,
-                  int shared, lr_stack_id second)
+void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t from, uint32_t nheld, lr_lock *to,
+                  int how, int shared, lr_stack_id second)
 {
     found_list found = { 0 };
     uint32_t lowest = lowest_direct(held, nheld);
+    if (lowest < from)
+        lowest = from;
     if (!lr_opt.order_graph && all_settled(held, lowest, nheld, to, how, shared))
         return;
     lr_ilock_take(&graph_lock);

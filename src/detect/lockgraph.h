@@ -53,11 +53,12 @@ enum { LR_HOLD_EXCL = 1, LR_HOLD_SHARED = 2, LR_ACQ_EXCL = 4, LR_ACQ_SHARED = 8 
  * time making 64,000 edges. */
 #define LR_DIRECT_EDGES 16
 
-/* Adds held[i] → to for the held locks above (LR_DIRECT_EDGES), by thread
- * `thread`, `second` being the stack of this acquisition; reports the
- * cycles that new edges close. */
-void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t nheld, lr_lock *to, int how,
-                  int shared, lr_stack_id second);
+/* Adds held[i] → to for the held locks above (LR_DIRECT_EDGES) and from
+ * held[from] up, by thread `thread`, `second` being the stack of this
+ * acquisition; reports the cycles that new edges close. The locks below
+ * `from` still count as gates. */
+void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t from, uint32_t nheld, lr_lock *to,
+                  int how, int shared, lr_stack_id second);
 
 /* Removes every edge into and out of l (its identity has ended). */
 void lr_graph_forget(lr_lock *l);

@@ -18,6 +18,7 @@
 #include "detect/lockorder.h"
 #include "support/arena.h"
 #include "detect/lockgraph.h"
+#include "support/python.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -251,9 +252,13 @@ static void shared_publish(shared_table *t, uint64_t key, lr_lock *lock, uint64_
  * where another was (a thread's own mutex on a stack the next thread
  * reuses) is taken from the same code. The stack cached is, as for a
  * context, the first one seen from the site: the frames above the call
- * site may differ from this acquisition's. */
+ * site may differ from this acquisition's. Not in a Python process: there
+ * every lock is taken from the same few C call sites of the interpreter,
+ * and the frames above them are the script's lines that a report shows. */
 static lr_token site_stack(const lr_thread *t, const lr_acquisition *a, lr_lock *l)
 {
+    if (lr_python_present())
+        return lr_stack_capture();
     uint64_t last = t->nheld ? t->held[t->nheld - 1].addr : 0;
     uint64_t key = ((a->addr * 0xff51afd7ed558ccdull) ^ (a->pc * 0xc4ceb9fe1a85ec53ull) ^
                     (last * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)(a->how | a->shared << 2) << 1)) | 1;
@@ -286,14 +291,34 @@ static int learnt_elsewhere(lr_thread *t, lr_acquisition *a, uint64_t key)
     return 1;
 }
 
-void lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
+/* How many of the held locks (from the bottom) this thread already held
+ * when it made l, if this is l's first acquisition: none of them can be
+ * waiting for l now, nor on any later run of this code, which takes a lock
+ * made a moment before, under them, that no other thread has had (a cache
+ * that makes an entry and locks the entry's new lock under the cache lock
+ * until the entry is built: ghostscript's ICC link cache). The edges from
+ * them would only make false cycles with the later edge l → cache lock.
+ * Those held locks are the same ones when their chain key is; lockrace
+ * cannot see whether they were let go and taken again in between. */
+static uint32_t made_under(const lr_thread *t, lr_lock *l)
 {
-    int saved_errno = errno;
+    uint32_t k = l->born_nheld;
+    if (__atomic_exchange_n(&l->taken, 1, __ATOMIC_ACQ_REL) || !k)
+        return 0;
+    if (l->born_thread != t->info->id || k > t->nheld || t->held[k - 1].chain != l->born_chain ||
+        l->type == LR_SEMAPHORE)
+        return 0;
+    return k;
+}
+
+int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
+{
+    int saved_errno = errno, keep = 1;
     lr_enter(t);
     if (learnt_elsewhere(t, a, key)) {
         lr_leave(t);
         errno = saved_errno;
-        return;
+        return 1;
     }
     lr_lock *l = lr_lock_get(a->addr, a->type);
     if (l) {
@@ -301,24 +326,29 @@ void lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
         if (held && l->type == LR_RECURSIVE) {
             a->token = LR_REENTRY;
         } else {
+            uint32_t from = made_under(t, l);
             a->token = site_stack(t, a, l);
-            if (a->how != LR_TRY && t->nheld && !held)
-                lr_graph_add(t->info->id, t->held, t->nheld, l, a->how, a->shared, a->token);
+            if (a->how != LR_TRY && t->nheld > from && !held)
+                lr_graph_add(t->info->id, t->held, from, t->nheld, l, a->how, a->shared, a->token);
+            /* the next acquisition in this context is not the first: it
+             * learns again, and makes the edges this one left out */
+            keep = from == 0;
         }
-        lr_ctx_slot *s = context_slot(t, key);
+        lr_ctx_slot *s = keep ? context_slot(t, key) : NULL;
         if (s)
             *s = (lr_ctx_slot){ key, l, l->id, a->token };
-        shared_publish(&contexts, key, l, l->id, a->token);
+        if (keep)
+            shared_publish(&contexts, key, l, l->id, a->token);
     }
     a->lock = l;
     a->lock_id = l ? l->id : 0;
     lr_leave(t);
     errno = saved_errno;
+    return keep;
 }
 
 void lr_order_mutex_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
 {
-    lr_order_probe(t, a, key);
-    if (a->lock)
+    if (lr_order_probe(t, a, key) && a->lock)
         lr_mutex_context_keep(t, a, key);
 }

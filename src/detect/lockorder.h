@@ -80,8 +80,9 @@ static inline lr_order_thread *lr_order_of(const lr_thread *t)
  * first thread state and before any other engine's part. */
 void lr_order_init(void);
 
-/* slow paths, lockorder.c */
-void lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key);
+/* slow paths, lockorder.c; 0: the context must not be cached (the next
+ * acquisition in it must be learnt again) */
+int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key);
 
 
 /* Two independent multiplies, no final mix: the table is indexed by the
@@ -135,7 +136,7 @@ static inline int lr_context_still(const lr_acquisition *a, const lr_lock *l, ui
  * context; the first time (or when the lock at this address is a new
  * identity) the slow path looks the lock up, unwinds once and adds the
  * edges held → lock, which reports any cycle they close. */
-static inline void lr_order_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
+static inline int lr_order_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
 {
     const lr_order_thread *o = lr_order_of(t);
     for (uint32_t i = lr_context_index(o, key);; i = (i + 1) & o->ctx_mask) {
@@ -146,14 +147,14 @@ static inline void lr_order_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
                 a->lock = l;
                 a->lock_id = s->id;
                 a->token = s->token;
-                return;
+                return 1;
             }
             break;
         }
         if (s->key == 0)
             break;
     }
-    lr_order_learn(t, a, key);
+    return lr_order_learn(t, a, key);
 }
 
 /* A mutex's context when its own cache missed (lockorder.c). */

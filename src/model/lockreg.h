@@ -26,6 +26,10 @@ typedef struct lr_lock {
     uint64_t id;                /* unique for the life of the process, never reused; 0 once forgotten
                                    (lr_lock_of_id) */
     uint8_t type;               /* enum lr_lock_type, read from the object */
+    uint8_t taken;              /* acquired at least once (set by the lock-order engine) */
+    uint32_t born_nheld;        /* made by an init while its maker held this many locks, */
+    uint32_t born_thread;       /* that thread, */
+    uint64_t born_chain;        /* and the chain key of those held locks (lockorder.c) */
     lr_stack_id first_seen;     /* its init, or its first lock call */
     uint32_t first_thread;
     const char *name;           /* given by lockrace_lock_name(), else NULL */

@@ -21,7 +21,12 @@ void lr_sync_created(lr_thread *self, void *lock, int type, int rc)
     int saved = errno;
     lr_enter(self);
     lr_lock_forget((uintptr_t)lock);
-    lr_lock_get((uintptr_t)lock, type);
+    lr_lock *l = lr_lock_get((uintptr_t)lock, type);
+    if (l && self->nheld) {     /* made under locks: see lockorder.c, made_under */
+        l->born_nheld = self->nheld;
+        l->born_thread = self->info->id;
+        l->born_chain = self->chain;
+    }
     lr_leave(self);
     errno = saved;
 }

@@ -205,6 +205,15 @@ def case_clean_programs():
         expect_clean(name)
 
 
+def case_new_lock_under():
+    """A lock made under the cache lock and taken there for the first time
+    (ghostscript's ICC link cache) cannot be waited for: no cycle through
+    that first acquisition. The same order on a lock made before: one."""
+    expect_clean("new_lock_under")
+    expect_one_inversion("new_lock_under", ["cache_lock", "entry_lock"], "new_lock_under.c",
+                         args=["existing"], single_thread=True)
+
+
 def case_inversion_three():
     """A cycle of three made by three threads can deadlock with them; made
     by two (one made two of its edges), it cannot with these threads alone,

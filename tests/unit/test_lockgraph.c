@@ -411,6 +411,30 @@ START_TEST(a_thousand_held_locks)
 }
 END_TEST
 
+/* A lock made while the thread held the cache lock, taken there for the
+ * first time, cannot be waited for then: no edge cache → entry, so the
+ * later entry → cache closes no cycle. Taken there again, it can. */
+START_TEST(a_lock_made_under_the_held_locks)
+{
+    lr_thread *t = lr_thread_new_synthetic();
+    lr_lock *cache = L(0), *entry = L(1);
+    lock(t, cache);
+    entry->born_nheld = t->nheld;       /* as lr_sync_created records an init under locks */
+    entry->born_thread = t->info->id;
+    entry->born_chain = t->chain;
+    lock(t, entry);
+    unlock(t, cache);
+    lock(t, cache);                     /* entry → cache */
+    unlock(t, entry);
+    unlock(t, cache);
+    ck_assert_uint_eq(lr_graph_edge_count(), 1);
+    ck_assert_int_eq(nreports, 0);
+    nested(t, cache, entry);            /* not its first acquisition: cache → entry, a cycle */
+    ck_assert_uint_eq(lr_graph_edge_count(), 2);
+    ck_assert_int_eq(nreports, 1);
+}
+END_TEST
+
 /* Within the window every held lock has its own edge: the cycle found is
  * exactly the two locks. */
 START_TEST(held_locks_within_the_window_make_two_lock_cycles)
@@ -834,6 +858,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cycles_with_a_thread_per_edge_do_not_fall_short);
     tcase_add_test(tc, timed_acquisitions_make_bounded_edges);
     tcase_add_test(tc, a_thousand_held_locks);
+    tcase_add_test(tc, a_lock_made_under_the_held_locks);
     tcase_add_test(tc, a_context_learnt_by_one_thread_is_known_to_all);
     tcase_add_test(tc, a_known_context_of_a_lock_that_ended_is_learnt_again);
     tcase_add_test(tc, a_chain_built_backwards_is_clean_then_closed);
