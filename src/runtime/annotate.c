@@ -1,0 +1,190 @@
+/* The dynamic annotations of ThreadSanitizer and Helgrind (Valgrind's
+ * dynamic_annotations.h, Abseil's and Chromium's copies), given to a
+ * program that already calls them: liblockrace.so exports them, so under
+ * LD_PRELOAD they replace the program's empty definitions when those are in
+ * a shared library or absent (declared weak), never when the executable
+ * defines them (the link has bound its calls already: README, "Code
+ * annotated for TSan and Helgrind"). Each maps onto the event lockrace has
+ * for the same thing, or does nothing when lockrace has none; file and line
+ * are not needed (stacks say where). RunningOnValgrind and ValgrindSlowdown
+ * are left to the program (its definition, or Valgrind's reading of the
+ * RUNNING_ON_VALGRIND variable): lockrace is not Valgrind, and the
+ * program's answer is the one it gets natively. Runtime layer: callable from any
+ * thread, before the constructor (lr_self() passes through), and from the
+ * program's own lock code, so nothing here blocks. */
+#define LOCKRACE_BUILDING_LIBRARY 1
+#include "lockrace.h"
+#include "detect/race.h"
+#include "model/lockreg.h"
+#include "runtime/runtime.h"
+
+#define LR_ANN __attribute__((visibility("default")))
+#define LR_CALLER __builtin_return_address(0)
+
+/* ---- the program's own locks: lock order, held locks, happens-before ---- */
+
+LR_ANN void AnnotateRWLockCreate(const char *file, int line, const volatile void *lock)
+{
+    (void)file, (void)line;
+    lr_sync_created(lr_self(), (void *)lock, LR_ANNOTATED, 0);
+}
+
+LR_ANN void AnnotateRWLockCreateStatic(const char *file, int line, const volatile void *lock)
+{
+    AnnotateRWLockCreate(file, line, lock);
+}
+
+LR_ANN void AnnotateRWLockDestroy(const char *file, int line, const volatile void *lock)
+{
+    (void)file, (void)line;
+    lr_sync_destroyed(lr_self(), (void *)lock, 0);
+}
+
+/* Called once the lock is taken: checked as a blocking acquisition, for
+ * its order against the locks held (it can no longer block here, so a
+ * deadlock through annotated locks is never seen happening, only its
+ * possibility). */
+LR_ANN void AnnotateRWLockAcquired(const char *file, int line, const volatile void *lock, long is_w)
+{
+    (void)file, (void)line;
+    lr_thread *self = lr_self();
+    lr_acquisition a = { 0 };
+    lr_sync_before(self, (void *)lock, LR_ANNOTATED, LR_BLOCKING, !is_w, LR_CALLER, &a);
+    lr_sync_after(self, &a, 0);
+}
+
+/* is_w is not needed: the thread's hold says how it was taken. */
+LR_ANN void AnnotateRWLockReleased(const char *file, int line, const volatile void *lock, long is_w)
+{
+    (void)file, (void)line, (void)is_w;
+    lr_sync_release(lr_self(), (void *)lock);
+}
+
+/* ---- happens-before ---- */
+
+LR_ANN void AnnotateHappensBefore(const char *file, int line, const volatile void *obj)
+{
+    (void)file, (void)line;
+    lockrace_happens_before(obj);
+}
+
+LR_ANN void AnnotateHappensAfter(const char *file, int line, const volatile void *obj)
+{
+    (void)file, (void)line;
+    lockrace_happens_after(obj);
+}
+
+/* Helgrind's condition annotations for synchronization it cannot see: a
+ * signal happens before the wait it ends. */
+LR_ANN void AnnotateCondVarSignal(const char *file, int line, const volatile void *cv)
+{
+    AnnotateHappensBefore(file, line, cv);
+}
+
+LR_ANN void AnnotateCondVarSignalAll(const char *file, int line, const volatile void *cv)
+{
+    AnnotateHappensBefore(file, line, cv);
+}
+
+LR_ANN void AnnotateCondVarWait(const char *file, int line, const volatile void *cv,
+                                const volatile void *lock)
+{
+    (void)lock;
+    AnnotateHappensAfter(file, line, cv);
+}
+
+/* A barrier of the program's own: every thread's arrival happens before
+ * every thread's departure. */
+LR_ANN void AnnotateBarrierWaitBefore(const char *file, int line, const volatile void *barrier)
+{
+    AnnotateHappensBefore(file, line, barrier);
+}
+
+LR_ANN void AnnotateBarrierWaitAfter(const char *file, int line, const volatile void *barrier)
+{
+    AnnotateHappensAfter(file, line, barrier);
+}
+
+/* A producer-consumer queue: a put happens before the gets after it. */
+LR_ANN void AnnotatePCQPut(const char *file, int line, const volatile void *pcq)
+{
+    AnnotateHappensBefore(file, line, pcq);
+}
+
+LR_ANN void AnnotatePCQGet(const char *file, int line, const volatile void *pcq)
+{
+    AnnotateHappensAfter(file, line, pcq);
+}
+
+/* ---- which accesses count ---- */
+
+LR_ANN void AnnotateBenignRaceSized(const char *file, int line, const volatile void *mem, long size,
+                                    const char *description)
+{
+    (void)file, (void)line, (void)description;
+    if (size > 0)
+        lr_race_benign(lr_self(), (uintptr_t)mem, (size_t)size);
+}
+
+/* No size: the byte at mem, as ThreadSanitizer takes it. */
+LR_ANN void AnnotateBenignRace(const char *file, int line, const volatile void *mem,
+                               const char *description)
+{
+    AnnotateBenignRaceSized(file, line, mem, 1, description);
+}
+
+#define IGNORE_PAIR(name, what)                                     \
+    LR_ANN void Annotate##name##Begin(const char *file, int line)   \
+    {                                                               \
+        (void)file, (void)line;                                     \
+        lr_race_ignore(lr_self(), what, 1);                         \
+    }                                                               \
+    LR_ANN void Annotate##name##End(const char *file, int line)     \
+    {                                                               \
+        (void)file, (void)line;                                     \
+        lr_race_ignore(lr_self(), what, -1);                        \
+    }
+IGNORE_PAIR(IgnoreReads, LR_IGNORE_READS)
+IGNORE_PAIR(IgnoreWrites, LR_IGNORE_WRITES)
+IGNORE_PAIR(IgnoreSync, LR_IGNORE_SYNC)
+
+/* Memory handed out again (an allocator's own free list): a fresh history. */
+LR_ANN void AnnotateNewMemory(const char *file, int line, const volatile void *mem, long size)
+{
+    (void)file, (void)line;
+    if (size > 0)
+        lr_race_forget(lr_self(), (uintptr_t)mem, (size_t)size);
+}
+
+/* ---- names ---- */
+
+LR_ANN void AnnotateThreadName(const char *file, int line, const char *name)
+{
+    (void)file, (void)line;
+    lockrace_thread_name(name);
+}
+
+/* ---- what lockrace has no use for: accepted, so that a program that
+ * calls them finds them, and doing what ThreadSanitizer's do ---- */
+
+/* MemorySanitizer's; ThreadSanitizer's does nothing too. */
+LR_ANN void AnnotateMemoryIsInitialized(const char *file, int line, const volatile void *mem,
+                                        long size)
+{
+    (void)file, (void)line, (void)mem, (void)size;
+}
+
+/* A pointer handed over through memory that lockrace sees ordered already
+ * (the synchronization that publishes it); ThreadSanitizer's does nothing. */
+LR_ANN void AnnotatePublishMemoryRange(const char *file, int line, const volatile void *address,
+                                       long size)
+{
+    (void)file, (void)line, (void)address, (void)size;
+}
+
+/* ThreadSanitizer's does nothing either; IgnoreReadsBegin and
+ * IgnoreWritesBegin say the same per thread. */
+LR_ANN void AnnotateEnableRaceDetection(const char *file, int line, int enable)
+{
+    (void)file, (void)line, (void)enable;
+}
