@@ -16,7 +16,12 @@
 #include "lockrace.h"
 #include "detect/race.h"
 #include "model/lockreg.h"
+#include "report/report.h"
 #include "runtime/runtime.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #define LR_ANN __attribute__((visibility("default")))
 #define LR_CALLER __builtin_return_address(0)
@@ -187,4 +192,27 @@ LR_ANN void AnnotatePublishMemoryRange(const char *file, int line, const volatil
 LR_ANN void AnnotateEnableRaceDetection(const char *file, int line, int enable)
 {
     (void)file, (void)line, (void)enable;
+}
+
+/* A program whose executable defines the annotations (dynamic_annotations.c
+ * compiled in) calls its own empty functions: its reports may be races the
+ * annotations explain, or lack inversions of its own locks. Said once, at
+ * exit and only after reports, because finding out reads the executable's
+ * symbol table. */
+void lr_annotate_exit_note(void)
+{
+    static const char *const names[] = { "AnnotateRWLockAcquired", "AnnotateHappensBefore",
+                                         "AnnotateBenignRaceSized", "AnnotateIgnoreReadsBegin",
+                                         "AnnotateIgnoreWritesBegin", "AnnotateThreadName" };
+    int k = lr_report_main_defines(names, (int)(sizeof names / sizeof names[0]));
+    if (k < 0)
+        return;
+    char line[512];
+    int n = snprintf(line, sizeof line,
+                     "==%d== lockrace: the program's executable defines %s and its kin itself, so its "
+                     "calls to those dynamic annotations never reach lockrace: the locks, orderings and "
+                     "benign races they describe were not seen. Define them in a shared library, or "
+                     "nowhere (README: \"Code annotated for TSan and Helgrind\").\n",
+                     (int)getpid(), names[k]);
+    lr_report_write_extra(line, n > 0 && (size_t)n < sizeof line ? (size_t)n : strlen(line), NULL, 0);
 }
