@@ -60,7 +60,20 @@ void **lr_race_map_find(addr_map *m, uintptr_t key, int create)
     }
 }
 
-static lr_ilock setup_lock = LR_ILOCK_INIT;
+static lr_ilock setup_lock = LR_ILOCK_INIT;   /* the maps, the early benign ranges */
+
+/* Benign ranges declared before the engine runs (the dynamic annotations:
+ * a program annotated for TSan declares them at start, and may never
+ * track an access): kept here and marked when the engine starts, so that
+ * declaring one does not start it. Past EARLY_BENIGN, one starts it. */
+#define EARLY_BENIGN 256
+typedef struct benign_range {
+    uintptr_t addr;
+    size_t size;
+} benign_range;
+static benign_range early_benign[EARLY_BENIGN];
+static uint32_t nearly_benign;
+static void mark_benign(uintptr_t addr, size_t size);
 
 void lr_race_activate(void)
 {
@@ -73,6 +86,8 @@ void lr_race_activate(void)
         if (c && s) {
             __atomic_store_n(&lr_race_syncs.slots, s, __ATOMIC_RELEASE);
             __atomic_store_n(&cells.slots, c, __ATOMIC_RELEASE);
+            for (uint32_t i = 0; i < nearly_benign; i++)
+                mark_benign(early_benign[i].addr, early_benign[i].size);
             __atomic_store_n(&lr_race_on, 1, __ATOMIC_RELEASE);
         }
     }
@@ -199,17 +214,34 @@ static lr_cell *cell_for(uintptr_t granule, uintptr_t addr, size_t size)
     return c;
 }
 
+static void mark_benign(uintptr_t addr, size_t size)
+{
+    for (uintptr_t g = addr & ~(uintptr_t)7; g < addr + size; g += 8) {
+        lr_cell *c = cell_for(g, addr, size);
+        if (!c)
+            break;              /* out of room: those races are reported */
+        __atomic_or_fetch(&c->benign, granule_mask(g, addr, size), __ATOMIC_RELAXED);
+    }
+}
+
 void lr_race_benign(lr_thread *self, uintptr_t addr, size_t size)
 {
     if (!self || size == 0)
         return;
     lr_enter(self);
-    lr_race_activate();
-    for (uintptr_t g = addr & ~(uintptr_t)7; lr_race_active() && g < addr + size; g += 8) {
-        lr_cell *c = cell_for(g, addr, size);
-        if (!c)
-            break;              /* out of room: those races are reported */
-        __atomic_or_fetch(&c->benign, granule_mask(g, addr, size), __ATOMIC_RELAXED);
+    int kept = 0;
+    if (!lr_race_active()) {
+        lr_ilock_take(&setup_lock);
+        if (!lr_race_active() && nearly_benign < EARLY_BENIGN) {
+            early_benign[nearly_benign++] = (benign_range){ addr, size };
+            kept = 1;
+        }
+        lr_ilock_drop(&setup_lock);
+    }
+    if (!kept) {
+        lr_race_activate();
+        if (lr_race_active())
+            mark_benign(addr, size);
     }
     lr_leave(self);
 }

@@ -63,7 +63,8 @@ void lr_race_access_at(lr_thread *self, uintptr_t addr, size_t size, int flags, 
 /* Races on [addr, addr + size) are benign (the program says so): accesses
  * to those bytes are no longer looked at. Kept in the memory's cells (8
  * bytes each), so a later watch of the memory keeps it and an unwatch
- * forgets it. */
+ * forgets it. Does not start the engine: ranges declared before it runs
+ * are marked when it starts. */
 void lr_race_benign(lr_thread *self, uintptr_t addr, size_t size);
 
 /* The memory was handed out anew (an allocator's own reuse): its history

@@ -67,16 +67,24 @@ LR_ANN void AnnotateRWLockReleased(const char *file, int line, const volatile vo
 
 /* ---- happens-before ---- */
 
+/* Unlike lockrace_happens_before, these do not start the race engine: code
+ * annotated for TSan calls them on every hand-over of a lock-free queue,
+ * tracked accesses or not, and an ordering made before the engine runs
+ * orders no access it will see (race.h). */
 LR_ANN void AnnotateHappensBefore(const char *file, int line, const volatile void *obj)
 {
     (void)file, (void)line;
-    lockrace_happens_before(obj);
+    lr_thread *self = lr_self();
+    if (self)
+        lr_race_release(self, (uintptr_t)obj);
 }
 
 LR_ANN void AnnotateHappensAfter(const char *file, int line, const volatile void *obj)
 {
     (void)file, (void)line;
-    lockrace_happens_after(obj);
+    lr_thread *self = lr_self();
+    if (self)
+        lr_race_acquire(self, (uintptr_t)obj);
 }
 
 /* Helgrind's condition annotations for synchronization it cannot see: a
