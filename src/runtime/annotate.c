@@ -1,5 +1,5 @@
 /* The dynamic annotations of ThreadSanitizer and Helgrind (Valgrind's
- * dynamic_annotations.h, Abseil's and Chromium's copies), given to a
+ * dynamic_annotations.h and its copies in other projects), given to a
  * program that already calls them: liblockrace.so exports them, so under
  * LD_PRELOAD they replace the program's empty definitions when those are in
  * a shared library or absent (declared weak), never when the executable
@@ -12,8 +12,6 @@
  * program's answer is the one it gets natively. Runtime layer: callable from any
  * thread, before the constructor (lr_self() passes through), and from the
  * program's own lock code, so nothing here blocks. */
-#define LOCKRACE_BUILDING_LIBRARY 1
-#include "lockrace.h"
 #include "detect/race.h"
 #include "model/lockreg.h"
 #include "report/report.h"
@@ -28,21 +26,41 @@
 
 /* ---- the program's own locks: lock order, held locks, happens-before ---- */
 
+/* An annotation of a lock lockrace sees through its own calls (a class
+ * around a pthread mutex, annotated at the mutex's address): those calls
+ * already say it all, and a second hold of the same address would undo
+ * the first's release. */
+static lr_thread *for_annotated(const volatile void *lock)
+{
+    lr_thread *self = lr_self();
+    const lr_lock *l = self ? lr_lock_find((uintptr_t)lock) : NULL;
+    return l && l->type != LR_ANNOTATED && l->type != LR_UNTYPED ? NULL : self;
+}
+
+/* The annotations that share a meaning share a static function, not a
+ * call of one exported function from another: that call could reach the
+ * program's own definition (an executable linked with -rdynamic). */
+static void created(const volatile void *lock)
+{
+    lr_sync_created(for_annotated(lock), (void *)lock, LR_ANNOTATED, 0);
+}
+
 LR_ANN void AnnotateRWLockCreate(const char *file, int line, const volatile void *lock)
 {
     (void)file, (void)line;
-    lr_sync_created(lr_self(), (void *)lock, LR_ANNOTATED, 0);
+    created(lock);
 }
 
 LR_ANN void AnnotateRWLockCreateStatic(const char *file, int line, const volatile void *lock)
 {
-    AnnotateRWLockCreate(file, line, lock);
+    (void)file, (void)line;
+    created(lock);
 }
 
 LR_ANN void AnnotateRWLockDestroy(const char *file, int line, const volatile void *lock)
 {
     (void)file, (void)line;
-    lr_sync_destroyed(lr_self(), (void *)lock, 0);
+    lr_sync_destroyed(for_annotated(lock), (void *)lock, 0);
 }
 
 /* Called once the lock is taken: checked as a blocking acquisition, for
@@ -52,7 +70,7 @@ LR_ANN void AnnotateRWLockDestroy(const char *file, int line, const volatile voi
 LR_ANN void AnnotateRWLockAcquired(const char *file, int line, const volatile void *lock, long is_w)
 {
     (void)file, (void)line;
-    lr_thread *self = lr_self();
+    lr_thread *self = for_annotated(lock);
     lr_acquisition a = { 0 };
     lr_sync_before(self, (void *)lock, LR_ANNOTATED, LR_BLOCKING, !is_w, LR_CALLER, &a);
     lr_sync_after(self, &a, 0);
@@ -62,7 +80,7 @@ LR_ANN void AnnotateRWLockAcquired(const char *file, int line, const volatile vo
 LR_ANN void AnnotateRWLockReleased(const char *file, int line, const volatile void *lock, long is_w)
 {
     (void)file, (void)line, (void)is_w;
-    lr_sync_release(lr_self(), (void *)lock);
+    lr_sync_release(for_annotated(lock), (void *)lock);
 }
 
 /* ---- happens-before ---- */
@@ -71,62 +89,45 @@ LR_ANN void AnnotateRWLockReleased(const char *file, int line, const volatile vo
  * annotated for TSan calls them on every hand-over of a lock-free queue,
  * tracked accesses or not, and an ordering made before the engine runs
  * orders no access it will see (race.h). */
-LR_ANN void AnnotateHappensBefore(const char *file, int line, const volatile void *obj)
+static void release(const volatile void *obj)
 {
-    (void)file, (void)line;
     lr_thread *self = lr_self();
     if (self)
         lr_race_release(self, (uintptr_t)obj);
 }
 
-LR_ANN void AnnotateHappensAfter(const char *file, int line, const volatile void *obj)
+static void acquire(const volatile void *obj)
 {
-    (void)file, (void)line;
     lr_thread *self = lr_self();
     if (self)
         lr_race_acquire(self, (uintptr_t)obj);
 }
 
+#define ANNOTATE_ORDER(name, fn)                                                        \
+    LR_ANN void Annotate##name(const char *file, int line, const volatile void *obj)   \
+    {                                                                                   \
+        (void)file, (void)line;                                                         \
+        fn(obj);                                                                        \
+    }
+ANNOTATE_ORDER(HappensBefore, release)
+ANNOTATE_ORDER(HappensAfter, acquire)
 /* Helgrind's condition annotations for synchronization it cannot see: a
  * signal happens before the wait it ends. */
-LR_ANN void AnnotateCondVarSignal(const char *file, int line, const volatile void *cv)
-{
-    AnnotateHappensBefore(file, line, cv);
-}
-
-LR_ANN void AnnotateCondVarSignalAll(const char *file, int line, const volatile void *cv)
-{
-    AnnotateHappensBefore(file, line, cv);
-}
+ANNOTATE_ORDER(CondVarSignal, release)
+ANNOTATE_ORDER(CondVarSignalAll, release)
+/* A barrier of the program's own: every thread's arrival happens before
+ * every thread's departure. */
+ANNOTATE_ORDER(BarrierWaitBefore, release)
+ANNOTATE_ORDER(BarrierWaitAfter, acquire)
+/* A producer-consumer queue: a put happens before the gets after it. */
+ANNOTATE_ORDER(PCQPut, release)
+ANNOTATE_ORDER(PCQGet, acquire)
 
 LR_ANN void AnnotateCondVarWait(const char *file, int line, const volatile void *cv,
                                 const volatile void *lock)
 {
-    (void)lock;
-    AnnotateHappensAfter(file, line, cv);
-}
-
-/* A barrier of the program's own: every thread's arrival happens before
- * every thread's departure. */
-LR_ANN void AnnotateBarrierWaitBefore(const char *file, int line, const volatile void *barrier)
-{
-    AnnotateHappensBefore(file, line, barrier);
-}
-
-LR_ANN void AnnotateBarrierWaitAfter(const char *file, int line, const volatile void *barrier)
-{
-    AnnotateHappensAfter(file, line, barrier);
-}
-
-/* A producer-consumer queue: a put happens before the gets after it. */
-LR_ANN void AnnotatePCQPut(const char *file, int line, const volatile void *pcq)
-{
-    AnnotateHappensBefore(file, line, pcq);
-}
-
-LR_ANN void AnnotatePCQGet(const char *file, int line, const volatile void *pcq)
-{
-    AnnotateHappensAfter(file, line, pcq);
+    (void)file, (void)line, (void)lock;
+    acquire(cv);
 }
 
 /* ---- which accesses count ---- */
@@ -143,7 +144,8 @@ LR_ANN void AnnotateBenignRaceSized(const char *file, int line, const volatile v
 LR_ANN void AnnotateBenignRace(const char *file, int line, const volatile void *mem,
                                const char *description)
 {
-    AnnotateBenignRaceSized(file, line, mem, 1, description);
+    (void)file, (void)line, (void)description;
+    lr_race_benign(lr_self(), (uintptr_t)mem, 1);
 }
 
 #define IGNORE_PAIR(name, what)                                     \
@@ -174,7 +176,9 @@ LR_ANN void AnnotateNewMemory(const char *file, int line, const volatile void *m
 LR_ANN void AnnotateThreadName(const char *file, int line, const char *name)
 {
     (void)file, (void)line;
-    lockrace_thread_name(name);
+    lr_thread *self = lr_self();
+    if (self && name)
+        lr_thread_set_name(self->info, name);
 }
 
 /* ---- what lockrace has no use for: accepted, so that a program that

@@ -1077,7 +1077,7 @@ def case_api_without_library():
            f"api_direct_linked: status {p.returncode}, {p.stdout!r} {p.stderr[-300:]!r}")
 
 
-DYNANN_MODES = ("order", "read", "hb", "none", "benign", "ignore", "name")
+DYNANN_MODES = ("order", "read", "wrapped", "hb", "none", "benign", "ignore", "name")
 
 
 def case_dynamic_annotations():
@@ -1095,7 +1095,7 @@ def case_dynamic_annotations():
     for name in ("dynann", "dynann_weakref", "dynann_inexe"):
         for mode in DYNANN_MODES:
             nstatus, nout = native(name, [mode])
-            want = f"{mode}: shared {0 if mode in ('order', 'read') else 2}, on valgrind 0\n"
+            want = f"{mode}: shared {0 if mode in ('order', 'read', 'wrapped') else 2}, on valgrind 0\n"
             expect(nstatus == 0 and nout == want, f"{name} {mode} natively: {nstatus} {nout!r}")
             status, out, err, reports = run(name, [mode])
             what = f"{name} {mode}: status {status}, {[r.get('summary', r['kind']) for r in reports]}\n{err[-1500:]}"
@@ -1106,6 +1106,9 @@ def case_dynamic_annotations():
                 # hand-over is not ordered and nothing is silenced
                 if mode in ("order", "read"):
                     expect(status == 0 and reports == [] and "lockrace" not in err, what)
+                elif mode == "wrapped":
+                    expect(status == 66 and len(reports) == 1, what)
+                    check_inversion(reports[0], ["mu_a", "mu_b"], "dynann.c")
                 else:
                     expect(status == 66 and len(races) == 1, what)
                     # and says why, once
@@ -1121,6 +1124,11 @@ def case_dynamic_annotations():
                 expect(modes == (["write", "write"] if mode == "order" else ["read", "write"]),
                        f"{mode}: modes {modes}")
                 expect("for reading" in err if mode == "read" else "for reading" not in err, what)
+            elif mode == "wrapped":
+                # the mutexes' own calls say it all: no second hold, no misuse
+                expect(status == 66 and len(reports) == 1, what)
+                check_inversion(reports[0], ["mu_a", "mu_b"], "dynann.c")
+                expect(all(l["kind"] == "mutex" for l in reports[0]["locks"]), f"kinds {reports[0]['locks']}")
             elif mode in ("hb", "benign", "ignore"):
                 expect(status == 0 and reports == [] and "lockrace" not in err, what)
             else:

@@ -6,6 +6,9 @@
  *            lock-order inversion, never a deadlock;
  *   read     the same, with the second thread taking both for reading: the
  *            inversion still stands (a writer excludes readers);
+ *   wrapped  two pthread mutexes in both orders, each also annotated at its
+ *            own address (a lock class around a mutex): one inversion of
+ *            the mutexes, as without the annotations;
  *   hb       one thread writes `shared` and hands it to another through an
  *            atomic flag annotated with HappensBefore/After: no race;
  *   none     the same hand-over, not annotated: a data race;
@@ -29,6 +32,7 @@ typedef struct user_lock {
 } user_lock;
 
 static user_lock ulock_a, ulock_b;
+static pthread_mutex_t mu_a = PTHREAD_MUTEX_INITIALIZER, mu_b = PTHREAD_MUTEX_INITIALIZER;
 static long shared;
 static int flag;
 static const char *mode;
@@ -75,6 +79,28 @@ static void *second_order(void *arg)
     return NULL;
 }
 
+static void wrapped_lock(pthread_mutex_t *m)
+{
+    pthread_mutex_lock(m);
+    DYNANN(AnnotateRWLockAcquired, m, 1L);
+}
+
+static void wrapped_unlock(pthread_mutex_t *m)
+{
+    DYNANN(AnnotateRWLockReleased, m, 1L);
+    pthread_mutex_unlock(m);
+}
+
+static void *wrapped_order(void *arg)
+{
+    pthread_mutex_t *first = arg ? &mu_b : &mu_a, *second = arg ? &mu_a : &mu_b;
+    wrapped_lock(first);
+    wrapped_lock(second);
+    wrapped_unlock(second);
+    wrapped_unlock(first);
+    return NULL;
+}
+
 static void name_thread(const char *name)
 {
     if (is("name"))
@@ -116,7 +142,7 @@ static void run_two(void *(*first)(void *), void *(*second)(void *), int one_aft
     pthread_create(&t1, NULL, first, NULL);
     if (one_after_other)
         pthread_join(t1, NULL);
-    pthread_create(&t2, NULL, second, NULL);
+    pthread_create(&t2, NULL, second, second == first ? (void *)1 : NULL);
     if (!one_after_other)
         pthread_join(t1, NULL);
     pthread_join(t2, NULL);
@@ -131,6 +157,8 @@ int main(int argc, char **argv)
         run_two(first_order, second_order, 1);
         DYNANN(AnnotateRWLockDestroy, &ulock_a);
         DYNANN(AnnotateRWLockDestroy, &ulock_b);
+    } else if (is("wrapped")) {
+        run_two(wrapped_order, wrapped_order, 1);
     } else {
         if (is("benign"))
             DYNANN(AnnotateBenignRaceSized, &shared, (long)sizeof shared, "statistics only");
