@@ -11,7 +11,7 @@ set(lr_lockorder_sources src/detect/lockgraph.c src/detect/lockgraph_kept.c src/
 set(lr_waitfor_sources src/detect/waitfor.c)
 set(lr_misuse_sources src/detect/misuse.c)
 set(lr_race_sources src/detect/race.c src/detect/race_clock.c src/detect/race_report.c)
-set(lr_runtime_sources src/runtime/api.c src/runtime/io.c src/runtime/mutex.c src/runtime/runtime.c
+set(lr_runtime_sources src/runtime/annotate.c src/runtime/api.c src/runtime/io.c src/runtime/mutex.c src/runtime/runtime.c
     src/runtime/rwlock.c src/runtime/semaphore.c src/runtime/wait.c src/runtime/watchdog.c
     src/runtime/pylock.c)
 set(lr_watch_sources src/watch/access.c src/watch/decode.c src/watch/names.c src/watch/patch.c src/watch/watch.c

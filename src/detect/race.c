@@ -60,7 +60,20 @@ void **lr_race_map_find(addr_map *m, uintptr_t key, int create)
     }
 }
 
-static lr_ilock setup_lock = LR_ILOCK_INIT;
+static lr_ilock setup_lock = LR_ILOCK_INIT;   /* the maps, the early benign ranges */
+
+/* Benign ranges declared before the engine runs (the dynamic annotations:
+ * a program annotated for TSan declares them at start, and may never
+ * track an access): kept here and marked when the engine starts, so that
+ * declaring one does not start it. Past EARLY_BENIGN, one starts it. */
+#define EARLY_BENIGN 256
+typedef struct benign_range {
+    uintptr_t addr;
+    size_t size;
+} benign_range;
+static benign_range early_benign[EARLY_BENIGN];
+static uint32_t nearly_benign;
+static void mark_benign(uintptr_t addr, size_t size);
 
 void lr_race_activate(void)
 {
@@ -73,6 +86,8 @@ void lr_race_activate(void)
         if (c && s) {
             __atomic_store_n(&lr_race_syncs.slots, s, __ATOMIC_RELEASE);
             __atomic_store_n(&cells.slots, c, __ATOMIC_RELEASE);
+            for (uint32_t i = 0; i < nearly_benign; i++)
+                mark_benign(early_benign[i].addr, early_benign[i].size);
             __atomic_store_n(&lr_race_on, 1, __ATOMIC_RELEASE);
         }
     }
@@ -153,6 +168,9 @@ int lr_race_watch(lr_thread *self, uintptr_t addr, size_t size, const char *name
                 rc = -1;
                 break;
             }
+            lr_cell *old = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+            if (old)            /* a fresh history, but races declared benign stay so */
+                c->benign = __atomic_load_n(&old->benign, __ATOMIC_RELAXED);
             __atomic_store_n(slot, c, __ATOMIC_RELEASE);
         }
     }
@@ -171,6 +189,13 @@ void lr_race_unwatch(lr_thread *self, uintptr_t addr, size_t size)
     }
 }
 
+/* The bytes of granule g that [addr, addr + size) covers, as a mask. */
+static uint8_t granule_mask(uintptr_t g, uintptr_t addr, size_t size)
+{
+    uintptr_t lo = addr > g ? addr : g, hi = addr + size < g + 8 ? addr + size : g + 8;
+    return (uint8_t)(((1u << (hi - lo)) - 1) << (lo - g));
+}
+
 /* The cell of a granule, made for an annotated access to memory never watched. */
 static lr_cell *cell_for(uintptr_t granule, uintptr_t addr, size_t size)
 {
@@ -187,6 +212,55 @@ static lr_cell *cell_for(uintptr_t granule, uintptr_t addr, size_t size)
     if (__atomic_compare_exchange_n(slot, &c, fresh, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return fresh;
     return c;
+}
+
+static void mark_benign(uintptr_t addr, size_t size)
+{
+    for (uintptr_t g = addr & ~(uintptr_t)7; g < addr + size; g += 8) {
+        lr_cell *c = cell_for(g, addr, size);
+        if (!c)
+            break;              /* out of room: those races are reported */
+        __atomic_or_fetch(&c->benign, granule_mask(g, addr, size), __ATOMIC_RELAXED);
+    }
+}
+
+void lr_race_benign(lr_thread *self, uintptr_t addr, size_t size)
+{
+    if (!self || size == 0)
+        return;
+    lr_enter(self);
+    int kept = 0;
+    if (!lr_race_active()) {
+        lr_ilock_take(&setup_lock);
+        if (!lr_race_active() && nearly_benign < EARLY_BENIGN) {
+            early_benign[nearly_benign++] = (benign_range){ addr, size };
+            kept = 1;
+        }
+        lr_ilock_drop(&setup_lock);
+    }
+    if (!kept) {
+        lr_race_activate();
+        if (lr_race_active())
+            mark_benign(addr, size);
+    }
+    lr_leave(self);
+}
+
+void lr_race_forget(lr_thread *self, uintptr_t addr, size_t size)
+{
+    if (!self || size == 0 || !lr_race_active())
+        return;
+    lr_enter(self);
+    for (uintptr_t g = addr & ~(uintptr_t)7; g < addr + size; g += 8) {
+        void **slot = lr_race_map_find(&cells, g, 0);
+        lr_cell *old = slot ? __atomic_load_n(slot, __ATOMIC_ACQUIRE) : NULL;
+        lr_cell *c = old ? new_cell(old->var, g) : NULL;
+        if (!c)
+            continue;
+        c->benign = __atomic_load_n(&old->benign, __ATOMIC_RELAXED);
+        __atomic_store_n(slot, c, __ATOMIC_RELEASE);
+    }
+    lr_leave(self);
 }
 
 static cell_thread *cell_thread_of(lr_cell *c, uint32_t thread, int create)
@@ -484,6 +558,13 @@ static int exact_ok(uintptr_t addr, size_t size)
     return (size == 1 || size == 2 || size == 4 || size == 8) && (addr & (size - 1)) == 0;
 }
 
+/* The thread said to ignore this kind of access (lr_race_ignore). */
+static int ignored(lr_thread *self, int flags)
+{
+    const race_thread *rt = lr_race_part(self);
+    return (flags & LR_ACC_WRITE) ? rt->ignore_writes != 0 : rt->ignore_reads != 0;
+}
+
 void lr_race_access_at(lr_thread *self, uintptr_t addr, size_t size, int flags, uint64_t *value,
                        lr_stack_id stack)
 {
@@ -498,7 +579,7 @@ void lr_race_access_at(lr_thread *self, uintptr_t addr, size_t size, int flags, 
         else
             memcpy(value, (const void *)addr, n);
     }
-    if (!self || size == 0) {
+    if (!self || size == 0 || ignored(self, flags)) {
         if (exact && !(flags & LR_ACC_GIVEN)) {
             lr_access scratch = { .write = (flags & LR_ACC_WRITE) != 0 };
             exact_access(&scratch, addr, size, value);
@@ -534,8 +615,9 @@ void lr_race_access_at(lr_thread *self, uintptr_t addr, size_t size, int flags, 
         }
         if (!c)
             continue;
-        uintptr_t lo = addr > g ? addr : g, hi = addr + size < g + 8 ? addr + size : g + 8;
-        acc.mask = (uint8_t)(((1u << (hi - lo)) - 1) << (lo - g));
+        acc.mask = granule_mask(g, addr, size) & (uint8_t)~__atomic_load_n(&c->benign, __ATOMIC_RELAXED);
+        if (!acc.mask)
+            continue;           /* benign bytes only: an exact access is made below */
         lr_ilock_take(&c->lock);
         acc.seq = ++c->seq;
         if (exact && !done) {

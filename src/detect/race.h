@@ -60,6 +60,23 @@ void lr_race_unwatch(lr_thread *self, uintptr_t addr, size_t size);
 void lr_race_access_at(lr_thread *self, uintptr_t addr, size_t size, int flags, uint64_t *value,
                        lr_stack_id stack);
 
+/* Races on [addr, addr + size) are benign (the program says so): accesses
+ * to those bytes are no longer looked at. Kept in the memory's cells (8
+ * bytes each), so a later watch of the memory keeps it and an unwatch
+ * forgets it. Does not start the engine: ranges declared before it runs
+ * are marked when it starts. */
+void lr_race_benign(lr_thread *self, uintptr_t addr, size_t size);
+
+/* The memory was handed out anew (an allocator's own reuse): its history
+ * starts again; what tracks it, its name and its benign bytes stay. */
+void lr_race_forget(lr_thread *self, uintptr_t addr, size_t size);
+
+/* The thread stops (delta 1) or starts again (delta -1) looking at its own
+ * reads, writes or synchronization; calls nest. A synchronization ignored
+ * orders nothing: its accesses stay unordered by it. */
+enum lr_ignore { LR_IGNORE_READS, LR_IGNORE_WRITES, LR_IGNORE_SYNC };
+void lr_race_ignore(lr_thread *self, int what, int delta);
+
 /* Synchronization: a release of obj happens before every later acquire of
  * obj (mutexes, rwlocks, spinlocks, condition variables, semaphores,
  * barriers, happens-before annotations). */

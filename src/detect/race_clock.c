@@ -27,6 +27,17 @@ void lr_race_init(void)
         part_offset = lr_thread_add_part(sizeof(race_thread), NULL);
 }
 
+void lr_race_ignore(lr_thread *self, int what, int delta)
+{
+    if (!self)
+        return;
+    race_thread *rt = lr_race_part(self);
+    uint32_t *count = what == LR_IGNORE_READS ? &rt->ignore_reads
+                      : what == LR_IGNORE_WRITES ? &rt->ignore_writes : &rt->ignore_sync;
+    if (delta > 0 || *count > 0)    /* an End without its Begin changes nothing */
+        *count += (uint32_t)delta;
+}
+
 /* Every thread's happens-before clock, by thread id: written by the thread,
  * read by its joiner once it has ended, so kept after it (arena pages, as
  * the model keeps thread records). */
@@ -81,7 +92,7 @@ static sync_obj *sync_get(uintptr_t obj, int create)
  * its readers' clock for a read unlock. */
 static void release(lr_thread *self, uintptr_t obj, int shared)
 {
-    if (!self)
+    if (!self || lr_race_part(self)->ignore_sync)
         return;
     lr_vc *vc = lr_race_clock_of(self);
     sync_obj *s = sync_get(obj, 1);
@@ -100,7 +111,7 @@ static void release(lr_thread *self, uintptr_t obj, int shared)
  * what the writers released. */
 static void acquire(lr_thread *self, uintptr_t obj, int shared)
 {
-    if (!self)
+    if (!self || lr_race_part(self)->ignore_sync)
         return;
     lr_vc *vc = lr_race_clock_of(self);
     sync_obj *s = sync_get(obj, 0);

@@ -41,6 +41,10 @@ typedef struct race_thread {
     uint64_t vc_version;        /* one more whenever an acquire may have grown the clock */
     uint64_t lockset_chain;     /* the key of the lockset interned last */
     const struct lr_lockset *lockset;
+    /* the dynamic annotations' Ignore{Reads,Writes,Sync}Begin, not yet
+     * ended (they nest): the thread's reads, writes, synchronization are
+     * not looked at */
+    uint32_t ignore_reads, ignore_writes, ignore_sync;
 } race_thread;
 
 typedef struct sync_obj {
@@ -116,6 +120,8 @@ typedef struct lr_cell {
     lr_ilock lock;
     lr_var *var;
     uintptr_t granule;
+    uint8_t benign;             /* bytes whose races the program declared benign: accesses
+                                   to them are not looked at */
     uint64_t seq;               /* events so far */
     lr_access w;                /* the last write */
     cell_thread **threads;

@@ -13,7 +13,17 @@
 /* The first four are glibc's mutex types (__data.__kind & 3). */
 enum lr_lock_type { LR_NORMAL, LR_RECURSIVE, LR_ERRORCHECK, LR_ADAPTIVE, LR_RWLOCK, LR_SPINLOCK,
                     LR_SEMAPHORE,       /* a semaphore used as a lock: initial value 1 */
+                    LR_ANNOTATED,       /* the program's own lock, known only from the dynamic
+                                           annotations (AnnotateRWLockAcquired): nothing is ever
+                                           read from its memory, which may be one byte */
                     LR_UNTYPED = 0xff   /* named before its first use: takes the first type seen */ };
+
+/* Taken for reading or for writing: an rwlock, or a lock the program
+ * annotated, which says which (AnnotateRWLockAcquired's is_w). */
+static inline int lr_lock_has_modes(int type)
+{
+    return type == LR_RWLOCK || type == LR_ANNOTATED;
+}
 
 /* Memory that held one kind of lock and now holds another is a new lock. */
 static inline int lr_lock_family(int type)

@@ -86,13 +86,14 @@ const char *lr_lock_kind_word(int type)
     return type == LR_RWLOCK      ? "rwlock"
            : type == LR_SPINLOCK  ? "spinlock"
            : type == LR_SEMAPHORE ? "semaphore"
+           : type == LR_ANNOTATED ? "annotated lock"
                                   : "mutex";
 }
 
 /* " for reading" / " for writing" after an rwlock's name, "" for others */
 const char *lr_mode_words(const lr_report_lock *l, int shared)
 {
-    if (l->type != LR_RWLOCK)
+    if (!lr_lock_has_modes(l->type))
         return "";
     return shared ? " for reading" : " for writing";
 }

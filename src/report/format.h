@@ -24,7 +24,8 @@ typedef struct lr_lock_desc {
 
 void lr_describe_lock(const lr_report_lock *l, lr_lock_desc *d);
 const char *lr_lock_kind_word(int type);
-/* " for reading" / " for writing" after an rwlock's name, "" for others */
+/* " for reading" / " for writing" after the name of an rwlock or an
+ * annotated lock, "" for others */
 const char *lr_mode_words(const lr_report_lock *l, int shared);
 /* "lock_a", else "heap mutex 0x5555...", "stack mutex 0x7ffd..." */
 void lr_lock_label(const lr_report_lock *l, const lr_lock_desc *d, char *buf, size_t len);

@@ -124,7 +124,7 @@ void lr_json_lock_order(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*l
         lr_buf_puts(b, ",\"second_stack\":");
         lr_json_stack(b, e->second_stack);
         lr_buf_printf(b, ",\"bounded\":%s", e->bounded ? "true" : "false");
-        if (r->locks[e->from].type == LR_RWLOCK || r->locks[e->to].type == LR_RWLOCK)
+        if (lr_lock_has_modes(r->locks[e->from].type) || lr_lock_has_modes(r->locks[e->to].type))
             lr_buf_printf(b, ",\"first_mode\":\"%s\",\"second_mode\":\"%s\"",
                           e->first_shared ? "read" : "write", e->second_shared ? "read" : "write");
         lr_buf_puts(b, "}");

@@ -14,6 +14,7 @@
 #include "support/bigstack.h"
 #include "support/ilock.h"
 #include "support/options.h"
+#include "support/symbolize.h"
 #include "model/thread.h"
 
 #include <errno.h>
@@ -194,6 +195,26 @@ void lr_report_write_extra(const char *text, size_t tlen, const char *json, size
     if (json && jlen)
         lr_out_json(json, jlen);
     lr_ilock_drop(&report_lock);
+}
+
+typedef struct defines_call {
+    const char *const *names;
+    int n, found;
+} defines_call;
+
+static void find_defined(void *arg)
+{
+    defines_call *call = arg;
+    call->found = lr_sym_main_defines(call->names, call->n);
+}
+
+int lr_report_main_defines(const char *const *names, int n)
+{
+    defines_call call = { names, n, -1 };
+    lr_ilock_take(&report_lock);
+    lr_bigstack_call(find_defined, &call);
+    lr_ilock_drop(&report_lock);
+    return call.found;
 }
 
 typedef struct graph_call {

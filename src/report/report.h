@@ -170,6 +170,9 @@ void lr_report_var_label(const lr_report_var *v, char *buf, size_t len);
 /* Writes end-of-run lines that are not reports (race repeats, lost-update
  * totals): text as is, json as one JSON line when json= or log_dir is set. */
 void lr_report_write_extra(const char *text, size_t tlen, const char *json, size_t jlen);
+/* lr_sym_main_defines, on lockrace's own stack under the report lock: the
+ * index of the first of names the executable defines itself, -1 none. */
+int lr_report_main_defines(const char *const *names, int n);
 
 /* The lock-order graph at exit (order_graph=1): not a report. Each edge carries
  * copies of its two locks; the report layer names them, finds each stack's

@@ -163,6 +163,8 @@ int lr_runtime_exit(int status)
                  (unsigned long)gated, gated == 1 ? "" : "s", gated == 1 ? "it" : "them");
         lr_report_write_extra(line, strlen(line), NULL, 0);
     }
+    if (n && lr_opt.verbosity >= 1)
+        lr_annotate_exit_note();
     if (n || lr_report_suppressed()) {
         lr_race_summary();
         if (lr_opt.verbosity >= 1)

@@ -151,6 +151,10 @@ lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mut
 void lr_cond_wait_exit(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m, lr_wait_state st,
                        void *pc);
 
+/* At exit, after reports: one line when the executable defines the dynamic
+ * annotations itself, so that lockrace never saw them (annotate.c). */
+void lr_annotate_exit_note(void);
+
 /* threads */
 lr_thread_info *lr_thread_before_create(lr_thread *self);
 void lr_thread_started(lr_thread_info *info);

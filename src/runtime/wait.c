@@ -70,7 +70,7 @@ int lr_lock_holders(uintptr_t object, uint32_t *out, int max)
         if (n >= 0)
             return n;
     }
-    if (type == LR_SPINLOCK)
+    if (type == LR_SPINLOCK || type == LR_ANNOTATED)
         return holders_from_held(object, out, max);
     if (type == LR_RWLOCK) {
         pid_t writer = ((pthread_rwlock_t *)object)->__data.__cur_writer;

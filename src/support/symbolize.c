@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -321,6 +322,24 @@ Dwfl_Module *lr_sym_module_at(uintptr_t addr)
         return NULL;
     mod = module_covering(d, addr);
     return mod ? mod : module_covering(d, probe.anchor);
+}
+
+int lr_sym_main_defines(const char *const *names, int n)
+{
+    /* the executable's program headers lie in its first mapping */
+    Dwfl_Module *mod = lr_sym_module_at((uintptr_t)getauxval(AT_PHDR));
+    int nsyms = mod ? dwfl_module_getsymtab(mod) : -1;
+    for (int i = 1; i < nsyms; i++) {
+        GElf_Sym sym;
+        GElf_Addr addr;
+        const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
+        if (!name || sym.st_shndx == SHN_UNDEF || GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+            continue;
+        for (int k = 0; k < n; k++)
+            if (strcmp(name, names[k]) == 0)
+                return k;
+    }
+    return -1;
 }
 
 /* ---- DIE attributes ---- */

@@ -45,6 +45,12 @@ int lr_sym_data(uintptr_t addr, char *buf, size_t len);
 int lr_sym_member(uintptr_t addr, const char *name, const char *path, uint64_t *offset,
                   uint64_t *size, char *err, size_t errlen);
 
+/* Which of names (functions) the main executable defines itself, in its
+ * symbol table: the index of the first one found, -1 for none or when it
+ * cannot tell (no symbol table). Needs the stack and the lock a report
+ * needs (lr_report_main_defines). */
+int lr_sym_main_defines(const char *const *names, int n);
+
 /* Forgets the cached module list (after dlopen/dlclose) */
 void lr_sym_reset(void);
 

@@ -52,3 +52,10 @@ int lr_sym_member(uintptr_t addr, const char *name, const char *path, uint64_t *
     snprintf(err, errlen, "no debug information describes %s's type", name);
     return -1;
 }
+
+/* the targets define no dynamic annotation */
+int lr_sym_main_defines(const char *const *names, int n)
+{
+    (void)names, (void)n;
+    return -1;
+}

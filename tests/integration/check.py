@@ -308,13 +308,13 @@ def case_early_constructor():
 
 
 def exported_wrappers():
-    """The names interpose/exports.map exports, but for the public API and
-    the sanitized build's option hooks."""
+    """The names interpose/exports.map exports, but for the public API, the
+    dynamic annotations and the sanitized build's option hooks."""
     with open(os.path.join(SOURCE, "interpose", "exports.map")) as f:
         text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
     globals_part = text.split("global:")[1].split("local:")[0]
     names = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", globals_part)
-    return {n for n in names if not n.startswith(("lockrace_", "__asan", "__ubsan"))}
+    return {n for n in names if not n.startswith(("lockrace_", "Annotate", "__asan", "__ubsan"))}
 
 
 def case_early_all_wrappers():
@@ -876,14 +876,17 @@ def case_readme_options_table():
 
 def case_exports():
     """liblockrace.so exports the wrappers (_exit and _Exit among them: the
-    exit status) and the API, nothing else (no libunwind)."""
+    exit status), the API and the dynamic annotations of TSan and Helgrind,
+    nothing else (no libunwind, no RunningOnValgrind: the program's own)."""
     p = subprocess.run(["nm", "-D", "--defined-only", LIB], capture_output=True, text=True)
     names = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
-    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$|(p?read|p?write)(64)?$|(recv|send)(from|to)?$)", n)}
+    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|Annotate[A-Z]|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$|(p?read|p?write)(64)?$|(recv|send)(from|to)?$)", n)}
     if SANITIZED:
         bad -= {"__asan_default_options", "__ubsan_default_options"}    # src/support/sanitize.c
     expect(not bad, f"unexpected exports: {sorted(bad)}")
     expect({"pthread_mutex_lock", "pthread_cond_wait", "pthread_create"} <= names, "missing wrappers")
+    expect({"AnnotateRWLockAcquired", "AnnotateHappensBefore", "AnnotateBenignRaceSized"} <= names,
+           "missing dynamic annotations")
 
 
 # ---- the race engine ----
@@ -1081,6 +1084,76 @@ def case_api_without_library():
     p = subprocess.run([program("api_direct_linked")], env=env, capture_output=True, text=True, timeout=TIMEOUT)
     expect(p.returncode == 0 and p.stdout == want + "running 1\n",
            f"api_direct_linked: status {p.returncode}, {p.stdout!r} {p.stderr[-300:]!r}")
+
+
+DYNANN_MODES = ("order", "read", "wrapped", "hb", "none", "benign", "ignore", "name")
+
+
+def case_dynamic_annotations():
+    """A program annotated for TSan and Helgrind with the dynamic annotations
+    (dynann.c) runs under lockrace unchanged, its definitions empty and weak
+    in a shared library (dynann) or absent (dynann_weakref): a lock of its
+    own taken in both orders is a lock-order inversion, HappensBefore/After
+    order a hand-over, a benign race and ignored writes are silent, and
+    AnnotateThreadName names the threads of a report. Every run prints what
+    it prints natively. With the definitions in the executable itself
+    (dynann_inexe), the link has bound the calls to them and no preloaded
+    library can take them over: lockrace sees none of the annotations, as
+    the README says, and after its reports says why; the program still runs
+    as natively. Built with no lockrace.h call (dynann_tsan_only), its
+    accesses are seen through watch=, with the same results."""
+    builds = {"dynann": "", "dynann_weakref": "", "dynann_inexe": "",
+              "dynann_tsan_only": "watch=shared@dynann.c"}
+    for name, options in builds.items():
+        for mode in DYNANN_MODES:
+            nstatus, nout = native(name, [mode])
+            want = f"{mode}: shared {0 if mode in ('order', 'read', 'wrapped') else 2}, on valgrind 0\n"
+            expect(nstatus == 0 and nout == want, f"{name} {mode} natively: {nstatus} {nout!r}")
+            status, out, err, reports = run(name, [mode], options=options)
+            what = f"{name} {mode}: status {status}, {[r.get('summary', r['kind']) for r in reports]}\n{err[-1500:]}"
+            expect(out == nout, f"{name} {mode}: output differs from native\n{diff(nout, out)}")
+            races = findings(reports, "data-race")
+            if name == "dynann_inexe":
+                # measured: only lockrace's own annotations are seen, the
+                # hand-over is not ordered and nothing is silenced
+                if mode in ("order", "read"):
+                    expect(status == 0 and reports == [] and "lockrace" not in err, what)
+                elif mode == "wrapped":
+                    expect(status == 66 and len(reports) == 1, what)
+                    check_inversion(reports[0], ["mu_a", "mu_b"], "dynann.c")
+                else:
+                    expect(status == 66 and len(races) == 1, what)
+                    # and says why, once
+                    expect(err.count("executable defines Annotate") == 1, f"no note on stderr\n{err}")
+                continue
+            expect("executable defines" not in err, what)
+            if mode in ("order", "read"):
+                expect(status == 66 and len(reports) == 1, what)
+                r = reports[0]
+                check_inversion(r, ["ulock_a.word", "ulock_b.word"], "dynann.c")
+                expect(all(l["kind"] == "annotated lock" for l in r["locks"]), f"lock kinds {r['locks']}")
+                modes = sorted(e["second_mode"] for e in r["edges"])
+                expect(modes == (["write", "write"] if mode == "order" else ["read", "write"]),
+                       f"{mode}: modes {modes}")
+                expect("for reading" in err if mode == "read" else "for reading" not in err, what)
+            elif mode == "wrapped":
+                # the mutexes' own calls say it all: no second hold, no misuse
+                expect(status == 66 and len(reports) == 1, what)
+                check_inversion(reports[0], ["mu_a", "mu_b"], "dynann.c")
+                expect(all(l["kind"] == "mutex" for l in reports[0]["locks"]), f"kinds {reports[0]['locks']}")
+            elif mode in ("hb", "benign", "ignore"):
+                expect(status == 0 and reports == [] and "lockrace" not in err, what)
+            else:
+                expect(status == 66 and len(races) == 1 and len(reports) == len(races) + 1, what)
+                r = races[0]
+                expect(r["variable"]["name"] == "shared", f"variable {r['variable']}")
+                for i, a in enumerate(r["accesses"]):
+                    check_race_access(a, "write", "dynann.c", f"{mode} access {i}")
+                names = sorted(a["thread"]["name"] for a in r["accesses"])
+                expect(names == (["consumer", "producer"] if mode == "name" else ["", ""]),
+                       f"{mode}: thread names {names}")
+                if mode == "name":
+                    expect("(producer)" in err and "(consumer)" in err, f"text names the threads\n{err}")
 
 
 def case_debuglink():

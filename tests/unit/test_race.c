@@ -25,6 +25,7 @@ typedef struct seen_report {
     uint64_t held_ids[4][4];    /* lock ids held by each access */
     int common_lock;
     int order[4];
+    const char *var_name;
 } seen_report;
 
 static seen_report reports[MAX_REPORTS];
@@ -41,6 +42,7 @@ static void sink(const lr_report *r)
     s->lost = r->lost;
     s->naccesses = r->naccesses;
     s->common_lock = r->common_lock;
+    s->var_name = r->var.name;
     memcpy(s->a, r->accesses, sizeof s->a);
     memcpy(s->order, r->order, sizeof s->order);
     for (size_t i = 0; i < r->naccesses; i++)
@@ -424,6 +426,100 @@ START_TEST(unwatch_forgets_history)
 }
 END_TEST
 
+/* ---- the dynamic annotations: benign races, ignored accesses ---- */
+
+/* A range declared benign: no race on its bytes, declared before the
+ * engine starts (0: kept until it does), before a watch (1: the watch keeps
+ * it) or after one (2); the bytes beside it in the same granule still race. */
+START_TEST(benign_bytes_never_race_their_neighbours_do)
+{
+    lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
+    char *bytes = (char *)&mem[2];
+    if (_i == 2)
+        ck_assert_int_eq(lr_race_watch(a, (uintptr_t)bytes, 8, "pair"), 0);
+    lr_race_benign(a, (uintptr_t)bytes, 4);
+    ck_assert_int_eq(lr_race_active(), _i == 2);   /* declaring one starts nothing */
+    if (_i == 1)
+        ck_assert_int_eq(lr_race_watch(a, (uintptr_t)bytes, 8, "pair"), 0);
+    race_access(a, (uintptr_t)bytes, 4, LR_ACC_WRITE, NULL, 0x500);
+    race_access(b, (uintptr_t)bytes, 4, LR_ACC_WRITE, NULL, 0x510);
+    race_access(b, (uintptr_t)bytes + 2, 4, LR_ACC_WRITE, NULL, 0x520);   /* benign half */
+    ck_assert_int_eq(nreports, 0);
+    race_access(a, (uintptr_t)bytes + 4, 4, LR_ACC_WRITE, NULL, 0x530);
+    ck_assert_int_eq(count(LR_REPORT_DATA_RACE), 1);       /* with b's unaligned write */
+    /* unwatch forgets it with the rest of the history */
+    lr_race_unwatch(a, (uintptr_t)bytes, 8);
+    race_access(a, (uintptr_t)bytes, 4, LR_ACC_WRITE, NULL, 0x540);
+    race_access(b, (uintptr_t)bytes, 4, LR_ACC_WRITE, NULL, 0x550);
+    ck_assert_int_eq(count(LR_REPORT_DATA_RACE), 2);
+}
+END_TEST
+
+/* An exact store to a benign variable is still made. */
+START_TEST(a_benign_exact_store_is_made)
+{
+    lr_thread *a = lr_thread_new_synthetic();
+    lr_race_benign(a, (uintptr_t)&mem[3], sizeof mem[3]);
+    store(a, 3, 42);
+    ck_assert_int_eq(mem[3], 42);
+    ck_assert_int_eq(load(a, 3), 42);
+}
+END_TEST
+
+/* Reads, writes and synchronization ignored between Begin and End (which
+ * nest): the other kind is still seen; an End without its Begin is not a
+ * Begin. */
+START_TEST(ignored_accesses_are_not_seen)
+{
+    lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
+    lr_race_ignore(b, LR_IGNORE_READS, -1);             /* unbalanced: no effect */
+    lr_race_ignore(b, LR_IGNORE_WRITES, 1);
+    lr_race_ignore(b, LR_IGNORE_WRITES, 1);
+    wr(a, 0);
+    wr(b, 0);
+    lr_race_ignore(b, LR_IGNORE_WRITES, -1);
+    wr(b, 0);                   /* still inside the outer pair */
+    ck_assert_int_eq(nreports, 0);
+    rd(b, 0);                   /* reads are seen */
+    rd(b, 1);
+    lr_race_thread_finished(b);
+    ck_assert_int_eq(count(LR_REPORT_DATA_RACE), 1);
+    lr_race_ignore(b, LR_IGNORE_WRITES, -1);
+    wr(b, 4);
+    wr(a, 4);
+    ck_assert_int_eq(count(LR_REPORT_DATA_RACE), 2);
+}
+END_TEST
+
+START_TEST(ignored_synchronization_orders_nothing)
+{
+    lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
+    wr(a, 0);
+    lr_race_ignore(a, LR_IGNORE_SYNC, 1);
+    lr_race_release(a, (uintptr_t)&fake_locks[0]);
+    lr_race_ignore(a, LR_IGNORE_SYNC, -1);
+    lr_race_acquire(b, (uintptr_t)&fake_locks[0]);
+    wr(b, 0);
+    ck_assert_int_eq(count(LR_REPORT_DATA_RACE), 1);
+}
+END_TEST
+
+/* New memory (an allocator's reuse): the old history is gone, the name stays. */
+START_TEST(forgotten_memory_starts_a_new_history)
+{
+    lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
+    ck_assert_int_eq(lr_race_watch(a, (uintptr_t)&mem[5], sizeof mem[5], "slot"), 0);
+    wr(a, 5);
+    lr_race_forget(b, (uintptr_t)&mem[5], sizeof mem[5]);
+    wr(b, 5);
+    ck_assert_int_eq(nreports, 0);
+    wr(a, 5);
+    ck_assert_int_eq(count(LR_REPORT_DATA_RACE), 1);
+    ck_assert_uint_eq(reports[0].a[0].thread, b->info->id);     /* with the new history */
+    ck_assert_str_eq(reports[0].var_name, "slot");
+}
+END_TEST
+
 /* ---- lost updates ---- */
 
 /* A watched instruction (watch.c): the program made the access, lockrace
@@ -711,6 +807,11 @@ static Suite *suite(void)
     tcase_add_test(tc, a_writer_follows_every_reader_and_readers_follow_writers);
     tcase_add_test(tc, watched_range_is_one_variable_of_several_granules);
     tcase_add_test(tc, unwatch_forgets_history);
+    tcase_add_loop_test(tc, benign_bytes_never_race_their_neighbours_do, 0, 3);
+    tcase_add_test(tc, a_benign_exact_store_is_made);
+    tcase_add_test(tc, ignored_accesses_are_not_seen);
+    tcase_add_test(tc, ignored_synchronization_orders_nothing);
+    tcase_add_test(tc, forgotten_memory_starts_a_new_history);
     tcase_add_test(tc, interleaved_exact_increments_are_an_observed_lost_update);
     tcase_add_test(tc, unordered_increments_that_did_not_overlap_are_possible);
     tcase_add_test(tc, possible_after_observed_on_the_same_code_is_not_reported);
