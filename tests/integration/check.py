@@ -2074,6 +2074,31 @@ def case_watch_counter():
     raise Failure("three runs lost no update")
 
 
+def case_watch_wording():
+    """Each sentence of a report states only what happened, in its order:
+    a lock held across a whole increment is not said to be released in
+    between, and a read that came before another thread's increment is
+    the first access of the data race, in the text and the JSON."""
+    status, out, err, reports = watched("watch_wording", ["locked-one-side"], "hits,seen")
+    lu = findings(reports, "lost-update")
+    expect(status == 66 and lu, f"locked-one-side: status {status}\n{err[-800:]}")
+    expect("released it in between" not in err, f"a lock said released that never was:\n{err[-1500:]}")
+    for r in lu:
+        for a in r["accesses"]:
+            expect("locks_released_since_read" not in a, f"access {a}")
+    status, out, err, reports = watched("watch_wording", ["read-then-increment"], "hits,seen")
+    races = findings(reports, "data-race")
+    expect(status == 66 and len(races) == 1, f"read-then-increment: status {status}, "
+           f"{[r.get('summary') for r in reports]}\n{err[-800:]}")
+    r = races[0]
+    ops = [a["op"] for a in r["accesses"]]
+    functions = [a["stack"][0]["function"] for a in r["accesses"]]
+    expect(ops == ["read", "write"] and functions == ["reader", "incrementer"],
+           f"accesses in the wrong order: {ops} {functions}")
+    m = re.search(r"data-race on seen \(8 bytes at 0x[0-9a-f]+\): (T\d+) read, then (T\d+) wrote", err)
+    expect(m and m.group(1) != m.group(2), f"text: {err[-1500:]}")
+
+
 def case_watch_clean():
     """Watched the same way, the locked and atomic counters, the locked
     member and the locked library counter give no report and the program's
