@@ -113,6 +113,14 @@ static int values_seen(const lr_report *r)
     return 1;
 }
 
+/* Both read-modify-writes are one instruction each (a watched x++: its
+ * read and write come from one rewritten instruction, at one stack): the
+ * variable's lock around it makes it atomic while watched. */
+static int one_instruction(const lr_report *r)
+{
+    return r->accesses[0].stack == r->accesses[1].stack && r->accesses[2].stack == r->accesses[3].stack;
+}
+
 void lr_text_lost_update(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*labels)[200])
 {
     char var[200], t0[64], t1[64];
@@ -136,10 +144,13 @@ void lr_text_lost_update(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*
                          "read-modify-writes: either write can fall between the other thread's read "
                          "and write and overwrite its update. %s\n",
                       (int)pid, t0, t1, var,
-                      values_seen(r) ? "Not seen overwriting this time."
-                                     : "lockrace cannot tell whether it did this time: the accesses "
-                                       "were annotated without their values (LOCKRACE_LOAD and "
-                                       "LOCKRACE_STORE, or watch=, give them).");
+                      !values_seen(r) ? "lockrace cannot tell whether it did this time: the accesses "
+                                        "were annotated without their values (LOCKRACE_LOAD and "
+                                        "LOCKRACE_STORE, or watch=, give them)."
+                      : one_instruction(r) ? "Not seen overwriting this time: each read-modify-write "
+                                             "is one instruction, which watching makes atomic, so "
+                                             "it cannot while watched; unwatched, it can."
+                                           : "Not seen overwriting this time.");
     }
     released_between(b, r, 1, labels);
     released_between(b, r, 3, labels);

@@ -2097,6 +2097,14 @@ def case_watch_wording():
            f"accesses in the wrong order: {ops} {functions}")
     m = re.search(r"data-race on seen \(8 bytes at 0x[0-9a-f]+\): (T\d+) read, then (T\d+) wrote", err)
     expect(m and m.group(1) != m.group(2), f"text: {err[-1500:]}")
+    # a one-instruction counter++ is atomic while watched: nothing lost,
+    # the lost update possible, and the text says why none was seen
+    status, out, err, reports = watched("counter_plain", ["increment", "100000"], "counter")
+    lu = findings(reports, "lost-update")
+    expect(status == 66 and len(lu) == 1 and lu[0]["certainty"] == "possible",
+           f"increment: status {status}, {[r.get('summary') for r in reports]}")
+    expect("0 increments lost" in out, f"increment: output {out!r}")
+    expect("which watching makes atomic" in err, f"increment: text {err[-1500:]}")
 
 
 def case_watch_clean():
