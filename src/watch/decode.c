@@ -58,10 +58,7 @@ int lr_watch_load_capstone(void)
 
 static int overlapping_var(uintptr_t a, uintptr_t size)
 {
-    for (int i = 0; i < lr_watch_nvars; i++)
-        if (a < lr_watch_vars[i].hi && a + size > lr_watch_vars[i].lo)
-            return i;
-    return -1;
+    return lr_watch_var_at(a, size);
 }
 
 static uintptr_t code_end(const object *o, uintptr_t addr);
@@ -247,10 +244,7 @@ static int pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_
     }
     *pointer = a;
     /* into the whole variable: `lea stats(%rip)` then 8(%reg) for a member */
-    for (int i = 0; i < lr_watch_nvars; i++)
-        if (a >= lr_watch_vars[i].sym_lo && a < lr_watch_vars[i].sym_hi)
-            return i;
-    return -1;
+    return lr_watch_symbol_at(a);
 }
 
 /* From a pointer load, the instructions that follow it in a straight line

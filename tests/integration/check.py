@@ -2107,6 +2107,39 @@ def case_watch_wording():
     expect("which watching makes atomic" in err, f"increment: text {err[-1500:]}")
 
 
+def case_watch_all():
+    """watch=*: every global and static variable of the program, none
+    named. The racy ones are found (a function's static, a global), each
+    reported as for a named variable; variables set before the threads
+    start and only read after, one under a mutex and each thread's own
+    element of an array stay quiet. A glob watches only what it matches."""
+    status, out, err, reports = watched("watch_all", ["clean"], "*")
+    nstatus, nout = native("watch_all", ["clean"])
+    expect(status == 0 and reports == [], f"clean: status {status}, "
+           f"{[r.get('summary') for r in reports]}\n{err[-1500:]}")
+    expect(out == nout, f"clean: output differs from the native run:\n{out}\n---\n{nout}")
+    expect("lockrace" not in err, f"clean: lockrace wrote {err[-800:]!r}")
+    status, out, err, reports = watched("watch_all", ["racy"], "*")
+    expect(status == 66, f"racy: status {status}\n{err[-800:]}")
+    reported = {r["variable"]["name"] for r in reports if r.get("kind") in ("data-race", "lost-update")}
+    expect(reported == {"hidden_total", "stats_misses"}, f"racy: reported on {reported}\n{err[-1500:]}")
+    for r in findings(reports, "lost-update"):
+        for i, a in enumerate(r["accesses"]):
+            check_race_access(a, a["op"], "watch_all.c", f"{r['variable']['name']}: access {i}")
+    # a glob: only the variables it matches
+    status, out, err, reports = watched("watch_all", ["racy"], "stats_*")
+    reported = {r["variable"]["name"] for r in reports if r.get("kind") in ("data-race", "lost-update")}
+    expect(status == 66 and reported == {"stats_misses"}, f"stats_*: status {status}, reported on "
+           f"{reported}\n{err[-1500:]}")
+    status, out, err, reports = watched("watch_all", ["racy"], "nothing_*")
+    expect(status == 0 and reports == [], f"nothing_*: status {status} {err[-500:]}")
+    # the launcher's --watch takes them too; a demo's one racy global found unnamed
+    status, out, err, reports = watched("counter_plain", ["racy", "20000"], "*", launcher=True)
+    reported = {r["variable"]["name"] for r in reports if r.get("kind") in ("data-race", "lost-update")}
+    expect(status == 66 and reported == {"counter"}, f"counter_plain: status {status}, reported on "
+           f"{reported}\n{err[-1500:]}")
+
+
 def case_watch_clean():
     """Watched the same way, the locked and atomic counters, the locked
     member and the locked library counter give no report and the program's
