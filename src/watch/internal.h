@@ -25,6 +25,8 @@ typedef struct watch_var {
     char name[96];
     int unnamed;                /* found by a glob: reports name it from the debug information */
     int atomic;                 /* some instruction on it is lock-prefixed */
+    uint32_t escapes;           /* places its address goes where lockrace does not follow */
+    uintptr_t escape_at;        /* the first of them */
     lr_ilock lock;              /* orders every watched access of it */
 } watch_var;
 

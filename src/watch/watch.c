@@ -118,6 +118,14 @@ static int reaches_a_variable(const object *o)
     return 0;
 }
 
+static const object *object_of(uintptr_t addr)
+{
+    for (int i = 0; i < lr_watch_nobjects; i++)
+        if (addr >= lr_watch_objects[i].lo && addr < lr_watch_objects[i].hi)
+            return &lr_watch_objects[i];
+    return NULL;
+}
+
 static void fork_child(void)
 {
     for (int i = 0; i < lr_watch_nvars; i++)
@@ -196,7 +204,17 @@ void lr_watch_start(const char *spec)
                      "address loaded just before; other accesses through pointers are not seen, so "
                      "nothing of it will be", lr_watch_vars[i].name);
             fail(err, 0);
-        } else if (lr_opt.verbosity >= 2) {
+        } else if (v->escapes) {
+            /* once, as for none: a clean run then proves less than it seems */
+            const object *o = object_of(v->escape_at);
+            snprintf(err, sizeof err, "watch=%s: its address is also passed to a function, stored, "
+                     "or kept in a register across calls (%u place%s, the first at %s+%#lx); "
+                     "accesses through it there are not seen", v->name, v->escapes,
+                     v->escapes == 1 ? "" : "s", o ? lr_watch_base_name(o->path) : "?",
+                     (unsigned long)(v->escape_at - (o ? o->base : 0)));
+            fail(err, 0);
+        }
+        if (found[i] && lr_opt.verbosity >= 2) {
             snprintf(err, sizeof err, "watching %s (%zu bytes): %u instruction%s", lr_watch_vars[i].name,
                      (size_t)(lr_watch_vars[i].hi - lr_watch_vars[i].lo), found[i], found[i] == 1 ? "" : "s");
             fail(err, 0);

@@ -2140,6 +2140,22 @@ def case_watch_all():
            f"{reported}\n{err[-1500:]}")
 
 
+def case_watch_escape():
+    """A named variable whose address is passed to a function, or kept in
+    a register across the calls of a loop, is watched, and one line at
+    start says that accesses through that address are not seen; one only
+    ever reached directly gets no line. A glob's variables get none."""
+    status, out, err, reports = watched("watch_escape", [], "g_total,balance,plain")
+    expect(status == 0 and reports == [], f"status {status}, {[r.get('summary') for r in reports]}")
+    for var in ("g_total", "balance"):
+        expect(re.search(rf"lockrace: watch={var}: its address is also passed to a function, stored, or "
+                         r"kept in a register across calls \(\d+ places?, the first at watch_escape\+0x[0-9a-f]+\)",
+                         err), f"{var}: no line says its address escapes:\n{err}")
+    expect("watch=plain" not in err, f"plain: {err}")
+    status, out, err, reports = watched("watch_escape", [], "*")
+    expect(status == 0 and "lockrace" not in err, f"*: status {status} {err}")
+
+
 def case_watch_clean():
     """Watched the same way, the locked and atomic counters, the locked
     member and the locked library counter give no report and the program's
