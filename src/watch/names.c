@@ -358,7 +358,8 @@ static int add_glob(const char *item, char *err, size_t errlen)
             continue;           /* the program alone, unless a library is named */
         found = glob_object(o, pattern, where[0] ? where : NULL, &m, &cap, found);
     }
-    qsort(m, found, sizeof *m, by_match_address);
+    if (found)                  /* m is NULL when nothing matched */
+        qsort(m, found, sizeof *m, by_match_address);
     lr_watch_index();
     size_t added = 0, big = 0, over = 0;
     for (size_t i = 0; i < found; i++) {
