@@ -392,7 +392,8 @@ static int add_glob(const char *item, char *err, size_t errlen)
         return -2;
     }
     if (!added) {
-        snprintf(err, errlen, "watch=%s: no variable of %s matches it", item,
+        snprintf(err, errlen, "watch=%s: no variable of %s matches it (names come from the symbol "
+                 "table: a stripped program keeps only the variables it exports)", item,
                  where[0] ? where : lr_watch_base_name(lr_watch_objects[0].path));
         return -2;
     }
