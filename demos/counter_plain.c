@@ -9,7 +9,13 @@
  *
  * `counter_plain locked` takes a mutex around each increment and
  * `counter_plain atomic` uses an atomic add: both are correct, and watched
- * the same way lockrace reports nothing on them. */
+ * the same way lockrace reports nothing on them.
+ *
+ * `counter_plain increment` writes `counter++`, which the compiler makes one
+ * instruction (add to memory, not locked): it loses updates natively, but
+ * watched, each instruction runs under the variable's lock and becomes
+ * atomic, so the program stops losing them; lockrace reports the lost
+ * update as possible. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -40,6 +46,16 @@ static void *racy(void *arg)
     return NULL;
 }
 
+static void *increment(void *arg)
+{
+    (void)arg;
+    for (long i = 1; i <= increments; i++) {
+        counter++;                      /* one instruction: addq $1, counter(%rip) */
+        milestone(i);
+    }
+    return NULL;
+}
+
 static void *locked(void *arg)
 {
     (void)arg;
@@ -65,11 +81,12 @@ int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "racy";
     void *(*worker)(void *) = !strcmp(mode, "racy") ? racy : !strcmp(mode, "locked") ? locked
-                            : !strcmp(mode, "atomic") ? atomic : NULL;
+                            : !strcmp(mode, "atomic") ? atomic
+                            : !strcmp(mode, "increment") ? increment : NULL;
     if (argc > 2)
         increments = atol(argv[2]);
     if (!worker || argc > 3 || increments < 1) {
-        fprintf(stderr, "usage: counter_plain [racy|locked|atomic] [INCREMENTS]\n");
+        fprintf(stderr, "usage: counter_plain [racy|increment|locked|atomic] [INCREMENTS]\n");
         return 2;
     }
     pthread_t t[THREADS];

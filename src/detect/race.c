@@ -446,7 +446,8 @@ static uint64_t overwritten(lr_cell *c, const cell_thread *me, const lr_access *
     return lost;
 }
 
-static void write_checks(lr_cell *c, cell_thread *me, lr_access *acc, const lr_vc *vc, findings *fs)
+static void write_checks(lr_thread *t, lr_cell *c, cell_thread *me, lr_access *acc, const lr_vc *vc,
+                         findings *fs)
 {
     int rmw = !acc->atomic && me->last.seq && !me->last.write && !me->last.atomic;
     for (uint32_t i = 0; i < c->nthreads; i++) {
@@ -469,6 +470,7 @@ static void write_checks(lr_cell *c, cell_thread *me, lr_access *acc, const lr_v
     /* a read-modify-write: the read, then this write, nothing of ours between */
     lr_access read = me->last;
     acc->source = read.source;
+    acc->retaken = lr_race_retaken(t, &read, acc);
     int exact = acc->exact && read.exact && !c->inexact;
     const rmw_pair *sib = NULL;
     int lost_found = 0;
@@ -632,7 +634,7 @@ void lr_race_access_at(lr_thread *self, uintptr_t addr, size_t size, int flags, 
         cell_thread *me = cell_thread_of(c, acc.thread, 1);
         if (me) {
             if (acc.write)
-                write_checks(c, me, &acc, vc, &fs);
+                write_checks(self, c, me, &acc, vc, &fs);
             else
                 read_checks(self, c, me, &acc, vc, &fs);
             me->last = acc;

@@ -102,8 +102,38 @@ static void release(lr_thread *self, uintptr_t obj, int shared)
         lr_ilock_drop(&s->lock);
     }
     uint32_t id = self->info->id;
+    race_thread *r = lr_race_part(self);
+    r->released[r->nreleased++ % RELEASES] = (release_mark){ obj, lr_vc_get(vc, id) };
     if (id < vc->n)
         vc->c[id]++;            /* what follows is not covered by this release */
+}
+
+/* A release after read has a clock of at least read's; the ring holds the
+ * last RELEASES, and when its oldest is after read too, earlier ones may
+ * be missing: those locks are not claimed. */
+uint32_t lr_race_retaken(lr_thread *t, const lr_access *read, const lr_access *write)
+{
+    const lr_lockset *w = write->locks, *r = read->locks;
+    if (!w || !r || write->clock == read->clock)
+        return 0;               /* nothing at all released in between */
+    race_thread *p = lr_race_part(t);
+    uint32_t kept = p->nreleased < RELEASES ? p->nreleased : RELEASES;
+    uint32_t mask = 0;
+    for (uint32_t i = 0; i < w->n && i < 32; i++) {
+        int before = 0;
+        for (uint32_t j = 0; j < r->n && !before; j++)
+            before = r->locks[j].lock.id == w->locks[i].lock.id;
+        for (uint32_t k = 0; before && k < kept; k++) {
+            const release_mark *m = &p->released[(p->nreleased - 1 - k) % RELEASES];
+            if (m->clock < read->clock)
+                break;
+            if (m->obj == w->locks[i].lock.addr) {
+                mask |= 1u << i;
+                break;
+            }
+        }
+    }
+    return mask;
 }
 
 /* An acquire joins the object's clock into the thread's: an exclusive one

@@ -37,6 +37,15 @@ void **lr_race_map_find(addr_map *m, uintptr_t key, int create);
 
 /* The engine's part of a thread's state (model/thread.h), zeroed for each
  * thread. */
+/* A release the thread made: the object, and the thread's own clock entry
+ * just before it (so a release after an access at clock k has clock >= k). */
+typedef struct release_mark {
+    uintptr_t obj;
+    uint32_t clock;
+} release_mark;
+
+#define RELEASES 16
+
 typedef struct race_thread {
     uint64_t vc_version;        /* one more whenever an acquire may have grown the clock */
     uint64_t lockset_chain;     /* the key of the lockset interned last */
@@ -45,6 +54,9 @@ typedef struct race_thread {
      * ended (they nest): the thread's reads, writes, synchronization are
      * not looked at */
     uint32_t ignore_reads, ignore_writes, ignore_sync;
+    release_mark released[RELEASES];    /* its last releases, a ring: which locks a
+                                           read-modify-write let go in between */
+    uint32_t nreleased;
 } race_thread;
 
 typedef struct sync_obj {
@@ -95,8 +107,15 @@ typedef struct lr_access {
     const lr_lockset *locks;
     lr_stack_id stack;
     uint32_t thread, clock;     /* epoch */
+    uint32_t retaken;           /* the write of a read-modify-write: lr_race_retaken */
     uint8_t mask, write, atomic, exact;
 } lr_access;
+
+/* Which locks of write's lockset (bit i: locks[i]) the thread also held at
+ * read, its own earlier access, and let go of in between; a lock whose
+ * release lockrace no longer remembers is not claimed. */
+/* (race_clock.c) */
+uint32_t lr_race_retaken(lr_thread *t, const lr_access *read, const lr_access *write);
 
 /* One thread's history in one cell. */
 typedef struct cell_thread {
@@ -162,7 +181,8 @@ typedef struct findings {
 } findings;
 
 void lr_race_add_finding(findings *fs, int kind, lr_var *v, const lr_access *a, int n, int observed);
-void lr_race_add_race(findings *fs, lr_var *v, const lr_access *earlier, const lr_access *later);
+/* A data race between two accesses of one cell, whichever came first. */
+void lr_race_add_race(findings *fs, lr_var *v, const lr_access *x, const lr_access *y);
 /* Reports the findings met for the first time. */
 void lr_race_report_findings(lr_thread *self, findings *fs);
 /* A finding held back until now, reported. */

@@ -24,9 +24,12 @@ void lr_race_add_finding(findings *fs, int kind, lr_var *v, const lr_access *a, 
     memcpy(f->a, a, (size_t)n * sizeof *a);
 }
 
-void lr_race_add_race(findings *fs, lr_var *v, const lr_access *earlier, const lr_access *later)
+/* x and y in the order the cell saw them (a read held back until the
+ * thread's next access is the earlier one of its pair, or the later). */
+void lr_race_add_race(findings *fs, lr_var *v, const lr_access *x, const lr_access *y)
 {
-    lr_access a[2] = { *earlier, *later };
+    int swap = y->seq < x->seq;
+    lr_access a[2] = { swap ? *y : *x, swap ? *x : *y };
     lr_race_add_finding(fs, F_RACE, v, a, 2, 0);
 }
 
@@ -143,7 +146,8 @@ static void fill_access(lr_report *r, int i, const lr_access *a, size_t *nlocks,
             li++;
         if (li == *nlocks)
             r->locks[(*nlocks)++] = e->lock;
-        r->holds[(*nholds)++] = (lr_report_hold){ .lock = (int)li, .shared = e->shared };
+        r->holds[(*nholds)++] = (lr_report_hold){ .lock = (int)li, .shared = e->shared,
+                                                  .retaken = k < 32 && (a->retaken >> k & 1) };
     }
     ra->nholds = *nholds - ra->hold_first;
 }

@@ -73,25 +73,24 @@ void lr_text_data_race(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*la
                      "create/join, signal or post between them), and %s.\n", (int)pid,
                   r->common_lock ? "although they held a lock in common, it did not order them"
                                  : "they held no lock in common");
-    text_access(b, r, c, var, "", labels);
-    text_access(b, r, a, var, " earlier", labels);
+    text_access(b, r, a, var, "", labels);     /* in the order they happened */
+    text_access(b, r, c, var, " then", labels);
     text_race_origins(b, r, d, labels);
 }
 
 /* A read-modify-write that held a lock at its read and its write, but let it
- * go in between: the usual cause of a lost update in locked code. */
-static void released_between(lr_buf *b, const lr_report *r, int read, int write, char (*labels)[200])
+ * go in between: the usual cause of a lost update in locked code. Said only
+ * of a lock the engine saw released and taken again (retaken). */
+static void released_between(lr_buf *b, const lr_report *r, int write, char (*labels)[200])
 {
-    const lr_report_access *x = &r->accesses[read], *y = &r->accesses[write];
-    for (size_t i = 0; i < x->nholds; i++)
-        for (size_t j = 0; j < y->nholds; j++)
-            if (r->holds[x->hold_first + i].lock == r->holds[y->hold_first + j].lock) {
-                char tl[64];
-                lr_thread_label(x->thread, tl, sizeof tl);
-                lr_buf_printf(b, "  %s held %s at its read and at its write, but released it in "
-                                 "between.\n", tl, labels[r->holds[x->hold_first + i].lock]);
-                return;
-            }
+    const lr_report_access *y = &r->accesses[write];
+    for (size_t j = 0; j < y->nholds; j++)
+        if (r->holds[y->hold_first + j].retaken) {
+            char tl[64];
+            lr_thread_label(y->thread, tl, sizeof tl);
+            lr_buf_printf(b, "  %s held %s at its read and at its write, but released it in "
+                             "between.\n", tl, labels[r->holds[y->hold_first + j].lock]);
+        }
 }
 
 static void interleaving(lr_buf *b, const lr_report *r)
@@ -112,6 +111,14 @@ static int values_seen(const lr_report *r)
         if (!r->accesses[i].has_value)
             return 0;
     return 1;
+}
+
+/* Both read-modify-writes are one instruction each (a watched x++: its
+ * read and write come from one rewritten instruction, at one stack): the
+ * variable's lock around it makes it atomic while watched. */
+static int one_instruction(const lr_report *r)
+{
+    return r->accesses[0].stack == r->accesses[1].stack && r->accesses[2].stack == r->accesses[3].stack;
 }
 
 void lr_text_lost_update(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*labels)[200])
@@ -137,13 +144,16 @@ void lr_text_lost_update(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*
                          "read-modify-writes: either write can fall between the other thread's read "
                          "and write and overwrite its update. %s\n",
                       (int)pid, t0, t1, var,
-                      values_seen(r) ? "Not seen overwriting this time."
-                                     : "lockrace cannot tell whether it did this time: the accesses "
-                                       "were annotated without their values (LOCKRACE_LOAD and "
-                                       "LOCKRACE_STORE, or watch=, give them).");
+                      !values_seen(r) ? "lockrace cannot tell whether it did this time: the accesses "
+                                        "were annotated without their values (LOCKRACE_LOAD and "
+                                        "LOCKRACE_STORE, or watch=, give them)."
+                      : one_instruction(r) ? "Not seen overwriting this time: each read-modify-write "
+                                             "is one instruction, which watching makes atomic, so "
+                                             "it cannot while watched; unwatched, it can."
+                                           : "Not seen overwriting this time.");
     }
-    released_between(b, r, 0, 1, labels);
-    released_between(b, r, 2, 3, labels);
+    released_between(b, r, 1, labels);
+    released_between(b, r, 3, labels);
     text_access(b, r, &r->accesses[0], var, "", labels);
     text_access(b, r, &r->accesses[1], var, " then", labels);
     text_access(b, r, &r->accesses[2], var, "", labels);
@@ -183,6 +193,16 @@ static void json_accesses(lr_buf *b, const lr_report *r)
             lr_buf_puts(b, ",\"locks_held_for_reading\":[");
             for (size_t k = 0, n = 0; k < a->nholds; k++)
                 if (r->holds[a->hold_first + k].shared)
+                    lr_buf_printf(b, "%s%d", n++ ? "," : "", r->holds[a->hold_first + k].lock);
+            lr_buf_puts(b, "]");
+        }
+        int retaken = 0;
+        for (size_t k = 0; k < a->nholds; k++)
+            retaken |= r->holds[a->hold_first + k].retaken;
+        if (retaken) {          /* let go after the thread's read and taken again */
+            lr_buf_puts(b, ",\"locks_released_since_read\":[");
+            for (size_t k = 0, n = 0; k < a->nholds; k++)
+                if (r->holds[a->hold_first + k].retaken)
                     lr_buf_printf(b, "%s%d", n++ ? "," : "", r->holds[a->hold_first + k].lock);
             lr_buf_puts(b, "]");
         }

@@ -65,6 +65,8 @@ typedef struct lr_report_hold {
     int lock;                   /* index into locks */
     lr_stack_id stack;          /* where it was taken */
     uint8_t shared;             /* held for reading (an rwlock's read lock) */
+    uint8_t retaken;            /* the write of a read-modify-write: the thread let the lock
+                                   go after its read and took it again before this write */
 } lr_report_hold;
 
 /* A thread of a deadlock: what it waits for, where, and what it holds. */

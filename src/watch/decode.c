@@ -58,10 +58,7 @@ int lr_watch_load_capstone(void)
 
 static int overlapping_var(uintptr_t a, uintptr_t size)
 {
-    for (int i = 0; i < lr_watch_nvars; i++)
-        if (a < lr_watch_vars[i].hi && a + size > lr_watch_vars[i].lo)
-            return i;
-    return -1;
+    return lr_watch_var_at(a, size);
 }
 
 static uintptr_t code_end(const object *o, uintptr_t addr);
@@ -247,10 +244,7 @@ static int pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_
     }
     *pointer = a;
     /* into the whole variable: `lea stats(%rip)` then 8(%reg) for a member */
-    for (int i = 0; i < lr_watch_nvars; i++)
-        if (a >= lr_watch_vars[i].sym_lo && a < lr_watch_vars[i].sym_hi)
-            return i;
-    return -1;
+    return lr_watch_symbol_at(a);
 }
 
 /* From a pointer load, the instructions that follow it in a straight line
@@ -259,6 +253,52 @@ static int pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_
  * a branch, a call, a branch target (code can enter there without the
  * pointer load), an instruction that uses the stack, and after one that
  * overwrites the register. */
+/* The pointer in reg may be used where lockrace does not look: noted on
+ * the variable, said once at start (watch.c). */
+static void escape(int var, uintptr_t at)
+{
+    watch_var *v = &lr_watch_vars[var];
+    if (!v->escapes++ || at < v->escape_at)
+        v->escape_at = at;
+}
+
+/* Registers by their index in the stubs' array (gpr()). */
+#define REG_BIT(i) (1u << (i))
+static const unsigned callee_saved = REG_BIT(0) | REG_BIT(1) | REG_BIT(2) | REG_BIT(3) | REG_BIT(10) |
+                                     REG_BIT(11);     /* r15 r14 r13 r12 rbp rbx */
+static const unsigned arguments = REG_BIT(8) | REG_BIT(9) | REG_BIT(12) | REG_BIT(13) | REG_BIT(7) |
+                                  REG_BIT(6);         /* rdi rsi rdx rcx r8 r9 */
+
+/* insn reads reg other than as the base of a memory operand: the pointer
+ * is stored, copied, compared or offset. */
+static int uses_pointer_otherwise(const cs_insn *insn, int reg)
+{
+    const cs_x86 *x = &insn->detail->x86;
+    for (int i = 0; i < x->op_count; i++) {
+        const cs_x86_op *op = &x->operands[i];
+        if ((op->type == X86_OP_REG && gpr(op->reg) == reg && (op->access & CS_AC_READ)) ||
+            (op->type == X86_OP_MEM && gpr(op->mem.index) == reg))
+            return 1;
+    }
+    return 0;
+}
+
+/* Where a run from a pointer load stopped with the pointer still in reg:
+ * passed to the function called, returned, or kept in a register that
+ * lives across calls (a loop's pointer hoisted out of it). A caller-saved
+ * register that is not an argument dies at a call and is assumed dead at
+ * a branch. */
+static int pointer_outlives(csh h, const cs_insn *stop, int reg)
+{
+    if (callee_saved & REG_BIT(reg))
+        return 1;
+    if (stop && lr_watch_cs.insn_group(h, stop, CS_GRP_CALL))
+        return (arguments & REG_BIT(reg)) != 0;
+    if (stop && lr_watch_cs.insn_group(h, stop, CS_GRP_RET))
+        return reg == 14;       /* rax */
+    return 0;
+}
+
 static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer, int pointed, int reg,
                              scan *s, cs_insn *tmp)
 {
@@ -271,10 +311,16 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
     const uint8_t *code = (const uint8_t *)(load_insn->address + load_insn->size);
     uint64_t address = load_insn->address + load_insn->size;
     size_t size = 15 * MAX_SEQ;
+    int clobbered = 0, escaped = 0;
+    const cs_insn *stop = NULL;
     while (c.n < MAX_SEQ && lr_watch_cs.disasm_iter(h, &code, &size, &address, tmp)) {
         if (control_transfer(h, tmp) || uses_stack(tmp) || addr_in(&s->targets, (uintptr_t)tmp->address) ||
-            code_end(s->o, (uintptr_t)tmp->address) == 0)
+            code_end(s->o, (uintptr_t)tmp->address) == 0) {
+            stop = tmp;
             break;
+        }
+        if (uses_pointer_otherwise(tmp, reg))
+            escaped = 1;
         const cs_x86_op *op = accessed(tmp);
         seq_insn *si = &c.in[c.n];
         copy_insn(si, tmp);
@@ -308,9 +354,13 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
         int clobbers = lr_watch_cs.regs_access(h, tmp, read, &nread, written, &nwritten) != CS_ERR_OK;
         for (int i = 0; i < nwritten; i++)
             clobbers |= gpr(written[i]) == reg;
-        if (clobbers)
+        if (clobbers) {
+            clobbered = 1;
             break;
+        }
     }
+    if (escaped || (!clobbered && pointer_outlives(h, stop, reg)))
+        escape(pointed, (uintptr_t)load_insn->address);
     if (!uses)
         return;
     c.n = last_use;
@@ -328,7 +378,11 @@ static void consider(csh h, const cs_insn *insn, scan *s, cs_insn *tmp)
     consider_direct(h, insn, s);
     int reg, pointed;
     uintptr_t pointer;
-    if (!s->has_indirect && (pointed = pointer_load(insn, s->o, &reg, &pointer)) >= 0)
+    if ((pointed = pointer_load(insn, s->o, &reg, &pointer)) < 0)
+        return;
+    if (s->has_indirect)
+        escape(pointed, (uintptr_t)insn->address);  /* a jump table could land inside a run */
+    else
         consider_pointer(h, insn, pointer, pointed, reg, s, tmp);
 }
 

@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MAX_VARS 32
+/* watch=* on a big program: patch.var is 16 bits */
+#define MAX_VARS 16384
 #define MAX_PATCHES 65536
 #define CALL_SIZE 24            /* emit_call's bytes */
 #define REGION_HEADER 64        /* the addresses of the two stubs */
@@ -22,7 +23,10 @@ typedef struct watch_var {
     uintptr_t lo, hi;
     uintptr_t sym_lo, sym_hi;   /* the whole variable it is part of (a struct's member) */
     char name[96];
+    int unnamed;                /* found by a glob: reports name it from the debug information */
     int atomic;                 /* some instruction on it is lock-prefixed */
+    uint32_t escapes;           /* places its address goes where lockrace does not follow */
+    uintptr_t escape_at;        /* the first of them */
     lr_ilock lock;              /* orders every watched access of it */
 } watch_var;
 
@@ -40,8 +44,8 @@ typedef struct patch {
     int64_t disp;
 } patch;
 
-/* The watched variables and the rewritten instructions (watch.c). */
-extern watch_var lr_watch_vars[MAX_VARS];
+/* The watched variables (vars.c) and the rewritten instructions (watch.c). */
+extern watch_var *lr_watch_vars;
 extern int lr_watch_nvars;
 extern patch *lr_watch_patches;
 extern uint32_t lr_watch_npatches;
@@ -60,6 +64,7 @@ typedef struct object {
     uintptr_t data_lo[MAX_SEGMENTS], data_hi[MAX_SEGMENTS];     /* its writable ones (the GOT) */
     int ndata;
     uintptr_t eh_frame_hdr;     /* its unwind table's index, 0 if none */
+    uintptr_t relro_lo, relro_hi;   /* read-only once relocated (PT_GNU_RELRO) */
     int skip;                   /* the C library, the dynamic linker, lockrace itself */
 } object;
 
@@ -134,6 +139,10 @@ typedef struct scan {
 /* decode.c */ const char *lr_watch_capstone_name(void);
 /* decode.c */ int lr_watch_load_capstone(void);
 /* decode.c */ void lr_watch_scan_object(const object *o, scan *s);
+/* vars.c */ watch_var *lr_watch_new_var(void);     /* the next slot (count it), NULL: full */
+/* vars.c */ int lr_watch_index(void);              /* after the last variable; -1 out of memory */
+/* vars.c */ int lr_watch_var_at(uintptr_t a, uintptr_t size);  /* lowest overlapping [a, a+size), -1 */
+/* vars.c */ int lr_watch_symbol_at(uintptr_t a);   /* lowest whose whole symbol holds a, -1 */
 /* names.c */ const char *lr_watch_base_name(const char *path);
 /* names.c */ int lr_watch_add_item(const char *item, char *err, size_t errlen);
 /* names.c */ int lr_watch_collect_object(struct dl_phdr_info *info, size_t size, void *data);

@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <link.h>
@@ -71,6 +72,10 @@ int lr_watch_collect_object(struct dl_phdr_info *info, size_t size, void *data)
         uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
         if (ph->p_type == PT_GNU_EH_FRAME)
             o->eh_frame_hdr = lo;
+        if (ph->p_type == PT_GNU_RELRO) {
+            o->relro_lo = lo;
+            o->relro_hi = hi;
+        }
         if (ph->p_type != PT_LOAD)
             continue;
         o->lo = lo < o->lo ? lo : o->lo;
@@ -127,6 +132,23 @@ void lr_watch_elf_close(elf_file *ef)
 
 /* ---- what to watch: parsing and resolving the spec ---- */
 
+/* The symbol after *i (a source file's symbol skipped, and kept in *file:
+ * the local symbols after it are that file's); 0 at the end. */
+static int next_symbol(elf_file *ef, size_t *i, GElf_Sym *s, const char **name, const char **file)
+{
+    for (; *i < ef->nsyms; (*i)++) {
+        if (!gelf_getsym(ef->syms, (int)*i, s))
+            continue;
+        *name = elf_strptr(ef->elf, ef->strndx, s->st_name);
+        if (GELF_ST_TYPE(s->st_info) != STT_FILE) {
+            (*i)++;
+            return 1;
+        }
+        *file = *name ? *name : "";
+    }
+    return 0;
+}
+
 typedef struct match {
     int object;
     uintptr_t addr;
@@ -144,17 +166,10 @@ static int find_symbol(const char *name, const char *where, match *out, int max)
         elf_file ef;
         if (lr_watch_elf_open(lr_watch_objects[o].path, &ef) < 0)
             continue;
-        const char *file = "";
-        for (size_t i = 0; i < ef.nsyms; i++) {
-            GElf_Sym s;
-            if (!gelf_getsym(ef.syms, (int)i, &s))
-                continue;
-            const char *sname = elf_strptr(ef.elf, ef.strndx, s.st_name);
+        const char *file = "", *sname;
+        GElf_Sym s;
+        for (size_t i = 0; next_symbol(&ef, &i, &s, &sname, &file);) {
             int type = GELF_ST_TYPE(s.st_info);
-            if (type == STT_FILE) {
-                file = sname ? sname : "";
-                continue;
-            }
             if (!sname || strcmp(sname, name) || s.st_shndx == SHN_UNDEF ||
                 (type != STT_OBJECT && type != STT_TLS && type != STT_COMMON))
                 continue;
@@ -197,18 +212,211 @@ static int parse_number(const char *s, char **end, uint64_t *out)
     return 0;
 }
 
-/* One item of the spec: NAME[@FILE][+OFFSET][:SIZE] or 0xADDR:SIZE.
+/* ---- globs: watch=* and watch=stats_* ---- */
+
+/* What a glob leaves out, besides what nobody can race on (constants,
+ * thread-local variables, data read-only once relocated): the toolchain's
+ * and the C library's names (a leading underscore: __dso_handle,
+ * _IO_stdin_used, __TMC_END__; C++ vtables, typeinfo and guard variables),
+ * but not C++ variables in a namespace or class or a function (_ZN, _ZL,
+ * _ZZ). */
+static int toolchain_name(const char *name)
+{
+    if (name[0] != '_')
+        return 0;
+    return !(name[1] == 'Z' && (name[2] == 'N' || name[2] == 'L' || name[2] == 'Z'));
+}
+
+/* Costs stay bounded: each watched byte costs the race engine about 25
+ * bytes (a cell per 8), so a glob takes variables up to GLOB_VAR_MAX
+ * bytes, GLOB_TOTAL_MAX in all; a bigger array is watched when named. */
+#define GLOB_VAR_MAX (64u << 10)
+#define GLOB_TOTAL_MAX (1u << 20)
+
+typedef struct glob_match {
+    uintptr_t addr;
+    size_t size;
+    char name[96];
+} glob_match;
+
+static int by_match_address(const void *a, const void *b)
+{
+    const glob_match *x = a, *y = b;
+    return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* The addresses of the object's copy relocations: variables of a library
+ * (stdout, environ, optind) that the program holds the copy of. */
+static size_t copy_relocations(elf_file *ef, uintptr_t base, uintptr_t **out)
+{
+    size_t n = 0, cap = 0;
+    *out = NULL;
+    for (Elf_Scn *scn = NULL; (scn = elf_nextscn(ef->elf, scn));) {
+        GElf_Shdr sh;
+        Elf_Data *d;
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize ||
+            !(d = elf_getdata(scn, NULL)))
+            continue;
+        for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+            GElf_Rela r;
+            if (!gelf_getrela(d, (int)i, &r) || GELF_R_TYPE(r.r_info) != R_X86_64_COPY)
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                uintptr_t *v = realloc(*out, cap * sizeof *v);
+                if (!v)
+                    return n;
+                *out = v;
+            }
+            (*out)[n++] = base + r.r_offset;
+        }
+    }
+    return n;
+}
+
+static int writable_section(elf_file *ef, const GElf_Sym *s)
+{
+    if (s->st_shndx == SHN_COMMON)
+        return 1;
+    if (s->st_shndx == SHN_UNDEF || s->st_shndx >= SHN_LORESERVE)
+        return 0;
+    GElf_Shdr sh;
+    Elf_Scn *scn = elf_getscn(ef->elf, s->st_shndx);
+    return scn && gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_WRITE) && sh.sh_type != SHT_INIT_ARRAY &&
+           sh.sh_type != SHT_FINI_ARRAY;
+}
+
+/* The variables of object o a glob matches; where: only those of that
+ * source file (statics) when it is not the object's own name. */
+static size_t glob_object(int o, const char *pattern, const char *where, glob_match **out, size_t *cap,
+                          size_t n)
+{
+    const object *ob = &lr_watch_objects[o];
+    elf_file ef;
+    if (lr_watch_elf_open(ob->path, &ef) < 0)
+        return n;
+    uintptr_t *copies;
+    size_t ncopies = copy_relocations(&ef, ob->base, &copies);
+    int whole = !where || !strcmp(where, lr_watch_base_name(ob->path));
+    const char *file = "", *sname;
+    GElf_Sym s;
+    for (size_t i = 0; next_symbol(&ef, &i, &s, &sname, &file);) {
+        int type = GELF_ST_TYPE(s.st_info);
+        if (!sname || !sname[0] || (type != STT_OBJECT && type != STT_COMMON) || s.st_size == 0 ||
+            toolchain_name(sname) || !strcmp(lr_watch_base_name(file), "crtstuff.c") || fnmatch(pattern, sname, 0) != 0 ||
+            (!whole && (GELF_ST_BIND(s.st_info) != STB_LOCAL || strcmp(lr_watch_base_name(file), where))) ||
+            !writable_section(&ef, &s))
+            continue;
+        uintptr_t addr = ob->base + s.st_value;
+        if (addr >= ob->relro_lo && addr < ob->relro_hi)
+            continue;
+        int copy = 0;
+        for (size_t k = 0; k < ncopies && !copy; k++)
+            copy = copies[k] == addr;
+        if (copy)
+            continue;
+        if (n == *cap) {
+            size_t c = *cap ? *cap * 2 : 256;
+            glob_match *m = realloc(*out, c * sizeof *m);
+            if (!m)
+                break;
+            *out = m;
+            *cap = c;
+        }
+        glob_match *m = &(*out)[n++];
+        m->addr = addr;
+        m->size = s.st_size;
+        snprintf(m->name, sizeof m->name, "%s", sname);
+    }
+    free(copies);
+    lr_watch_elf_close(&ef);
+    return n;
+}
+
+static size_t glob_bytes;       /* what globs watch so far, against GLOB_TOTAL_MAX */
+
+/* GLOB[@FILE]: the program's own variables the glob matches (fnmatch:
+ * `*`, `?`), or with @FILE those of that library, or the statics of that
+ * source file. Returns 0, -2 when nothing matched (err says so). */
+static int add_glob(const char *item, char *err, size_t errlen)
+{
+    char pattern[96], where[96] = "";
+    size_t n = strcspn(item, "@");
+    if (n >= sizeof pattern || strpbrk(item, "+:.[") || (item[n] && (!item[n + 1] || strlen(item + n + 1) >= sizeof where))) {
+        snprintf(err, errlen, "watch=%s: a glob takes only a file after it (GLOB or GLOB@FILE: "
+                 "`*`, `stats_*`, `*@worker.c`)", item);
+        return -1;
+    }
+    memcpy(pattern, item, n);
+    pattern[n] = 0;
+    if (item[n])
+        snprintf(where, sizeof where, "%s", item + n + 1);
+    glob_match *m = NULL;
+    size_t cap = 0, found = 0;
+    for (int o = 0; o < lr_watch_nobjects; o++) {
+        if (where[0] ? lr_watch_objects[o].skip : o != 0)
+            continue;           /* the program alone, unless a library is named */
+        found = glob_object(o, pattern, where[0] ? where : NULL, &m, &cap, found);
+    }
+    if (found)                  /* m is NULL when nothing matched */
+        qsort(m, found, sizeof *m, by_match_address);
+    lr_watch_index();
+    size_t added = 0, big = 0, over = 0;
+    for (size_t i = 0; i < found; i++) {
+        if (i && m[i].addr < m[i - 1].addr + m[i - 1].size)
+            continue;           /* an alias (environ, __environ), or inside the previous one */
+        if (lr_watch_var_at(m[i].addr, m[i].size) >= 0)
+            continue;           /* named, or matched by an earlier glob */
+        if (m[i].size > GLOB_VAR_MAX) {
+            big++;
+            continue;
+        }
+        watch_var *v = lr_watch_new_var();
+        if (!v || glob_bytes + m[i].size > GLOB_TOTAL_MAX) {
+            over++;
+            continue;
+        }
+        v->lo = v->sym_lo = m[i].addr;
+        v->hi = v->sym_hi = m[i].addr + m[i].size;
+        v->unnamed = 1;
+        snprintf(v->name, sizeof v->name, "%s", m[i].name);
+        glob_bytes += m[i].size;
+        lr_watch_nvars++;
+        added++;
+    }
+    free(m);
+    if (big || over) {
+        snprintf(err, errlen, "watch=%s: %zu variable%s watched; not watched: %zu over %u KiB (name "
+                 "one to watch it), %zu past the %u KiB or %d variables globs may take", item, added,
+                 added == 1 ? "" : "s", big, GLOB_VAR_MAX >> 10, over, GLOB_TOTAL_MAX >> 10, MAX_VARS);
+        return -2;
+    }
+    if (!added) {
+        snprintf(err, errlen, "watch=%s: no variable of %s matches it (names come from the symbol "
+                 "table: a stripped program keeps only the variables it exports)", item,
+                 where[0] ? where : lr_watch_base_name(lr_watch_objects[0].path));
+        return -2;
+    }
+    if (lr_opt.verbosity >= 2)
+        snprintf(err, errlen, "watch=%s: %zu variable%s", item, added, added == 1 ? "" : "s");
+    return 0;
+}
+
+/* One item of the spec: NAME[@FILE][+OFFSET][:SIZE], 0xADDR:SIZE or GLOB[@FILE].
  * Returns 0, -1 when the item is malformed, -2 when this process has no
  * such variable (or one lockrace cannot watch): another process of the
  * tree may. */
 int lr_watch_add_item(const char *item, char *err, size_t errlen)
 {
     const char *accepted = "accepted: NAME, NAME.MEMBER, NAME[INDEX], NAME@FILE, NAME+OFFSET:SIZE, "
-                           "0xADDR:SIZE";
-    if (lr_watch_nvars == MAX_VARS) {
+                           "0xADDR:SIZE, GLOB[@FILE]";
+    watch_var *v = lr_watch_new_var();
+    if (!v) {
         snprintf(err, errlen, "watch=%s: at most %d variables can be watched", item, MAX_VARS);
         return -1;
     }
+    if (strpbrk(item, "*?"))
+        return add_glob(item, err, errlen);
     char name[96], where[96] = "", path[96] = "";
     uint64_t offset = 0, size = 0;
     int has_size = 0;
@@ -261,7 +469,6 @@ int lr_watch_add_item(const char *item, char *err, size_t errlen)
         snprintf(err, errlen, "watch=%s: unexpected '%s' (%s)", item, p, accepted);
         return -1;
     }
-    watch_var *v = &lr_watch_vars[lr_watch_nvars];
     if (!strncmp(name, "0x", 2) || !strncmp(name, "0X", 2)) {
         uint64_t addr;
         if (parse_number(name, &end, &addr) < 0 || *end || !has_size || where[0] || offset || path[0]) {

@@ -66,8 +66,6 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-watch_var lr_watch_vars[MAX_VARS];
-int lr_watch_nvars;
 patch *lr_watch_patches;
 uint32_t lr_watch_npatches;
 int lr_watch_vector_mode;
@@ -114,13 +112,18 @@ static int reaches_a_variable(const object *o)
         if (lr_watch_vars[i].lo >= o->lo && lr_watch_vars[i].lo < o->hi)
             return 1;
     for (int d = 0; d < o->ndata; d++)
-        for (uintptr_t a = (o->data_lo[d] + 7) & ~(uintptr_t)7; a + 8 <= o->data_hi[d]; a += 8) {
-            uintptr_t v = *(const uintptr_t *)a;
-            for (int i = 0; i < lr_watch_nvars; i++)
-                if (v >= lr_watch_vars[i].sym_lo && v < lr_watch_vars[i].sym_hi)
-                    return 1;
-        }
+        for (uintptr_t a = (o->data_lo[d] + 7) & ~(uintptr_t)7; a + 8 <= o->data_hi[d]; a += 8)
+            if (lr_watch_symbol_at(*(const uintptr_t *)a) >= 0)
+                return 1;
     return 0;
+}
+
+static const object *object_of(uintptr_t addr)
+{
+    for (int i = 0; i < lr_watch_nobjects; i++)
+        if (addr >= lr_watch_objects[i].lo && addr < lr_watch_objects[i].hi)
+            return &lr_watch_objects[i];
+    return NULL;
 }
 
 static void fork_child(void)
@@ -139,13 +142,16 @@ void lr_watch_start(const char *spec)
     char items[sizeof lr_opt.watch];
     snprintf(items, sizeof items, "%s", spec);
     for (char *save = NULL, *item = strtok_r(items, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        err[0] = 0;
         int rc = lr_watch_add_item(item, err, sizeof err);
+        if (rc == 0 && err[0])
+            fail(err, 0);       /* what a glob found, with verbosity=2 */
         if (rc == -1)
             fail(err, 1);
         if (rc == -2 && (lr_opt.verbosity >= 2 || lr_launched_command()))
             fail(err, 0);
     }
-    if (lr_watch_nvars == 0)
+    if (lr_watch_nvars == 0 || lr_watch_index() < 0)
         return;
     /* a forked child's copies of the variables' locks may be taken */
     pthread_atfork(NULL, NULL, fork_child);
@@ -165,7 +171,9 @@ void lr_watch_start(const char *spec)
         return;
     }
     lr_thread *self = lr_self();
-    uint32_t found[MAX_VARS] = { 0 };
+    uint32_t *found = calloc((size_t)lr_watch_nvars, sizeof *found);
+    if (!found)
+        return;
     for (int o = 0; o < lr_watch_nobjects; o++) {
         if (lr_watch_objects[o].skip || !reaches_a_variable(&lr_watch_objects[o]))
             continue;
@@ -185,18 +193,32 @@ void lr_watch_start(const char *spec)
     }
     close(mem);
     for (int i = 0; i < lr_watch_nvars; i++) {
-        /* a member or a raw range: the debug information names it best */
-        lr_race_watch(self, lr_watch_vars[i].lo, lr_watch_vars[i].hi - lr_watch_vars[i].lo,
-                      strpbrk(lr_watch_vars[i].name, "+:") ? NULL : lr_watch_vars[i].name);
+        const watch_var *v = &lr_watch_vars[i];
+        /* a member, a raw range or what a glob found: the debug information
+         * names it best */
+        lr_race_watch(self, v->lo, v->hi - v->lo, v->unnamed || strpbrk(v->name, "+:") ? NULL : v->name);
+        if (v->unnamed && lr_opt.verbosity < 2)
+            continue;           /* a glob's: only accesses through pointers, or none at all */
         if (!found[i]) {
             snprintf(err, sizeof err, "watch=%s: no instruction reaches it directly or through its "
                      "address loaded just before; other accesses through pointers are not seen, so "
                      "nothing of it will be", lr_watch_vars[i].name);
             fail(err, 0);
-        } else if (lr_opt.verbosity >= 2) {
+        } else if (v->escapes) {
+            /* once, as for none: a clean run then proves less than it seems */
+            const object *o = object_of(v->escape_at);
+            snprintf(err, sizeof err, "watch=%s: its address is also passed to a function, stored, "
+                     "or kept in a register across calls (%u place%s, the first at %s+%#lx); "
+                     "accesses through it there are not seen", v->name, v->escapes,
+                     v->escapes == 1 ? "" : "s", o ? lr_watch_base_name(o->path) : "?",
+                     (unsigned long)(v->escape_at - (o ? o->base : 0)));
+            fail(err, 0);
+        }
+        if (found[i] && lr_opt.verbosity >= 2) {
             snprintf(err, sizeof err, "watching %s (%zu bytes): %u instruction%s", lr_watch_vars[i].name,
                      (size_t)(lr_watch_vars[i].hi - lr_watch_vars[i].lo), found[i], found[i] == 1 ? "" : "s");
             fail(err, 0);
         }
     }
+    free(found);
 }

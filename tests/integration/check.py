@@ -2156,6 +2156,88 @@ def case_watch_counter():
     raise Failure("three runs lost no update")
 
 
+def case_watch_wording():
+    """Each sentence of a report states only what happened, in its order:
+    a lock held across a whole increment is not said to be released in
+    between, and a read that came before another thread's increment is
+    the first access of the data race, in the text and the JSON."""
+    status, out, err, reports = watched("watch_wording", ["locked-one-side"], "hits,seen")
+    lu = findings(reports, "lost-update")
+    expect(status == 66 and lu, f"locked-one-side: status {status}\n{err[-800:]}")
+    expect("released it in between" not in err, f"a lock said released that never was:\n{err[-1500:]}")
+    for r in lu:
+        for a in r["accesses"]:
+            expect("locks_released_since_read" not in a, f"access {a}")
+    status, out, err, reports = watched("watch_wording", ["read-then-increment"], "hits,seen")
+    races = findings(reports, "data-race")
+    expect(status == 66 and len(races) == 1, f"read-then-increment: status {status}, "
+           f"{[r.get('summary') for r in reports]}\n{err[-800:]}")
+    r = races[0]
+    ops = [a["op"] for a in r["accesses"]]
+    functions = [a["stack"][0]["function"] for a in r["accesses"]]
+    expect(ops == ["read", "write"] and functions == ["reader", "incrementer"],
+           f"accesses in the wrong order: {ops} {functions}")
+    m = re.search(r"data-race on seen \(8 bytes at 0x[0-9a-f]+\): (T\d+) read, then (T\d+) wrote", err)
+    expect(m and m.group(1) != m.group(2), f"text: {err[-1500:]}")
+    # a one-instruction counter++ is atomic while watched: nothing lost,
+    # the lost update possible, and the text says why none was seen
+    status, out, err, reports = watched("counter_plain", ["increment", "100000"], "counter")
+    lu = findings(reports, "lost-update")
+    expect(status == 66 and len(lu) == 1 and lu[0]["certainty"] == "possible",
+           f"increment: status {status}, {[r.get('summary') for r in reports]}")
+    expect("0 increments lost" in out, f"increment: output {out!r}")
+    expect("which watching makes atomic" in err, f"increment: text {err[-1500:]}")
+
+
+def case_watch_all():
+    """watch=*: every global and static variable of the program, none
+    named. The racy ones are found (a function's static, a global), each
+    reported as for a named variable; variables set before the threads
+    start and only read after, one under a mutex and each thread's own
+    element of an array stay quiet. A glob watches only what it matches."""
+    status, out, err, reports = watched("watch_all", ["clean"], "*")
+    nstatus, nout = native("watch_all", ["clean"])
+    expect(status == 0 and reports == [], f"clean: status {status}, "
+           f"{[r.get('summary') for r in reports]}\n{err[-1500:]}")
+    expect(out == nout, f"clean: output differs from the native run:\n{out}\n---\n{nout}")
+    expect("lockrace" not in err, f"clean: lockrace wrote {err[-800:]!r}")
+    status, out, err, reports = watched("watch_all", ["racy"], "*")
+    expect(status == 66, f"racy: status {status}\n{err[-800:]}")
+    reported = {r["variable"]["name"] for r in reports if r.get("kind") in ("data-race", "lost-update")}
+    expect(reported == {"hidden_total", "stats_misses"}, f"racy: reported on {reported}\n{err[-1500:]}")
+    for r in findings(reports, "lost-update"):
+        for i, a in enumerate(r["accesses"]):
+            check_race_access(a, a["op"], "watch_all.c", f"{r['variable']['name']}: access {i}")
+    # a glob: only the variables it matches
+    status, out, err, reports = watched("watch_all", ["racy"], "stats_*")
+    reported = {r["variable"]["name"] for r in reports if r.get("kind") in ("data-race", "lost-update")}
+    expect(status == 66 and reported == {"stats_misses"}, f"stats_*: status {status}, reported on "
+           f"{reported}\n{err[-1500:]}")
+    status, out, err, reports = watched("watch_all", ["racy"], "nothing_*")
+    expect(status == 0 and reports == [], f"nothing_*: status {status} {err[-500:]}")
+    # the launcher's --watch takes them too; a demo's one racy global found unnamed
+    status, out, err, reports = watched("counter_plain", ["racy", "20000"], "*", launcher=True)
+    reported = {r["variable"]["name"] for r in reports if r.get("kind") in ("data-race", "lost-update")}
+    expect(status == 66 and reported == {"counter"}, f"counter_plain: status {status}, reported on "
+           f"{reported}\n{err[-1500:]}")
+
+
+def case_watch_escape():
+    """A named variable whose address is passed to a function, or kept in
+    a register across the calls of a loop, is watched, and one line at
+    start says that accesses through that address are not seen; one only
+    ever reached directly gets no line. A glob's variables get none."""
+    status, out, err, reports = watched("watch_escape", [], "g_total,balance,plain")
+    expect(status == 0 and reports == [], f"status {status}, {[r.get('summary') for r in reports]}")
+    for var in ("g_total", "balance"):
+        expect(re.search(rf"lockrace: watch={var}: its address is also passed to a function, stored, or "
+                         r"kept in a register across calls \(\d+ places?, the first at watch_escape\+0x[0-9a-f]+\)",
+                         err), f"{var}: no line says its address escapes:\n{err}")
+    expect("watch=plain" not in err, f"plain: {err}")
+    status, out, err, reports = watched("watch_escape", [], "*")
+    expect(status == 0 and "lockrace" not in err, f"*: status {status} {err}")
+
+
 def case_watch_clean():
     """Watched the same way, the locked and atomic counters, the locked
     member and the locked library counter give no report and the program's

@@ -23,6 +23,7 @@ typedef struct seen_report {
     size_t naccesses;
     lr_report_access a[4];
     uint64_t held_ids[4][4];    /* lock ids held by each access */
+    int retaken[4][4];          /* ... and whether it was let go since the thread's read */
     int common_lock;
     int order[4];
     const char *var_name;
@@ -47,7 +48,10 @@ static void sink(const lr_report *r)
     memcpy(s->order, r->order, sizeof s->order);
     for (size_t i = 0; i < r->naccesses; i++)
         for (size_t k = 0; k < r->accesses[i].nholds && k < 4; k++)
+        {
             s->held_ids[i][k] = r->locks[r->holds[r->accesses[i].hold_first + k].lock].id;
+            s->retaken[i][k] = r->holds[r->accesses[i].hold_first + k].retaken;
+        }
 }
 
 static void setup(void)
@@ -680,6 +684,73 @@ START_TEST(lock_released_between_read_and_write_is_a_lost_update)
 }
 END_TEST
 
+/* t takes and lets go of l, as the runtime tells the engine */
+static void take(lr_thread *t, lr_lock *l)
+{
+    hold(t, l);
+    lr_race_acquire(t, l->addr);
+}
+
+static void drop(lr_thread *t, lr_lock *l)
+{
+    lr_race_release(t, l->addr);
+    lr_held_released_at(t, l->addr);
+}
+
+/* The report says a lock was let go between a read and its write only when
+ * it was: here a's lock is released and taken again, b's other lock is
+ * released only after its write, and b's own lock L is held throughout. */
+START_TEST(a_lock_held_throughout_is_not_said_released_in_between)
+{
+    lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
+    lr_lock *l = lock_at(5), *m = lock_at(6), *n = lock_at(7);
+    take(b, n);
+    take(b, m);
+    long vb = load(b, 0);
+    take(a, l);
+    long va = load(a, 0);
+    drop(a, l);
+    take(a, l);
+    store(a, 0, va + 1);        /* a's update, overwritten below */
+    drop(a, l);
+    store(b, 0, vb + 1);        /* b's lock m and n held throughout */
+    drop(b, m);
+    drop(b, n);
+    ck_assert_int_eq(count(LR_REPORT_LOST_UPDATE), 1);
+    seen_report *r = &reports[0];
+    ck_assert(r->observed);
+    ck_assert_uint_eq(r->a[1].thread, b->info->id);     /* b overwrote a's update */
+    ck_assert_uint_eq(r->a[1].nholds, 2);
+    ck_assert(!r->retaken[1][0] && !r->retaken[1][1]);
+    ck_assert_uint_eq(r->a[3].thread, a->info->id);
+    ck_assert_uint_eq(r->a[3].nholds, 1);
+    ck_assert_uint_eq(r->held_ids[3][0], l->id);
+    ck_assert(r->retaken[3][0]);
+}
+END_TEST
+
+/* An increment made while holding a lock the whole time, against one
+ * holding no lock: nothing was released in between. */
+START_TEST(a_lock_around_one_increment_is_not_said_released)
+{
+    lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
+    lr_lock *l = lock_at(5), *m = lock_at(6);
+    take(a, m);                 /* released between a's increments, not inside one */
+    drop(a, m);
+    take(a, l);
+    store(a, 0, load(a, 0) + 1);
+    drop(a, l);
+    store(b, 0, load(b, 0) + 1);
+    lr_race_thread_finished(a);
+    lr_race_thread_finished(b);
+    ck_assert_int_eq(count(LR_REPORT_LOST_UPDATE), 1);
+    seen_report *r = &reports[0];
+    for (int i = 0; i < 4; i++)
+        for (size_t k = 0; k < r->a[i].nholds; k++)
+            ck_assert(!r->retaken[i][k]);
+}
+END_TEST
+
 START_TEST(atomic_increments_are_never_reported)
 {
     lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
@@ -702,6 +773,26 @@ START_TEST(a_read_racing_an_increment_that_stays_a_read_is_a_data_race)
     ck_assert_int_eq(nreports, 0);
     lr_race_thread_finished(b);
     ck_assert_int_eq(count(LR_REPORT_DATA_RACE), 1);
+    ck_assert_uint_eq(reports[0].a[0].thread, a->info->id);    /* a's write, then b's read */
+    ck_assert(reports[0].a[0].write && !reports[0].a[1].write);
+}
+END_TEST
+
+/* A read, then another thread's increment: the read came first, and the
+ * report says so (the read is held back in case it starts an increment of
+ * its own, and was once reported as if it came last). */
+START_TEST(a_read_before_another_threads_increment_is_reported_first)
+{
+    lr_thread *a = lr_thread_new_synthetic(), *b = lr_thread_new_synthetic();
+    rd(a, 0);
+    store(b, 0, load(b, 0) + 1);
+    lr_race_thread_finished(a);
+    lr_race_thread_finished(b);
+    ck_assert_int_eq(count(LR_REPORT_DATA_RACE), 1);
+    ck_assert_uint_eq(reports[0].a[0].thread, a->info->id);
+    ck_assert(!reports[0].a[0].write);
+    ck_assert_uint_eq(reports[0].a[1].thread, b->info->id);
+    ck_assert(reports[0].a[1].write);
 }
 END_TEST
 
@@ -819,6 +910,9 @@ static Suite *suite(void)
     tcase_add_test(tc, lock_released_between_read_and_write_is_a_lost_update);
     tcase_add_test(tc, atomic_increments_are_never_reported);
     tcase_add_test(tc, a_read_racing_an_increment_that_stays_a_read_is_a_data_race);
+    tcase_add_test(tc, a_read_before_another_threads_increment_is_reported_first);
+    tcase_add_test(tc, a_lock_held_throughout_is_not_said_released_in_between);
+    tcase_add_test(tc, a_lock_around_one_increment_is_not_said_released);
     tcase_add_test(tc, lockstep_increments_count_every_lost_update);
     tcase_add_test(tc, a_pending_read_keeps_its_value_alive);
     tcase_add_test(tc, given_values_are_recorded_not_made);

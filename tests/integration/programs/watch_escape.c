@@ -1,0 +1,43 @@
+/* Variables whose address goes where the rewriting does not follow: one
+ * passed to a function that stores through it (g_total), an array whose
+ * address is kept in a register across the lock calls of a loop
+ * (balance), and one only ever reached directly (plain). Watching the
+ * first two says so once at start; the third is watched whole, silently. */
+#include <pthread.h>
+#include <stdio.h>
+
+long g_total;
+long balance[16];
+long plain;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+__attribute__((noinline)) static void store(long *p, long v)
+{
+    *p = v;
+}
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    store(&g_total, 42);
+    for (int i = 0; i < 16; i++) {
+        pthread_mutex_lock(&lock);
+        balance[i] += i;
+        pthread_mutex_unlock(&lock);
+    }
+    pthread_mutex_lock(&lock);
+    plain++;
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+int main(void)
+{
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, worker, NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    printf("total %ld balance %ld plain %ld\n", g_total, balance[15], plain);
+    return 0;
+}

@@ -1,0 +1,90 @@
+/* Which watched variable an address is in (src/watch/vars.c): decoding
+ * asks it for every instruction, so it is a binary search, and it must
+ * give what the walk over all variables gave: the lowest-numbered variable
+ * that overlaps, members and ranges overlapping each other included. */
+#include "watch/internal.h"
+
+#include "unit.h"
+
+#include <check.h>
+
+static int add(uintptr_t lo, uintptr_t hi, uintptr_t sym_lo, uintptr_t sym_hi)
+{
+    watch_var *v = lr_watch_new_var();
+    ck_assert_ptr_nonnull(v);
+    v->lo = lo;
+    v->hi = hi;
+    v->sym_lo = sym_lo;
+    v->sym_hi = sym_hi;
+    return lr_watch_nvars++;
+}
+
+/* the walk the index replaced */
+static int walk_var_at(uintptr_t a, uintptr_t size)
+{
+    for (int i = 0; i < lr_watch_nvars; i++)
+        if (a < lr_watch_vars[i].hi && a + size > lr_watch_vars[i].lo)
+            return i;
+    return -1;
+}
+
+static int walk_symbol_at(uintptr_t a)
+{
+    for (int i = 0; i < lr_watch_nvars; i++)
+        if (a >= lr_watch_vars[i].sym_lo && a < lr_watch_vars[i].sym_hi)
+            return i;
+    return -1;
+}
+
+START_TEST(members_of_one_struct_and_a_range_inside_a_bigger_one)
+{
+    add(0x1008, 0x1010, 0x1000, 0x1040);    /* stats.misses */
+    add(0x1000, 0x1008, 0x1000, 0x1040);    /* stats.hits */
+    add(0x2000, 0x3000, 0x2000, 0x3000);    /* a big array */
+    add(0x2100, 0x2108, 0x2000, 0x3000);    /* an element of it, named after */
+    add(0x4000, 0x4004, 0x4000, 0x4004);
+    ck_assert_int_eq(lr_watch_index(), 0);
+    ck_assert_int_eq(lr_watch_var_at(0x1000, 8), 1);
+    ck_assert_int_eq(lr_watch_var_at(0x1004, 8), 0);   /* both: the lowest number */
+    ck_assert_int_eq(lr_watch_var_at(0x1010, 8), -1);  /* in the struct, in no member */
+    ck_assert_int_eq(lr_watch_var_at(0x2100, 8), 2);
+    ck_assert_int_eq(lr_watch_var_at(0x2ff8, 8), 2);
+    ck_assert_int_eq(lr_watch_var_at(0x3ffc, 8), 4);     /* its last bytes reach the next */
+    ck_assert_int_eq(lr_watch_var_at(0x4004, 1), -1);
+    ck_assert_int_eq(lr_watch_symbol_at(0x1030), 0);
+    ck_assert_int_eq(lr_watch_symbol_at(0x2100), 2);
+    ck_assert_int_eq(lr_watch_symbol_at(0x1040), -1);
+    ck_assert_int_eq(lr_watch_symbol_at(0xfff), -1);
+}
+END_TEST
+
+/* Many variables, some overlapping, looked up everywhere: the same answers
+ * as the walk. */
+START_TEST(the_index_answers_as_the_walk)
+{
+    uint32_t seed = 12345;
+    for (int i = 0; i < 2000; i++) {
+        seed = seed * 1103515245 + 12345;
+        uintptr_t lo = 0x10000 + (seed >> 8) % 0x8000, size = 1 + (seed >> 4) % (i % 50 ? 16 : 600);
+        add(lo, lo + size, lo - (seed % 3) * 8, lo + size + (seed % 5) * 8);
+    }
+    ck_assert_int_eq(lr_watch_index(), 0);
+    for (uintptr_t a = 0xffe0; a < 0x18400; a += 3) {
+        ck_assert_int_eq(lr_watch_var_at(a, 8), walk_var_at(a, 8));
+        ck_assert_int_eq(lr_watch_var_at(a, 1), walk_var_at(a, 1));
+        ck_assert_int_eq(lr_watch_symbol_at(a), walk_symbol_at(a));
+    }
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("watch_vars");
+    TCase *tc = tcase_create("index");
+    tcase_add_test(tc, members_of_one_struct_and_a_range_inside_a_bigger_one);
+    tcase_add_test(tc, the_index_answers_as_the_walk);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+LR_UNIT_MAIN(suite)
