@@ -75,8 +75,8 @@ static void failure(lr_buf *b, const lr_proc *p)
         const lr_json *r = p->reports[k];
         xml_text(b, lr_json_str(lr_json_get(r, "summary"), lr_json_str(lr_json_get(r, "kind"), "?")));
         if (lr_run_places(r, &place, 1)) {
-            char at[300];
-            snprintf(at, sizeof at, "\n  at %s:%ld: %s", place.file, place.line, place.what);
+            char at[600], where[300];
+            snprintf(at, sizeof at, "\n  at %s: %s", lr_place_where(&place, where, sizeof where), place.what);
             xml_text(b, at);
         }
         xml_text(b, "\n");

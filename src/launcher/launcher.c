@@ -50,6 +50,8 @@ static void usage(int fd)
     dprintf(fd, "\n  written --name=value or --name value; '-' and '_' are the same in names\n"
                 "  --ci                   CI mode: also watch for whole-process hangs (watchdog=1)\n"
                 "  --sarif FILE           write the reports of the whole run as SARIF 2.1.0\n"
+                "  --source-root DIR      SARIF file names relative to DIR (default: the repository that\n"
+                "                         holds the sources, else the current directory)\n"
                 "  --junit FILE           write a JUnit XML test case per process, failed when it reported\n"
                 "  --graph FILE           draw the lock-order graph of every process (order_graph=1) as\n"
                 "                         Graphviz DOT; FILE.svg: also drawn as SVG by Graphviz's dot, and\n"
@@ -345,7 +347,8 @@ static int write_graph(const char *file, const lr_run *run, int mode)
 
 /* The run read back: summary, SARIF, JUnit, the graph; the exit status. */
 static int gather(const char *dir, const lr_options *o, const char *sarif, const char *junit,
-                  const char *graph, char **command, int command_status, int running)
+                  const char *graph, const char *source_root, char **command, int command_status,
+                  int running)
 {
     lr_run run;
     char err[PATH_MAX + 200];
@@ -365,7 +368,7 @@ static int gather(const char *dir, const lr_options *o, const char *sarif, const
     int failed = 0;
     lr_buf b = { 0 };
     if (sarif) {
-        lr_sarif_build(&b, &run, command, status);
+        lr_sarif_build(&b, &run, command, status, *source_root ? source_root : NULL);
         failed |= write_file("--sarif", sarif, &b, o->file_mode) < 0;
         lr_buf_free(&b);
     }
@@ -385,6 +388,7 @@ int main(int argc, char **argv)
     lr_buf settings = { 0 };    /* LOCKRACE_OPTIONS for the command */
     char err[512];
     const char *sarif = NULL, *junit = NULL, *graph = NULL;
+    char source_root[PATH_MAX] = "";
     int i = 1;
     const char *env = getenv("LOCKRACE_OPTIONS");
     lr_buf_puts(&settings, env ? env : "");
@@ -432,6 +436,14 @@ int main(int argc, char **argv)
         /* the launcher's own: files made from the whole run */
         if ((namelen == 5 && !strncmp(name, "sarif", 5)) || (namelen == 5 && !strncmp(name, "junit", 5))) {
             *(name[0] == 's' ? &sarif : &junit) = value;
+            continue;
+        }
+        if (namelen == 11 && (!strncmp(name, "source-root", 11) || !strncmp(name, "source_root", 11))) {
+            struct stat st;
+            if (!realpath(value, source_root) || stat(source_root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                snprintf(err, sizeof err, "--source-root %.300s: not a directory", value);
+                die(err, 2);
+            }
             continue;
         }
         if (namelen == 5 && !strncmp(name, "graph", 5)) {
@@ -526,7 +538,7 @@ int main(int argc, char **argv)
 
     int running;
     int command_status = run_command(argv + i, &running);
-    int status = gather(dir, &all, sarif, junit, graph, argv + i, command_status, running);
+    int status = gather(dir, &all, sarif, junit, graph, source_root, argv + i, command_status, running);
     if (!keep)
         nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     return status;

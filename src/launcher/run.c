@@ -242,28 +242,34 @@ typedef struct places {
     size_t n, max;
 } places;
 
-/* The stack's first frame with a source line, if it has one. */
+/* The stack's first frame with a source line, else its first frame. */
 static void add_place(places *ps, const lr_json *stack, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void add_place(places *ps, const lr_json *stack, const char *fmt, ...)
 {
-    if (ps->n >= ps->max)
+    if (ps->n >= ps->max || !stack || stack->type != LR_JSON_ARRAY || !stack->child)
         return;
-    for (const lr_json *f = stack && stack->type == LR_JSON_ARRAY ? stack->child : NULL; f; f = f->next) {
+    const lr_json *at = stack->child;
+    for (const lr_json *f = stack->child; f; f = f->next) {
         const char *file = lr_json_str(lr_json_get(f, "file"), NULL);
-        long line = lr_json_long(lr_json_get(f, "line"), 0);
-        if (!file || !*file || line <= 0)
-            continue;
-        lr_place *p = &ps->out[ps->n++];
-        p->file = file;
-        p->line = line;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(p->what, sizeof p->what, fmt, ap);
-        va_end(ap);
-        return;
+        if (file && *file && lr_json_long(lr_json_get(f, "line"), 0) > 0) {
+            at = f;
+            break;
+        }
     }
+    lr_place *p = &ps->out[ps->n++];
+    p->file = lr_json_str(lr_json_get(at, "file"), NULL);
+    p->line = lr_json_long(lr_json_get(at, "line"), 0);
+    if (!p->file || !*p->file || p->line <= 0)
+        p->file = NULL, p->line = 0;
+    p->module = lr_json_str(lr_json_get(at, "module"), NULL);
+    p->offset = lr_json_str(lr_json_get(at, "offset"), NULL);
+    p->function = lr_json_str(lr_json_get(at, "function"), NULL);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->what, sizeof p->what, fmt, ap);
+    va_end(ap);
 }
 
 static void lock_order_places(places *ps, const lr_json *r)
@@ -349,6 +355,16 @@ static void misuse_places(places *ps, const lr_json *r)
             what[n - 3] = 0;    /* "took it at" introduces a stack in the text report */
         add_place(ps, lr_json_get(earlier, "stack"), "%s %s", t, what);
     }
+}
+
+const char *lr_place_where(const lr_place *p, char *buf, size_t len)
+{
+    if (p->file)
+        snprintf(buf, len, "%s:%ld", p->file, p->line);
+    else
+        snprintf(buf, len, "%s%s%s+%s", p->function ? p->function : "", p->function ? " in " : "",
+                 p->module ? p->module : "?", p->offset ? p->offset : "?");
+    return buf;
 }
 
 size_t lr_run_places(const lr_json *report, lr_place *out, size_t max)

@@ -46,18 +46,27 @@ extern const size_t lr_nkinds;
 int lr_run_read(lr_run *run, const char *dir, char *err, size_t errlen);
 void lr_run_free(lr_run *run);
 
-/* A source line a report shows, and what happened there. */
+/* A place a report shows, and what happened there: a source line, or in
+ * code without debug information the module and the offset in it. */
 typedef struct lr_place {
-    const char *file;           /* as in the debug information (into the report) */
+    const char *file;           /* as in the debug information (into the report); NULL: none */
     long line;
+    const char *module;         /* "abba", "libfoo.so.1": the object's file name */
+    const char *offset;         /* "0x1245", from the module's start (addr2line -e MODULE takes it) */
+    const char *function;       /* from the symbol table, NULL when there is none */
     char what[240];
 } lr_place;
 
 /* The places of a report: for each stack it has, its first frame with a
- * source line, the one the report is about first (the lock taken that
- * closed the cycle, the wait, the access that found the race, the call).
- * Stacks without a source line are left out. Returns how many, up to max. */
+ * source line, else its first frame (module and offset), the one the
+ * report is about first (the lock taken that closed the cycle, the wait,
+ * the access that found the race, the call). Empty stacks are left out.
+ * Returns how many, up to max. */
 size_t lr_run_places(const lr_json *report, lr_place *out, size_t max);
+
+/* Where a place is, as a person reads it: "demos/abba.c:15", else
+ * "update_both in abba+0x1245" (no source line), written to buf. */
+const char *lr_place_where(const lr_place *p, char *buf, size_t len);
 
 /* An argument as the shell takes it back: as is, or in single quotes. */
 void lr_shell_word(lr_buf *b, const char *arg);
@@ -67,7 +76,11 @@ void lr_shell_word(lr_buf *b, const char *arg);
 void lr_run_summary(const lr_run *run, int fd, int status, int command_status);
 
 /* The run as a SARIF 2.1.0 log and as JUnit XML, appended to b. */
-void lr_sarif_build(lr_buf *b, const lr_run *run, char *const *command, int status);
+/* source_root: the directory file URIs are relative to; NULL: the
+ * repository (the nearest directory with a .git) that holds the files,
+ * else the working directory. */
+void lr_sarif_build(lr_buf *b, const lr_run *run, char *const *command, int status,
+                    const char *source_root);
 void lr_junit_build(lr_buf *b, const lr_run *run);
 
 /* The lock-order graphs of the run's processes as one Graphviz DOT graph,

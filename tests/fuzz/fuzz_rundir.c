@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     char *command[] = { "prog", "an argument", "it's", NULL };
     lr_buf b = { 0 };
-    lr_sarif_build(&b, &run, command, 66);
+    lr_sarif_build(&b, &run, command, 66, NULL);
     size_t where = 0;
     CHECK(b.data != NULL);
     if (json_check(b.data, b.len, NULL, NULL, &where) != 0) {
