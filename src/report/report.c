@@ -253,6 +253,13 @@ void lr_report_summary(int status, int final)
     lr_out_text(line, strlen(line));
 }
 
+void lr_report_process_end(int status, uint32_t threads, uint32_t locks)
+{
+    lr_ilock_take(&report_lock);
+    lr_out_exit(status, threads, locks);
+    lr_ilock_drop(&report_lock);
+}
+
 void lr_report_fork_prepare(void) { lr_ilock_take(&report_lock); }
 void lr_report_fork_parent(void) { lr_ilock_drop(&report_lock); }
 

@@ -146,6 +146,11 @@ void lr_report_init(void);
  * `status` the program's, `final` the one lockrace ends it with. */
 void lr_report_summary(int status, int final);
 
+/* The process ends normally (exit, a return from main, _exit, or lockrace
+ * ending it) with `status`: an `exit` record in its log_dir file, when it
+ * has one (docs/json.md), with how many threads and locks it used. */
+void lr_report_process_end(int status, uint32_t threads, uint32_t locks);
+
 /* The race engine's summary at exit: reports that recurred (each written
  * once) and the lost updates counted per variable. */
 typedef struct lr_report_recurrence {
