@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 const lr_kind lr_kinds[] = {
     { "lock-order-inversion", "Lock-order inversion",
@@ -97,8 +98,20 @@ static lr_proc *add_proc(lr_run *run, const lr_json *record)
     p->seq = run->nprocs - 1;
     p->pid = lr_json_long(lr_json_get(record, "pid"), 0);
     p->ppid = lr_json_long(lr_json_get(record, "ppid"), 0);
+    p->start = lr_json_num(lr_json_get(record, "start"), 0);
+    p->threads = p->locks = -1;
     p->cmdline = join_cmdline(lr_json_get(record, "cmdline"));
     return p;
+}
+
+/* its exit record: how it ended, and what it used */
+static void end_proc(lr_proc *p, const lr_json *record)
+{
+    p->how = LR_PROC_EXITED;
+    p->status = (int)lr_json_long(lr_json_get(record, "status"), 0);
+    p->end = lr_json_num(lr_json_get(record, "end"), 0);
+    p->threads = lr_json_long(lr_json_get(record, "threads"), -1);
+    p->locks = lr_json_long(lr_json_get(record, "locks"), -1);
 }
 
 static int add_report(lr_run *run, lr_proc *p, const lr_json *report)
@@ -140,8 +153,17 @@ static void read_file(lr_run *run, const char *path)
                 run->procs[current].graph = v;
             continue;
         }
+        if (!strcmp(kind, "exit")) {
+            if (current >= 0)
+                end_proc(&run->procs[current], v);
+            continue;
+        }
         if (!strcmp(kind, "process") || current < 0) {
             /* reports with no record before them: a file not made by log_dir */
+            if (current >= 0 && !strcmp(kind, "process") && run->procs[current].how == LR_PROC_UNKNOWN) {
+                run->procs[current].how = LR_PROC_EXECED;
+                run->procs[current].end = lr_json_num(lr_json_get(v, "start"), 0);
+            }
             lr_proc *p = add_proc(run, v);
             current = p ? (long)(p - run->procs) : -1;
             if (!p || !strcmp(kind, "process"))
@@ -196,6 +218,25 @@ int lr_run_read(lr_run *run, const char *dir, char *err, size_t errlen)
     if (run->nprocs > 1)
         qsort(run->procs, run->nprocs, sizeof *run->procs, by_pid);
     return 0;
+}
+
+void lr_run_reaped(lr_run *run, long pid, int wait_status, double when)
+{
+    lr_proc *last = NULL;
+    for (size_t i = 0; i < run->nprocs; i++)
+        if (run->procs[i].pid == pid)
+            last = &run->procs[i];      /* by pid, then in the order they ran */
+    if (!last || last->how == LR_PROC_EXECED)
+        return;
+    if (WIFSIGNALED(wait_status)) {
+        last->how = LR_PROC_SIGNALED;
+        last->status = WTERMSIG(wait_status);
+    } else if (last->how == LR_PROC_UNKNOWN) {
+        last->how = LR_PROC_EXITED;
+        last->status = WEXITSTATUS(wait_status);
+    }
+    if (!last->end)
+        last->end = when;
 }
 
 void lr_run_free(lr_run *run)

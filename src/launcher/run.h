@@ -19,6 +19,15 @@ typedef struct lr_proc {
     size_t nreports;
     size_t seq;                 /* the order it was read in */
     const lr_json *graph;       /* its lock-order graph at exit (order_graph=1), NULL if none */
+    double start, end;          /* wall-clock seconds since the epoch; 0: not known */
+    enum lr_proc_end {
+        LR_PROC_UNKNOWN,        /* no exit seen: killed by a signal, or still running */
+        LR_PROC_EXITED,         /* status is its exit status */
+        LR_PROC_SIGNALED,       /* status is the signal that ended it */
+        LR_PROC_EXECED,         /* it became the next program of its pid */
+    } how;
+    int status;
+    long threads, locks;        /* threads and locks it used, from its exit record; -1: not known */
 } lr_proc;
 
 typedef struct lr_run {
@@ -44,6 +53,10 @@ extern const size_t lr_nkinds;
 /* Reads every *.json file in dir and the directories under it. -1, with a
  * message in err, when dir cannot be read. */
 int lr_run_read(lr_run *run, const char *dir, char *err, size_t errlen);
+/* What waitpid told the launcher of a process it reaped (the command, or
+ * an orphan of the tree) at time `when`: the last program of that pid
+ * ended so, which only a signal's end adds to its exit record. */
+void lr_run_reaped(lr_run *run, long pid, int wait_status, double when);
 void lr_run_free(lr_run *run);
 
 /* A place a report shows, and what happened there: a source line, or in
@@ -81,7 +94,10 @@ void lr_run_summary(const lr_run *run, int fd, int status, int command_status);
  * else the working directory. */
 void lr_sarif_build(lr_buf *b, const lr_run *run, char *const *command, int status,
                     const char *source_root);
-void lr_junit_build(lr_buf *b, const lr_run *run);
+/* JUnit: started and elapsed, the command's wall-clock start (seconds
+ * since the epoch) and how long it ran; all: every process, not only
+ * those that did something lockrace watches, reported or failed. */
+void lr_junit_build(lr_buf *b, const lr_run *run, double started, double elapsed, int all);
 
 /* The lock-order graphs of the run's processes as one Graphviz DOT graph,
  * a cluster per process (dot.c). Returns how many processes had one. */

@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(!"SARIF is one JSON value");
     }
     lr_buf_free(&b);
-    lr_junit_build(&b, &run);
+    lr_junit_build(&b, &run, 0, 0, 1);
     CHECK(b.data != NULL && strlen(b.data) == b.len);
     lr_buf_free(&b);
     lr_run_free(&run);
