@@ -2417,11 +2417,12 @@ def case_process_tree():
 
 JUNIT_SCRIPT = """#!/bin/sh
 # a report, a clean program, a crash after a report, a shell that
-# crashes, a tool that does nothing of interest
+# crashes, one killed (as by a timeout), a tool that does nothing of interest
 "$1" >/dev/null
 "$2" >/dev/null
 "$3" abort >/dev/null 2>&1
 sh -c 'kill -SEGV $$'
+sh -c 'kill -KILL $$'
 /bin/true --version >/dev/null
 exit 0
 """
@@ -2446,7 +2447,8 @@ def junit_run(tmp, command, *flags):
 def case_junit_cases():
     """JUnit as CI shows it: a test case per program, named by the program
     and its arguments, with times; a process that crashed fails, one that
-    was killed is an error, each with a message; shells and tools that did
+    was killed is an error, each with a message naming the signal (its
+    parent, lockrace's too, says which); shells and tools that did
     nothing lockrace watches (no lock, no thread, no report) are left out
     unless --junit-all."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -2456,26 +2458,29 @@ def case_junit_cases():
         abba, locked, crash = program("abba"), program("counter_locked"), program("crash_after_report")
         status, suites, cases = junit_run(tmp, ["/bin/sh", script, abba, locked, crash])
         expect(status == 66, f"status {status}")
-        shell_crash = "sh -c 'kill -SEGV $$'"
-        expect(set(cases) == {abba, locked, crash + " abort", shell_crash},
+        shell_crash, shell_killed = "sh -c 'kill -SEGV $$'", "sh -c 'kill -KILL $$'"
+        expect(set(cases) == {abba, locked, crash + " abort", shell_crash, shell_killed},
                f"test cases {sorted(cases)}: the script and /bin/true are left out")
         for name, c in cases.items():
             expect(not name.startswith("[pid") and float(c.get("time", "-1")) >= 0, f"{name}: time {c.get('time')}")
         suite = suites.find("testsuite")
         expect(float(suite.get("time", "-1")) > 0 and float(suites.get("time", "-1")) > 0
                and suite.get("timestamp"), f"suite time {suite.attrib}")
-        expect(suite.get("tests") == "4" and suite.get("failures") == "3" and suite.get("errors") == "0",
+        expect(suite.get("tests") == "5" and suite.get("failures") == "3" and suite.get("errors") == "1",
                f"counts {suite.attrib}")
         expect(cases[abba].find("failure") is not None and cases[locked].find("failure") is None, "abba failed")
-        for name in (crash + " abort", shell_crash):
+        for name, sig in ((crash + " abort", "SIGABRT"), (shell_crash, "SIGSEGV")):
             f = cases[name].find("failure")
-            expect(f is not None and "signal" in f.get("message"), f"{name}: failure {f is not None and f.attrib}")
+            expect(f is not None and sig in f.get("message"), f"{name}: failure {f is not None and f.attrib}")
+        e = cases[shell_killed].find("error")
+        expect(e is not None and "SIGKILL" in e.get("message") and cases[shell_killed].find("failure") is None,
+               f"killed: {e is not None and e.attrib}")
         expect("lock-order-inversion" in cases[crash + " abort"].find("failure").get("message"),
                "the crash's report is said too")
 
         # --junit-all: every process, the script and the tool passing
         status, suites, cases = junit_run(tmp, ["/bin/sh", script, abba, locked, crash], "--junit-all")
-        expect(len(cases) == 6 and "/bin/true --version" in cases
+        expect(len(cases) == 7 and "/bin/true --version" in cases
                and cases["/bin/true --version"].find("failure") is None
                and any(n.startswith("/bin/sh " + script) for n in cases), f"--junit-all: {sorted(cases)}")
 
