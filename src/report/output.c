@@ -277,6 +277,29 @@ void lr_out_exit(int status, uint32_t threads, uint32_t locks)
         output_failed(&dir_out, "write", rc);
 }
 
+void lr_out_child_exit(pid_t pid, int sig)
+{
+    char path[sizeof dir_out.path];
+    if (!dir_out.value[0])
+        return;
+    snprintf(path, sizeof path, dir_out.format, dir_out.value, (int)pid);
+    int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        lr_buf b = { 0 };
+        lr_buf_printf(&b, "{\"lockrace\":1,\"kind\":\"exit\",\"pid\":%d,\"signal\":%d,\"end\":",
+                      (int)pid, sig);
+        now(&b);
+        lr_buf_printf(&b, ",\"reaped_by\":%d}\n", (int)getpid());
+        if (b.data)
+            lr_write_all(fd, b.data, b.len);    /* the child's record: nothing to say if it fails */
+        lr_buf_free(&b);
+    }
+    close(fd);
+}
+
 void lr_out_fork_child(void)
 {
     if (is_stream(&err_out, err_out.fd))

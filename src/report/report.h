@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum lr_report_kind { LR_REPORT_LOCK_ORDER, LR_REPORT_DEADLOCK, LR_REPORT_STALL, LR_REPORT_DATA_RACE,
                       LR_REPORT_LOST_UPDATE, LR_REPORT_MISUSE, LR_REPORT_KINDS };
@@ -150,6 +151,10 @@ void lr_report_summary(int status, int final);
  * ending it) with `status`: an `exit` record in its log_dir file, when it
  * has one (docs/json.md), with how many threads and locks it used. */
 void lr_report_process_end(int status, uint32_t threads, uint32_t locks);
+
+/* The caller reaped its child `pid`, ended by signal `sig`: an `exit`
+ * record with that signal in the child's log_dir file, when it has one. */
+void lr_report_child_signaled(pid_t pid, int sig);
 
 /* The race engine's summary at exit: reports that recurred (each written
  * once) and the lost updates counted per variable. */

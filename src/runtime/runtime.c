@@ -175,6 +175,11 @@ int lr_runtime_exit(int status)
     return final_status(status);
 }
 
+void lr_runtime_child_signaled(pid_t pid, int sig)
+{
+    lr_report_child_signaled(pid, sig);
+}
+
 /* Called after the report lock was let go (halt_on_error, a deadlock's
  * abort policy), so the exit record can be written; abort() ends the
  * process by a signal, and the launcher sees that it did not exit. */

@@ -39,6 +39,9 @@ int lr_runtime_exit(int status);
 /* Ends the process now with `status`, nothing more printed: lockrace's own
  * end of a deadlocked process. */
 void lr_runtime_end(int status) __attribute__((noreturn));
+/* The caller reaped its child `pid`, which signal `sig` ended (reap.c):
+ * the child's exit record, which it could not write. */
+void lr_runtime_child_signaled(pid_t pid, int sig);
 
 
 /* system calls that move the program's memory (io.c): only while the race

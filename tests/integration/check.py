@@ -867,10 +867,11 @@ def case_readme_options_table():
 
 def case_exports():
     """liblockrace.so exports the wrappers (_exit and _Exit among them: the
-    exit status) and the API, nothing else (no libunwind)."""
+    exit status; wait and its kin: a child's end by a signal) and the API,
+    nothing else (no libunwind)."""
     p = subprocess.run(["nm", "-D", "--defined-only", LIB], capture_output=True, text=True)
     names = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
-    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$|(p?read|p?write)(64)?$|(recv|send)(from|to)?$)", n)}
+    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$|wait(pid|id|3|4)?$|(p?read|p?write)(64)?$|(recv|send)(from|to)?$)", n)}
     if SANITIZED:
         bad -= {"__asan_default_options", "__ubsan_default_options"}    # src/support/sanitize.c
     expect(not bad, f"unexpected exports: {sorted(bad)}")
