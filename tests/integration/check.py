@@ -2437,6 +2437,8 @@ def junit_run(tmp, command, *flags):
     env.pop("LD_PRELOAD", None)
     env.pop("LOCKRACE_OPTIONS", None)
     out = os.path.join(tmp, "out.xml")
+    if os.path.exists(out):
+        os.unlink(out)
     p = subprocess.run([LAUNCHER, "--junit", out, *flags, "--", *command], env=env, cwd=tmp,
                        capture_output=True, text=True, timeout=TIMEOUT,
                        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0)))
@@ -2451,7 +2453,8 @@ def case_junit_cases():
     was killed is an error, each with a message naming the signal (its
     parent, lockrace's too, says which); shells and tools that did
     nothing lockrace watches (no lock, no thread, no report) are left out
-    unless --junit-all."""
+    unless --junit-all, and programs named with --junit-skip unless they
+    reported."""
     with tempfile.TemporaryDirectory() as tmp:
         script = os.path.join(tmp, "junit.sh")
         with open(script, "w") as f:
@@ -2484,6 +2487,11 @@ def case_junit_cases():
         expect(len(cases) == 7 and "/bin/true --version" in cases
                and cases["/bin/true --version"].find("failure") is None
                and any(n.startswith("/bin/sh " + script) for n in cases), f"--junit-all: {sorted(cases)}")
+
+        # --junit-skip: programs left out by name, but never one that reported
+        status, suites, cases = junit_run(tmp, ["/bin/sh", script, abba, locked, crash],
+                                          "--junit-skip", "counter_locked,sh", "--junit-skip=abba")
+        expect(status == 66 and set(cases) == {abba, crash + " abort"}, f"--junit-skip: {status} {sorted(cases)}")
 
         # the command itself crashes, or is killed (as a timeout would): the
         # launcher knows the signal
