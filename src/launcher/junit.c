@@ -87,12 +87,28 @@ static enum verdict verdict_of(const lr_proc *p, char *why, size_t len)
     return FAILED;
 }
 
-/* What a CI user wants listed: a program that did something lockrace
- * watches, or reported, or did not end well; not the shells, make and
- * tools around them, nor a program that became another by exec. */
-static int wanted(const lr_proc *p, enum verdict v)
+/* name is one of the comma-separated names of list */
+static int listed(const char *list, const char *name)
 {
-    if (p->nreports || v != PASSED)
+    size_t n = strlen(name);
+    for (const char *s = list; s && *s; s += strcspn(s, ",") + (s[strcspn(s, ",")] == ',')) {
+        if (n && strcspn(s, ",") == n && !strncmp(s, name, n))
+            return 1;
+    }
+    return 0;
+}
+
+/* What a CI user wants listed: a program that reported; unless it is one
+ * of those named to leave out, one that did something lockrace watches or
+ * did not end well; not the shells, make and tools around them, nor a
+ * program that became another by exec. */
+static int wanted(const lr_proc *p, enum verdict v, const lr_junit_options *o)
+{
+    if (p->nreports)
+        return 1;
+    if (listed(o->skip, p->program ? p->program : ""))
+        return 0;
+    if (o->all || v != PASSED)
         return 1;
     if (p->how == LR_PROC_EXECED)
         return 0;
@@ -145,14 +161,14 @@ static double duration(const lr_proc *p)
     return p->start > 0 && p->end >= p->start ? p->end - p->start : 0;
 }
 
-void lr_junit_build(lr_buf *b, const lr_run *run, double started, double elapsed, int all)
+void lr_junit_build(lr_buf *b, const lr_run *run, const lr_junit_options *o)
 {
     enum { WHY = 200 };
     size_t tests = 0, failed = 0, errors = 0, skipped = 0;
     char why[WHY];
     for (size_t i = 0; i < run->nprocs; i++) {
         enum verdict v = verdict_of(&run->procs[i], why, sizeof why);
-        if (!all && !wanted(&run->procs[i], v))
+        if (!wanted(&run->procs[i], v, o))
             continue;
         tests++;
         if (run->procs[i].nreports || v == FAILED)
@@ -163,7 +179,7 @@ void lr_junit_build(lr_buf *b, const lr_run *run, double started, double elapsed
             skipped++;
     }
     char stamp[32] = "";
-    time_t t0 = (time_t)started;
+    time_t t0 = (time_t)o->started;
     struct tm tm;
     if (gmtime_r(&t0, &tm))
         strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -172,12 +188,12 @@ void lr_junit_build(lr_buf *b, const lr_run *run, double started, double elapsed
                       "skipped=\"%zu\" time=\"%.3f\" timestamp=\"%s\">\n"
                       "  <testsuite name=\"lockrace\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
                       "skipped=\"%zu\" time=\"%.3f\" timestamp=\"%s\">\n",
-                  tests, failed, errors, skipped, elapsed, stamp, tests, failed, errors, skipped, elapsed,
-                  stamp);
+                  tests, failed, errors, skipped, o->elapsed, stamp, tests, failed, errors, skipped,
+                  o->elapsed, stamp);
     for (size_t i = 0; i < run->nprocs; i++) {
         const lr_proc *p = &run->procs[i];
         enum verdict v = verdict_of(p, why, sizeof why);
-        if (!all && !wanted(p, v))
+        if (!wanted(p, v, o))
             continue;
         lr_buf_puts(b, "    <testcase classname=\"lockrace\" name=\"");
         xml_attr(b, p->cmdline ? p->cmdline : "?");

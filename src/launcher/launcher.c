@@ -57,6 +57,8 @@ static void usage(int fd)
                 "                         locks, reported, crashed or was killed; failed when it reported\n"
                 "                         or crashed\n"
                 "  --junit-all            a test case for every process, shells and tools too\n"
+                "  --junit-skip NAME,...  no test case for these programs (by file name, as ctest),\n"
+                "                         unless they reported\n"
                 "  --graph FILE           draw the lock-order graph of every process (order_graph=1) as\n"
                 "                         Graphviz DOT; FILE.svg: also drawn as SVG by Graphviz's dot, and\n"
                 "                         FILE.dot: the SVG next to it too, when dot is installed\n"
@@ -388,6 +390,7 @@ typedef struct outputs {
     const char *sarif, *junit, *graph;
     const char *source_root;    /* "": found from the reports */
     int junit_all;              /* every process a test case, tools and shells too */
+    const char *junit_skip;     /* programs that are no test case, by name: "ctest,make" */
 } outputs;
 
 static int gather(const char *dir, const lr_options *o, const outputs *out, char **command,
@@ -419,7 +422,8 @@ static int gather(const char *dir, const lr_options *o, const outputs *out, char
         lr_buf_free(&b);
     }
     if (out->junit) {
-        lr_junit_build(&b, &run, started, elapsed, out->junit_all);
+        lr_junit_options junit = { started, elapsed, out->junit_all, out->junit_skip };
+        lr_junit_build(&b, &run, &junit);
         failed |= write_file("--junit", out->junit, &b, o->file_mode) < 0;
         lr_buf_free(&b);
     }
@@ -435,6 +439,7 @@ int main(int argc, char **argv)
     char err[512];
     const char *sarif = NULL, *junit = NULL, *graph = NULL;
     char source_root[PATH_MAX] = "";
+    lr_buf junit_skip = { 0 };  /* --junit-skip, each time given */
     int i = 1, junit_all = 0;
     const char *env = getenv("LOCKRACE_OPTIONS");
     lr_buf_puts(&settings, env ? env : "");
@@ -494,6 +499,10 @@ int main(int argc, char **argv)
                 snprintf(err, sizeof err, "--source-root %.300s: not a directory", value);
                 die(err, 2);
             }
+            continue;
+        }
+        if (namelen == 10 && (!strncmp(name, "junit-skip", 10) || !strncmp(name, "junit_skip", 10))) {
+            lr_buf_printf(&junit_skip, "%s%s", junit_skip.len ? "," : "", value);
             continue;
         }
         if (namelen == 5 && !strncmp(name, "graph", 5)) {
@@ -589,7 +598,7 @@ int main(int argc, char **argv)
     int running;
     double started = wall_clock();
     int command_status = run_command(argv + i, &running);
-    outputs out = { sarif, junit, graph, source_root, junit_all };
+    outputs out = { sarif, junit, graph, source_root, junit_all, junit_skip.data };
     int status = gather(dir, &all, &out, argv + i, command_status, running, started);
     if (!keep)
         nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

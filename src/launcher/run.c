@@ -101,6 +101,8 @@ static lr_proc *add_proc(lr_run *run, const lr_json *record)
     p->start = lr_json_num(lr_json_get(record, "start"), 0);
     p->threads = p->locks = -1;
     p->cmdline = join_cmdline(lr_json_get(record, "cmdline"));
+    const char *first = lr_json_str(lr_json_at(lr_json_get(record, "cmdline"), 0), "");
+    p->program = strdup(strrchr(first, '/') ? strrchr(first, '/') + 1 : first);
     return p;
 }
 
@@ -250,6 +252,7 @@ void lr_run_free(lr_run *run)
 {
     for (size_t i = 0; i < run->nprocs; i++) {
         free(run->procs[i].cmdline);
+        free(run->procs[i].program);
         free(run->procs[i].reports);
     }
     for (size_t i = 0; i < run->nlines; i++)

@@ -15,6 +15,7 @@
 typedef struct lr_proc {
     long pid, ppid;
     char *cmdline;              /* its arguments as a shell would take them back */
+    char *program;              /* its first argument's file name: "ctest", "sh" */
     const lr_json **reports;
     size_t nreports;
     size_t seq;                 /* the order it was read in */
@@ -94,10 +95,15 @@ void lr_run_summary(const lr_run *run, int fd, int status, int command_status);
  * else the working directory. */
 void lr_sarif_build(lr_buf *b, const lr_run *run, char *const *command, int status,
                     const char *source_root);
-/* JUnit: started and elapsed, the command's wall-clock start (seconds
- * since the epoch) and how long it ran; all: every process, not only
- * those that did something lockrace watches, reported or failed. */
-void lr_junit_build(lr_buf *b, const lr_run *run, double started, double elapsed, int all);
+/* What JUnit is asked for. */
+typedef struct lr_junit_options {
+    double started, elapsed;    /* the command's wall-clock start (seconds since the epoch), how long it ran */
+    int all;                    /* every process, not only those that did something lockrace
+                                   watches, reported or did not end well */
+    const char *skip;           /* "ctest,make": programs left out by name unless they reported */
+} lr_junit_options;
+
+void lr_junit_build(lr_buf *b, const lr_run *run, const lr_junit_options *o);
 
 /* The lock-order graphs of the run's processes as one Graphviz DOT graph,
  * a cluster per process (dot.c). Returns how many processes had one. */

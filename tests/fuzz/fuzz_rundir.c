@@ -60,7 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(!"SARIF is one JSON value");
     }
     lr_buf_free(&b);
-    lr_junit_build(&b, &run, 0, 0, 1);
+    lr_junit_options all = { 0, 0, 1, NULL };
+    lr_junit_build(&b, &run, &all);
     CHECK(b.data != NULL && strlen(b.data) == b.len);
     lr_buf_free(&b);
     lr_run_free(&run);
