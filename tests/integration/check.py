@@ -2418,15 +2418,22 @@ def case_process_tree():
 
 JUNIT_SCRIPT = """#!/bin/sh
 # a report, a clean program, a crash after a report, a shell that
-# crashes, one killed (as by a timeout), a tool that does nothing of interest
+# crashes, one killed (as by a timeout), one that execs a static program
+# (which writes no exit record), a tool that does nothing of interest
 "$1" >/dev/null
 "$2" >/dev/null
 "$3" abort >/dev/null 2>&1
 sh -c 'kill -SEGV $$'
 sh -c 'kill -KILL $$'
+sh -c 'exec "$0" 3' "$4"
 /bin/true --version >/dev/null
 exit 0
 """
+
+
+def ET_text(element):
+    import xml.etree.ElementTree as ET
+    return ET.tostring(element, encoding="unicode")
 
 
 def junit_run(tmp, command, *flags):
@@ -2460,17 +2467,22 @@ def case_junit_cases():
         with open(script, "w") as f:
             f.write(JUNIT_SCRIPT)
         abba, locked, crash = program("abba"), program("counter_locked"), program("crash_after_report")
-        status, suites, cases = junit_run(tmp, ["/bin/sh", script, abba, locked, crash])
+        static = program("static_exit")
+        execs_static = f"sh -c 'exec \"$0\" 3' {static}"
+        status, suites, cases = junit_run(tmp, ["/bin/sh", script, abba, locked, crash, static])
         expect(status == 66, f"status {status}")
         shell_crash, shell_killed = "sh -c 'kill -SEGV $$'", "sh -c 'kill -KILL $$'"
-        expect(set(cases) == {abba, locked, crash + " abort", shell_crash, shell_killed},
+        expect(set(cases) == {abba, locked, crash + " abort", shell_crash, shell_killed, execs_static},
                f"test cases {sorted(cases)}: the script and /bin/true are left out")
+        # its parent saw it exit: it passes, though lockrace did not see what it did
+        expect(cases[execs_static].find("failure") is None and "exit status 3" in cases[execs_static].find("system-out").text,
+               f"a static program exec'd: {ET_text(cases[execs_static])}")
         for name, c in cases.items():
             expect(not name.startswith("[pid") and float(c.get("time", "-1")) >= 0, f"{name}: time {c.get('time')}")
         suite = suites.find("testsuite")
         expect(float(suite.get("time", "-1")) > 0 and float(suites.get("time", "-1")) > 0
                and suite.get("timestamp"), f"suite time {suite.attrib}")
-        expect(suite.get("tests") == "5" and suite.get("failures") == "3" and suite.get("errors") == "1",
+        expect(suite.get("tests") == "6" and suite.get("failures") == "3" and suite.get("errors") == "1",
                f"counts {suite.attrib}")
         expect(cases[abba].find("failure") is not None and cases[locked].find("failure") is None, "abba failed")
         for name, sig in ((crash + " abort", "SIGABRT"), (shell_crash, "SIGSEGV")):
@@ -2483,13 +2495,13 @@ def case_junit_cases():
                "the crash's report is said too")
 
         # --junit-all: every process, the script and the tool passing
-        status, suites, cases = junit_run(tmp, ["/bin/sh", script, abba, locked, crash], "--junit-all")
-        expect(len(cases) == 7 and "/bin/true --version" in cases
+        status, suites, cases = junit_run(tmp, ["/bin/sh", script, abba, locked, crash, static], "--junit-all")
+        expect(len(cases) == 8 and "/bin/true --version" in cases
                and cases["/bin/true --version"].find("failure") is None
                and any(n.startswith("/bin/sh " + script) for n in cases), f"--junit-all: {sorted(cases)}")
 
         # --junit-skip: programs left out by name, but never one that reported
-        status, suites, cases = junit_run(tmp, ["/bin/sh", script, abba, locked, crash],
+        status, suites, cases = junit_run(tmp, ["/bin/sh", script, abba, locked, crash, static],
                                           "--junit-skip", "counter_locked,sh", "--junit-skip=abba")
         expect(status == 66 and set(cases) == {abba, crash + " abort"}, f"--junit-skip: {status} {sorted(cases)}")
 
