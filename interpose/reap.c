@@ -1,8 +1,9 @@
 /* wait, waitpid, wait3, wait4 and waitid: the calls that tell a parent how
  * its child ended. A child a signal ended (a crash, a test runner's
- * timeout) wrote no exit record of its own; its parent, which lockrace
+ * timeout), or one that became a program lockrace cannot run in (static,
+ * set-uid), wrote no exit record of its own; its parent, which lockrace
  * runs in too, has the runtime write one for it (docs/json.md, `exit`),
- * so that the launcher knows the signal. Nothing else is observed: the
+ * so that the launcher knows how it ended. Nothing else is observed: the
  * real result and errno are returned, and a status the caller did not ask
  * for (NULL) is read into one of ours. */
 #include "real.h"
@@ -18,9 +19,11 @@
  * (C leaves the order of a call's arguments open) */
 static pid_t reaped(pid_t pid, const int *status)
 {
-    if (pid > 0 && WIFSIGNALED(*status) && lr_self()) {
+    /* not a child stopped or continued (WUNTRACED, WCONTINUED) */
+    if (pid > 0 && (WIFEXITED(*status) || WIFSIGNALED(*status)) && lr_self()) {
         int saved = errno;
-        lr_runtime_child_signaled(pid, WTERMSIG(*status));
+        lr_runtime_child_ended(pid, WIFSIGNALED(*status) ? WTERMSIG(*status) : WEXITSTATUS(*status),
+                               WIFSIGNALED(*status));
         errno = saved;
     }
     return pid;
@@ -63,10 +66,11 @@ LR_WRAPPER int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
     if (!info)
         memset(&own, 0, sizeof own);
     int rc = LR_REAL(waitid)(type, id, in, options);
-    if (rc == 0 && in->si_pid > 0 && (in->si_code == CLD_KILLED || in->si_code == CLD_DUMPED) &&
+    if (rc == 0 && in->si_pid > 0 &&
+        (in->si_code == CLD_EXITED || in->si_code == CLD_KILLED || in->si_code == CLD_DUMPED) &&
         lr_self()) {
         int saved = errno;
-        lr_runtime_child_signaled(in->si_pid, in->si_status);
+        lr_runtime_child_ended(in->si_pid, in->si_status, in->si_code != CLD_EXITED);
         errno = saved;
     }
     return rc;

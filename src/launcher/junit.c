@@ -59,7 +59,8 @@ static int name_taken(const lr_run *run, size_t i)
 }
 
 /* How a process's end reads in CI: a crash fails its test case, a kill (a
- * test runner's timeout, a user) is an error, the rest pass. */
+ * test runner's timeout, a user) is an error, one still running is
+ * skipped, the rest pass; why says it, for the message. */
 enum verdict { PASSED, FAILED, ERROR, RUNNING };
 
 static enum verdict verdict_of(const lr_proc *p, char *why, size_t len)
@@ -78,12 +79,14 @@ static enum verdict verdict_of(const lr_proc *p, char *why, size_t len)
     }
     if (p->how != LR_PROC_UNKNOWN)
         return PASSED;
-    /* no exit record: it was ended by a signal its parent saw, or runs on */
+    /* no exit record: a signal its parent did not tell (a parent lockrace
+     * does not run in, or one that never waited), or it runs on */
     if (p->pid > 0 && kill((pid_t)p->pid, 0) == 0) {
         snprintf(why, len, "still running when the command ended");
         return RUNNING;
     }
-    snprintf(why, len, "ended without exiting: killed by a signal (a crash, or a kill)");
+    snprintf(why, len, "ended without exiting: killed by a signal (a crash, or a kill), or it ran "
+                       "a program lockrace does not run in (static, set-uid)");
     return FAILED;
 }
 

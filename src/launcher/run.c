@@ -110,13 +110,24 @@ static lr_proc *add_proc(lr_run *run, const lr_json *record)
 static void end_proc(lr_proc *p, const lr_json *record)
 {
     long sig = lr_json_long(lr_json_get(record, "signal"), -1);
-    p->end = lr_json_num(lr_json_get(record, "end"), 0);
     if (sig > 0) {
         /* written by its parent, which reaped it: a signal ended it */
         p->how = LR_PROC_SIGNALED;
         p->status = (int)sig;
+        p->end = lr_json_num(lr_json_get(record, "end"), 0);
         return;
     }
+    if (lr_json_get(record, "reaped_by")) {
+        /* its parent saw it exit: after its own record, if it wrote one
+         * (it did not when it became a program lockrace cannot run in) */
+        if (p->how == LR_PROC_UNKNOWN) {
+            p->how = LR_PROC_EXITED;
+            p->status = (int)lr_json_long(lr_json_get(record, "status"), 0);
+            p->end = lr_json_num(lr_json_get(record, "end"), 0);
+        }
+        return;
+    }
+    p->end = lr_json_num(lr_json_get(record, "end"), 0);
     p->how = LR_PROC_EXITED;
     p->status = (int)lr_json_long(lr_json_get(record, "status"), 0);
     p->threads = lr_json_long(lr_json_get(record, "threads"), -1);

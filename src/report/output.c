@@ -277,7 +277,7 @@ void lr_out_exit(int status, uint32_t threads, uint32_t locks)
         output_failed(&dir_out, "write", rc);
 }
 
-void lr_out_child_exit(pid_t pid, int sig)
+void lr_out_child_exit(pid_t pid, int code, int signaled)
 {
     char path[sizeof dir_out.path];
     if (!dir_out.value[0])
@@ -289,8 +289,8 @@ void lr_out_child_exit(pid_t pid, int sig)
         return;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
         lr_buf b = { 0 };
-        lr_buf_printf(&b, "{\"lockrace\":1,\"kind\":\"exit\",\"pid\":%d,\"signal\":%d,\"end\":",
-                      (int)pid, sig);
+        lr_buf_printf(&b, "{\"lockrace\":1,\"kind\":\"exit\",\"pid\":%d,\"%s\":%d,\"end\":",
+                      (int)pid, signaled ? "signal" : "status", code);
         now(&b);
         lr_buf_printf(&b, ",\"reaped_by\":%d}\n", (int)getpid());
         if (b.data)

@@ -260,9 +260,9 @@ void lr_report_process_end(int status, uint32_t threads, uint32_t locks)
     lr_ilock_drop(&report_lock);
 }
 
-void lr_report_child_signaled(pid_t pid, int sig)
+void lr_report_child_ended(pid_t pid, int code, int signaled)
 {
-    lr_out_child_exit(pid, sig);        /* its own file, opened and closed: no lock */
+    lr_out_child_exit(pid, code, signaled);     /* its own file, opened and closed: no lock */
 }
 
 void lr_report_fork_prepare(void) { lr_ilock_take(&report_lock); }

@@ -152,9 +152,10 @@ void lr_report_summary(int status, int final);
  * has one (docs/json.md), with how many threads and locks it used. */
 void lr_report_process_end(int status, uint32_t threads, uint32_t locks);
 
-/* The caller reaped its child `pid`, ended by signal `sig`: an `exit`
- * record with that signal in the child's log_dir file, when it has one. */
-void lr_report_child_signaled(pid_t pid, int sig);
+/* The caller reaped its child `pid`, which exited with status `code` or
+ * was ended by signal `code` (signaled): an `exit` record saying so in the
+ * child's log_dir file, when it has one. */
+void lr_report_child_ended(pid_t pid, int code, int signaled);
 
 /* The race engine's summary at exit: reports that recurred (each written
  * once) and the lost updates counted per variable. */

@@ -175,9 +175,9 @@ int lr_runtime_exit(int status)
     return final_status(status);
 }
 
-void lr_runtime_child_signaled(pid_t pid, int sig)
+void lr_runtime_child_ended(pid_t pid, int code, int signaled)
 {
-    lr_report_child_signaled(pid, sig);
+    lr_report_child_ended(pid, code, signaled);
 }
 
 /* Called after the report lock was let go (halt_on_error, a deadlock's
