@@ -7,8 +7,11 @@
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <threads.h>
 #include <time.h>
 
@@ -65,6 +68,11 @@
     X(_exit, void, (int), 1)                                                                   \
     X(_Exit, void, (int), 1)                                                                   \
     X(unshare, int, (int), 1)                                                                  \
+    X(wait, pid_t, (int *), 1)                                                                 \
+    X(waitpid, pid_t, (pid_t, int *, int), 1)                                                  \
+    X(wait3, pid_t, (int *, int, struct rusage *), 1)                                          \
+    X(wait4, pid_t, (pid_t, int *, int, struct rusage *), 1)                                   \
+    X(waitid, int, (idtype_t, id_t, siginfo_t *, int), 1)                                      \
     X(setns, int, (int, int), 1)                                                               \
     X(read, ssize_t, (int, void *, size_t), 1)                                                 \
     X(write, ssize_t, (int, const void *, size_t), 1)                                          \

@@ -312,3 +312,8 @@ long lr_json_long(const lr_json *v, long fallback)
         return fallback;
     return (long)v->number;
 }
+
+double lr_json_num(const lr_json *v, double fallback)
+{
+    return v && v->type == LR_JSON_NUMBER ? v->number : fallback;
+}

@@ -36,5 +36,6 @@ const lr_json *lr_json_at(const lr_json *v, size_t i);
  * range), else the fallback. */
 const char *lr_json_str(const lr_json *v, const char *fallback);
 long lr_json_long(const lr_json *v, long fallback);
+double lr_json_num(const lr_json *v, double fallback);
 
 #endif

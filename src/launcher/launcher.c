@@ -25,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef LR_SANITIZER_RUNTIME
@@ -50,7 +51,14 @@ static void usage(int fd)
     dprintf(fd, "\n  written --name=value or --name value; '-' and '_' are the same in names\n"
                 "  --ci                   CI mode: also watch for whole-process hangs (watchdog=1)\n"
                 "  --sarif FILE           write the reports of the whole run as SARIF 2.1.0\n"
-                "  --junit FILE           write a JUnit XML test case per process, failed when it reported\n"
+                "  --source-root DIR      SARIF file names relative to DIR (default: the repository that\n"
+                "                         holds the sources, else the current directory)\n"
+                "  --junit FILE           write JUnit XML: a test case per program that used threads or\n"
+                "                         locks, reported, crashed or was killed; failed when it reported\n"
+                "                         or crashed\n"
+                "  --junit-all            a test case for every process, shells and tools too\n"
+                "  --junit-skip NAME,...  no test case for these programs (by file name, as ctest),\n"
+                "                         unless they reported\n"
                 "  --graph FILE           draw the lock-order graph of every process (order_graph=1) as\n"
                 "                         Graphviz DOT; FILE.svg: also drawn as SVG by Graphviz's dot, and\n"
                 "                         FILE.dot: the SVG next to it too, when dot is installed\n"
@@ -189,6 +197,33 @@ static void absolute_path(const char *option, char *path, size_t len)
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
+/* The processes the launcher reaped, the command and the orphans of its
+ * tree, with how and when each ended: of the others, their parents hear. */
+typedef struct reaped {
+    pid_t pid;
+    int status;
+    double when;
+} reaped;
+
+static reaped *reaps;
+static size_t nreaps;
+
+static double wall_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void note_reaped(pid_t pid, int status)
+{
+    reaped *r = realloc(reaps, (nreaps + 1) * sizeof *r);
+    if (!r)
+        return;         /* its JUnit test case then says less */
+    reaps = r;
+    reaps[nreaps++] = (reaped){ pid, status, wall_clock() };
+}
+
 /* A signal the command did not get itself: the terminal sends its signals
  * (SI_KERNEL) to the whole foreground process group, the command included. */
 static int for_the_command(const siginfo_t *si, pid_t child)
@@ -228,17 +263,24 @@ static int run_command(char **argv, int *running)
             kill(child, sig);
         int st;
         pid_t pid;
-        while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+        while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+            note_reaped(pid, st);
             if (pid == child)
                 status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+        }
     }
     /* A process the command killed or let go as it ended may take a moment
      * to go (a Python multiprocessing helper ends when the main process's
      * pipe closes, then runs its own exit under lockrace): up to 2 s, no
      * longer than the last one takes. */
     int st, tries = 0;
-    while ((*running = waitpid(-1, &st, WNOHANG) >= 0) && tries++ < 200)
-        usleep(10000);
+    pid_t pid;
+    while ((*running = (pid = waitpid(-1, &st, WNOHANG)) >= 0) && tries++ < 200) {
+        if (pid > 0)
+            note_reaped(pid, st);
+        else
+            usleep(10000);
+    }
     return status;
 }
 
@@ -344,15 +386,25 @@ static int write_graph(const char *file, const lr_run *run, int mode)
 }
 
 /* The run read back: summary, SARIF, JUnit, the graph; the exit status. */
-static int gather(const char *dir, const lr_options *o, const char *sarif, const char *junit,
-                  const char *graph, char **command, int command_status, int running)
+typedef struct outputs {
+    const char *sarif, *junit, *graph;
+    const char *source_root;    /* "": found from the reports */
+    int junit_all;              /* every process a test case, tools and shells too */
+    const char *junit_skip;     /* programs that are no test case, by name: "ctest,make" */
+} outputs;
+
+static int gather(const char *dir, const lr_options *o, const outputs *out, char **command,
+                  int command_status, int running, double started)
 {
     lr_run run;
     char err[PATH_MAX + 200];
+    double elapsed = wall_clock() - started;
     if (lr_run_read(&run, dir, err, sizeof err) < 0) {
         dprintf(2, "lockrace: %s\n", err);
         return command_status ? command_status : 2;
     }
+    for (size_t i = 0; i < nreaps; i++)
+        lr_run_reaped(&run, reaps[i].pid, reaps[i].status, reaps[i].when);
     int status = command_status;
     if (status == 0 && run.nreports && o->exitcode)
         status = o->exitcode;
@@ -364,18 +416,19 @@ static int gather(const char *dir, const lr_options *o, const char *sarif, const
                    "from now on is not gathered\n");
     int failed = 0;
     lr_buf b = { 0 };
-    if (sarif) {
-        lr_sarif_build(&b, &run, command, status);
-        failed |= write_file("--sarif", sarif, &b, o->file_mode) < 0;
+    if (out->sarif) {
+        lr_sarif_build(&b, &run, command, status, *out->source_root ? out->source_root : NULL);
+        failed |= write_file("--sarif", out->sarif, &b, o->file_mode) < 0;
         lr_buf_free(&b);
     }
-    if (junit) {
-        lr_junit_build(&b, &run);
-        failed |= write_file("--junit", junit, &b, o->file_mode) < 0;
+    if (out->junit) {
+        lr_junit_options junit = { started, elapsed, out->junit_all, out->junit_skip };
+        lr_junit_build(&b, &run, &junit);
+        failed |= write_file("--junit", out->junit, &b, o->file_mode) < 0;
         lr_buf_free(&b);
     }
-    if (graph)
-        failed |= write_graph(graph, &run, o->file_mode) < 0;
+    if (out->graph)
+        failed |= write_graph(out->graph, &run, o->file_mode) < 0;
     lr_run_free(&run);
     return failed && status == 0 ? 2 : status;
 }
@@ -385,7 +438,9 @@ int main(int argc, char **argv)
     lr_buf settings = { 0 };    /* LOCKRACE_OPTIONS for the command */
     char err[512];
     const char *sarif = NULL, *junit = NULL, *graph = NULL;
-    int i = 1;
+    char source_root[PATH_MAX] = "";
+    lr_buf junit_skip = { 0 };  /* --junit-skip, each time given */
+    int i = 1, junit_all = 0;
     const char *env = getenv("LOCKRACE_OPTIONS");
     lr_buf_puts(&settings, env ? env : "");
 
@@ -404,6 +459,10 @@ int main(int argc, char **argv)
         if (!strcmp(arg, "--version")) {
             printf("lockrace %s\n", LR_VERSION);
             return 0;
+        }
+        if (!strcmp(arg, "--junit-all")) {
+            junit_all = 1;
+            continue;
         }
         if (!strcmp(arg, "--ci")) {
             /* before the flags that follow, which may turn it off again */
@@ -432,6 +491,18 @@ int main(int argc, char **argv)
         /* the launcher's own: files made from the whole run */
         if ((namelen == 5 && !strncmp(name, "sarif", 5)) || (namelen == 5 && !strncmp(name, "junit", 5))) {
             *(name[0] == 's' ? &sarif : &junit) = value;
+            continue;
+        }
+        if (namelen == 11 && (!strncmp(name, "source-root", 11) || !strncmp(name, "source_root", 11))) {
+            struct stat st;
+            if (!realpath(value, source_root) || stat(source_root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                snprintf(err, sizeof err, "--source-root %.300s: not a directory", value);
+                die(err, 2);
+            }
+            continue;
+        }
+        if (namelen == 10 && (!strncmp(name, "junit-skip", 10) || !strncmp(name, "junit_skip", 10))) {
+            lr_buf_printf(&junit_skip, "%s%s", junit_skip.len ? "," : "", value);
             continue;
         }
         if (namelen == 5 && !strncmp(name, "graph", 5)) {
@@ -525,8 +596,10 @@ int main(int argc, char **argv)
     setenv("LOCKRACE_LAUNCHER_PID", pid, 1);
 
     int running;
+    double started = wall_clock();
     int command_status = run_command(argv + i, &running);
-    int status = gather(dir, &all, sarif, junit, graph, argv + i, command_status, running);
+    outputs out = { sarif, junit, graph, source_root, junit_all, junit_skip.data };
+    int status = gather(dir, &all, &out, argv + i, command_status, running, started);
     if (!keep)
         nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     return status;

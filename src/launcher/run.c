@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 const lr_kind lr_kinds[] = {
     { "lock-order-inversion", "Lock-order inversion",
@@ -97,8 +98,40 @@ static lr_proc *add_proc(lr_run *run, const lr_json *record)
     p->seq = run->nprocs - 1;
     p->pid = lr_json_long(lr_json_get(record, "pid"), 0);
     p->ppid = lr_json_long(lr_json_get(record, "ppid"), 0);
+    p->start = lr_json_num(lr_json_get(record, "start"), 0);
+    p->threads = p->locks = -1;
     p->cmdline = join_cmdline(lr_json_get(record, "cmdline"));
+    const char *first = lr_json_str(lr_json_at(lr_json_get(record, "cmdline"), 0), "");
+    p->program = strdup(strrchr(first, '/') ? strrchr(first, '/') + 1 : first);
     return p;
+}
+
+/* its exit record: how it ended, and what it used */
+static void end_proc(lr_proc *p, const lr_json *record)
+{
+    long sig = lr_json_long(lr_json_get(record, "signal"), -1);
+    if (sig > 0) {
+        /* written by its parent, which reaped it: a signal ended it */
+        p->how = LR_PROC_SIGNALED;
+        p->status = (int)sig;
+        p->end = lr_json_num(lr_json_get(record, "end"), 0);
+        return;
+    }
+    if (lr_json_get(record, "reaped_by")) {
+        /* its parent saw it exit: after its own record, if it wrote one
+         * (it did not when it became a program lockrace cannot run in) */
+        if (p->how == LR_PROC_UNKNOWN) {
+            p->how = LR_PROC_EXITED;
+            p->status = (int)lr_json_long(lr_json_get(record, "status"), 0);
+            p->end = lr_json_num(lr_json_get(record, "end"), 0);
+        }
+        return;
+    }
+    p->end = lr_json_num(lr_json_get(record, "end"), 0);
+    p->how = LR_PROC_EXITED;
+    p->status = (int)lr_json_long(lr_json_get(record, "status"), 0);
+    p->threads = lr_json_long(lr_json_get(record, "threads"), -1);
+    p->locks = lr_json_long(lr_json_get(record, "locks"), -1);
 }
 
 static int add_report(lr_run *run, lr_proc *p, const lr_json *report)
@@ -140,8 +173,17 @@ static void read_file(lr_run *run, const char *path)
                 run->procs[current].graph = v;
             continue;
         }
+        if (!strcmp(kind, "exit")) {
+            if (current >= 0)
+                end_proc(&run->procs[current], v);
+            continue;
+        }
         if (!strcmp(kind, "process") || current < 0) {
             /* reports with no record before them: a file not made by log_dir */
+            if (current >= 0 && !strcmp(kind, "process") && run->procs[current].how == LR_PROC_UNKNOWN) {
+                run->procs[current].how = LR_PROC_EXECED;
+                run->procs[current].end = lr_json_num(lr_json_get(v, "start"), 0);
+            }
             lr_proc *p = add_proc(run, v);
             current = p ? (long)(p - run->procs) : -1;
             if (!p || !strcmp(kind, "process"))
@@ -198,10 +240,30 @@ int lr_run_read(lr_run *run, const char *dir, char *err, size_t errlen)
     return 0;
 }
 
+void lr_run_reaped(lr_run *run, long pid, int wait_status, double when)
+{
+    lr_proc *last = NULL;
+    for (size_t i = 0; i < run->nprocs; i++)
+        if (run->procs[i].pid == pid)
+            last = &run->procs[i];      /* by pid, then in the order they ran */
+    if (!last || last->how == LR_PROC_EXECED)
+        return;
+    if (WIFSIGNALED(wait_status)) {
+        last->how = LR_PROC_SIGNALED;
+        last->status = WTERMSIG(wait_status);
+    } else if (last->how == LR_PROC_UNKNOWN) {
+        last->how = LR_PROC_EXITED;
+        last->status = WEXITSTATUS(wait_status);
+    }
+    if (!last->end)
+        last->end = when;
+}
+
 void lr_run_free(lr_run *run)
 {
     for (size_t i = 0; i < run->nprocs; i++) {
         free(run->procs[i].cmdline);
+        free(run->procs[i].program);
         free(run->procs[i].reports);
     }
     for (size_t i = 0; i < run->nlines; i++)
@@ -242,28 +304,34 @@ typedef struct places {
     size_t n, max;
 } places;
 
-/* The stack's first frame with a source line, if it has one. */
+/* The stack's first frame with a source line, else its first frame. */
 static void add_place(places *ps, const lr_json *stack, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void add_place(places *ps, const lr_json *stack, const char *fmt, ...)
 {
-    if (ps->n >= ps->max)
+    if (ps->n >= ps->max || !stack || stack->type != LR_JSON_ARRAY || !stack->child)
         return;
-    for (const lr_json *f = stack && stack->type == LR_JSON_ARRAY ? stack->child : NULL; f; f = f->next) {
+    const lr_json *at = stack->child;
+    for (const lr_json *f = stack->child; f; f = f->next) {
         const char *file = lr_json_str(lr_json_get(f, "file"), NULL);
-        long line = lr_json_long(lr_json_get(f, "line"), 0);
-        if (!file || !*file || line <= 0)
-            continue;
-        lr_place *p = &ps->out[ps->n++];
-        p->file = file;
-        p->line = line;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(p->what, sizeof p->what, fmt, ap);
-        va_end(ap);
-        return;
+        if (file && *file && lr_json_long(lr_json_get(f, "line"), 0) > 0) {
+            at = f;
+            break;
+        }
     }
+    lr_place *p = &ps->out[ps->n++];
+    p->file = lr_json_str(lr_json_get(at, "file"), NULL);
+    p->line = lr_json_long(lr_json_get(at, "line"), 0);
+    if (!p->file || !*p->file || p->line <= 0)
+        p->file = NULL, p->line = 0;
+    p->module = lr_json_str(lr_json_get(at, "module"), NULL);
+    p->offset = lr_json_str(lr_json_get(at, "offset"), NULL);
+    p->function = lr_json_str(lr_json_get(at, "function"), NULL);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->what, sizeof p->what, fmt, ap);
+    va_end(ap);
 }
 
 static void lock_order_places(places *ps, const lr_json *r)
@@ -349,6 +417,16 @@ static void misuse_places(places *ps, const lr_json *r)
             what[n - 3] = 0;    /* "took it at" introduces a stack in the text report */
         add_place(ps, lr_json_get(earlier, "stack"), "%s %s", t, what);
     }
+}
+
+const char *lr_place_where(const lr_place *p, char *buf, size_t len)
+{
+    if (p->file)
+        snprintf(buf, len, "%s:%ld", p->file, p->line);
+    else
+        snprintf(buf, len, "%s%s%s+%s", p->function ? p->function : "", p->function ? " in " : "",
+                 p->module ? p->module : "?", p->offset ? p->offset : "?");
+    return buf;
 }
 
 size_t lr_run_places(const lr_json *report, lr_place *out, size_t max)

@@ -15,10 +15,20 @@
 typedef struct lr_proc {
     long pid, ppid;
     char *cmdline;              /* its arguments as a shell would take them back */
+    char *program;              /* its first argument's file name: "ctest", "sh" */
     const lr_json **reports;
     size_t nreports;
     size_t seq;                 /* the order it was read in */
     const lr_json *graph;       /* its lock-order graph at exit (order_graph=1), NULL if none */
+    double start, end;          /* wall-clock seconds since the epoch; 0: not known */
+    enum lr_proc_end {
+        LR_PROC_UNKNOWN,        /* no exit seen: killed by a signal, or still running */
+        LR_PROC_EXITED,         /* status is its exit status */
+        LR_PROC_SIGNALED,       /* status is the signal that ended it */
+        LR_PROC_EXECED,         /* it became the next program of its pid */
+    } how;
+    int status;
+    long threads, locks;        /* threads and locks it used, from its exit record; -1: not known */
 } lr_proc;
 
 typedef struct lr_run {
@@ -44,20 +54,33 @@ extern const size_t lr_nkinds;
 /* Reads every *.json file in dir and the directories under it. -1, with a
  * message in err, when dir cannot be read. */
 int lr_run_read(lr_run *run, const char *dir, char *err, size_t errlen);
+/* What waitpid told the launcher of a process it reaped (the command, or
+ * an orphan of the tree) at time `when`: the last program of that pid
+ * ended so, which only a signal's end adds to its exit record. */
+void lr_run_reaped(lr_run *run, long pid, int wait_status, double when);
 void lr_run_free(lr_run *run);
 
-/* A source line a report shows, and what happened there. */
+/* A place a report shows, and what happened there: a source line, or in
+ * code without debug information the module and the offset in it. */
 typedef struct lr_place {
-    const char *file;           /* as in the debug information (into the report) */
+    const char *file;           /* as in the debug information (into the report); NULL: none */
     long line;
+    const char *module;         /* "abba", "libfoo.so.1": the object's file name */
+    const char *offset;         /* "0x1245", from the module's start (addr2line -e MODULE takes it) */
+    const char *function;       /* from the symbol table, NULL when there is none */
     char what[240];
 } lr_place;
 
 /* The places of a report: for each stack it has, its first frame with a
- * source line, the one the report is about first (the lock taken that
- * closed the cycle, the wait, the access that found the race, the call).
- * Stacks without a source line are left out. Returns how many, up to max. */
+ * source line, else its first frame (module and offset), the one the
+ * report is about first (the lock taken that closed the cycle, the wait,
+ * the access that found the race, the call). Empty stacks are left out.
+ * Returns how many, up to max. */
 size_t lr_run_places(const lr_json *report, lr_place *out, size_t max);
+
+/* Where a place is, as a person reads it: "demos/abba.c:15", else
+ * "update_both in abba+0x1245" (no source line), written to buf. */
+const char *lr_place_where(const lr_place *p, char *buf, size_t len);
 
 /* An argument as the shell takes it back: as is, or in single quotes. */
 void lr_shell_word(lr_buf *b, const char *arg);
@@ -67,8 +90,20 @@ void lr_shell_word(lr_buf *b, const char *arg);
 void lr_run_summary(const lr_run *run, int fd, int status, int command_status);
 
 /* The run as a SARIF 2.1.0 log and as JUnit XML, appended to b. */
-void lr_sarif_build(lr_buf *b, const lr_run *run, char *const *command, int status);
-void lr_junit_build(lr_buf *b, const lr_run *run);
+/* source_root: the directory file URIs are relative to; NULL: the
+ * repository (the nearest directory with a .git) that holds the files,
+ * else the working directory. */
+void lr_sarif_build(lr_buf *b, const lr_run *run, char *const *command, int status,
+                    const char *source_root);
+/* What JUnit is asked for. */
+typedef struct lr_junit_options {
+    double started, elapsed;    /* the command's wall-clock start (seconds since the epoch), how long it ran */
+    int all;                    /* every process, not only those that did something lockrace
+                                   watches, reported or did not end well */
+    const char *skip;           /* "ctest,make": programs left out by name unless they reported */
+} lr_junit_options;
+
+void lr_junit_build(lr_buf *b, const lr_run *run, const lr_junit_options *o);
 
 /* The lock-order graphs of the run's processes as one Graphviz DOT graph,
  * a cluster per process (dot.c). Returns how many processes had one. */

@@ -1,7 +1,9 @@
 /* SARIF 2.1.0, for code scanning (GitHub's upload-sarif) and SARIF
  * viewers: one result per report, its rule the report's kind, placed at
- * the first source line of the stack the report is about, the other
- * stacks as related locations, the process in its property bag. */
+ * the first source line of the stack the report is about (or its module
+ * and offset), the other stacks as related locations linked from the
+ * message, files relative to the source root, the process in its
+ * property bag. */
 #include "launcher/run.h"
 #include "support/util.h"
 
@@ -10,6 +12,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -30,18 +33,75 @@ static void uri_path(lr_buf *b, const char *path)
             lr_buf_printf(b, "%%%02X", *p);
 }
 
-/* Relative to the working directory (%SRCROOT%) when the file is under it
- * or its name is relative already, else an absolute file: URI. */
-static void artifact_location(lr_buf *b, const char *file, const char *cwd)
+/* The directory at or above dir that holds a .git (a directory, or a
+ * worktree's file): the repository. 0, its real path in out, or -1. */
+static int repository_of(const char *dir, char *out)
 {
-    size_t n = strlen(cwd);
+    char path[PATH_MAX], git[PATH_MAX + 8];
+    if (!realpath(dir, path))
+        return -1;
+    for (;;) {
+        char *slash = strrchr(path, '/');
+        snprintf(git, sizeof git, "%s/.git", slash == path && !path[1] ? "" : path);
+        if (access(git, F_OK) == 0) {
+            strcpy(out, path);
+            return 0;
+        }
+        if (!slash || (slash == path && !path[1]))
+            return -1;
+        slash[slash == path] = 0;
+    }
+}
+
+/* The source root (SRCROOT), as a real path, with no '/' at its end but
+ * for "/": the one given; else the repository of the first absolute
+ * source file that is in one; else that of the working directory, where
+ * a relative name (-ffile-prefix-map=ROOT/=, a build in the root) is
+ * taken to start; else the working directory. */
+static void source_root_of(const lr_run *run, const char *given, const char *cwd, char *out)
+{
+    static lr_place places[MAX_PLACES];
+    if (given && realpath(given, out))
+        return;
+    for (size_t i = 0; i < run->nprocs; i++)
+        for (size_t k = 0; k < run->procs[i].nreports; k++) {
+            size_t n = lr_run_places(run->procs[i].reports[k], places, MAX_PLACES);
+            for (size_t j = 0; j < n; j++) {
+                char dir[PATH_MAX];
+                const char *file = places[j].file, *slash = file ? strrchr(file, '/') : NULL;
+                if (!file || file[0] != '/' || (size_t)(slash - file) >= sizeof dir)
+                    continue;
+                snprintf(dir, sizeof dir, "%.*s", (int)(slash - file), file);
+                if (repository_of(*dir ? dir : "/", out) == 0)
+                    return;
+            }
+        }
+    if (repository_of(cwd, out) < 0)
+        strcpy(out, cwd);
+}
+
+/* file under root: the rest of it, else NULL */
+static const char *under(const char *file, const char *root)
+{
+    size_t n = strlen(root);
+    if (n == 1)
+        return file + 1;
+    return !strncmp(file, root, n) && file[n] == '/' ? file + n + 1 : NULL;
+}
+
+/* Relative to the source root (SRCROOT) when the file is under it or its
+ * name is relative already, else an absolute file: URI. */
+static void artifact_location(lr_buf *b, const char *file, const char *root)
+{
+    char real[PATH_MAX];
+    const char *rest = file[0] != '/' ? (file[0] == '.' && file[1] == '/' ? file + 2 : file)
+                                      : under(file, root);
+    if (!rest && realpath(file, real))
+        rest = under(real, root);
     lr_buf_puts(b, "{\"uri\":\"");
-    if (file[0] == '/' && n > 1 && !strncmp(file, cwd, n) && file[n] == '/') {
-        uri_path(b, file + n + 1);
-        lr_buf_puts(b, "\",\"uriBaseId\":\"%SRCROOT%\"}");
-    } else if (file[0] != '/') {
-        uri_path(b, file[0] == '.' && file[1] == '/' ? file + 2 : file);
-        lr_buf_puts(b, "\",\"uriBaseId\":\"%SRCROOT%\"}");
+    if (rest) {
+        uri_path(b, rest);
+        lr_buf_puts(b, "\",\"uriBaseId\":\"SRCROOT\"}");
     } else {
         lr_buf_puts(b, "file://");
         uri_path(b, file);
@@ -49,13 +109,46 @@ static void artifact_location(lr_buf *b, const char *file, const char *cwd)
     }
 }
 
-static void location(lr_buf *b, const lr_place *p, int id, const char *cwd)
+/* A source line; in code without debug information, the module (by its
+ * file name: the report has no more) and the offset in it as a binary
+ * region, with the same as a logical location, so that a result always
+ * has the physical location code scanning requires. */
+static void location(lr_buf *b, const lr_place *p, int id, const char *root)
 {
+    char where[300];
     lr_buf_printf(b, "{\"id\":%d,\"physicalLocation\":{\"artifactLocation\":", id);
-    artifact_location(b, p->file, cwd);
-    lr_buf_printf(b, ",\"region\":{\"startLine\":%ld}},\"message\":{\"text\":", p->line);
-    lr_buf_json_string(b, p->what);
+    if (p->file) {
+        artifact_location(b, p->file, root);
+        lr_buf_printf(b, ",\"region\":{\"startLine\":%ld}},\"message\":{\"text\":", p->line);
+        lr_buf_json_string(b, p->what);
+    } else {
+        lr_buf_puts(b, "{\"uri\":\"");
+        uri_path(b, p->module ? p->module : "unknown");
+        lr_buf_printf(b, "\"},\"region\":{\"byteOffset\":%lu}},\"logicalLocations\":[{",
+                      p->offset ? strtoul(p->offset, NULL, 0) : 0ul);
+        if (p->function) {
+            lr_buf_puts(b, "\"name\":");
+            lr_buf_json_string(b, p->function);
+            lr_buf_puts(b, ",\"kind\":\"function\",");
+        }
+        snprintf(where, sizeof where, "%s+%s", p->module ? p->module : "?", p->offset ? p->offset : "?");
+        lr_buf_puts(b, "\"fullyQualifiedName\":");
+        lr_buf_json_string(b, where);
+        lr_buf_puts(b, "}],\"message\":{\"text\":");
+        char text[sizeof p->what + sizeof where + 80];
+        snprintf(text, sizeof text, "%s, at %s (no source line: built without -g?)", p->what,
+                 lr_place_where(p, where, sizeof where));
+        lr_buf_json_string(b, text);
+    }
     lr_buf_puts(b, "}}");
+}
+
+/* Message text as SARIF reads it: '[', ']' and '\' stand for themselves
+ * only escaped, outside the [text](id) of a link. */
+static void message_text(lr_buf *b, const char *s)
+{
+    for (; *s; s++)
+        lr_buf_printf(b, "%s%c", strchr("[]\\", *s) ? "\\" : "", *s);
 }
 
 static void rules(lr_buf *b)
@@ -85,7 +178,7 @@ static void rules(lr_buf *b)
     lr_buf_puts(b, "]");
 }
 
-static void result(lr_buf *b, const lr_proc *p, const lr_json *r, const char *cwd)
+static void result(lr_buf *b, const lr_proc *p, const lr_json *r, const char *root)
 {
     const char *kind = lr_json_str(lr_json_get(r, "kind"), "");
     size_t rule = 0;
@@ -97,20 +190,35 @@ static void result(lr_buf *b, const lr_proc *p, const lr_json *r, const char *cw
         lr_buf_printf(b, ",\"ruleIndex\":%zu", rule);
     lr_buf_printf(b, ",\"level\":\"%s\",\"message\":{\"text\":",
                   rule < lr_nkinds && lr_kinds[rule].warning ? "warning" : "error");
-    lr_buf_json_string(b, lr_json_str(lr_json_get(r, "summary"), kind));
-    lr_buf_puts(b, "}");
+    /* the title, where it happened, then each other stack as a link to its
+     * related location, which is how code scanning shows those */
     static lr_place places[MAX_PLACES];
     size_t n = lr_run_places(r, places, MAX_PLACES);
+    lr_buf text = { 0 };
+    message_text(&text, lr_json_str(lr_json_get(r, "summary"), kind));
+    if (n) {
+        lr_buf_puts(&text, ". ");
+        message_text(&text, places[0].what);
+    }
+    for (size_t i = 1; i < n; i++) {
+        lr_buf_puts(&text, i > 1 ? "; [" : ". See also: [");
+        message_text(&text, places[i].what);
+        lr_buf_printf(&text, "](%zu)", i);
+    }
+    lr_buf_puts(&text, n ? "." : "");
+    lr_buf_json_string(b, text.data ? text.data : kind);
+    lr_buf_free(&text);
+    lr_buf_puts(b, "}");
     if (n) {
         lr_buf_puts(b, ",\"locations\":[");
-        location(b, &places[0], 0, cwd);
+        location(b, &places[0], 0, root);
         lr_buf_puts(b, "]");
     }
     if (n > 1) {
         lr_buf_puts(b, ",\"relatedLocations\":[");
         for (size_t i = 1; i < n; i++) {
             lr_buf_puts(b, i > 1 ? "," : "");
-            location(b, &places[i], (int)i, cwd);
+            location(b, &places[i], (int)i, root);
         }
         lr_buf_puts(b, "]");
     }
@@ -124,15 +232,18 @@ static void result(lr_buf *b, const lr_proc *p, const lr_json *r, const char *cw
     lr_buf_puts(b, "}}");
 }
 
-void lr_sarif_build(lr_buf *b, const lr_run *run, char *const *command, int status)
+void lr_sarif_build(lr_buf *b, const lr_run *run, char *const *command, int status,
+                    const char *source_root)
 {
-    char cwd[PATH_MAX];
+    char cwd[PATH_MAX], root[PATH_MAX];
     if (!getcwd(cwd, sizeof cwd))
         strcpy(cwd, "/");
-    lr_buf base = { 0 }, cmd = { 0 };
-    uri_path(&base, cwd);
-    if (base.data && base.data[base.len - 1] != '/')
-        lr_buf_puts(&base, "/");
+    source_root_of(run, source_root, cwd, root);
+    lr_buf base = { 0 }, wd = { 0 }, cmd = { 0 };
+    uri_path(&base, root);
+    uri_path(&wd, cwd);
+    lr_buf_puts(&base, root[1] ? "/" : "");
+    lr_buf_puts(&wd, cwd[1] ? "/" : "");
     for (char *const *a = command; *a; a++) {
         lr_buf_puts(&cmd, a == command ? "" : " ");
         lr_shell_word(&cmd, *a);
@@ -141,19 +252,20 @@ void lr_sarif_build(lr_buf *b, const lr_run *run, char *const *command, int stat
                     "\"runs\":[{\"tool\":{\"driver\":{\"name\":\"lockrace\",\"version\":\"" LR_VERSION "\","
                     "\"semanticVersion\":\"" LR_VERSION "\",");
     rules(b);
-    lr_buf_printf(b, "}},\"originalUriBaseIds\":{\"%%SRCROOT%%\":{\"uri\":\"file://%s\"}},"
+    lr_buf_printf(b, "}},\"originalUriBaseIds\":{\"SRCROOT\":{\"uri\":\"file://%s\"}},"
                       "\"invocations\":[{\"executionSuccessful\":true,\"exitCode\":%d,\"commandLine\":",
                   base.data, status);
     lr_buf_json_string(b, cmd.data ? cmd.data : "");
-    lr_buf_printf(b, ",\"workingDirectory\":{\"uri\":\"file://%s\"}}],\"results\":[", base.data);
+    lr_buf_printf(b, ",\"workingDirectory\":{\"uri\":\"file://%s\"}}],\"results\":[", wd.data);
     int first = 1;
     for (size_t i = 0; i < run->nprocs; i++)
         for (size_t k = 0; k < run->procs[i].nreports; k++) {
             lr_buf_puts(b, first ? "\n" : ",\n");
-            result(b, &run->procs[i], run->procs[i].reports[k], cwd);
+            result(b, &run->procs[i], run->procs[i].reports[k], root);
             first = 0;
         }
     lr_buf_puts(b, "]}]}\n");
     lr_buf_free(&base);
+    lr_buf_free(&wd);
     lr_buf_free(&cmd);
 }

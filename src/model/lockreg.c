@@ -56,6 +56,11 @@ static lr_lock *new_record(void)
     return l;
 }
 
+uint32_t lr_lockreg_records(void)
+{
+    return __atomic_load_n(&lr_lock_slots, __ATOMIC_ACQUIRE) - 1;
+}
+
 static table *new_table(uint64_t cap)
 {
     table *t = lr_map(sizeof *t + cap * sizeof(slot));

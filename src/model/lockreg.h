@@ -154,6 +154,10 @@ uint64_t lr_lock_forget(uintptr_t addr);
  * lock of the registry's held. At most four; set before the first lock. */
 void lr_lockreg_on_forget(void (*fn)(lr_lock *l));
 
+/* How many lock records were made (locks alive at once, at most): 0 when
+ * the process never used a lock lockrace sees. Any thread. */
+uint32_t lr_lockreg_records(void);
+
 void lr_lockreg_fork_prepare(void);
 void lr_lockreg_fork_parent(void);
 void lr_lockreg_fork_child(void);

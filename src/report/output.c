@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The stderr the process started with (and its stdout, for
@@ -93,11 +94,22 @@ static int log_to(const char *name)
     return strcmp(lr_opt.log_path, name) == 0;
 }
 
+/* The wall-clock time, in seconds since the epoch, to the microsecond:
+ * the launcher's JUnit times come from it. */
+static void now(lr_buf *b)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    lr_buf_printf(b, "%lld.%06ld", (long long)ts.tv_sec, ts.tv_nsec / 1000);
+}
+
 static void process_record(lr_buf *b)
 {
     enum { MAX_CMDLINE = 65536 };
-    lr_buf_printf(b, "{\"lockrace\":1,\"kind\":\"process\",\"pid\":%d,\"ppid\":%d,\"cmdline\":[",
+    lr_buf_printf(b, "{\"lockrace\":1,\"kind\":\"process\",\"pid\":%d,\"ppid\":%d,\"start\":",
                   (int)getpid(), (int)getppid());
+    now(b);
+    lr_buf_puts(b, ",\"cmdline\":[");
     char *raw = lr_map(MAX_CMDLINE);
     int fd = raw ? open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC) : -1;
     size_t len = 0;
@@ -248,6 +260,44 @@ void lr_out_json(const char *data, size_t len)
 int lr_out_json_wanted(void)
 {
     return output_fd(&json_out) >= 0 || output_fd(&dir_out) >= 0;
+}
+
+void lr_out_exit(int status, uint32_t threads, uint32_t locks)
+{
+    if (!dir_out.value[0] || dir_out.failed || dir_out.pid != getpid() || !still_ours(&dir_out))
+        return;
+    lr_buf b = { 0 };
+    lr_buf_printf(&b, "{\"lockrace\":1,\"kind\":\"exit\",\"pid\":%d,\"status\":%d,\"end\":",
+                  (int)getpid(), status);
+    now(&b);
+    lr_buf_printf(&b, ",\"threads\":%u,\"locks\":%u}\n", threads, locks);
+    int rc = b.data ? lr_write_all(dir_out.fd, b.data, b.len) : 0;
+    lr_buf_free(&b);
+    if (rc < 0)
+        output_failed(&dir_out, "write", rc);
+}
+
+void lr_out_child_exit(pid_t pid, int code, int signaled)
+{
+    char path[sizeof dir_out.path];
+    if (!dir_out.value[0])
+        return;
+    snprintf(path, sizeof path, dir_out.format, dir_out.value, (int)pid);
+    int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        lr_buf b = { 0 };
+        lr_buf_printf(&b, "{\"lockrace\":1,\"kind\":\"exit\",\"pid\":%d,\"%s\":%d,\"end\":",
+                      (int)pid, signaled ? "signal" : "status", code);
+        now(&b);
+        lr_buf_printf(&b, ",\"reaped_by\":%d}\n", (int)getpid());
+        if (b.data)
+            lr_write_all(fd, b.data, b.len);    /* the child's record: nothing to say if it fails */
+        lr_buf_free(&b);
+    }
+    close(fd);
 }
 
 void lr_out_fork_child(void)

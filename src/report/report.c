@@ -274,6 +274,18 @@ void lr_report_summary(int status, int final)
     lr_out_text(line, strlen(line));
 }
 
+void lr_report_process_end(int status, uint32_t threads, uint32_t locks)
+{
+    lr_ilock_take(&report_lock);
+    lr_out_exit(status, threads, locks);
+    lr_ilock_drop(&report_lock);
+}
+
+void lr_report_child_ended(pid_t pid, int code, int signaled)
+{
+    lr_out_child_exit(pid, code, signaled);     /* its own file, opened and closed: no lock */
+}
+
 void lr_report_fork_prepare(void) { lr_ilock_take(&report_lock); }
 void lr_report_fork_parent(void) { lr_ilock_drop(&report_lock); }
 

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum lr_report_kind { LR_REPORT_LOCK_ORDER, LR_REPORT_DEADLOCK, LR_REPORT_STALL, LR_REPORT_DATA_RACE,
                       LR_REPORT_LOST_UPDATE, LR_REPORT_MISUSE, LR_REPORT_KINDS };
@@ -147,6 +148,16 @@ void lr_report_init(void);
 /* One line on stderr: how many reports of each kind, and the exit status:
  * `status` the program's, `final` the one lockrace ends it with. */
 void lr_report_summary(int status, int final);
+
+/* The process ends normally (exit, a return from main, _exit, or lockrace
+ * ending it) with `status`: an `exit` record in its log_dir file, when it
+ * has one (docs/json.md), with how many threads and locks it used. */
+void lr_report_process_end(int status, uint32_t threads, uint32_t locks);
+
+/* The caller reaped its child `pid`, which exited with status `code` or
+ * was ended by signal `code` (signaled): an `exit` record saying so in the
+ * child's log_dir file, when it has one. */
+void lr_report_child_ended(pid_t pid, int code, int signaled);
 
 /* The race engine's summary at exit: reports that recurred (each written
  * once) and the lost updates counted per variable. */

@@ -11,6 +11,7 @@
 #include "detect/waitfor.h"
 #include "support/arena.h"
 #include "detect/lockgraph.h"
+#include "model/lockreg.h"
 #include "support/options.h"
 #include "report/report.h"
 #include "support/stack.h"
@@ -170,16 +171,27 @@ int lr_runtime_exit(int status)
         if (lr_opt.verbosity >= 1)
             lr_report_summary(status & 0xff, final_status(status) & 0xff);
     }
+    lr_report_process_end(final_status(status) & 0xff, lr_thread_count(), lr_lockreg_records());
     if (t)
         lr_leave(t);
     return final_status(status);
 }
 
+void lr_runtime_child_ended(pid_t pid, int code, int signaled)
+{
+    lr_report_child_ended(pid, code, signaled);
+}
+
+/* Called after the report lock was let go (halt_on_error, a deadlock's
+ * abort policy), so the exit record can be written; abort() ends the
+ * process by a signal, and the launcher sees that it did not exit. */
 void lr_runtime_end(int status)
 {
     __atomic_store_n(&finished, 1, __ATOMIC_RELEASE);
     if (lr_opt.abort_on_error)
         abort();
+    if (getpid() == reports_pid)
+        lr_report_process_end(status & 0xff, lr_thread_count(), lr_lockreg_records());
     _exit(status);
 }
 

@@ -39,6 +39,10 @@ int lr_runtime_exit(int status);
 /* Ends the process now with `status`, nothing more printed: lockrace's own
  * end of a deadlocked process. */
 void lr_runtime_end(int status) __attribute__((noreturn));
+/* The caller reaped its child `pid` (reap.c), which exited with status
+ * `code` or was ended by signal `code` (signaled): the child's exit record
+ * as its parent saw it, which it may not have written itself. */
+void lr_runtime_child_ended(pid_t pid, int code, int signaled);
 
 
 /* system calls that move the program's memory (io.c): only while the race

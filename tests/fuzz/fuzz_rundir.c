@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     char *command[] = { "prog", "an argument", "it's", NULL };
     lr_buf b = { 0 };
-    lr_sarif_build(&b, &run, command, 66);
+    lr_sarif_build(&b, &run, command, 66, NULL);
     size_t where = 0;
     CHECK(b.data != NULL);
     if (json_check(b.data, b.len, NULL, NULL, &where) != 0) {
@@ -60,7 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(!"SARIF is one JSON value");
     }
     lr_buf_free(&b);
-    lr_junit_build(&b, &run);
+    lr_junit_options all = { 0, 0, 1, NULL };
+    lr_junit_build(&b, &run, &all);
     CHECK(b.data != NULL && strlen(b.data) == b.len);
     lr_buf_free(&b);
     lr_run_free(&run);

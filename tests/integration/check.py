@@ -876,11 +876,12 @@ def case_readme_options_table():
 
 def case_exports():
     """liblockrace.so exports the wrappers (_exit and _Exit among them: the
-    exit status), the API and the dynamic annotations of TSan and Helgrind,
-    nothing else (no libunwind, no RunningOnValgrind: the program's own)."""
+    exit status; wait and its kin: a child's end by a signal), the API and
+    the dynamic annotations of TSan and Helgrind, nothing else (no
+    libunwind, no RunningOnValgrind: the program's own)."""
     p = subprocess.run(["nm", "-D", "--defined-only", LIB], capture_output=True, text=True)
     names = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
-    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|Annotate[A-Z]|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$|(p?read|p?write)(64)?$|(recv|send)(from|to)?$)", n)}
+    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|Annotate[A-Z]|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$|wait(pid|id|3|4)?$|(p?read|p?write)(64)?$|(recv|send)(from|to)?$)", n)}
     if SANITIZED:
         bad -= {"__asan_default_options", "__ubsan_default_options"}    # src/support/sanitize.c
     expect(not bad, f"unexpected exports: {sorted(bad)}")
@@ -2001,7 +2002,9 @@ def case_crash_after_report():
             check_inversion(reports[0], ["crash_a", "crash_b"], "crash_after_report.c")
             dirs = os.listdir(f"{tmp}/dir")
             lines = [json.loads(l) for l in open(f"{tmp}/dir/{dirs[0]}")] if len(dirs) == 1 else []
-            expect([l["kind"] for l in lines] == ["process", "lock-order-inversion"], f"{mode}: run directory {dirs} {lines}")
+            # an exit record only for the process that exited
+            expect([l["kind"] for l in lines] == ["process", "lock-order-inversion"] + ([] if sig else ["exit"]),
+                   f"{mode}: run directory {dirs} {lines}")
             texts = [f for f in os.listdir(tmp) if f.startswith("text.")]
             text = open(f"{tmp}/{texts[0]}").read() if len(texts) == 1 else ""
             expect(text.count("lock-order-inversion: crash_a -> crash_b") == 1 and
@@ -2548,21 +2551,21 @@ def case_process_tree():
                    f"{r['ruleId']}: location {loc}")
             expect(r["properties"]["commandLine"] == (abba if source == "demos/abba.c" else race),
                    f"process of {r['ruleId']}: {r['properties']}")
-            expect(r["message"]["text"] in listed[r["properties"]["commandLine"]], "message is the title")
+            expect(any(r["message"]["text"].startswith(t + ". ") for t in listed[r["properties"]["commandLine"]]),
+                   f"message starts with the title: {r['message']['text']!r}")
         inversion = [r for r in results if r["ruleId"] == "lock-order-inversion"][0]
         related = [x["physicalLocation"]["region"]["startLine"] for x in inversion["relatedLocations"]]
         expect(len(related) == 3, f"the other stacks of the cycle: {related}")
 
         suites = ET.parse(junit).getroot()
         cases = suites.findall("./testsuite/testcase")
-        expect(len(cases) == 4 and suites.get("tests") == "4" and suites.get("failures") == "2",
-               f"{len(cases)} test cases, {suites.get('failures')} failures")
+        expect(len(cases) == 3 and suites.get("tests") == "3" and suites.get("failures") == "2",
+               f"{len(cases)} test cases, {suites.get('failures')} failures: the script's shell is left out")
         failed = {c.get("name"): c.find("failure") for c in cases}
         expect(all(c.get("classname") == "lockrace" for c in cases), "classname")
         expect(failed[abba] is not None and failed[race] is not None, "reporting programs failed")
         expect(failed[locked] is None, "counter_locked failed")
-        script_case = [n for n in failed if n.endswith("tree.sh " + " ".join([abba, locked, race]))]
-        expect(len(script_case) == 1 and failed[script_case[0]] is None, f"the script's test case: {list(failed)}")
+        expect(set(failed) == {abba, locked, race}, f"test cases {list(failed)}")
         expect("lock-order inversion: cycle of 2 locks" in failed[abba].text and "demos/abba.c:" in failed[abba].text,
                f"failure text {failed[abba].text!r}")
 
@@ -2575,6 +2578,108 @@ def case_process_tree():
                 first = json.loads(f.readline())
             expect(first["kind"] == "process" and name == f"{first['pid']}.json" and first["ppid"] > 0
                    and first["cmdline"], f"{name}: first record {first}")
+
+
+JUNIT_SCRIPT = """#!/bin/sh
+# a report, a clean program, a crash after a report, a shell that
+# crashes, one killed (as by a timeout), one that execs a static program
+# (which writes no exit record), a tool that does nothing of interest
+"$1" >/dev/null
+"$2" >/dev/null
+"$3" abort >/dev/null 2>&1
+sh -c 'kill -SEGV $$'
+sh -c 'kill -KILL $$'
+sh -c 'exec "$0" 3' "$4"
+/bin/true --version >/dev/null
+exit 0
+"""
+
+
+def ET_text(element):
+    import xml.etree.ElementTree as ET
+    return ET.tostring(element, encoding="unicode")
+
+
+def junit_run(tmp, command, *flags):
+    """The launcher's JUnit of a command: (status, <testsuites>, {name: testcase})."""
+    import resource
+    import xml.etree.ElementTree as ET
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    env.pop("LOCKRACE_OPTIONS", None)
+    out = os.path.join(tmp, "out.xml")
+    if os.path.exists(out):
+        os.unlink(out)
+    p = subprocess.run([LAUNCHER, "--junit", out, *flags, "--", *command], env=env, cwd=tmp,
+                       capture_output=True, text=True, timeout=TIMEOUT,
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0)))
+    suites = ET.parse(out).getroot()
+    cases = {c.get("name"): c for c in suites.findall("./testsuite/testcase")}
+    return p.returncode, suites, cases
+
+
+def case_junit_cases():
+    """JUnit as CI shows it: a test case per program, named by the program
+    and its arguments, with times; a process that crashed fails, one that
+    was killed is an error, each with a message naming the signal (its
+    parent, lockrace's too, says which); shells and tools that did
+    nothing lockrace watches (no lock, no thread, no report) are left out
+    unless --junit-all, and programs named with --junit-skip unless they
+    reported."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script = os.path.join(tmp, "junit.sh")
+        with open(script, "w") as f:
+            f.write(JUNIT_SCRIPT)
+        abba, locked, crash = program("abba"), program("counter_locked"), program("crash_after_report")
+        static = program("static_exit")
+        execs_static = f"sh -c 'exec \"$0\" 3' {static}"
+        status, suites, cases = junit_run(tmp, ["/bin/sh", script, abba, locked, crash, static])
+        expect(status == 66, f"status {status}")
+        shell_crash, shell_killed = "sh -c 'kill -SEGV $$'", "sh -c 'kill -KILL $$'"
+        expect(set(cases) == {abba, locked, crash + " abort", shell_crash, shell_killed, execs_static},
+               f"test cases {sorted(cases)}: the script and /bin/true are left out")
+        # its parent saw it exit: it passes, though lockrace did not see what it did
+        expect(cases[execs_static].find("failure") is None and "exit status 3" in cases[execs_static].find("system-out").text,
+               f"a static program exec'd: {ET_text(cases[execs_static])}")
+        for name, c in cases.items():
+            expect(not name.startswith("[pid") and float(c.get("time", "-1")) >= 0, f"{name}: time {c.get('time')}")
+        suite = suites.find("testsuite")
+        expect(float(suite.get("time", "-1")) > 0 and float(suites.get("time", "-1")) > 0
+               and suite.get("timestamp"), f"suite time {suite.attrib}")
+        expect(suite.get("tests") == "6" and suite.get("failures") == "3" and suite.get("errors") == "1",
+               f"counts {suite.attrib}")
+        expect(cases[abba].find("failure") is not None and cases[locked].find("failure") is None, "abba failed")
+        for name, sig in ((crash + " abort", "SIGABRT"), (shell_crash, "SIGSEGV")):
+            f = cases[name].find("failure")
+            expect(f is not None and sig in f.get("message"), f"{name}: failure {f is not None and f.attrib}")
+        e = cases[shell_killed].find("error")
+        expect(e is not None and "SIGKILL" in e.get("message") and cases[shell_killed].find("failure") is None,
+               f"killed: {e is not None and e.attrib}")
+        expect("lock-order-inversion" in cases[crash + " abort"].find("failure").get("message"),
+               "the crash's report is said too")
+
+        # --junit-all: every process, the script and the tool passing
+        status, suites, cases = junit_run(tmp, ["/bin/sh", script, abba, locked, crash, static], "--junit-all")
+        expect(len(cases) == 8 and "/bin/true --version" in cases
+               and cases["/bin/true --version"].find("failure") is None
+               and any(n.startswith("/bin/sh " + script) for n in cases), f"--junit-all: {sorted(cases)}")
+
+        # --junit-skip: programs left out by name, but never one that reported
+        status, suites, cases = junit_run(tmp, ["/bin/sh", script, abba, locked, crash, static],
+                                          "--junit-skip", "counter_locked,sh", "--junit-skip=abba")
+        expect(status == 66 and set(cases) == {abba, crash + " abort"}, f"--junit-skip: {status} {sorted(cases)}")
+
+        # the command itself crashes, or is killed (as a timeout would): the
+        # launcher knows the signal
+        status, suites, cases = junit_run(tmp, [crash, "segv"])
+        f = cases.get(crash + " segv")
+        f = f.find("failure") if f is not None else None
+        expect(status == 128 + 11 and f is not None and "SIGSEGV" in f.get("message"),
+               f"a crash: status {status}, {sorted(cases)} {f is not None and f.attrib}")
+        status, suites, cases = junit_run(tmp, ["/bin/sh", "-c", "kill -KILL $$"])
+        e = [c.find("error") for c in cases.values()]
+        expect(status == 128 + 9 and len(e) == 1 and e[0] is not None and "SIGKILL" in e[0].get("message")
+               and suites.find("testsuite").get("errors") == "1", f"killed: status {status}, {sorted(cases)}")
 
 
 def case_launcher_relative_paths():
@@ -2662,34 +2767,123 @@ def case_launcher_status_and_signals():
                f"SIGTERM not passed on to the command: status {proc.returncode}, {err!r}")
 
 
-def case_sarif_validator():
-    """The SARIF file passes Microsoft's SARIF validator, with GitHub's
-    rules (what upload-sarif accepts). Skipped when it is not installed:
-    .ci/setup installs it in CI."""
+def sarif_validator():
+    """Microsoft's SARIF validator, where .ci/setup installs it; None when it
+    is not there."""
     tools = os.environ.get("LOCKRACE_TOOLS") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lockrace")
     # the binary itself: npx's sarif-multitool passes its arguments through a shell
     validator = os.path.join(tools, "node_modules", "@microsoft", "sarif-multitool-linux", "Sarif.Multitool")
-    if not os.access(validator, os.X_OK):
-        raise Skip(f"no SARIF validator in {tools} (npm install --prefix {tools} @microsoft/sarif-multitool)")
+    return validator if os.access(validator, os.X_OK) else None
+
+
+def sarif_validate(validator, sarif, tmp):
+    """Validates with GitHub's rules (what upload-sarif accepts); fails on
+    any finding but the one left, and returns the findings' rule ids."""
+    out = os.path.join(tmp, "validation.sarif")
+    # a .NET program: without libicu it needs to be told to do without
+    env = dict(os.environ, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT="1")
+    p = subprocess.run([validator, "validate", sarif, "--rule-kind", "Sarif;Gh", "--output", out,
+                        "--log", "ForceOverwrite", "--quiet"], capture_output=True, text=True, timeout=120,
+                       env=env)
+    expect(p.returncode == 0 and os.path.exists(out), f"validator: {p.returncode} {p.stdout[-2000:]} {p.stderr[-2000:]}")
+    with open(out) as f:
+        found = json.load(f)["runs"][0]["results"]
+    # the one thing left: lockrace has no web page to give as informationUri
+    problems = [f"{r.get('level', 'warning')} {r['ruleId']} {r['message']}" for r in found
+                if r["ruleId"] != "SARIF2005"]
+    expect(not problems, f"validator on {os.path.basename(sarif)}:\n" + "\n".join(problems))
+    return [r["ruleId"] for r in found]
+
+
+def case_sarif_validator():
+    """The SARIF file passes Microsoft's SARIF validator, with GitHub's
+    rules (what upload-sarif accepts). Skipped when it is not installed:
+    .ci/setup installs it in CI."""
+    validator = sarif_validator()
+    if not validator:
+        raise Skip("no SARIF validator (npm install --prefix ~/.cache/lockrace @microsoft/sarif-multitool)")
     with tempfile.TemporaryDirectory() as tmp:
         sarif = os.path.join(tmp, "out.sarif")
         status, err, _ = run_tree(tmp, "--sarif", sarif)
         expect(status == 66, f"status {status}")
-        out = os.path.join(tmp, "validation.sarif")
-        # a .NET program: without libicu it needs to be told to do without
-        env = dict(os.environ, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT="1")
-        p = subprocess.run([validator, "validate", sarif, "--rule-kind", "Sarif;Gh", "--output", out,
-                            "--log", "ForceOverwrite", "--quiet"], capture_output=True, text=True, timeout=120,
-                           env=env)
-        expect(p.returncode == 0 and os.path.exists(out), f"validator: {p.returncode} {p.stdout[-2000:]} {p.stderr[-2000:]}")
+        found = sarif_validate(validator, sarif, tmp)
+        print(f"SARIF validated: {len(found)} note(s): {found}")
+
+
+def case_sarif_code_scanning():
+    """SARIF as GitHub code scanning takes it: every result has a physical
+    location, a binary built without -g included (its module and offset);
+    file URIs are relative to a source root named in originalUriBaseIds
+    (the repository that holds the files by default, --source-root DIR when
+    given), not to the directory the command ran in; the other stacks are
+    related locations, each linked from the message with [text](id)."""
+    validator = sarif_validator()
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    env.pop("LOCKRACE_OPTIONS", None)
+
+    def sarif_of(tmp, name, cwd, *flags):
+        out = os.path.join(tmp, name + ".sarif")
+        p = subprocess.run([LAUNCHER, "--sarif", out, *flags, "--", program(name)], cwd=cwd, env=env,
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        expect(p.returncode == 66, f"{name}: status {p.returncode} {p.stderr[-1000:]}")
         with open(out) as f:
-            found = json.load(f)["runs"][0]["results"]
-        # the one thing left: lockrace has no web page to give as informationUri
-        problems = [f"{r.get('level', 'warning')} {r['ruleId']} {r['message']}" for r in found
-                    if r["ruleId"] != "SARIF2005"]
-        expect(not problems, "validator:\n" + "\n".join(problems))
-        print(f"SARIF validated: {len(found)} note(s): {[r['ruleId'] for r in found]}")
+            log = json.load(f)
+        results = log["runs"][0]["results"]
+        expect(len(results) == 1, f"{name}: {len(results)} results")
+        if validator:
+            sarif_validate(validator, out, tmp)
+        return log["runs"][0], results[0]
+
+    def links(result):
+        """the related locations' ids, and the ids the message links to"""
+        ids = [x["id"] for x in result.get("relatedLocations", [])]
+        linked = [int(i) for i in re.findall(r"\]\((\d+)\)", result["message"]["text"])]
+        return ids, linked
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # a repository with the build in bin/: the files named relative in
+        # the debug information (the project's builds) are the repository's
+        repo = os.path.join(tmp, "repo")
+        os.makedirs(os.path.join(repo, ".git"))
+        os.makedirs(os.path.join(repo, "bin"))
+        for flags in ((), ("--source-root", "..")):
+            run_, r = sarif_of(tmp, "abba", os.path.join(repo, "bin"), *flags)
+            loc = r["locations"][0]["physicalLocation"]
+            expect(loc["artifactLocation"] == {"uri": "demos/abba.c", "uriBaseId": "SRCROOT"}
+                   and loc["region"]["startLine"] > 0, f"{flags}: location {loc}")
+            base = run_["originalUriBaseIds"]["SRCROOT"]["uri"]
+            expect(base == "file://" + repo + "/", f"{flags}: SRCROOT {base}, not the repository {repo}")
+            ids, linked = links(r)
+            expect(len(ids) == 3 and len(set(ids)) == 3 and 0 not in ids, f"related location ids {ids}")
+            expect(sorted(linked) == sorted(ids), f"message {r['message']['text']!r} links {linked}, not {ids}")
+            expect(r["message"]["text"].startswith("lock-order inversion: cycle of 2 locks (lock_a, lock_b)"),
+                   f"message {r['message']['text']!r}")
+            for x in r["relatedLocations"]:
+                expect(x["physicalLocation"]["artifactLocation"]["uri"] == "demos/abba.c"
+                       and x["message"]["text"], f"related {x}")
+
+        # absolute names in the debug information: relative to the
+        # repository that holds them, wherever the command ran
+        if os.path.exists(os.path.join(SOURCE, ".git")):
+            run_, r = sarif_of(tmp, "abba_abspath", os.path.join(repo, "bin"))
+            loc = r["locations"][0]["physicalLocation"]["artifactLocation"]
+            base = run_["originalUriBaseIds"]["SRCROOT"]["uri"]
+            expect(loc == {"uri": "demos/abba.c", "uriBaseId": "SRCROOT"} and base == "file://" + SOURCE + "/",
+                   f"absolute names: {loc}, SRCROOT {base}")
+
+        # no debug information: the module and the offset, still a physical location
+        run_, r = sarif_of(tmp, "abba_nodebug", tmp)
+        ids, linked = links(r)
+        expect(sorted(linked) == sorted(ids) and len(ids) == 3, f"no -g: related {ids}, linked {linked}")
+        for x in r["locations"] + r["relatedLocations"]:
+            art = x["physicalLocation"]["artifactLocation"]
+            expect(art["uri"].endswith("abba_nodebug") and x["physicalLocation"].get("region"),
+                   f"no -g: location {x}")
+            expect(re.search(r"abba_nodebug\+0x[0-9a-f]+", x["message"]["text"]), f"no -g: message {x['message']}")
+            expect(x["logicalLocations"][0]["fullyQualifiedName"].startswith("abba_nodebug+0x"),
+                   f"no -g: logical location {x}")
 
 
 def case_watch_signal_and_fork():

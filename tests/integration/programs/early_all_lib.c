@@ -18,7 +18,9 @@
 #include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <threads.h>
 #include <time.h>
 #include <unistd.h>
@@ -154,6 +156,13 @@ static void alone(call_log *log)
     CALL(log, pthread_setname_np, pthread_self(), "early-all");
     CALL(log, unshare, 0);                                  /* nothing to unshare: 0 */
     CALL(log, setns, -1, 0);                                /* -1, EBADF */
+    /* no child to wait for: each -1, ECHILD, at once */
+    siginfo_t info;
+    CALL(log, wait, NULL);
+    CALL(log, waitpid, -1, NULL, WNOHANG);
+    CALL(log, wait3, NULL, WNOHANG, NULL);
+    CALL(log, wait4, -1, NULL, WNOHANG, NULL);
+    CALL(log, waitid, P_ALL, 0, &info, WEXITED | WNOHANG);
 
     /* system calls that move memory, on a socket pair of this thread's */
     int fds[2];
@@ -336,6 +345,12 @@ static int first_call(const char *name)
     FIRST(pwrite64, (int)pwrite64(fds[1], buf, 1, 0))
     FIRST(pread64, (int)pread64(fds[0], buf, 1, 0))
     FIRST(setns, setns(-1, 0))
+    siginfo_t info;
+    FIRST(wait, wait(NULL))
+    FIRST(waitpid, waitpid(-1, NULL, WNOHANG))
+    FIRST(wait3, wait3(NULL, WNOHANG, NULL))
+    FIRST(wait4, wait4(-1, NULL, WNOHANG, NULL))
+    FIRST(waitid, waitid(P_ALL, 0, &info, WEXITED | WNOHANG))
     FIRST(_exit, (_exit(7), 0))
     FIRST(_Exit, (_Exit(7), 0))
     int c11_result = 0;
