@@ -529,6 +529,34 @@ static lr_stack_id counted_site_stack(void)
     return unit_site_stack();
 }
 
+/* New held sets from the same site: a context each, one unwind. The lock
+ * taken from a site is unwound once per (lock, how, call site, lock held
+ * last), however many locks are held below. */
+START_TEST(a_site_is_unwound_once_for_all_its_held_sets)
+{
+    lr_stack_capture_override = counted_site_stack;
+    lr_thread *t = lr_thread_new_synthetic();
+    lr_lock *top = L(40), *inner = L(41);
+    for (int i = 0; i < 8; i++)
+        L(i);                           /* first seen now, not in the count */
+    captures = 0;
+    for (int i = 0; i < 8; i++) {       /* eight held sets {i, top}, then inner */
+        lock(t, L(i));
+        take(t, top, LR_BLOCKING, 0x8000);
+        take(t, inner, LR_BLOCKING, 0x8010);
+        unlock(t, inner);
+        unlock(t, top);
+        unlock(t, L(i));
+    }
+    /* L(i) with nothing held: 8 sites of their own; top under each L(i):
+     * 8; inner under top: 1 */
+    ck_assert_int_eq(captures, 8 + 8 + 1);
+    ck_assert_int_eq(nreports, 0);
+    nested(t, inner, L(3));             /* still a cycle: 3 → top → inner → 3 */
+    ck_assert_int_eq(nreports, 1);
+}
+END_TEST
+
 /* What one thread learnt, every thread knows: a second thread meeting the
  * same contexts unwinds nothing, and still finds the cycle it closes. */
 START_TEST(a_context_learnt_by_one_thread_is_known_to_all)
@@ -859,6 +887,7 @@ static Suite *suite(void)
     tcase_add_test(tc, timed_acquisitions_make_bounded_edges);
     tcase_add_test(tc, a_thousand_held_locks);
     tcase_add_test(tc, a_lock_made_under_the_held_locks);
+    tcase_add_test(tc, a_site_is_unwound_once_for_all_its_held_sets);
     tcase_add_test(tc, a_context_learnt_by_one_thread_is_known_to_all);
     tcase_add_test(tc, a_known_context_of_a_lock_that_ended_is_learnt_again);
     tcase_add_test(tc, a_chain_built_backwards_is_clean_then_closed);
