@@ -739,6 +739,12 @@ def case_halt_and_log_streams():
         expect(status == want and len(reports) == 1 and out == "",
                f"{options}: status {status} (expected {want}), {len(reports)} reports, stdout {out!r}")
         expect(err.count("lock-order-inversion: ") == 1, f"{options}: text {err[-600:]!r}")
+    # a report made as the process exits: a program that failed keeps its
+    # own status, halted or not, as it does without halt_on_error
+    for options in ("", "halt_on_error=1"):
+        status, out, err, reports = run("misuse", ["main-exit-holding-failed"], options=options)
+        expect(status == 3 and len(reports) == 1 and out == "main-exit-holding-failed\n",
+               f"exit(3) holding a lock, {options or 'no options'}: status {status}, {len(reports)} reports, {out!r}")
     status, out, err, reports = run("stack_locks", launcher=True, launcher_args=["--halt-on-error", "1"])
     expect(status == 66 and len(reports) == 1 and out == "", f"launcher --halt-on-error: {status}, {len(reports)}")
     # a suppressed report does not stop it
@@ -2460,6 +2466,15 @@ def case_graph():
         for e in g["edges"]:
             expect(e["first"]["file"].endswith("bank.c") and e["second"]["line"] > 0, f"edge places {e}")
         expect(len(read_dot(clean)) == 1, "one cluster")
+
+        # a process lockrace ends itself (halt_on_error) still writes its graph
+        halted_dot = os.path.join(tmp, "halted.dot")
+        p = subprocess.run([LAUNCHER, "--graph", halted_dot, "--halt-on-error", "1", "--", program("abba")],
+                           env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        expect(p.returncode == 66, f"halted: status {p.returncode}: {p.stderr[-2000:]}")
+        halted = read_dot(halted_dot) if os.path.exists(halted_dot) else []
+        expect(len(halted) == 1 and sorted(halted[0][1].values()) == ["lock_a", "lock_b"],
+               f"halted process's graph: {halted}")
 
         # a shell that execs: the graph is the new program's, under its own command line
         execd = os.path.join(tmp, "exec.dot")

@@ -355,6 +355,11 @@ int main(int argc, char **argv)
         puts(mode);
         fflush(stdout);
         exit(0);                                        /* held when main calls exit */
+    } else if (is(mode, "main-exit-holding-failed")) {
+        pthread_mutex_lock(&lock_b);
+        puts(mode);
+        fflush(stdout);
+        exit(3);                                        /* a failure, and the lock held */
     } else if (is(mode, "reused-while-locked")) {
         lock_local_and_return(1);
         lock_local_and_return(0);                       /* inits the same memory, still locked */
