@@ -33,6 +33,7 @@ static int state = STATE_NEW;
 static pid_t reports_pid;
 /* 1 once the end of the process was handled (summary printed) */
 static int finished;
+static int exit_status;         /* the status exit() was given, + 1, once it runs (at_exit) */
 /* 1 in a child made by fork() */
 static int forked;
 
@@ -187,7 +188,11 @@ void lr_runtime_child_ended(pid_t pid, int code, int signaled)
  * process by a signal, and the launcher sees that it did not exit. */
 void lr_runtime_end(int status)
 {
-    __atomic_store_n(&finished, 1, __ATOMIC_RELEASE);
+    /* the run's lock-order graph, as lr_runtime_exit writes it, once: the
+     * callers hold none of lockrace's locks (report > graph) */
+    if (!__atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL) && lr_opt.order_graph &&
+        getpid() == reports_pid)
+        lr_graph_report();
     if (lr_opt.abort_on_error)
         abort();
     if (getpid() == reports_pid)
@@ -203,6 +208,11 @@ void lr_runtime_end(int status)
 static void halt_after_report(void)
 {
     int status = lr_opt.exitcode ? lr_opt.exitcode : 1;
+    /* made as the process exits: the program's own status, which a failure
+     * keeps (final_status), as it does without halt_on_error */
+    int exiting = __atomic_load_n(&exit_status, __ATOMIC_ACQUIRE);
+    if (exiting)
+        status = final_status(exiting - 1) ? final_status(exiting - 1) : status;
     char line[200];
     if (lr_opt.abort_on_error)
         snprintf(line, sizeof line, "==%d== lockrace: abort_on_error=1: the process is ended after its "
@@ -236,6 +246,7 @@ static void main_end(void)
 static void at_exit(int status, void *arg)
 {
     (void)arg;
+    __atomic_store_n(&exit_status, (status & 0xff) + 1, __ATOMIC_RELEASE);
     main_end();
     int final = lr_runtime_exit(status);
     if (final != status) {
