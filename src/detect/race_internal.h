@@ -96,6 +96,8 @@ typedef struct lr_var {
     const char *name;           /* NULL: named from the debug information */
     uint64_t lost;              /* lost updates observed, counted as they happen */
     uint64_t lost_at_exit;      /* the same from the whole history, at exit */
+    int lost_shown;             /* a lost-update report on it was written (not suppressed):
+                                   the summary counts its losses only then */
     struct lr_var *next;        /* all variables, for the summary */
 } lr_var;
 

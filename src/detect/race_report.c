@@ -189,7 +189,8 @@ static void report_finding(const finding *f, uint64_t lost_so_far)
         r->common_lock = f->a[0].locks && f->a[2].locks && lr_race_common_lock(f->a[0].locks, f->a[2].locks) &&
                          f->a[1].locks && f->a[3].locks && lr_race_common_lock(f->a[1].locks, f->a[3].locks);
     }
-    lr_report_emit(r);
+    if (lr_report_emit(r) && f->kind == F_LOST)
+        __atomic_store_n(&f->var->lost_shown, 1, __ATOMIC_RELAXED);
     lr_report_free(r);
 }
 
@@ -260,8 +261,8 @@ void lr_race_summary(void)
     for (seen_report *s = seen_first; s; s = s->order)
         nrec += s->emitted != 0;
     lr_race_lost_at_exit();
-    for (lr_var *v = lr_race_vars(); v; v = v->next)
-        nlost += v->lost != 0;
+    for (lr_var *v = lr_race_vars(); v; v = v->next)   /* a suppressed variable's losses: not shown */
+        nlost += v->lost != 0 && v->lost_shown;
     size_t size = nrec * sizeof(lr_report_recurrence) + nlost * sizeof(lr_report_lost) + 1;
     lr_report_recurrence *rec = lr_map(size);
     if (!rec)
@@ -276,7 +277,7 @@ void lr_race_summary(void)
                 .observed = s->observed, .repeats = s->repeats };
     i = 0;
     for (lr_var *v = lr_race_vars(); v && i < nlost; v = v->next)
-        if (v->lost)
+        if (v->lost && v->lost_shown)
             lost[i++] = (lr_report_lost){ { v->addr, v->size, v->name }, v->lost };
     lr_report_race_summary(rec, nrec, lost, nlost);
     lr_unmap(rec, size);

@@ -155,11 +155,11 @@ static void emit(void *arg)
 
 void (*lr_report_after)(void);
 
-void lr_report_emit(const lr_report *r)
+int lr_report_emit(const lr_report *r)
 {
     if (lr_report_sink) {
         lr_report_sink(r);
-        return;
+        return 1;
     }
     int saved = errno;
     /* a thread cancelled while it writes would lose the report and leave
@@ -185,6 +185,7 @@ void lr_report_emit(const lr_report *r)
     errno = saved;
     if (!call.suppressed && lr_report_after)
         lr_report_after();
+    return !call.suppressed;
 }
 
 void lr_report_write_extra(const char *text, size_t tlen, const char *json, size_t jlen)

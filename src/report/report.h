@@ -132,8 +132,8 @@ lr_report *lr_report_new(int kind, size_t nlocks, size_t nedges, size_t nthreads
 void lr_report_free(lr_report *r);
 
 /* Prints the report (text and JSON) with write(2), right now, and counts it.
- * Called without any engine lock held. */
-void lr_report_emit(const lr_report *r);
+ * Called without any engine lock held. Returns 0 when a suppression hid it. */
+int lr_report_emit(const lr_report *r);
 /* Called after a report that was written (not suppressed), outside the
  * report module's lock, by the thread that reported: the runtime's
  * halt_on_error / abort_on_error. NULL: nothing. */

@@ -970,6 +970,20 @@ def case_rwlock_readers():
     expect("holding table_lock for reading" in err, f"text report\n{err}")
 
 
+def case_counter_race_suppressed():
+    """A suppressed lost update is not counted at exit either: the summary
+    says nothing of the variable, and the run is clean."""
+    with tempfile.TemporaryDirectory() as tmp:
+        supp = write_file(tmp, "lost.supp", "lost-update:counter\n")
+        status, out, err, reports = run("counter_race", options=f"suppressions={supp}")
+        kinds = [r["kind"] for r in reports]
+        expect(status == 0 and "lost-update" not in kinds, f"status {status}, kinds {kinds}")
+        expect("lost updates observed" not in err, f"the summary counts a suppressed variable:\n{err[-1500:]}")
+        for r in reports:
+            if r["kind"] == "summary":
+                expect(not r.get("lost_updates"), f"summary's lost updates {r.get('lost_updates')}")
+
+
 def case_counter_race():
     """The classic lost update, observed with its values; the count of lost
     updates never exceeds what the program lost, and is above zero when it
