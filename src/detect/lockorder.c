@@ -93,31 +93,22 @@ static int context_grow(lr_order_thread *t)
 }
 
 /* A thread's part: a new one starts with its inline table; a recycled one
- * keeps the table its last thread grew, emptied (a program of short
+ * keeps the table its last thread grew, as it is (a program of short
  * threads that each meet a few hundred contexts would otherwise map, fill
  * with page faults and unmap a table for every thread: an munmap is a TLB
  * shootdown, and with 10,000 threads that was a third of the run; emptying
- * the largest table is a 256 KiB memset). The tables the last thread
- * replaced are unmapped: it has ended, no probe is in them. Every thread
- * has its own salt for the contexts cached in mutexes. */
+ * it, a 256 KiB memset, was a twelfth). Its contexts stay true for the new
+ * thread: a context names the held locks, not the thread, and is known to
+ * every thread anyway (the process-wide table below). The tables the last
+ * thread replaced are unmapped: it has ended, no probe is in them. Every
+ * thread has its own salt for the contexts cached in mutexes. */
 static int start_thread(lr_thread *thread, void *part, int reused)
 {
     (void)thread;
     static uint64_t salts;
     lr_order_thread *t = part;
-    lr_ctx_slot *ctx = reused && t->ctx != t->ctx_inline ? t->ctx : NULL;
-    uint32_t slots = t->ctx_mask + 1;
-    if (reused) {
+    if (reused)
         free_old_tables(t);
-        if (ctx && t->ctx_count)
-            memset(ctx, 0, slots * sizeof *ctx);
-        memset(t, 0, sizeof *t);
-        if (ctx) {
-            t->ctx = ctx;
-            t->ctx_mask = slots - 1;
-            t->ctx_shift = 64 - (uint32_t)__builtin_ctz(slots);
-        }
-    }
     t->ctx_salt = __atomic_add_fetch(&salts, 1, __ATOMIC_RELAXED) * 0xd6e8feb86659fd93ull;
     return t->ctx ? 0 : context_grow(t);
 }
