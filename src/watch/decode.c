@@ -56,16 +56,8 @@ int lr_watch_load_capstone(void)
            lr_watch_cs.insn_group && lr_watch_cs.regs_access ? 0 : -1;
 }
 
-static int overlapping_var(uintptr_t a, uintptr_t size)
-{
-    return lr_watch_var_at(a, size);
-}
-
 static uintptr_t code_end(const object *o, uintptr_t addr);
 static int by_value(const void *a, const void *b);
-
-
-
 
 static void addr_push(addr_list *l, uintptr_t a)
 {
@@ -199,7 +191,7 @@ static void consider_direct(csh h, const cs_insn *insn, scan *s)
         op->mem.segment != X86_REG_INVALID)
         return;
     uintptr_t target = (uintptr_t)(insn->address + insn->size + op->mem.disp);
-    int var = overlapping_var(target, op->size ? op->size : 1);
+    int var = lr_watch_var_at(target, op->size ? op->size : 1);
     if (var < 0 || control_transfer(h, insn) || uses_stack(insn) ||
         insn->detail->x86.encoding.disp_size != 4 || insn->size < 5)
         return;
@@ -247,12 +239,6 @@ static int pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_
     return lr_watch_symbol_at(a);
 }
 
-/* From a pointer load, the instructions that follow it in a straight line
- * while the register still holds the pointer: each access through it is a
- * watched access, its address computed when it runs. The run stops before
- * a branch, a call, a branch target (code can enter there without the
- * pointer load), an instruction that uses the stack, and after one that
- * overwrites the register. */
 /* The pointer in reg may be used where lockrace does not look: noted on
  * the variable, said once at start (watch.c). */
 static void escape(int var, uintptr_t at)
@@ -299,6 +285,12 @@ static int pointer_outlives(csh h, const cs_insn *stop, int reg)
     return 0;
 }
 
+/* From a pointer load, the instructions that follow it in a straight line
+ * while the register still holds the pointer: each access through it is a
+ * watched access, its address computed when it runs. The run stops before
+ * a branch, a call, a branch target (code can enter there without the
+ * pointer load), an instruction that uses the stack, and after one that
+ * overwrites the register. */
 static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer, int pointed, int reg,
                              scan *s, cs_insn *tmp)
 {
@@ -332,7 +324,7 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
             /* no index: the address is known now; an index: any element of
              * the variable the pointer is in may be reached (pre checks) */
             if (op->mem.index == X86_REG_INVALID)
-                var = overlapping_var(pointer + (uintptr_t)op->mem.disp, opsize);
+                var = lr_watch_var_at(pointer + (uintptr_t)op->mem.disp, opsize);
             else if (gpr(op->mem.index) >= 0)
                 var = pointed;
         }
