@@ -24,11 +24,11 @@
 #include <stdlib.h>
 
 
-static void free_old_tables(lr_order_thread *t)
+static void free_old_table(lr_order_thread *t)
 {
-    for (uint32_t i = 0; i < t->ctx_nold; i++)
-        lr_unmap(t->ctx_old[i].slots, t->ctx_old[i].n * sizeof *t->ctx_old[i].slots);
-    t->ctx_nold = 0;
+    lr_unmap(t->ctx_old, t->ctx_old_n * sizeof *t->ctx_old);
+    t->ctx_old = NULL;
+    t->ctx_old_n = 0;
 }
 
 /* The old table is not unmapped at once: a signal handler's lock call may
@@ -36,22 +36,18 @@ static void free_old_tables(lr_order_thread *t)
  * the held stack, lockorder.h, but probes whatever table is current). */
 static void keep_old_table(lr_order_thread *t, lr_ctx_slot *slots, uint32_t n)
 {
-    uint32_t max = sizeof t->ctx_old / sizeof t->ctx_old[0];
     if (slots == t->ctx_inline)     /* part of the state: never unmapped */
         return;
-    if (t->ctx_nold == max) {       /* cannot happen: LR_CTX_MAX is two steps */
-        lr_unmap(t->ctx_old[0].slots, t->ctx_old[0].n * sizeof *slots);
-        memmove(&t->ctx_old[0], &t->ctx_old[1], (max - 1) * sizeof t->ctx_old[0]);
-        t->ctx_nold--;
-    }
-    t->ctx_old[t->ctx_nold].slots = slots;
-    t->ctx_old[t->ctx_nold++].n = n;
+    free_old_table(t);
+    t->ctx_old = slots;
+    t->ctx_old_n = n;
 }
 
-/* Tables grow sixteenfold (each new mapping is page faults to fill, and
- * each one replaced an munmap later, which on a virtual machine with
- * several CPUs costs a TLB shootdown of about 0.1 ms) up to LR_CTX_MAX slots. A thread that meets more contexts
- * than that empties its table and starts again: the table is a cache, and
+/* Tables grow sixteenfold up to LR_CTX_MAX slots (each new mapping is page
+ * faults to fill, and each one replaced an munmap later, which on a virtual
+ * machine with several CPUs costs a TLB shootdown of about 0.1 ms). A
+ * thread that meets more contexts than that empties its table and starts
+ * again: the table is a cache, and
  * a context missing from it is found in the process-wide table or learnt
  * again (edges the graph already has), while keeping every context would
  * make memory grow with the run. Contexts can be endless: random nesting
@@ -65,7 +61,7 @@ static int context_grow(lr_order_thread *t)
 {
     uint32_t old = t->ctx ? t->ctx_mask + 1 : 0;
     if (old == LR_CTX_MAX) {
-        free_old_tables(t);     /* replaced thousands of contexts ago */
+        free_old_table(t);     /* replaced thousands of contexts ago */
         memset(t->ctx, 0, old * sizeof *t->ctx);
         t->ctx_count = 0;
         return 0;
@@ -108,7 +104,7 @@ static int start_thread(lr_thread *thread, void *part, int reused)
     static uint64_t salts;
     lr_order_thread *t = part;
     if (reused)
-        free_old_tables(t);
+        free_old_table(t);
     t->ctx_salt = __atomic_add_fetch(&salts, 1, __ATOMIC_RELAXED) * 0xd6e8feb86659fd93ull;
     return t->ctx ? 0 : context_grow(t);
 }
@@ -296,8 +292,7 @@ static uint32_t made_under(const lr_thread *t, lr_lock *l)
     uint32_t k = l->born_nheld;
     if (__atomic_exchange_n(&l->taken, 1, __ATOMIC_ACQ_REL) || !k)
         return 0;
-    if (l->born_thread != t->info->id || k > t->nheld || t->held[k - 1].chain != l->born_chain ||
-        l->type == LR_SEMAPHORE)
+    if (l->born_thread != t->info->id || k > t->nheld || t->held[k - 1].chain != l->born_chain)
         return 0;
     return k;
 }
@@ -325,11 +320,12 @@ int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
              * learns again, and makes the edges this one left out */
             keep = from == 0;
         }
-        lr_ctx_slot *s = keep ? context_slot(t, key) : NULL;
-        if (s)
-            *s = (lr_ctx_slot){ key, l, l->id, a->token };
-        if (keep)
+        if (keep) {
+            lr_ctx_slot *s = context_slot(t, key);
+            if (s)
+                *s = (lr_ctx_slot){ key, l, l->id, a->token };
             shared_publish(&contexts, key, l, l->id, a->token);
+        }
     }
     a->lock = l;
     a->lock_id = l ? l->id : 0;

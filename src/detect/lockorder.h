@@ -59,13 +59,11 @@ typedef struct lr_order_thread {
     uint32_t ctx_mask, ctx_count;
     uint32_t ctx_shift;         /* 64 - log2(slots): the index is the key's top bits */
     uint64_t ctx_salt;          /* this thread in the contexts cached in mutexes */
-    /* context tables replaced, kept for a probe that a signal handler
-     * interrupted; unmapped when the thread's state is reused */
-    struct {
-        lr_ctx_slot *slots;
-        uint32_t n;
-    } ctx_old[10];
-    uint32_t ctx_nold;
+    /* the table replaced by the last growth (at most one: the inline
+     * table is part of the state), kept for a probe that a signal handler
+     * interrupted; unmapped when the table is emptied or the state reused */
+    lr_ctx_slot *ctx_old;
+    uint32_t ctx_old_n;
     lr_ctx_slot ctx_inline[LR_CTX_INITIAL];
 } lr_order_thread;
 

@@ -22,7 +22,9 @@ void lr_sync_created(lr_thread *self, void *lock, int type, int rc)
     lr_enter(self);
     lr_lock_forget((uintptr_t)lock);
     lr_lock *l = lr_lock_get((uintptr_t)lock, type);
-    if (l && self->nheld) {     /* made under locks: see lockorder.c, made_under */
+    /* made under locks: see lockorder.c, made_under; not a semaphore,
+     * whose first wait can block (a count of 0) */
+    if (l && self->nheld && type != LR_SEMAPHORE) {
         l->born_nheld = self->nheld;
         l->born_thread = self->info->id;
         l->born_chain = self->chain;

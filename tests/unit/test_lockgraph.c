@@ -708,7 +708,7 @@ START_TEST(the_context_table_is_bounded)
     }
     ck_assert_uint_eq(lr_order_of(t)->ctx_mask + 1, LR_CTX_MAX);
     ck_assert_uint_lt(lr_order_of(t)->ctx_count, LR_CTX_MAX / 2);
-    ck_assert_uint_eq(lr_order_of(t)->ctx_nold, 0);
+    ck_assert_ptr_null(lr_order_of(t)->ctx_old);
     for (uintptr_t i = 0; i < 100; i++) {
         take(t, L(1), LR_BLOCKING, 0x100000 + i * 16);
         unlock(t, L(1));
