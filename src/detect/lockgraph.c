@@ -557,40 +557,42 @@ static uint64_t settled_key(uint64_t from, uint64_t to, uint8_t modes, int how)
             ((uint64_t)modes << 3) ^ ((uint64_t)how << 1)) | 1;
 }
 
-static int settled_has(uint64_t key)
+/* The key's slot in the set, or where it would go; NULL when its
+ * neighbourhood is full (a miss) or the set is not made yet. */
+static uint64_t *settled_slot(uint64_t key)
 {
     uint64_t *table = __atomic_load_n(&settled, __ATOMIC_ACQUIRE);
-    if (!table)
-        return 0;
     uint32_t i = (uint32_t)(key >> (64 - SETTLED_BITS));
-    for (int probe = 0; probe < SETTLED_PROBES; probe++, i = (i + 1) & ((1u << SETTLED_BITS) - 1)) {
+    for (int probe = 0; table && probe < SETTLED_PROBES; probe++, i = (i + 1) & ((1u << SETTLED_BITS) - 1)) {
         uint64_t k = __atomic_load_n(&table[i], __ATOMIC_RELAXED);
-        if (k == key)
-            return 1;
-        if (k == 0)
-            return 0;
+        if (k == key || k == 0)
+            return &table[i];
     }
-    return 0;
+    return NULL;
 }
 
-/* Under graph_lock: the edge is settled for acquisitions like this one. */
+static int settled_has(uint64_t key)
+{
+    uint64_t *s = settled_slot(key);
+    return s && __atomic_load_n(s, __ATOMIC_RELAXED) == key;
+}
+
+/* Under graph_lock (the only writer): the edge is settled for acquisitions
+ * like this one. */
 static void settle(const lr_edge *e, uint8_t modes, int how)
 {
     if (e->ngates || (modes & ~e->modes))
         return;
-    if (!settled && !(settled = lr_map(sizeof *settled << SETTLED_BITS)))
-        return;
-    uint64_t key = settled_key(e->from->id, e->to->id, modes, how);
-    uint32_t i = (uint32_t)(key >> (64 - SETTLED_BITS));
-    for (int probe = 0; probe < SETTLED_PROBES; probe++, i = (i + 1) & ((1u << SETTLED_BITS) - 1)) {
-        uint64_t k = __atomic_load_n(&settled[i], __ATOMIC_RELAXED);
-        if (k == key)
+    if (!settled) {
+        uint64_t *table = lr_map(sizeof *settled << SETTLED_BITS);
+        if (!table)
             return;
-        if (k == 0) {
-            __atomic_store_n(&settled[i], key, __ATOMIC_RELEASE);
-            return;
-        }
+        __atomic_store_n(&settled, table, __ATOMIC_RELEASE);   /* readers take no lock */
     }
+    uint64_t key = settled_key(e->from->id, e->to->id, modes, how);
+    uint64_t *s = settled_slot(key);
+    if (s)
+        __atomic_store_n(s, key, __ATOMIC_RELEASE);
 }
 
 /* Every edge this acquisition would make (from lowest to nheld) is
