@@ -143,10 +143,13 @@ void lr_waitfor_init(void)
  * to search for (hidden waits aside: a thread that runs may be one). */
 static int any_blocked(const lr_thread_info *self, const uint32_t *ids, int n, int hidden)
 {
+    if (hidden)
+        return n > 0;
     for (int i = 0; i < n; i++) {
-        lr_thread_info *t = ids[i] == self->id ? NULL : lr_thread_info_get(ids[i]);
-        if (ids[i] == self->id || hidden ||
-            (t && __atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST) != LR_WAIT_NONE))
+        if (ids[i] == self->id)
+            return 1;
+        lr_thread_info *t = lr_thread_info_get(ids[i]);
+        if (t && __atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST) != LR_WAIT_NONE)
             return 1;
     }
     return 0;

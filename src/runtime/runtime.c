@@ -211,8 +211,9 @@ static void halt_after_report(void)
     /* made as the process exits: the program's own status, which a failure
      * keeps (final_status), as it does without halt_on_error */
     int exiting = __atomic_load_n(&exit_status, __ATOMIC_ACQUIRE);
-    if (exiting)
-        status = final_status(exiting - 1) ? final_status(exiting - 1) : status;
+    int own = exiting ? final_status(exiting - 1) : 0;
+    if (own)
+        status = own;
     char line[200];
     if (lr_opt.abort_on_error)
         snprintf(line, sizeof line, "==%d== lockrace: abort_on_error=1: the process is ended after its "
