@@ -29,6 +29,7 @@ ALLOWED = {
 # The engines of src/detect/, by file group: one does not include another.
 ENGINES = {
     "lockorder": "lockorder", "lockgraph": "lockorder", "lockgraph_kept": "lockorder",
+    "lockgraph_settled": "lockorder",
     "waitfor": "waitfor",
     "misuse": "misuse",
     "race": "race", "race_clock": "race", "race_report": "race", "race_internal": "race",

@@ -82,6 +82,11 @@ uint64_t lr_graph_kept_count(void);
 /* Appends the kept edges that are (cycles: 1) or are not (0) on a reported
  * cycle to out[n..cap); returns the new n. */
 size_t lr_graph_kept_copy(struct lr_report_graph_edge *out, size_t n, size_t cap, int cycles);
+/* Between lockgraph.c and lockgraph_settled.c: edges (lock ids, modes,
+ * how) that another acquisition like this one would not change. Read
+ * without a lock; lr_settle only under the graph's lock. */
+int lr_settled_has(uint64_t from, uint64_t to, uint8_t modes, int how);
+void lr_settle(uint64_t from, uint64_t to, uint8_t modes, int how);
 /* 1 when every edge agrees with the kept topological order, or the graph
  * has had a cycle (the order is not used then); recomputed from scratch,
  * for tests. */
