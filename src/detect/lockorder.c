@@ -242,6 +242,23 @@ static void shared_publish(shared_table *t, uint64_t key, lr_lock *lock, uint64_
  * site may differ from this acquisition's. Not in a Python process: there
  * every lock is taken from the same few C call sites of the interpreter,
  * and the frames above them are the script's lines that a report shows. */
+/* Tables read by every thread hold a stack as shared from the thread that
+ * unwound it (lr_stack_shared_from): a report on another thread then says
+ * whose callers it shows. That thread gets its own stack back. */
+static lr_token shared_token(const lr_thread *t, lr_token token)
+{
+    return token && token != LR_REENTRY ? lr_stack_shared_from(token, t->info->id) : token;
+}
+
+static lr_token own_token(const lr_thread *t, lr_token token)
+{
+    uint32_t thread;
+    lr_stack_id plain;
+    if (token != LR_REENTRY && lr_stack_origin(token, &thread, &plain) && thread == t->info->id)
+        return plain;
+    return token;
+}
+
 static lr_token site_stack(const lr_thread *t, const lr_acquisition *a, lr_lock *l)
 {
     if (lr_python_present())
@@ -253,10 +270,10 @@ static lr_token site_stack(const lr_thread *t, const lr_acquisition *a, lr_lock 
     uint64_t id;
     lr_token token;
     if (shared_find(&sites, key, &known, &id, &token) && token)
-        return token;
+        return own_token(t, token);
     token = lr_stack_capture();
     if (token)
-        shared_publish(&sites, key, l, l->id, token);
+        shared_publish(&sites, key, l, l->id, shared_token(t, token));
     return token;
 }
 
@@ -269,6 +286,7 @@ static int learnt_elsewhere(lr_thread *t, lr_acquisition *a, uint64_t key)
     lr_token token;
     if (!shared_find(&contexts, key, &l, &id, &token) || !lr_context_still(a, l, id))
         return 0;
+    token = own_token(t, token);
     lr_ctx_slot *s = context_slot(t, key);
     if (s)
         *s = (lr_ctx_slot){ key, l, id, token };
@@ -324,7 +342,7 @@ int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
             lr_ctx_slot *s = context_slot(t, key);
             if (s)
                 *s = (lr_ctx_slot){ key, l, l->id, a->token };
-            shared_publish(&contexts, key, l, l->id, a->token);
+            shared_publish(&contexts, key, l, l->id, shared_token(t, a->token));
         }
     }
     a->lock = l;

@@ -184,6 +184,7 @@ void lr_json_deadlock(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*lab
         for (size_t h = 0; h < t->nholds; h++) {
             lr_buf_printf(b, "%s{\"lock\":%d,\"stack\":", h ? "," : "", t->holds[h].lock);
             lr_json_stack(b, t->holds[h].stack);
+            lr_json_stack_unwound_in(b, "stack", t->holds[h].stack);
             lr_buf_puts(b, "}");
         }
         lr_buf_puts(b, "]}");
@@ -205,6 +206,7 @@ void lr_json_stall(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*labels
     lr_json_thread(b, r->threads[0].id);
     lr_buf_puts(b, ",\"stack\":");
     lr_json_stack(b, r->holds[0].stack);
+    lr_json_stack_unwound_in(b, "stack", r->holds[0].stack);
     lr_buf_puts(b, "},\"waiters\":[");
     for (size_t i = 1; i < r->nthreads; i++) {
         lr_buf_puts(b, i > 1 ? ",{\"thread\":" : "{\"thread\":");

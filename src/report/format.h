@@ -63,6 +63,13 @@ typedef struct lr_frames {
 void lr_symbolize_stack(lr_stack_id id, lr_frames *f);
 void lr_text_stack(lr_buf *b, lr_stack_id id, const char *indent);
 void lr_json_stack(lr_buf *b, lr_stack_id id);
+/* A stack another thread unwound at the same call site and shared
+ * (lr_stack_shared_from): 1 with that thread, when the stack has callers
+ * that could differ. The text says so under the frames; in JSON,
+ * lr_json_stack_unwound_in adds ,"KEY_unwound_in":THREAD after the field
+ * KEY, where the stack stands for a thread's own acquisition. */
+int lr_stack_unwound_in(lr_stack_id id, uint32_t *thread);
+void lr_json_stack_unwound_in(lr_buf *b, const char *key, lr_stack_id id);
 
 /* ---- one printer per kind ---- */
 

@@ -121,8 +121,10 @@ void lr_json_lock_order(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*l
         lr_json_thread(b, e->thread);
         lr_buf_puts(b, ",\"first_stack\":");
         lr_json_stack(b, e->first_stack);
+        lr_json_stack_unwound_in(b, "first_stack", e->first_stack);
         lr_buf_puts(b, ",\"second_stack\":");
         lr_json_stack(b, e->second_stack);
+        lr_json_stack_unwound_in(b, "second_stack", e->second_stack);
         lr_buf_printf(b, ",\"bounded\":%s", e->bounded ? "true" : "false");
         if (lr_lock_has_modes(r->locks[e->from].type) || lr_lock_has_modes(r->locks[e->to].type))
             lr_buf_printf(b, ",\"first_mode\":\"%s\",\"second_mode\":\"%s\"",

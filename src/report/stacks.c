@@ -85,6 +85,28 @@ void lr_text_stack(lr_buf *b, lr_stack_id id, const char *indent)
             lr_buf_printf(b, " (%s+%#lx)", c->module, (unsigned long)c->module_offset);
         lr_buf_puts(b, inlined(&f, i) ? " [inlined]\n" : "\n");
     }
+    uint32_t thread;
+    if (lr_stack_unwound_in(id, &thread)) {
+        char tl[96];
+        lr_thread_label(thread, tl, sizeof tl);
+        lr_buf_printf(b, "%s(as unwound in %s at the same call site: the callers above it may differ)\n",
+                      indent, tl);
+    }
+}
+
+int lr_stack_unwound_in(lr_stack_id id, uint32_t *thread)
+{
+    lr_stack_id plain;
+    const uintptr_t *pcs;
+    /* one return address: no caller to differ */
+    return lr_stack_origin(id, thread, &plain) && lr_stack_frames(plain, &pcs) > 1;
+}
+
+void lr_json_stack_unwound_in(lr_buf *b, const char *key, lr_stack_id id)
+{
+    uint32_t thread;
+    if (lr_stack_unwound_in(id, &thread))
+        lr_buf_printf(b, ",\"%s_unwound_in\":%u", key, thread);
 }
 
 void lr_json_stack(lr_buf *b, lr_stack_id id)

@@ -20,9 +20,13 @@
 #include <libunwind.h>      /* types only: the functions are looked up in the dlopen'ed library */
 #include <unwind.h>         /* libgcc's unwinder: types only, its functions looked up in libgcc_s */
 
+/* A stack, or (n == 0) another stack as unwound in one thread and shared
+ * with the others (lr_stack_shared_from): its frames are plain's. */
 typedef struct record {
     uint64_t hash;
     uint32_t n;
+    uint32_t thread;            /* n == 0: the thread that unwound plain */
+    lr_stack_id plain;          /* n == 0: the stack itself */
     uintptr_t pcs[];
 } record;
 
@@ -252,6 +256,8 @@ lr_stack_id lr_stack_intern(const uintptr_t *pcs, int n)
         if (r) {
             r->hash = h;
             r->n = (uint32_t)n;
+            r->thread = 0;
+            r->plain = 0;
             memcpy(r->pcs, pcs, (size_t)n * sizeof(uintptr_t));
             id = lr_idtable_add(&stacks, slot, r);
         }
@@ -312,9 +318,55 @@ lr_stack_id lr_stack_capture_context(void *context)
     return lr_stack_intern(kept, program_frames(raw, n, kept));  /* a signal handler's: no Python */
 }
 
+typedef struct shared_key {
+    lr_stack_id plain;
+    uint32_t thread;
+} shared_key;
+
+static int same_shared(const void *record_, const void *key_)
+{
+    const record *r = record_;
+    const shared_key *k = key_;
+    return r->n == 0 && r->plain == k->plain && r->thread == k->thread;
+}
+
+lr_stack_id lr_stack_shared_from(lr_stack_id plain, uint32_t thread)
+{
+    record *p = plain ? lr_idtable_get(&stacks, plain) : NULL;
+    if (!p || p->n == 0)
+        return plain;           /* none, or shared already: it keeps its thread */
+    shared_key key = { plain, thread };
+    uint64_t h = ((plain * 0x9e3779b97f4a7c15ull) ^ (thread * 0xc2b2ae3d27d4eb4full) ^
+                  0x5bd1e9955bd1e995ull) | 1;
+    uint32_t slot;
+    lr_ilock_take(&store_lock);
+    lr_stack_id id = lr_idtable_find(&stacks, h, same_shared, &key, &slot);
+    if (!id) {
+        record *r = slot != UINT32_MAX ? lr_arena_alloc(sizeof *r) : NULL;
+        if (r) {
+            *r = (record){ .hash = h, .n = 0, .thread = thread, .plain = plain };
+            id = lr_idtable_add(&stacks, slot, r);
+        }
+    }
+    lr_ilock_drop(&store_lock);
+    return id ? id : plain;
+}
+
+int lr_stack_origin(lr_stack_id id, uint32_t *thread, lr_stack_id *plain)
+{
+    record *r = id ? lr_idtable_get(&stacks, id) : NULL;
+    if (!r || r->n != 0)
+        return 0;
+    *thread = r->thread;
+    *plain = r->plain;
+    return 1;
+}
+
 int lr_stack_frames(lr_stack_id id, const uintptr_t **pcs)
 {
     record *r = id ? lr_idtable_get(&stacks, id) : NULL;
+    if (r && r->n == 0)
+        r = lr_idtable_get(&stacks, r->plain);
     if (!r)
         return 0;
     *pcs = r->pcs;

@@ -27,6 +27,16 @@ extern lr_stack_id (*lr_stack_capture_override)(void);
 /* Stores a stack given as return addresses, innermost first. */
 lr_stack_id lr_stack_intern(const uintptr_t *pcs, int n);
 
+/* A stack one thread unwound, for other threads to use where they would
+ * unwind the same call site (lockorder.c shares contexts and acquisition
+ * sites): the same frames under another id, which remembers the thread
+ * (an id of model/thread.h), so that a report can say the frames above the
+ * call site are that thread's. A stack shared already is returned as is. */
+lr_stack_id lr_stack_shared_from(lr_stack_id plain, uint32_t thread);
+/* 1 for a stack made by lr_stack_shared_from, with its thread and the
+ * stack itself; 0 for any other. */
+int lr_stack_origin(lr_stack_id id, uint32_t *thread, lr_stack_id *plain);
+
 /* The frames of a stored stack; returns their number (0 for id 0). */
 int lr_stack_frames(lr_stack_id id, const uintptr_t **pcs);
 

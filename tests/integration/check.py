@@ -214,6 +214,44 @@ def case_new_lock_under():
                          args=["existing"], single_thread=True)
 
 
+def case_shared_site():
+    """A call site's stack is unwound once per process and shared with the
+    other threads (a new thread that meets a known call site or context does
+    no unwind). Where a report shows such a stack for another thread, it
+    says whose it is: the frames above the call site may not be this
+    thread's. A thread's own stacks carry no such note."""
+    r, err = expect_one_inversion("shared_site", ["lock_x", "lock_b"], "shared_site.c")
+    alpha_id = 1           # the first thread the program makes
+    by = {e["thread"]["name"]: e for e in r["edges"]}
+    expect(set(by) == {"from-beta", "closer"}, f"edges by {set(by)}")
+    beta = by["from-beta"]
+    functions = [f.get("function") for f in beta["second_stack"]]
+    expect(functions[:2] == ["take_b", "alpha_path"], f"from-beta's lock_b at {functions}")
+    expect(beta.get("second_stack_unwound_in") == alpha_id, f"edge {beta}")
+    expect("first_stack_unwound_in" not in beta, "lock_x was unwound by from-beta itself")
+    expect(not any(k.endswith("_unwound_in") for k in by["closer"]), f"edge {by['closer']}")
+    expect(err.count("(as unwound in T1 (from-alpha) at the same call site") == 1, f"text: {err[:2500]}")
+
+    status, out, err, reports = run("shared_site", ["deadlock"], timeout=20)
+    expect(status == 66, f"deadlock: status {status}: {err[-1500:]}")
+    d = deadlocks(reports)
+    expect(len(d) == 1, f"{len(d)} deadlock reports")
+    check_deadlock(d[0], "shared_site.c", 2)
+    names = [l.get("name") for l in d[0]["locks"]]
+    gamma = [t for t in d[0]["threads"] if t["thread"]["name"] == "from-gamma"]
+    expect(len(gamma) == 1, f"threads {[t['thread'] for t in d[0]['threads']]}")
+    holds = {names[h["lock"]]: h for h in gamma[0]["holds"]}
+    expect(set(holds) == {"lock_a", "lock_b"}, f"from-gamma holds {set(holds)}")
+    b = holds["lock_b"]
+    expect([f.get("function") for f in b["stack"]][:2] == ["take_b", "alpha_path"],
+           f"lock_b's stack {b['stack']}: not the one from-alpha unwound")
+    expect(b.get("stack_unwound_in") == alpha_id, f"lock_b's hold says {b.get('stack_unwound_in')}")
+    expect("stack_unwound_in" not in holds["lock_a"], "lock_a was unwound by from-gamma itself")
+    holder = [t for t in d[0]["threads"] if t["thread"]["name"] == "holder"][0]
+    expect(not any("stack_unwound_in" in h for h in holder["holds"]), "holder's own stacks")
+    expect("(as unwound in T1 (from-alpha) at the same call site" in err, f"text: {err[-2500:]}")
+
+
 def case_inversion_three():
     """A cycle of three made by three threads can deadlock with them; made
     by two (one made two of its edges), it cannot with these threads alone,

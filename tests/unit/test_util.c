@@ -1,7 +1,9 @@
 /* JSON strings: escaped, and always valid UTF-8 whatever bytes a command
  * line or a file name holds. Input shown back in messages: one line, cut.
- * Options: parsed from strings of any size, and written back. */
+ * Options: parsed from strings of any size, and written back. Stacks
+ * shared from the thread that unwound them keep its frames and say whose. */
 #include "support/options.h"
+#include "support/stack.h"
 #include "support/util.h"
 #include "unit.h"
 
@@ -169,6 +171,33 @@ START_TEST(options_written_back)
 }
 END_TEST
 
+START_TEST(stack_shared_from_a_thread)
+{
+    uintptr_t pcs[] = { 0x1010, 0x2020, 0x3030 };
+    lr_stack_id plain = lr_stack_intern(pcs, 3);
+    ck_assert_uint_ne(plain, 0);
+    uint32_t thread = 99;
+    lr_stack_id same = 0;
+    ck_assert_int_eq(lr_stack_origin(plain, &thread, &same), 0);
+
+    lr_stack_id shared = lr_stack_shared_from(plain, 7);
+    ck_assert_uint_ne(shared, plain);
+    ck_assert_uint_eq(lr_stack_shared_from(plain, 7), shared);      /* interned once */
+    ck_assert_uint_ne(lr_stack_shared_from(plain, 8), shared);      /* per thread */
+    ck_assert_uint_eq(lr_stack_shared_from(shared, 8), shared);     /* keeps its thread */
+    ck_assert_int_eq(lr_stack_origin(shared, &thread, &same), 1);
+    ck_assert_uint_eq(thread, 7);
+    ck_assert_uint_eq(same, plain);
+
+    const uintptr_t *frames;
+    ck_assert_int_eq(lr_stack_frames(shared, &frames), 3);
+    ck_assert_uint_eq(frames[0], 0x1010);
+    ck_assert_uint_eq(frames[2], 0x3030);
+    ck_assert_uint_eq(lr_stack_shared_from(0, 7), 0);
+    ck_assert_uint_eq(lr_stack_intern(pcs, 3), plain);              /* the plain one is unchanged */
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("util");
@@ -184,6 +213,9 @@ static Suite *suite(void)
     tc = tcase_create("options");
     tcase_add_test(tc, options_of_a_megabyte);
     tcase_add_test(tc, options_written_back);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("stacks");
+    tcase_add_test(tc, stack_shared_from_a_thread);
     suite_add_tcase(s, tc);
     return s;
 }
