@@ -194,7 +194,7 @@ static inline __attribute__((always_inline)) void lr_order_before(lr_thread *t, 
 
 /* Pushes the acquired lock on the held stack: a recursive mutex already
  * held is one level more. */
-static inline void lr_order_push(lr_thread *t, const lr_acquisition *a)
+static inline __attribute__((always_inline)) void lr_order_push(lr_thread *t, const lr_acquisition *a)
 {
     if (__builtin_expect(!a->lock || a->token == LR_REENTRY, 0)) {
         if (a->lock)
@@ -205,7 +205,7 @@ static inline void lr_order_push(lr_thread *t, const lr_acquisition *a)
 }
 
 /* After the real call, when it acquired the lock. */
-static inline void lr_order_after(lr_thread *t, lr_acquisition *a)
+static inline __attribute__((always_inline)) void lr_order_after(lr_thread *t, lr_acquisition *a)
 {
     if (a->how == LR_TRY)
         lr_order_context(t, a);

@@ -91,7 +91,7 @@ int lr_held_release_slow(lr_thread *t, int i);
 
 /* A release, found by the lock's address alone. Returns 1 when the address
  * is no longer held, 0 when it is still held (recursively) or was not. */
-static inline int lr_held_released_at(lr_thread *t, uintptr_t addr)
+static inline __attribute__((always_inline)) int lr_held_released_at(lr_thread *t, uintptr_t addr)
 {
     int i = (int)t->nheld - 1;
     if (__builtin_expect(i >= 0 && t->held[i].addr == addr && t->held[i].depth == 1, 1)) {

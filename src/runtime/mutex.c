@@ -66,6 +66,12 @@ void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc
     lr_order_before(self, a);
 }
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wattributes"
+__attribute__((always_inline)) void lr_mutex_after_lock(lr_thread *self, lr_acquisition *a, int rc);
+__attribute__((always_inline)) void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m);
+#pragma GCC diagnostic pop
+
 void lr_mutex_after_lock(lr_thread *self, lr_acquisition *a, int rc)
 {
     if (self && acquired(rc)) {
