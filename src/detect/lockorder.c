@@ -47,7 +47,11 @@ static void keep_old_table(lr_order_thread *t, lr_ctx_slot *slots, uint32_t n)
  * faults to fill, and each one replaced an munmap later, which on a virtual
  * machine with several CPUs costs a TLB shootdown of about 0.1 ms). A
  * thread that meets more contexts than that empties its table and starts
- * again: the table is a cache, and
+ * again. Small, 16 KiB: a table is probed for every acquisition a mutex's
+ * own cache misses, and 64 threads with 256 KiB tables each (8,192 slots,
+ * until this was measured) missed the processor's caches on most probes, a
+ * fifth of `ordered` (bench/heavy.sh); a context a thread has emptied out
+ * is found again in the process-wide table. The table is a cache, and
  * a context missing from it is found in the process-wide table or learnt
  * again (edges the graph already has), while keeping every context would
  * make memory grow with the run. Contexts can be endless: random nesting
@@ -60,13 +64,13 @@ static void keep_old_table(lr_order_thread *t, lr_ctx_slot *slots, uint32_t n)
 static int context_grow(lr_order_thread *t)
 {
     uint32_t old = t->ctx ? t->ctx_mask + 1 : 0;
-    if (old == LR_CTX_MAX) {
+    if (old >= LR_CTX_MAX) {
         free_old_table(t);     /* replaced thousands of contexts ago */
         memset(t->ctx, 0, old * sizeof *t->ctx);
         t->ctx_count = 0;
         return 0;
     }
-    uint32_t cap = old ? old * LR_CTX_GROWTH : LR_CTX_INITIAL;
+    uint32_t cap = !old ? LR_CTX_INITIAL : old * LR_CTX_GROWTH < LR_CTX_MAX ? old * LR_CTX_GROWTH : LR_CTX_MAX;
     uint32_t shift = 64 - (uint32_t)__builtin_ctz(cap);
     lr_ctx_slot *slots = old ? lr_map(cap * sizeof *slots) : t->ctx_inline, *prev = t->ctx;
     if (!slots)
@@ -93,7 +97,7 @@ static int context_grow(lr_order_thread *t)
  * threads that each meet a few hundred contexts would otherwise map, fill
  * with page faults and unmap a table for every thread: an munmap is a TLB
  * shootdown, and with 10,000 threads that was a third of the run; emptying
- * it, a 256 KiB memset, was a twelfth). Its contexts stay true for the new
+ * it, a 256 KiB memset when tables were that big, was a twelfth). Its contexts stay true for the new
  * thread: a context names the held locks, not the thread, and is known to
  * every thread anyway (the process-wide table below). The tables the last
  * thread replaced are unmapped: it has ended, no probe is in them. Every

@@ -35,7 +35,7 @@ typedef struct lr_acquisition {
     uint64_t id;                /* semaphores: the lock's id before the wait */
 } lr_acquisition;
 
-#define LR_CTX_MAX (1u << 13)   /* slots: 256 KiB, up to 4,095 contexts (lockorder.c) */
+#define LR_CTX_MAX (1u << 9)    /* slots: 16 KiB, up to 255 contexts (lockorder.c) */
 
 /* A context this thread has met: (chain key, lock address, how, call
  * site) → the lock identity it was then, and its stack. The identity is
@@ -51,7 +51,7 @@ typedef struct lr_ctx_slot {
 /* The first context table, inside the thread's part: a thread that locks
  * little costs one page of memory, not three. */
 #define LR_CTX_INITIAL 32
-#define LR_CTX_GROWTH 16        /* 32, 512, 8192 slots (lockorder.c) */
+#define LR_CTX_GROWTH 16        /* 32, then 512 slots (lockorder.c) */
 
 /* The engine's part of a thread's state (model/thread.h). */
 typedef struct lr_order_thread {
