@@ -76,14 +76,15 @@ static void die(const char *msg, int status)
 
 /* LOCKRACE_OPTIONS separates settings with ':', ',' or spaces; a ':' or
  * ',' stays in the value when no "key=" follows it, and a ':' only before
- * a number (watch=counter,stats+8:8). A value the library would split is
- * refused here (lr_options_parse, options.c). */
+ * a number or as C++'s "::" (watch=counter,stats+8:8,stats::hits). A value
+ * the library would split is refused here (lr_options_value_continues). */
 static int separator_problem(const char *value)
 {
     for (const char *c = value; (c = strpbrk(c, ":,")); c++) {
-        size_t next = strcspn(c + 1, ":, \t\n\r");
-        if (next == 0 || memchr(c + 1, '=', next) || (*c == ':' && (c[1] < '0' || c[1] > '9')))
+        if (!lr_options_value_continues(c))
             return 1;
+        if (c[0] == ':' && c[1] == ':')
+            c++;                /* C++'s "::", one piece */
     }
     return 0;
 }
@@ -517,7 +518,7 @@ int main(int argc, char **argv)
         if (strpbrk(value, " \t\n") || separator_problem(value)) {
             char shown[300];
             snprintf(err, sizeof err, "--%.*s=%s: values cannot contain spaces, a ':' that is "
-                     "not followed by a number, or a ':' or ',' followed by name= or nothing", (int)namelen, name,
+                     "not followed by a number (or C++'s '::'), or a ':' or ',' followed by name= or nothing", (int)namelen, name,
                      lr_shown(shown, sizeof shown, value, strlen(value)));
             die(err, 2);
         }

@@ -154,16 +154,20 @@ void lr_options_defaults(lr_options *o)
 
 /* Settings are separated by ':', ',' or white space, as ThreadSanitizer's
  * are. A ':' or ',' belongs to the value when what follows it, up to the
- * next separator, is not a new "key=" and, for ':', starts with a digit:
- * watch=counter,stats+8:8 is one setting, exitcode=7,verbosity=0 two. */
+ * next separator, is not a new "key=" and, for ':', starts with a digit or
+ * is the second half of C++'s "::": watch=counter,stats+8:8 and
+ * watch=stats::hits are one setting each, exitcode=7,verbosity=0 two. */
 #define SEPARATORS ":, \t\n\r"
 
-static int continues_value(const char *c)
+int lr_options_value_continues(const char *c)
 {
+    int scope = c[0] == ':' && c[1] == ':';
+    if (scope)
+        c++;                    /* judged by what follows the pair */
     size_t next = strcspn(c + 1, SEPARATORS);
     if (next == 0 || memchr(c + 1, '=', next))
         return 0;
-    return *c == ',' || (c[1] >= '0' && c[1] <= '9');
+    return scope || *c == ',' || (c[1] >= '0' && c[1] <= '9');
 }
 
 int lr_options_parse(lr_options *o, const char *s, char *err, size_t errlen)
@@ -173,8 +177,10 @@ int lr_options_parse(lr_options *o, const char *s, char *err, size_t errlen)
         if (!*s)
             break;
         size_t len = strcspn(s, SEPARATORS);
-        while ((s[len] == ':' || s[len] == ',') && continues_value(s + len))
-            len += 1 + strcspn(s + len + 1, SEPARATORS);
+        while ((s[len] == ':' || s[len] == ',') && lr_options_value_continues(s + len)) {
+            size_t sep = s[len] == ':' && s[len + 1] == ':' ? 2 : 1;   /* "::" as one */
+            len += sep + strcspn(s + len + sep, SEPARATORS);
+        }
         const char *eq = memchr(s, '=', len);
         if (!eq) {
             char shown[80];

@@ -31,6 +31,9 @@ int lr_options_set(lr_options *o, const char *key, size_t keylen, const char *va
 /* Parses a whole "key=value:key=value" string (':', ',' or white space
  * between, as in TSAN_OPTIONS). */
 int lr_options_parse(lr_options *o, const char *s, char *err, size_t errlen);
+/* 1 when the ':' or ',' at c (inside a setting's value, or a "::") is
+ * part of the value rather than a separator, as lr_options_parse reads it. */
+int lr_options_value_continues(const char *c);
 
 /* The settings of o that differ from the defaults, as "key=value:key=value"
  * appended to b (lr_options_parse reads them back). */

@@ -556,13 +556,15 @@ static int expand_frames(Dwarf_Die *chain, int depth, lr_code_info *out, int max
         int tag = dwarf_tag(&chain[i]);
         if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
             continue;
-        /* an inline wrapper marked artificial (lockrace.h's own) shows as
-         * its caller, at the line of the call, as in GDB */
+        /* an inline wrapper marked artificial (lockrace.h's own, glibc's
+         * _FORTIFY_SOURCE ones) shows as its caller, at the line of the
+         * call, as in GDB. Not a member function: GCC marks a C++ lambda's
+         * operator() artificial too, and its body is the program's code. */
         Dwarf_Attribute attr;
         bool artificial = false;
         if (tag == DW_TAG_inlined_subroutine && n == 0 &&
             dwarf_attr_integrate(&chain[i], DW_AT_artificial, &attr) && dwarf_formflag(&attr, &artificial) == 0 &&
-            artificial) {
+            artificial && !dwarf_attr_integrate(&chain[i], DW_AT_object_pointer, &attr)) {
             callee = &chain[i];
             continue;
         }

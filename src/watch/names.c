@@ -134,6 +134,51 @@ void lr_watch_elf_close(elf_file *ef)
 
 /* The symbol after *i (a source file's symbol skipped, and kept in *file:
  * the local symbols after it are that file's); 0 at the end. */
+/* The C++ name of a variable's mangled symbol, in the simple forms a
+ * variable has: a member of namespaces or classes (_ZN5stats4hitsE:
+ * stats::hits), a file-scope static (_ZL6misses: misses), either in an
+ * anonymous namespace, which the source does not name and neither does
+ * the result (_ZN12_GLOBAL__N_15dropsE: drops). 0 for any other symbol
+ * (a C name, templates, std::'s abbreviations). */
+static int cxx_name(const char *sym, char *out, size_t len)
+{
+    if (strncmp(sym, "_Z", 2) || (sym[2] != 'N' && sym[2] != 'L'))
+        return 0;
+    int nested = sym[2] == 'N';
+    const char *p = sym + 3;
+    size_t n = 0;
+    out[0] = 0;
+    for (int parts = 0;; parts++) {
+        if (nested && *p == 'E' && !p[1] && parts > 0)
+            return n > 0;
+        if (!nested && !*p && parts == 1)
+            return n > 0;
+        if (nested && *p == 'L')
+            p++;                /* internal linkage inside a nested name */
+        if (*p < '1' || *p > '9' || (!nested && parts == 1))
+            return 0;
+        char *end;
+        unsigned long k = strtoul(p, &end, 10);
+        if (k > strlen(end))
+            return 0;
+        if (k == 12 && !strncmp(end, "_GLOBAL__N_1", 12)) {
+            p = end + k;
+            continue;           /* the anonymous namespace */
+        }
+        int w = snprintf(out + n, len - n, "%s%.*s", n ? "::" : "", (int)k, end);
+        if (w < 0 || (size_t)w >= len - n)
+            return 0;
+        n += (size_t)w;
+        p = end + k;
+    }
+}
+
+/* The name a user writes for a symbol: its C++ name when it has one. */
+static const char *written_name(const char *sym, char *buf, size_t len)
+{
+    return cxx_name(sym, buf, len) ? buf : sym;
+}
+
 static int next_symbol(elf_file *ef, size_t *i, GElf_Sym *s, const char **name, const char **file)
 {
     for (; *i < ef->nsyms; (*i)++) {
@@ -155,6 +200,7 @@ typedef struct match {
     size_t size;
     int global, tls;
     char file[64];              /* the source file of a local symbol */
+    char symbol[128];           /* as the symbol table has it (mangled in C++) */
 } match;
 
 #define MAX_MATCHES 8
@@ -170,8 +216,9 @@ static int find_symbol(const char *name, const char *where, match *out, int max)
         GElf_Sym s;
         for (size_t i = 0; next_symbol(&ef, &i, &s, &sname, &file);) {
             int type = GELF_ST_TYPE(s.st_info);
-            if (!sname || strcmp(sname, name) || s.st_shndx == SHN_UNDEF ||
-                (type != STT_OBJECT && type != STT_TLS && type != STT_COMMON))
+            char cxx[128];
+            if (!sname || (strcmp(sname, name) && strcmp(written_name(sname, cxx, sizeof cxx), name)) ||
+                s.st_shndx == SHN_UNDEF || (type != STT_OBJECT && type != STT_TLS && type != STT_COMMON))
                 continue;
             int global = GELF_ST_BIND(s.st_info) != STB_LOCAL;
             if (where && strcmp(where, lr_watch_base_name(global ? lr_watch_objects[o].path : file)) &&
@@ -189,6 +236,7 @@ static int find_symbol(const char *name, const char *where, match *out, int max)
             m->size = s.st_size;
             m->global = global;
             m->tls = type == STT_TLS;
+            snprintf(m->symbol, sizeof m->symbol, "%s", sname);
             snprintf(m->file, sizeof m->file, "%s", global ? lr_watch_base_name(lr_watch_objects[o].path) : lr_watch_base_name(file));
         }
         lr_watch_elf_close(&ef);
@@ -302,8 +350,10 @@ static size_t glob_object(int o, const char *pattern, const char *where, glob_ma
     GElf_Sym s;
     for (size_t i = 0; next_symbol(&ef, &i, &s, &sname, &file);) {
         int type = GELF_ST_TYPE(s.st_info);
+        char cxx[sizeof (*out)->name];
         if (!sname || !sname[0] || (type != STT_OBJECT && type != STT_COMMON) || s.st_size == 0 ||
-            toolchain_name(sname) || !strcmp(lr_watch_base_name(file), "crtstuff.c") || fnmatch(pattern, sname, 0) != 0 ||
+            toolchain_name(sname) || !strcmp(lr_watch_base_name(file), "crtstuff.c") ||
+            fnmatch(pattern, written_name(sname, cxx, sizeof cxx), 0) != 0 ||
             (!whole && (GELF_ST_BIND(s.st_info) != STB_LOCAL || strcmp(lr_watch_base_name(file), where))) ||
             !writable_section(&ef, &s))
             continue;
@@ -326,11 +376,33 @@ static size_t glob_object(int o, const char *pattern, const char *where, glob_ma
         glob_match *m = &(*out)[n++];
         m->addr = addr;
         m->size = s.st_size;
-        snprintf(m->name, sizeof m->name, "%s", sname);
+        snprintf(m->name, sizeof m->name, "%s", written_name(sname, cxx, sizeof cxx));
     }
     free(copies);
     lr_watch_elf_close(&ef);
     return n;
+}
+
+/* The length of the name that starts item: up to '@', '+', ':', '.' or
+ * '[', C++'s "::" included (stats::hits). */
+static size_t name_span(const char *item)
+{
+    size_t n = 0;
+    for (;;) {
+        n += strcspn(item + n, "@+:.[");
+        if (item[n] != ':' || item[n + 1] != ':')
+            return n;
+        n += 2;
+    }
+}
+
+/* Every ':' of s is half of a "::". */
+static int scope_only(const char *s)
+{
+    for (const char *c = s; (c = strchr(c, ':')); c += 2)
+        if (c[1] != ':')
+            return 0;
+    return 1;
 }
 
 static size_t glob_bytes;       /* what globs watch so far, against GLOB_TOTAL_MAX */
@@ -342,7 +414,7 @@ static int add_glob(const char *item, char *err, size_t errlen)
 {
     char pattern[96], where[96] = "";
     size_t n = strcspn(item, "@");
-    if (n >= sizeof pattern || strpbrk(item, "+:.[") || (item[n] && (!item[n + 1] || strlen(item + n + 1) >= sizeof where))) {
+    if (n >= sizeof pattern || strpbrk(item, "+.[") || (strchr(item, ':') && !scope_only(item)) || (item[n] && (!item[n + 1] || strlen(item + n + 1) >= sizeof where))) {
         snprintf(err, errlen, "watch=%s: a glob takes only a file after it (GLOB or GLOB@FILE: "
                  "`*`, `stats_*`, `*@worker.c`)", item);
         return -1;
@@ -420,7 +492,7 @@ int lr_watch_add_item(const char *item, char *err, size_t errlen)
     char name[96], where[96] = "", path[96] = "";
     uint64_t offset = 0, size = 0;
     int has_size = 0;
-    size_t n = strcspn(item, "@+:.[");
+    size_t n = name_span(item);
     if (n == 0 || n >= sizeof name) {
         snprintf(err, errlen, "watch=%s: not a variable (%s)", item, accepted);
         return -1;
@@ -492,9 +564,8 @@ int lr_watch_add_item(const char *item, char *err, size_t errlen)
     if (found > 1) {
         /* a library's variable and the program's copy of it (a copy
          * relocation): the one the dynamic linker bound is the variable */
-        void *bound = dlsym(RTLD_DEFAULT, name);
-        for (int i = 0; i < found && bound; i++)
-            if (m[i].global && m[i].addr == (uintptr_t)bound) {
+        for (int i = 0; i < found; i++)
+            if (m[i].global && m[i].addr == (uintptr_t)dlsym(RTLD_DEFAULT, m[i].symbol)) {
                 m[0] = m[i];
                 found = 1;
             }

@@ -2352,6 +2352,42 @@ def case_watch_struct():
     first_loss("watch_struct", ["struct"], "stats.misses", "stats.misses", "watch_struct.c", r"misses (\d+)")
 
 
+def case_watch_cxx():
+    """C++ variables by the names the program gives them: a namespace
+    member, a class's static member, a file-scope static and a variable of
+    an anonymous namespace, whose symbols are mangled (_ZN5stats4hitsE,
+    _ZL6misses); through the launcher, whose option syntax has ':' as a
+    separator, and in LOCKRACE_OPTIONS. Reports name them as written. A
+    variable touched only under a mutex stays clean; a glob over a
+    namespace watches its members."""
+    names = ["stats::hits", "Meter::ticks", "misses", "drops"]
+    for launcher in (True, False):
+        status, out, err, reports = watched("watch_cxx", [], ",".join(names + ["guarded"]), launcher=launcher)
+        lu = findings(reports, "lost-update") + findings(reports, "data-race")
+        got = sorted({r["variable"]["name"] for r in lu})
+        expect(status == 66 and got == sorted(names),
+               f"launcher={launcher}: status {status}, variables {got}: {err[-1500:]}")
+        for r in lu:
+            for i, a in enumerate(r["accesses"]):
+                check_race_access(a, a["op"], "watch_cxx.cpp", f"{r['variable']['name']}: access {i}")
+        expect("no variable of that name" not in err, f"launcher={launcher}: {err[-800:]}")
+    status, out, err, reports = watched("watch_cxx", [], "stats::*", launcher=True)
+    got = sorted({r["variable"]["name"] for r in findings(reports, "lost-update") + findings(reports, "data-race")})
+    expect(status == 66 and got == ["stats::hits"], f"stats::*: status {status}, variables {got}: {err[-800:]}")
+    status, out, err, reports = watched("watch_cxx", [], "guarded", launcher=True)
+    expect(status == 0 and not reports, f"guarded: status {status}, {[r.get('summary') for r in reports]}")
+    # in a lambda: its own lines, not std::thread's
+    status, out, err, reports = watched("watch_cxx", ["lambda"], "stats::hits", launcher=True)
+    lu = findings(reports, "lost-update") + findings(reports, "data-race")
+    expect(status == 66 and lu, f"lambda: status {status}: {err[-800:]}")
+    for i, a in enumerate(lu[0]["accesses"]):
+        check_race_access(a, a["op"], "watch_cxx.cpp", f"lambda: access {i}")
+        expect(a["stack"][0].get("function") == "operator()", f"lambda: access {i} at {a['stack'][0]}")
+    # a lone ':' is still a separator or a size, and says so
+    status, out, err, _ = run("watch_cxx", launcher=True, launcher_args=["--watch", "stats:hits"])
+    expect(status == 2 and "--watch=stats:hits" in err, f"stats:hits: status {status}: {err[-500:]}")
+
+
 def case_watch_library():
     """A static variable of a shared library, its accesses in the library;
     an exported one, which the library reaches through its GOT (and the
