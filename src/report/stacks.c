@@ -42,6 +42,16 @@ void lr_symbolize_stack(lr_stack_id id, lr_frames *f)
             f->pcs[f->n + j] = pcs[i];
         f->n += k;
     }
+    /* Below the program's frames, a library's thread entry without
+     * symbols (libstdc++'s execute_native_thread_routine, which starts
+     * every std::thread) says nothing: "?? (libstdc++.so.6+0xd44a2)". Not
+     * when nothing above is known either (a stripped program's offsets are
+     * all a user has). */
+    int known = 0;
+    for (int i = 0; i < f->n && !known; i++)
+        known = f->info[i].function[0] != 0;
+    while (known && f->n > 1 && !f->info[f->n - 1].function[0] && strstr(f->info[f->n - 1].module, ".so"))
+        f->n--;
     f->n = lr_pystack_merge(f->pcs, f->info, f->n, LR_MAX_FRAMES, pcs + python, n - python);
     /* Library code inlined into the program from system headers
      * (std::lock_guard, std::mutex::lock, __gthread_mutex_lock) is not

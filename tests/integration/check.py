@@ -2383,6 +2383,9 @@ def case_watch_cxx():
     for i, a in enumerate(lu[0]["accesses"]):
         check_race_access(a, a["op"], "watch_cxx.cpp", f"lambda: access {i}")
         expect(a["stack"][0].get("function") == "operator()", f"lambda: access {i} at {a['stack'][0]}")
+        # nor libstdc++'s thread entry, which has no symbol: "?? (libstdc++.so.6+0x...)"
+        expect(not any("function" not in f and ".so" in f["module"] for f in a["stack"]),
+               f"lambda: access {i} ends in an unknown library frame: {a['stack'][-1]}")
     # a lone ':' is still a separator or a size, and says so
     status, out, err, _ = run("watch_cxx", launcher=True, launcher_args=["--watch", "stats:hits"])
     expect(status == 2 and "--watch=stats:hits" in err, f"stats:hits: status {status}: {err[-500:]}")
