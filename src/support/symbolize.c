@@ -90,40 +90,35 @@ static int find_debuglink(const char *file_name, const char *debuglink, GElf_Wor
     return -1;
 }
 
-/* Separate debug files are looked up on this machine only. With
- * DEBUGINFOD_URLS set (Debian's profile sets it for login shells), libdwfl's
- * standard lookup would download them, from inside the program being
- * watched, in the middle of writing a report: the places libdwfl would
- * look first are searched instead, the build-id directory (where Debian's
- * -dbgsym packages put them), then those of the object's .gnu_debuglink.
- * So it is in a set-uid program, whose environment (DEBUGINFOD_URLS, the
- * cache's path, which libdebuginfod reads with getenv) is its caller's. */
+/* Separate debug files are looked up on this machine only, where libdwfl's
+ * standard lookup looks first: by build ID under /usr/lib/debug (where
+ * Debian's -dbgsym packages put them; for a .gnu_debugaltlink, the dwz file
+ * of that build ID), then in the places the object's .gnu_debuglink names.
+ *
+ * dwfl_standard_find_debuginfo is never called: when those fail it asks
+ * debuginfod, and elfutils 0.188 dlopens libdebuginfod.so.1 for that
+ * whether DEBUGINFOD_URLS is set or not. That loads it, libcurl, gnutls and
+ * their dependencies (33 objects, as ldd lists them) into the program and
+ * runs their constructors, while a report is written, often from inside
+ * exit() (a stripped program such as Debian's redis-server has no symbol
+ * table but in a debug file, so every report of it asks); with
+ * DEBUGINFOD_URLS set (Debian's profile sets it for login shells) it would
+ * download as well. Those constructors take glibc's locale and catalog
+ * locks for writing (libp11-kit's newlocale, gnutls's bindtextdomain),
+ * which hangs the program for ever where a thread that is gone left one
+ * held: in the child of a fork made while a thread was in strerror (test
+ * fork_in_gettext), or after ASan's start-up broke _nl_state_lock (redis
+ * in the sanitized build; docs/real-programs.md). The build-ID lookup
+ * reads no environment, so the same holds in a set-uid program, whose
+ * environment is its caller's. */
 static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, GElf_Addr base,
                           const char *file_name, const char *debuglink_file,
                           GElf_Word debuglink_crc, char **debuginfo_file_name)
 {
-    const char *urls = lr_getenv("DEBUGINFOD_URLS");
-    if (!lr_secure() && (!urls || !*urls))
-        return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
-                                            debuglink_file, debuglink_crc, debuginfo_file_name);
-    const unsigned char *id;
-    GElf_Addr vaddr;
-    int n = dwfl_module_build_id(mod, &id, &vaddr);
-    if (n >= 2) {
-        char path[64 + 2 * 64] = "/usr/lib/debug/.build-id/";
-        size_t len = strlen(path);
-        for (int i = 0; i < n && len + 8 < sizeof path; i++) {
-            len += (size_t)snprintf(path + len, sizeof path - len, "%02x", id[i]);
-            if (i == 0)
-                path[len++] = '/';
-        }
-        snprintf(path + len, sizeof path - len, ".debug");
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            *debuginfo_file_name = strdup(path);
-            return fd;
-        }
-    }
+    int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+                                          debuglink_crc, debuginfo_file_name);
+    if (fd >= 0)
+        return fd;
     return find_debuglink(file_name, debuglink_file, debuglink_crc, debuginfo_file_name);
 }
 

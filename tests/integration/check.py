@@ -1247,6 +1247,62 @@ def case_debuglink():
                 expect(re.search(r"demos/abba\.c:\d+", err) and "??" not in err, f"{what}: text {err[:800]!r}")
 
 
+def case_exit_loads_nothing():
+    """A report written from inside exit() loads no library into the
+    program (LD_DEBUG=files shows none loaded after the program's last
+    line), with DEBUGINFOD_URLS set and unset, for a program with its
+    symbols and for one stripped of all (as Debian's redis-server is):
+    symbolizing must not let libdw dlopen libdebuginfod, whose
+    dependencies' constructors (gnutls's calls bindtextdomain) would run
+    in the exiting program, and hang it where glibc's locks are held by
+    threads that are gone (docs/real-programs.md, redis)."""
+    if not shutil.which("objcopy"):
+        raise Skip("no objcopy")
+    marker = "exit_loads_nothing: exit\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        stripped = os.path.join(tmp, "exit_loads_nothing")
+        shutil.copy(program("exit_loads_nothing"), stripped)
+        subprocess.run(["objcopy", "--strip-all", stripped], check=True)
+        for prog in (program("exit_loads_nothing"), stripped):
+            for urls in ("", "http://127.0.0.1:9/"):
+                what = f"{'stripped' if prog == stripped else 'with symbols'}, DEBUGINFOD_URLS={urls!r}"
+                status, out, err, reports = run(prog, env_extra={"LD_DEBUG": "files", "DEBUGINFOD_URLS": urls})
+                got = [r.get("misuse") for r in reports]
+                expect(status == 66 and got == ["exit-holding-locks"], f"{what}: status {status}, reports {got}, {err[-500:]!r}")
+                expect(marker in err, f"{what}: no {marker!r} on stderr: {err[-500:]!r}")
+                loaded = [l.split("file=")[1].split()[0] for l in err.split(marker, 1)[1].splitlines()
+                          if "dynamically loaded by" in l]
+                expect(not loaded, f"{what}: loaded into the exiting program: {loaded}")
+
+
+def case_fork_in_gettext():
+    """The child of a fork made while another thread was inside dcgettext
+    (glibc's locale and catalog locks held for reading by a thread the
+    child does not have) takes two mutexes in both orders: lockrace's
+    report must not hang it, as it did while libdw could dlopen
+    libdebuginfod there (libp11-kit's and gnutls's constructors take those
+    locks for writing). Stripped, as Debian's programs are, so that
+    the symbolizer looks for a debug file. Not in the sanitized build: the
+    program's own malloc, which stops the thread inside dcgettext, would
+    be mixed with ASan's allocator."""
+    if SANITIZED:
+        raise Skip("the program replaces malloc, which ASan's allocator does not allow")
+    if not shutil.which("objcopy"):
+        raise Skip("no objcopy")
+    status, out = native("fork_in_gettext")
+    if status == 77:
+        raise Skip("no C.UTF-8 locale")
+    expect(status == 0 and out == "child: status 0\n", f"natively: status {status}, stdout {out!r}")
+    with tempfile.TemporaryDirectory() as tmp:
+        prog = os.path.join(tmp, "fork_in_gettext")
+        shutil.copy(program("fork_in_gettext"), prog)
+        subprocess.run(["objcopy", "--strip-all", prog], check=True)
+        status, out, err, reports = run(prog, env_extra={"DEBUGINFOD_URLS": ""})
+        expect(status == 0 and out == "child: status 66\n",
+               f"status {status}, stdout {out!r} (signal 14: the child hung writing its report), {err[-800:]!r}")
+        expect([r["kind"] for r in reports] == ["lock-order-inversion"], f"reports {reports}")
+
+
 def case_setuid():
     """In a set-uid program (secure execution, AT_SECURE), lockrace reads
     nothing from the environment of the user who started it: not
