@@ -11,6 +11,7 @@
 static void *trampoline(void *arg)
 {
     lr_thread_info *info = arg;
+    info->stack_base = (uintptr_t)__builtin_frame_address(0);
     lr_thread_started(info);
     void *result = info->start(info->start_arg);
     lr_thread_finished(info, 0);
@@ -21,6 +22,7 @@ static void *trampoline(void *arg)
 static int trampoline_c11(void *arg)
 {
     lr_thread_info *info = arg;
+    info->stack_base = (uintptr_t)__builtin_frame_address(0);
     lr_thread_started(info);
     int result = ((int (*)(void *))(void *)info->start)(info->start_arg);
     lr_thread_finished(info, 0);

@@ -263,13 +263,14 @@ static lr_token own_token(const lr_thread *t, lr_token token)
     return token;
 }
 
-static lr_token site_stack(const lr_thread *t, const lr_acquisition *a, lr_lock *l)
+static lr_token site_stack(const lr_thread *t, const lr_acquisition *a, lr_lock *l, uint64_t path)
 {
     if (lr_python_present())
         return lr_stack_capture();
     uint64_t last = t->nheld ? t->held[t->nheld - 1].addr : 0;
     uint64_t key = ((a->addr * 0xff51afd7ed558ccdull) ^ (a->pc * 0xc4ceb9fe1a85ec53ull) ^
-                    (last * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)(a->how | a->shared << 2) << 1)) | 1;
+                    (last * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)(a->how | a->shared << 2) << 1) ^
+                    path) | 1;
     lr_lock *known;
     uint64_t id;
     lr_token token;
@@ -281,14 +282,30 @@ static lr_token site_stack(const lr_thread *t, const lr_acquisition *a, lr_lock 
     return token;
 }
 
-/* The context, learnt by another thread: the lock, still the same, and its
- * stack, into this thread's table. */
-static int learnt_elsewhere(lr_thread *t, lr_acquisition *a, uint64_t key)
+/* The path to a call site, in the one number that costs nothing to read:
+ * how deep the thread's stack is there. Two threads that reach a call site
+ * by different paths (the JVM's main thread and its VM Thread, both in
+ * Mutex::lock) are at different depths nearly always, and a thread that
+ * comes the same way is at the same depth: the stacks kept per process
+ * (contexts, call sites) are kept per depth too, so that a thread takes
+ * another's stack only when it came the same way, as far as this can
+ * tell; the report still says whose stack it is. Read from lr_order_learn's
+ * own frame, whose distance from the wrapper's call is fixed for each
+ * wrapper; 0 for a thread whose stack's top lockrace did not see. */
+static uint64_t path_of(const lr_thread *t, uintptr_t frame)
+{
+    uintptr_t base = t->info->stack_base;
+    return base ? (uint64_t)(base - frame) * 0x94d049bb133111ebull : 0;
+}
+
+/* The context, learnt by another thread (on the same path): the lock,
+ * still the same, and its stack, into this thread's table. */
+static int learnt_elsewhere(lr_thread *t, lr_acquisition *a, uint64_t key, uint64_t path)
 {
     lr_lock *l;
     uint64_t id;
     lr_token token;
-    if (!shared_find(&contexts, key, &l, &id, &token) || !lr_context_still(a, l, id))
+    if (!shared_find(&contexts, (key ^ path) | 1, &l, &id, &token) || !lr_context_still(a, l, id))
         return 0;
     token = own_token(t, token);
     lr_ctx_slot *s = context_slot(t, key);
@@ -322,8 +339,9 @@ static uint32_t made_under(const lr_thread *t, lr_lock *l)
 int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
 {
     int saved_errno = errno, keep = 1;
+    uint64_t path = path_of(t, (uintptr_t)__builtin_frame_address(0));
     lr_enter(t);
-    if (learnt_elsewhere(t, a, key)) {
+    if (learnt_elsewhere(t, a, key, path)) {
         lr_leave(t);
         errno = saved_errno;
         return 1;
@@ -335,7 +353,7 @@ int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
             a->token = LR_REENTRY;
         } else {
             uint32_t from = made_under(t, l);
-            a->token = site_stack(t, a, l);
+            a->token = site_stack(t, a, l, path);
             if (a->how != LR_TRY && t->nheld > from && !held)
                 lr_graph_add(t->info->id, t->held, from, t->nheld, l, a->how, a->shared, a->token);
             /* the next acquisition in this context is not the first: it
@@ -346,7 +364,7 @@ int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
             lr_ctx_slot *s = context_slot(t, key);
             if (s)
                 *s = (lr_ctx_slot){ key, l, l->id, a->token };
-            shared_publish(&contexts, key, l, l->id, shared_token(t, a->token));
+            shared_publish(&contexts, (key ^ path) | 1, l, l->id, shared_token(t, a->token));
         }
     }
     a->lock = l;

@@ -21,6 +21,9 @@ __thread lr_thread *lr_tls_thread __attribute__((tls_model("initial-exec")));
 #define PAGES 65536
 
 static lr_thread_info **pages[PAGES];
+/* glibc's (ld.so's): the stack's end when the process started */
+extern void *__libc_stack_end;
+
 static uint32_t next_id = 1;            /* 0 is the main thread */
 static int have_main;
 static lr_thread *free_states;
@@ -173,6 +176,8 @@ static lr_thread *attach(lr_thread_info *info)
     }
     info->tid = tid;
     info->handle = (uintptr_t)pthread_self();
+    if (info->id == 0 && tid == getpid())
+        info->stack_base = (uintptr_t)__libc_stack_end;   /* where the process's stack starts */
     t->info = info;
     __atomic_store_n(&info->state, t, __ATOMIC_RELEASE);
     t->depth = 1;

@@ -39,6 +39,8 @@ typedef struct lr_thread_info {
     char name[16];              /* from pthread_setname_np, else read at report time */
     void *(*start)(void *);     /* the start routine and argument, for the trampoline */
     void *start_arg;
+    uintptr_t stack_base;       /* a frame address at the top of its stack, where its code
+                                   starts (lockorder.c: a call path's depth); 0 unknown */
     struct lr_thread *state;    /* its working state (held locks) while it runs, else NULL */
     int finished;               /* its start routine returned or it called pthread_exit */
     lr_wait wait;

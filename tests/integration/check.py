@@ -216,21 +216,19 @@ def case_new_lock_under():
 
 def case_shared_site():
     """A call site's stack is unwound once per process and shared with the
-    other threads (a new thread that meets a known call site or context does
-    no unwind). Where a report shows such a stack for another thread, it
-    says whose it is: the frames above the call site may not be this
-    thread's. A thread's own stacks carry no such note."""
+    other threads that come the same way (a new thread that meets a known
+    call site or context does no unwind). A thread that reaches the call
+    site by another path, deeper in its stack, unwinds its own. Where a
+    report shows a stack another thread unwound, it says whose it is; a
+    thread's own stacks carry no such note."""
     r, err = expect_one_inversion("shared_site", ["lock_x", "lock_b"], "shared_site.c")
-    alpha_id = 1           # the first thread the program makes
     by = {e["thread"]["name"]: e for e in r["edges"]}
     expect(set(by) == {"from-beta", "closer"}, f"edges by {set(by)}")
-    beta = by["from-beta"]
-    functions = [f.get("function") for f in beta["second_stack"]]
-    expect(functions[:2] == ["take_b", "alpha_path"], f"from-beta's lock_b at {functions}")
-    expect(beta.get("second_stack_unwound_in") == alpha_id, f"edge {beta}")
-    expect("first_stack_unwound_in" not in beta, "lock_x was unwound by from-beta itself")
-    expect(not any(k.endswith("_unwound_in") for k in by["closer"]), f"edge {by['closer']}")
-    expect(err.count("(as unwound in T1 (from-alpha) at the same call site") == 1, f"text: {err[:2500]}")
+    functions = [f.get("function") for f in by["from-beta"]["second_stack"]]
+    expect(functions[:3] == ["take_b", "beta_path", "from_beta"], f"from-beta's lock_b at {functions}")
+    for e in r["edges"]:
+        expect(not any(k.endswith("_unwound_in") for k in e), f"edge {e}")
+    expect("as unwound in" not in err, f"a note on a thread's own stack: {err[:1500]}")
 
     status, out, err, reports = run("shared_site", ["deadlock"], timeout=20)
     expect(status == 66, f"deadlock: status {status}: {err[-1500:]}")
@@ -242,11 +240,12 @@ def case_shared_site():
     expect(len(gamma) == 1, f"threads {[t['thread'] for t in d[0]['threads']]}")
     holds = {names[h["lock"]]: h for h in gamma[0]["holds"]}
     expect(set(holds) == {"lock_a", "lock_b"}, f"from-gamma holds {set(holds)}")
-    b = holds["lock_b"]
-    expect([f.get("function") for f in b["stack"]][:2] == ["take_b", "alpha_path"],
-           f"lock_b's stack {b['stack']}: not the one from-alpha unwound")
-    expect(b.get("stack_unwound_in") == alpha_id, f"lock_b's hold says {b.get('stack_unwound_in')}")
-    expect("stack_unwound_in" not in holds["lock_a"], "lock_a was unwound by from-gamma itself")
+    alpha_id = 1           # the first thread the program makes
+    for name, h in holds.items():
+        expect([f.get("function") for f in h["stack"]][:2] == [name == "lock_b" and "take_b" or "alpha_path",
+                                                               name == "lock_b" and "alpha_path" or "from_alpha"],
+               f"{name}'s stack {h['stack']}")
+        expect(h.get("stack_unwound_in") == alpha_id, f"{name}'s hold says {h.get('stack_unwound_in')}")
     holder = [t for t in d[0]["threads"] if t["thread"]["name"] == "holder"][0]
     expect(not any("stack_unwound_in" in h for h in holder["holds"]), "holder's own stacks")
     expect("(as unwound in T1 (from-alpha) at the same call site" in err, f"text: {err[-2500:]}")

@@ -1,22 +1,23 @@
-/* shared_site: one call site reached from two paths by two threads. lockrace
- * unwinds a call site once per process (same lock, same caller address,
- * same lock held last) and lets the other threads use that stack, so the
- * frames above the call site are the first thread's. Here:
+/* shared_site: one call site reached by two threads. lockrace unwinds a
+ * call site once per process (same lock, same caller address, same lock
+ * held last, same depth of stack) and lets the other threads use that
+ * stack, so the frames above the call site are the first thread's.
  *
  *   T1 (from-alpha):  alpha_path: lock_a, take_b        edge lock_a -> lock_b
- *   T2 (from-beta):   beta_path:  lock_x, lock_a, take_b  edge lock_x -> lock_b,
- *                     with T1's stack for take_b (same site, lock_a held last)
+ *   T2 (from-beta):   beta_path:  lock_x, lock_a, take_b  edge lock_x -> lock_b
  *   T3 (closer):      lock_b, lock_x                    edge lock_b -> lock_x
  *
- * The cycle lock_x -> lock_b -> lock_x names T2 taking lock_b: its stack is
- * the one T1 unwound (alpha_path, not T2's beta_path), and the report must
- * say so. The threads run one after another.
+ * The cycle lock_x -> lock_b -> lock_x names T2 taking lock_b at the same
+ * call site as T1, with lock_a held last, but from another path, deeper in
+ * its stack (beta_path's frame is bigger): T2's own stack, not T1's. The
+ * threads run one after another.
  *
- *   shared_site deadlock: T1 runs alpha_path; then T2 (from-gamma) takes
- *   lock_a and lock_b in T1's very context (same held lock, same call
- *   site) from gamma_path, and in take_b's hook waits for lock_x, which
- *   T3 (holder) holds while it waits for lock_b. The deadlock report shows
- *   T2 holding lock_b with the stack T1 unwound there, and says so. */
+ *   shared_site deadlock: T1 (from-alpha) runs alpha_path; then T2
+ *   (holder) takes lock_x, and T3 (from-gamma) runs the very same code as
+ *   T1 (the same start routine): its contexts and stacks are T1's. In
+ *   take_b's hook it waits for lock_x, which T2 holds while it waits for
+ *   lock_b. The deadlock report shows T3 holding lock_a and lock_b with the
+ *   stacks T1 unwound there, and says so. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -39,42 +40,6 @@ __attribute__((noinline)) static void take_b(void)
     pthread_mutex_unlock(&lock_b);
 }
 
-static void wait_for_x(void)
-{
-    b_held = 1;
-    pthread_mutex_lock(&lock_x);
-    pthread_mutex_unlock(&lock_x);
-}
-
-__attribute__((noinline)) static void gamma_path(void)
-{
-    pthread_mutex_lock(&lock_a);
-    take_b();
-    pthread_mutex_unlock(&lock_a);
-}
-
-static void *from_gamma(void *arg)
-{
-    pthread_setname_np(pthread_self(), arg);
-    hook = wait_for_x;
-    gamma_path();
-    return NULL;
-}
-
-static void *holder(void *arg)
-{
-    pthread_setname_np(pthread_self(), arg);
-    pthread_mutex_lock(&lock_x);
-    while (!b_held) {
-        struct timespec ms = { 0, 1000000 };
-        nanosleep(&ms, NULL);
-    }
-    pthread_mutex_lock(&lock_b);
-    pthread_mutex_unlock(&lock_b);
-    pthread_mutex_unlock(&lock_x);
-    return NULL;
-}
-
 __attribute__((noinline)) static void alpha_path(void)
 {
     pthread_mutex_lock(&lock_a);
@@ -84,11 +49,14 @@ __attribute__((noinline)) static void alpha_path(void)
 
 __attribute__((noinline)) static void beta_path(void)
 {
+    volatile char deeper[512];          /* another path, another depth */
+    deeper[0] = 0;
     pthread_mutex_lock(&lock_x);
     pthread_mutex_lock(&lock_a);
     take_b();
     pthread_mutex_unlock(&lock_a);
     pthread_mutex_unlock(&lock_x);
+    (void)deeper[0];
 }
 
 static void *from_alpha(void *arg)
@@ -116,16 +84,38 @@ static void *closer(void *arg)
     return NULL;
 }
 
+static void wait_for_x(void)
+{
+    b_held = 1;
+    pthread_mutex_lock(&lock_x);
+    pthread_mutex_unlock(&lock_x);
+}
+
+static void *holder(void *arg)
+{
+    pthread_setname_np(pthread_self(), arg);
+    pthread_mutex_lock(&lock_x);
+    while (!b_held) {
+        struct timespec ms = { 0, 1000000 };
+        nanosleep(&ms, NULL);
+    }
+    pthread_mutex_lock(&lock_b);
+    pthread_mutex_unlock(&lock_b);
+    pthread_mutex_unlock(&lock_x);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "deadlock")) {
         pthread_t t1, t2, t3;
         pthread_create(&t1, NULL, from_alpha, "from-alpha");
         pthread_join(t1, NULL);
-        pthread_create(&t3, NULL, holder, "holder");
-        pthread_create(&t2, NULL, from_gamma, "from-gamma");
-        pthread_join(t2, NULL);
+        hook = wait_for_x;
+        pthread_create(&t2, NULL, holder, "holder");
+        pthread_create(&t3, NULL, from_alpha, "from-gamma");
         pthread_join(t3, NULL);
+        pthread_join(t2, NULL);
         printf("total %d\n", total);
         return 0;
     }
