@@ -27,6 +27,7 @@ typedef struct watch_var {
     int atomic;                 /* some instruction on it is lock-prefixed */
     uint32_t escapes;           /* places its address goes where lockrace does not follow */
     uintptr_t escape_at;        /* the first of them */
+    uint32_t followed;          /* calls that pass its address to a callee's copy (decode.c) */
     lr_ilock lock;              /* orders every watched access of it */
 } watch_var;
 
@@ -42,6 +43,9 @@ typedef struct patch {
     uint8_t dynamic, scale;
     int8_t base, index;
     int64_t disp;
+    /* in a callee's copy: whichever watched variable the address falls in
+     * when it runs, if any (var is only the first one passed) */
+    uint8_t any;
 } patch;
 
 /* The watched variables (vars.c) and the rewritten instructions (watch.c). */
@@ -124,9 +128,74 @@ typedef struct addr_list {
     size_t n, cap;
 } addr_list;
 
+/* A function that receives a pointer to a watched variable in an argument
+ * register from a direct call: copied whole, each access that may go
+ * through the pointer between calls to the stubs (patch.any), and the
+ * calls that pass the pointer re-aimed at the copy. Other callers keep
+ * calling the original, untouched. */
+#define MAX_CLONE_BYTES 4096
+#define MAX_CLONE_INSNS 1024
+
+/* A call in a copy returns to the original function, just after the
+ * call: the return address on the stack is the program's, so exceptions,
+ * pthread_cancel and backtraces unwind through it (the copy has no unwind
+ * table). What follows a call thus runs unwatched. */
+enum { BR_NONE, BR_JMP, BR_JCC, BR_CALL, BR_ICALL };
+
+typedef struct clone_insn {
+    uintptr_t addr;
+    uint8_t bytes[16];
+    uint8_t len, disp_offset;   /* disp_offset 0: not RIP-relative */
+    uint8_t branch, cc;         /* BR_*; a jcc's condition, an indirect call's ModRM byte */
+    uintptr_t target;           /* a branch's or a RIP-relative operand's */
+    uint8_t use;
+    patch p;
+} clone_insn;
+
+typedef struct clone_fn {
+    uintptr_t fn, end;
+    unsigned seeds;             /* the argument registers that hold the pointer on entry */
+    int ok;                     /* 0: cannot be copied (escape_at says where) */
+    int uses;                   /* its accesses that may go through the pointer */
+    uintptr_t escape_at;        /* where the pointer goes further than the copy follows, 0 none */
+    int n;
+    clone_insn *in;
+    uint8_t *at;                /* the copy, once written (patch.c) */
+} clone_fn;
+
+typedef struct follow {
+    uintptr_t call;             /* the call (e8) or tail jump (e9) re-aimed */
+    uint8_t op;
+    int clone;
+} follow;
+
 typedef struct scan {
     candidate *c;
     uint32_t n, cap;
+    clone_fn *clones;
+    int nclones, clones_cap;
+    follow *follows;
+    int nfollows, follows_cap;
+    const uintptr_t *starts;    /* the functions' first addresses, sorted */
+    size_t nstarts;
+    /* the function being scanned (pass 2), in address order: the registers
+     * that may hold a pointer to a watched variable somewhere in it and
+     * which variable, and the argument registers that hold one now */
+    unsigned held, args;
+    int held_var[16];
+    /* pointers loaded into a callee-saved register in this function (a
+     * loop's, hoisted): they escape unless every later read of the
+     * register copies it into an argument register of a followed call,
+     * decided at the function's end (decode.c, keep_or_escape) */
+    struct kept {
+        int var;
+        uintptr_t at;
+        int8_t reg;
+        uint8_t escapes;
+    } kept[8];
+    int nkept;
+    unsigned arg_kept[16];      /* per argument register: the kept pointers it holds a copy of */
+    unsigned read_before;       /* registers read so far in the function (but by push) */
     addr_list targets;          /* direct branch targets in the object, sorted after pass 1 */
     addr_list indirect;         /* the functions (starts) with an indirect jump, sorted */
     const object *o;
@@ -143,6 +212,7 @@ typedef struct scan {
 /* vars.c */ int lr_watch_index(void);              /* after the last variable; -1 out of memory */
 /* vars.c */ int lr_watch_var_at(uintptr_t a, uintptr_t size);  /* lowest overlapping [a, a+size), -1 */
 /* vars.c */ int lr_watch_symbol_at(uintptr_t a);   /* lowest whose whole symbol holds a, -1 */
+/* vars.c */ int lr_watch_var_running(uintptr_t a, uintptr_t size);   /* the same, on an access */
 /* names.c */ const char *lr_watch_base_name(const char *path);
 /* names.c */ int lr_watch_add_item(const char *item, char *err, size_t errlen);
 /* names.c */ int lr_watch_collect_object(struct dl_phdr_info *info, size_t size, void *data);

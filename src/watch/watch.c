@@ -183,8 +183,12 @@ void lr_watch_start(const char *spec)
         uint32_t before = lr_watch_npatches;
         lr_watch_rewrite(&lr_watch_objects[o], &s, mem, err, sizeof err);
         for (uint32_t k = before; k < lr_watch_npatches; k++)
-            found[lr_watch_patches[k].var] += lr_watch_patches[k].size != 0;
+            found[lr_watch_patches[k].var] += lr_watch_patches[k].size != 0 && !lr_watch_patches[k].any;
         free(s.c);
+        for (int i = 0; i < s.nclones; i++)
+            free(s.clones[i].in);
+        free(s.clones);
+        free(s.follows);
         if (err[0]) {
             char line[700];
             snprintf(line, sizeof line, "watch: %s", err);
@@ -199,7 +203,7 @@ void lr_watch_start(const char *spec)
         lr_race_watch(self, v->lo, v->hi - v->lo, v->unnamed || strpbrk(v->name, "+:") ? NULL : v->name);
         if (v->unnamed && lr_opt.verbosity < 2)
             continue;           /* a glob's: only accesses through pointers, or none at all */
-        if (!found[i]) {
+        if (!found[i] && !v->followed) {
             snprintf(err, sizeof err, "watch=%s: no instruction reaches it directly or through its "
                      "address loaded just before; other accesses through pointers are not seen, so "
                      "nothing of it will be", lr_watch_vars[i].name);
@@ -214,9 +218,10 @@ void lr_watch_start(const char *spec)
                      (unsigned long)(v->escape_at - (o ? o->base : 0)));
             fail(err, 0);
         }
-        if (found[i] && lr_opt.verbosity >= 2) {
-            snprintf(err, sizeof err, "watching %s (%zu bytes): %u instruction%s", lr_watch_vars[i].name,
-                     (size_t)(lr_watch_vars[i].hi - lr_watch_vars[i].lo), found[i], found[i] == 1 ? "" : "s");
+        if ((found[i] || v->followed) && lr_opt.verbosity >= 2) {
+            snprintf(err, sizeof err, "watching %s (%zu bytes): %u instruction%s, %u call%s followed into the "
+                     "callee", lr_watch_vars[i].name, (size_t)(lr_watch_vars[i].hi - lr_watch_vars[i].lo),
+                     found[i], found[i] == 1 ? "" : "s", v->followed, v->followed == 1 ? "" : "s");
             fail(err, 0);
         }
     }
