@@ -1,7 +1,8 @@
 /* Finding the instructions that reach a watched variable: every function
  * of the lr_watch_objects concerned disassembled (Capstone, loaded at run time),
  * direct RIP-relative accesses and runs through a pointer loaded to the
- * variable, with the branch targets that forbid moving a run. */
+ * variable, with the branch targets that forbid moving a run. Calls that
+ * pass the pointer on: callee.c. */
 #include "watch/watch.h"
 #include "watch/internal.h"
 #include "support/arena.h"
@@ -56,7 +57,6 @@ int lr_watch_load_capstone(void)
            lr_watch_cs.insn_group && lr_watch_cs.regs_access ? 0 : -1;
 }
 
-static uintptr_t code_end(const object *o, uintptr_t addr);
 static int by_value(const void *a, const void *b);
 
 static void addr_push(addr_list *l, uintptr_t a)
@@ -73,7 +73,7 @@ static void addr_push(addr_list *l, uintptr_t a)
 }
 
 /* For a sorted list. */
-static int addr_in(const addr_list *l, uintptr_t a)
+int lr_watch_addr_in(const addr_list *l, uintptr_t a)
 {
     size_t lo = 0, hi = l->n;
     while (lo < hi) {
@@ -104,7 +104,7 @@ static candidate *new_candidate(scan *s)
 
 /* A general register's index in the stubs' array (watch_stub.S), for any
  * of its names; -1 for the others (rsp, rip, segments). */
-static int gpr(unsigned reg)
+int lr_watch_gpr(unsigned reg)
 {
     switch (reg) {
     case X86_REG_R15: case X86_REG_R15D: case X86_REG_R15W: case X86_REG_R15B: return 0;
@@ -126,7 +126,7 @@ static int gpr(unsigned reg)
     }
 }
 
-static int control_transfer(csh h, const cs_insn *insn)
+int lr_watch_control_transfer(csh h, const cs_insn *insn)
 {
     return lr_watch_cs.insn_group(h, insn, CS_GRP_JUMP) || lr_watch_cs.insn_group(h, insn, CS_GRP_CALL) ||
            lr_watch_cs.insn_group(h, insn, CS_GRP_RET) || lr_watch_cs.insn_group(h, insn, CS_GRP_INT) ||
@@ -136,7 +136,7 @@ static int control_transfer(csh h, const cs_insn *insn)
 
 /* Instructions that move the stack pointer or reach the stack implicitly
  * stay where they are. */
-static int uses_stack(const cs_insn *insn)
+int lr_watch_uses_stack(const cs_insn *insn)
 {
     switch (insn->id) {
     case X86_INS_PUSH: case X86_INS_POP: case X86_INS_PUSHF: case X86_INS_POPF: case X86_INS_PUSHFQ:
@@ -147,7 +147,7 @@ static int uses_stack(const cs_insn *insn)
     }
 }
 
-static void copy_insn(seq_insn *si, const cs_insn *insn)
+void lr_watch_copy_insn(seq_insn *si, const cs_insn *insn)
 {
     memcpy(si->bytes, insn->bytes, insn->size);
     si->len = (uint8_t)insn->size;
@@ -159,7 +159,7 @@ static void copy_insn(seq_insn *si, const cs_insn *insn)
         }
 }
 
-static void fill_patch(patch *p, const cs_insn *insn, const cs_x86_op *op, int var)
+void lr_watch_fill_patch(patch *p, const cs_insn *insn, const cs_x86_op *op, int var)
 {
     const cs_x86 *x = &insn->detail->x86;
     p->insn = (uintptr_t)insn->address;
@@ -172,7 +172,7 @@ static void fill_patch(patch *p, const cs_insn *insn, const cs_x86_op *op, int v
 }
 
 /* The memory operand an instruction accesses (not lea's address), NULL if none. */
-static const cs_x86_op *accessed(const cs_insn *insn)
+const cs_x86_op *lr_watch_accessed(const cs_insn *insn)
 {
     const cs_x86 *x = &insn->detail->x86;
     if (insn->id == X86_INS_LEA || insn->id == X86_INS_NOP)
@@ -186,13 +186,13 @@ static const cs_x86_op *accessed(const cs_insn *insn)
 /* An instruction that reaches a watched variable RIP-relatively. */
 static void consider_direct(csh h, const cs_insn *insn, scan *s)
 {
-    const cs_x86_op *op = accessed(insn);
+    const cs_x86_op *op = lr_watch_accessed(insn);
     if (!op || op->mem.base != X86_REG_RIP || op->mem.index != X86_REG_INVALID ||
         op->mem.segment != X86_REG_INVALID)
         return;
     uintptr_t target = (uintptr_t)(insn->address + insn->size + op->mem.disp);
     int var = lr_watch_var_at(target, op->size ? op->size : 1);
-    if (var < 0 || control_transfer(h, insn) || uses_stack(insn) ||
+    if (var < 0 || lr_watch_control_transfer(h, insn) || lr_watch_uses_stack(insn) ||
         insn->detail->x86.encoding.disp_size != 4 || insn->size < 5)
         return;
     candidate *c = new_candidate(s);
@@ -202,9 +202,9 @@ static void consider_direct(csh h, const cs_insn *insn, scan *s)
     c->end = c->insn + insn->size;
     c->n = 1;
     seq_insn *si = &c->in[0];
-    copy_insn(si, insn);
+    lr_watch_copy_insn(si, insn);
     si->use = 1;
-    fill_patch(&si->p, insn, op, var);
+    lr_watch_fill_patch(&si->p, insn, op, var);
     watch_var *v = &lr_watch_vars[var];
     uintptr_t lo = target > v->lo ? target : v->lo;
     uintptr_t hi = target + op->size < v->hi ? target + op->size : v->hi;
@@ -216,7 +216,7 @@ static void consider_direct(csh h, const cs_insn *insn, scan *s)
  * in a register RIP-relatively:
  * `mov var@GOTPCREL(%rip), %reg` (the GOT slot already holds the
  * address) or `lea var(%rip), %reg`. Returns the variable, -1 if none. */
-static int pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_t *pointer)
+int lr_watch_pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_t *pointer)
 {
     const cs_x86 *x = &insn->detail->x86;
     if ((insn->id != X86_INS_MOV && insn->id != X86_INS_LEA) || x->op_count != 2 ||
@@ -225,7 +225,7 @@ static int pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_
         x->operands[1].mem.index != X86_REG_INVALID || x->operands[1].mem.segment != X86_REG_INVALID ||
         x->encoding.disp_size != 4 || insn->size < 5)
         return -1;
-    *reg = gpr(x->operands[0].reg);
+    *reg = lr_watch_gpr(x->operands[0].reg);
     if (*reg < 0)
         return -1;
     uintptr_t a = (uintptr_t)(insn->address + insn->size + x->operands[1].mem.disp);
@@ -241,19 +241,12 @@ static int pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_
 
 /* The pointer in reg may be used where lockrace does not look: noted on
  * the variable, said once at start (watch.c). */
-static void escape(int var, uintptr_t at)
+void lr_watch_escape(int var, uintptr_t at)
 {
     watch_var *v = &lr_watch_vars[var];
     if (!v->escapes++ || at < v->escape_at)
         v->escape_at = at;
 }
-
-/* Registers by their index in the stubs' array (gpr()). */
-#define REG_BIT(i) (1u << (i))
-static const unsigned callee_saved = REG_BIT(0) | REG_BIT(1) | REG_BIT(2) | REG_BIT(3) | REG_BIT(10) |
-                                     REG_BIT(11);     /* r15 r14 r13 r12 rbp rbx */
-static const unsigned arguments = REG_BIT(8) | REG_BIT(9) | REG_BIT(12) | REG_BIT(13) | REG_BIT(7) |
-                                  REG_BIT(6);         /* rdi rsi rdx rcx r8 r9 */
 
 /* insn reads reg other than as the base of a memory operand: the pointer
  * is stored, copied, compared or offset. */
@@ -262,8 +255,8 @@ static int uses_pointer_otherwise(const cs_insn *insn, int reg)
     const cs_x86 *x = &insn->detail->x86;
     for (int i = 0; i < x->op_count; i++) {
         const cs_x86_op *op = &x->operands[i];
-        if ((op->type == X86_OP_REG && gpr(op->reg) == reg && (op->access & CS_AC_READ)) ||
-            (op->type == X86_OP_MEM && gpr(op->mem.index) == reg))
+        if ((op->type == X86_OP_REG && lr_watch_gpr(op->reg) == reg && (op->access & CS_AC_READ)) ||
+            (op->type == X86_OP_MEM && lr_watch_gpr(op->mem.index) == reg))
             return 1;
     }
     return 0;
@@ -276,491 +269,13 @@ static int uses_pointer_otherwise(const cs_insn *insn, int reg)
  * a branch. */
 static int pointer_outlives(csh h, const cs_insn *stop, int reg)
 {
-    if (callee_saved & REG_BIT(reg))
+    if (LR_CALLEE_SAVED & LR_REG_BIT(reg))
         return 1;
     if (stop && lr_watch_cs.insn_group(h, stop, CS_GRP_CALL))
-        return (arguments & REG_BIT(reg)) != 0;
+        return (LR_ARGUMENTS & LR_REG_BIT(reg)) != 0;
     if (stop && lr_watch_cs.insn_group(h, stop, CS_GRP_RET))
         return reg == 14;       /* rax */
     return 0;
-}
-
-/* ---- following the pointer into a callee ---- */
-
-/* A branch the copy changes: its kind (BR_*), with a jcc's condition or
- * an indirect call's ModRM byte; -1 for one it cannot (loop, jrcxz, an
- * unknown encoding, an indirect call through the stack pointer, which
- * the return address pushed first would move). */
-static int relative_branch(csh h, const cs_insn *insn, uint8_t *cc)
-{
-    const cs_x86 *x = &insn->detail->x86;
-    int jump = lr_watch_cs.insn_group(h, insn, CS_GRP_JUMP), call = lr_watch_cs.insn_group(h, insn, CS_GRP_CALL);
-    const uint8_t *b = insn->bytes;
-    int i = 0;
-    if (call && x->op_count == 1 && x->operands[0].type != X86_OP_IMM) {
-        const cs_x86_op *op = &x->operands[0];
-        if ((op->type == X86_OP_REG && op->reg == X86_REG_RSP) ||
-            (op->type == X86_OP_MEM && (op->mem.base == X86_REG_RSP || op->mem.index == X86_REG_RSP)))
-            return -1;
-        while (i < insn->size && (b[i] == 0x2e || b[i] == 0x3e || b[i] == 0x26 || b[i] == 0x36 ||
-                                  b[i] == 0x64 || b[i] == 0x65 || b[i] == 0x66 || b[i] == 0x67 ||
-                                  b[i] == 0xf2 || b[i] == 0xf3 || (b[i] & 0xf0) == 0x40))
-            i++;
-        if (i + 1 >= insn->size || b[i] != 0xff || ((b[i + 1] >> 3) & 7) != 2)
-            return -1;
-        *cc = (uint8_t)(i + 1);
-        return BR_ICALL;
-    }
-    if ((!jump && !call) || x->op_count != 1 || x->operands[0].type != X86_OP_IMM)
-        return BR_NONE;
-    while (i < insn->size && (b[i] == 0xf2 || b[i] == 0x2e || b[i] == 0x3e))   /* bnd, branch hints */
-        i++;
-    if (b[i] == 0xe8)
-        return BR_CALL;
-    if (b[i] == 0xe9 || b[i] == 0xeb)
-        return BR_JMP;
-    if (b[i] >= 0x70 && b[i] <= 0x7f) {
-        *cc = b[i] & 0x0f;
-        return BR_JCC;
-    }
-    if (b[i] == 0x0f && i + 1 < insn->size && b[i + 1] >= 0x80 && b[i + 1] <= 0x8f) {
-        *cc = b[i + 1] & 0x0f;
-        return BR_JCC;
-    }
-    return -1;
-}
-
-static int start_index(const scan *s, uintptr_t a)
-{
-    size_t lo = 0, hi = s->nstarts;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (s->starts[mid] < a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->nstarts && s->starts[lo] == a ? (int)lo : -1;
-}
-
-/* The registers an instruction passes on holding the pointer, given those
- * that hold it before (in): a copy, an address computed from it, its own
- * pointer load, or the register moved along by add or sub keeps it; what
- * else an instruction writes no longer holds it; a call keeps only the
- * callee-saved registers. */
-static unsigned pass_on(csh h, const cs_insn *insn, const object *o, unsigned in)
-{
-    const cs_x86 *x = &insn->detail->x86;
-    int reg;
-    uintptr_t pointer;
-    if (lr_watch_cs.insn_group(h, insn, CS_GRP_CALL))
-        return in & callee_saved;
-    if (pointer_load(insn, o, &reg, &pointer) >= 0)
-        return in | REG_BIT(reg);
-    if (x->op_count == 2 && x->operands[0].type == X86_OP_REG && x->operands[0].size == 8 &&
-        (reg = gpr(x->operands[0].reg)) >= 0) {
-        const cs_x86_op *src = &x->operands[1];
-        int from = -1;
-        if (insn->id == X86_INS_MOV && src->type == X86_OP_REG && src->size == 8)
-            from = gpr(src->reg);
-        else if (insn->id == X86_INS_LEA && src->mem.base != X86_REG_RIP)
-            from = gpr(src->mem.base) >= 0 && (in & REG_BIT(gpr(src->mem.base))) ? gpr(src->mem.base)
-                                                                              : gpr(src->mem.index);
-        else if ((insn->id == X86_INS_ADD || insn->id == X86_INS_SUB) && (in & REG_BIT(reg)))
-            return in;
-        if (insn->id == X86_INS_MOV || insn->id == X86_INS_LEA)
-            return from >= 0 && (in & REG_BIT(from)) ? in | REG_BIT(reg) : in & ~REG_BIT(reg);
-    }
-    if ((insn->id == X86_INS_INC || insn->id == X86_INS_DEC) && x->op_count == 1 &&
-        x->operands[0].type == X86_OP_REG && gpr(x->operands[0].reg) >= 0)
-        return in;
-    cs_regs read, written;
-    uint8_t nread = 0, nwritten = 0;
-    if (lr_watch_cs.regs_access(h, insn, read, &nread, written, &nwritten) != CS_ERR_OK)
-        return 0;
-    for (int i = 0; i < nwritten; i++)
-        if (gpr(written[i]) >= 0)
-            in &= ~REG_BIT(gpr(written[i]));
-    return in;
-}
-
-/* The pointer leaves what the copy sees at insn: stored to memory (or
- * spilled to the stack), still held at a call (after which the original
- * runs), returned, or followed by an indirect jump (a jump table lands in
- * the original). */
-static int leaves(csh h, const cs_insn *insn, unsigned in)
-{
-    const cs_x86 *x = &insn->detail->x86;
-    if (!in)
-        return 0;
-    if (lr_watch_cs.insn_group(h, insn, CS_GRP_CALL))
-        return 1;           /* passed on, or kept for after it: the original runs then */
-    if (lr_watch_cs.insn_group(h, insn, CS_GRP_RET))
-        return (in & REG_BIT(14)) != 0;     /* rax */
-    if (lr_watch_cs.insn_group(h, insn, CS_GRP_JUMP) && !(x->op_count == 1 && x->operands[0].type == X86_OP_IMM))
-        return 1;
-    if (uses_stack(insn) && insn->id == X86_INS_PUSH)
-        return x->op_count == 1 && x->operands[0].type == X86_OP_REG && gpr(x->operands[0].reg) >= 0 &&
-               (in & REG_BIT(gpr(x->operands[0].reg)));
-    int stores = 0, reads_held = 0;
-    for (int i = 0; i < x->op_count; i++) {
-        const cs_x86_op *op = &x->operands[i];
-        if (op->type == X86_OP_MEM && (op->access & CS_AC_WRITE))
-            stores = 1;
-        if (op->type == X86_OP_REG && (op->access & CS_AC_READ) && gpr(op->reg) >= 0 &&
-            (in & REG_BIT(gpr(op->reg))))
-            reads_held = 1;
-    }
-    return stores && reads_held;
-}
-
-/* Decodes the function at c->fn into c->in; 0 if it cannot be copied. */
-static int clone_decode(csh h, const scan *s, clone_fn *c, cs_insn *insn)
-{
-    const uint8_t *code = (const uint8_t *)c->fn;
-    uint64_t address = c->fn;
-    size_t size = c->end - c->fn;
-    while (size > 0) {
-        if (c->n == MAX_CLONE_INSNS || !lr_watch_cs.disasm_iter(h, &code, &size, &address, insn))
-            return 0;
-        clone_insn *ci = &c->in[c->n++];
-        ci->addr = (uintptr_t)insn->address;
-        memcpy(ci->bytes, insn->bytes, insn->size);
-        ci->len = (uint8_t)insn->size;
-        int br = relative_branch(h, insn, &ci->cc);
-        if (br < 0)
-            return 0;
-        ci->branch = (uint8_t)br;
-        if (br != BR_NONE && br != BR_ICALL) {
-            ci->target = (uintptr_t)insn->detail->x86.operands[0].imm;
-            /* inside the function: must be one of its instructions (checked when written) */
-            if ((ci->target < c->fn || ci->target >= c->end) && !code_end(s->o, ci->target))
-                return 0;
-        } else {
-            seq_insn si;
-            memset(&si, 0, sizeof si);
-            copy_insn(&si, insn);
-            ci->disp_offset = si.disp_offset;
-            ci->target = si.target;
-            if (si.disp_offset && insn->detail->x86.encoding.disp_size != 4)
-                return 0;
-        }
-    }
-    return 1;
-}
-
-static int clone_index_of(const clone_fn *c, uintptr_t a)
-{
-    int lo = 0, hi = c->n;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (c->in[mid].addr < a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < c->n && c->in[lo].addr == a ? lo : -1;
-}
-
-/* Which registers hold the pointer before each instruction (entry: the
- * seeds), to a fixed point over the function's branches; then the
- * accesses through them, and the RIP-relative accesses of watched
- * variables (the copy runs instead of the rewritten original). */
-static void clone_analyse(csh h, const scan *s, clone_fn *c, cs_insn *insn)
-{
-    unsigned *in = calloc((size_t)c->n, sizeof *in);
-    if (!in) {
-        c->ok = 0;
-        return;
-    }
-    in[0] = c->seeds;
-    for (int changed = 1, rounds = 0; changed && rounds < 64; rounds++) {
-        changed = 0;
-        for (int i = 0; i < c->n; i++) {
-            const uint8_t *code = c->in[i].bytes;
-            size_t size = c->in[i].len;
-            uint64_t address = c->in[i].addr;
-            if (!lr_watch_cs.disasm_iter(h, &code, &size, &address, insn))
-                continue;
-            unsigned out = pass_on(h, insn, s->o, in[i]);
-            const clone_insn *ci = &c->in[i];
-            /* nothing falls through a call: it returns to the original */
-            int next = i + 1 < c->n && ci->branch != BR_JMP && ci->branch != BR_CALL && ci->branch != BR_ICALL &&
-                       !lr_watch_cs.insn_group(h, insn, CS_GRP_RET) &&
-                       !(lr_watch_cs.insn_group(h, insn, CS_GRP_JUMP) && ci->branch == BR_NONE);
-            if (next && (in[i + 1] | out) != in[i + 1]) {
-                in[i + 1] |= out;
-                changed = 1;
-            }
-            if (ci->branch == BR_JMP || ci->branch == BR_JCC) {
-                int t = clone_index_of(c, ci->target);
-                if (t >= 0 && (in[t] | out) != in[t]) {
-                    in[t] |= out;
-                    changed = 1;
-                }
-            }
-        }
-    }
-    for (int i = 0; i < c->n; i++) {
-        clone_insn *ci = &c->in[i];
-        const uint8_t *code = ci->bytes;
-        size_t size = ci->len;
-        uint64_t address = ci->addr;
-        if (!lr_watch_cs.disasm_iter(h, &code, &size, &address, insn))
-            continue;
-        if (leaves(h, insn, in[i]) && !c->escape_at)
-            c->escape_at = ci->addr;
-        const cs_x86_op *op = accessed(insn);
-        if (!op || op->mem.segment != X86_REG_INVALID || control_transfer(h, insn))
-            continue;
-        int base = gpr(op->mem.base), index = gpr(op->mem.index);
-        uint32_t opsize = op->size ? op->size : 1;
-        if (op->mem.base == X86_REG_RIP) {
-            uintptr_t target = (uintptr_t)(insn->address + insn->size + op->mem.disp);
-            int var = lr_watch_var_at(target, opsize);
-            if (var < 0)
-                continue;
-            fill_patch(&ci->p, insn, op, var);
-            watch_var *v = &lr_watch_vars[var];
-            uintptr_t lo = target > v->lo ? target : v->lo;
-            uintptr_t hi = target + opsize < v->hi ? target + opsize : v->hi;
-            ci->p.addr = lo;
-            ci->p.size = (uint32_t)(hi - lo);
-            ci->use = 1;
-            continue;
-        }
-        if ((op->mem.base != X86_REG_INVALID && base < 0) || (op->mem.index != X86_REG_INVALID && index < 0))
-            continue;       /* rsp or rip with an index: not through the pointer */
-        if (!((base >= 0 && (in[i] & REG_BIT(base))) || (index >= 0 && (in[i] & REG_BIT(index)))))
-            continue;
-        /* no variable yet: fill_patch would mark variable 0 atomic */
-        ci->p.insn = (uintptr_t)insn->address;
-        ci->p.read = (op->access & CS_AC_READ) != 0;
-        ci->p.write = (op->access & CS_AC_WRITE) != 0;
-        ci->p.atomic = insn->detail->x86.prefix[0] == X86_PREFIX_LOCK || insn->id == X86_INS_XCHG;
-        ci->p.dynamic = 1;
-        ci->p.any = 1;
-        ci->p.base = (int8_t)base;
-        ci->p.index = (int8_t)index;
-        ci->p.scale = (uint8_t)op->mem.scale;
-        ci->p.disp = op->mem.disp;
-        ci->p.size = opsize;
-        ci->use = 1;
-        c->uses++;
-    }
-    free(in);
-}
-
-/* A call that passes the pointer: `call f` or a tail `jmp f`, 5 bytes
- * (room for the re-aimed one), to the first byte of a function of this
- * object. Its target, 0 if none. */
-static uintptr_t followable_call(csh h, const cs_insn *insn, const scan *s)
-{
-    const cs_x86 *x = &insn->detail->x86;
-    if (insn->size != 5 || (insn->bytes[0] != 0xe8 && insn->bytes[0] != 0xe9) || x->op_count != 1 ||
-        x->operands[0].type != X86_OP_IMM || !lr_watch_cs.insn_group(h, insn, insn->bytes[0] == 0xe8 ?
-                                                                     CS_GRP_CALL : CS_GRP_JUMP))
-        return 0;
-    uintptr_t target = (uintptr_t)x->operands[0].imm;
-    return code_end(s->o, target) && start_index(s, target) >= 0 ? target : 0;
-}
-
-/* The copy of the function at target with the pointer in the seeds, made
- * once: its number, -1 if it cannot be made or sees no access through the
- * pointer (then the call is left alone, and the pointer said to escape). */
-static int clone_for(csh h, scan *s, uintptr_t target, unsigned seeds)
-{
-    for (int i = 0; i < s->nclones; i++)
-        if (s->clones[i].fn == target && s->clones[i].seeds == seeds)
-            return s->clones[i].ok && s->clones[i].uses ? i : -1;
-    if (s->nclones == s->clones_cap) {
-        int cap = s->clones_cap ? s->clones_cap * 2 : 16;
-        clone_fn *v = realloc(s->clones, (size_t)cap * sizeof *v);
-        if (!v)
-            return -1;
-        s->clones = v;
-        s->clones_cap = cap;
-    }
-    clone_fn *c = &s->clones[s->nclones++];
-    memset(c, 0, sizeof *c);
-    c->fn = target;
-    c->seeds = seeds;
-    int k = start_index(s, target);
-    uintptr_t end = code_end(s->o, target);
-    while (k >= 0 && (size_t)k + 1 < s->nstarts && s->starts[k + 1] == target)
-        k++;        /* the same start from the symbols and the unwind table */
-    if (k >= 0 && (size_t)k + 1 < s->nstarts && s->starts[k + 1] < end)
-        end = s->starts[k + 1];
-    c->end = end;
-    cs_insn *insn = lr_watch_cs.malloc(h);
-    c->in = end - target <= MAX_CLONE_BYTES ? calloc(MAX_CLONE_INSNS, sizeof *c->in) : NULL;
-    c->ok = insn && c->in && clone_decode(h, s, c, insn);
-    if (c->ok)
-        clone_analyse(h, s, c, insn);
-    if (insn)
-        lr_watch_cs.free(insn, 1);
-    if (!c->ok || !c->uses) {
-        free(c->in);
-        c->in = NULL;
-        c->n = 0;
-        return -1;
-    }
-    return (int)(c - s->clones);
-}
-
-/* In a function's straight-line code, in address order: which registers
- * may hold a pointer to a watched variable (loaded RIP-relatively, then
- * copied), which argument registers hold one now, and at a direct call
- * with one, the call re-aimed at the callee's copy. Following a call is
- * always safe (the copy does what the original does, and checks each
- * address when it runs); the registers only decide which calls it costs. */
-/* The argument registers in mask lose what they held (a branch, a call
- * not followed): the kept pointers they held copies of escape. */
-static void drop_args(scan *s, unsigned mask, int escapes)
-{
-    for (int r = 0; r < 16; r++)
-        if (mask & REG_BIT(r)) {
-            for (int k = 0; escapes && k < s->nkept; k++)
-                if (s->arg_kept[r] & (1u << k))
-                    s->kept[k].escapes = 1;
-            s->arg_kept[r] = 0;
-        }
-    s->args &= ~mask;
-}
-
-/* A read of a kept pointer's register: a copy into an argument register
- * (to be passed to a followed call), or an escape. */
-static void note_reads(csh h, const cs_insn *insn, scan *s)
-{
-    const cs_x86 *x = &insn->detail->x86;
-    unsigned reads = 0;
-    if (s->nkept) {
-        /* every read, implicit ones included */
-        cs_regs read, written;
-        uint8_t nread = 0, nwritten = 0;
-        if (lr_watch_cs.regs_access(h, insn, read, &nread, written, &nwritten) != CS_ERR_OK)
-            reads = ~0u;
-        for (int i = 0; i < nread; i++)
-            if (gpr(read[i]) >= 0)
-                reads |= REG_BIT(gpr(read[i]));
-    } else {
-        /* before any: the operands are enough to refuse a register read
-         * earlier (and cheaper, on every instruction of the object) */
-        for (int i = 0; i < x->op_count; i++) {
-            const cs_x86_op *op = &x->operands[i];
-            if (op->type == X86_OP_REG && (op->access & CS_AC_READ) && gpr(op->reg) >= 0)
-                reads |= REG_BIT(gpr(op->reg));
-            if (op->type == X86_OP_MEM && gpr(op->mem.base) >= 0)
-                reads |= REG_BIT(gpr(op->mem.base));
-            if (op->type == X86_OP_MEM && gpr(op->mem.index) >= 0)
-                reads |= REG_BIT(gpr(op->mem.index));
-        }
-        if (insn->id == X86_INS_LEAVE)
-            reads |= REG_BIT(10);       /* rbp */
-    }
-    if (insn->id != X86_INS_PUSH)
-        s->read_before |= reads;
-    int copy_to = -1;
-    if (insn->id == X86_INS_MOV && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
-        x->operands[1].type == X86_OP_REG && x->operands[0].size == 8 && gpr(x->operands[0].reg) >= 0 &&
-        (arguments & REG_BIT(gpr(x->operands[0].reg))))
-        copy_to = gpr(x->operands[0].reg);
-    for (int k = 0; k < s->nkept; k++)
-        if (reads & REG_BIT(s->kept[k].reg) && (uintptr_t)insn->address > s->kept[k].at) {
-            if (copy_to >= 0 && gpr(x->operands[1].reg) == s->kept[k].reg)
-                s->arg_kept[copy_to] |= 1u << k;
-            else
-                s->kept[k].escapes = 1;
-        }
-}
-
-static void follow_calls(csh h, const cs_insn *insn, scan *s)
-{
-    const cs_x86 *x = &insn->detail->x86;
-    if (s->args && addr_in(&s->targets, (uintptr_t)insn->address))
-        drop_args(s, arguments, 1);     /* entered from elsewhere too */
-    note_reads(h, insn, s);
-    int reg, var;
-    uintptr_t pointer, target;
-    if (!s->args) {
-        /* most instructions of most functions */
-        if ((var = pointer_load(insn, s->o, &reg, &pointer)) >= 0) {
-            s->held |= REG_BIT(reg);
-            s->held_var[reg] = var;
-            s->args |= REG_BIT(reg) & arguments;
-            return;
-        }
-        if (!s->held)
-            return;
-    }
-    if (s->args && (target = followable_call(h, insn, s)) != 0) {
-        int k = clone_for(h, s, target, s->args);
-        if (k >= 0 && s->nfollows < MAX_PATCHES) {
-            if (s->nfollows == s->follows_cap) {
-                int cap = s->follows_cap ? s->follows_cap * 2 : 64;
-                follow *v = realloc(s->follows, (size_t)cap * sizeof *v);
-                if (!v)
-                    return;
-                s->follows = v;
-                s->follows_cap = cap;
-            }
-            s->follows[s->nfollows++] = (follow){ (uintptr_t)insn->address, insn->bytes[0], k };
-            for (int r = 0; r < 16; r++)
-                if (s->args & REG_BIT(r)) {
-                    lr_watch_vars[s->held_var[r]].followed++;
-                    if (s->clones[k].escape_at)
-                        escape(s->held_var[r], s->clones[k].escape_at);
-                }
-            drop_args(s, s->args, 0);
-        }
-    }
-    if (control_transfer(h, insn)) {
-        drop_args(s, arguments, 1);
-        return;
-    }
-    if ((var = pointer_load(insn, s->o, &reg, &pointer)) >= 0) {
-        s->held |= REG_BIT(reg);
-        s->held_var[reg] = var;
-        drop_args(s, REG_BIT(reg) & arguments, 0);
-        s->args |= REG_BIT(reg) & arguments;
-        return;
-    }
-    if (insn->id == X86_INS_MOV && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
-        x->operands[1].type == X86_OP_REG && x->operands[0].size == 8 && x->operands[1].size == 8) {
-        int to = gpr(x->operands[0].reg), from = gpr(x->operands[1].reg);
-        if (to >= 0 && from >= 0 && (s->held & REG_BIT(from))) {
-            s->held |= REG_BIT(to);
-            s->held_var[to] = s->held_var[from];
-            unsigned kept = s->arg_kept[to];
-            drop_args(s, REG_BIT(to) & arguments, 0);
-            s->arg_kept[to] = kept;         /* note_reads set it for this copy */
-            s->args |= REG_BIT(to) & arguments;
-            return;
-        }
-    }
-    if (!s->args)
-        return;
-    cs_regs read, written;
-    uint8_t nread = 0, nwritten = 0;
-    if (lr_watch_cs.regs_access(h, insn, read, &nread, written, &nwritten) != CS_ERR_OK) {
-        drop_args(s, arguments, 1);
-        return;
-    }
-    for (int i = 0; i < nwritten; i++)
-        if (gpr(written[i]) >= 0)
-            drop_args(s, REG_BIT(gpr(written[i])) & arguments, 0);
-}
-
-/* At a function's end: its kept pointers that went anywhere but into
- * followed calls escape. */
-static void keep_or_escape(scan *s)
-{
-    for (int k = 0; k < s->nkept; k++)
-        if (s->kept[k].escapes)
-            escape(s->kept[k].var, s->kept[k].at);
-    s->nkept = 0;
-    s->read_before = 0;
-    memset(s->arg_kept, 0, sizeof s->arg_kept);
 }
 
 /* From a pointer load, the instructions that follow it in a straight line
@@ -775,7 +290,7 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
     candidate c;
     memset(&c, 0, sizeof c);
     c.insn = (uintptr_t)load_insn->address;
-    copy_insn(&c.in[0], load_insn);
+    lr_watch_copy_insn(&c.in[0], load_insn);
     c.n = 1;
     int uses = 0, last_use = 0;
     const uint8_t *code = (const uint8_t *)(load_insn->address + load_insn->size);
@@ -784,34 +299,34 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
     int clobbered = 0, escaped = 0;
     const cs_insn *stop = NULL;
     while (c.n < MAX_SEQ && lr_watch_cs.disasm_iter(h, &code, &size, &address, tmp)) {
-        if (control_transfer(h, tmp) || uses_stack(tmp) || addr_in(&s->targets, (uintptr_t)tmp->address) ||
-            code_end(s->o, (uintptr_t)tmp->address) == 0) {
+        if (lr_watch_control_transfer(h, tmp) || lr_watch_uses_stack(tmp) || lr_watch_addr_in(&s->targets, (uintptr_t)tmp->address) ||
+            lr_watch_code_end(s->o, (uintptr_t)tmp->address) == 0) {
             stop = tmp;
             break;
         }
         if (uses_pointer_otherwise(tmp, reg))
             escaped = 1;
-        const cs_x86_op *op = accessed(tmp);
+        const cs_x86_op *op = lr_watch_accessed(tmp);
         seq_insn *si = &c.in[c.n];
-        copy_insn(si, tmp);
+        lr_watch_copy_insn(si, tmp);
         if (si->disp_offset && tmp->detail->x86.encoding.disp_size != 4)
             break;
         int var = -1;
         uint32_t opsize = op && op->size ? op->size : 1;
-        if (op && gpr(op->mem.base) == reg && op->mem.segment == X86_REG_INVALID) {
+        if (op && lr_watch_gpr(op->mem.base) == reg && op->mem.segment == X86_REG_INVALID) {
             /* no index: the address is known now; an index: any element of
              * the variable the pointer is in may be reached (pre checks) */
             if (op->mem.index == X86_REG_INVALID)
                 var = lr_watch_var_at(pointer + (uintptr_t)op->mem.disp, opsize);
-            else if (gpr(op->mem.index) >= 0)
+            else if (lr_watch_gpr(op->mem.index) >= 0)
                 var = pointed;
         }
         if (var >= 0) {
             si->use = 1;
-            fill_patch(&si->p, tmp, op, var);
+            lr_watch_fill_patch(&si->p, tmp, op, var);
             si->p.dynamic = 1;
             si->p.base = (int8_t)reg;
-            si->p.index = (int8_t)(op->mem.index == X86_REG_INVALID ? -1 : gpr(op->mem.index));
+            si->p.index = (int8_t)(op->mem.index == X86_REG_INVALID ? -1 : lr_watch_gpr(op->mem.index));
             si->p.scale = (uint8_t)op->mem.scale;
             si->p.disp = op->mem.disp;
             si->p.size = opsize;
@@ -823,26 +338,25 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
         uint8_t nread = 0, nwritten = 0;
         int clobbers = lr_watch_cs.regs_access(h, tmp, read, &nread, written, &nwritten) != CS_ERR_OK;
         for (int i = 0; i < nwritten; i++)
-            clobbers |= gpr(written[i]) == reg;
+            clobbers |= lr_watch_gpr(written[i]) == reg;
         if (clobbers) {
             clobbered = 1;
             break;
         }
     }
     int outlives = !clobbered && pointer_outlives(h, stop, reg);
-    uintptr_t callee;
     /* kept in a callee-saved register: decided at the function's end */
-    if (outlives && !escaped && (callee_saved & REG_BIT(reg)) && !(s->read_before & REG_BIT(reg)) &&
+    if (outlives && !escaped && (LR_CALLEE_SAVED & LR_REG_BIT(reg)) && !(s->read_before & LR_REG_BIT(reg)) &&
         s->nkept < (int)(sizeof s->kept / sizeof s->kept[0])) {
         s->kept[s->nkept++] = (struct kept){ pointed, (uintptr_t)load_insn->address, (int8_t)reg, 0 };
         outlives = 0;
     }
-    /* passed to a callee that follow_calls copies: seen there */
-    if (outlives && !(callee_saved & REG_BIT(reg)) && lr_watch_cs.insn_group(h, stop, CS_GRP_CALL) &&
-        (callee = followable_call(h, stop, s)) != 0 && clone_for(h, s, callee, REG_BIT(reg)) >= 0)
+    /* passed to a callee that callee.c copies: seen there */
+    if (outlives && !(LR_CALLEE_SAVED & LR_REG_BIT(reg)) && lr_watch_cs.insn_group(h, stop, CS_GRP_CALL) &&
+        lr_watch_callee_copy(h, s, stop, LR_REG_BIT(reg)) >= 0)
         outlives = 0;
     if (escaped || outlives)
-        escape(pointed, (uintptr_t)load_insn->address);
+        lr_watch_escape(pointed, (uintptr_t)load_insn->address);
     if (!uses)
         return;
     c.n = last_use;
@@ -860,10 +374,10 @@ static void consider(csh h, const cs_insn *insn, scan *s, cs_insn *tmp)
     consider_direct(h, insn, s);
     int reg, pointed;
     uintptr_t pointer;
-    if ((pointed = pointer_load(insn, s->o, &reg, &pointer)) < 0)
+    if ((pointed = lr_watch_pointer_load(insn, s->o, &reg, &pointer)) < 0)
         return;
     if (s->has_indirect)
-        escape(pointed, (uintptr_t)insn->address);  /* a jump table could land inside a run */
+        lr_watch_escape(pointed, (uintptr_t)insn->address);  /* a jump table could land inside a run */
     else
         consider_pointer(h, insn, pointer, pointed, reg, s, tmp);
 }
@@ -889,7 +403,7 @@ static void disassemble(csh h, cs_insn *insn, cs_insn *tmp, uintptr_t start, siz
 {
     const uint8_t *code = (const uint8_t *)start;
     uint64_t address = start;
-    s->has_indirect = pass == 2 && addr_in(&s->indirect, start);
+    s->has_indirect = pass == 2 && lr_watch_addr_in(&s->indirect, start);
     s->held = s->args = 0;
     while (size > 0) {
         if (!lr_watch_cs.disasm_iter(h, &code, &size, &address, insn)) {
@@ -903,17 +417,17 @@ static void disassemble(csh h, cs_insn *insn, cs_insn *tmp, uintptr_t start, siz
             note_targets(h, insn, s);
         else {
             consider(h, insn, s, tmp);
-            follow_calls(h, insn, s);
+            lr_watch_follow_calls(h, insn, s);
         }
     }
     if (pass == 2)
-        keep_or_escape(s);
+        lr_watch_keep_or_escape(s);
     if (pass == 1 && s->has_indirect)
         addr_push(&s->indirect, start);
 }
 
 /* The executable segment holding addr: its end, 0 if none. */
-static uintptr_t code_end(const object *o, uintptr_t addr)
+uintptr_t lr_watch_code_end(const object *o, uintptr_t addr)
 {
     for (int i = 0; i < o->ncode; i++)
         if (addr >= o->code_lo[i] && addr < o->code_hi[i])
@@ -991,7 +505,7 @@ void lr_watch_scan_object(const object *o, scan *s)
         for (int pass = 1; pass <= 2; pass++) {
             size_t decoded = 0;
             for (size_t i = 0; i < n; i++) {
-                uintptr_t end = code_end(o, starts[i]);
+                uintptr_t end = lr_watch_code_end(o, starts[i]);
                 if (!end || (i + 1 < n && starts[i + 1] == starts[i]))
                     continue;
                 if (i + 1 < n && starts[i + 1] < end)

@@ -27,7 +27,7 @@ typedef struct watch_var {
     int atomic;                 /* some instruction on it is lock-prefixed */
     uint32_t escapes;           /* places its address goes where lockrace does not follow */
     uintptr_t escape_at;        /* the first of them */
-    uint32_t followed;          /* calls that pass its address to a callee's copy (decode.c) */
+    uint32_t followed;          /* calls that pass its address to a callee's copy (callee.c) */
     lr_ilock lock;              /* orders every watched access of it */
 } watch_var;
 
@@ -186,7 +186,7 @@ typedef struct scan {
     /* pointers loaded into a callee-saved register in this function (a
      * loop's, hoisted): they escape unless every later read of the
      * register copies it into an argument register of a followed call,
-     * decided at the function's end (decode.c, keep_or_escape) */
+     * decided at the function's end (callee.c, lr_watch_keep_or_escape) */
     struct kept {
         int var;
         uintptr_t at;
@@ -205,9 +205,30 @@ typedef struct scan {
 
 /* ---- the jobs, file by file ---- */
 
+/* Registers by their index in the stubs' array (lr_watch_gpr). */
+#define LR_REG_BIT(i) (1u << (i))
+#define LR_CALLEE_SAVED (LR_REG_BIT(0) | LR_REG_BIT(1) | LR_REG_BIT(2) | LR_REG_BIT(3) | LR_REG_BIT(10) | \
+                         LR_REG_BIT(11))        /* r15 r14 r13 r12 rbp rbx */
+#define LR_ARGUMENTS (LR_REG_BIT(8) | LR_REG_BIT(9) | LR_REG_BIT(12) | LR_REG_BIT(13) | LR_REG_BIT(7) | \
+                      LR_REG_BIT(6))            /* rdi rsi rdx rcx r8 r9 */
+
 /* decode.c */ const char *lr_watch_capstone_name(void);
 /* decode.c */ int lr_watch_load_capstone(void);
 /* decode.c */ void lr_watch_scan_object(const object *o, scan *s);
+/* what decode.c and callee.c share: instructions read with Capstone's details */
+/* decode.c */ int lr_watch_addr_in(const addr_list *l, uintptr_t a);       /* a sorted list */
+/* decode.c */ uintptr_t lr_watch_code_end(const object *o, uintptr_t addr);    /* 0: not code */
+/* decode.c */ int lr_watch_gpr(unsigned reg);      /* index in the stubs' array, -1 */
+/* decode.c */ int lr_watch_control_transfer(csh h, const cs_insn *insn);
+/* decode.c */ int lr_watch_uses_stack(const cs_insn *insn);
+/* decode.c */ void lr_watch_copy_insn(seq_insn *si, const cs_insn *insn);
+/* decode.c */ void lr_watch_fill_patch(patch *p, const cs_insn *insn, const cs_x86_op *op, int var);
+/* decode.c */ const cs_x86_op *lr_watch_accessed(const cs_insn *insn);
+/* decode.c */ int lr_watch_pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_t *pointer);
+/* decode.c */ void lr_watch_escape(int var, uintptr_t at);
+/* callee.c */ int lr_watch_callee_copy(csh h, scan *s, const cs_insn *call, unsigned seeds);
+/* callee.c */ void lr_watch_follow_calls(csh h, const cs_insn *insn, scan *s);
+/* callee.c */ void lr_watch_keep_or_escape(scan *s);
 /* vars.c */ watch_var *lr_watch_new_var(void);     /* the next slot (count it), NULL: full */
 /* vars.c */ int lr_watch_index(void);              /* after the last variable; -1 out of memory */
 /* vars.c */ int lr_watch_var_at(uintptr_t a, uintptr_t size);  /* lowest overlapping [a, a+size), -1 */

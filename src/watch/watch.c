@@ -29,14 +29,21 @@
  *     saved registers when it runs. The load is the instruction replaced;
  *     the rest of the run is never entered from elsewhere (no branch
  *     target in it, no indirect jump in the function).
+ *   - A direct call that passes such a pointer in an argument register
+ *     calls a copy of the callee instead (callee.c, patch.c
+ *     write_clone): the whole function, its branches re-aimed at the copy,
+ *     each access that may go through the pointer between the calls, and
+ *     the variable found when it runs (the copy also runs with other
+ *     pointers). Its own calls return to the original, whose frames have
+ *     unwind tables: what follows them runs unwatched.
  *   - pre takes the variable's lock and reads its value; post reads it
  *     again and gives both to the race engine as one exact access, then lets
  *     the lock go. Every watched access of a variable is thus ordered, with
  *     the values it really read and wrote: lost updates are observed, not
  *     guessed, as with LOCKRACE_LOAD / LOCKRACE_STORE.
  *
- * Limits (README): a pointer kept across a branch or a call is not
- * followed; a variable of which some instruction is lock-prefixed is taken
+ * Limits (README): a pointer kept across a branch or a call, stored, or
+ * passed further than one direct call is not followed; a variable of which some instruction is lock-prefixed is taken
  * for an atomic one, and all its accesses for atomic (x86 atomic loads and
  * stores are plain moves); variables defined in the C library or the
  * dynamic linker are refused. */
