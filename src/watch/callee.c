@@ -118,8 +118,11 @@ static int leaves(csh h, const cs_insn *insn, unsigned in)
     const cs_x86 *x = &insn->detail->x86;
     if (!in)
         return 0;
+    /* kept for after a call, when the original runs; passed on to a
+     * direct call: decided by clone_for */
     if (lr_watch_cs.insn_group(h, insn, CS_GRP_CALL))
-        return 1;           /* passed on, or kept for after it: the original runs then */
+        return (in & LR_CALLEE_SAVED) || (x->op_count == 1 && x->operands[0].type != X86_OP_IMM &&
+                                          (in & LR_ARGUMENTS));
     if (lr_watch_cs.insn_group(h, insn, CS_GRP_RET))
         return (in & LR_REG_BIT(14)) != 0;     /* rax */
     if (lr_watch_cs.insn_group(h, insn, CS_GRP_JUMP) && !(x->op_count == 1 && x->operands[0].type == X86_OP_IMM))
@@ -235,6 +238,8 @@ static void clone_analyse(csh h, const scan *s, clone_fn *c, cs_insn *insn)
             continue;
         if (leaves(h, insn, in[i]) && !c->escape_at)
             c->escape_at = ci->addr;
+        if (ci->branch == BR_CALL || (ci->branch == BR_JMP && (ci->target < c->fn || ci->target >= c->end)))
+            ci->pass = in[i] & LR_ARGUMENTS;     /* a call, or a tail call */
         const cs_x86_op *op = lr_watch_accessed(insn);
         if (!op || op->mem.segment != X86_REG_INVALID || lr_watch_control_transfer(h, insn))
             continue;
@@ -293,7 +298,7 @@ static uintptr_t followable_call(csh h, const cs_insn *insn, const scan *s)
 /* The copy of the function at target with the pointer in the seeds, made
  * once: its number, -1 if it cannot be made or sees no access through the
  * pointer (then the call is left alone, and the pointer said to escape). */
-static int clone_for(csh h, scan *s, uintptr_t target, unsigned seeds)
+static int clone_for(csh h, scan *s, uintptr_t target, unsigned seeds, int depth)
 {
     for (int i = 0; i < s->nclones; i++)
         if (s->clones[i].fn == target && s->clones[i].seeds == seeds)
@@ -324,6 +329,25 @@ static int clone_for(csh h, scan *s, uintptr_t target, unsigned seeds)
         clone_analyse(h, s, c, insn);
     if (insn)
         lr_watch_cs.free(insn, 1);
+    /* the calls that pass the pointer on: into their callees' copies (which
+     * may move s->clones) */
+    int me = (int)(c - s->clones);
+    for (int i = 0; c->ok && i < c->n; i++) {
+        if (!c->in[i].pass)
+            continue;
+        uintptr_t at = c->in[i].addr, to = c->in[i].target;
+        int sub = depth < MAX_CLONE_DEPTH && start_index(s, to) >= 0 ?
+                  clone_for(h, s, to, c->in[i].pass, depth + 1) : -1;
+        c = &s->clones[me];
+        if (sub >= 0) {
+            c->in[i].sub = sub + 1;
+            c->uses++;
+            if (!c->escape_at)
+                c->escape_at = s->clones[sub].escape_at;
+        } else if (!c->escape_at) {
+            c->escape_at = at;
+        }
+    }
     if (!c->ok || !c->uses) {
         free(c->in);
         c->in = NULL;
@@ -419,7 +443,7 @@ void lr_watch_follow_calls(csh h, const cs_insn *insn, scan *s)
             return;
     }
     if (s->args && (target = followable_call(h, insn, s)) != 0) {
-        int k = clone_for(h, s, target, s->args);
+        int k = clone_for(h, s, target, s->args, 1);
         if (k >= 0 && s->nfollows < MAX_PATCHES) {
             if (s->nfollows == s->follows_cap) {
                 int cap = s->follows_cap ? s->follows_cap * 2 : 64;
@@ -493,5 +517,5 @@ void lr_watch_keep_or_escape(scan *s)
 int lr_watch_callee_copy(csh h, scan *s, const cs_insn *call, unsigned seeds)
 {
     uintptr_t target = followable_call(h, call, s);
-    return target ? clone_for(h, s, target, seeds) : -1;
+    return target ? clone_for(h, s, target, seeds, 1) : -1;
 }

@@ -135,11 +135,13 @@ typedef struct addr_list {
  * calling the original, untouched. */
 #define MAX_CLONE_BYTES 4096
 #define MAX_CLONE_INSNS 1024
+#define MAX_CLONE_DEPTH 3       /* the callee, its callees, theirs */
 
 /* A call in a copy returns to the original function, just after the
  * call: the return address on the stack is the program's, so exceptions,
  * pthread_cancel and backtraces unwind through it (the copy has no unwind
- * table). What follows a call thus runs unwatched. */
+ * table). What follows a call thus runs unwatched. A direct call that
+ * passes the pointer on goes to the callee's copy (MAX_CLONE_DEPTH). */
 enum { BR_NONE, BR_JMP, BR_JCC, BR_CALL, BR_ICALL };
 
 typedef struct clone_insn {
@@ -149,6 +151,8 @@ typedef struct clone_insn {
     uint8_t branch, cc;         /* BR_*; a jcc's condition, an indirect call's ModRM byte */
     uintptr_t target;           /* a branch's or a RIP-relative operand's */
     uint8_t use;
+    unsigned pass;              /* a direct call: the argument registers that hold the pointer */
+    int sub;                    /* such a call into another copy: its number + 1; 0 none */
     patch p;
 } clone_insn;
 
@@ -160,7 +164,8 @@ typedef struct clone_fn {
     uintptr_t escape_at;        /* where the pointer goes further than the copy follows, 0 none */
     int n;
     clone_insn *in;
-    uint8_t *at;                /* the copy, once written (patch.c) */
+    uint8_t *at;                /* where the copy goes (patch.c) */
+    int written;                /* 0: at holds only a jump to the original */
 } clone_fn;
 
 typedef struct follow {

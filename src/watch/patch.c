@@ -122,7 +122,7 @@ static int by_insn(const void *a, const void *b)
  * function, at the original targets), RIP-relative operands at what they
  * reached. 0 if some target is out of reach or not an instruction of the
  * function; the patches it took are then given back. */
-static int write_clone(clone_fn *c, uint8_t *at, const uint8_t *region)
+static int write_clone(const scan *s, clone_fn *c, uint8_t *at, const uint8_t *region)
 {
     size_t *off = malloc(((size_t)c->n + 1) * sizeof *off);
     if (!off)
@@ -158,7 +158,9 @@ static int write_clone(clone_fn *c, uint8_t *at, const uint8_t *region)
             }
         } else {
             uintptr_t to = ci->target;
-            if (to >= c->fn && to < c->end) {
+            if (ci->sub)
+                to = (uintptr_t)s->clones[ci->sub - 1].at;     /* a copy (or a jump to its original) */
+            else if (to >= c->fn && to < c->end) {
                 clone_insn key = { .addr = to };
                 const clone_insn *t = bsearch(&key, c->in, (size_t)c->n, sizeof *c->in, by_insn);
                 ok = t != NULL;
@@ -271,11 +273,23 @@ void lr_watch_rewrite(const object *o, scan *s, int mem, char *err, size_t errle
         memset(&c->jump[5], 0x90, c->in[0].len - 5);
         c->ready = 1;
     }
+    /* where each copy goes first: a copy's calls may go to another */
     for (int i = 0; i < s->nclones; i++) {
         clone_fn *c = &s->clones[i];
-        if (c->in && write_clone(c, at, region)) {
+        if (c->in) {
             c->at = at;
             at += clone_size(c);
+        }
+    }
+    for (int i = 0; i < s->nclones; i++) {
+        clone_fn *c = &s->clones[i];
+        if (!c->in)
+            continue;
+        c->written = write_clone(s, c, c->at, region);
+        if (!c->written) {
+            /* another copy may call it: it runs the original */
+            c->at[0] = 0xe9;
+            put32(c->at + 1, (int32_t)(c->fn - ((uintptr_t)c->at + 5)));
         }
     }
     if (mprotect(region, size, PROT_READ | PROT_EXEC) != 0) {
@@ -300,7 +314,7 @@ void lr_watch_rewrite(const object *o, scan *s, int mem, char *err, size_t errle
         const follow *f = &s->follows[i];
         const clone_fn *c = &s->clones[f->clone];
         uint8_t call[5] = { f->op };
-        if (!c->at || !fits_rel32(f->call + 5, (uintptr_t)c->at))
+        if (!c->written || !fits_rel32(f->call + 5, (uintptr_t)c->at))
             continue;
         put32(&call[1], (int32_t)((uintptr_t)c->at - (f->call + 5)));
         if (pwrite(mem, call, sizeof call, (off_t)f->call) != sizeof call) {

@@ -43,10 +43,11 @@
  *     guessed, as with LOCKRACE_LOAD / LOCKRACE_STORE.
  *
  * Limits (README): a pointer kept across a branch or a call, stored, or
- * passed further than one direct call is not followed; a variable of which some instruction is lock-prefixed is taken
- * for an atomic one, and all its accesses for atomic (x86 atomic loads and
- * stores are plain moves); variables defined in the C library or the
- * dynamic linker are refused. */
+ * passed further than three direct calls is not followed; a variable of
+ * which some instruction is lock-prefixed is taken for an atomic one, and
+ * all its accesses for atomic (x86 atomic loads and stores are plain
+ * moves); variables defined in the C library or the dynamic linker are
+ * refused. */
 
 #include "watch/watch.h"
 #include "watch/internal.h"

@@ -2281,7 +2281,9 @@ def case_watch_callee():
     threads is a data race, the unlocked read and write a lost update, at
     the callee's lines (the caller's under them), and the count at exit is
     what the program lost. The same callees called with each thread's own
-    variable report nothing; under the one lock, nothing at all. Their
+    variable report nothing; through a function that passes the pointer
+    on, the same at the inner callee's lines; under the one lock, nothing
+    at all. Their
     addresses go nowhere else: no line says they escape. A callee with
     branches, a loop and calls of its own computes what it computes
     natively, its accesses before its first call are seen, and one line
@@ -2322,8 +2324,29 @@ def case_watch_callee():
         break
     else:
         raise Failure("add: three runs lost no update")
-    status, out, err, reports = watched("watch_callee", ["locked", "20000"], "g_total,g_sum")
-    expect(status == 0 and reports == [] and "0 lost" in out and "lockrace" not in err,
+    # one level further: relay() passes the pointer on to add()
+    for attempt in range(3):
+        status, out, err, reports = watched("watch_callee", ["nested", "100000"], "g_relayed")
+        m = re.search(r"relayed expected (\d+), got (\d+)", out)
+        expect(status == 66 and m and "lockrace: watch=" not in err,
+               f"nested: status {status}, {out!r}\n{err[-1500:]}")
+        lu = findings(reports, "lost-update")
+        expect(len(lu) == 1 and lu[0]["variable"]["name"] == "g_relayed",
+               f"nested: {[r.get('summary') for r in reports]}")
+        for a in lu[0]["accesses"]:
+            expect([f.get("function") for f in a["stack"][:2]] == ["add", "relay"],
+                   f"nested: an access at {a['stack'][:3]}")
+        lost = int(m.group(1)) - int(m.group(2))
+        if lost == 0:
+            continue
+        counted = sum(x["observed"] for x in race_summary(reports)["lost_updates"])
+        expect(counted == lost, f"nested, run {attempt}: counted {counted}, program lost {lost}")
+        check_observed_loss(lu[0], "g_relayed", src, "nested")
+        break
+    else:
+        raise Failure("nested: three runs lost no update")
+    status, out, err, reports = watched("watch_callee", ["locked", "20000"], "g_total,g_sum,g_relayed")
+    expect(status == 0 and reports == [] and out.count(" 0 lost") == 2 and "lockrace" not in err,
            f"locked: status {status}, {out!r}, {[r.get('summary') for r in reports]}\n{err[-1500:]}")
     status, out, err, reports = watched("watch_callee", ["calls", "20000"], "g_tally")
     nstatus, nout = native("watch_callee", ["calls", "20000"])

@@ -6,7 +6,10 @@
  *   watch_callee store N    two threads store through store(): a data race
  *   watch_callee add N      two threads add through add(), a read and a
  *                           write apart: lost updates, counted exactly
- *   watch_callee locked N   both, under the one lock: nothing to report
+ *   watch_callee nested N   two threads add through relay(), which passes
+ *                           the pointer on to add(): lost updates, at add()'s
+ *                           lines, under relay()'s
+ *   watch_callee locked N   all of them, under the one lock: nothing to report
  *   watch_callee calls N    tally(), with a loop, branches and calls of its
  *                           own, first in one thread (its results printed,
  *                           as native), then in two: a data race
@@ -21,6 +24,7 @@
 long g_total;
 long g_sum;
 long g_tally;
+long g_relayed;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static long rounds = 100000;
 static int mode;                /* 0 store, 1 add, 2 locked */
@@ -76,6 +80,13 @@ __attribute__((noinline)) static void tally_alone(void)
     fflush(stdout);
 }
 
+/* One level up: the pointer passed on, relay() has no access of its own. */
+__attribute__((noinline)) void relay(volatile long *p, long v)
+{
+    add(p, v);
+    __asm__ volatile("" ::: "memory");         /* a call, not a tail jump */
+}
+
 static void *worker(void *arg)
 {
     volatile long mine = 0;
@@ -87,10 +98,13 @@ static void *worker(void *arg)
             store(&g_total, id);
         } else if (mode == 1) {
             add(&g_sum, 1);
+        } else if (mode == 4) {
+            relay(&g_relayed, 1);
         } else {
             pthread_mutex_lock(&lock);
             store(&g_total, id);
             add(&g_sum, 1);
+            relay(&g_relayed, 1);
             pthread_mutex_unlock(&lock);
         }
     }
@@ -100,7 +114,8 @@ static void *worker(void *arg)
 int main(int argc, char **argv)
 {
     if (argc > 1)
-        mode = !strcmp(argv[1], "store") ? 0 : !strcmp(argv[1], "add") ? 1 : !strcmp(argv[1], "calls") ? 3 : 2;
+        mode = !strcmp(argv[1], "store") ? 0 : !strcmp(argv[1], "add") ? 1 : !strcmp(argv[1], "calls") ? 3 :
+               !strcmp(argv[1], "nested") ? 4 : 2;
     if (argc > 2)
         rounds = atol(argv[2]);
     if (mode == 3)
@@ -112,5 +127,7 @@ int main(int argc, char **argv)
         pthread_join(t[i], NULL);
     long expected = mode == 1 || mode == 2 ? 2 * rounds : 0;
     printf("sum expected %ld, got %ld: %ld lost\n", expected, g_sum, expected - g_sum);
+    expected = mode == 4 || mode == 2 ? 2 * rounds : 0;
+    printf("relayed expected %ld, got %ld: %ld lost\n", expected, g_relayed, expected - g_relayed);
     return 0;
 }
