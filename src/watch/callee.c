@@ -142,6 +142,35 @@ static int leaves(csh h, const cs_insn *insn, unsigned in)
     return stores && reads_held;
 }
 
+/* `lea` of an instruction's memory operand into rax, for the copy to turn
+ * away an address outside every watched variable before calling lockrace:
+ * the same ModRM (its register field rax), SIB and displacement, REX.X and
+ * REX.B kept. Its length, 0 where that does not hold (VEX and EVEX
+ * encodings, 32-bit addresses). */
+static int address_lea(const cs_insn *insn, uint8_t *out)
+{
+    const cs_x86 *x = &insn->detail->x86;
+    const uint8_t *b = insn->bytes;
+    int i = 0;
+    while (i < insn->size && (b[i] == 0xf0 || b[i] == 0xf2 || b[i] == 0xf3 || b[i] == 0x2e || b[i] == 0x36 ||
+                              b[i] == 0x3e || b[i] == 0x26 || b[i] == 0x64 || b[i] == 0x65 || b[i] == 0x66 ||
+                              b[i] == 0x67 || (b[i] & 0xf0) == 0x40))
+        i++;
+    int m = x->encoding.modrm_offset;
+    if (i >= insn->size || b[i] == 0xc4 || b[i] == 0xc5 || b[i] == 0x62 || b[i] == 0x8f ||
+        x->prefix[3] == 0x67 || m <= i || m >= insn->size || (b[m] >> 6) == 3)
+        return 0;
+    int sib = (b[m] & 7) == 4, disp = x->encoding.disp_size;
+    if ((disp && x->encoding.disp_offset != m + 1 + sib) || m + 1 + sib + disp > insn->size)
+        return 0;
+    int n = 0;
+    out[n++] = (uint8_t)(0x48 | (x->rex & 3));
+    out[n++] = 0x8d;
+    out[n++] = (uint8_t)(b[m] & 0xc7);
+    memcpy(out + n, b + m + 1, (size_t)(sib + disp));
+    return n + sib + disp;
+}
+
 /* Decodes the function at c->fn into c->in; 0 if it cannot be copied. */
 static int clone_decode(csh h, const scan *s, clone_fn *c, cs_insn *insn)
 {
@@ -276,6 +305,7 @@ static void clone_analyse(csh h, const scan *s, clone_fn *c, cs_insn *insn)
         ci->p.disp = op->mem.disp;
         ci->p.size = opsize;
         ci->use = 1;
+        ci->lea_len = (uint8_t)address_lea(insn, ci->lea);
         c->uses++;
     }
     free(in);

@@ -17,7 +17,7 @@
 #define MAX_VARS 16384
 #define MAX_PATCHES 65536
 #define CALL_SIZE 24            /* emit_call's bytes */
-#define REGION_HEADER 64        /* the addresses of the two stubs */
+#define REGION_HEADER 64        /* the addresses of the two stubs, the variables' bounds */
 
 typedef struct watch_var {
     uintptr_t lo, hi;
@@ -151,6 +151,7 @@ typedef struct clone_insn {
     uint8_t branch, cc;         /* BR_*; a jcc's condition, an indirect call's ModRM byte */
     uintptr_t target;           /* a branch's or a RIP-relative operand's */
     uint8_t use;
+    uint8_t lea[12], lea_len;   /* patch.any: `lea ADDRESS, %rax` to turn away fast (0: no fast path) */
     unsigned pass;              /* a direct call: the argument registers that hold the pointer */
     int sub;                    /* such a call into another copy: its number + 1; 0 none */
     patch p;
@@ -239,6 +240,7 @@ typedef struct scan {
 /* vars.c */ int lr_watch_var_at(uintptr_t a, uintptr_t size);  /* lowest overlapping [a, a+size), -1 */
 /* vars.c */ int lr_watch_symbol_at(uintptr_t a);   /* lowest whose whole symbol holds a, -1 */
 /* vars.c */ int lr_watch_var_running(uintptr_t a, uintptr_t size);   /* the same, on an access */
+/* vars.c */ void lr_watch_bounds(uintptr_t *lo, uintptr_t *hi);   /* what all of them lie in */
 /* names.c */ const char *lr_watch_base_name(const char *path);
 /* names.c */ int lr_watch_add_item(const char *item, char *err, size_t errlen);
 /* names.c */ int lr_watch_collect_object(struct dl_phdr_info *info, size_t size, void *data);

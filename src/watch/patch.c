@@ -78,11 +78,72 @@ static uint8_t *emit_call(uint8_t *at, uint32_t k, const uint8_t *stub_slot)
  * the watched ones between two calls. */
 #define RETURN_SIZE 20      /* emit_return_to's bytes */
 
+#define TURN_AWAY_SIZE(ci) (33 + (size_t)(ci)->lea_len + 10 + 5 + 10 + (ci)->len)   /* emit_checked's */
+
 static size_t copied_size(const clone_insn *ci)
 {
     size_t n = ci->branch == BR_JCC ? 6 : ci->branch == BR_CALL ? RETURN_SIZE + 5 :
                ci->branch == BR_ICALL ? RETURN_SIZE + ci->len : ci->branch != BR_NONE ? 5 : ci->len;
+    if (ci->use && ci->lea_len)
+        n += TURN_AWAY_SIZE(ci);
     return n + (ci->use ? 2 * CALL_SIZE : 0);
+}
+
+static const uint8_t red_zone_down[] = { 0x48, 0x8d, 0x64, 0x24, 0x80 };                 /* lea -128(%rsp),%rsp */
+static const uint8_t red_zone_up[] = { 0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00 }; /* lea 128(%rsp),%rsp */
+
+/* cmp SLOT(%rip),%rax, then a jcc rel32 (its condition in cc) to `to` */
+static uint8_t *emit_compare(uint8_t *at, const uint8_t *slot, uint8_t cc, const uint8_t *to)
+{
+    *at++ = 0x48;
+    *at++ = 0x3b;
+    *at++ = 0x05;
+    at = put32(at, (int32_t)(slot - (at + 4)));
+    *at++ = 0x0f;
+    *at++ = (uint8_t)(0x80 | cc);
+    return put32(at, (int32_t)(to - (at + 4)));
+}
+
+/* An access in a copy that may go through the pointer, where its address
+ * can be computed with a lea: if the address is outside the bounds of
+ * every watched variable (the region's header), the instruction runs
+ * alone; only otherwise between the calls to lockrace, which look for the
+ * variable. The registers, flags and red zone are as the program left
+ * them either way:
+ *
+ *     lea -128(%rsp),%rsp; push %rax; pushfq; lea ADDRESS,%rax
+ *     cmp hi(%rip),%rax; jae away; cmp lo(%rip),%rax; jb away
+ *     popfq; pop %rax; lea 128(%rsp),%rsp; CALL pre; INSN; CALL post; jmp done
+ *   away:
+ *     popfq; pop %rax; lea 128(%rsp),%rsp; INSN
+ *   done: */
+static uint8_t *emit_checked(uint8_t *p, const clone_insn *ci, uint32_t k, const uint8_t *region)
+{
+    uint8_t *away = p + 33 + ci->lea_len + 10 + 2 * CALL_SIZE + ci->len + 5;
+    memcpy(p, red_zone_down, sizeof red_zone_down);
+    p += sizeof red_zone_down;
+    *p++ = 0x50;
+    *p++ = 0x9c;
+    memcpy(p, ci->lea, ci->lea_len);
+    p += ci->lea_len;
+    p = emit_compare(p, region + 16, 0x3, away);       /* jae */
+    p = emit_compare(p, region + 24, 0x2, away);       /* jb */
+    *p++ = 0x9d;
+    *p++ = 0x58;
+    memcpy(p, red_zone_up, sizeof red_zone_up);
+    p += sizeof red_zone_up;
+    p = emit_call(p, k, region);
+    memcpy(p, ci->bytes, ci->len);
+    p += ci->len;
+    p = emit_call(p, k, region + 8);
+    *p++ = 0xe9;
+    p = put32(p, (int32_t)(away + 10 + ci->len - (p + 4)));
+    *p++ = 0x9d;
+    *p++ = 0x58;
+    memcpy(p, red_zone_up, sizeof red_zone_up);
+    p += sizeof red_zone_up;
+    memcpy(p, ci->bytes, ci->len);
+    return p + ci->len;
 }
 
 static size_t clone_size(const clone_fn *c)
@@ -136,13 +197,18 @@ static int write_clone(const scan *s, clone_fn *c, uint8_t *at, const uint8_t *r
     for (int i = 0; i < c->n && ok; i++) {
         clone_insn *ci = &c->in[i];
         uint32_t k = lr_watch_npatches;
-        if (ci->use) {
-            if (k == MAX_PATCHES) {
-                ok = 0;
-                break;
-            }
-            p = emit_call(p, k, region);
+        if (ci->use && k == MAX_PATCHES) {
+            ok = 0;
+            break;
         }
+        if (ci->use && ci->lea_len) {
+            p = emit_checked(p, ci, k, region);
+            lr_watch_patches[k] = ci->p;
+            lr_watch_npatches++;
+            continue;
+        }
+        if (ci->use)
+            p = emit_call(p, k, region);
         if (ci->branch == BR_CALL || ci->branch == BR_ICALL)
             p = emit_return_to(p, ci->addr + ci->len);
         uint8_t *moved = p;
@@ -227,6 +293,12 @@ void lr_watch_rewrite(const object *o, scan *s, int mem, char *err, size_t errle
     }
     void (*stubs[2])(void) = { lr_watch_stub_pre, lr_watch_stub_post };
     memcpy(region, stubs, sizeof stubs);
+    /* what a copy's access compares its address with (emit_checked): an
+     * access of up to 16 bytes that starts below lo - 15 ends before lo */
+    uintptr_t bounds[2];
+    lr_watch_bounds(&bounds[1], &bounds[0]);
+    bounds[1] = bounds[1] > 15 ? bounds[1] - 15 : 0;
+    memcpy(region + 16, bounds, sizeof bounds);
     uint32_t first = lr_watch_npatches;
     uint8_t *at = region + REGION_HEADER;
     for (uint32_t i = 0; i < n; i++) {

@@ -119,3 +119,9 @@ int lr_watch_var_running(uintptr_t a, uintptr_t size)
         return -1;
     return lr_watch_var_at(a, size);
 }
+
+void lr_watch_bounds(uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = all_lo;
+    *hi = all_hi;
+}
