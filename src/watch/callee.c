@@ -325,14 +325,22 @@ static uintptr_t followable_call(csh h, const cs_insn *insn, const scan *s)
     return lr_watch_code_end(s->o, target) && start_index(s, target) >= 0 ? target : 0;
 }
 
+/* What clone_for returns for a callee that has no access through the
+ * pointer and lets it go nowhere: the call is left alone, and the pointer
+ * does not escape there. */
+#define HARMLESS (-2)
+
 /* The copy of the function at target with the pointer in the seeds, made
- * once: its number, -1 if it cannot be made or sees no access through the
- * pointer (then the call is left alone, and the pointer said to escape). */
+ * once: its number; HARMLESS; -1 if it cannot be made, or the pointer
+ * goes where it does not see (then the call is left alone, and the
+ * pointer said to escape). */
 static int clone_for(csh h, scan *s, uintptr_t target, unsigned seeds, int depth)
 {
     for (int i = 0; i < s->nclones; i++)
-        if (s->clones[i].fn == target && s->clones[i].seeds == seeds)
-            return s->clones[i].ok && s->clones[i].uses ? i : -1;
+        if (s->clones[i].fn == target && s->clones[i].seeds == seeds) {
+            const clone_fn *c = &s->clones[i];
+            return c->ok && c->uses ? i : c->ok && c->done && !c->escape_at ? HARMLESS : -1;
+        }
     if (s->nclones == s->clones_cap) {
         int cap = s->clones_cap ? s->clones_cap * 2 : 16;
         clone_fn *v = realloc(s->clones, (size_t)cap * sizeof *v);
@@ -374,15 +382,16 @@ static int clone_for(csh h, scan *s, uintptr_t target, unsigned seeds, int depth
             c->uses++;
             if (!c->escape_at)
                 c->escape_at = s->clones[sub].escape_at;
-        } else if (!c->escape_at) {
+        } else if (sub != HARMLESS && !c->escape_at) {
             c->escape_at = at;
         }
     }
+    c->done = 1;
     if (!c->ok || !c->uses) {
         free(c->in);
         c->in = NULL;
         c->n = 0;
-        return -1;
+        return c->ok && !c->escape_at ? HARMLESS : -1;
     }
     return (int)(c - s->clones);
 }
@@ -474,6 +483,8 @@ void lr_watch_follow_calls(csh h, const cs_insn *insn, scan *s)
     }
     if (s->args && (target = followable_call(h, insn, s)) != 0) {
         int k = clone_for(h, s, target, s->args, 1);
+        if (k == HARMLESS)
+            drop_args(s, s->args, 0);
         if (k >= 0 && s->nfollows < MAX_PATCHES) {
             if (s->nfollows == s->follows_cap) {
                 int cap = s->follows_cap ? s->follows_cap * 2 : 64;
@@ -543,9 +554,10 @@ void lr_watch_keep_or_escape(scan *s)
 }
 
 /* For a call that passes the pointer in the seeds (consider_pointer,
- * decode.c): the copy's number, -1 if the call is not followed. */
-int lr_watch_callee_copy(csh h, scan *s, const cs_insn *call, unsigned seeds)
+ * decode.c): whether the callee's accesses through it are all seen (its
+ * copy, or it has none). */
+int lr_watch_callee_sees(csh h, scan *s, const cs_insn *call, unsigned seeds)
 {
     uintptr_t target = followable_call(h, call, s);
-    return target ? clone_for(h, s, target, seeds, 1) : -1;
+    return target && clone_for(h, s, target, seeds, 1) != -1;
 }

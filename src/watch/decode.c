@@ -353,7 +353,7 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
     }
     /* passed to a callee that callee.c copies: seen there */
     if (outlives && !(LR_CALLEE_SAVED & LR_REG_BIT(reg)) && lr_watch_cs.insn_group(h, stop, CS_GRP_CALL) &&
-        lr_watch_callee_copy(h, s, stop, LR_REG_BIT(reg)) >= 0)
+        lr_watch_callee_sees(h, s, stop, LR_REG_BIT(reg)))
         outlives = 0;
     if (escaped || outlives)
         lr_watch_escape(pointed, (uintptr_t)load_insn->address);

@@ -161,6 +161,7 @@ typedef struct clone_fn {
     uintptr_t fn, end;
     unsigned seeds;             /* the argument registers that hold the pointer on entry */
     int ok;                     /* 0: cannot be copied (escape_at says where) */
+    int done;                   /* analysed, its calls' callees too */
     int uses;                   /* its accesses that may go through the pointer */
     uintptr_t escape_at;        /* where the pointer goes further than the copy follows, 0 none */
     int n;
@@ -232,7 +233,7 @@ typedef struct scan {
 /* decode.c */ const cs_x86_op *lr_watch_accessed(const cs_insn *insn);
 /* decode.c */ int lr_watch_pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_t *pointer);
 /* decode.c */ void lr_watch_escape(int var, uintptr_t at);
-/* callee.c */ int lr_watch_callee_copy(csh h, scan *s, const cs_insn *call, unsigned seeds);
+/* callee.c */ int lr_watch_callee_sees(csh h, scan *s, const cs_insn *call, unsigned seeds);
 /* callee.c */ void lr_watch_follow_calls(csh h, const cs_insn *insn, scan *s);
 /* callee.c */ void lr_watch_keep_or_escape(scan *s);
 /* vars.c */ watch_var *lr_watch_new_var(void);     /* the next slot (count it), NULL: full */
