@@ -362,9 +362,13 @@ static int clone_for(csh h, scan *s, uintptr_t target, unsigned seeds, int depth
     c->end = end;
     cs_insn *insn = lr_watch_cs.malloc(h);
     c->in = end - target <= MAX_CLONE_BYTES ? calloc(MAX_CLONE_INSNS, sizeof *c->in) : NULL;
-    c->ok = insn && c->in && clone_decode(h, s, c, insn);
-    if (c->ok)
+    c->ok = insn && c->in && clone_decode(h, s, c, insn) && c->n > 0;
+    if (c->ok) {
+        clone_insn *fit = realloc(c->in, (size_t)c->n * sizeof *c->in);   /* watch=*: many copies */
+        if (fit)
+            c->in = fit;
         clone_analyse(h, s, c, insn);
+    }
     if (insn)
         lr_watch_cs.free(insn, 1);
     /* the calls that pass the pointer on: into their callees' copies (which
