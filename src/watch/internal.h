@@ -141,7 +141,9 @@ typedef struct addr_list {
  * call: the return address on the stack is the program's, so exceptions,
  * pthread_cancel and backtraces unwind through it (the copy has no unwind
  * table). What follows a call thus runs unwatched. A direct call that
- * passes the pointer on goes to the callee's copy (MAX_CLONE_DEPTH). */
+ * passes the pointer on goes to the callee's copy (MAX_CLONE_DEPTH). Such
+ * a call is a push and a jump: a CET shadow stack, which no glibc of
+ * Debian 12 enables, would refuse the callee's return. */
 enum { BR_NONE, BR_JMP, BR_JCC, BR_CALL, BR_ICALL };
 
 typedef struct clone_insn {
