@@ -40,6 +40,8 @@ static int relative_branch(csh h, const cs_insn *insn, uint8_t *cc)
         return BR_NONE;
     while (i < insn->size && (b[i] == 0xf2 || b[i] == 0x2e || b[i] == 0x3e))   /* bnd, branch hints */
         i++;
+    if (i == insn->size)
+        return -1;
     if (b[i] == 0xe8)
         return BR_CALL;
     if (b[i] == 0xe9 || b[i] == 0xeb)

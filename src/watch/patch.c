@@ -294,10 +294,11 @@ void lr_watch_rewrite(const object *o, scan *s, int mem, char *err, size_t errle
     void (*stubs[2])(void) = { lr_watch_stub_pre, lr_watch_stub_post };
     memcpy(region, stubs, sizeof stubs);
     /* what a copy's access compares its address with (emit_checked): an
-     * access of up to 16 bytes that starts below lo - 15 ends before lo */
+     * access of up to 64 bytes (a zmm register) that starts below lo - 63
+     * ends before lo */
     uintptr_t bounds[2];
     lr_watch_bounds(&bounds[1], &bounds[0]);
-    bounds[1] = bounds[1] > 15 ? bounds[1] - 15 : 0;
+    bounds[1] = bounds[1] > 63 ? bounds[1] - 63 : 0;
     memcpy(region + 16, bounds, sizeof bounds);
     uint32_t first = lr_watch_npatches;
     uint8_t *at = region + REGION_HEADER;
