@@ -27,7 +27,7 @@ long g_tally;
 long g_relayed;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static long rounds = 100000;
-static int mode;                /* 0 store, 1 add, 2 locked */
+static int mode;                /* 0 store, 1 add, 2 locked, 3 calls, 4 nested */
 
 __attribute__((noinline)) void store(long *p, long v)
 {
