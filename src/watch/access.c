@@ -34,6 +34,7 @@ typedef struct inflight {
     uint64_t before;
     uintptr_t addr;             /* what of the variable this access reaches */
     uint32_t size;              /* 0: not the variable (a dynamic address elsewhere) */
+    int var;
     uint8_t locked;
 } inflight;
 
@@ -117,13 +118,21 @@ void lr_watch_pre(uint32_t k, uint64_t *regs)
     f->locked = 0;
     f->addr = p->addr;
     f->size = p->size;
+    f->var = p->var;
     if (p->dynamic) {
-        uintptr_t a = (uintptr_t)(regs[p->base] + (p->index >= 0 ? regs[p->index] * p->scale : 0) +
-                                  (uint64_t)p->disp);
-        const watch_var *v = &lr_watch_vars[p->var];
-        uintptr_t lo = a > v->lo ? a : v->lo, hi = a + p->size < v->hi ? a + p->size : v->hi;
-        f->addr = lo;
-        f->size = lo < hi ? (uint32_t)(hi - lo) : 0;
+        uintptr_t a = (uintptr_t)((p->base >= 0 ? regs[p->base] : 0) +
+                                  (p->index >= 0 ? regs[p->index] * p->scale : 0) + (uint64_t)p->disp);
+        /* a callee's copy is also run with pointers to anything else */
+        if (p->any)
+            f->var = lr_watch_var_running(a, p->size);
+        if (f->var >= 0) {
+            const watch_var *v = &lr_watch_vars[f->var];
+            uintptr_t lo = a > v->lo ? a : v->lo, hi = a + p->size < v->hi ? a + p->size : v->hi;
+            f->addr = lo;
+            f->size = lo < hi ? (uint32_t)(hi - lo) : 0;
+        } else {
+            f->size = 0;
+        }
     }
     nflights++;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -139,7 +148,7 @@ void lr_watch_pre(uint32_t k, uint64_t *regs)
         errno = saved;
     }
     if (!nested) {
-        take(&lr_watch_vars[p->var].lock);
+        take(&lr_watch_vars[f->var].lock);
         f->locked = 1;
     }
     f->before = load(f->addr, f->size);
@@ -158,7 +167,7 @@ void lr_watch_post(uint32_t k, uint64_t *regs)
         int saved = errno;
         lr_stack_id stack = f->stack;
         int flags = f->locked ? LR_ACC_EXACT | LR_ACC_GIVEN : 0;
-        if (p->atomic || lr_watch_vars[p->var].atomic)
+        if (p->atomic || lr_watch_vars[f->var].atomic)
             flags |= LR_ACC_ATOMIC;
         if (p->read)
             lr_race_access_at(self, f->addr, f->size, flags, &f->before, stack);
@@ -167,7 +176,7 @@ void lr_watch_post(uint32_t k, uint64_t *regs)
         errno = saved;
     }
     if (f->locked)
-        lr_ilock_drop(&lr_watch_vars[p->var].lock);
+        lr_ilock_drop(&lr_watch_vars[f->var].lock);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     nflights--;
 }

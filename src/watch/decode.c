@@ -1,7 +1,8 @@
 /* Finding the instructions that reach a watched variable: every function
  * of the lr_watch_objects concerned disassembled (Capstone, loaded at run time),
  * direct RIP-relative accesses and runs through a pointer loaded to the
- * variable, with the branch targets that forbid moving a run. */
+ * variable, with the branch targets that forbid moving a run. Calls that
+ * pass the pointer on: callee.c. */
 #include "watch/watch.h"
 #include "watch/internal.h"
 #include "support/arena.h"
@@ -56,7 +57,6 @@ int lr_watch_load_capstone(void)
            lr_watch_cs.insn_group && lr_watch_cs.regs_access ? 0 : -1;
 }
 
-static uintptr_t code_end(const object *o, uintptr_t addr);
 static int by_value(const void *a, const void *b);
 
 static void addr_push(addr_list *l, uintptr_t a)
@@ -73,7 +73,7 @@ static void addr_push(addr_list *l, uintptr_t a)
 }
 
 /* For a sorted list. */
-static int addr_in(const addr_list *l, uintptr_t a)
+int lr_watch_addr_in(const addr_list *l, uintptr_t a)
 {
     size_t lo = 0, hi = l->n;
     while (lo < hi) {
@@ -104,7 +104,7 @@ static candidate *new_candidate(scan *s)
 
 /* A general register's index in the stubs' array (watch_stub.S), for any
  * of its names; -1 for the others (rsp, rip, segments). */
-static int gpr(unsigned reg)
+int lr_watch_gpr(unsigned reg)
 {
     switch (reg) {
     case X86_REG_R15: case X86_REG_R15D: case X86_REG_R15W: case X86_REG_R15B: return 0;
@@ -126,7 +126,7 @@ static int gpr(unsigned reg)
     }
 }
 
-static int control_transfer(csh h, const cs_insn *insn)
+int lr_watch_control_transfer(csh h, const cs_insn *insn)
 {
     return lr_watch_cs.insn_group(h, insn, CS_GRP_JUMP) || lr_watch_cs.insn_group(h, insn, CS_GRP_CALL) ||
            lr_watch_cs.insn_group(h, insn, CS_GRP_RET) || lr_watch_cs.insn_group(h, insn, CS_GRP_INT) ||
@@ -136,7 +136,7 @@ static int control_transfer(csh h, const cs_insn *insn)
 
 /* Instructions that move the stack pointer or reach the stack implicitly
  * stay where they are. */
-static int uses_stack(const cs_insn *insn)
+int lr_watch_uses_stack(const cs_insn *insn)
 {
     switch (insn->id) {
     case X86_INS_PUSH: case X86_INS_POP: case X86_INS_PUSHF: case X86_INS_POPF: case X86_INS_PUSHFQ:
@@ -147,7 +147,7 @@ static int uses_stack(const cs_insn *insn)
     }
 }
 
-static void copy_insn(seq_insn *si, const cs_insn *insn)
+void lr_watch_copy_insn(seq_insn *si, const cs_insn *insn)
 {
     memcpy(si->bytes, insn->bytes, insn->size);
     si->len = (uint8_t)insn->size;
@@ -159,7 +159,7 @@ static void copy_insn(seq_insn *si, const cs_insn *insn)
         }
 }
 
-static void fill_patch(patch *p, const cs_insn *insn, const cs_x86_op *op, int var)
+void lr_watch_fill_patch(patch *p, const cs_insn *insn, const cs_x86_op *op, int var)
 {
     const cs_x86 *x = &insn->detail->x86;
     p->insn = (uintptr_t)insn->address;
@@ -172,7 +172,7 @@ static void fill_patch(patch *p, const cs_insn *insn, const cs_x86_op *op, int v
 }
 
 /* The memory operand an instruction accesses (not lea's address), NULL if none. */
-static const cs_x86_op *accessed(const cs_insn *insn)
+const cs_x86_op *lr_watch_accessed(const cs_insn *insn)
 {
     const cs_x86 *x = &insn->detail->x86;
     if (insn->id == X86_INS_LEA || insn->id == X86_INS_NOP)
@@ -186,13 +186,13 @@ static const cs_x86_op *accessed(const cs_insn *insn)
 /* An instruction that reaches a watched variable RIP-relatively. */
 static void consider_direct(csh h, const cs_insn *insn, scan *s)
 {
-    const cs_x86_op *op = accessed(insn);
+    const cs_x86_op *op = lr_watch_accessed(insn);
     if (!op || op->mem.base != X86_REG_RIP || op->mem.index != X86_REG_INVALID ||
         op->mem.segment != X86_REG_INVALID)
         return;
     uintptr_t target = (uintptr_t)(insn->address + insn->size + op->mem.disp);
     int var = lr_watch_var_at(target, op->size ? op->size : 1);
-    if (var < 0 || control_transfer(h, insn) || uses_stack(insn) ||
+    if (var < 0 || lr_watch_control_transfer(h, insn) || lr_watch_uses_stack(insn) ||
         insn->detail->x86.encoding.disp_size != 4 || insn->size < 5)
         return;
     candidate *c = new_candidate(s);
@@ -202,9 +202,9 @@ static void consider_direct(csh h, const cs_insn *insn, scan *s)
     c->end = c->insn + insn->size;
     c->n = 1;
     seq_insn *si = &c->in[0];
-    copy_insn(si, insn);
+    lr_watch_copy_insn(si, insn);
     si->use = 1;
-    fill_patch(&si->p, insn, op, var);
+    lr_watch_fill_patch(&si->p, insn, op, var);
     watch_var *v = &lr_watch_vars[var];
     uintptr_t lo = target > v->lo ? target : v->lo;
     uintptr_t hi = target + op->size < v->hi ? target + op->size : v->hi;
@@ -216,7 +216,7 @@ static void consider_direct(csh h, const cs_insn *insn, scan *s)
  * in a register RIP-relatively:
  * `mov var@GOTPCREL(%rip), %reg` (the GOT slot already holds the
  * address) or `lea var(%rip), %reg`. Returns the variable, -1 if none. */
-static int pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_t *pointer)
+int lr_watch_pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_t *pointer)
 {
     const cs_x86 *x = &insn->detail->x86;
     if ((insn->id != X86_INS_MOV && insn->id != X86_INS_LEA) || x->op_count != 2 ||
@@ -225,7 +225,7 @@ static int pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_
         x->operands[1].mem.index != X86_REG_INVALID || x->operands[1].mem.segment != X86_REG_INVALID ||
         x->encoding.disp_size != 4 || insn->size < 5)
         return -1;
-    *reg = gpr(x->operands[0].reg);
+    *reg = lr_watch_gpr(x->operands[0].reg);
     if (*reg < 0)
         return -1;
     uintptr_t a = (uintptr_t)(insn->address + insn->size + x->operands[1].mem.disp);
@@ -241,19 +241,12 @@ static int pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_
 
 /* The pointer in reg may be used where lockrace does not look: noted on
  * the variable, said once at start (watch.c). */
-static void escape(int var, uintptr_t at)
+void lr_watch_escape(int var, uintptr_t at)
 {
     watch_var *v = &lr_watch_vars[var];
     if (!v->escapes++ || at < v->escape_at)
         v->escape_at = at;
 }
-
-/* Registers by their index in the stubs' array (gpr()). */
-#define REG_BIT(i) (1u << (i))
-static const unsigned callee_saved = REG_BIT(0) | REG_BIT(1) | REG_BIT(2) | REG_BIT(3) | REG_BIT(10) |
-                                     REG_BIT(11);     /* r15 r14 r13 r12 rbp rbx */
-static const unsigned arguments = REG_BIT(8) | REG_BIT(9) | REG_BIT(12) | REG_BIT(13) | REG_BIT(7) |
-                                  REG_BIT(6);         /* rdi rsi rdx rcx r8 r9 */
 
 /* insn reads reg other than as the base of a memory operand: the pointer
  * is stored, copied, compared or offset. */
@@ -262,8 +255,8 @@ static int uses_pointer_otherwise(const cs_insn *insn, int reg)
     const cs_x86 *x = &insn->detail->x86;
     for (int i = 0; i < x->op_count; i++) {
         const cs_x86_op *op = &x->operands[i];
-        if ((op->type == X86_OP_REG && gpr(op->reg) == reg && (op->access & CS_AC_READ)) ||
-            (op->type == X86_OP_MEM && gpr(op->mem.index) == reg))
+        if ((op->type == X86_OP_REG && lr_watch_gpr(op->reg) == reg && (op->access & CS_AC_READ)) ||
+            (op->type == X86_OP_MEM && lr_watch_gpr(op->mem.index) == reg))
             return 1;
     }
     return 0;
@@ -276,10 +269,10 @@ static int uses_pointer_otherwise(const cs_insn *insn, int reg)
  * a branch. */
 static int pointer_outlives(csh h, const cs_insn *stop, int reg)
 {
-    if (callee_saved & REG_BIT(reg))
+    if (LR_CALLEE_SAVED & LR_REG_BIT(reg))
         return 1;
     if (stop && lr_watch_cs.insn_group(h, stop, CS_GRP_CALL))
-        return (arguments & REG_BIT(reg)) != 0;
+        return (LR_ARGUMENTS & LR_REG_BIT(reg)) != 0;
     if (stop && lr_watch_cs.insn_group(h, stop, CS_GRP_RET))
         return reg == 14;       /* rax */
     return 0;
@@ -297,7 +290,7 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
     candidate c;
     memset(&c, 0, sizeof c);
     c.insn = (uintptr_t)load_insn->address;
-    copy_insn(&c.in[0], load_insn);
+    lr_watch_copy_insn(&c.in[0], load_insn);
     c.n = 1;
     int uses = 0, last_use = 0;
     const uint8_t *code = (const uint8_t *)(load_insn->address + load_insn->size);
@@ -306,34 +299,34 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
     int clobbered = 0, escaped = 0;
     const cs_insn *stop = NULL;
     while (c.n < MAX_SEQ && lr_watch_cs.disasm_iter(h, &code, &size, &address, tmp)) {
-        if (control_transfer(h, tmp) || uses_stack(tmp) || addr_in(&s->targets, (uintptr_t)tmp->address) ||
-            code_end(s->o, (uintptr_t)tmp->address) == 0) {
+        if (lr_watch_control_transfer(h, tmp) || lr_watch_uses_stack(tmp) || lr_watch_addr_in(&s->targets, (uintptr_t)tmp->address) ||
+            lr_watch_code_end(s->o, (uintptr_t)tmp->address) == 0) {
             stop = tmp;
             break;
         }
         if (uses_pointer_otherwise(tmp, reg))
             escaped = 1;
-        const cs_x86_op *op = accessed(tmp);
+        const cs_x86_op *op = lr_watch_accessed(tmp);
         seq_insn *si = &c.in[c.n];
-        copy_insn(si, tmp);
+        lr_watch_copy_insn(si, tmp);
         if (si->disp_offset && tmp->detail->x86.encoding.disp_size != 4)
             break;
         int var = -1;
         uint32_t opsize = op && op->size ? op->size : 1;
-        if (op && gpr(op->mem.base) == reg && op->mem.segment == X86_REG_INVALID) {
+        if (op && lr_watch_gpr(op->mem.base) == reg && op->mem.segment == X86_REG_INVALID) {
             /* no index: the address is known now; an index: any element of
              * the variable the pointer is in may be reached (pre checks) */
             if (op->mem.index == X86_REG_INVALID)
                 var = lr_watch_var_at(pointer + (uintptr_t)op->mem.disp, opsize);
-            else if (gpr(op->mem.index) >= 0)
+            else if (lr_watch_gpr(op->mem.index) >= 0)
                 var = pointed;
         }
         if (var >= 0) {
             si->use = 1;
-            fill_patch(&si->p, tmp, op, var);
+            lr_watch_fill_patch(&si->p, tmp, op, var);
             si->p.dynamic = 1;
             si->p.base = (int8_t)reg;
-            si->p.index = (int8_t)(op->mem.index == X86_REG_INVALID ? -1 : gpr(op->mem.index));
+            si->p.index = (int8_t)(op->mem.index == X86_REG_INVALID ? -1 : lr_watch_gpr(op->mem.index));
             si->p.scale = (uint8_t)op->mem.scale;
             si->p.disp = op->mem.disp;
             si->p.size = opsize;
@@ -345,14 +338,25 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
         uint8_t nread = 0, nwritten = 0;
         int clobbers = lr_watch_cs.regs_access(h, tmp, read, &nread, written, &nwritten) != CS_ERR_OK;
         for (int i = 0; i < nwritten; i++)
-            clobbers |= gpr(written[i]) == reg;
+            clobbers |= lr_watch_gpr(written[i]) == reg;
         if (clobbers) {
             clobbered = 1;
             break;
         }
     }
-    if (escaped || (!clobbered && pointer_outlives(h, stop, reg)))
-        escape(pointed, (uintptr_t)load_insn->address);
+    int outlives = !clobbered && pointer_outlives(h, stop, reg);
+    /* kept in a callee-saved register: decided at the function's end */
+    if (outlives && !escaped && (LR_CALLEE_SAVED & LR_REG_BIT(reg)) && !(s->read_before & LR_REG_BIT(reg)) &&
+        s->nkept < (int)(sizeof s->kept / sizeof s->kept[0])) {
+        s->kept[s->nkept++] = (struct kept){ pointed, (uintptr_t)load_insn->address, (int8_t)reg, 0 };
+        outlives = 0;
+    }
+    /* passed to a callee that callee.c copies: seen there */
+    if (outlives && !(LR_CALLEE_SAVED & LR_REG_BIT(reg)) && lr_watch_cs.insn_group(h, stop, CS_GRP_CALL) &&
+        lr_watch_callee_sees(h, s, stop, LR_REG_BIT(reg)))
+        outlives = 0;
+    if (escaped || outlives)
+        lr_watch_escape(pointed, (uintptr_t)load_insn->address);
     if (!uses)
         return;
     c.n = last_use;
@@ -370,10 +374,10 @@ static void consider(csh h, const cs_insn *insn, scan *s, cs_insn *tmp)
     consider_direct(h, insn, s);
     int reg, pointed;
     uintptr_t pointer;
-    if ((pointed = pointer_load(insn, s->o, &reg, &pointer)) < 0)
+    if ((pointed = lr_watch_pointer_load(insn, s->o, &reg, &pointer)) < 0)
         return;
     if (s->has_indirect)
-        escape(pointed, (uintptr_t)insn->address);  /* a jump table could land inside a run */
+        lr_watch_escape(pointed, (uintptr_t)insn->address);  /* a jump table could land inside a run */
     else
         consider_pointer(h, insn, pointer, pointed, reg, s, tmp);
 }
@@ -399,7 +403,8 @@ static void disassemble(csh h, cs_insn *insn, cs_insn *tmp, uintptr_t start, siz
 {
     const uint8_t *code = (const uint8_t *)start;
     uint64_t address = start;
-    s->has_indirect = pass == 2 && addr_in(&s->indirect, start);
+    s->has_indirect = pass == 2 && lr_watch_addr_in(&s->indirect, start);
+    s->held = s->args = 0;
     while (size > 0) {
         if (!lr_watch_cs.disasm_iter(h, &code, &size, &address, insn)) {
             /* not code (padding, data): step over one byte */
@@ -410,15 +415,19 @@ static void disassemble(csh h, cs_insn *insn, cs_insn *tmp, uintptr_t start, siz
         }
         if (pass == 1)
             note_targets(h, insn, s);
-        else
+        else {
             consider(h, insn, s, tmp);
+            lr_watch_follow_calls(h, insn, s);
+        }
     }
+    if (pass == 2)
+        lr_watch_keep_or_escape(s);
     if (pass == 1 && s->has_indirect)
         addr_push(&s->indirect, start);
 }
 
 /* The executable segment holding addr: its end, 0 if none. */
-static uintptr_t code_end(const object *o, uintptr_t addr)
+uintptr_t lr_watch_code_end(const object *o, uintptr_t addr)
 {
     for (int i = 0; i < o->ncode; i++)
         if (addr >= o->code_lo[i] && addr < o->code_hi[i])
@@ -491,10 +500,12 @@ void lr_watch_scan_object(const object *o, scan *s)
     if (tmp) {
         qsort(starts, n, sizeof *starts, by_value);
         s->o = o;
+        s->starts = starts;
+        s->nstarts = n;
         for (int pass = 1; pass <= 2; pass++) {
             size_t decoded = 0;
             for (size_t i = 0; i < n; i++) {
-                uintptr_t end = code_end(o, starts[i]);
+                uintptr_t end = lr_watch_code_end(o, starts[i]);
                 if (!end || (i + 1 < n && starts[i + 1] == starts[i]))
                     continue;
                 if (i + 1 < n && starts[i + 1] < end)
@@ -514,6 +525,8 @@ void lr_watch_scan_object(const object *o, scan *s)
         lr_watch_cs.free(insn, 1);
         lr_watch_cs.close(&h);
     }
+    s->starts = NULL;
+    s->nstarts = 0;
     free(starts);
     free(s->targets.v);
     free(s->indirect.v);

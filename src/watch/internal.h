@@ -17,7 +17,7 @@
 #define MAX_VARS 16384
 #define MAX_PATCHES 65536
 #define CALL_SIZE 24            /* emit_call's bytes */
-#define REGION_HEADER 64        /* the addresses of the two stubs */
+#define REGION_HEADER 64        /* the addresses of the two stubs, the variables' bounds */
 
 typedef struct watch_var {
     uintptr_t lo, hi;
@@ -27,6 +27,7 @@ typedef struct watch_var {
     int atomic;                 /* some instruction on it is lock-prefixed */
     uint32_t escapes;           /* places its address goes where lockrace does not follow */
     uintptr_t escape_at;        /* the first of them */
+    uint32_t followed;          /* calls that pass its address to a callee's copy (callee.c) */
     lr_ilock lock;              /* orders every watched access of it */
 } watch_var;
 
@@ -42,6 +43,9 @@ typedef struct patch {
     uint8_t dynamic, scale;
     int8_t base, index;
     int64_t disp;
+    /* in a callee's copy: whichever watched variable the address falls in
+     * when it runs, if any (var is only the first one passed) */
+    uint8_t any;
 } patch;
 
 /* The watched variables (vars.c) and the rewritten instructions (watch.c). */
@@ -124,9 +128,83 @@ typedef struct addr_list {
     size_t n, cap;
 } addr_list;
 
+/* A function that receives a pointer to a watched variable in an argument
+ * register from a direct call: copied whole, each access that may go
+ * through the pointer between calls to the stubs (patch.any), and the
+ * calls that pass the pointer re-aimed at the copy. Other callers keep
+ * calling the original, untouched. */
+#define MAX_CLONE_BYTES 4096
+#define MAX_CLONE_INSNS 1024
+#define MAX_CLONE_DEPTH 3       /* the callee, its callees, theirs */
+
+/* A call in a copy returns to the original function, just after the
+ * call: the return address on the stack is the program's, so exceptions,
+ * pthread_cancel and backtraces unwind through it (the copy has no unwind
+ * table). What follows a call thus runs unwatched. A direct call that
+ * passes the pointer on goes to the callee's copy (MAX_CLONE_DEPTH). Such
+ * a call is a push and a jump: a CET shadow stack, which no glibc of
+ * Debian 12 enables, would refuse the callee's return. */
+enum { BR_NONE, BR_JMP, BR_JCC, BR_CALL, BR_ICALL };
+
+typedef struct clone_insn {
+    uintptr_t addr;
+    uint8_t bytes[16];
+    uint8_t len, disp_offset;   /* disp_offset 0: not RIP-relative */
+    uint8_t branch, cc;         /* BR_*; a jcc's condition, an indirect call's ModRM byte */
+    uintptr_t target;           /* a branch's or a RIP-relative operand's */
+    uint8_t use;
+    uint8_t lea[12], lea_len;   /* patch.any: `lea ADDRESS, %rax` to turn away fast (0: no fast path) */
+    unsigned pass;              /* a direct call: the argument registers that hold the pointer */
+    int sub;                    /* such a call into another copy: its number + 1; 0 none */
+    patch p;
+} clone_insn;
+
+typedef struct clone_fn {
+    uintptr_t fn, end;
+    unsigned seeds;             /* the argument registers that hold the pointer on entry */
+    int ok;                     /* 0: cannot be copied (escape_at says where) */
+    int done;                   /* analysed, its calls' callees too */
+    int uses;                   /* its accesses that may go through the pointer */
+    uintptr_t escape_at;        /* where the pointer goes further than the copy follows, 0 none */
+    int n;
+    clone_insn *in;
+    uint8_t *at;                /* where the copy goes (patch.c) */
+    int written;                /* 0: at holds only a jump to the original */
+} clone_fn;
+
+typedef struct follow {
+    uintptr_t call;             /* the call (e8) or tail jump (e9) re-aimed */
+    uint8_t op;
+    int clone;
+} follow;
+
 typedef struct scan {
     candidate *c;
     uint32_t n, cap;
+    clone_fn *clones;
+    int nclones, clones_cap;
+    follow *follows;
+    int nfollows, follows_cap;
+    const uintptr_t *starts;    /* the functions' first addresses, sorted */
+    size_t nstarts;
+    /* the function being scanned (pass 2), in address order: the registers
+     * that may hold a pointer to a watched variable somewhere in it and
+     * which variable, and the argument registers that hold one now */
+    unsigned held, args;
+    int held_var[16];
+    /* pointers loaded into a callee-saved register in this function (a
+     * loop's, hoisted): they escape unless every later read of the
+     * register copies it into an argument register of a followed call,
+     * decided at the function's end (callee.c, lr_watch_keep_or_escape) */
+    struct kept {
+        int var;
+        uintptr_t at;
+        int8_t reg;
+        uint8_t escapes;
+    } kept[8];
+    int nkept;
+    unsigned arg_kept[16];      /* per argument register: the kept pointers it holds a copy of */
+    unsigned read_before;       /* registers read so far in the function (but by push) */
     addr_list targets;          /* direct branch targets in the object, sorted after pass 1 */
     addr_list indirect;         /* the functions (starts) with an indirect jump, sorted */
     const object *o;
@@ -136,13 +214,36 @@ typedef struct scan {
 
 /* ---- the jobs, file by file ---- */
 
+/* Registers by their index in the stubs' array (lr_watch_gpr). */
+#define LR_REG_BIT(i) (1u << (i))
+#define LR_CALLEE_SAVED (LR_REG_BIT(0) | LR_REG_BIT(1) | LR_REG_BIT(2) | LR_REG_BIT(3) | LR_REG_BIT(10) | \
+                         LR_REG_BIT(11))        /* r15 r14 r13 r12 rbp rbx */
+#define LR_ARGUMENTS (LR_REG_BIT(8) | LR_REG_BIT(9) | LR_REG_BIT(12) | LR_REG_BIT(13) | LR_REG_BIT(7) | \
+                      LR_REG_BIT(6))            /* rdi rsi rdx rcx r8 r9 */
+
 /* decode.c */ const char *lr_watch_capstone_name(void);
 /* decode.c */ int lr_watch_load_capstone(void);
 /* decode.c */ void lr_watch_scan_object(const object *o, scan *s);
+/* what decode.c and callee.c share: instructions read with Capstone's details */
+/* decode.c */ int lr_watch_addr_in(const addr_list *l, uintptr_t a);       /* a sorted list */
+/* decode.c */ uintptr_t lr_watch_code_end(const object *o, uintptr_t addr);    /* 0: not code */
+/* decode.c */ int lr_watch_gpr(unsigned reg);      /* index in the stubs' array, -1 */
+/* decode.c */ int lr_watch_control_transfer(csh h, const cs_insn *insn);
+/* decode.c */ int lr_watch_uses_stack(const cs_insn *insn);
+/* decode.c */ void lr_watch_copy_insn(seq_insn *si, const cs_insn *insn);
+/* decode.c */ void lr_watch_fill_patch(patch *p, const cs_insn *insn, const cs_x86_op *op, int var);
+/* decode.c */ const cs_x86_op *lr_watch_accessed(const cs_insn *insn);
+/* decode.c */ int lr_watch_pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_t *pointer);
+/* decode.c */ void lr_watch_escape(int var, uintptr_t at);
+/* callee.c */ int lr_watch_callee_sees(csh h, scan *s, const cs_insn *call, unsigned seeds);
+/* callee.c */ void lr_watch_follow_calls(csh h, const cs_insn *insn, scan *s);
+/* callee.c */ void lr_watch_keep_or_escape(scan *s);
 /* vars.c */ watch_var *lr_watch_new_var(void);     /* the next slot (count it), NULL: full */
 /* vars.c */ int lr_watch_index(void);              /* after the last variable; -1 out of memory */
 /* vars.c */ int lr_watch_var_at(uintptr_t a, uintptr_t size);  /* lowest overlapping [a, a+size), -1 */
 /* vars.c */ int lr_watch_symbol_at(uintptr_t a);   /* lowest whose whole symbol holds a, -1 */
+/* vars.c */ int lr_watch_var_running(uintptr_t a, uintptr_t size);   /* the same, on an access */
+/* vars.c */ void lr_watch_bounds(uintptr_t *lo, uintptr_t *hi);   /* what all of them lie in */
 /* names.c */ const char *lr_watch_base_name(const char *path);
 /* names.c */ int lr_watch_add_item(const char *item, char *err, size_t errlen);
 /* names.c */ int lr_watch_collect_object(struct dl_phdr_info *info, size_t size, void *data);

@@ -1,7 +1,8 @@
 /* The variables watched, and which of them an address falls in: decoding
  * asks for every instruction of every function it reads, so with watch=*
  * (thousands of variables) the answer is a binary search, not a walk.
- * Start-up only (malloc is fine here); never on an access. */
+ * The index is made at start (malloc is fine there) and only read after:
+ * an access in a callee's copy asks it too (lr_watch_var_running). */
 #include "watch/internal.h"
 #include "support/arena.h"
 
@@ -17,6 +18,7 @@ int lr_watch_nvars;
 static int *by_lo, *by_sym;
 static uintptr_t *reach_lo, *reach_sym;
 static size_t indexed;          /* the variables in the index: those before its last making */
+static uintptr_t all_lo = UINTPTR_MAX, all_hi;  /* what every variable of the index lies in */
 
 watch_var *lr_watch_new_var(void)
 {
@@ -54,8 +56,13 @@ int lr_watch_index(void)
     if (!by_lo || !by_sym || !reach_lo || !reach_sym)
         return -1;
     indexed = n;
-    for (size_t i = 0; i < n; i++)
+    all_lo = UINTPTR_MAX;
+    all_hi = 0;
+    for (size_t i = 0; i < n; i++) {
         by_lo[i] = by_sym[i] = (int)i;
+        all_lo = lr_watch_vars[i].lo < all_lo ? lr_watch_vars[i].lo : all_lo;
+        all_hi = lr_watch_vars[i].hi > all_hi ? lr_watch_vars[i].hi : all_hi;
+    }
     qsort(by_lo, n, sizeof *by_lo, cmp_lo);
     qsort(by_sym, n, sizeof *by_sym, cmp_sym);
     for (size_t i = 0; i < n; i++) {
@@ -101,4 +108,20 @@ int lr_watch_symbol_at(uintptr_t a)
             best = i;
     }
     return best;
+}
+
+/* On an access through a pointer in a callee's copy, from any thread: most
+ * such pointers are not into any watched variable, and the bounds of all
+ * of them turn those away with two compares. */
+int lr_watch_var_running(uintptr_t a, uintptr_t size)
+{
+    if (a >= all_hi || a + size <= all_lo)
+        return -1;
+    return lr_watch_var_at(a, size);
+}
+
+void lr_watch_bounds(uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = all_lo;
+    *hi = all_hi;
 }

@@ -29,17 +29,25 @@
  *     saved registers when it runs. The load is the instruction replaced;
  *     the rest of the run is never entered from elsewhere (no branch
  *     target in it, no indirect jump in the function).
+ *   - A direct call that passes such a pointer in an argument register
+ *     calls a copy of the callee instead (callee.c, patch.c
+ *     write_clone): the whole function, its branches re-aimed at the copy,
+ *     each access that may go through the pointer between the calls, and
+ *     the variable found when it runs (the copy also runs with other
+ *     pointers). Its own calls return to the original, whose frames have
+ *     unwind tables: what follows them runs unwatched.
  *   - pre takes the variable's lock and reads its value; post reads it
  *     again and gives both to the race engine as one exact access, then lets
  *     the lock go. Every watched access of a variable is thus ordered, with
  *     the values it really read and wrote: lost updates are observed, not
  *     guessed, as with LOCKRACE_LOAD / LOCKRACE_STORE.
  *
- * Limits (README): a pointer kept across a branch or a call is not
- * followed; a variable of which some instruction is lock-prefixed is taken
- * for an atomic one, and all its accesses for atomic (x86 atomic loads and
- * stores are plain moves); variables defined in the C library or the
- * dynamic linker are refused. */
+ * Limits (README): a pointer kept across a branch or a call, stored, or
+ * passed further than three direct calls is not followed; a variable of
+ * which some instruction is lock-prefixed is taken for an atomic one, and
+ * all its accesses for atomic (x86 atomic loads and stores are plain
+ * moves); variables defined in the C library or the dynamic linker are
+ * refused. */
 
 #include "watch/watch.h"
 #include "watch/internal.h"
@@ -183,8 +191,12 @@ void lr_watch_start(const char *spec)
         uint32_t before = lr_watch_npatches;
         lr_watch_rewrite(&lr_watch_objects[o], &s, mem, err, sizeof err);
         for (uint32_t k = before; k < lr_watch_npatches; k++)
-            found[lr_watch_patches[k].var] += lr_watch_patches[k].size != 0;
+            found[lr_watch_patches[k].var] += lr_watch_patches[k].size != 0 && !lr_watch_patches[k].any;
         free(s.c);
+        for (int i = 0; i < s.nclones; i++)
+            free(s.clones[i].in);
+        free(s.clones);
+        free(s.follows);
         if (err[0]) {
             char line[700];
             snprintf(line, sizeof line, "watch: %s", err);
@@ -199,7 +211,7 @@ void lr_watch_start(const char *spec)
         lr_race_watch(self, v->lo, v->hi - v->lo, v->unnamed || strpbrk(v->name, "+:") ? NULL : v->name);
         if (v->unnamed && lr_opt.verbosity < 2)
             continue;           /* a glob's: only accesses through pointers, or none at all */
-        if (!found[i]) {
+        if (!found[i] && !v->followed) {
             snprintf(err, sizeof err, "watch=%s: no instruction reaches it directly or through its "
                      "address loaded just before; other accesses through pointers are not seen, so "
                      "nothing of it will be", lr_watch_vars[i].name);
@@ -214,9 +226,10 @@ void lr_watch_start(const char *spec)
                      (unsigned long)(v->escape_at - (o ? o->base : 0)));
             fail(err, 0);
         }
-        if (found[i] && lr_opt.verbosity >= 2) {
-            snprintf(err, sizeof err, "watching %s (%zu bytes): %u instruction%s", lr_watch_vars[i].name,
-                     (size_t)(lr_watch_vars[i].hi - lr_watch_vars[i].lo), found[i], found[i] == 1 ? "" : "s");
+        if ((found[i] || v->followed) && lr_opt.verbosity >= 2) {
+            snprintf(err, sizeof err, "watching %s (%zu bytes): %u instruction%s, %u call%s followed into the "
+                     "callee", lr_watch_vars[i].name, (size_t)(lr_watch_vars[i].hi - lr_watch_vars[i].lo),
+                     found[i], found[i] == 1 ? "" : "s", v->followed, v->followed == 1 ? "" : "s");
             fail(err, 0);
         }
     }

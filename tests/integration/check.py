@@ -2342,19 +2342,118 @@ def case_watch_all():
 
 
 def case_watch_escape():
-    """A named variable whose address is passed to a function, or kept in
-    a register across the calls of a loop, is watched, and one line at
-    start says that accesses through that address are not seen; one only
-    ever reached directly gets no line. A glob's variables get none."""
-    status, out, err, reports = watched("watch_escape", [], "g_total,balance,plain")
+    """A named variable whose address is passed to a function called
+    through a pointer, or kept in a register across the calls of a loop,
+    is watched, and one line at start says that accesses through that
+    address are not seen; one only ever reached directly, or passed to a
+    function called directly (followed into it), gets no line. A glob's
+    variables get none."""
+    status, out, err, reports = watched("watch_escape", [], "g_total,balance,plain,passed")
     expect(status == 0 and reports == [], f"status {status}, {[r.get('summary') for r in reports]}")
     for var in ("g_total", "balance"):
         expect(re.search(rf"lockrace: watch={var}: its address is also passed to a function, stored, or "
                          r"kept in a register across calls \(\d+ places?, the first at watch_escape\+0x[0-9a-f]+\)",
                          err), f"{var}: no line says its address escapes:\n{err}")
-    expect("watch=plain" not in err, f"plain: {err}")
+    expect("watch=plain" not in err and "watch=passed" not in err, f"plain, passed: {err}")
     status, out, err, reports = watched("watch_escape", [], "*")
     expect(status == 0 and "lockrace" not in err, f"*: status {status} {err}")
+
+
+def marked_line(source, mark):
+    """The line of tests/integration/programs/SOURCE that carries MARK."""
+    with open(os.path.join(SOURCE, "tests", "integration", "programs", source)) as f:
+        for n, line in enumerate(f, 1):
+            if mark in line:
+                return n
+    raise Failure(f"{source}: no line marks {mark}")
+
+
+def case_watch_callee():
+    """A watched variable reached only in a callee, through the pointer the
+    caller passes in an argument register: the unlocked store of two
+    threads is a data race, the unlocked read and write a lost update, at
+    the callee's lines (the caller's under them), and the count at exit is
+    what the program lost. The same callees called with each thread's own
+    variable report nothing; through a function that passes the pointer
+    on, the same at the inner callee's lines; under the one lock, nothing
+    at all. Their
+    addresses go nowhere else: no line says they escape. A callee with
+    branches, a loop and calls of its own computes what it computes
+    natively, its accesses before its first call are seen, and one line
+    says what comes after is not."""
+    src = "watch_callee.c"
+    status, out, err, reports = watched("watch_callee", ["store", "20000"], "g_total,g_sum")
+    expect("lockrace: watch=" not in err, f"store: {err[:1000]}")
+    races = findings(reports, "data-race")
+    expect(status == 66 and len(races) == 1 and races[0]["variable"]["name"] == "g_total",
+           f"store: status {status}, {[r.get('summary') for r in reports]}\n{err[-1500:]}")
+    for i, a in enumerate(races[0]["accesses"]):
+        check_race_access(a, "write", src, f"store: access {i}")
+        top = a["stack"][0]
+        expect(top.get("function") == "store" and top.get("line") == marked_line(src, "/* the store */"),
+               f"store: access {i} at {top}")
+        expect(len(a["stack"]) > 1 and a["stack"][1].get("function") == "worker",
+               f"store: access {i}: the caller is not under it: {a['stack'][:3]}")
+    for attempt in range(3):
+        status, out, err, reports = watched("watch_callee", ["add", "100000"], "g_total,g_sum")
+        expect("lockrace: watch=" not in err, f"add: {err[:1000]}")
+        m = re.search(r"sum expected (\d+), got (\d+)", out)
+        expect(status == 66 and m, f"add: status {status}, {out!r}\n{err[-1500:]}")
+        expect({r["variable"]["name"] for r in reports if r.get("kind") in ("data-race", "lost-update")} ==
+               {"g_sum"}, f"add: {[r.get('summary') for r in reports]}")
+        lost = int(m.group(1)) - int(m.group(2))
+        lu = findings(reports, "lost-update")
+        expect(len(lu) == 1, f"add: {len(lu)} lost-update reports")
+        if lost == 0:
+            continue
+        counted = sum(x["observed"] for x in race_summary(reports)["lost_updates"])
+        expect(counted == lost, f"add, run {attempt}: counted {counted}, program lost {lost}")
+        check_observed_loss(lu[0], "g_sum", src, "add")
+        lines = [a["stack"][0]["line"] for a in lu[0]["accesses"]]
+        read, write = marked_line(src, "/* the read */"), marked_line(src, "/* the write */")
+        expect(lines == [read, write, read, write] and
+               all(a["stack"][0].get("function") == "add" for a in lu[0]["accesses"]),
+               f"add: lines {lines}, expected the callee's {read} and {write}")
+        break
+    else:
+        raise Failure("add: three runs lost no update")
+    # one level further: relay() passes the pointer on to add()
+    for attempt in range(3):
+        status, out, err, reports = watched("watch_callee", ["nested", "100000"], "g_relayed")
+        m = re.search(r"relayed expected (\d+), got (\d+)", out)
+        expect(status == 66 and m and "lockrace: watch=" not in err,
+               f"nested: status {status}, {out!r}\n{err[-1500:]}")
+        lu = findings(reports, "lost-update")
+        expect(len(lu) == 1 and lu[0]["variable"]["name"] == "g_relayed",
+               f"nested: {[r.get('summary') for r in reports]}")
+        for a in lu[0]["accesses"]:
+            expect([f.get("function") for f in a["stack"][:2]] == ["add", "relay"],
+                   f"nested: an access at {a['stack'][:3]}")
+        lost = int(m.group(1)) - int(m.group(2))
+        if lost == 0:
+            continue
+        counted = sum(x["observed"] for x in race_summary(reports)["lost_updates"])
+        expect(counted == lost, f"nested, run {attempt}: counted {counted}, program lost {lost}")
+        check_observed_loss(lu[0], "g_relayed", src, "nested")
+        break
+    else:
+        raise Failure("nested: three runs lost no update")
+    status, out, err, reports = watched("watch_callee", ["locked", "20000"], "g_total,g_sum,g_relayed")
+    expect(status == 0 and reports == [] and out.count(" 0 lost") == 2 and "lockrace" not in err,
+           f"locked: status {status}, {out!r}, {[r.get('summary') for r in reports]}\n{err[-1500:]}")
+    status, out, err, reports = watched("watch_callee", ["calls", "20000"], "g_tally")
+    nstatus, nout = native("watch_callee", ["calls", "20000"])
+    expect(out.splitlines()[:1] == nout.splitlines()[:1] and out.startswith("tally "),
+           f"calls: {out!r}, natively {nout!r}")
+    found = [r for r in reports if r.get("kind") in ("data-race", "lost-update")]
+    expect(status == 66 and found and all(r["variable"]["name"] == "g_tally" for r in found),
+           f"calls: status {status}, {[r.get('summary') for r in reports]}\n{err[-1500:]}")
+    for r in found:
+        for i, a in enumerate(r["accesses"]):
+            expect(a["stack"][0].get("function") == "tally", f"calls: access {i} at {a['stack'][0]}")
+    expect(re.search(r"lockrace: watch=g_tally: its address is also passed to a function, stored, or kept in "
+                     r"a register across calls \(\d+ places?, the first at watch_callee\+0x[0-9a-f]+\)", err),
+           f"calls: no line says what the copy of tally does not see:\n{err[:1500]}")
 
 
 def case_watch_clean():

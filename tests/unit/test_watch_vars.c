@@ -73,7 +73,11 @@ START_TEST(the_index_answers_as_the_walk)
         ck_assert_int_eq(lr_watch_var_at(a, 8), walk_var_at(a, 8));
         ck_assert_int_eq(lr_watch_var_at(a, 1), walk_var_at(a, 1));
         ck_assert_int_eq(lr_watch_symbol_at(a), walk_symbol_at(a));
+        /* on an access (a callee's copy), the same after the bounds */
+        ck_assert_int_eq(lr_watch_var_running(a, 8), walk_var_at(a, 8));
     }
+    ck_assert_int_eq(lr_watch_var_running(0x1000, 8), -1);
+    ck_assert_int_eq(lr_watch_var_running(UINTPTR_MAX - 4, 4), -1);
 }
 END_TEST
 

@@ -1,14 +1,17 @@
 /* Variables whose address goes where the rewriting does not follow: one
- * passed to a function that stores through it (g_total), an array whose
+ * passed to a function called through a pointer (g_total), an array whose
  * address is kept in a register across the lock calls of a loop
- * (balance), and one only ever reached directly (plain). Watching the
- * first two says so once at start; the third is watched whole, silently. */
+ * (balance); one only ever reached directly (plain) and one passed to a
+ * function called directly (passed), whose accesses through it are
+ * followed. Watching the first two says so once at start; the others are
+ * watched whole, silently. */
 #include <pthread.h>
 #include <stdio.h>
 
 long g_total;
 long balance[16];
 long plain;
+long passed;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 __attribute__((noinline)) static void store(long *p, long v)
@@ -16,10 +19,12 @@ __attribute__((noinline)) static void store(long *p, long v)
     *p = v;
 }
 
+static void (*volatile store_fn)(long *, long) = store;
+
 static void *worker(void *arg)
 {
     (void)arg;
-    store(&g_total, 42);
+    store_fn(&g_total, 42);
     for (int i = 0; i < 16; i++) {
         pthread_mutex_lock(&lock);
         balance[i] += i;
@@ -27,6 +32,7 @@ static void *worker(void *arg)
     }
     pthread_mutex_lock(&lock);
     plain++;
+    store(&passed, plain);
     pthread_mutex_unlock(&lock);
     return NULL;
 }

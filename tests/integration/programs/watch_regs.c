@@ -2,7 +2,8 @@
  * every general register, the flags the instruction itself sets, the SSE
  * and AVX registers, and the red zone below the stack pointer. Each check
  * sets known values, runs one instruction that reaches the watched
- * variable `gauge`, and compares afterwards. Prints "ok" and exits 0, or
+ * variable `gauge` (or a callee's copy does), and compares afterwards.
+ * Prints "ok" and exits 0, or
  * names what changed and exits 1. Run it with watch=gauge. */
 #include <stdint.h>
 #include <stdio.h>
@@ -149,9 +150,104 @@ static void red_zone(void)
     check("gauge after write", (uint64_t)gauge, 9);
 }
 
+/* The same through a callee's copy: poke(&gauge, out) gets the pointer
+ * in rdi, sets the other registers, increments *p (watched, between the
+ * calls to lockrace), compares what follows gauge in memory (reached
+ * through the same pointer, not watched: turned away before any call),
+ * and saves the registers and the flags of that compare; then it calls
+ * a function, which returns to the original (what follows runs there). */
+void poke(long *p, uint64_t *out);
+__asm__(".text\n"
+        ".globl poke\n"
+        ".type poke, @function\n"
+        "poke:\n\t"
+        "push %rbp\n\t"
+        "push %rbx\n\t"
+        "push %r12\n\t"
+        "push %r13\n\t"
+        "push %r14\n\t"
+        "push %r15\n\t"
+        "push %rsi\n\t"                       /* out */
+        "mov $0x1111, %rax\n\t"
+        "mov $0x2222, %rbx\n\t"
+        "mov $0x3333, %rcx\n\t"
+        "mov $0x4444, %rdx\n\t"
+        "mov $0x5555, %rsi\n\t"
+        "mov $0x7777, %r8\n\t"
+        "mov $0x8888, %r9\n\t"
+        "mov $0x9999, %r10\n\t"
+        "mov $0xaaaa, %r11\n\t"
+        "mov $0xbbbb, %r12\n\t"
+        "mov $0xcccc, %r13\n\t"
+        "mov $0xdddd, %r14\n\t"
+        "mov $0xeeee, %r15\n\t"
+        "mov $0xfefe, %rbp\n\t"
+        "movq $0x5a5a5a5a, -64(%rsp)\n\t"     /* the red zone */
+        "addq $1, (%rdi)\n\t"                  /* watched, in the copy */
+        "cmpq $0, 0x100000(%rdi)\n\t"          /* not watched: turned away */
+        "pushfq\n\t"
+        "push %rax\n\t"
+        "mov 16(%rsp), %rax\n\t"               /* out */
+        "pop 0(%rax)\n\t"
+        "pop 112(%rax)\n\t"                     /* the flags */
+        "mov %rbx, 120(%rax)\n\t"
+        "mov %rcx, 8(%rax)\n\t"
+        "mov %rdx, 16(%rax)\n\t"
+        "mov %rsi, 24(%rax)\n\t"
+        "mov %r8, 40(%rax)\n\t"              /* not rdi: storing the pointer is an escape */
+        "mov %r9, 48(%rax)\n\t"
+        "mov %r10, 56(%rax)\n\t"
+        "mov %r11, 64(%rax)\n\t"
+        "mov %r12, 72(%rax)\n\t"
+        "mov %r13, 80(%rax)\n\t"
+        "mov %r14, 88(%rax)\n\t"
+        "mov %r15, 96(%rax)\n\t"
+        "mov %rbp, 104(%rax)\n\t"
+        "mov -64(%rsp), %rbx\n\t"              /* the red zone */
+        "mov %rbx, 128(%rax)\n\t"
+        "call poke_after\n\t"
+        "pop %rsi\n\t"
+        "mov %rax, 136(%rsi)\n\t"
+        "pop %r15\n\t"
+        "pop %r14\n\t"
+        "pop %r13\n\t"
+        "pop %r12\n\t"
+        "pop %rbx\n\t"
+        "pop %rbp\n\t"
+        "ret\n\t"
+        ".size poke, .-poke\n");
+
+__attribute__((noinline, used)) long poke_after(void)
+{
+    return 0x600d;
+}
+
+/* 1 MiB past gauge, where poke compares: mapped memory of the program */
+static char past_gauge[2 << 20] __attribute__((used));
+
+static void callee_registers(void)
+{
+    uint64_t out[18] = { 0 };
+    gauge = 41;
+    poke(&gauge, out);
+    static const char *const names[] = { "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11",
+                                         "r12", "r13", "r14", "r15", "rbp" };
+    static const uint64_t want[] = { 0x1111, 0x3333, 0x4444, 0x5555, 0, 0x7777, 0x8888, 0x9999, 0xaaaa,
+                                     0xbbbb, 0xcccc, 0xdddd, 0xeeee, 0xfefe };
+    for (int i = 0; i < 14; i++)
+        if (i != 4)
+            check(names[i], out[i], want[i]);
+    check("rbx", out[15], 0x2222);
+    check("flags of the callee's compare (ZF)", out[14] & 0x40, 0x40);
+    check("red zone in the callee", out[16], 0x5a5a5a5a);
+    check("the callee's call returned", out[17], 0x600d);
+    check("gauge after the callee", (uint64_t)gauge, 42);
+}
+
 int main(void)
 {
     general_registers();
+    callee_registers();
     flags_of_the_instruction();
     vector_registers();
     avx512_registers();
