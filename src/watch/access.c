@@ -69,6 +69,14 @@ static void take(lr_ilock *l)
     lr_ilock_take(l);
 }
 
+/* The program's stack pointer at the rewritten instruction: above the
+ * saved registers, the return address and the patch number, then the red
+ * zone the stub skipped (watch_stub.S). */
+static uintptr_t program_sp(const uint64_t *regs)
+{
+    return (uintptr_t)(regs + 18) + 128;
+}
+
 /* The stub's register array in a ucontext, for unwinding from the
  * program's instruction (regs: see src/watch/watch_stub.S). */
 static void context_of(const patch *p, const uint64_t *regs, ucontext_t *uc)
@@ -79,32 +87,42 @@ static void context_of(const patch *p, const uint64_t *regs, ucontext_t *uc)
     memset(&uc->uc_mcontext, 0, sizeof uc->uc_mcontext);
     for (int i = 0; i < 16; i++)
         uc->uc_mcontext.gregs[order[i]] = (greg_t)regs[i];
-    /* above the array: return address, patch number, then the red zone skipped */
-    uc->uc_mcontext.gregs[REG_RSP] = (greg_t)((uintptr_t)(regs + 18) + 128);
+    uc->uc_mcontext.gregs[REG_RSP] = (greg_t)program_sp(regs);
     uc->uc_mcontext.gregs[REG_RIP] = (greg_t)p->insn;
 }
 
 /* Each thread remembers the stack of each rewritten instruction it ran,
  * by patch number: a hot variable has hundreds of access sites, which the
  * runtime's small table of call sites would keep evicting, and every miss
- * is an unwind. The table is mapped on a thread's first watched access;
+ * is an unwind. With it, how deep the thread's stack was: an instruction
+ * reached from another caller (a function called from two places, a
+ * callee's copy that serves several call sites) is nearly always at
+ * another depth, and is unwound again rather than shown with the first
+ * caller's frames. The table is mapped on a thread's first watched access;
  * untouched pages cost nothing. */
-static __thread lr_stack_id *thread_stacks __attribute__((tls_model("initial-exec")));
+typedef struct known_stack {
+    lr_stack_id stack;
+    uint32_t depth;             /* below the thread's stack base, truncated; 0 unknown */
+} known_stack;
+
+static __thread known_stack *thread_stacks __attribute__((tls_model("initial-exec")));
 
 static lr_stack_id stack_of(lr_thread *self, uint32_t k, const patch *p, const uint64_t *regs)
 {
-    lr_stack_id *known = thread_stacks;
+    known_stack *known = thread_stacks;
     if (!known)
         known = thread_stacks = lr_map(MAX_PATCHES * sizeof *known);
-    if (known && known[k])
-        return known[k];
+    uintptr_t base = self->info->stack_base;
+    uint32_t depth = base ? (uint32_t)(base - program_sp(regs)) : 0;
+    if (known && known[k].stack && known[k].depth == depth)
+        return known[k].stack;
     ucontext_t uc;
     context_of(p, regs, &uc);
     lr_enter(self);
     lr_stack_id stack = lr_stack_capture_context(&uc);
     lr_leave(self);
     if (known)
-        known[k] = stack;
+        known[k] = (known_stack){ stack, depth };
     return stack;
 }
 

@@ -2506,6 +2506,21 @@ def case_watch_struct():
     first_loss("watch_struct", ["struct"], "stats.misses", "stats.misses", "watch_struct.c", r"misses (\d+)")
 
 
+def case_watch_callers():
+    """A watched instruction reached by one thread from two callers shows,
+    in a report, the caller of the access reported (lockrace keeps each
+    instruction's stack per thread, and per depth of the stack)."""
+    status, out, err, reports = watched("watch_callers", [], "hits")
+    found = findings(reports, "lost-update") + findings(reports, "data-race")
+    expect(status == 66 and found, f"status {status}, {[r.get('summary') for r in reports]}")
+    for r in found:
+        for i, a in enumerate(r["accesses"]):
+            check_race_access(a, a["op"], "watch_callers.c", f"access {i}")
+            functions = [f.get("function") for f in a["stack"]]
+            expect("path_two" in functions and "path_one" not in functions,
+                   f"access {i} by T{a['thread']['id']} shows {functions}")
+
+
 def case_watch_cxx():
     """C++ variables by the names the program gives them: a namespace
     member, a class's static member, a file-scope static and a variable of
