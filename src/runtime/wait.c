@@ -120,6 +120,7 @@ typedef struct wait_state {
     struct {
         uintptr_t pc;
         lr_stack_id stack;
+        uint32_t depth;         /* of the thread's stack there: the caller's path */
     } sites[64];                /* stacks of waits and annotated accesses, by call site */
     uint64_t suspect;           /* a deadlock seen once while blocked, to confirm after the
                                    next round: hash of the cycle (threads and wait numbers) */
@@ -194,11 +195,15 @@ int lr_wait_round_over(const struct timespec *deadline)
 
 /* The stack of a wait (condition, barrier, semaphore, join) at this call
  * site: unwound the first time, then remembered in a small per-thread table
- * (a wait is a system call anyway, but a busy consumer waits often). */
+ * (a wait is a system call anyway, but a busy consumer waits often), with
+ * how deep the thread's stack was: a helper that waits, called from two
+ * places, is nearly always at two depths, and each shows its own caller. */
 lr_stack_id lr_site_stack(lr_thread *self, uintptr_t pc)
 {
     uint32_t i = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 58);
-    if (state_of(self)->sites[i].pc == pc)
+    uintptr_t base = self->info->stack_base;
+    uint32_t depth = base ? (uint32_t)(base - (uintptr_t)__builtin_frame_address(0)) : 0;
+    if (state_of(self)->sites[i].pc == pc && state_of(self)->sites[i].depth == depth)
         return state_of(self)->sites[i].stack;
     int saved = errno;
     lr_enter(self);
@@ -207,6 +212,7 @@ lr_stack_id lr_site_stack(lr_thread *self, uintptr_t pc)
     errno = saved;
     state_of(self)->sites[i].pc = pc;
     state_of(self)->sites[i].stack = stack;
+    state_of(self)->sites[i].depth = depth;
     return stack;
 }
 
