@@ -22,7 +22,9 @@ typedef struct lr_wait {
     uintptr_t object;           /* the lock's or condition variable's address; for a join, the target's id */
     lr_lock *lock;              /* LR_WAIT_LOCK: the lock */
     lr_stack_id stack;          /* where the thread waits */
-    uint8_t bounded;            /* a timed wait: it ends by itself */
+    uint8_t bounded;            /* a timed wait, or one another process may end (a
+                                   process-shared condition or barrier): no thread of
+                                   this process is needed to end it */
     uint64_t since_ns;          /* CLOCK_MONOTONIC */
 } lr_wait;
 

@@ -89,14 +89,27 @@ void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m)
     }
 }
 
+/* A process-shared barrier: glibc 2.25's and later keep, after the counts
+ * `in`, `current_round` and `count`, the futex flag `shared`, 0 for a
+ * private barrier and FUTEX_PRIVATE_FLAG's value (128) for a shared one. */
+static int barrier_pshared(const void *b)
+{
+    return __atomic_load_n((const int *)b + 3, __ATOMIC_RELAXED) != 0;
+}
+
 /* Barriers and semaphores: no lock order, but a thread blocked in one is
- * blocked, which the watchdog must know to tell a hang from a wait. */
+ * blocked, which the watchdog must know to tell a hang from a wait. Another
+ * process may arrive at a shared barrier (or signal a shared condition
+ * variable): a wait on one is not one that only this process's threads
+ * can end, and is published as bounded. */
 void lr_object_wait_enter(lr_thread *self, int kind, void *object, int bounded, void *pc)
 {
     if (!self)
         return;
-    if (kind == LR_WAIT_BARRIER)
+    if (kind == LR_WAIT_BARRIER) {
         lr_race_release(self, (uintptr_t)object);   /* every arrival before every departure */
+        bounded |= barrier_pshared(object);
+    }
     lr_wait_begin(self->info, kind, (uintptr_t)object, NULL, lr_site_stack(self, (uintptr_t)pc),
                   bounded);
     lr_watchdog_start(self);            /* after the wait is published: see watchdog.c */
@@ -146,7 +159,10 @@ lr_wait_state lr_cond_wait_enter(lr_thread *self, pthread_cond_t *c, pthread_mut
     lr_race_release(self, (uintptr_t)m);
     while (!lr_held_released_at(self, (uintptr_t)m) && lr_held_depth(self, (uintptr_t)m))
         ;
-    /* published for the watchdog, which tells a lost wakeup from a wait */
+    /* published for the watchdog, which tells a lost wakeup from a wait;
+     * glibc's __wrefs bit 0: a process-shared condition variable, which
+     * another process may signal */
+    bounded |= (int)(__atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED) & 1);
     lr_wait_begin(self->info, LR_WAIT_COND, (uintptr_t)c, lr_lock_find((uintptr_t)m),
                   lr_site_stack(self, (uintptr_t)pc), bounded);
     if (!unheld)

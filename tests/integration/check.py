@@ -2521,6 +2521,18 @@ def case_watch_callers():
                    f"access {i} by T{a['thread']['id']} shows {functions}")
 
 
+def case_pshared_waits():
+    """A wait on a process-shared condition variable or barrier that only
+    another process ends is not a deadlock of this process: under --ci
+    (the watchdog after 1 s) the program runs as natively, no report."""
+    for mode in ("cond", "barrier"):
+        status, out, err, reports = run("pshared_waits", [mode], launcher=True,
+                                        launcher_args=["--ci"], timeout=20)
+        nstatus, nout = native("pshared_waits", [mode])
+        expect(status == 0 and out == nout and not reports,
+               f"{mode}: status {status} (native {nstatus}), {[r.get('summary') for r in reports]}: {err[-800:]}")
+
+
 def case_watch_cxx():
     """C++ variables by the names the program gives them: a namespace
     member, a class's static member, a file-scope static and a variable of
