@@ -98,11 +98,17 @@ static void context_of(const patch *p, const uint64_t *regs, ucontext_t *uc)
  * reached from another caller (a function called from two places, a
  * callee's copy that serves several call sites) is nearly always at
  * another depth, and is unwound again rather than shown with the first
- * caller's frames. The table is mapped on a thread's first watched access;
- * untouched pages cost nothing. */
+ * caller's frames; a few times only (REUNWINDS), since an instruction of
+ * recursive code or of an interpreter is met at endless depths, and each
+ * unwind there costs what hundreds of accesses do (python3 with a watched
+ * field of its runtime ran 100 times slower). The table is mapped on a
+ * thread's first watched access; untouched pages cost nothing. */
+#define REUNWINDS 3
+
 typedef struct known_stack {
     lr_stack_id stack;
-    uint32_t depth;             /* below the thread's stack base, truncated; 0 unknown */
+    uint32_t depth : 30;        /* below the thread's stack base, truncated; 0 unknown */
+    uint32_t unwound : 2;       /* times unwound again at another depth */
 } known_stack;
 
 static __thread known_stack *thread_stacks __attribute__((tls_model("initial-exec")));
@@ -113,16 +119,16 @@ static lr_stack_id stack_of(lr_thread *self, uint32_t k, const patch *p, const u
     if (!known)
         known = thread_stacks = lr_map(MAX_PATCHES * sizeof *known);
     uintptr_t base = self->info->stack_base;
-    uint32_t depth = base ? (uint32_t)(base - program_sp(regs)) : 0;
-    if (known && known[k].stack && known[k].depth == depth)
+    uint32_t depth = base ? (uint32_t)(base - program_sp(regs)) & ((1u << 30) - 1) : 0;
+    if (known && known[k].stack && (known[k].depth == depth || known[k].unwound == REUNWINDS))
         return known[k].stack;
     ucontext_t uc;
     context_of(p, regs, &uc);
     lr_enter(self);
     lr_stack_id stack = lr_stack_capture_context(&uc);
     lr_leave(self);
-    if (known)
-        known[k] = (known_stack){ stack, depth };
+    if (known && stack)
+        known[k] = (known_stack){ stack, depth, known[k].stack ? known[k].unwound + 1 : 0 };
     return stack;
 }
 
