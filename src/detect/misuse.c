@@ -210,12 +210,11 @@ static void describe(lr_report_lock *out, uintptr_t addr, int type)
 /* Reports misuse kind by self at the caller's stack: about lock (a mutex,
  * rwlock or spinlock, 0 for none) and object (a condition or barrier, 0
  * for none), with the earlier event, and other (a second mutex, 0). */
-static void report_at(lr_thread *self, int kind, uintptr_t lock, int type, uintptr_t object,
-                      earlier e, uintptr_t other, int with_stack)
+static void report_with_stack(lr_thread *self, int kind, uintptr_t lock, int type, uintptr_t object,
+                              earlier e, uintptr_t other, lr_stack_id stack)
 {
     int saved = errno;
     lr_enter(self);
-    lr_stack_id stack = with_stack ? lr_stack_capture() : 0;
     if (first_time(kind, stack ? stack : e.stack)) {
         size_t nlocks = (lock != 0) + (other != 0);
         lr_report *r = lr_report_new(LR_REPORT_MISUSE, nlocks, 0, e.thread == UINT32_MAX ? 1 : 2, 0);
@@ -236,6 +235,20 @@ static void report_at(lr_thread *self, int kind, uintptr_t lock, int type, uintp
     }
     lr_leave(self);
     errno = saved;
+}
+
+static void report_at(lr_thread *self, int kind, uintptr_t lock, int type, uintptr_t object,
+                      earlier e, uintptr_t other, int with_stack)
+{
+    lr_stack_id stack = 0;
+    if (with_stack) {
+        int saved = errno;
+        lr_enter(self);
+        stack = lr_stack_capture();
+        lr_leave(self);
+        errno = saved;
+    }
+    report_with_stack(self, kind, lock, type, object, e, other, stack);
 }
 
 static void report(lr_thread *self, int kind, uintptr_t lock, int type, uintptr_t object,
@@ -478,7 +491,7 @@ static int still_held(const lr_thread *self, const lr_held *h)
     return h->lock->type <= LR_ADAPTIVE && ((const pthread_mutex_t *)h->addr)->__data.__owner == tid;
 }
 
-static void ended_holding(lr_thread *self, int with_stack, int main)
+static void ended_holding(lr_thread *self, lr_stack_id stack, int main)
 {
     for (uint32_t i = 0; i < self->nheld; i++) {
         const lr_held *h = &self->held[i];
@@ -490,17 +503,17 @@ static void ended_holding(lr_thread *self, int with_stack, int main)
             continue;
         if (h->lock->type <= LR_ADAPTIVE && (((pthread_mutex_t *)h->addr)->__data.__kind & 16))
             continue;
-        report_at(self, LR_MISUSE_EXIT_HOLDING, h->addr, h->lock->type, 0,
-                  (earlier){ self->info->id, h->stack }, 0, with_stack);
+        report_with_stack(self, LR_MISUSE_EXIT_HOLDING, h->addr, h->lock->type, 0,
+                          (earlier){ self->info->id, h->stack }, 0, stack);
         return;
     }
 }
 
 /* main's end is the process's: lr_misuse_main_end. */
-void lr_misuse_thread_end(lr_thread *self, int exited)
+void lr_misuse_thread_end(lr_thread *self, lr_stack_id exit_stack)
 {
     if (self && self->nheld && self->info->id != 0)
-        ended_holding(self, exited, 0);
+        ended_holding(self, exit_stack, 0);
 }
 
 /* Only the locks main took itself and still holds. No stack of the call:

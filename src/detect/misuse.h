@@ -26,9 +26,10 @@ void lr_misuse_rwlock_relock(lr_thread *self, pthread_rwlock_t *rw) __attribute_
  * published (lr_wait_begin): another waiter with another mutex. */
 int lr_misuse_cond_wait(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m) __attribute__((cold));
 void lr_misuse_cond_waiting(lr_thread *self, pthread_cond_t *c, pthread_mutex_t *m) __attribute__((cold));
-/* exited: through pthread_exit, whose call site is the report's stack;
- * else the start routine returned, and there is no call to show. */
-void lr_misuse_thread_end(lr_thread *self, int exited) __attribute__((cold));
+/* A thread's very end (after its cleanup handlers and exit-time
+ * destructors): a lock it still holds stays held for good. exit_stack:
+ * where it called pthread_exit, 0 when its start routine returned. */
+void lr_misuse_thread_end(lr_thread *self, lr_stack_id exit_stack) __attribute__((cold));
 /* main returned or called exit(): the runtime calls it only then. */
 void lr_misuse_main_end(lr_thread *self) __attribute__((cold));
 /* 1 when the destroy will wait forever for a waiter (reported): the

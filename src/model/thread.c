@@ -266,9 +266,11 @@ void lr_thread_exit(void *state)
         pthread_setspecific(exit_key, t);
         return;
     }
-    /* a thread cancelled, or ended by a destructor path that bypassed the
-     * trampoline and pthread_exit, ends here */
-    if (!__atomic_load_n(&t->info->finished, __ATOMIC_ACQUIRE) && t->depth == 0 && on_end)
+    /* every thread's last moment: its cleanup handlers, C++ thread_local
+     * destructors and the program's key destructors have run (a thread
+     * cancelled, or ended by a path that bypassed the trampoline and
+     * pthread_exit, has not been told it finished yet) */
+    if (t->depth == 0 && on_end)
         on_end(t->info);
     lr_tls_thread = LR_THREAD_DEAD;
     __atomic_store_n(&t->info->finished, 1, __ATOMIC_RELEASE);

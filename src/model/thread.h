@@ -45,6 +45,7 @@ typedef struct lr_thread_info {
                                    starts (lockorder.c: a call path's depth); 0 unknown */
     struct lr_thread *state;    /* its working state (held locks) while it runs, else NULL */
     int finished;               /* its start routine returned or it called pthread_exit */
+    lr_stack_id exit_stack;     /* where it called pthread_exit holding a lock, else 0 */
     lr_wait wait;
 } lr_thread_info;
 
@@ -93,8 +94,11 @@ static inline void *lr_thread_part(lr_thread *t, size_t offset)
     return (char *)t + offset;
 }
 
-/* The runtime's function called when a thread ends by a path that skipped
- * the runtime (cancelled, or ended in a TLS destructor); set at start. */
+/* The runtime's function called at every thread's very end (the last
+ * round of the key destructors: after its cleanup handlers, C++
+ * thread_local destructors and the program's key destructors), whether or
+ * not the runtime was told it finished (a cancelled thread was not); set
+ * at start. */
 void lr_thread_on_end(void (*fn)(lr_thread_info *info));
 
 #define LR_THREAD_DEAD ((lr_thread *)1)

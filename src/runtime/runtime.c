@@ -72,9 +72,13 @@ static void read_options(void)
         fail_options(err);
 }
 
+/* A thread's very end: the locks it still holds now stay held (the ones
+ * its cleanup handlers or exit-time destructors let go are not). */
 static void thread_ended(lr_thread_info *info)
 {
-    lr_thread_finished(info, 0);
+    if (!__atomic_load_n(&info->finished, __ATOMIC_ACQUIRE))
+        lr_thread_finished(info, 0);
+    lr_misuse_thread_end(info->state, info->exit_stack);
 }
 
 static void bootstrap(void)

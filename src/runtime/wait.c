@@ -318,7 +318,15 @@ void lr_thread_finished(lr_thread_info *info, int exited)
 {
     if (!info)
         return;
-    lr_misuse_thread_end(info->state, exited);
+    lr_thread *t = info->state;
+    if (exited && t && t->nheld && t->depth == 0) {
+        /* its report, if it still holds one at its very end, shows this call */
+        int saved = errno;
+        lr_enter(t);
+        info->exit_stack = lr_stack_capture();
+        lr_leave(t);
+        errno = saved;
+    }
     if (info->state && lr_race_active())
         lr_race_thread_finished(info->state);
     __atomic_store_n(&info->finished, 1, __ATOMIC_RELEASE);

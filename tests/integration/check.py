@@ -2533,6 +2533,19 @@ def case_pshared_waits():
                f"{mode}: status {status} (native {nstatus}), {[r.get('summary') for r in reports]}: {err[-800:]}")
 
 
+def case_exit_release():
+    """A thread that lets a lock go on its way out (a cleanup handler run by
+    pthread_exit, a key destructor) does not end holding it; one that
+    really ends holding it is reported, once."""
+    for mode in ("cleanup", "key"):
+        status, out, err, reports = run("exit_release", [mode])
+        expect(status == 0 and out == "ok\n" and not reports,
+               f"{mode}: status {status}, {[r.get('summary') for r in reports]}: {err[-800:]}")
+    status, out, err, reports = run("exit_release", ["keep"])
+    found = [r for r in reports if r["kind"] == "misuse" and r.get("misuse") == "exit-holding-locks"]
+    expect(status == 66 and len(found) == 1, f"keep: status {status}, {[r.get('summary') for r in reports]}")
+
+
 def case_watch_cxx():
     """C++ variables by the names the program gives them: a namespace
     member, a class's static member, a file-scope static and a variable of
