@@ -68,6 +68,7 @@ static struct {
 
 static int found;                       /* the API above is complete */
 static uintptr_t code_lo, code_hi;      /* the interpreter's code: its executable segment */
+static uintptr_t eval_lo, eval_hi;      /* _PyEval_EvalFrameDefault, 0 0 when its size is unknown */
 static char stdlib_dir[512];            /* ".../lib/python3.11/", "" unknown */
 static size_t stdlib_len;
 static char start_dir[512];             /* the working directory at start-up, with a final '/' */
@@ -187,6 +188,16 @@ void lr_python_init(void)
     if (!found)
         return;
     dl_iterate_phdr(find_code, (void *)py.IsInitialized);
+    /* The loop that runs Python code: exported (3.10 to 3.13), its size
+     * read from the dynamic symbol table */
+    void *eval = sym("_PyEval_EvalFrameDefault");
+    Dl_info info;
+    const ElfW(Sym) *entry = NULL;
+    if (eval && dladdr1(eval, &info, (void **)&entry, RTLD_DL_SYMENT) && entry && entry->st_size &&
+        lr_python_interpreter_code((uintptr_t)eval + 1)) {
+        eval_lo = (uintptr_t)eval;
+        eval_hi = eval_lo + entry->st_size;
+    }
     find_stdlib();
     if (getcwd(start_dir, sizeof start_dir - 1) && strcmp(start_dir, "/") != 0) {
         start_len = strlen(start_dir);
@@ -210,6 +221,11 @@ int lr_python_present(void)
 int lr_python_interpreter_code(uintptr_t pc)
 {
     return pc >= code_lo && pc < code_hi;
+}
+
+int lr_python_eval_loop(uintptr_t pc)
+{
+    return pc - eval_lo < eval_hi - eval_lo;
 }
 
 int lr_python_library_file(const char *file)
