@@ -6,6 +6,7 @@
  * in a row with the same wait numbers is a deadlock; the report is written
  * at once, then the `deadlock` policy applies. */
 #include "runtime/runtime.h"
+#include "support/python.h"
 #include "support/util.h"
 #include "support/options.h"
 #include "detect/misuse.h"
@@ -194,19 +195,26 @@ int lr_wait_round_over(const struct timespec *deadline)
 
 /* The stack of a wait (condition, barrier, semaphore, join) at this call
  * site: unwound the first time, then remembered in a small per-thread table
- * (a wait is a system call anyway, but a busy consumer waits often). */
+ * (a wait is a system call anyway, but a busy consumer waits often). Not
+ * while the thread runs Python code (it holds the GIL): its stack then
+ * ends with its Python frames, which the same C call site (the
+ * interpreter's) reaches from every Python line; it is read every time,
+ * and never remembered. */
 lr_stack_id lr_site_stack(lr_thread *self, uintptr_t pc)
 {
     uint32_t i = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 58);
-    if (state_of(self)->sites[i].pc == pc)
+    int python = lr_python_present() && lr_python_readable();
+    if (!python && state_of(self)->sites[i].pc == pc)
         return state_of(self)->sites[i].stack;
     int saved = errno;
     lr_enter(self);
     lr_stack_id stack = lr_stack_capture();
     lr_leave(self);
     errno = saved;
-    state_of(self)->sites[i].pc = pc;
-    state_of(self)->sites[i].stack = stack;
+    if (!python) {
+        state_of(self)->sites[i].pc = pc;
+        state_of(self)->sites[i].stack = stack;
+    }
     return stack;
 }
 
