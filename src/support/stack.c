@@ -200,10 +200,17 @@ static int walk_frames(void **out, int max, int keep, int fold)
  * (no C handler runs Python code), so the signal frames that python.c
  * looks for are all walked. python_c_frames=1 shows every C frame: the
  * walk is then whole. Once such a thread has shown it lives long enough to
- * pay libunwind's set-up back (PYTHON_UNWINDS stacks), unw_backtrace walks
- * it from its frame cache: 3,600 instructions a stack on
- * bench/pythreads.py. */
+ * pay libunwind's set-up back, unw_backtrace walks it from its frame
+ * cache: 3,600 instructions a stack on bench/pythreads.py. That set-up is
+ * more than the 650 us of the cache itself: each frame the cache does not
+ * know yet costs libunwind two rt_sigprocmask calls (1,767 on the
+ * benchmark, where its 7 threads switched after 48 stacks). A whole walk
+ * pays it back after PYTHON_UNWINDS stacks, a walk that ends at the eval
+ * loop (13,000 instructions) after some FOLDED_UNWINDS: the benchmark ran
+ * 55 ms rather than 59 ms (medians of 21, 41 ms natively) with its threads
+ * never switching, for 6% more instructions. */
 #define PYTHON_UNWINDS 48
+#define FOLDED_UNWINDS 1024
 static __thread unsigned python_unwinds __attribute__((tls_model("initial-exec")));
 
 /* The frames down to the eval loop's innermost one; n when none is. */
@@ -220,7 +227,7 @@ static int folded(void *const *pcs, int n)
 static int unwind(void **out, int max, int keep, int python)
 {
     int fold = python && !lr_opt.python_c_frames;
-    if (python && unw_backtrace_fn && python_unwinds >= PYTHON_UNWINDS) {
+    if (python && unw_backtrace_fn && python_unwinds >= (fold ? FOLDED_UNWINDS : PYTHON_UNWINDS)) {
         int n = unw_backtrace_fn(out, max);
         return fold ? folded(out, n) : n;
     }
