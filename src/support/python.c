@@ -52,6 +52,8 @@ static struct {
     PyObject *(*Weakref_GetObject)(PyObject *);             /* borrowed; to 3.14 */
     int (*Weakref_GetRef)(PyObject *, PyObject **);         /* 3.13 */
     void *(*ThreadState_GetInterpreter)(void *);
+    void *(*InterpreterState_Main)(void);
+    int (*AtExit)(void (*)(void));
     PyObject *(*Frame_GetLocals)(PyObject *);               /* 3.11 */
     PyObject *(*Object_GetAttr)(PyObject *, PyObject *);
     PyObject *(*Object_GenericGetDict)(PyObject *, void *);
@@ -166,6 +168,8 @@ void lr_python_init(void)
     if (!py.Weakref_GetRef)
         GET(Weakref_GetObject, "PyWeakref_GetObject");
     GET(ThreadState_GetInterpreter, "PyThreadState_GetInterpreter");
+    GET(InterpreterState_Main, "PyInterpreterState_Main");
+    GET(AtExit, "Py_AtExit");
     GET(Frame_GetLocals, "PyFrame_GetLocals");
     GET(Object_GetAttr, "PyObject_GetAttr");
     GET(Object_GenericGetDict, "PyObject_GenericGetDict");
@@ -599,7 +603,10 @@ static void remember(const code_entry *e, int lasti, uint32_t id)
  * again while that reference still answers that object (a code object
  * that died clears its references before its address can be reused). The
  * reference has no callback and holds nothing alive; dropping one runs no
- * Python code. 3.11 on (PyFrame_GetLasti). */
+ * Python code. 3.11 on (PyFrame_GetLasti), in the main interpreter only:
+ * its objects end with Py_Finalize, which empties the cache (Py_AtExit)
+ * before an interpreter initialised again could reuse their addresses; a
+ * subinterpreter ends without a word. */
 
 typedef struct quick_slot {
     uintptr_t code;
@@ -611,6 +618,28 @@ typedef struct quick_slot {
 
 #define QUICK 4096              /* direct-mapped: a collision only costs a reading */
 static quick_slot *quick;       /* under frames_lock */
+static int quick_state;         /* 0 not yet, 1 emptied at Py_Finalize, -1 not used */
+
+/* Py_FinalizeEx calls it at its end, and forgets it: the interpreter's
+ * objects are gone, and one initialised again registers it again. */
+static void quick_forget(void)
+{
+    lr_ilock_take(&frames_lock);
+    if (quick)
+        memset(quick, 0, QUICK * sizeof *quick);
+    quick_state = 0;
+    lr_ilock_drop(&frames_lock);
+}
+
+/* 1 when frames of this interpreter may be known by their code (under the
+ * GIL) */
+static int quick_usable(void *interp)
+{
+    if (!quick_state)
+        quick_state = py.Frame_GetLasti && py.Weakref_NewRef && (py.Weakref_GetRef || py.Weakref_GetObject) &&
+                      py.InterpreterState_Main && py.AtExit && py.AtExit(quick_forget) == 0 ? 1 : -1;
+    return quick_state > 0 && interp && interp == py.InterpreterState_Main();
+}
 
 static int same_object(PyObject *ref, PyObject *code)
 {
@@ -672,9 +701,7 @@ static uint32_t frame_id(void *interp, PyObject *frame)
     PyObject *code = py.Frame_GetCode(frame);
     if (!code)
         return 0;
-    int quickly = interp && py.Frame_GetLasti && py.Weakref_NewRef &&
-                  (py.Weakref_GetRef || py.Weakref_GetObject);
-    int at = quickly ? py.Frame_GetLasti(frame) : -1;
+    int at = quick_usable(interp) ? py.Frame_GetLasti(frame) : -1;
     uint32_t id = at >= 0 ? quick_find(interp, code, at) : 0;
     if (id) {
         py.DecRef(code);
