@@ -150,9 +150,8 @@ static __thread struct {
     lr_stack_id stack;
 } pending __attribute__((tls_model("initial-exec")));
 
-void lr_pylock_try_failed(lr_thread *self, void *s, const lr_acquisition *a)
+void lr_pylock_try_failed(lr_thread *self, void *s)
 {
-    (void)a;
     pylock_tag *t = self ? tag_of(s) : NULL;
     if (!t)
         return;
@@ -199,16 +198,15 @@ static int others_alive(const lr_thread *self)
     return 0;
 }
 
-int lr_pylock_wait_begin(lr_thread *self, void *s, void *pc)
+int lr_pylock_wait_begin(lr_thread *self, void *s)
 {
     pylock_tag *t = self && lr_opt.deadlock != LR_DEADLOCK_OFF ? tag_of(s) : NULL;
     if (!t)
         return 0;
     int saved = errno;
     /* No stack read at the try (a wait with no try before it, or the
-     * frames could not be read): none, rather than one from this call site
-     * that another Python line left (pc is the interpreter's) */
-    (void)pc;
+     * frames could not be read): none, rather than one that another Python
+     * line left at the interpreter's call site */
     lr_stack_id stack = pending.s == s ? pending.stack : 0;
     pending.s = NULL;
     uint32_t holder = __atomic_load_n(&t->holder, __ATOMIC_RELAXED);
