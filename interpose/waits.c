@@ -63,7 +63,7 @@ LR_WRAPPER int sem_wait(sem_t *s)
     lr_acquisition a;
     lr_sem_before_wait(self, s, LR_BLOCKING, LR_CALLER, &a);
     int rc;
-    if (LR_REAL(sem_clockwait) && lr_pylock_wait_begin(self, s, LR_CALLER)) {
+    if (LR_REAL(sem_clockwait) && lr_pylock_wait_begin(self, s)) {
         rc = sem_wait_rounds(self, s);
         if (rc == 0)
             lr_object_acquired(self, s);
@@ -116,7 +116,7 @@ LR_WRAPPER int sem_trywait(sem_t *s)
     if (rc == 0)
         lr_object_acquired(self, s);
     else
-        lr_pylock_try_failed(self, s, &a);
+        lr_pylock_try_failed(self, s);
     lr_pylock_acquired(self, s, rc);
     lr_sem_after_wait(self, &a, rc);
     return rc;

@@ -243,9 +243,12 @@ static void shared_publish(shared_table *t, uint64_t key, lr_lock *lock, uint64_
  * where another was (a thread's own mutex on a stack the next thread
  * reuses) is taken from the same code. The stack cached is, as for a
  * context, the first one seen from the site: the frames above the call
- * site may differ from this acquisition's. Not in a Python process: there
- * every lock is taken from the same few C call sites of the interpreter,
- * and the frames above them are the script's lines that a report shows. */
+ * site may differ from this acquisition's. Not on a thread that runs
+ * Python code (it holds the GIL): there every lock is taken from the same
+ * few C call sites of the interpreter, and the frames above them are the
+ * script's lines that a report shows. A thread that has let the GIL go
+ * (the interpreter's own mutexes, taken around every blocking call under
+ * whatever Python locks the thread holds) has a C stack like any other. */
 /* Tables read by every thread hold a stack as shared from the thread that
  * unwound it (lr_stack_shared_from): a report on another thread then says
  * whose callers it shows. That thread gets its own stack back. */
@@ -265,7 +268,7 @@ static lr_token own_token(const lr_thread *t, lr_token token)
 
 static lr_token site_stack(const lr_thread *t, const lr_acquisition *a, lr_lock *l, uint64_t path)
 {
-    if (lr_python_present())
+    if (lr_python_present() && lr_python_readable())
         return lr_stack_capture();
     uint64_t last = t->nheld ? t->held[t->nheld - 1].addr : 0;
     uint64_t key = ((a->addr * 0xff51afd7ed558ccdull) ^ (a->pc * 0xc4ceb9fe1a85ec53ull) ^

@@ -150,30 +150,34 @@ static __thread struct {
     lr_stack_id stack;
 } pending __attribute__((tls_model("initial-exec")));
 
-void lr_pylock_try_failed(lr_thread *self, void *s, const lr_acquisition *a)
+void lr_pylock_try_failed(lr_thread *self, void *s)
 {
     pylock_tag *t = self ? tag_of(s) : NULL;
     if (!t)
         return;
-    /* The lock-order context of the try has a stack, but it is the first
-     * one seen for that context: the same lock, under the same locks, from
-     * the interpreter's one call site, by any thread at any Python line.
-     * A wait that may be reported gets its own stack, read now: a join; a
-     * wait for a holder that is itself blocked (a deadlock closes with such
-     * a wait); a wait for its own lock with nobody left to release it. A
-     * Condition.wait has the stack its waiter was made at. Other contended
-     * acquisitions, the common ones, read nothing. */
+    /* Where the thread is about to wait, read now: the try held the GIL,
+     * the wait that follows does not. A Condition.wait has the stack its
+     * waiter was made at, read by this thread as it made it. Any other
+     * wait reads its own: the interpreter takes every Lock from one C call
+     * site, so a stack learnt before (the lock-order context's, the first
+     * seen for the same lock under the same locks by any thread at any
+     * Python line; or the last from this call site) names some thread's
+     * line, not necessarily this one's. A try on a Lock the thread holds
+     * itself is most often no wait at all (Condition._is_owned tries the
+     * Lock of every notify and wait): it reads its stack only when nobody
+     * is left to release the Lock, a self-deadlock reported at once, and
+     * otherwise has none. Other failed tries are contended acquisitions,
+     * and a system call follows. */
     pending.s = s;
-    pending.stack = a->lock && a->token != LR_REENTRY ? a->token : 0;
-    uint32_t holder = __atomic_load_n(&t->holder, __ATOMIC_RELAXED);
-    lr_thread_info *h = holder ? lr_thread_info_get(holder - 1) : NULL;
-    int capture = t->kind == PYLOCK_TSTATE ? t->owner != self->info->id
-                  : t->kind == PYLOCK_WAITER ? 0
-                  : holder == self->info->id + 1 ? !others_alive(self)
-                  : h && __atomic_load_n(&h->wait.kind, __ATOMIC_RELAXED) != LR_WAIT_NONE;
-    if (t->kind == PYLOCK_WAITER)
+    pending.stack = 0;
+    if (t->kind == PYLOCK_WAITER) {
         pending.stack = t->owner;
-    if (!capture)
+        return;
+    }
+    uint32_t holder = __atomic_load_n(&t->holder, __ATOMIC_RELAXED);
+    int own = t->kind == PYLOCK_TSTATE ? t->owner == self->info->id : holder == self->info->id + 1;
+    if (lr_opt.deadlock == LR_DEADLOCK_OFF || !lr_python_readable() ||
+        (own && (t->kind == PYLOCK_TSTATE || others_alive(self))))
         return;
     int saved = errno;
     lr_enter(self);
@@ -194,13 +198,16 @@ static int others_alive(const lr_thread *self)
     return 0;
 }
 
-int lr_pylock_wait_begin(lr_thread *self, void *s, void *pc)
+int lr_pylock_wait_begin(lr_thread *self, void *s)
 {
     pylock_tag *t = self && lr_opt.deadlock != LR_DEADLOCK_OFF ? tag_of(s) : NULL;
     if (!t)
         return 0;
     int saved = errno;
-    lr_stack_id stack = pending.s == s && pending.stack ? pending.stack : lr_site_stack(self, (uintptr_t)pc);
+    /* No stack read at the try (a wait with no try before it, or the
+     * frames could not be read): none, rather than one that another Python
+     * line left at the interpreter's call site */
+    lr_stack_id stack = pending.s == s ? pending.stack : 0;
     pending.s = NULL;
     uint32_t holder = __atomic_load_n(&t->holder, __ATOMIC_RELAXED);
     int kind = LR_WAIT_LOCK;

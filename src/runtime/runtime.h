@@ -92,10 +92,11 @@ int lr_pylock_holders(uintptr_t object, uint32_t *out);
 /* Before an unbounded wait on one: publishes it (a join, a lock wait) and
  * returns 1, then the caller waits in rounds (lr_wait_deadline,
  * lr_wait_check, lr_wait_done); 0: not one, wait as for any semaphore. */
-int lr_pylock_wait_begin(lr_thread *self, void *s, void *pc);
+int lr_pylock_wait_begin(lr_thread *self, void *s);
 /* A try that failed: the interpreter is about to block on s (Lock.acquire
- * tries first, with the GIL, then waits without it). */
-void lr_pylock_try_failed(lr_thread *self, void *s, const lr_acquisition *a);
+ * tries first, with the GIL, then waits without it); the thread's stack
+ * is read now, for that wait. */
+void lr_pylock_try_failed(lr_thread *self, void *s);
 
 /* Blocking: a lock call that found the mutex taken (its trylock failed)
  * waits through these, in rounds of a bounded real wait; between rounds

@@ -6,6 +6,7 @@
  * in a row with the same wait numbers is a deadlock; the report is written
  * at once, then the `deadlock` policy applies. */
 #include "runtime/runtime.h"
+#include "support/python.h"
 #include "support/util.h"
 #include "support/options.h"
 #include "detect/misuse.h"
@@ -197,22 +198,29 @@ int lr_wait_round_over(const struct timespec *deadline)
  * site: unwound the first time, then remembered in a small per-thread table
  * (a wait is a system call anyway, but a busy consumer waits often), with
  * how deep the thread's stack was: a helper that waits, called from two
- * places, is nearly always at two depths, and each shows its own caller. */
+ * places, is nearly always at two depths, and each shows its own caller.
+ * Not while the thread runs Python code (it holds the GIL): its stack then
+ * ends with its Python frames, which the same C call site (the
+ * interpreter's) reaches from every Python line; it is read every time,
+ * and never remembered. */
 lr_stack_id lr_site_stack(lr_thread *self, uintptr_t pc)
 {
     uint32_t i = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 58);
     uintptr_t base = self->info->stack_base;
     uint32_t depth = base ? (uint32_t)(base - (uintptr_t)__builtin_frame_address(0)) : 0;
-    if (state_of(self)->sites[i].pc == pc && state_of(self)->sites[i].depth == depth)
+    int python = lr_python_present() && lr_python_readable();
+    if (!python && state_of(self)->sites[i].pc == pc && state_of(self)->sites[i].depth == depth)
         return state_of(self)->sites[i].stack;
     int saved = errno;
     lr_enter(self);
     lr_stack_id stack = lr_stack_capture();
     lr_leave(self);
     errno = saved;
-    state_of(self)->sites[i].pc = pc;
-    state_of(self)->sites[i].stack = stack;
-    state_of(self)->sites[i].depth = depth;
+    if (!python) {
+        state_of(self)->sites[i].pc = pc;
+        state_of(self)->sites[i].stack = stack;
+        state_of(self)->sites[i].depth = depth;
+    }
     return stack;
 }
 

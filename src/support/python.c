@@ -48,6 +48,12 @@ static struct {
     int (*Bytes_AsStringAndSize)(PyObject *, char **, ssize_t *);
     long (*Long_AsLong)(PyObject *);
     PyObject *(*Frame_GetVar)(PyObject *, PyObject *);      /* 3.12 */
+    PyObject *(*Weakref_NewRef)(PyObject *, PyObject *);
+    PyObject *(*Weakref_GetObject)(PyObject *);             /* borrowed; to 3.14 */
+    int (*Weakref_GetRef)(PyObject *, PyObject **);         /* 3.13 */
+    void *(*ThreadState_GetInterpreter)(void *);
+    void *(*InterpreterState_Main)(void);
+    int (*AtExit)(void (*)(void));
     PyObject *(*Frame_GetLocals)(PyObject *);               /* 3.11 */
     PyObject *(*Object_GetAttr)(PyObject *, PyObject *);
     PyObject *(*Object_GenericGetDict)(PyObject *, void *);
@@ -68,6 +74,7 @@ static struct {
 
 static int found;                       /* the API above is complete */
 static uintptr_t code_lo, code_hi;      /* the interpreter's code: its executable segment */
+static uintptr_t eval_lo, eval_hi;      /* _PyEval_EvalFrameDefault, 0 0 when its size is unknown */
 static char stdlib_dir[512];            /* ".../lib/python3.11/", "" unknown */
 static size_t stdlib_len;
 static char start_dir[512];             /* the working directory at start-up, with a final '/' */
@@ -156,6 +163,13 @@ void lr_python_init(void)
     GET(Bytes_AsStringAndSize, "PyBytes_AsStringAndSize");
     GET(Long_AsLong, "PyLong_AsLong");
     GET(Frame_GetVar, "PyFrame_GetVar");
+    GET(Weakref_NewRef, "PyWeakref_NewRef");
+    GET(Weakref_GetRef, "PyWeakref_GetRef");
+    if (!py.Weakref_GetRef)
+        GET(Weakref_GetObject, "PyWeakref_GetObject");
+    GET(ThreadState_GetInterpreter, "PyThreadState_GetInterpreter");
+    GET(InterpreterState_Main, "PyInterpreterState_Main");
+    GET(AtExit, "Py_AtExit");
     GET(Frame_GetLocals, "PyFrame_GetLocals");
     GET(Object_GetAttr, "PyObject_GetAttr");
     GET(Object_GenericGetDict, "PyObject_GenericGetDict");
@@ -187,6 +201,16 @@ void lr_python_init(void)
     if (!found)
         return;
     dl_iterate_phdr(find_code, (void *)py.IsInitialized);
+    /* The loop that runs Python code: exported (3.10 to 3.13), its size
+     * read from the dynamic symbol table */
+    void *eval = sym("_PyEval_EvalFrameDefault");
+    Dl_info info;
+    const ElfW(Sym) *entry = NULL;
+    if (eval && dladdr1(eval, &info, (void **)&entry, RTLD_DL_SYMENT) && entry && entry->st_size &&
+        lr_python_interpreter_code((uintptr_t)eval + 1)) {
+        eval_lo = (uintptr_t)eval;
+        eval_hi = eval_lo + entry->st_size;
+    }
     find_stdlib();
     if (getcwd(start_dir, sizeof start_dir - 1) && strcmp(start_dir, "/") != 0) {
         start_len = strlen(start_dir);
@@ -210,6 +234,11 @@ int lr_python_present(void)
 int lr_python_interpreter_code(uintptr_t pc)
 {
     return pc >= code_lo && pc < code_hi;
+}
+
+int lr_python_eval_loop(uintptr_t pc)
+{
+    return pc - eval_lo < eval_hi - eval_lo;
 }
 
 int lr_python_library_file(const char *file)
@@ -564,11 +593,120 @@ static void remember(const code_entry *e, int lasti, uint32_t id)
     lr_ilock_drop(&frames_lock);
 }
 
-static uint32_t frame_id(PyObject *frame)
+/* ---- frames, known by their live code object ----
+ *
+ * Even remembered, a line costs four attribute reads of the code object
+ * and a comparison of its line table: 700 instructions a frame, most of
+ * what a Python stack costs. A code object never changes, so while it
+ * lives, its address and an instruction offset name one frame: the id is
+ * kept by (code, offset) with a weak reference to the code, and given
+ * again while that reference still answers that object (a code object
+ * that died clears its references before its address can be reused). The
+ * reference has no callback and holds nothing alive; dropping one runs no
+ * Python code. 3.11 on (PyFrame_GetLasti), in the main interpreter only:
+ * its objects end with Py_Finalize, which empties the cache (Py_AtExit)
+ * before an interpreter initialised again could reuse their addresses; a
+ * subinterpreter ends without a word. */
+
+typedef struct quick_slot {
+    uintptr_t code;
+    PyObject *ref;              /* a weak reference to the code object, NULL none */
+    void *interp;               /* the interpreter it was made in */
+    int lasti;
+    uint32_t id;
+} quick_slot;
+
+#define QUICK 4096              /* direct-mapped: a collision only costs a reading */
+static quick_slot *quick;       /* under frames_lock */
+static int quick_state;         /* 0 not yet, 1 emptied at Py_Finalize, -1 not used */
+
+/* Py_FinalizeEx calls it at its end, and forgets it: the interpreter's
+ * objects are gone, and one initialised again registers it again. */
+static void quick_forget(void)
+{
+    lr_ilock_take(&frames_lock);
+    if (quick)
+        memset(quick, 0, QUICK * sizeof *quick);
+    quick_state = 0;
+    lr_ilock_drop(&frames_lock);
+}
+
+/* 1 when frames of this interpreter may be known by their code (under the
+ * GIL) */
+static int quick_usable(void *interp)
+{
+    if (!quick_state)
+        quick_state = py.Frame_GetLasti && py.Weakref_NewRef && (py.Weakref_GetRef || py.Weakref_GetObject) &&
+                      py.InterpreterState_Main && py.AtExit && py.AtExit(quick_forget) == 0 ? 1 : -1;
+    return quick_state > 0 && interp && interp == py.InterpreterState_Main();
+}
+
+static int same_object(PyObject *ref, PyObject *code)
+{
+    if (py.Weakref_GetRef) {
+        PyObject *o = NULL;
+        int r = py.Weakref_GetRef(ref, &o);
+        if (o)
+            py.DecRef(o);
+        return r == 1 && o == code;
+    }
+    return py.Weakref_GetObject(ref) == code;
+}
+
+static uint32_t quick_find(void *interp, PyObject *code, int lasti)
+{
+    uint32_t id = 0;
+    PyObject *ref = NULL;
+    lr_ilock_take(&frames_lock);
+    quick_slot *q = quick ? &quick[mix((uintptr_t)code, (uintptr_t)lasti) % QUICK] : NULL;
+    if (q && q->ref && q->code == (uintptr_t)code && q->lasti == lasti && q->interp == interp) {
+        id = q->id;
+        ref = q->ref;
+    }
+    lr_ilock_drop(&frames_lock);
+    /* the reference is asked outside the lock: only this interpreter's
+     * threads, which hold its GIL, ever drop it (quick_keep) */
+    if (id && !same_object(ref, code)) {
+        py.Err_Clear();
+        id = 0;
+    }
+    return id;
+}
+
+static void quick_keep(void *interp, PyObject *code, int lasti, uint32_t id)
+{
+    PyObject *ref = py.Weakref_NewRef(code, NULL), *old = NULL;
+    if (!ref) {
+        py.Err_Clear();
+        return;
+    }
+    lr_ilock_take(&frames_lock);
+    if (!quick)
+        quick = lr_map(QUICK * sizeof *quick);
+    quick_slot *q = quick ? &quick[mix((uintptr_t)code, (uintptr_t)lasti) % QUICK] : NULL;
+    if (q && (!q->ref || q->interp == interp)) {   /* another interpreter's reference is its own to drop */
+        old = q->ref;
+        *q = (quick_slot){ (uintptr_t)code, ref, interp, lasti, id };
+        ref = NULL;
+    }
+    lr_ilock_drop(&frames_lock);
+    if (old)
+        py.DecRef(old);
+    if (ref)
+        py.DecRef(ref);
+}
+
+static uint32_t frame_id(void *interp, PyObject *frame)
 {
     PyObject *code = py.Frame_GetCode(frame);
     if (!code)
         return 0;
+    int at = quick_usable(interp) ? py.Frame_GetLasti(frame) : -1;
+    uint32_t id = at >= 0 ? quick_find(interp, code, at) : 0;
+    if (id) {
+        py.DecRef(code);
+        return id;
+    }
     PyObject *fref, *nref;
     ssize_t flen = 0, nlen = 0;
     const char *file = code_text(code, s_filename, &fref, &flen);
@@ -578,7 +716,6 @@ static uint32_t frame_id(PyObject *frame)
             py.DecRef(nref);
         name = code_text(code, s_co_name, &nref, &nlen);
     }
-    uint32_t id = 0;
     if (file && name) {
         const code_entry *entry;
         int lasti;
@@ -594,6 +731,8 @@ static uint32_t frame_id(PyObject *frame)
         py.DecRef(fref);
     if (nref)
         py.DecRef(nref);
+    if (id && at >= 0)
+        quick_keep(interp, code, at, id);
     py.DecRef(code);
     return id;
 }
@@ -709,9 +848,10 @@ int lr_python_capture(void *const *c_pcs, int nc, uintptr_t *out, int max)
     int n = 0;
     if (!begin(&s))
         goto done;
+    void *interp = py.ThreadState_GetInterpreter ? py.ThreadState_GetInterpreter(ts) : NULL;
     PyObject *frame = py.ThreadState_GetFrame(ts);
     while (frame && n < max) {
-        uint32_t id = frame_id(frame);
+        uint32_t id = frame_id(interp, frame);
         if (id) {
             out[n++] = LR_PY_TAG | id;
             lr_py_frame f;

@@ -55,6 +55,12 @@ const char *lr_python_shown_file(const char *file);
  * executable that contains it). */
 int lr_python_interpreter_code(uintptr_t pc);
 
+/* 1 when pc lies in the interpreter's eval loop (_PyEval_EvalFrameDefault,
+ * the function that runs Python code), 0 also when its extent is unknown.
+ * No C signal handler runs Python code, so a signal frame on a stack that
+ * runs Python lies above that loop's innermost frame. */
+int lr_python_eval_loop(uintptr_t pc);
+
 /* 1 when file is a module of the interpreter's standard library (its test
  * package excepted), not the program's own code. */
 int lr_python_library_file(const char *file);

@@ -155,17 +155,20 @@ static int unwind_by_steps(void **out, int max)
  * addresses, the same end), but only as far as the stack will keep: each
  * frame costs an unwind-table search and its CFI (2,000 instructions a
  * frame on Debian's python3), and a stack keeps stack_depth frames that
- * are not lockrace's. */
+ * are not lockrace's. fold: the walk ends at the interpreter's eval loop
+ * (see unwind). */
 typedef struct walk {
     void **out;
     int max, n;                 /* n: -1 until the walker's own frame is skipped */
     int keep, kept;             /* frames to keep, kept so far (lockrace's are not) */
+    int fold;
     _Unwind_Word cfa;
 } walk;
 
 static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *context, void *arg)
 {
     walk *w = arg;
+    int last = 0;
     if (w->n >= 0) {
         uintptr_t ip = (uintptr_t)unwind_getip_fn(context);
         _Unwind_Word cfa = unwind_getcfa_fn(context);
@@ -175,40 +178,66 @@ static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *context, void *arg
         w->cfa = cfa;
         if (ip < self_lo || ip >= self_hi)
             w->kept++;
+        last = w->fold && lr_python_eval_loop(ip - 1);
     }
-    if (++w->n == w->max || w->kept >= w->keep)
+    if (++w->n == w->max || w->kept >= w->keep || last)
         return _URC_END_OF_STACK;
     return _URC_NO_REASON;
 }
 
-static int walk_frames(void **out, int max, int keep)
+static int walk_frames(void **out, int max, int keep, int fold)
 {
-    walk w = { .out = out, .max = max, .n = -1, .keep = keep };
+    walk w = { .out = out, .max = max, .n = -1, .keep = keep, .fold = fold };
     unwind_backtrace_fn(walk_frame, &w);
     if (w.n > 1 && out[w.n - 1] == NULL)       /* what backtrace() fixes up too */
         w.n--;
     return w.n > 0 ? w.n : 0;
 }
 
-/* A thread that holds the GIL is unwound in full (its signal frames are
- * looked for among all the frames: python.c), through the interpreter, 25
- * to 80 frames: 50,000 instructions a stack with libgcc, and a Python
- * program meets a new lock at every Condition.wait and every Future. Once
- * such a thread has shown it lives long enough to pay libunwind's set-up
- * back (PYTHON_UNWINDS stacks), unw_backtrace walks it from its frame
- * cache: 3,600 instructions a stack on bench/pythreads.py. */
+/* A thread that holds the GIL runs Python code: its stack is its C frames
+ * down to the interpreter's eval loop, then its Python frames (python.c).
+ * A report shows of those C frames only the ones above the interpreter's
+ * first (an extension's own code: report/pystack.c), so the walk ends at
+ * the innermost frame of the eval loop, a few frames down, where the full
+ * walk went through the interpreter, 25 to 80 frames, 50,000 instructions
+ * a stack with libgcc. A signal handler's frame would lie above that one
+ * (no C handler runs Python code), so the signal frames that python.c
+ * looks for are all walked. python_c_frames=1 shows every C frame: the
+ * walk is then whole. Once such a thread has shown it lives long enough to
+ * pay libunwind's set-up back, unw_backtrace walks it from its frame
+ * cache: 3,600 instructions a stack on bench/pythreads.py. That set-up is
+ * more than the 650 us of the cache itself: each frame the cache does not
+ * know yet costs libunwind two rt_sigprocmask calls (1,767 on the
+ * benchmark, where its 7 threads switched after 48 stacks). A whole walk
+ * pays it back after PYTHON_UNWINDS stacks, a walk that ends at the eval
+ * loop (13,000 instructions) after some FOLDED_UNWINDS: the benchmark ran
+ * 55 ms rather than 59 ms (medians of 21, 41 ms natively) with its threads
+ * never switching, for 6% more instructions. */
 #define PYTHON_UNWINDS 48
+#define FOLDED_UNWINDS 1024
 static __thread unsigned python_unwinds __attribute__((tls_model("initial-exec")));
+
+/* The frames down to the eval loop's innermost one; n when none is. */
+static int folded(void *const *pcs, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (lr_python_eval_loop((uintptr_t)pcs[i] - 1))
+            return i + 1;
+    return n;
+}
 
 /* At most max frames; the stack keeps the first keep that are not
  * lockrace's. python: the thread holds the GIL. */
 static int unwind(void **out, int max, int keep, int python)
 {
-    if (python && unw_backtrace_fn && python_unwinds >= PYTHON_UNWINDS)
-        return unw_backtrace_fn(out, max);
+    int fold = python && !lr_opt.python_c_frames;
+    if (python && unw_backtrace_fn && python_unwinds >= (fold ? FOLDED_UNWINDS : PYTHON_UNWINDS)) {
+        int n = unw_backtrace_fn(out, max);
+        return fold ? folded(out, n) : n;
+    }
     python_unwinds += python;
     if (unwind_backtrace_fn)
-        return walk_frames(out, max, python ? max : keep);
+        return walk_frames(out, max, python ? max : keep, fold);
     if (backtrace_fn)
         return backtrace_fn(out, max);
     int stepwise = getcontext_fn && init_local_fn && step_fn && get_reg_fn;
