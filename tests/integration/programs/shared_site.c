@@ -29,7 +29,7 @@ static pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t lock_x = PTHREAD_MUTEX_INITIALIZER;
 static int total;
 static void (*hook)(void);
-static volatile int b_held;
+static volatile int b_held, x_held;
 
 __attribute__((noinline)) static void take_b(void)
 {
@@ -95,6 +95,7 @@ static void *holder(void *arg)
 {
     pthread_setname_np(pthread_self(), arg);
     pthread_mutex_lock(&lock_x);
+    x_held = 1;
     while (!b_held) {
         struct timespec ms = { 0, 1000000 };
         nanosleep(&ms, NULL);
@@ -113,6 +114,10 @@ int main(int argc, char **argv)
         pthread_join(t1, NULL);
         hook = wait_for_x;
         pthread_create(&t2, NULL, holder, "holder");
+        while (!x_held) {
+            struct timespec ms = { 0, 1000000 };
+            nanosleep(&ms, NULL);
+        }
         pthread_create(&t3, NULL, from_alpha, "from-gamma");
         pthread_join(t3, NULL);
         pthread_join(t2, NULL);
