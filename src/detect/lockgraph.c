@@ -150,6 +150,8 @@ static lr_edge *edge_new(lr_lock *from, lr_lock *to)
     lr_edge_gates *gate = e->gate;      /* a recycled edge keeps its gate storage */
     memset(e, 0, sizeof *e);
     e->gate = gate;
+    if (gate)
+        gate->shared = 0;
     e->from = from;
     e->to = to;
     e->times = 1;
@@ -372,11 +374,15 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* A lock every edge of the cycle was made under, NULL if none. */
+/* A lock every edge of the cycle was made under, and that keeps their
+ * threads apart: held for writing (or as a mutex) by at least one of them.
+ * An rwlock they all held for reading lets them all in together. NULL if
+ * none. */
 static lr_lock *common_gate(lr_edge **edges, size_t n)
 {
     for (uint8_t g = 0; g < edges[0]->ngates; g++) {
         uint64_t id = edges[0]->gate->ids[g];
+        int exclusive = !(edges[0]->gate->shared & (1u << g));
         size_t i = 1;
         for (; i < n; i++) {
             uint8_t k = 0;
@@ -384,8 +390,9 @@ static lr_lock *common_gate(lr_edge **edges, size_t n)
                 k++;
             if (k == edges[i]->ngates)
                 break;
+            exclusive |= !(edges[i]->gate->shared & (1u << k));
         }
-        if (i < n)
+        if (i < n || !exclusive)
             continue;
         lr_lock *l = edges[0]->gate->locks[g];
         if (l->id == id)
@@ -514,18 +521,23 @@ static void found_push(found_list *f, lr_report *r)
  * returns 1 when one was lost. */
 static int keep_gates(lr_edge *e, const lr_held *held, uint32_t i)
 {
-    uint8_t kept = 0;
+    uint8_t kept = 0, shared = 0;
     for (uint8_t g = 0; g < e->ngates; g++) {
         uint32_t j = 0;
         while (j < i && held[j].id != e->gate->ids[g])
             j++;
         if (j < i) {
             e->gate->locks[kept] = e->gate->locks[g];
-            e->gate->ids[kept++] = e->gate->ids[g];
+            e->gate->ids[kept] = e->gate->ids[g];
+            if ((e->gate->shared & (1u << g)) || held[j].shared)
+                shared |= (uint8_t)(1u << kept);
+            kept++;
         }
     }
     int lost = kept < e->ngates;
     e->ngates = kept;
+    if (e->gate)
+        e->gate->shared = shared;
     return lost;
 }
 
@@ -628,6 +640,8 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t from, uint32_t 
                     if (!e->gate && !(e->gate = lr_arena_alloc(sizeof *e->gate)))
                         break;
                     e->gate->locks[e->ngates] = held[j].lock;
+                    if (held[j].shared)
+                        e->gate->shared |= (uint8_t)(1u << e->ngates);
                     e->gate->ids[e->ngates++] = held[j].id;
                 }
             settle(e, modes, how);

@@ -34,6 +34,7 @@ typedef struct lr_edge {
 typedef struct lr_edge_gates {
     uint64_t ids[LR_GATES];
     lr_lock *locks[LR_GATES];
+    uint8_t shared;             /* bit g: gate g was held for reading once or more */
 } lr_edge_gates;
 
 /* How `from` was held and `to` taken, on an edge: two read locks of

@@ -2565,6 +2565,14 @@ def case_exit_release():
     expect(status == 66 and len(found) == 1, f"keep: status {status}, {[r.get('summary') for r in reports]}")
 
 
+def case_gate_readers():
+    """A lock held around both orders gates the cycle only if it keeps the
+    threads apart: an rwlock both hold for reading does not (a true
+    inversion), one a thread holds for writing does (clean)."""
+    expect_one_inversion("gate_readers", ["lock_a", "lock_b"], "gate_readers.c", args=["read"])
+    expect_clean("gate_readers", ["write"])
+
+
 def case_watch_cxx():
     """C++ variables by the names the program gives them: a namespace
     member, a class's static member, a file-scope static and a variable of
