@@ -22,6 +22,12 @@
 typedef struct watch_var {
     uintptr_t lo, hi;
     uintptr_t sym_lo, sym_hi;   /* the whole variable it is part of (a struct's member) */
+    /* NAME->MEMBER: the address of the pointer variable NAME, and the
+     * member's bytes in the object it points to, [*through + off, + len)
+     * when an access runs; lo, hi, sym_lo and sym_hi are 0 (not in the
+     * index: no static address is in it). 0 for every other variable. */
+    uintptr_t through, off, len;
+    uintptr_t object;           /* the object last handed to the race engine (under lock) */
     char name[96];
     int unnamed;                /* found by a glob: reports name it from the debug information */
     int atomic;                 /* some instruction on it is lock-prefixed */
@@ -244,6 +250,8 @@ typedef struct scan {
 /* vars.c */ int lr_watch_symbol_at(uintptr_t a);   /* lowest whose whole symbol holds a, -1 */
 /* vars.c */ int lr_watch_var_running(uintptr_t a, uintptr_t size);   /* the same, on an access */
 /* vars.c */ void lr_watch_bounds(uintptr_t *lo, uintptr_t *hi);   /* what all of them lie in */
+/* vars.c */ int lr_watch_through_var(uintptr_t pointer);  /* lowest NAME->MEMBER whose NAME is there, -1 */
+/* vars.c */ int lr_watch_through_at(uintptr_t pointer, int64_t disp, uint32_t size);  /* ... whose member [disp, +size) overlaps */
 /* names.c */ const char *lr_watch_base_name(const char *path);
 /* names.c */ int lr_watch_add_item(const char *item, char *err, size_t errlen);
 /* names.c */ int lr_watch_collect_object(struct dl_phdr_info *info, size_t size, void *data);

@@ -116,9 +116,11 @@ static void fail(const char *msg, int stop)
  * code reach it RIP-relatively or through a loaded pointer. */
 static int reaches_a_variable(const object *o)
 {
-    for (int i = 0; i < lr_watch_nvars; i++)
-        if (lr_watch_vars[i].lo >= o->lo && lr_watch_vars[i].lo < o->hi)
+    for (int i = 0; i < lr_watch_nvars; i++) {
+        uintptr_t at = lr_watch_vars[i].through ? lr_watch_vars[i].through : lr_watch_vars[i].lo;
+        if (at >= o->lo && at < o->hi)
             return 1;
+    }
     for (int d = 0; d < o->ndata; d++)
         for (uintptr_t a = (o->data_lo[d] + 7) & ~(uintptr_t)7; a + 8 <= o->data_hi[d]; a += 8)
             if (lr_watch_symbol_at(*(const uintptr_t *)a) >= 0)
@@ -207,8 +209,13 @@ void lr_watch_start(const char *spec)
     for (int i = 0; i < lr_watch_nvars; i++) {
         const watch_var *v = &lr_watch_vars[i];
         /* a member, a raw range or what a glob found: the debug information
-         * names it best */
-        lr_race_watch(self, v->lo, v->hi - v->lo, v->unnamed || strpbrk(v->name, "+:") ? NULL : v->name);
+         * names it best. Through a pointer: each object when an access
+         * first reaches it (access.c), the engine on from now, so that it
+         * sees the locks taken before that */
+        if (v->through)
+            lr_race_activate();
+        else
+            lr_race_watch(self, v->lo, v->hi - v->lo, v->unnamed || strpbrk(v->name, "+:") ? NULL : v->name);
         if (v->unnamed && lr_opt.verbosity < 2)
             continue;           /* a glob's: only accesses through pointers, or none at all */
         if (!found[i] && !v->followed) {
@@ -228,7 +235,7 @@ void lr_watch_start(const char *spec)
         }
         if ((found[i] || v->followed) && lr_opt.verbosity >= 2) {
             snprintf(err, sizeof err, "watching %s (%zu bytes): %u instruction%s, %u call%s followed into the "
-                     "callee", lr_watch_vars[i].name, (size_t)(lr_watch_vars[i].hi - lr_watch_vars[i].lo),
+                     "callee", lr_watch_vars[i].name, (size_t)(v->through ? v->len : v->hi - v->lo),
                      found[i], found[i] == 1 ? "" : "s", v->followed, v->followed == 1 ? "" : "s");
             fail(err, 0);
         }
