@@ -36,6 +36,11 @@
  *     the variable found when it runs (the copy also runs with other
  *     pointers). Its own calls return to the original, whose frames have
  *     unwind tables: what follows them runs unwatched.
+ *   - A member through a global pointer (watch=meter->ticks): the runs
+ *     start at a load of the pointer's value (`mov meter(%rip), %reg`),
+ *     and pre computes the member's bytes from the pointer's value when
+ *     the access runs (access.c); a new object is named to the race engine
+ *     by its first access.
  *   - pre takes the variable's lock and reads its value; post reads it
  *     again and gives both to the race engine as one exact access, then lets
  *     the lock go. Every watched access of a variable is thus ordered, with
@@ -226,9 +231,10 @@ void lr_watch_start(const char *spec)
         } else if (v->escapes) {
             /* once, as for none: a clean run then proves less than it seems */
             const object *o = object_of(v->escape_at);
-            snprintf(err, sizeof err, "watch=%s: its address is also passed to a function, stored, "
+            snprintf(err, sizeof err, "watch=%s: its %s is also passed to a function, stored, "
                      "or kept in a register across calls (%u place%s, the first at %s+%#lx); "
-                     "accesses through it there are not seen", v->name, v->escapes,
+                     "accesses through it there are not seen", v->name,
+                     v->through ? "pointer's value" : "address", v->escapes,
                      v->escapes == 1 ? "" : "s", o ? lr_watch_base_name(o->path) : "?",
                      (unsigned long)(v->escape_at - (o ? o->base : 0)));
             fail(err, 0);
