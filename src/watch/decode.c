@@ -242,7 +242,7 @@ int lr_watch_pointer_load(const cs_insn *insn, const object *o, int *reg, uintpt
 /* A pointer variable's value loaded, for a variable through it
  * (NAME->MEMBER): `mov meter(%rip), %reg`. Returns the first such
  * variable, -1 if none; *pointer is the pointer variable's address. */
-static int through_load(const cs_insn *insn, int *reg, uintptr_t *pointer)
+int lr_watch_through_load(const cs_insn *insn, int *reg, uintptr_t *pointer)
 {
     const cs_x86 *x = &insn->detail->x86;
     if (insn->id != X86_INS_MOV || x->op_count != 2 || x->operands[0].type != X86_OP_REG ||
@@ -254,6 +254,14 @@ static int through_load(const cs_insn *insn, int *reg, uintptr_t *pointer)
         return -1;
     *pointer = (uintptr_t)(insn->address + insn->size + x->operands[1].mem.disp);
     return lr_watch_through_var(*pointer);
+}
+
+/* Either: a register that then holds a pointer a watched access may go
+ * through (callee.c follows it into calls). */
+int lr_watch_any_pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_t *pointer)
+{
+    int var = lr_watch_pointer_load(insn, o, reg, pointer);
+    return var >= 0 ? var : lr_watch_through_load(insn, reg, pointer);
 }
 
 /* The pointer in reg may be used where lockrace does not look: noted on
@@ -371,7 +379,7 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
         outlives = 0;
     }
     /* passed to a callee that callee.c copies: seen there */
-    if (outlives && !through && !(LR_CALLEE_SAVED & LR_REG_BIT(reg)) && lr_watch_cs.insn_group(h, stop, CS_GRP_CALL) &&
+    if (outlives && !(LR_CALLEE_SAVED & LR_REG_BIT(reg)) && lr_watch_cs.insn_group(h, stop, CS_GRP_CALL) &&
         lr_watch_callee_sees(h, s, stop, LR_REG_BIT(reg)))
         outlives = 0;
     if (escaped || outlives)
@@ -397,7 +405,7 @@ static void consider(csh h, const cs_insn *insn, scan *s, cs_insn *tmp)
     consider_direct(h, insn, s);
     int reg, pointed;
     uintptr_t pointer;
-    if ((pointed = through_load(insn, &reg, &pointer)) >= 0) {
+    if ((pointed = lr_watch_through_load(insn, &reg, &pointer)) >= 0) {
         if (s->has_indirect)
             lr_watch_escape(pointed, (uintptr_t)insn->address);
         else

@@ -240,6 +240,8 @@ typedef struct scan {
 /* decode.c */ void lr_watch_fill_patch(patch *p, const cs_insn *insn, const cs_x86_op *op, int var);
 /* decode.c */ const cs_x86_op *lr_watch_accessed(const cs_insn *insn);
 /* decode.c */ int lr_watch_pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_t *pointer);
+/* decode.c */ int lr_watch_through_load(const cs_insn *insn, int *reg, uintptr_t *pointer);
+/* decode.c */ int lr_watch_any_pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_t *pointer);
 /* decode.c */ void lr_watch_escape(int var, uintptr_t at);
 /* callee.c */ int lr_watch_callee_sees(csh h, scan *s, const cs_insn *call, unsigned seeds);
 /* callee.c */ void lr_watch_follow_calls(csh h, const cs_insn *insn, scan *s);

@@ -125,18 +125,27 @@ int lr_watch_symbol_at(uintptr_t a)
 
 /* On an access through a pointer in a callee's copy, from any thread: most
  * such pointers are not into any watched variable, and the bounds of all
- * of them turn those away with two compares. */
+ * of them turn those away with two compares. A variable through a pointer
+ * is where its pointer points now. */
 int lr_watch_var_running(uintptr_t a, uintptr_t size)
 {
-    if (a >= all_hi || a + size <= all_lo)
-        return -1;
-    return lr_watch_var_at(a, size);
+    int v = a >= all_hi || a + size <= all_lo ? -1 : lr_watch_var_at(a, size);
+    for (size_t i = 0; v < 0 && i < nthrough; i++) {
+        const watch_var *t = &lr_watch_vars[through[i]];
+        uintptr_t lo = __atomic_load_n((const uintptr_t *)t->through, __ATOMIC_RELAXED) + t->off;
+        if (a < lo + t->len && a + size > lo)
+            v = through[i];
+    }
+    return v;
 }
 
+/* What every watched variable lies in, for a copy's accesses to turn away
+ * the others before any call: everything, when one is through a pointer
+ * (its object may be anywhere). */
 void lr_watch_bounds(uintptr_t *lo, uintptr_t *hi)
 {
-    *lo = all_lo;
-    *hi = all_hi;
+    *lo = nthrough ? 0 : all_lo;
+    *hi = nthrough ? UINTPTR_MAX : all_hi;
 }
 
 int lr_watch_through_var(uintptr_t pointer)

@@ -2515,6 +2515,8 @@ def case_watch_arrow():
     are watched, with a history of their own; the other elements of an
     array the pointer points into are not it; watch=meter is the pointer."""
     first_loss("watch_arrow", ["racy"], "meter->ticks", "meter->ticks", "watch_arrow.c", r" ticks (\d+)")
+    # the pointer's value passed to a function: followed into its copy
+    first_loss("watch_arrow", ["callee"], "meter->ticks", "meter->ticks", "watch_arrow.c", r" ticks (\d+)")
     for mode in ("locked", "replace-locked", "array"):
         status, out, err, reports = watched("watch_arrow", [mode], "meter->ticks")
         expect(status == 0 and reports == [] and "ticks 40000" in out and err == "",

@@ -12,6 +12,8 @@
  *                    addresses differ) and the threads run again without
  *                    the lock: lost updates on the second object only
  *   replace-locked   the same, under the lock both times: clean
+ *   callee           racy, each increment made by a function that gets
+ *                    meter's value as its argument (add_to(meter))
  *   array            meter points at the first of 4 struct meters; the
  *                    threads increment meter[1..3].ticks with no lock and
  *                    meter->ticks (meter[0]) under the lock: clean for
@@ -45,6 +47,16 @@ static void bump(void)
     meter->ticks = t + 1;
 }
 
+/* Not inlined: the pointer's value is passed in %rdi. */
+__attribute__((noinline)) static void add_to(struct meter *m)
+{
+    long t = m->ticks;
+    __asm__ volatile("" ::: "memory");
+    m->ticks = t + 1;
+}
+
+static int callee;
+
 static void *worker(void *arg)
 {
     (void)arg;
@@ -57,7 +69,10 @@ static void *worker(void *arg)
         }
         if (locked)
             pthread_mutex_lock(&lock);
-        bump();
+        if (callee)
+            add_to(meter);
+        else
+            bump();
         if (locked)
             pthread_mutex_unlock(&lock);
     }
@@ -79,7 +94,8 @@ int main(int argc, char **argv)
     if (argc > 2)
         rounds = atol(argv[2]);
     array = !strcmp(mode, "array");
-    locked = strcmp(mode, "racy") != 0;
+    callee = !strcmp(mode, "callee");
+    locked = strcmp(mode, "racy") && !callee;
     meter = calloc(array ? 4 : 1, sizeof *meter);
     struct meter *first = meter;
     printf("first %p", (void *)first);
