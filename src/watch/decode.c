@@ -357,6 +357,9 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
             si->p.scale = (uint8_t)op->mem.scale;
             si->p.disp = op->mem.disp;
             si->p.size = opsize;
+            /* an index through a pointer's value: whichever member it
+             * reaches when it runs (meter->ticks, meter->misses) */
+            si->p.any = through && si->p.index >= 0;
             uses++;
             last_use = c.n + 1;
         }

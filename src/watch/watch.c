@@ -197,8 +197,12 @@ void lr_watch_start(const char *spec)
         err[0] = 0;
         uint32_t before = lr_watch_npatches;
         lr_watch_rewrite(&lr_watch_objects[o], &s, mem, err, sizeof err);
-        for (uint32_t k = before; k < lr_watch_npatches; k++)
-            found[lr_watch_patches[k].var] += lr_watch_patches[k].size != 0 && !lr_watch_patches[k].any;
+        for (uint32_t k = before; k < lr_watch_npatches; k++) {
+            /* a copy's accesses are counted as calls followed; an indexed
+             * one through a pointer's value (any) is its variable's */
+            const patch *p = &lr_watch_patches[k];
+            found[p->var] += p->size != 0 && (!p->any || (p->index >= 0 && lr_watch_vars[p->var].through));
+        }
         free(s.c);
         for (int i = 0; i < s.nclones; i++)
             free(s.clones[i].in);

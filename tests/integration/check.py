@@ -2517,10 +2517,12 @@ def case_watch_arrow():
     first_loss("watch_arrow", ["racy"], "meter->ticks", "meter->ticks", "watch_arrow.c", r" ticks (\d+)")
     # the pointer's value passed to a function: followed into its copy
     first_loss("watch_arrow", ["callee"], "meter->ticks", "meter->ticks", "watch_arrow.c", r" ticks (\d+)")
-    for mode in ("locked", "replace-locked", "array"):
-        status, out, err, reports = watched("watch_arrow", [mode], "meter->ticks")
+    # two members through one pointer: an indexed access is whichever it reaches
+    for mode, spec in (("locked", "meter->ticks"), ("replace-locked", "meter->ticks"), ("array", "meter->ticks"),
+                       ("array", "meter->misses,meter->ticks")):
+        status, out, err, reports = watched("watch_arrow", [mode], spec)
         expect(status == 0 and reports == [] and "ticks 40000" in out and err == "",
-               f"{mode}: status {status}, stdout {out!r}, {[r.get('summary') for r in reports]}, {err[-800:]}")
+               f"{mode}, {spec}: status {status}, stdout {out!r}, {[r.get('summary') for r in reports]}, {err[-800:]}")
     # the first object's accesses were under the lock, the second's not
     for attempt in range(3):
         status, out, err, reports = watched("watch_arrow", ["replace"], "meter->ticks")
