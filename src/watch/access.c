@@ -109,6 +109,14 @@ static lr_stack_id stack_of(lr_thread *self, uint32_t k, const patch *p, const u
     return stack;
 }
 
+static int known_object(const watch_var *v, uintptr_t member)
+{
+    for (int i = 0; i < KNOWN_OBJECTS; i++)
+        if (v->objects[i] == member)
+            return 1;
+    return 0;
+}
+
 void lr_watch_pre(uint32_t k, uint64_t *regs)
 {
     const patch *p = &lr_watch_patches[k];
@@ -162,9 +170,9 @@ void lr_watch_pre(uint32_t k, uint64_t *regs)
         f->locked = 1;
         /* a new object behind the pointer: named for the race engine, with
          * a history of its own (the engine keys history by address) */
-        if (v->through && f->self && v->object != f->member) {
+        if (v->through && f->self && !known_object(v, f->member)) {
             lr_race_watch(f->self, f->member, v->len, v->name);
-            v->object = f->member;
+            v->objects[v->next_object++ % KNOWN_OBJECTS] = f->member;
         }
     }
     f->before = load(f->addr, f->size);

@@ -18,6 +18,7 @@
 #define MAX_PATCHES 65536
 #define CALL_SIZE 24            /* emit_call's bytes */
 #define REGION_HEADER 64        /* the addresses of the two stubs, the variables' bounds */
+#define KNOWN_OBJECTS 4         /* watch_var.objects */
 
 typedef struct watch_var {
     uintptr_t lo, hi;
@@ -27,7 +28,11 @@ typedef struct watch_var {
      * when an access runs; lo, hi, sym_lo and sym_hi are 0 (not in the
      * index: no static address is in it). 0 for every other variable. */
     uintptr_t through, off, len;
-    uintptr_t object;           /* the object last handed to the race engine (under lock) */
+    /* the objects (their member's address) last handed to the race engine,
+     * under lock: a pointer moved back to one of them (a double buffer)
+     * finds its history kept */
+    uintptr_t objects[KNOWN_OBJECTS];
+    uint32_t next_object;
     char name[96];
     int unnamed;                /* found by a glob: reports name it from the debug information */
     int atomic;                 /* some instruction on it is lock-prefixed */
