@@ -2541,6 +2541,15 @@ def case_watch_arrow():
         if observed:
             check_observed_loss(observed[0], "meter->ticks", "watch_arrow.c", "replace")
             break
+    # moved away and back while the threads run: the first object's history
+    # is kept, and T1's increment of it races with T2's after the moves
+    status, out, err, reports = watched("watch_arrow", ["flip"], "meter->ticks")
+    m = re.search(r"first (0x[0-9a-f]+) second (0x[0-9a-f]+) second ticks 1 ticks 2", out)
+    lu = findings(reports, "lost-update") + findings(reports, "data-race")
+    expect(status == 66 and m and lu, f"flip: status {status}, {out!r}, {[r.get('summary') for r in reports]}: {err[-800:]}")
+    for r in lu:
+        expect(r["variable"]["name"] == "meter->ticks" and int(r["variable"]["addr"], 16) == int(m.group(1), 16),
+               f"flip: variable {r['variable']}, objects {m.group(1)} {m.group(2)}")
     # the pointer itself: read by the threads, written by main between them
     status, out, err, reports = watched("watch_arrow", ["replace-locked"], "meter")
     expect(status == 0 and reports == [] and err == "", f"meter: status {status}, {err[-800:]}")

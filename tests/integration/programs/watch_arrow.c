@@ -14,6 +14,13 @@
  *   replace-locked   the same, under the lock both times: clean
  *   callee           racy, each increment made by a function that gets
  *                    meter's value as its argument (add_to(meter))
+ *   flip             one increment each, in turns a flag sets that lockrace
+ *                    does not see (a relaxed atomic): T1 on the first
+ *                    object; main points meter at a second one, T2
+ *                    increments it; main points meter back, T2 increments
+ *                    the first again: nothing lockrace sees orders that
+ *                    with T1's, the first object's history kept over the
+ *                    moves (a lost update on it, possible)
  *   array            meter points at the first of 4 struct meters; the
  *                    threads increment meter[1..3].ticks with no lock and
  *                    meter->ticks (meter[0]) under the lock: clean for
@@ -79,6 +86,58 @@ static void *worker(void *arg)
     return NULL;
 }
 
+static int step;
+
+static void wait_step(int n)
+{
+    while (__atomic_load_n(&step, __ATOMIC_RELAXED) != n)
+        ;
+}
+
+static void next_step(int n)
+{
+    __atomic_store_n(&step, n, __ATOMIC_RELAXED);
+}
+
+static void *flip_first(void *arg)
+{
+    (void)arg;
+    bump();
+    next_step(1);
+    return NULL;
+}
+
+static void *flip_second(void *arg)
+{
+    (void)arg;
+    wait_step(2);
+    bump();
+    next_step(3);
+    wait_step(4);
+    bump();
+    return NULL;
+}
+
+/* The flip mode, meter at first: returns the second object. (Not read
+ * from meter: a value of it kept across calls is one watching does not
+ * follow, which start-up would say.) */
+static struct meter *flip(struct meter *first)
+{
+    struct meter *second = calloc(1, sizeof *second);
+    pthread_t t[2];
+    pthread_create(&t[0], NULL, flip_first, NULL);
+    pthread_create(&t[1], NULL, flip_second, NULL);
+    wait_step(1);
+    meter = second;
+    next_step(2);
+    wait_step(3);
+    meter = first;
+    next_step(4);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    return second;
+}
+
 static void run_threads(void)
 {
     pthread_t t[2];
@@ -99,6 +158,11 @@ int main(int argc, char **argv)
     meter = calloc(array ? 4 : 1, sizeof *meter);
     struct meter *first = meter;
     printf("first %p", (void *)first);
+    if (!strcmp(mode, "flip")) {
+        struct meter *second = flip(first);
+        printf(" second %p second ticks %ld ticks %ld\n", (void *)second, second->ticks, first->ticks);
+        return 0;
+    }
     run_threads();
     if (!strncmp(mode, "replace", 7)) {
         meter = calloc(1, sizeof *meter);
