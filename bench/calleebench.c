@@ -8,7 +8,10 @@
  *                           members go through the callee's copy
  *
  * Watch stats (both members watched) or stats.hits (misses is reached
- * through the same pointer but is not watched: turned away when it runs). */
+ * through the same pointer but is not watched: turned away when it runs).
+ * With spare->hits watched too (a member through a global pointer, whose
+ * object may be anywhere), a copy can no longer turn misses away by the
+ * bounds of the static variables: it calls lockrace, which does. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,7 @@ struct stats {
 };
 
 struct stats stats;
+struct stats *spare;            /* only for watch=spare->hits */
 
 __attribute__((noinline)) void bump(struct stats *s, long v)
 {

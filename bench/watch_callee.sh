@@ -8,7 +8,8 @@
 #            not re-aimed: the original runs
 #   watched  bump(&stats) from a re-aimed call site: its copy runs, both
 #            accesses checked (watch=stats) or one checked and one turned
-#            away as not watched (watch=stats.hits)
+#            away as not watched (watch=stats.hits; with spare->hits, a
+#            member through a pointer, the turning away is lockrace's)
 # Usage: [BUILD=build] [ROUNDS=5] [CALLS=10000000] bench/watch_callee.sh
 set -eu
 
@@ -36,7 +37,7 @@ timed() {
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }'; }
 
-runs="other:stats watched:stats watched:stats.hits"
+runs="other:stats watched:stats watched:stats.hits watched:stats.hits,spare->hits"
 for r in $(seq "$ROUNDS"); do
     for m in other watched; do
         timed "$PROG" "$m" "$CALLS" >>"$OUT/native.$m"

@@ -45,6 +45,12 @@ int lr_sym_data(uintptr_t addr, char *buf, size_t len);
 int lr_sym_member(uintptr_t addr, const char *name, const char *path, uint64_t *offset,
                   uint64_t *size, char *err, size_t errlen);
 
+/* The same inside the object that the pointer variable at addr points to
+ * (its pointee type): ".ticks" of meter's struct for meter->ticks. -1 with
+ * err when the variable is not a pointer, or a void one. */
+int lr_sym_pointee_member(uintptr_t addr, const char *name, const char *path, uint64_t *offset,
+                          uint64_t *size, char *err, size_t errlen);
+
 /* Which of names (functions) the main executable defines itself, in its
  * symbol table: the index of the first one found, -1 for none or when it
  * cannot tell (no symbol table). Needs the stack and the lock a report

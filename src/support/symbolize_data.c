@@ -428,7 +428,7 @@ static const char *type_word(Dwarf_Die *type)
     case DW_TAG_class_type: return "a class";
     case DW_TAG_union_type: return "a union";
     case DW_TAG_array_type: return "an array";
-    case DW_TAG_pointer_type: return "a pointer (lockrace does not follow pointers)";
+    case DW_TAG_pointer_type: return "a pointer (write NAME->MEMBER)";
     default: return "a scalar";
     }
 }
@@ -451,15 +451,10 @@ static bool find_member(Dwarf_Die *agg, const char *name, Dwarf_Word *off, Dwarf
     return false;
 }
 
-int lr_sym_member(uintptr_t addr, const char *name, const char *path, uint64_t *offset,
-                  uint64_t *size, char *err, size_t errlen)
+/* The bytes path names inside type, which the user calls name. */
+static int walk_path(Dwarf_Die type, const char *name, const char *path, uint64_t *offset,
+                     uint64_t *size, char *err, size_t errlen)
 {
-    Dwfl_Module *mod = lr_sym_module_at(addr);
-    Dwarf_Die var, type;
-    if (!mod || !find_variable(mod, addr, &var, &type)) {
-        snprintf(err, errlen, "no debug information describes %s's type (build with -g)", name);
-        return -1;
-    }
     Dwarf_Word off = 0, counts[MAX_DIMS], lower[MAX_DIMS];
     int dims = 0, dim = 0;      /* inside an array: its dimensions, and how many are indexed */
     char what[160];
@@ -558,4 +553,38 @@ int lr_sym_member(uintptr_t addr, const char *name, const char *path, uint64_t *
     *offset = off;
     *size = bytes;
     return 0;
+}
+
+int lr_sym_member(uintptr_t addr, const char *name, const char *path, uint64_t *offset,
+                  uint64_t *size, char *err, size_t errlen)
+{
+    Dwfl_Module *mod = lr_sym_module_at(addr);
+    Dwarf_Die var, type;
+    if (!mod || !find_variable(mod, addr, &var, &type)) {
+        snprintf(err, errlen, "no debug information describes %s's type (build with -g)", name);
+        return -1;
+    }
+    return walk_path(type, name, path, offset, size, err, errlen);
+}
+
+int lr_sym_pointee_member(uintptr_t addr, const char *name, const char *path, uint64_t *offset,
+                          uint64_t *size, char *err, size_t errlen)
+{
+    Dwfl_Module *mod = lr_sym_module_at(addr);
+    Dwarf_Die var, type, pointee;
+    if (!mod || !find_variable(mod, addr, &var, &type)) {
+        snprintf(err, errlen, "no debug information describes %s's type (build with -g)", name);
+        return -1;
+    }
+    if (!strip_type(&type) || dwarf_tag(&type) != DW_TAG_pointer_type) {
+        snprintf(err, errlen, "%s is %s, not a pointer", name, type_word(&type));
+        return -1;
+    }
+    if (!type_of(&type, &pointee)) {
+        snprintf(err, errlen, "%s is a void pointer: what it points to has no type", name);
+        return -1;
+    }
+    char what[100];
+    snprintf(what, sizeof what, "*%s", name);
+    return walk_path(pointee, what, path, offset, size, err, errlen);
 }

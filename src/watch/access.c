@@ -34,6 +34,7 @@ typedef struct inflight {
     uint64_t before;
     uintptr_t addr;             /* what of the variable this access reaches */
     uint32_t size;              /* 0: not the variable (a dynamic address elsewhere) */
+    uintptr_t member;           /* through a pointer: where the member is in the object now */
     int var;
     uint8_t locked;
 } inflight;
@@ -132,6 +133,14 @@ static lr_stack_id stack_of(lr_thread *self, uint32_t k, const patch *p, const u
     return stack;
 }
 
+static int known_object(const watch_var *v, uintptr_t member)
+{
+    for (int i = 0; i < KNOWN_OBJECTS; i++)
+        if (v->objects[i] == member)
+            return 1;
+    return 0;
+}
+
 void lr_watch_pre(uint32_t k, uint64_t *regs)
 {
     const patch *p = &lr_watch_patches[k];
@@ -151,7 +160,15 @@ void lr_watch_pre(uint32_t k, uint64_t *regs)
             f->var = lr_watch_var_running(a, p->size);
         if (f->var >= 0) {
             const watch_var *v = &lr_watch_vars[f->var];
-            uintptr_t lo = a > v->lo ? a : v->lo, hi = a + p->size < v->hi ? a + p->size : v->hi;
+            uintptr_t vlo = v->lo, vhi = v->hi;
+            if (v->through) {
+                /* where the pointer points now: an access through an
+                 * older value of it, or to another element, is not it */
+                vlo = __atomic_load_n((const uintptr_t *)v->through, __ATOMIC_RELAXED) + v->off;
+                vhi = vlo + v->len;
+                f->member = vlo;
+            }
+            uintptr_t lo = a > vlo ? a : vlo, hi = a + p->size < vhi ? a + p->size : vhi;
             f->addr = lo;
             f->size = lo < hi ? (uint32_t)(hi - lo) : 0;
         } else {
@@ -172,8 +189,15 @@ void lr_watch_pre(uint32_t k, uint64_t *regs)
         errno = saved;
     }
     if (!nested) {
-        take(&lr_watch_vars[f->var].lock);
+        watch_var *v = &lr_watch_vars[f->var];
+        take(&v->lock);
         f->locked = 1;
+        /* a new object behind the pointer: named for the race engine, with
+         * a history of its own (the engine keys history by address) */
+        if (v->through && f->self && !known_object(v, f->member)) {
+            lr_race_watch(f->self, f->member, v->len, v->name);
+            v->objects[v->next_object++ % KNOWN_OBJECTS] = f->member;
+        }
     }
     f->before = load(f->addr, f->size);
 }

@@ -82,7 +82,7 @@ static unsigned pass_on(csh h, const cs_insn *insn, const object *o, unsigned in
     uintptr_t pointer;
     if (lr_watch_cs.insn_group(h, insn, CS_GRP_CALL))
         return in & LR_CALLEE_SAVED;
-    if (lr_watch_pointer_load(insn, o, &reg, &pointer) >= 0)
+    if (lr_watch_any_pointer_load(insn, o, &reg, &pointer) >= 0)
         return in | LR_REG_BIT(reg);
     if (x->op_count == 2 && x->operands[0].type == X86_OP_REG && x->operands[0].size == 8 &&
         (reg = lr_watch_gpr(x->operands[0].reg)) >= 0) {
@@ -478,7 +478,7 @@ void lr_watch_follow_calls(csh h, const cs_insn *insn, scan *s)
     uintptr_t pointer, target;
     if (!s->args) {
         /* most instructions of most functions */
-        if ((var = lr_watch_pointer_load(insn, s->o, &reg, &pointer)) >= 0) {
+        if ((var = lr_watch_any_pointer_load(insn, s->o, &reg, &pointer)) >= 0) {
             s->held |= LR_REG_BIT(reg);
             s->held_var[reg] = var;
             s->args |= LR_REG_BIT(reg) & LR_ARGUMENTS;
@@ -514,7 +514,7 @@ void lr_watch_follow_calls(csh h, const cs_insn *insn, scan *s)
         drop_args(s, LR_ARGUMENTS, 1);
         return;
     }
-    if ((var = lr_watch_pointer_load(insn, s->o, &reg, &pointer)) >= 0) {
+    if ((var = lr_watch_any_pointer_load(insn, s->o, &reg, &pointer)) >= 0) {
         s->held |= LR_REG_BIT(reg);
         s->held_var[reg] = var;
         drop_args(s, LR_REG_BIT(reg) & LR_ARGUMENTS, 0);

@@ -239,6 +239,31 @@ int lr_watch_pointer_load(const cs_insn *insn, const object *o, int *reg, uintpt
     return lr_watch_symbol_at(a);
 }
 
+/* A pointer variable's value loaded, for a variable through it
+ * (NAME->MEMBER): `mov meter(%rip), %reg`. Returns the first such
+ * variable, -1 if none; *pointer is the pointer variable's address. */
+int lr_watch_through_load(const cs_insn *insn, int *reg, uintptr_t *pointer)
+{
+    const cs_x86 *x = &insn->detail->x86;
+    if (insn->id != X86_INS_MOV || x->op_count != 2 || x->operands[0].type != X86_OP_REG ||
+        x->operands[0].size != 8 || x->operands[1].type != X86_OP_MEM || x->operands[1].mem.base != X86_REG_RIP ||
+        x->operands[1].mem.index != X86_REG_INVALID || x->operands[1].mem.segment != X86_REG_INVALID ||
+        x->encoding.disp_size != 4 || insn->size < 5)
+        return -1;
+    if ((*reg = lr_watch_gpr(x->operands[0].reg)) < 0)
+        return -1;
+    *pointer = (uintptr_t)(insn->address + insn->size + x->operands[1].mem.disp);
+    return lr_watch_through_var(*pointer);
+}
+
+/* Either: a register that then holds a pointer a watched access may go
+ * through (callee.c follows it into calls). */
+int lr_watch_any_pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_t *pointer)
+{
+    int var = lr_watch_pointer_load(insn, o, reg, pointer);
+    return var >= 0 ? var : lr_watch_through_load(insn, reg, pointer);
+}
+
 /* The pointer in reg may be used where lockrace does not look: noted on
  * the variable, said once at start (watch.c). */
 void lr_watch_escape(int var, uintptr_t at)
@@ -283,9 +308,10 @@ static int pointer_outlives(csh h, const cs_insn *stop, int reg)
  * watched access, its address computed when it runs. The run stops before
  * a branch, a call, a branch target (code can enter there without the
  * pointer load), an instruction that uses the stack, and after one that
- * overwrites the register. */
+ * overwrites the register. through: the register holds the value of the
+ * pointer variable at `pointer` (NAME->MEMBER), not `pointer` itself. */
 static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer, int pointed, int reg,
-                             scan *s, cs_insn *tmp)
+                             int through, scan *s, cs_insn *tmp)
 {
     candidate c;
     memset(&c, 0, sizeof c);
@@ -317,7 +343,8 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
             /* no index: the address is known now; an index: any element of
              * the variable the pointer is in may be reached (pre checks) */
             if (op->mem.index == X86_REG_INVALID)
-                var = lr_watch_var_at(pointer + (uintptr_t)op->mem.disp, opsize);
+                var = through ? lr_watch_through_at(pointer, op->mem.disp, opsize) :
+                      lr_watch_var_at(pointer + (uintptr_t)op->mem.disp, opsize);
             else if (lr_watch_gpr(op->mem.index) >= 0)
                 var = pointed;
         }
@@ -330,6 +357,9 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
             si->p.scale = (uint8_t)op->mem.scale;
             si->p.disp = op->mem.disp;
             si->p.size = opsize;
+            /* an index through a pointer's value: whichever member it
+             * reaches when it runs (meter->ticks, meter->misses) */
+            si->p.any = through && si->p.index >= 0;
             uses++;
             last_use = c.n + 1;
         }
@@ -346,7 +376,7 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
     }
     int outlives = !clobbered && pointer_outlives(h, stop, reg);
     /* kept in a callee-saved register: decided at the function's end */
-    if (outlives && !escaped && (LR_CALLEE_SAVED & LR_REG_BIT(reg)) && !(s->read_before & LR_REG_BIT(reg)) &&
+    if (outlives && !through && !escaped && (LR_CALLEE_SAVED & LR_REG_BIT(reg)) && !(s->read_before & LR_REG_BIT(reg)) &&
         s->nkept < (int)(sizeof s->kept / sizeof s->kept[0])) {
         s->kept[s->nkept++] = (struct kept){ pointed, (uintptr_t)load_insn->address, (int8_t)reg, 0 };
         outlives = 0;
@@ -360,9 +390,13 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
     if (!uses)
         return;
     c.n = last_use;
-    candidate *k = new_candidate(s);
+    /* the load itself is a watched access too (watch=meter with
+     * meter->ticks): one run, the load's patch first */
+    candidate *k = s->n && s->c[s->n - 1].insn == c.insn ? &s->c[s->n - 1] : new_candidate(s);
     if (!k)
         return;
+    if (k->insn == c.insn && k->n == 1 && k->in[0].use)
+        c.in[0] = k->in[0];
     *k = c;
     k->end = k->insn;
     for (int i = 0; i < k->n; i++)
@@ -374,12 +408,19 @@ static void consider(csh h, const cs_insn *insn, scan *s, cs_insn *tmp)
     consider_direct(h, insn, s);
     int reg, pointed;
     uintptr_t pointer;
+    if ((pointed = lr_watch_through_load(insn, &reg, &pointer)) >= 0) {
+        if (s->has_indirect)
+            lr_watch_escape(pointed, (uintptr_t)insn->address);
+        else
+            consider_pointer(h, insn, pointer, pointed, reg, 1, s, tmp);
+        return;
+    }
     if ((pointed = lr_watch_pointer_load(insn, s->o, &reg, &pointer)) < 0)
         return;
     if (s->has_indirect)
         lr_watch_escape(pointed, (uintptr_t)insn->address);  /* a jump table could land inside a run */
     else
-        consider_pointer(h, insn, pointer, pointed, reg, s, tmp);
+        consider_pointer(h, insn, pointer, pointed, reg, 0, s, tmp);
 }
 
 /* Pass 1: the direct branch targets, and whether the function has an

@@ -18,10 +18,21 @@
 #define MAX_PATCHES 65536
 #define CALL_SIZE 24            /* emit_call's bytes */
 #define REGION_HEADER 64        /* the addresses of the two stubs, the variables' bounds */
+#define KNOWN_OBJECTS 4         /* watch_var.objects */
 
 typedef struct watch_var {
     uintptr_t lo, hi;
     uintptr_t sym_lo, sym_hi;   /* the whole variable it is part of (a struct's member) */
+    /* NAME->MEMBER: the address of the pointer variable NAME, and the
+     * member's bytes in the object it points to, [*through + off, + len)
+     * when an access runs; lo, hi, sym_lo and sym_hi are 0 (not in the
+     * index: no static address is in it). 0 for every other variable. */
+    uintptr_t through, off, len;
+    /* the objects (their member's address) last handed to the race engine,
+     * under lock: a pointer moved back to one of them (a double buffer)
+     * finds its history kept */
+    uintptr_t objects[KNOWN_OBJECTS];
+    uint32_t next_object;
     char name[96];
     int unnamed;                /* found by a glob: reports name it from the debug information */
     int atomic;                 /* some instruction on it is lock-prefixed */
@@ -234,6 +245,8 @@ typedef struct scan {
 /* decode.c */ void lr_watch_fill_patch(patch *p, const cs_insn *insn, const cs_x86_op *op, int var);
 /* decode.c */ const cs_x86_op *lr_watch_accessed(const cs_insn *insn);
 /* decode.c */ int lr_watch_pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_t *pointer);
+/* decode.c */ int lr_watch_through_load(const cs_insn *insn, int *reg, uintptr_t *pointer);
+/* decode.c */ int lr_watch_any_pointer_load(const cs_insn *insn, const object *o, int *reg, uintptr_t *pointer);
 /* decode.c */ void lr_watch_escape(int var, uintptr_t at);
 /* callee.c */ int lr_watch_callee_sees(csh h, scan *s, const cs_insn *call, unsigned seeds);
 /* callee.c */ void lr_watch_follow_calls(csh h, const cs_insn *insn, scan *s);
@@ -244,6 +257,8 @@ typedef struct scan {
 /* vars.c */ int lr_watch_symbol_at(uintptr_t a);   /* lowest whose whole symbol holds a, -1 */
 /* vars.c */ int lr_watch_var_running(uintptr_t a, uintptr_t size);   /* the same, on an access */
 /* vars.c */ void lr_watch_bounds(uintptr_t *lo, uintptr_t *hi);   /* what all of them lie in */
+/* vars.c */ int lr_watch_through_var(uintptr_t pointer);  /* lowest NAME->MEMBER whose NAME is there, -1 */
+/* vars.c */ int lr_watch_through_at(uintptr_t pointer, int64_t disp, uint32_t size);  /* ... whose member [disp, +size) overlaps */
 /* names.c */ const char *lr_watch_base_name(const char *path);
 /* names.c */ int lr_watch_add_item(const char *item, char *err, size_t errlen);
 /* names.c */ int lr_watch_collect_object(struct dl_phdr_info *info, size_t size, void *data);

@@ -383,13 +383,13 @@ static size_t glob_object(int o, const char *pattern, const char *where, glob_ma
     return n;
 }
 
-/* The length of the name that starts item: up to '@', '+', ':', '.' or
- * '[', C++'s "::" included (stats::hits). */
+/* The length of the name that starts item: up to '@', '+', ':', '.',
+ * '[' or "->", C++'s "::" included (stats::hits). */
 static size_t name_span(const char *item)
 {
     size_t n = 0;
     for (;;) {
-        n += strcspn(item + n, "@+:.[");
+        n += strcspn(item + n, "@+:.[-");
         if (item[n] != ':' || item[n + 1] != ':')
             return n;
         n += 2;
@@ -474,14 +474,48 @@ static int add_glob(const char *item, char *err, size_t errlen)
     return 0;
 }
 
-/* One item of the spec: NAME[@FILE][+OFFSET][:SIZE], 0xADDR:SIZE or GLOB[@FILE].
+/* NAME->PATH (path: ".MEMBER..."): the bytes of the member in the object
+ * the pointer variable m points to, found when each access runs. An
+ * offset and a size count inside the member. Returns as lr_watch_add_item. */
+static int add_through(watch_var *v, const char *item, const char *name, const char *path, const match *m,
+                       uint64_t offset, uint64_t size, int has_size, char *err, size_t errlen)
+{
+    uint64_t base = 0, room = 0;
+    char why[200];
+    if (lr_sym_pointee_member(m->addr, name, path, &base, &room, why, sizeof why) < 0) {
+        snprintf(err, errlen, "watch=%s: %s", item, why);
+        return -1;
+    }
+    if (m->size != sizeof(void *)) {
+        snprintf(err, errlen, "watch=%s: %s is %zu bytes: the debug information's pointer is not it", item, name, m->size);
+        return -1;
+    }
+    if (!has_size)
+        size = room > offset ? room - offset : 0;
+    if (size == 0 || size > room || offset > room - size) {   /* no sum: it may wrap */
+        snprintf(err, errlen, "watch=%s: %s->%s is %llu bytes: offset %llu and size %llu do not fit in it",
+                 item, name, path + 1, (unsigned long long)room, (unsigned long long)offset,
+                 (unsigned long long)size);
+        return -1;
+    }
+    v->through = m->addr;
+    v->off = base + offset;
+    v->len = size;
+    snprintf(v->name, sizeof v->name, "%s", item);
+    lr_watch_nvars++;
+    return 0;
+}
+
+/* One item of the spec: NAME[@FILE][+OFFSET][:SIZE], 0xADDR:SIZE or GLOB[@FILE];
+ * NAME may go on with a member path (.MEMBER, [INDEX]) or, for a pointer,
+ * with ->MEMBER and a path in the object it points to.
  * Returns 0, -1 when the item is malformed, -2 when this process has no
  * such variable (or one lockrace cannot watch): another process of the
  * tree may. */
 int lr_watch_add_item(const char *item, char *err, size_t errlen)
 {
-    const char *accepted = "accepted: NAME, NAME.MEMBER, NAME[INDEX], NAME@FILE, NAME+OFFSET:SIZE, "
-                           "0xADDR:SIZE, GLOB[@FILE]";
+    const char *accepted = "accepted: NAME, NAME.MEMBER, NAME[INDEX], NAME->MEMBER, NAME@FILE, "
+                           "NAME+OFFSET:SIZE, 0xADDR:SIZE, GLOB[@FILE]";
     watch_var *v = lr_watch_new_var();
     if (!v) {
         snprintf(err, errlen, "watch=%s: at most %d variables can be watched", item, MAX_VARS);
@@ -501,7 +535,30 @@ int lr_watch_add_item(const char *item, char *err, size_t errlen)
     name[n] = 0;
     const char *p = item + n;
     char *end;
-    if (*p == '.' || *p == '[') {       /* a member path, from the debug information */
+    /* through a pointer: the path in the object it points to, written as
+     * a member path of it (meter->ticks: .ticks of *meter) */
+    int arrow = p[0] == '-' && p[1] == '>';
+    if (arrow) {
+        p += 2;
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_')) {
+            snprintf(err, errlen, "watch=%s: no member after '->' (%s)", item, accepted);
+            return -1;
+        }
+        path[0] = '.';
+        size_t m = strcspn(p, "@+:");
+        if (m + 1 >= sizeof path) {
+            snprintf(err, errlen, "watch=%s: the member path is too long", item);
+            return -1;
+        }
+        memcpy(path + 1, p, m);
+        path[m + 1] = 0;
+        if (strchr(path, '-')) {
+            snprintf(err, errlen, "watch=%s: one '->' at most: lockrace follows the pointer a global "
+                     "or static variable holds, not the pointers in what it points to", item);
+            return -1;
+        }
+        p += m;
+    } else if (*p == '.' || *p == '[') {       /* a member path, from the debug information */
         size_t m = strcspn(p, "@+:");
         if (m >= sizeof path) {
             snprintf(err, errlen, "watch=%s: the member path is too long", item);
@@ -543,7 +600,7 @@ int lr_watch_add_item(const char *item, char *err, size_t errlen)
     }
     if (!strncmp(name, "0x", 2) || !strncmp(name, "0X", 2)) {
         uint64_t addr;
-        if (parse_number(name, &end, &addr) < 0 || *end || !has_size || where[0] || offset || path[0]) {
+        if (parse_number(name, &end, &addr) < 0 || *end || !has_size || where[0] || offset || path[0] || arrow) {
             snprintf(err, errlen, "watch=%s: an address needs a size and nothing else (%s)", item,
                      accepted);
             return -1;
@@ -591,10 +648,12 @@ int lr_watch_add_item(const char *item, char *err, size_t errlen)
                  item, lr_watch_base_name(lr_watch_objects[m[0].object].path));
         return -2;
     }
+    char why[200];
+    if (arrow)
+        return add_through(v, item, name, path, &m[0], offset, size, has_size, err, errlen);
     /* a member path narrows the variable to the member's bytes, which an
      * offset and a size then count from */
     uint64_t base = 0, room = m[0].size;
-    char why[200];
     if (path[0] && lr_sym_member(m[0].addr, name, path, &base, &room, why, sizeof why) < 0) {
         snprintf(err, errlen, "watch=%s: %s", item, why);
         return -1;

@@ -2,7 +2,10 @@
  * asks for every instruction of every function it reads, so with watch=*
  * (thousands of variables) the answer is a binary search, not a walk.
  * The index is made at start (malloc is fine there) and only read after:
- * an access in a callee's copy asks it too (lr_watch_var_running). */
+ * an access in a callee's copy asks it too (lr_watch_var_running).
+ * Variables through a pointer (NAME->MEMBER) have no static address and
+ * stay out of it: a short list of their own, asked by the pointer's
+ * address. */
 #include "watch/internal.h"
 #include "support/arena.h"
 
@@ -18,6 +21,8 @@ int lr_watch_nvars;
 static int *by_lo, *by_sym;
 static uintptr_t *reach_lo, *reach_sym;
 static size_t indexed;          /* the variables in the index: those before its last making */
+static int *through;            /* the NAME->MEMBER variables, by number */
+static size_t nthrough;
 static uintptr_t all_lo = UINTPTR_MAX, all_hi;  /* what every variable of the index lies in */
 
 watch_var *lr_watch_new_var(void)
@@ -48,21 +53,29 @@ int lr_watch_index(void)
     free(by_sym);
     free(reach_lo);
     free(reach_sym);
-    by_lo = malloc(n * sizeof *by_lo);
-    by_sym = malloc(n * sizeof *by_sym);
-    reach_lo = malloc(n * sizeof *reach_lo);
-    reach_sym = malloc(n * sizeof *reach_sym);
-    indexed = 0;
-    if (!by_lo || !by_sym || !reach_lo || !reach_sym)
+    free(through);
+    by_lo = malloc((n + 1) * sizeof *by_lo);
+    by_sym = malloc((n + 1) * sizeof *by_sym);
+    reach_lo = malloc((n + 1) * sizeof *reach_lo);
+    reach_sym = malloc((n + 1) * sizeof *reach_sym);
+    through = malloc((n + 1) * sizeof *through);
+    indexed = nthrough = 0;
+    if (!by_lo || !by_sym || !reach_lo || !reach_sym || !through)
         return -1;
-    indexed = n;
     all_lo = UINTPTR_MAX;
     all_hi = 0;
+    size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        by_lo[i] = by_sym[i] = (int)i;
+        if (lr_watch_vars[i].through) {
+            through[nthrough++] = (int)i;
+            continue;
+        }
+        by_lo[m] = by_sym[m] = (int)i;
+        m++;
         all_lo = lr_watch_vars[i].lo < all_lo ? lr_watch_vars[i].lo : all_lo;
         all_hi = lr_watch_vars[i].hi > all_hi ? lr_watch_vars[i].hi : all_hi;
     }
+    n = indexed = m;
     qsort(by_lo, n, sizeof *by_lo, cmp_lo);
     qsort(by_sym, n, sizeof *by_sym, cmp_sym);
     for (size_t i = 0; i < n; i++) {
@@ -112,16 +125,43 @@ int lr_watch_symbol_at(uintptr_t a)
 
 /* On an access through a pointer in a callee's copy, from any thread: most
  * such pointers are not into any watched variable, and the bounds of all
- * of them turn those away with two compares. */
+ * of them turn those away with two compares. A variable through a pointer
+ * is where its pointer points now. */
 int lr_watch_var_running(uintptr_t a, uintptr_t size)
 {
-    if (a >= all_hi || a + size <= all_lo)
-        return -1;
-    return lr_watch_var_at(a, size);
+    int v = a >= all_hi || a + size <= all_lo ? -1 : lr_watch_var_at(a, size);
+    for (size_t i = 0; v < 0 && i < nthrough; i++) {
+        const watch_var *t = &lr_watch_vars[through[i]];
+        uintptr_t lo = __atomic_load_n((const uintptr_t *)t->through, __ATOMIC_RELAXED) + t->off;
+        if (a < lo + t->len && a + size > lo)
+            v = through[i];
+    }
+    return v;
 }
 
+/* What every watched variable lies in, for a copy's accesses to turn away
+ * the others before any call: everything, when one is through a pointer
+ * (its object may be anywhere). */
 void lr_watch_bounds(uintptr_t *lo, uintptr_t *hi)
 {
-    *lo = all_lo;
-    *hi = all_hi;
+    *lo = nthrough ? 0 : all_lo;
+    *hi = nthrough ? UINTPTR_MAX : all_hi;
+}
+
+int lr_watch_through_var(uintptr_t pointer)
+{
+    for (size_t i = 0; i < nthrough; i++)
+        if (lr_watch_vars[through[i]].through == pointer)
+            return through[i];
+    return -1;
+}
+
+int lr_watch_through_at(uintptr_t pointer, int64_t disp, uint32_t size)
+{
+    for (size_t i = 0; i < nthrough; i++) {
+        const watch_var *v = &lr_watch_vars[through[i]];
+        if (v->through == pointer && disp < (int64_t)(v->off + v->len) && disp + (int64_t)size > (int64_t)v->off)
+            return through[i];
+    }
+    return -1;
 }

@@ -36,6 +36,11 @@
  *     the variable found when it runs (the copy also runs with other
  *     pointers). Its own calls return to the original, whose frames have
  *     unwind tables: what follows them runs unwatched.
+ *   - A member through a global pointer (watch=meter->ticks): the runs
+ *     start at a load of the pointer's value (`mov meter(%rip), %reg`),
+ *     and pre computes the member's bytes from the pointer's value when
+ *     the access runs (access.c); a new object is named to the race engine
+ *     by its first access.
  *   - pre takes the variable's lock and reads its value; post reads it
  *     again and gives both to the race engine as one exact access, then lets
  *     the lock go. Every watched access of a variable is thus ordered, with
@@ -116,9 +121,11 @@ static void fail(const char *msg, int stop)
  * code reach it RIP-relatively or through a loaded pointer. */
 static int reaches_a_variable(const object *o)
 {
-    for (int i = 0; i < lr_watch_nvars; i++)
-        if (lr_watch_vars[i].lo >= o->lo && lr_watch_vars[i].lo < o->hi)
+    for (int i = 0; i < lr_watch_nvars; i++) {
+        uintptr_t at = lr_watch_vars[i].through ? lr_watch_vars[i].through : lr_watch_vars[i].lo;
+        if (at >= o->lo && at < o->hi)
             return 1;
+    }
     for (int d = 0; d < o->ndata; d++)
         for (uintptr_t a = (o->data_lo[d] + 7) & ~(uintptr_t)7; a + 8 <= o->data_hi[d]; a += 8)
             if (lr_watch_symbol_at(*(const uintptr_t *)a) >= 0)
@@ -190,8 +197,12 @@ void lr_watch_start(const char *spec)
         err[0] = 0;
         uint32_t before = lr_watch_npatches;
         lr_watch_rewrite(&lr_watch_objects[o], &s, mem, err, sizeof err);
-        for (uint32_t k = before; k < lr_watch_npatches; k++)
-            found[lr_watch_patches[k].var] += lr_watch_patches[k].size != 0 && !lr_watch_patches[k].any;
+        for (uint32_t k = before; k < lr_watch_npatches; k++) {
+            /* a copy's accesses are counted as calls followed; an indexed
+             * one through a pointer's value (any) is its variable's */
+            const patch *p = &lr_watch_patches[k];
+            found[p->var] += p->size != 0 && (!p->any || (p->index >= 0 && lr_watch_vars[p->var].through));
+        }
         free(s.c);
         for (int i = 0; i < s.nclones; i++)
             free(s.clones[i].in);
@@ -207,8 +218,13 @@ void lr_watch_start(const char *spec)
     for (int i = 0; i < lr_watch_nvars; i++) {
         const watch_var *v = &lr_watch_vars[i];
         /* a member, a raw range or what a glob found: the debug information
-         * names it best */
-        lr_race_watch(self, v->lo, v->hi - v->lo, v->unnamed || strpbrk(v->name, "+:") ? NULL : v->name);
+         * names it best. Through a pointer: each object when an access
+         * first reaches it (access.c), the engine on from now, so that it
+         * sees the locks taken before that */
+        if (v->through)
+            lr_race_activate();
+        else
+            lr_race_watch(self, v->lo, v->hi - v->lo, v->unnamed || strpbrk(v->name, "+:") ? NULL : v->name);
         if (v->unnamed && lr_opt.verbosity < 2)
             continue;           /* a glob's: only accesses through pointers, or none at all */
         if (!found[i] && !v->followed) {
@@ -219,16 +235,17 @@ void lr_watch_start(const char *spec)
         } else if (v->escapes) {
             /* once, as for none: a clean run then proves less than it seems */
             const object *o = object_of(v->escape_at);
-            snprintf(err, sizeof err, "watch=%s: its address is also passed to a function, stored, "
+            snprintf(err, sizeof err, "watch=%s: its %s is also passed to a function, stored, "
                      "or kept in a register across calls (%u place%s, the first at %s+%#lx); "
-                     "accesses through it there are not seen", v->name, v->escapes,
+                     "accesses through it there are not seen", v->name,
+                     v->through ? "pointer's value" : "address", v->escapes,
                      v->escapes == 1 ? "" : "s", o ? lr_watch_base_name(o->path) : "?",
                      (unsigned long)(v->escape_at - (o ? o->base : 0)));
             fail(err, 0);
         }
         if ((found[i] || v->followed) && lr_opt.verbosity >= 2) {
             snprintf(err, sizeof err, "watching %s (%zu bytes): %u instruction%s, %u call%s followed into the "
-                     "callee", lr_watch_vars[i].name, (size_t)(lr_watch_vars[i].hi - lr_watch_vars[i].lo),
+                     "callee", lr_watch_vars[i].name, (size_t)(v->through ? v->len : v->hi - v->lo),
                      found[i], found[i] == 1 ? "" : "s", v->followed, v->followed == 1 ? "" : "s");
             fail(err, 0);
         }

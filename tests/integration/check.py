@@ -2571,6 +2571,62 @@ def case_gate_readers():
     inversion), one a thread holds for writing does (clean)."""
     expect_one_inversion("gate_readers", ["lock_a", "lock_b"], "gate_readers.c", args=["read"])
     expect_clean("gate_readers", ["write"])
+def case_watch_arrow():
+    """A member of a heap object reached through a global pointer
+    (watch=meter->ticks): its offset and size from the debug information,
+    the object wherever the pointer points when the access runs. Racy:
+    lost updates named meter->ticks at the program's lines; under a lock:
+    clean; the pointer moved to a new object: the new object's accesses
+    are watched, with a history of their own; the other elements of an
+    array the pointer points into are not it; watch=meter is the pointer."""
+    first_loss("watch_arrow", ["racy"], "meter->ticks", "meter->ticks", "watch_arrow.c", r" ticks (\d+)")
+    # the pointer's value passed to a function: followed into its copy
+    first_loss("watch_arrow", ["callee"], "meter->ticks", "meter->ticks", "watch_arrow.c", r" ticks (\d+)")
+    # two members through one pointer: an indexed access is whichever it reaches
+    for mode, spec in (("locked", "meter->ticks"), ("replace-locked", "meter->ticks"), ("array", "meter->ticks"),
+                       ("array", "meter->misses,meter->ticks")):
+        status, out, err, reports = watched("watch_arrow", [mode], spec)
+        expect(status == 0 and reports == [] and "ticks 40000" in out and err == "",
+               f"{mode}, {spec}: status {status}, stdout {out!r}, {[r.get('summary') for r in reports]}, {err[-800:]}")
+    # the first object's accesses were under the lock, the second's not
+    for attempt in range(3):
+        status, out, err, reports = watched("watch_arrow", ["replace"], "meter->ticks")
+        m = re.search(r"first (0x[0-9a-f]+) second (0x[0-9a-f]+) second ticks (\d+) ticks (\d+)", out)
+        expect(m and m.group(4) == "40000", f"replace: output {out!r}")
+        lu = findings(reports, "lost-update") + findings(reports, "data-race")
+        expect(status == 66 and lu, f"replace: status {status}, {[r.get('summary') for r in reports]}: {err[-800:]}")
+        for r in lu:
+            expect(r["variable"]["name"] == "meter->ticks" and int(r["variable"]["addr"], 16) == int(m.group(2), 16),
+                   f"replace: variable {r['variable']}, objects {m.group(1)} {m.group(2)}")
+            for i, a in enumerate(r["accesses"]):
+                check_race_access(a, a["op"], "watch_arrow.c", f"replace: access {i}")
+        observed = [r for r in lu if r.get("certainty") == "observed"]
+        if int(m.group(3)) < 40000:
+            expect(observed, "replace: the program lost updates, lockrace observed none")
+        if observed:
+            check_observed_loss(observed[0], "meter->ticks", "watch_arrow.c", "replace")
+            break
+    # moved away and back while the threads run: the first object's history
+    # is kept, and T1's increment of it races with T2's after the moves
+    status, out, err, reports = watched("watch_arrow", ["flip"], "meter->ticks")
+    m = re.search(r"first (0x[0-9a-f]+) second (0x[0-9a-f]+) second ticks 1 ticks 2", out)
+    lu = findings(reports, "lost-update") + findings(reports, "data-race")
+    expect(status == 66 and m and lu, f"flip: status {status}, {out!r}, {[r.get('summary') for r in reports]}: {err[-800:]}")
+    for r in lu:
+        expect(r["variable"]["name"] == "meter->ticks" and int(r["variable"]["addr"], 16) == int(m.group(1), 16),
+               f"flip: variable {r['variable']}, objects {m.group(1)} {m.group(2)}")
+    # the pointer itself: read by the threads, written by main between them
+    status, out, err, reports = watched("watch_arrow", ["replace-locked"], "meter")
+    expect(status == 0 and reports == [] and err == "", f"meter: status {status}, {err[-800:]}")
+    status, out, err, reports = run("watch_arrow", ["locked"], options="watch=meter:verbosity=2")
+    expect(status == 0 and "watching meter (8 bytes)" in err, f"meter: status {status}, {err[-800:]}")
+    for spec, what in (("meter->nothing", "watch=meter->nothing: *meter (struct meter) has no member nothing"),
+                       ("lock->x", "watch=lock->x: lock is a union, not a pointer"),
+                       ("meter->ticks->x", "watch=meter->ticks->x: one '->' at most"),
+                       ("meter->", "watch=meter->: no member after '->'")):
+        status, out, err, reports = watched("watch_arrow", ["locked"], spec)
+        expect(status == 2 and out == "" and what in err and err.count("\n") == 1,
+               f"{spec}: status {status}, stderr {err!r}")
 
 
 def case_watch_cxx():

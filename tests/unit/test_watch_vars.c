@@ -81,12 +81,56 @@ START_TEST(the_index_answers_as_the_walk)
 }
 END_TEST
 
+/* NAME->MEMBER: no static address, so out of the index and its bounds;
+ * found by its pointer's address (decoding) and, on an access, where the
+ * pointer points then. */
+static uintptr_t meter;         /* the pointer variable */
+
+static int add_through(uintptr_t off, uintptr_t len)
+{
+    watch_var *v = lr_watch_new_var();
+    ck_assert_ptr_nonnull(v);
+    v->through = (uintptr_t)&meter;
+    v->off = off;
+    v->len = len;
+    return lr_watch_nvars++;
+}
+
+START_TEST(a_member_through_a_pointer_is_where_the_pointer_points)
+{
+    add(0x1000, 0x1008, 0x1000, 0x1008);
+    int misses = add_through(8, 8), ticks = add_through(0, 8);
+    ck_assert_int_eq(lr_watch_index(), 0);
+    ck_assert_int_eq(lr_watch_var_at(0, 8), -1);        /* lo = hi = 0: not in the index */
+    ck_assert_int_eq(lr_watch_symbol_at(0), -1);
+    uintptr_t lo, hi;
+    lr_watch_bounds(&lo, &hi);
+    ck_assert(lo == 0 && hi == UINTPTR_MAX);            /* its object may be anywhere */
+    ck_assert_int_eq(lr_watch_through_var((uintptr_t)&meter), misses);
+    ck_assert_int_eq(lr_watch_through_var((uintptr_t)&meter + 8), -1);
+    ck_assert_int_eq(lr_watch_through_at((uintptr_t)&meter, 0, 8), ticks);
+    ck_assert_int_eq(lr_watch_through_at((uintptr_t)&meter, 12, 4), misses);
+    ck_assert_int_eq(lr_watch_through_at((uintptr_t)&meter, 16, 8), -1);   /* the next element */
+    ck_assert_int_eq(lr_watch_through_at((uintptr_t)&meter, -8, 8), -1);
+    meter = 0x50000;
+    ck_assert_int_eq(lr_watch_var_running(0x50000, 8), ticks);
+    ck_assert_int_eq(lr_watch_var_running(0x50008, 8), misses);
+    ck_assert_int_eq(lr_watch_var_running(0x50010, 8), -1);
+    ck_assert_int_eq(lr_watch_var_running(0x1000, 8), 0);
+    meter = 0x60000;                                    /* replaced: the old object is not it */
+    ck_assert_int_eq(lr_watch_var_running(0x50000, 8), -1);
+    ck_assert_int_eq(lr_watch_var_running(0x60004, 4), ticks);
+    ck_assert_int_eq(lr_watch_var_running(0x60004, 8), misses);       /* both: the lowest number */
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("watch_vars");
     TCase *tc = tcase_create("index");
     tcase_add_test(tc, members_of_one_struct_and_a_range_inside_a_bigger_one);
     tcase_add_test(tc, the_index_answers_as_the_walk);
+    tcase_add_test(tc, a_member_through_a_pointer_is_where_the_pointer_points);
     suite_add_tcase(s, tc);
     return s;
 }
