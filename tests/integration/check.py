@@ -3002,6 +3002,44 @@ def case_launcher_relative_paths():
                    f"{flag} --: status {p.returncode}, {p.stderr[-300:]!r}, {os.listdir(tmp)}")
 
 
+def case_launcher_flags():
+    """The launcher's flags as a user mistypes them: an unknown one, with
+    two dashes or one, is called unknown (naming what is accepted), not a
+    flag without its value nor a command; a boolean option given bare means
+    =1; the command's own arguments after -- are left alone."""
+    for flag in ("--bogus", "-x", "-bogus", "--bogus=1"):
+        p = subprocess.run([LAUNCHER, flag, "--", program("abba")], capture_output=True, text=True, timeout=TIMEOUT)
+        lines = p.stderr.splitlines()
+        shown = flag.lstrip("-").split("=")[0] if flag.startswith("--") else flag
+        expect(p.returncode == 2 and len(lines) == 1 and f"unknown option '{shown}'" in lines[0]
+               and "accepted" in lines[0] and "exitcode" in lines[0] and "needs a value" not in lines[0]
+               and "cannot run" not in lines[0], f"{flag}: status {p.returncode}, {p.stderr[-400:]!r}")
+    # bare booleans: =1, whatever follows (--, another flag, the command)
+    for args in (["--halt-on-error", "--"], ["--abort_on_error", "--exitcode=5", "--"],
+                 ["--watchdog", "--halt-on-error"], ["--gen-suppressions"]):
+        p = subprocess.run([LAUNCHER, *args, program("abba")], capture_output=True, text=True, timeout=TIMEOUT)
+        expect(p.returncode != 2 and "lock-order-inversion" in p.stderr and "lockrace: option" not in p.stderr,
+               f"{args}: status {p.returncode}, {p.stderr[-400:]!r}")
+        if "--gen-suppressions" in args:
+            expect("To suppress this report" in p.stderr, f"{args}: no suppression printed: {p.stderr[-400:]!r}")
+    # a boolean's value may still follow it; a bare one before the command is 1
+    p = subprocess.run([LAUNCHER, "--single-thread-cycles", "0", "--gen-suppressions", program("abba")],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    expect(p.returncode == 66 and "lock-order-inversion" in p.stderr, f"--single-thread-cycles 0: {p.returncode} {p.stderr[-300:]!r}")
+    # non-booleans still need a value
+    for flag in ("--exitcode", "--hang-ms", "--deadlock", "--log-path"):
+        p = subprocess.run([LAUNCHER, flag, "--", program("abba")], capture_output=True, text=True, timeout=TIMEOUT)
+        lines = p.stderr.splitlines()
+        expect(p.returncode == 2 and len(lines) == 1 and "needs a value" in lines[0] and flag in lines[0],
+               f"{flag} --: status {p.returncode}, {p.stderr[-300:]!r}")
+    # after --, and after the command's name, dashes are the command's
+    p = subprocess.run([LAUNCHER, "--", "sh", "-c", 'echo "$@"', "sh", "-x", "--bogus"],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    expect(p.returncode == 0 and p.stdout == "-x --bogus\n", f"-- sh -c ... -x --bogus: {p.returncode} {p.stdout!r} {p.stderr!r}")
+    p = subprocess.run([LAUNCHER, "sh", "-c", 'echo "$@"', "sh", "-x"], capture_output=True, text=True, timeout=TIMEOUT)
+    expect(p.returncode == 0 and p.stdout == "-x\n", f"sh -c ... -x without --: {p.returncode} {p.stdout!r} {p.stderr!r}")
+
+
 def case_launcher_status_and_signals():
     """The launcher's exit status is the command's own, 128 + the signal
     that ended it, or exitcode when the tree reported and the command
