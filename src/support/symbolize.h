@@ -14,7 +14,8 @@ typedef struct lr_code_info {
     char file[256];       /* source file as recorded in DWARF; "" when unknown */
     int line;             /* 0 when unknown */
     char module[128];     /* basename of the object ("abba", "libc.so.6") */
-    uintptr_t module_offset;
+    uintptr_t module_offset;  /* pc less the load bias: what addr2line -e MODULE takes */
+    uintptr_t file_offset;    /* the byte of the module's file at module_offset */
 } lr_code_info;
 
 /* Describes the instruction at pc (already adjusted: for a return address

@@ -3202,6 +3202,61 @@ def case_sarif_code_scanning():
                    f"no -g: logical location {x}")
 
 
+def case_module_offsets():
+    """A frame's offset is what `addr2line -e MODULE OFFSET` takes (pc minus
+    the module's load bias): for a PIE program and a shared library the
+    distance from the load address, as before; for a program linked at a
+    fixed address (-no-pie), the address itself. SARIF's byte offset for
+    code without -g is a byte of the file."""
+    addr2line = shutil.which("addr2line")
+    expect(addr2line, "addr2line is not installed (binutils)")
+    for name in ("abba", "abba_nopie"):
+        prog = program(name)
+        status, out, err, reports = run(name)
+        expect(status == 66 and len(reports) == 1, f"{name}: status {status}, {err[-300:]!r}")
+        frames = [f for edge in reports[0]["edges"] for key in ("first_stack", "second_stack") for f in edge.get(key, [])]
+        own = [f for f in frames if f.get("module") == name]
+        expect(own and any("line" in f for f in own), f"{name}: no frame of its own: {frames}")
+        for f in frames:
+            if "pc" not in f:
+                continue
+            # pc: a return address; the offset is of the call (pc - 1)
+            pc, offset = int(f["pc"], 16), int(f["offset"], 16)
+            if f["module"] == "abba_nopie":
+                expect(offset in (pc, pc - 1), f"{name}: fixed-address frame {f}")
+            else:
+                expect((pc - offset) % 4096 in (0, 1) and pc - offset > 0x10000,
+                       f"{name}: frame not from its load address: {f}")
+            if f["module"] != name or "line" not in f:
+                continue
+            p = subprocess.run([addr2line, "-i", "-e", prog, f["offset"]], capture_output=True, text=True)
+            places = [(os.path.basename(l.rsplit(":", 1)[0]), l.rsplit(":", 1)[1].split()[0])
+                      for l in p.stdout.splitlines() if ":" in l]
+            want = (os.path.basename(f["file"]), str(f["line"]))
+            expect(want in places, f"{name}: addr2line -e {name} {f['offset']} says {p.stdout!r}, the frame {want}")
+    text = subprocess.run([program("abba_nopie")], env=dict(os.environ, LD_PRELOAD=PRELOAD),
+                          capture_output=True, text=True, timeout=TIMEOUT).stderr
+    offsets = re.findall(r"\(abba_nopie\+(0x[0-9a-f]+)\)", text)
+    expect(offsets and all(int(o, 16) >= 0x400000 for o in offsets), f"text offsets of abba_nopie: {offsets}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("abba_nodebug", "abba_nopie_nodebug"):
+            out = os.path.join(tmp, name + ".sarif")
+            p = subprocess.run([LAUNCHER, "--sarif", out, "--", program(name)], cwd=tmp, capture_output=True,
+                               text=True, timeout=TIMEOUT)
+            expect(p.returncode == 66, f"{name}: status {p.returncode} {p.stderr[-500:]}")
+            with open(out) as f:
+                r = json.load(f)["runs"][0]["results"][0]
+            size = os.path.getsize(program(name))
+            for x in r["locations"] + r["relatedLocations"]:
+                region = x["physicalLocation"]["region"]
+                fqn = x["logicalLocations"][0]["fullyQualifiedName"]
+                expect(0 < region["byteOffset"] < size, f"{name}: byte offset {region} outside the file ({size} bytes)")
+                p = subprocess.run([addr2line, "-f", "-e", program(name), fqn.split("+", 1)[1]],
+                                   capture_output=True, text=True)
+                fn = x["logicalLocations"][0].get("name")
+                expect(not fn or p.stdout.splitlines()[0] == fn, f"{name}: addr2line -f at {fqn}: {p.stdout!r}, {fn}")
+
+
 def case_watch_signal_and_fork():
     """A signal handler's watched access that nests in the interrupted
     code's, and children forked while another thread was in a watched
