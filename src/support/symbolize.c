@@ -454,6 +454,32 @@ static Dwfl_Module *describe_code(uintptr_t pc, lr_code_info *out)
     return mod;
 }
 
+int lr_sym_data_module(uintptr_t addr, char *module, size_t len, uintptr_t *offset)
+{
+    Dwfl_Module *mod = lr_sym_module_at(addr);
+    if (!mod)
+        return -1;
+    Dwarf_Addr bias = 0;
+    const char *path = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    Elf *elf = dwfl_module_getelf(mod, &bias);
+    size_t n = 0;
+    if (!elf || elf_getphdrnum(elf, &n) != 0)
+        return -1;
+    /* in a writable segment of the object itself: not a file mapped by
+     * the program, which the session may list as a module too */
+    uintptr_t vaddr = addr - bias;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_W)
+            && vaddr >= ph.p_vaddr && vaddr - ph.p_vaddr < ph.p_memsz) {
+            copy_module_name(module, len, path);
+            *offset = vaddr;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 int lr_sym_code(uintptr_t pc, lr_code_info *out)
 {
     if (!out)

@@ -39,6 +39,13 @@ int lr_sym_code_frames(uintptr_t pc, lr_code_info *out, int max);
  * Returns 0 and fills buf when named, -1 when addr is in no variable. */
 int lr_sym_data(uintptr_t addr, char *buf, size_t len);
 
+/* The loaded object whose memory holds addr (its data or .bss, for a lock
+ * or variable without a symbol: a stripped program's): its file name into
+ * module and addr's link-time address in it into *offset (as `nm` on the
+ * unstripped object and `addr2line -e` show addresses). 0, or -1 when addr
+ * is in no object. */
+int lr_sym_data_module(uintptr_t addr, char *module, size_t len, uintptr_t *offset);
+
 /* The bytes a member path names inside the variable that starts at addr
  * and is called name: ".misses", "[3]", ".rows[2][1].count", from its
  * DWARF type. Returns 0 with *offset and *size set, or -1 with err saying

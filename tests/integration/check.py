@@ -3257,6 +3257,36 @@ def case_module_offsets():
                 expect(not fn or p.stdout.splitlines()[0] == fn, f"{name}: addr2line -f at {fqn}: {p.stdout!r}, {fn}")
 
 
+def case_lock_places():
+    """A lock without a symbol is named by where it is: a global of a
+    stripped program by module and offset (the unstripped twin's nm finds
+    it there), "in its data"; one in a MAP_SHARED mapping as shared memory;
+    malloc's memory and other anonymous private memory as the heap."""
+    nm = subprocess.run(["nm", program("abba_unstripped")], capture_output=True, text=True).stdout
+    syms = {l.split()[2]: int(l.split()[0], 16) for l in nm.splitlines() if len(l.split()) == 3}
+    status, out, err, reports = run("abba_stripped")
+    expect(status == 66 and len(reports) == 1, f"stripped: status {status}, {err[-500:]!r}")
+    locks = reports[0]["locks"]
+    expect(all(l["where"] == "data" and l["module"] == "abba_stripped" and "name" not in l for l in locks),
+           f"stripped: locks {locks}")
+    expect(sorted(int(l["offset"], 16) for l in locks) == sorted([syms["lock_a"], syms["lock_b"]]),
+           f"stripped: offsets {[l['offset'] for l in locks]}, nm says lock_a {syms['lock_a']:#x} lock_b {syms['lock_b']:#x}")
+    for l in locks:
+        label = f"mutex at abba_stripped+{l['offset']}"
+        expect(label in err and f"{label} is in abba_stripped's data" in err, f"stripped: no {label!r} in {err[-1500:]!r}")
+    expect("heap" not in err, f"stripped: a global called heap: {err[-1500:]!r}")
+
+    status, out, err, reports = run("lock_places")
+    expect(status == 66 and len(reports) == 1, f"lock_places: status {status}, {err[-500:]!r}")
+    addrs = dict(re.findall(r"(shared|heap|private) (0x[0-9a-f]+)", out))
+    where = {l["addr"]: l["where"] for l in reports[0]["locks"]}
+    want = {addrs["shared"]: "shared", addrs["heap"]: "heap", addrs["private"]: "heap"}
+    expect(where == want, f"lock_places: where {where}, want {want}")
+    expect(f"shared mutex {addrs['shared']} is in shared memory" in err
+           and f"heap mutex {addrs['heap']} is in heap memory" in err
+           and f"heap mutex {addrs['private']} is in heap memory" in err, f"lock_places: text {err[-2000:]!r}")
+
+
 def case_watch_signal_and_fork():
     """A signal handler's watched access that nests in the interrupted
     code's, and children forked while another thread was in a watched
