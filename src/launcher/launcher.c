@@ -48,7 +48,8 @@ static void usage(int fd)
             "\n"
             "Options (also accepted as LOCKRACE_OPTIONS=\"name=value:name=value\", or with ',' or spaces between):\n");
     lr_options_describe(fd, LR_DESCRIBE_TEXT);
-    dprintf(fd, "\n  written --name=value or --name value; '-' and '_' are the same in names\n"
+    dprintf(fd, "\n  written --name=value or --name value, a bool also bare (--watchdog: =1); '-' and '_'\n"
+                "  are the same in names\n"
                 "  --ci                   CI mode: also watch for whole-process hangs (watchdog=1)\n"
                 "  --sarif FILE           write the reports of the whole run as SARIF 2.1.0\n"
                 "  --source-root DIR      SARIF file names relative to DIR (default: the repository that\n"
@@ -72,6 +73,31 @@ static void die(const char *msg, int status)
 {
     dprintf(2, "lockrace: %s\n", msg);
     exit(status);
+}
+
+/* The launcher's own flags that take a value (those without one, --ci,
+ * --junit-all, --help ..., are matched whole before this is asked). */
+static int launcher_takes_value(const char *name, size_t len)
+{
+    static const char *const names[] = { "sarif", "junit", "source-root", "source_root", "junit-skip",
+                                         "junit_skip", "graph" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i]) == len && !strncmp(names[i], name, len))
+            return 1;
+    return 0;
+}
+
+/* An option neither the launcher nor the library knows: named with what is
+ * accepted, as a bad value is. `arg` is the name after "--", or a whole
+ * single-dash argument. */
+static void unknown_option(const char *arg, size_t len)
+{
+    char keys[512], shown[80], err[1024];
+    lr_options_accepted(keys, sizeof keys);
+    snprintf(err, sizeof err, "unknown option '%s' (accepted: %s, as --NAME=VALUE or --NAME VALUE, a "
+             "bool also bare; and --ci, --sarif, --junit, --junit-all, --junit-skip, --source-root, "
+             "--graph, --help, --version; see lockrace --help)", lr_shown(shown, sizeof shown, arg, len), keys);
+    die(err, 2);
 }
 
 /* LOCKRACE_OPTIONS separates settings with ':', ',' or spaces; a ':' or
@@ -451,8 +477,10 @@ int main(int argc, char **argv)
             i++;
             break;
         }
-        if (strncmp(arg, "--", 2) != 0)
-            break;
+        if (arg[0] != '-' || !arg[1])
+            break;              /* the command */
+        if (arg[1] != '-')      /* -x: no short options; a command is not named -x */
+            unknown_option(arg, strlen(arg));
         if (!strcmp(arg, "--help")) {
             usage(1);
             return 0;
@@ -480,8 +508,19 @@ int main(int argc, char **argv)
         }
         const char *name = arg + 2, *eq = strchr(name, '='), *value;
         size_t namelen = eq ? (size_t)(eq - name) : strlen(name);
+        int is_bool = launcher_takes_value(name, namelen) ? 0 : lr_options_is_bool(name, namelen);
+        if (is_bool < 0)
+            unknown_option(name, namelen);
         if (eq) {
             value = eq + 1;
+        } else if (is_bool) {
+            /* bare: 1, unless a boolean's word follows (--watchdog 0) */
+            lr_options probe;
+            char ignored[512];
+            lr_options_defaults(&probe);
+            value = "1";
+            if (i + 1 < argc && lr_options_set(&probe, name, namelen, argv[i + 1], ignored, sizeof ignored) == 0)
+                value = argv[++i];
         } else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
             value = argv[++i];
         } else {

@@ -327,6 +327,7 @@ static void add_place(places *ps, const lr_json *stack, const char *fmt, ...)
         p->file = NULL, p->line = 0;
     p->module = lr_json_str(lr_json_get(at, "module"), NULL);
     p->offset = lr_json_str(lr_json_get(at, "offset"), NULL);
+    p->file_offset = lr_json_str(lr_json_get(at, "file_offset"), NULL);
     p->function = lr_json_str(lr_json_get(at, "function"), NULL);
     va_list ap;
     va_start(ap, fmt);

@@ -66,7 +66,8 @@ typedef struct lr_place {
     const char *file;           /* as in the debug information (into the report); NULL: none */
     long line;
     const char *module;         /* "abba", "libfoo.so.1": the object's file name */
-    const char *offset;         /* "0x1245", from the module's start (addr2line -e MODULE takes it) */
+    const char *offset;         /* "0x1245", the link-time address (addr2line -e MODULE takes it) */
+    const char *file_offset;    /* the byte of the module's file there; NULL: the same as offset */
     const char *function;       /* from the symbol table, NULL when there is none */
     char what[240];
 } lr_place;

@@ -110,9 +110,10 @@ static void artifact_location(lr_buf *b, const char *file, const char *root)
 }
 
 /* A source line; in code without debug information, the module (by its
- * file name: the report has no more) and the offset in it as a binary
- * region, with the same as a logical location, so that a result always
- * has the physical location code scanning requires. */
+ * file name: the report has no more) and the byte of it as a binary
+ * region, with its address (module+offset, as addr2line takes it) as a
+ * logical location, so that a result always has the physical location
+ * code scanning requires. */
 static void location(lr_buf *b, const lr_place *p, int id, const char *root)
 {
     char where[300];
@@ -124,8 +125,9 @@ static void location(lr_buf *b, const lr_place *p, int id, const char *root)
     } else {
         lr_buf_puts(b, "{\"uri\":\"");
         uri_path(b, p->module ? p->module : "unknown");
+        const char *byte = p->file_offset ? p->file_offset : p->offset;
         lr_buf_printf(b, "\"},\"region\":{\"byteOffset\":%lu}},\"logicalLocations\":[{",
-                      p->offset ? strtoul(p->offset, NULL, 0) : 0ul);
+                      byte ? strtoul(byte, NULL, 0) : 0ul);
         if (p->function) {
             lr_buf_puts(b, "\"name\":");
             lr_buf_json_string(b, p->function);

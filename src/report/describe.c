@@ -15,7 +15,37 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const lr_where_names[] = { "global", "heap", "stack" };
+const char *const lr_where_names[] = { "global", "heap", "stack", "data", "shared" };
+
+/* The mapping of /proc/self/maps that holds addr. Read when a report is
+ * written, so that mapping memory and starting threads cost nothing. */
+typedef struct mapping {
+    unsigned long hi;
+    int shared;                 /* MAP_SHARED ('s'): memory another process may map too */
+    int main_stack;             /* [stack] */
+} mapping;
+
+static int find_mapping(uintptr_t addr, mapping *m)
+{
+    char line[256], perms[8];
+    unsigned long lo = 0, hi = 0;
+    int found = 0;
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return -1;
+    while (!found && fgets(line, sizeof line, f)) {
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && addr >= lo && addr < hi) {
+            found = 1;
+            m->hi = hi;
+            m->shared = perms[3] == 's';
+            m->main_stack = strstr(line, "[stack]") != NULL;
+        }
+        while (!strchr(line, '\n') && fgets(line, sizeof line, f))
+            ;                   /* the rest of a long line */
+    }
+    fclose(f);
+    return found ? 0 : -1;
+}
 
 /* The thread on whose stack addr lies, UINT32_MAX when none. The main
  * thread's stack is the [stack] mapping. A thread glibc started has its
@@ -23,28 +53,11 @@ const char *const lr_where_names[] = { "global", "heap", "stack" };
  * frame, also on a stack the program gave (allocate_stack, glibc 2.36):
  * the owner is the thread whose descriptor is the nearest above addr in
  * the same mapping (mappings of stacks without guard pages may merge). A
- * stack reused from an ended thread's belongs to the running one. Read
- * when a report is written, so that starting a thread costs nothing. */
-static uint32_t stack_owner(uintptr_t addr)
+ * stack reused from an ended thread's belongs to the running one. */
+static uint32_t stack_owner(uintptr_t addr, const mapping *m)
 {
-    char line[256];
-    unsigned long lo = 0, hi = 0;
-    int found = 0, main_stack = 0;
-    FILE *f = fopen("/proc/self/maps", "re");
-    if (!f)
-        return UINT32_MAX;
-    while (!found && fgets(line, sizeof line, f)) {
-        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && addr >= lo && addr < hi) {
-            found = 1;
-            main_stack = strstr(line, "[stack]") != NULL;
-        }
-        while (!strchr(line, '\n') && fgets(line, sizeof line, f))
-            ;                   /* the rest of a long line */
-    }
-    fclose(f);
-    if (!found)
-        return UINT32_MAX;
-    if (main_stack)
+    uintptr_t hi = m->hi;
+    if (m->main_stack)
         return 0;
     uint32_t owner = UINT32_MAX;
     uintptr_t best = 0;
@@ -74,7 +87,23 @@ void lr_describe_lock(const lr_report_lock *l, lr_lock_desc *d)
     d->where = global ? LR_WHERE_GLOBAL : LR_WHERE_HEAP;
     if (global)
         return;
-    uint32_t owner = stack_owner(l->addr);
+    /* Without a symbol (a stripped program): the object's data by its
+     * address there, which the unstripped object's nm or gdb can name. */
+    if (lr_sym_data_module(l->addr, d->module, sizeof d->module, &d->offset) == 0) {
+        d->where = LR_WHERE_DATA;
+        return;
+    }
+    /* Anonymous private memory stays "heap": malloc's arenas other than
+     * the main one are such mappings, as are the program's own, which
+     * nothing tells apart from them. */
+    mapping m;
+    if (find_mapping(l->addr, &m) < 0)
+        return;
+    if (m.shared) {
+        d->where = LR_WHERE_SHARED;
+        return;
+    }
+    uint32_t owner = stack_owner(l->addr, &m);
     if (owner != UINT32_MAX) {
         d->where = LR_WHERE_STACK;
         d->stack_owner = owner;
@@ -98,11 +127,13 @@ const char *lr_mode_words(const lr_report_lock *l, int shared)
     return shared ? " for reading" : " for writing";
 }
 
-/* "lock_a", else "heap mutex 0x5555...", "stack mutex 0x7ffd..." */
+/* "lock_a", else "mutex at abba+0x4090", "heap mutex 0x5555...", "stack mutex 0x7ffd..." */
 void lr_lock_label(const lr_report_lock *l, const lr_lock_desc *d, char *buf, size_t len)
 {
     if (d->name[0])
         snprintf(buf, len, "%s", d->name);
+    else if (d->where == LR_WHERE_DATA)
+        snprintf(buf, len, "%s at %s+%#lx", lr_lock_kind_word(l->type), d->module, (unsigned long)d->offset);
     else
         snprintf(buf, len, "%s %s %#lx", lr_where_names[d->where], lr_lock_kind_word(l->type),
                  (unsigned long)l->addr);
@@ -172,18 +203,22 @@ void lr_text_thread_origins(lr_buf *b, const uint32_t *ids, size_t n)
     lr_buf_puts(b, "\n");
 }
 
-/* Where a heap or stack lock was first seen (globals are named already). */
+/* Where a lock without a symbol was first seen (globals are named already). */
 void lr_text_lock_origins(lr_buf *b, const lr_report *r, const lr_lock_desc *d,
                               char (*labels)[200])
 {
-    char tl[64];
+    char tl[64], place[160];
     for (size_t i = 0; i < r->nlocks; i++) {
         if (d[i].where == LR_WHERE_GLOBAL)
             continue;
         const lr_report_lock *l = &r->locks[i];
         lr_thread_label(d[i].where == LR_WHERE_STACK ? d[i].stack_owner : l->first_thread, tl, sizeof tl);
-        lr_buf_printf(b, "\n  %s is %s, first seen in %s at:\n", labels[i],
-                      d[i].where == LR_WHERE_STACK ? "on a thread's stack" : "in heap memory", tl);
+        snprintf(place, sizeof place, "%s", d[i].where == LR_WHERE_STACK ? "on a thread's stack"
+                                           : d[i].where == LR_WHERE_SHARED ? "in shared memory"
+                                                                            : "in heap memory");
+        if (d[i].where == LR_WHERE_DATA)
+            snprintf(place, sizeof place, "in %s's data", d[i].module);
+        lr_buf_printf(b, "\n  %s is %s, first seen in %s at:\n", labels[i], place, tl);
         lr_text_stack(b, l->first_seen, "      ");
     }
 }
@@ -258,8 +293,14 @@ void lr_json_locks(lr_buf *b, const lr_report *r, const lr_lock_desc *d)
             lr_buf_puts(b, ",\"name\":");
             lr_buf_json_string(b, d[i].name);
         }
-        lr_buf_printf(b, ",\"kind\":\"%s\",\"where\":\"%s\",\"first_seen\":", lr_lock_kind_word(l->type),
+        lr_buf_printf(b, ",\"kind\":\"%s\",\"where\":\"%s\"", lr_lock_kind_word(l->type),
                       lr_where_names[d[i].where]);
+        if (d[i].where == LR_WHERE_DATA) {
+            lr_buf_puts(b, ",\"module\":");
+            lr_buf_json_string(b, d[i].module);
+            lr_buf_printf(b, ",\"offset\":\"%#lx\"", (unsigned long)d[i].offset);
+        }
+        lr_buf_puts(b, ",\"first_seen\":");
         lr_json_stack(b, l->first_seen);
         lr_buf_puts(b, "}");
     }
@@ -273,6 +314,8 @@ void lr_report_var_label(const lr_report_var *v, char *buf, size_t len)
     lr_describe_lock(&as_lock, &d);
     if (d.name[0])
         snprintf(buf, len, "%s", d.name);
+    else if (d.where == LR_WHERE_DATA)
+        snprintf(buf, len, "variable at %s+%#lx", d.module, (unsigned long)d.offset);
     else
         snprintf(buf, len, "%s variable %#lx", lr_where_names[d.where], (unsigned long)v->addr);
 }

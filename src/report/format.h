@@ -13,13 +13,19 @@
 
 /* ---- locks and objects (describe.c) ---- */
 
-enum { LR_WHERE_GLOBAL, LR_WHERE_HEAP, LR_WHERE_STACK };
+/* Where a lock or variable is: a named global; without a symbol, an
+ * object's data or .bss (a stripped program's global), a MAP_SHARED
+ * mapping, a thread's stack, else the heap (malloc's, or any anonymous
+ * private memory: malloc's other arenas are such mappings). */
+enum { LR_WHERE_GLOBAL, LR_WHERE_HEAP, LR_WHERE_STACK, LR_WHERE_DATA, LR_WHERE_SHARED };
 extern const char *const lr_where_names[];
 
 typedef struct lr_lock_desc {
     char name[160];             /* "" when it has none */
     int where;
     uint32_t stack_owner;       /* for LR_WHERE_STACK */
+    char module[128];           /* for LR_WHERE_DATA: the object ("abba") */
+    uintptr_t offset;           /* and the address in it, as nm shows it */
 } lr_lock_desc;
 
 void lr_describe_lock(const lr_report_lock *l, lr_lock_desc *d);
@@ -27,7 +33,7 @@ const char *lr_lock_kind_word(int type);
 /* " for reading" / " for writing" after the name of an rwlock or an
  * annotated lock, "" for others */
 const char *lr_mode_words(const lr_report_lock *l, int shared);
-/* "lock_a", else "heap mutex 0x5555...", "stack mutex 0x7ffd..." */
+/* "lock_a", else "mutex at abba+0x4090", "heap mutex 0x5555...", "stack mutex 0x7ffd..." */
 void lr_lock_label(const lr_report_lock *l, const lr_lock_desc *d, char *buf, size_t len);
 /* "T2 (worker)", else "T2" */
 void lr_thread_label(uint32_t id, char *buf, size_t len);
@@ -35,7 +41,7 @@ void lr_thread_label(uint32_t id, char *buf, size_t len);
 const char *lr_named_object(uintptr_t object, const char *what, char *buf, size_t len);
 const char *lr_object_label(uintptr_t object, char *buf, size_t len);
 const char *lr_cond_label(uintptr_t cond, char *buf, size_t len);
-/* "global", "heap" or "stack", for a variable */
+/* "global", "heap", "stack", "data" or "shared", for a variable */
 const char *lr_where_of(const lr_report_var *v);
 
 /* Origins: where heap and stack locks were first seen, where threads were

@@ -146,8 +146,10 @@ void lr_json_stack(lr_buf *b, lr_stack_id id)
         }
         lr_buf_puts(b, ",\"module\":");
         lr_buf_json_string(b, c->module);
-        lr_buf_printf(b, ",\"offset\":\"%#lx\"%s}", (unsigned long)c->module_offset,
-                      inlined(&f, i) ? ",\"inlined\":true" : "");
+        lr_buf_printf(b, ",\"offset\":\"%#lx\"", (unsigned long)c->module_offset);
+        if (c->file_offset != c->module_offset)
+            lr_buf_printf(b, ",\"file_offset\":\"%#lx\"", (unsigned long)c->file_offset);
+        lr_buf_puts(b, inlined(&f, i) ? ",\"inlined\":true}" : "}");
     }
     lr_buf_puts(b, "]");
 }

@@ -50,7 +50,7 @@ static const option_desc *find(const char *key, size_t len)
     return NULL;
 }
 
-static void accepted_keys(char *buf, size_t len)
+void lr_options_accepted(char *buf, size_t len)
 {
     size_t used = 0;
     buf[0] = 0;
@@ -82,6 +82,12 @@ static int parse_int(const char *v, int base, long min, long max, int *out)
     return 0;
 }
 
+int lr_options_is_bool(const char *key, size_t keylen)
+{
+    const option_desc *d = find(key, keylen);
+    return d ? d->type == LR_BOOL : -1;
+}
+
 int lr_options_set(lr_options *o, const char *key, size_t keylen, const char *value,
                    char *err, size_t errlen)
 {
@@ -89,7 +95,7 @@ int lr_options_set(lr_options *o, const char *key, size_t keylen, const char *va
     char shown[80];
     if (!d) {
         char keys[512];
-        accepted_keys(keys, sizeof keys);
+        lr_options_accepted(keys, sizeof keys);
         snprintf(err, errlen, "unknown option '%s' (accepted: %s)", lr_shown(shown, sizeof shown, key, keylen),
                  keys);
         return -1;

@@ -28,6 +28,13 @@ void lr_options_defaults(lr_options *o);
 int lr_options_set(lr_options *o, const char *key, size_t keylen, const char *value,
                    char *err, size_t errlen);
 
+/* 1 when key names a BOOL option, 0 another option, -1 none ('-' and '_'
+ * alike, as lr_options_set reads keys). */
+int lr_options_is_bool(const char *key, size_t keylen);
+
+/* The options' names, ", " between, as the error for an unknown one lists them. */
+void lr_options_accepted(char *buf, size_t len);
+
 /* Parses a whole "key=value:key=value" string (':', ',' or white space
  * between, as in TSAN_OPTIONS). */
 int lr_options_parse(lr_options *o, const char *s, char *err, size_t errlen);

@@ -15,6 +15,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <errno.h>
@@ -362,6 +363,7 @@ static void clear_code_info(lr_code_info *out)
     out->line = 0;
     out->module[0] = '\0';
     out->module_offset = 0;
+    out->file_offset = 0;
 }
 
 static void name_function(Dwfl_Module *mod, uintptr_t pc, lr_code_info *out)
@@ -412,6 +414,22 @@ static void find_source_line(Dwfl_Module *mod, uintptr_t pc, lr_code_info *out)
     out->line = lineno > 0 ? lineno : 0;
 }
 
+/* The byte of the object's file that holds its link-time address vaddr:
+ * the PT_LOAD segment that maps it says where; vaddr itself when none does. */
+static uintptr_t file_offset(Elf *elf, uintptr_t vaddr)
+{
+    size_t n = 0;
+    if (!elf || elf_getphdrnum(elf, &n) != 0)
+        return vaddr;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && vaddr >= ph.p_vaddr
+            && vaddr - ph.p_vaddr < ph.p_filesz)
+            return vaddr - ph.p_vaddr + ph.p_offset;
+    }
+    return vaddr;
+}
+
 static Dwfl_Module *describe_code(uintptr_t pc, lr_code_info *out)
 {
     clear_code_info(out);
@@ -421,10 +439,45 @@ static Dwfl_Module *describe_code(uintptr_t pc, lr_code_info *out)
     Dwarf_Addr start = 0;
     const char *path = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL);
     copy_module_name(out->module, sizeof out->module, path);
-    out->module_offset = pc - start;
+    /* The offset is the link-time address, as addr2line -e takes it: pc
+     * less the load bias, which is the load address of a PIE program or a
+     * shared library (their first segment is linked at 0) and 0 for a
+     * program linked at a fixed address (ET_EXEC, -no-pie), whose first
+     * mapping is at 0x400000. Without the object's file, the distance from
+     * its first mapping is the best there is. */
+    Dwarf_Addr bias = 0;
+    Elf *elf = dwfl_module_getelf(mod, &bias);
+    out->module_offset = pc - (elf ? bias : start);
+    out->file_offset = elf ? file_offset(elf, out->module_offset) : out->module_offset;
     name_function(mod, pc, out);
     find_source_line(mod, pc, out);
     return mod;
+}
+
+int lr_sym_data_module(uintptr_t addr, char *module, size_t len, uintptr_t *offset)
+{
+    Dwfl_Module *mod = lr_sym_module_at(addr);
+    if (!mod)
+        return -1;
+    Dwarf_Addr bias = 0;
+    const char *path = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    Elf *elf = dwfl_module_getelf(mod, &bias);
+    size_t n = 0;
+    if (!elf || elf_getphdrnum(elf, &n) != 0)
+        return -1;
+    /* in a writable segment of the object itself: not a file mapped by
+     * the program, which the session may list as a module too */
+    uintptr_t vaddr = addr - bias;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_W)
+            && vaddr >= ph.p_vaddr && vaddr - ph.p_vaddr < ph.p_memsz) {
+            copy_module_name(module, len, path);
+            *offset = vaddr;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 int lr_sym_code(uintptr_t pc, lr_code_info *out)

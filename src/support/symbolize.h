@@ -14,7 +14,8 @@ typedef struct lr_code_info {
     char file[256];       /* source file as recorded in DWARF; "" when unknown */
     int line;             /* 0 when unknown */
     char module[128];     /* basename of the object ("abba", "libc.so.6") */
-    uintptr_t module_offset;
+    uintptr_t module_offset;  /* pc less the load bias: what addr2line -e MODULE takes */
+    uintptr_t file_offset;    /* the byte of the module's file at module_offset */
 } lr_code_info;
 
 /* Describes the instruction at pc (already adjusted: for a return address
@@ -37,6 +38,13 @@ int lr_sym_code_frames(uintptr_t pc, lr_code_info *out, int max);
  * DWARF types when present), else "accounts+120" from the symbol table.
  * Returns 0 and fills buf when named, -1 when addr is in no variable. */
 int lr_sym_data(uintptr_t addr, char *buf, size_t len);
+
+/* The loaded object whose memory holds addr (its data or .bss, for a lock
+ * or variable without a symbol: a stripped program's): its file name into
+ * module and addr's link-time address in it into *offset (as `nm` on the
+ * unstripped object and `addr2line -e` show addresses). 0, or -1 when addr
+ * is in no object. */
+int lr_sym_data_module(uintptr_t addr, char *module, size_t len, uintptr_t *offset);
 
 /* The bytes a member path names inside the variable that starts at addr
  * and is called name: ".misses", "[3]", ".rows[2][1].count", from its

@@ -3110,6 +3110,44 @@ def case_launcher_relative_paths():
                    f"{flag} --: status {p.returncode}, {p.stderr[-300:]!r}, {os.listdir(tmp)}")
 
 
+def case_launcher_flags():
+    """The launcher's flags as a user mistypes them: an unknown one, with
+    two dashes or one, is called unknown (naming what is accepted), not a
+    flag without its value nor a command; a boolean option given bare means
+    =1; the command's own arguments after -- are left alone."""
+    for flag in ("--bogus", "-x", "-bogus", "--bogus=1"):
+        p = subprocess.run([LAUNCHER, flag, "--", program("abba")], capture_output=True, text=True, timeout=TIMEOUT)
+        lines = p.stderr.splitlines()
+        shown = flag.lstrip("-").split("=")[0] if flag.startswith("--") else flag
+        expect(p.returncode == 2 and len(lines) == 1 and f"unknown option '{shown}'" in lines[0]
+               and "accepted" in lines[0] and "exitcode" in lines[0] and "needs a value" not in lines[0]
+               and "cannot run" not in lines[0], f"{flag}: status {p.returncode}, {p.stderr[-400:]!r}")
+    # bare booleans: =1, whatever follows (--, another flag, the command)
+    for args in (["--halt-on-error", "--"], ["--abort_on_error", "--exitcode=5", "--"],
+                 ["--watchdog", "--halt-on-error"], ["--gen-suppressions"]):
+        p = subprocess.run([LAUNCHER, *args, program("abba")], capture_output=True, text=True, timeout=TIMEOUT)
+        expect(p.returncode != 2 and "lock-order-inversion" in p.stderr and "lockrace: option" not in p.stderr,
+               f"{args}: status {p.returncode}, {p.stderr[-400:]!r}")
+        if "--gen-suppressions" in args:
+            expect("To suppress this report" in p.stderr, f"{args}: no suppression printed: {p.stderr[-400:]!r}")
+    # a boolean's value may still follow it; a bare one before the command is 1
+    p = subprocess.run([LAUNCHER, "--single-thread-cycles", "0", "--gen-suppressions", program("abba")],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    expect(p.returncode == 66 and "lock-order-inversion" in p.stderr, f"--single-thread-cycles 0: {p.returncode} {p.stderr[-300:]!r}")
+    # non-booleans still need a value
+    for flag in ("--exitcode", "--hang-ms", "--deadlock", "--log-path"):
+        p = subprocess.run([LAUNCHER, flag, "--", program("abba")], capture_output=True, text=True, timeout=TIMEOUT)
+        lines = p.stderr.splitlines()
+        expect(p.returncode == 2 and len(lines) == 1 and "needs a value" in lines[0] and flag in lines[0],
+               f"{flag} --: status {p.returncode}, {p.stderr[-300:]!r}")
+    # after --, and after the command's name, dashes are the command's
+    p = subprocess.run([LAUNCHER, "--", "sh", "-c", 'echo "$@"', "sh", "-x", "--bogus"],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    expect(p.returncode == 0 and p.stdout == "-x --bogus\n", f"-- sh -c ... -x --bogus: {p.returncode} {p.stdout!r} {p.stderr!r}")
+    p = subprocess.run([LAUNCHER, "sh", "-c", 'echo "$@"', "sh", "-x"], capture_output=True, text=True, timeout=TIMEOUT)
+    expect(p.returncode == 0 and p.stdout == "-x\n", f"sh -c ... -x without --: {p.returncode} {p.stdout!r} {p.stderr!r}")
+
+
 def case_launcher_status_and_signals():
     """The launcher's exit status is the command's own, 128 + the signal
     that ended it, or exitcode when the tree reported and the command
@@ -3270,6 +3308,91 @@ def case_sarif_code_scanning():
             expect(re.search(r"abba_nodebug\+0x[0-9a-f]+", x["message"]["text"]), f"no -g: message {x['message']}")
             expect(x["logicalLocations"][0]["fullyQualifiedName"].startswith("abba_nodebug+0x"),
                    f"no -g: logical location {x}")
+
+
+def case_module_offsets():
+    """A frame's offset is what `addr2line -e MODULE OFFSET` takes (pc minus
+    the module's load bias): for a PIE program and a shared library the
+    distance from the load address, as before; for a program linked at a
+    fixed address (-no-pie), the address itself. SARIF's byte offset for
+    code without -g is a byte of the file."""
+    addr2line = shutil.which("addr2line")
+    expect(addr2line, "addr2line is not installed (binutils)")
+    for name in ("abba", "abba_nopie"):
+        prog = program(name)
+        status, out, err, reports = run(name)
+        expect(status == 66 and len(reports) == 1, f"{name}: status {status}, {err[-300:]!r}")
+        frames = [f for edge in reports[0]["edges"] for key in ("first_stack", "second_stack") for f in edge.get(key, [])]
+        own = [f for f in frames if f.get("module") == name]
+        expect(own and any("line" in f for f in own), f"{name}: no frame of its own: {frames}")
+        for f in frames:
+            if "pc" not in f:
+                continue
+            # pc: a return address; the offset is of the call (pc - 1)
+            pc, offset = int(f["pc"], 16), int(f["offset"], 16)
+            if f["module"] == "abba_nopie":
+                expect(offset in (pc, pc - 1), f"{name}: fixed-address frame {f}")
+            else:
+                expect((pc - offset) % 4096 in (0, 1) and pc - offset > 0x10000,
+                       f"{name}: frame not from its load address: {f}")
+            if f["module"] != name or "line" not in f:
+                continue
+            p = subprocess.run([addr2line, "-i", "-e", prog, f["offset"]], capture_output=True, text=True)
+            places = [(os.path.basename(l.rsplit(":", 1)[0]), l.rsplit(":", 1)[1].split()[0])
+                      for l in p.stdout.splitlines() if ":" in l]
+            want = (os.path.basename(f["file"]), str(f["line"]))
+            expect(want in places, f"{name}: addr2line -e {name} {f['offset']} says {p.stdout!r}, the frame {want}")
+    text = subprocess.run([program("abba_nopie")], env=dict(os.environ, LD_PRELOAD=PRELOAD),
+                          capture_output=True, text=True, timeout=TIMEOUT).stderr
+    offsets = re.findall(r"\(abba_nopie\+(0x[0-9a-f]+)\)", text)
+    expect(offsets and all(int(o, 16) >= 0x400000 for o in offsets), f"text offsets of abba_nopie: {offsets}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("abba_nodebug", "abba_nopie_nodebug"):
+            out = os.path.join(tmp, name + ".sarif")
+            p = subprocess.run([LAUNCHER, "--sarif", out, "--", program(name)], cwd=tmp, capture_output=True,
+                               text=True, timeout=TIMEOUT)
+            expect(p.returncode == 66, f"{name}: status {p.returncode} {p.stderr[-500:]}")
+            with open(out) as f:
+                r = json.load(f)["runs"][0]["results"][0]
+            size = os.path.getsize(program(name))
+            for x in r["locations"] + r["relatedLocations"]:
+                region = x["physicalLocation"]["region"]
+                fqn = x["logicalLocations"][0]["fullyQualifiedName"]
+                expect(0 < region["byteOffset"] < size, f"{name}: byte offset {region} outside the file ({size} bytes)")
+                p = subprocess.run([addr2line, "-f", "-e", program(name), fqn.split("+", 1)[1]],
+                                   capture_output=True, text=True)
+                fn = x["logicalLocations"][0].get("name")
+                expect(not fn or p.stdout.splitlines()[0] == fn, f"{name}: addr2line -f at {fqn}: {p.stdout!r}, {fn}")
+
+
+def case_lock_places():
+    """A lock without a symbol is named by where it is: a global of a
+    stripped program by module and offset (the unstripped twin's nm finds
+    it there), "in its data"; one in a MAP_SHARED mapping as shared memory;
+    malloc's memory and other anonymous private memory as the heap."""
+    nm = subprocess.run(["nm", program("abba_unstripped")], capture_output=True, text=True).stdout
+    syms = {l.split()[2]: int(l.split()[0], 16) for l in nm.splitlines() if len(l.split()) == 3}
+    status, out, err, reports = run("abba_stripped")
+    expect(status == 66 and len(reports) == 1, f"stripped: status {status}, {err[-500:]!r}")
+    locks = reports[0]["locks"]
+    expect(all(l["where"] == "data" and l["module"] == "abba_stripped" and "name" not in l for l in locks),
+           f"stripped: locks {locks}")
+    expect(sorted(int(l["offset"], 16) for l in locks) == sorted([syms["lock_a"], syms["lock_b"]]),
+           f"stripped: offsets {[l['offset'] for l in locks]}, nm says lock_a {syms['lock_a']:#x} lock_b {syms['lock_b']:#x}")
+    for l in locks:
+        label = f"mutex at abba_stripped+{l['offset']}"
+        expect(label in err and f"{label} is in abba_stripped's data" in err, f"stripped: no {label!r} in {err[-1500:]!r}")
+    expect("heap" not in err, f"stripped: a global called heap: {err[-1500:]!r}")
+
+    status, out, err, reports = run("lock_places")
+    expect(status == 66 and len(reports) == 1, f"lock_places: status {status}, {err[-500:]!r}")
+    addrs = dict(re.findall(r"(shared|heap|private) (0x[0-9a-f]+)", out))
+    where = {l["addr"]: l["where"] for l in reports[0]["locks"]}
+    want = {addrs["shared"]: "shared", addrs["heap"]: "heap", addrs["private"]: "heap"}
+    expect(where == want, f"lock_places: where {where}, want {want}")
+    expect(f"shared mutex {addrs['shared']} is in shared memory" in err
+           and f"heap mutex {addrs['heap']} is in heap memory" in err
+           and f"heap mutex {addrs['private']} is in heap memory" in err, f"lock_places: text {err[-2000:]!r}")
 
 
 def case_watch_signal_and_fork():
