@@ -8,8 +8,20 @@
 /* A cycle whose edges came from fewer threads than it has edges: it
  * closes only with a thread per edge, so the edges one thread made must
  * run in different threads. */
+/* A cycle with an edge taken by a timed lock cannot hang for good: that
+ * acquisition gives up at its deadline (ETIMEDOUT), and the threads stall
+ * until it does rather than deadlock. */
+static int any_bounded(const lr_report *r)
+{
+    for (size_t i = 0; i < r->nedges; i++)
+        if (r->edges[i].bounded)
+            return 1;
+    return 0;
+}
+
 static void text_threads_short(lr_buf *b, const lr_report *r, char (*labels)[200], pid_t pid)
 {
+    const char *verb = any_bounded(r) ? "stalls" : "deadlocks";
     char tl[64];
     size_t threads = 0;
     for (size_t i = 0; i < r->nedges; i++) {
@@ -19,9 +31,10 @@ static void text_threads_short(lr_buf *b, const lr_report *r, char (*labels)[200
         threads += j == i;
     }
     lr_buf_printf(b, "==%d== Nothing was blocked this time, and this run's threads alone cannot close "
-                     "it: its %zu edges were made by %zu threads, and it deadlocks only with a thread "
-                     "per edge, each holding its edge's first lock at once. It deadlocks when these "
-                     "paths run in different threads at the same time:", (int)pid, r->nedges, threads);
+                     "it: its %zu edges were made by %zu threads, and it %s only with a thread "
+                     "per edge, each holding its edge's first lock at once. It %s when these "
+                     "paths run in different threads at the same time:", (int)pid, r->nedges, threads,
+                  verb, verb);
     const char *sep = " ";
     for (size_t i = 0; i < r->nedges; i++) {
         size_t j = 0, count = 0;
@@ -58,8 +71,15 @@ void lr_text_lock_order(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*l
     for (size_t i = 0; i < r->nlocks; i++)
         lr_buf_printf(b, "%s -> ", labels[i]);
     lr_buf_printf(b, "%s\n", labels[0]);
-    lr_buf_printf(b, "==%d== These %zu locks are taken in orders that form a cycle: the program can "
-                     "deadlock.\n", (int)pid, r->nlocks);
+    int bounded = any_bounded(r);
+    if (bounded)
+        lr_buf_printf(b, "==%d== These %zu locks are taken in orders that form a cycle. Not a hang for "
+                         "good: its edge taken with a timed lock gives up at its deadline, so the "
+                         "threads that run these paths together stall until then, and that lock call "
+                         "fails with ETIMEDOUT.\n", (int)pid, r->nlocks);
+    else
+        lr_buf_printf(b, "==%d== These %zu locks are taken in orders that form a cycle: the program can "
+                         "deadlock.\n", (int)pid, r->nlocks);
     if (r->gate.id) {
         lr_lock_desc gd;
         char gl[200];
@@ -70,13 +90,14 @@ void lr_text_lock_order(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*l
     }
     if (r->single_thread) {
         lr_thread_label(r->edges[0].thread, tl, sizeof tl);
-        lr_buf_printf(b, "==%d== One thread, %s, made every edge of the cycle, so it could not deadlock "
-                         "this time; it will once two threads run these paths at once.\n", (int)pid, tl);
+        lr_buf_printf(b, "==%d== One thread, %s, made every edge of the cycle, so it could not %s "
+                         "this time; it will once two threads run these paths at once.\n", (int)pid, tl,
+                      bounded ? "stall" : "deadlock");
     } else if (r->threads_short) {
         text_threads_short(b, r, labels, pid);
     } else {
-        lr_buf_printf(b, "==%d== Nothing was blocked this time; it deadlocks when these threads run "
-                         "these paths at the same time.\n", (int)pid);
+        lr_buf_printf(b, "==%d== Nothing was blocked this time; it %s when these threads run "
+                         "these paths at the same time.\n", (int)pid, bounded ? "stalls" : "deadlocks");
     }
     for (size_t i = 0; i < r->nedges; i++) {
         const lr_report_edge *e = &r->edges[i];

@@ -333,8 +333,12 @@ def case_escape_names():
 
 
 def case_timed_and_try():
-    r, _ = expect_one_inversion("timed_and_try", ["x", "y"], "timed_and_try.c")
+    r, err = expect_one_inversion("timed_and_try", ["x", "y"], "timed_and_try.c")
     expect(all(e["bounded"] for e in r["edges"]), f"edges not bounded: {r['edges']}")
+    # a timed lock gives up at its deadline: a stall, which the text must
+    # not call a deadlock (QA)
+    expect("Not a hang for good" in err and "it stalls when" in err, f"text: {err[:800]}")
+    expect("can deadlock" not in err and "it deadlocks when" not in err, f"text: {err[:800]}")
 
 
 def case_early_constructor():
