@@ -2633,6 +2633,14 @@ def case_watch_arrow():
                f"{spec}: status {status}, stderr {err!r}")
 
 
+def case_same_cycle():
+    """The same two code paths in opposite orders, on new heap locks each
+    round (often at the last round's addresses): one report (QA)."""
+    status, out, err, reports = run("same_cycle")
+    inv = findings(reports, "lock-order-inversion")
+    expect(status == 66 and len(inv) == 1, f"status {status}, {len(inv)} inversions: {[r['summary'] for r in reports]}")
+
+
 def case_watch_cxx():
     """C++ variables by the names the program gives them: a namespace
     member, a class's static member, a file-scope static and a variable of
