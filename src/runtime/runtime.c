@@ -79,6 +79,7 @@ static void thread_ended(lr_thread_info *info)
     if (!__atomic_load_n(&info->finished, __ATOMIC_ACQUIRE))
         lr_thread_finished(info, 0);
     lr_misuse_thread_end(info->state, info->exit_stack);
+    lr_sem_thread_end(info->state);
 }
 
 static void bootstrap(void)

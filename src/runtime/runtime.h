@@ -86,6 +86,9 @@ void lr_pylock_acquired(lr_thread *self, void *s, int rc);
 void lr_pylock_released(void *s);
 /* 1 for a lock the interpreter made (not a thread's life lock) */
 int lr_pylock_is_lock(void *s);
+/* The thread ends (its last moment): the semaphore-locks it holds were
+ * signals (semaphore.c). */
+void lr_sem_thread_end(lr_thread *self);
 /* The holder of a tagged semaphore (a thread's life lock: that thread);
  * -1 when it is not one. */
 int lr_pylock_holders(uintptr_t object, uint32_t *out);

@@ -99,3 +99,19 @@ void lr_sem_destroyed(lr_thread *self, void *s, int rc)
     }
     lr_sync_destroyed(self, s, rc);
 }
+
+/* A thread that ends holding a semaphore-lock never posts it: it was a
+ * start token or a signal that another thread posts, not a lock (a
+ * thread that waits for a go-ahead and ends). It leaves the graph now,
+ * before another thread's edge into it can close a false cycle; a Python
+ * Lock stays a lock (another thread may release it). */
+void lr_sem_thread_end(lr_thread *self)
+{
+    for (uint32_t i = self ? self->nheld : 0; i-- > 0;) {
+        const lr_held *h = &self->held[i];
+        if (h->lock && h->lock->type == LR_SEMAPHORE && h->lock->id == h->id &&
+            !lr_pylock_is_lock((void *)h->addr))
+            lr_sync_destroyed(self, (void *)h->addr, 0);
+    }
+    lr_held_drop_stale(self);
+}

@@ -200,7 +200,7 @@ def case_clean_demos():
 
 
 def case_clean_programs():
-    for name in ("recursive", "reinit_same_address", "reuse_other_type", "reuse_no_destroy", "signal_lock", "condvar_waits", "consistent_order",
+    for name in ("sem_token", "exit_release", "recursive", "reinit_same_address", "reuse_other_type", "reuse_no_destroy", "signal_lock", "condvar_waits", "consistent_order",
                  "many_threads", "many_locks", "rw_contended"):
         expect_clean(name)
 
