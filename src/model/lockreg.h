@@ -16,6 +16,9 @@ enum lr_lock_type { LR_NORMAL, LR_RECURSIVE, LR_ERRORCHECK, LR_ADAPTIVE, LR_RWLO
                     LR_ANNOTATED,       /* the program's own lock, known only from the dynamic
                                            annotations (AnnotateRWLockAcquired): nothing is ever
                                            read from its memory, which may be one byte */
+                    LR_GUARD,           /* a C++ function-local static's initialisation guard
+                                           (__cxa_guard_acquire): held by the thread that
+                                           initialises it; its memory is the C++ ABI's */
                     LR_UNTYPED = 0xff   /* named before its first use: takes the first type seen */ };
 
 /* Taken for reading or for writing: an rwlock, or a lock the program

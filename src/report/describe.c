@@ -116,6 +116,7 @@ const char *lr_lock_kind_word(int type)
            : type == LR_SPINLOCK  ? "spinlock"
            : type == LR_SEMAPHORE ? "semaphore"
            : type == LR_ANNOTATED ? "annotated lock"
+           : type == LR_GUARD     ? "static's guard"
                                   : "mutex";
 }
 

@@ -71,7 +71,7 @@ int lr_lock_holders(uintptr_t object, uint32_t *out, int max)
         if (n >= 0)
             return n;
     }
-    if (type == LR_SPINLOCK || type == LR_ANNOTATED)
+    if (type == LR_SPINLOCK || type == LR_ANNOTATED || type == LR_GUARD)
         return holders_from_held(object, out, max);
     if (type == LR_RWLOCK) {
         pid_t writer = ((pthread_rwlock_t *)object)->__data.__cur_writer;
@@ -109,10 +109,11 @@ static uintptr_t kernel_wait(const lr_thread_info *t)
     op &= FUTEX_CMD_MASK;
     if (op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET && op != FUTEX_LOCK_PI)
         return 0;
-    /* only mutexes: their owner can be read (rwlock and spinlock waits are
-     * not followed yet) */
+    /* mutexes, whose owner can be read, and C++ statics' guards, whose
+     * initialiser holds them (libstdc++ waits on the guard's first word);
+     * rwlock and spinlock waits are not followed yet */
     lr_lock *l = lr_lock_find(addr);
-    return l && l->type <= LR_ADAPTIVE ? addr : 0;
+    return l && (l->type <= LR_ADAPTIVE || l->type == LR_GUARD) ? addr : 0;
 }
 
 /* The runtime's part of a thread's state (model/thread.h), zeroed for

@@ -57,6 +57,11 @@ static struct timespec soon(clockid_t clock)
     return ts;
 }
 
+/* C++'s static guards (the Itanium ABI's; this library links libstdc++) */
+int __cxa_guard_acquire(uint64_t *g);
+void __cxa_guard_release(uint64_t *g);
+void __cxa_guard_abort(uint64_t *g);
+
 static int once_runs;
 static void once_routine(void) { once_runs++; }
 
@@ -138,6 +143,14 @@ static void alone(call_log *log)
     CALL(log, pthread_once, &once, once_routine);
     CALL_VOID(log, call_once, &c11_once, once_routine);
 
+    static uint64_t guards[4][2];           /* each log its own: they run at once */
+    uint64_t *made = guards[log - early_all_logs], *failed = made + 1;
+    CALL(log, __cxa_guard_acquire, made);                   /* 1: initialise it */
+    CALL_VOID(log, __cxa_guard_release, made);
+    CALL(log, __cxa_guard_acquire, made);                   /* 0: made */
+    CALL(log, __cxa_guard_acquire, failed);                 /* 1 */
+    CALL_VOID(log, __cxa_guard_abort, failed);
+
     mtx_t mtx;
     CALL(log, mtx_init, &mtx, mtx_timed);
     CALL(log, mtx_lock, &mtx);
@@ -196,6 +209,7 @@ static pthread_cond_t first_c = PTHREAD_COND_INITIALIZER;
 static mtx_t first_mtx;
 static cnd_t first_cnd;
 static int first_signalled;
+static uint64_t first_guard;
 
 static void *libc_signaller(void *arg)
 {
@@ -280,6 +294,9 @@ static int first_call(const char *name)
     static once_flag c11_once = ONCE_FLAG_INIT;
     FIRST(pthread_once, pthread_once(&once, first_once))
     FIRST(call_once, (call_once(&c11_once, first_once), 0))
+    FIRST(__cxa_guard_acquire, __cxa_guard_acquire(&first_guard), __cxa_guard_release(&first_guard))
+    FIRST(__cxa_guard_release, (__cxa_guard_acquire(&first_guard), __cxa_guard_release(&first_guard), 0))
+    FIRST(__cxa_guard_abort, (__cxa_guard_acquire(&first_guard), __cxa_guard_abort(&first_guard), 0))
     FIRST(pthread_rwlock_init, pthread_rwlock_init(&rw, NULL))
     FIRST(pthread_rwlock_destroy, pthread_rwlock_destroy(&rw))
     FIRST(pthread_rwlock_rdlock, pthread_rwlock_rdlock(&rw), LIBC(pthread_rwlock_unlock)(&rw))
