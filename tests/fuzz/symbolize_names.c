@@ -40,6 +40,17 @@ int lr_sym_data(uintptr_t addr, char *buf, size_t len)
     return 0;
 }
 
+/* a lock or variable with no name: in the fuzzed module's data, at its
+ * address, as a stripped program's global is named */
+int lr_sym_data_module(uintptr_t addr, char *module, size_t len, uintptr_t *offset)
+{
+    if (addr >= FUZZ_GLOBAL_END || !fuzz_module[0])
+        return -1;
+    snprintf(module, len, "%s", fuzz_module);
+    *offset = addr;
+    return 0;
+}
+
 void lr_sym_reset(void)
 {
 }
