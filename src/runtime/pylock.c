@@ -176,12 +176,14 @@ void lr_pylock_try_failed(lr_thread *self, void *s)
     }
     uint32_t holder = __atomic_load_n(&t->holder, __ATOMIC_RELAXED);
     int own = t->kind == PYLOCK_TSTATE ? t->owner == self->info->id : holder == self->info->id + 1;
-    if (lr_opt.deadlock == LR_DEADLOCK_OFF || !lr_python_readable() ||
-        (own && (t->kind == PYLOCK_TSTATE || others_alive(self))))
+    if (lr_opt.deadlock == LR_DEADLOCK_OFF || (own && (t->kind == PYLOCK_TSTATE || others_alive(self))))
         return;
+    /* inside lockrace: the interpreter's functions it calls are not the
+     * program's accesses (a watched field of the interpreter's) */
     int saved = errno;
     lr_enter(self);
-    pending.stack = lr_stack_capture();
+    if (lr_python_readable())
+        pending.stack = lr_stack_capture();
     lr_leave(self);
     errno = saved;
 }

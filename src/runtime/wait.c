@@ -209,11 +209,16 @@ lr_stack_id lr_site_stack(lr_thread *self, uintptr_t pc)
     uint32_t i = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 58);
     uintptr_t base = self->info->stack_base;
     uint32_t depth = base ? (uint32_t)(base - (uintptr_t)__builtin_frame_address(0)) : 0;
-    int python = lr_python_present() && lr_python_readable();
-    if (!python && state_of(self)->sites[i].pc == pc && state_of(self)->sites[i].depth == depth)
-        return state_of(self)->sites[i].stack;
     int saved = errno;
     lr_enter(self);
+    /* asked inside lockrace: the interpreter's functions it calls are not
+     * the program's accesses (a watched field of the interpreter's) */
+    int python = lr_python_present() && lr_python_readable();
+    if (!python && state_of(self)->sites[i].pc == pc && state_of(self)->sites[i].depth == depth) {
+        lr_leave(self);
+        errno = saved;
+        return state_of(self)->sites[i].stack;
+    }
     lr_stack_id stack = lr_stack_capture();
     lr_leave(self);
     errno = saved;
