@@ -436,6 +436,26 @@ def case_small_stack():
                    f"{what}: text report without the program's frames: {err[-1500:]}")
 
 
+def case_sigalt_lock():
+    """A signal handler on a 6 KiB alternate signal stack, natively enough,
+    takes a mutex (sigalt_lock.c): lockrace's work there (a new context's
+    stack, the rounds of a contended wait, a deadlock's report) must not
+    need more of that stack than the program does."""
+    for attempt in range(3):
+        status, out, err, reports = run("sigalt_lock", ["contended"], timeout=30)
+        nstatus, nout = native("sigalt_lock", ["contended"])
+        expect(nstatus == 0 and nout == "handled 2, neighbours intact 1\n", f"native: {nstatus} {nout!r}")
+        expect(status == 0 and out == nout, f"contended: status {status}, output {out!r}: {err[-1500:]}")
+        expect(reports == [], f"contended: {len(reports)} reports: {err[-1500:]}")
+        status, out, err, reports = run("sigalt_lock", ["self"], timeout=30)
+        expect(status == 66, f"self: status {status}, output {out!r}: {err[-1500:]}")
+        d = deadlocks(reports)
+        expect(len(d) == 1, f"self: {len(d)} deadlock reports: {err[-1500:]}")
+        check_deadlock(d[0], "sigalt_lock.c", 1)
+        expect(d[0]["threads"][0]["waits_for"]["held_by"] == d[0]["threads"][0]["thread"]["id"], "held by itself")
+        expect("which it already holds" in err, f"self: text report: {err[-1500:]}")
+
+
 def case_rwlock_inversion():
     r, err = expect_one_inversion("rwlock_inversion", ["table_lock", "index_lock"], "demos/rwlock_inversion.c")
     expect(all(l["kind"] == "rwlock" for l in r["locks"]), "lock kinds")
