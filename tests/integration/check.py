@@ -439,8 +439,9 @@ def case_small_stack():
 def case_sigalt_lock():
     """A signal handler on a 6 KiB alternate signal stack, natively enough,
     takes a mutex (sigalt_lock.c): lockrace's work there (a new context's
-    stack, the rounds of a contended wait, a deadlock's report) must not
-    need more of that stack than the program does."""
+    stack, the rounds of a contended wait, a deadlock's, a misuse's and an
+    inversion's report) must not need more of that stack than the program
+    does."""
     for attempt in range(3):
         status, out, err, reports = run("sigalt_lock", ["contended"], timeout=30)
         nstatus, nout = native("sigalt_lock", ["contended"])
@@ -454,6 +455,14 @@ def case_sigalt_lock():
         check_deadlock(d[0], "sigalt_lock.c", 1)
         expect(d[0]["threads"][0]["waits_for"]["held_by"] == d[0]["threads"][0]["thread"]["id"], "held by itself")
         expect("which it already holds" in err, f"self: text report: {err[-1500:]}")
+        status, out, err, reports = run("sigalt_lock", ["reports"], timeout=30)
+        nstatus, nout = native("sigalt_lock", ["reports"])
+        expect(nstatus == 0 and nout == "handled 1, relock EDEADLK 1\n", f"native: {nstatus} {nout!r}")
+        expect(status == 66 and out == nout, f"reports: status {status}, output {out!r}: {err[-1500:]}")
+        got = sorted(r.get("misuse", r["kind"]) for r in reports)
+        expect(got == ["lock-order-inversion", "relock"], f"reports: {got}: {err[-1500:]}")
+        check_inversion(findings(reports, "lock-order-inversion")[0], ["outer", "inner"],
+                        "tests/integration/programs/sigalt_lock.c", single_thread=True)
 
 
 def case_rwlock_inversion():

@@ -11,10 +11,16 @@
  *       normal mutex the thread holds. Natively it hangs; lockrace reports
  *       a deadlock of one thread and ends it. The page under its stack is
  *       made inaccessible: a write past the stack ends the process.
+ *   sigalt_lock reports [BYTES]  (buggy) the main thread's handler relocks
+ *       an error-checking mutex the thread holds (EDEADLK: a misuse), then
+ *       takes `outer` while the thread holds `inner`, against the order main
+ *       took them in (a lock-order inversion). A guard page under the stack.
+ *       Both reported; the program runs on and prints what it does natively.
  *
  * BYTES: the alternate stack's size, 6144 unless given, raised to what the
  * kernel needs for a signal frame here plus 3 KiB (AT_MINSIGSTKSZ). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +35,9 @@
 static pthread_mutex_t held_by_other = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t outer = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t inner = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t errorcheck_lock;
+static int relock_result;
 static volatile int handled;
 static size_t size = 6144;
 static unsigned char *area;     /* BELOW bytes, the stack, a page */
@@ -47,6 +56,15 @@ static void relock_config(int sig)
     pthread_mutex_lock(&config_lock);   /* held by this very thread: hangs */
     handled++;
     pthread_mutex_unlock(&config_lock);
+}
+
+static void misuse_and_invert(int sig)
+{
+    (void)sig;
+    relock_result = pthread_mutex_lock(&errorcheck_lock);
+    pthread_mutex_lock(&outer);         /* inner is held: against main's order */
+    handled++;
+    pthread_mutex_unlock(&outer);
 }
 
 /* The alternate stack for the calling thread, with the bytes around it set
@@ -139,6 +157,26 @@ int main(int argc, char **argv)
         printf("handled %d, neighbours intact %d (it should have hung)\n", handled, neighbours_intact());
         return 0;
     }
-    fprintf(stderr, "usage: sigalt_lock contended|self [BYTES]\n");
+    if (argc > 1 && !strcmp(argv[1], "reports")) {
+        pthread_mutexattr_t attr;
+        pthread_mutexattr_init(&attr);
+        pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+        pthread_mutex_init(&errorcheck_lock, &attr);
+        pthread_mutex_lock(&outer);
+        pthread_mutex_lock(&inner);
+        pthread_mutex_unlock(&inner);
+        pthread_mutex_unlock(&outer);
+        if (small_altstack() != 0 || mprotect(area + BELOW - PAGE, PAGE, PROT_NONE) != 0 ||
+            on_stack(misuse_and_invert) != 0)
+            return 3;
+        pthread_mutex_lock(&errorcheck_lock);
+        pthread_mutex_lock(&inner);
+        raise(SIGUSR1);
+        pthread_mutex_unlock(&inner);
+        pthread_mutex_unlock(&errorcheck_lock);
+        printf("handled %d, relock EDEADLK %d\n", handled, relock_result == EDEADLK);
+        return 0;
+    }
+    fprintf(stderr, "usage: sigalt_lock contended|self|reports [BYTES]\n");
     return 2;
 }
