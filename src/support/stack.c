@@ -313,13 +313,19 @@ lr_stack_id lr_stack_capture(void)
     return id;
 }
 
-lr_stack_id lr_stack_capture_context(void *context)
+typedef struct context_capture {
+    void *context;
+    lr_stack_id id;
+} context_capture;
+
+static void capture_context(void *arg)
 {
+    context_capture *c = arg;
     unw_cursor_t cursor;
     void *raw[LR_STACK_MAX + 16];
     if (!init_local2_fn || !step_fn || !get_reg_fn ||
-        init_local2_fn(&cursor, context, UNW_INIT_SIGNAL_FRAME) != 0)
-        return 0;
+        init_local2_fn(&cursor, c->context, UNW_INIT_SIGNAL_FRAME) != 0)
+        return;
     int cancel = lr_cancel_off();
     int n = steps(&cursor, raw, LR_STACK_MAX + 16);
     lr_cancel_restore(cancel);
@@ -327,7 +333,15 @@ lr_stack_id lr_stack_capture_context(void *context)
     if (n > 0)
         raw[0] = (char *)raw[0] + 1;
     uintptr_t kept[LR_STACK_MAX];
-    return lr_stack_intern(kept, program_frames(raw, n, kept));  /* a signal handler's: no Python */
+    c->id = lr_stack_intern(kept, program_frames(raw, n, kept));  /* a signal handler's: no Python */
+}
+
+/* libunwind's cursor alone is 1 KiB: on a stack with room, as above. */
+lr_stack_id lr_stack_capture_context(void *context)
+{
+    context_capture c = { context, 0 };
+    lr_bigstack_roomy(capture_context, &c);
+    return c.id;
 }
 
 typedef struct shared_key {

@@ -443,11 +443,12 @@ def case_sigalt_lock():
     inversion's report) must not need more of that stack than the program
     does."""
     for attempt in range(3):
-        status, out, err, reports = run("sigalt_lock", ["contended"], timeout=30)
-        nstatus, nout = native("sigalt_lock", ["contended"])
-        expect(nstatus == 0 and nout == "handled 2, neighbours intact 1\n", f"native: {nstatus} {nout!r}")
-        expect(status == 0 and out == nout, f"contended: status {status}, output {out!r}: {err[-1500:]}")
-        expect(reports == [], f"contended: {len(reports)} reports: {err[-1500:]}")
+        for mode in ("contended", "contended-raw"):
+            status, out, err, reports = run("sigalt_lock", [mode], timeout=30)
+            nstatus, nout = native("sigalt_lock", [mode])
+            expect(nstatus == 0 and nout == "handled 2, neighbours intact 1\n", f"native: {nstatus} {nout!r}")
+            expect(status == 0 and out == nout, f"{mode}: status {status}, output {out!r}: {err[-1500:]}")
+            expect(reports == [], f"{mode}: {len(reports)} reports: {err[-1500:]}")
         status, out, err, reports = run("sigalt_lock", ["self"], timeout=30)
         expect(status == 66, f"self: status {status}, output {out!r}: {err[-1500:]}")
         d = deadlocks(reports)
@@ -953,7 +954,7 @@ def case_exports():
     libunwind, no RunningOnValgrind: the program's own)."""
     p = subprocess.run(["nm", "-D", "--defined-only", LIB], capture_output=True, text=True)
     names = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
-    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|Annotate[A-Z]|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$|wait(pid|id|3|4)?$|(p?read|p?write)(64)?$|(recv|send)(from|to)?$)", n)}
+    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|Annotate[A-Z]|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$|sigaltstack$|wait(pid|id|3|4)?$|(p?read|p?write)(64)?$|(recv|send)(from|to)?$)", n)}
     if SANITIZED:
         bad -= {"__asan_default_options", "__ubsan_default_options"}    # src/support/sanitize.c
     expect(not bad, f"unexpected exports: {sorted(bad)}")

@@ -6,7 +6,8 @@
  *       it has not taken there before (lockrace learns its context), then,
  *       on a second signal, the same lock while another thread holds it for
  *       300 ms (lockrace waits in rounds). Prints "handled 2, neighbours
- *       intact 1", as natively, and exits 0.
+ *       intact 1", as natively, and exits 0. contended-raw: the same, the
+ *       stack set by a raw system call (lockrace asks the kernel).
  *   sigalt_lock self [BYTES]  (buggy) the main thread's handler relocks a
  *       normal mutex the thread holds. Natively it hangs; lockrace reports
  *       a deadlock of one thread and ends it. The page under its stack is
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define PAGE 4096
@@ -40,6 +42,7 @@ static pthread_mutex_t errorcheck_lock;
 static int relock_result;
 static volatile int handled;
 static size_t size = 6144;
+static int raw;                 /* set the stack by a system call, not through libc */
 static unsigned char *area;     /* BELOW bytes, the stack, a page */
 
 static void take_contended(int sig)
@@ -79,7 +82,7 @@ static int small_altstack(void)
         return -1;
     memset(area, 0xA5, BELOW + size + PAGE);
     stack_t ss = { .ss_sp = area + BELOW, .ss_size = size };
-    return sigaltstack(&ss, NULL);
+    return raw ? (int)syscall(SYS_sigaltstack, &ss, NULL) : sigaltstack(&ss, NULL);
 }
 
 static int neighbours_intact(void)
@@ -136,7 +139,8 @@ int main(int argc, char **argv)
      * on the alternate stack would cost the program 3 KiB natively) */
     pthread_mutex_lock(&outer);
     pthread_mutex_unlock(&outer);
-    if (argc > 1 && !strcmp(argv[1], "contended")) {
+    raw = argc > 1 && !strcmp(argv[1], "contended-raw");
+    if (argc > 1 && (!strcmp(argv[1], "contended") || raw)) {
         pthread_t t;
         void *failed = NULL;
         if (on_stack(take_contended) != 0 || pthread_create(&t, NULL, signalled, NULL) != 0)
@@ -177,6 +181,6 @@ int main(int argc, char **argv)
         printf("handled %d, relock EDEADLK %d\n", handled, relock_result == EDEADLK);
         return 0;
     }
-    fprintf(stderr, "usage: sigalt_lock contended|self|reports [BYTES]\n");
+    fprintf(stderr, "usage: sigalt_lock contended|contended-raw|self|reports [BYTES]\n");
     return 2;
 }
