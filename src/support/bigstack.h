@@ -8,8 +8,9 @@
  * is on (a small thread stack, a signal handler's alternate stack); on the
  * thread's own stack if that one could not be mapped, or off x86-64. One
  * caller at a time: the caller holds a lock that every caller takes
- * (report_lock). One system call once mapped (three from an alternate
- * signal stack); may run in a signal handler. */
+ * (report_lock). No system call once mapped (two, blocking signals and
+ * back, when called on an alternate signal stack); may run in a signal
+ * handler. */
 void lr_bigstack_call(void (*fn)(void *), void *arg);
 
 /* Calls fn(arg) where it has room: on the caller's stack, or, when the
