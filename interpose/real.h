@@ -68,6 +68,7 @@
     X(_exit, void, (int), 1)                                                                   \
     X(_Exit, void, (int), 1)                                                                   \
     X(unshare, int, (int), 1)                                                                  \
+    X(sigaltstack, int, (const stack_t *, stack_t *), 1)                                       \
     X(wait, pid_t, (int *), 1)                                                                 \
     X(waitpid, pid_t, (pid_t, int *, int), 1)                                                  \
     X(wait3, pid_t, (int *, int, struct rusage *), 1)                                          \

@@ -6,6 +6,7 @@
  * once a thread has its state. */
 #include "model/thread.h"
 #include "support/arena.h"
+#include "support/bigstack.h"
 #include "support/ilock.h"
 #include "support/util.h"
 
@@ -273,6 +274,7 @@ void lr_thread_exit(void *state)
     if (t->depth == 0 && on_end)
         on_end(t->info);
     lr_tls_thread = LR_THREAD_DEAD;
+    lr_bigstack_thread_end();
     __atomic_store_n(&t->info->finished, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&t->info->state, NULL, __ATOMIC_RELEASE);
     lr_ilock_take(&threads_lock);

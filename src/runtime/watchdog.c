@@ -17,6 +17,7 @@
  * user or mount namespace; lr_watchdog_quiesce ends it at once there). */
 #include "detect/waitfor.h"
 #include "support/arena.h"
+#include "support/bigstack.h"
 #include "support/options.h"
 #include "support/util.h"
 #include "report/report.h"
@@ -341,6 +342,28 @@ static void *watch(void *arg)
     }
 }
 
+/* Starts the watchdog thread (lr_watchdog_start won the right to). */
+static void create(void *unused)
+{
+    (void)unused;
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* the new thread starts with the creator's signal mask: every signal
+     * blocked for it, the creator's own mask back right after */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    __atomic_add_fetch(&pending, 1, __ATOMIC_ACQ_REL);
+    if (pthread_create(&t, &attr, watch, NULL) != 0) {
+        __atomic_sub_fetch(&pending, 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&started, 0, __ATOMIC_RELEASE);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+}
+
 /* Called by a thread that has just published a wait (lr_wait_begin): the
  * watchdog runs from then on, at least until that wait ends. */
 void lr_watchdog_start(lr_thread *self)
@@ -360,22 +383,8 @@ void lr_watchdog_start(lr_thread *self)
         return;
     int saved = errno;
     lr_enter(self);                      /* the create passes through the wrapper */
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* the new thread starts with the creator's signal mask: every signal
-     * blocked for it, the creator's own mask back right after */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    __atomic_add_fetch(&pending, 1, __ATOMIC_ACQ_REL);
-    if (pthread_create(&t, &attr, watch, NULL) != 0) {
-        __atomic_sub_fetch(&pending, 1, __ATOMIC_RELEASE);
-        __atomic_store_n(&started, 0, __ATOMIC_RELEASE);
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
+    /* the first wait may be a signal handler's, on a small alternate stack */
+    lr_bigstack_roomy(create, NULL);
     lr_leave(self);
     errno = saved;
 }

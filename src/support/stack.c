@@ -7,6 +7,7 @@
 #include "support/idtable.h"
 #include "support/util.h"
 #include "support/arena.h"
+#include "support/bigstack.h"
 #include "support/ilock.h"
 #include "support/options.h"
 #include "support/python.h"
@@ -315,28 +316,45 @@ static int program_frames(void *const *raw, int n, uintptr_t *kept)
 
 /* In a Python process the thread's Python frames follow the C frames
  * (python.h), stack_depth of them too. */
-lr_stack_id lr_stack_capture(void)
+static void capture(void *id)
 {
     void *raw[LR_STACK_MAX + 16];
     uintptr_t kept[2 * LR_STACK_MAX];
-    if (lr_stack_capture_override)
-        return lr_stack_capture_override();
     int python = lr_python_readable();
     int cancel = lr_cancel_off();   /* libunwind reads and writes a pipe */
     int n = unwind(raw, LR_STACK_MAX + 16, stack_depth(), python);
     lr_cancel_restore(cancel);
     int keep = program_frames(raw, n, kept);
     keep += lr_python_capture(raw, n, kept + keep, stack_depth());
-    return lr_stack_intern(kept, keep);
+    *(lr_stack_id *)id = lr_stack_intern(kept, keep);
 }
 
-lr_stack_id lr_stack_capture_context(void *context)
+/* Unwinding takes 5 KiB of stack (the frames above and libgcc's unwinder):
+ * more than a handler's alternate stack may have left (lr_bigstack_roomy
+ * moves it to one of lockrace's own; the walk comes back through the
+ * switch). */
+lr_stack_id lr_stack_capture(void)
 {
+    if (lr_stack_capture_override)
+        return lr_stack_capture_override();
+    lr_stack_id id = 0;
+    lr_bigstack_roomy(capture, &id);
+    return id;
+}
+
+typedef struct context_capture {
+    void *context;
+    lr_stack_id id;
+} context_capture;
+
+static void capture_context(void *arg)
+{
+    context_capture *c = arg;
     unw_cursor_t cursor;
     void *raw[LR_STACK_MAX + 16];
     if (!init_local2_fn || !step_fn || !get_reg_fn ||
-        init_local2_fn(&cursor, context, UNW_INIT_SIGNAL_FRAME) != 0)
-        return 0;
+        init_local2_fn(&cursor, c->context, UNW_INIT_SIGNAL_FRAME) != 0)
+        return;
     int cancel = lr_cancel_off();
     int n = steps(&cursor, raw, LR_STACK_MAX + 16);
     lr_cancel_restore(cancel);
@@ -344,7 +362,15 @@ lr_stack_id lr_stack_capture_context(void *context)
     if (n > 0)
         raw[0] = (char *)raw[0] + 1;
     uintptr_t kept[LR_STACK_MAX];
-    return lr_stack_intern(kept, program_frames(raw, n, kept));  /* a signal handler's: no Python */
+    c->id = lr_stack_intern(kept, program_frames(raw, n, kept));  /* a signal handler's: no Python */
+}
+
+/* libunwind's cursor alone is 1 KiB: on a stack with room, as above. */
+lr_stack_id lr_stack_capture_context(void *context)
+{
+    context_capture c = { context, 0 };
+    lr_bigstack_roomy(capture_context, &c);
+    return c.id;
 }
 
 typedef struct shared_key {

@@ -440,6 +440,36 @@ def case_small_stack():
                    f"{what}: text report without the program's frames: {err[-1500:]}")
 
 
+def case_sigalt_lock():
+    """A signal handler on a 6 KiB alternate signal stack, natively enough,
+    takes a mutex (sigalt_lock.c): lockrace's work there (a new context's
+    stack, the rounds of a contended wait, a deadlock's, a misuse's and an
+    inversion's report) must not need more of that stack than the program
+    does."""
+    for attempt in range(3):
+        for mode in ("contended", "contended-raw"):
+            status, out, err, reports = run("sigalt_lock", [mode], timeout=30)
+            nstatus, nout = native("sigalt_lock", [mode])
+            expect(nstatus == 0 and nout == "handled 2, neighbours intact 1\n", f"native: {nstatus} {nout!r}")
+            expect(status == 0 and out == nout, f"{mode}: status {status}, output {out!r}: {err[-1500:]}")
+            expect(reports == [], f"{mode}: {len(reports)} reports: {err[-1500:]}")
+        status, out, err, reports = run("sigalt_lock", ["self"], timeout=30)
+        expect(status == 66, f"self: status {status}, output {out!r}: {err[-1500:]}")
+        d = deadlocks(reports)
+        expect(len(d) == 1, f"self: {len(d)} deadlock reports: {err[-1500:]}")
+        check_deadlock(d[0], "sigalt_lock.c", 1)
+        expect(d[0]["threads"][0]["waits_for"]["held_by"] == d[0]["threads"][0]["thread"]["id"], "held by itself")
+        expect("which it already holds" in err, f"self: text report: {err[-1500:]}")
+        status, out, err, reports = run("sigalt_lock", ["reports"], timeout=30)
+        nstatus, nout = native("sigalt_lock", ["reports"])
+        expect(nstatus == 0 and nout == "handled 1, relock EDEADLK 1\n", f"native: {nstatus} {nout!r}")
+        expect(status == 66 and out == nout, f"reports: status {status}, output {out!r}: {err[-1500:]}")
+        got = sorted(r.get("misuse", r["kind"]) for r in reports)
+        expect(got == ["lock-order-inversion", "relock"], f"reports: {got}: {err[-1500:]}")
+        check_inversion(findings(reports, "lock-order-inversion")[0], ["outer", "inner"],
+                        "tests/integration/programs/sigalt_lock.c", single_thread=True)
+
+
 def case_rwlock_inversion():
     r, err = expect_one_inversion("rwlock_inversion", ["table_lock", "index_lock"], "demos/rwlock_inversion.c")
     expect(all(l["kind"] == "rwlock" for l in r["locks"]), "lock kinds")
@@ -929,7 +959,7 @@ def case_exports():
     libunwind, no RunningOnValgrind: the program's own)."""
     p = subprocess.run(["nm", "-D", "--defined-only", LIB], capture_output=True, text=True)
     names = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
-    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|Annotate[A-Z]|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$|wait(pid|id|3|4)?$|(p?read|p?write)(64)?$|(recv|send)(from|to)?$|__cxa_guard_(acquire|release|abort)$)", n)}
+    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|Annotate[A-Z]|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$|sigaltstack$|wait(pid|id|3|4)?$|(p?read|p?write)(64)?$|(recv|send)(from|to)?$|__cxa_guard_(acquire|release|abort)$)", n)}
     if SANITIZED:
         bad -= {"__asan_default_options", "__ubsan_default_options"}    # src/support/sanitize.c
     expect(not bad, f"unexpected exports: {sorted(bad)}")

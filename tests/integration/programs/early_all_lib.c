@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -169,6 +170,7 @@ static void alone(call_log *log)
     CALL(log, pthread_setname_np, pthread_self(), "early-all");
     CALL(log, unshare, 0);                                  /* nothing to unshare: 0 */
     CALL(log, setns, -1, 0);                                /* -1, EBADF */
+    CALL(log, sigaltstack, &(stack_t){ .ss_flags = SS_DISABLE }, NULL);   /* none: 0 */
     /* no child to wait for: each -1, ECHILD, at once */
     siginfo_t info;
     CALL(log, wait, NULL);
@@ -342,6 +344,7 @@ static int first_call(const char *name)
     FIRST(cnd_broadcast, cnd_broadcast(&first_cnd))
     FIRST(thrd_create, thrd_create(&c11, libc_noop_c11, NULL), LIBC(thrd_join)(c11, NULL))
     FIRST(unshare, unshare(0))
+    FIRST(sigaltstack, sigaltstack(&(stack_t){ .ss_flags = SS_DISABLE }, NULL))
     int fds[2] = { -1, -1 };
     char buf[8] = "first";
     if (!strcmp(name, "read") || !strcmp(name, "write") || !strncmp(name, "pread", 5) ||
