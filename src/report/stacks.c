@@ -19,6 +19,17 @@ static int is_entry_frame(const char *function)
     return 0;
 }
 
+/* The kernel's return into a signal handler's interrupted code: the frame
+ * of glibc's __restore_rt (x86-64: mov $15, %rax; syscall), which has no
+ * symbol in a stripped libc. Named as GDB names it. Its pc is the
+ * function's first byte (the unwinder's signal frame), in code already
+ * symbolized as a module's, so the bytes are there to read. */
+static int is_sigreturn(uintptr_t pc)
+{
+    static const unsigned char restore_rt[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+    return memcmp((const void *)pc, restore_rt, sizeof restore_rt) == 0;
+}
+
 /* A stack as printed: each return address expanded into its inlined
  * lr_frames, entry lr_frames cut off. */
 void lr_symbolize_stack(lr_stack_id id, lr_frames *f)
@@ -38,6 +49,8 @@ void lr_symbolize_stack(lr_stack_id id, lr_frames *f)
         }
         if (f->n > 0 && is_entry_frame(out[k - 1].function))
             break;
+        if (k == 1 && !out[0].function[0] && out[0].module[0] && is_sigreturn(pcs[i]))
+            snprintf(out[0].function, sizeof out[0].function, "<signal handler called>");
         for (int j = 0; j < k; j++)
             f->pcs[f->n + j] = pcs[i];
         f->n += k;
