@@ -59,15 +59,7 @@ static int relative_branch(csh h, const cs_insn *insn, uint8_t *cc)
 
 static int start_index(const scan *s, uintptr_t a)
 {
-    size_t lo = 0, hi = s->nstarts;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (s->starts[mid] < a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->nstarts && s->starts[lo] == a ? (int)lo : -1;
+    return (int)lr_watch_sorted_index(s->starts, s->nstarts, a);
 }
 
 /* The registers an instruction passes on holding the pointer, given those

@@ -72,18 +72,24 @@ static void addr_push(addr_list *l, uintptr_t a)
     l->v[l->n++] = a;
 }
 
-/* For a sorted list. */
-int lr_watch_addr_in(const addr_list *l, uintptr_t a)
+/* a's index in the sorted v[0..n), -1 when it is not there. */
+long lr_watch_sorted_index(const uintptr_t *v, size_t n, uintptr_t a)
 {
-    size_t lo = 0, hi = l->n;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (l->v[mid] < a)
+        if (v[mid] < a)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < l->n && l->v[lo] == a;
+    return lo < n && v[lo] == a ? (long)lo : -1;
+}
+
+/* For a sorted list. */
+int lr_watch_addr_in(const addr_list *l, uintptr_t a)
+{
+    return lr_watch_sorted_index(l->v, l->n, a) >= 0;
 }
 
 

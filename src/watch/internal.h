@@ -237,6 +237,7 @@ typedef struct scan {
 /* decode.c */ void lr_watch_scan_object(const object *o, scan *s);
 /* what decode.c and callee.c share: instructions read with Capstone's details */
 /* decode.c */ int lr_watch_addr_in(const addr_list *l, uintptr_t a);       /* a sorted list */
+/* decode.c */ long lr_watch_sorted_index(const uintptr_t *v, size_t n, uintptr_t a);   /* -1: absent */
 /* decode.c */ uintptr_t lr_watch_code_end(const object *o, uintptr_t addr);    /* 0: not code */
 /* decode.c */ int lr_watch_gpr(unsigned reg);      /* index in the stubs' array, -1 */
 /* decode.c */ int lr_watch_control_transfer(csh h, const cs_insn *insn);
