@@ -36,15 +36,7 @@ HELGRIND=$(command -v valgrind || true)
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-# seconds for one run of "$@", its output discarded; "fail" when it crashed
-timed() {
-    start=$(date +%s.%N)
-    "$@" >/dev/null 2>&1 || [ $? -eq 66 ] || { echo fail; return; }
-    end=$(date +%s.%N)
-    awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f\n", b - a }' 
-}
-
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }'; }
+. "$SRC_DIR/bench/timing.sh"      # timed, median
 
 echo "| mode | native s | lockrace --watch s | ratio | ns per watched access | TSan s | ratio | Helgrind s | ratio |"
 echo "|---|---|---|---|---|---|---|---|---|"

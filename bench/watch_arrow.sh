@@ -26,14 +26,7 @@ done
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-timed() {
-    start=$(date +%s.%N)
-    "$@" >/dev/null 2>&1 || [ $? -eq 66 ] || { echo fail; return; }
-    end=$(date +%s.%N)
-    awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f\n", b - a }'
-}
-
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }'; }
+. "$(dirname "$0")/timing.sh"     # timed, median
 
 echo "| mode | watch= | native s | watched s | ns per watched access |"
 echo "|---|---|---|---|---|"

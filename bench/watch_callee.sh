@@ -25,6 +25,8 @@ fi
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
+. "$(dirname "$0")/timing.sh"     # median; timed is replaced below
+
 # CPU seconds (user + system) of one run of "$@", its output discarded:
 # one thread, so on an idle machine its wall time; on a busy one (the
 # machines this is run on are shared) less noisy than the wall time
@@ -35,7 +37,6 @@ timed() {
     rm -f "$t"
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }'; }
 
 runs="other:stats watched:stats watched:stats.hits watched:stats.hits,spare->hits"
 for r in $(seq "$ROUNDS"); do
