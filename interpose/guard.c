@@ -54,22 +54,25 @@ LR_WRAPPER int __cxa_guard_acquire(uint64_t *g)
     return rc;
 }
 
-LR_WRAPPER void __cxa_guard_release(uint64_t *g)
+/* The initialiser lets the guard go: done (made) or by an exception. */
+static void let_go(uint64_t *g, void **cache, const char *name, int made)
 {
-    static void *real;
-    release_fn *f = (release_fn *)next_function(&real, "__cxa_guard_release");
+    release_fn *f = (release_fn *)next_function(cache, name);
     lr_sync_release(lr_self(), g);
     if (f)
         f(g);
-    else
+    else if (made)
         __atomic_store_n((char *)g, 1, __ATOMIC_RELEASE);
+}
+
+LR_WRAPPER void __cxa_guard_release(uint64_t *g)
+{
+    static void *real;
+    let_go(g, &real, "__cxa_guard_release", 1);
 }
 
 LR_WRAPPER void __cxa_guard_abort(uint64_t *g)
 {
     static void *real;
-    release_fn *f = (release_fn *)next_function(&real, "__cxa_guard_abort");
-    lr_sync_release(lr_self(), g);
-    if (f)
-        f(g);
+    let_go(g, &real, "__cxa_guard_abort", 0);
 }
