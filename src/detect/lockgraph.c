@@ -368,15 +368,6 @@ static int signature_is_new(uint64_t sig)
     return 1;
 }
 
-/* The stack itself, for one marked as shared from the thread that unwound
- * it (support/stack.h). */
-static lr_stack_id plain_stack(lr_stack_id id)
-{
-    uint32_t thread;
-    lr_stack_id plain;
-    return lr_stack_origin(id, &thread, &plain) ? plain : id;
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -464,7 +455,7 @@ static lr_report *cycle_report(lr_edge *closing)
         /* the code paths name the bug (the stacks themselves: one shared
          * from another thread is the same path); addresses only when no
          * stack is known */
-        uint64_t paths = (uint64_t)plain_stack(e->first_stack) << 32 | plain_stack(e->second_stack);
+        uint64_t paths = (uint64_t)lr_stack_plain(e->first_stack) << 32 | lr_stack_plain(e->second_stack);
         sig[i] = paths ? paths * 0x9e3779b97f4a7c15ull : e->from->addr;
     }
     r->single_thread = one_thread;

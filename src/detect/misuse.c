@@ -25,7 +25,8 @@ static lr_ilock seen_lock = LR_ILOCK_INIT;
 
 static int first_time(int kind, lr_stack_id stack)
 {
-    uint64_t key = ((uint64_t)stack << 8 | (uint64_t)kind) + 1;
+    /* a stack shared from another thread is the same path (support/stack.h) */
+    uint64_t key = ((uint64_t)lr_stack_plain(stack) << 8 | (uint64_t)kind) + 1;
     int fresh = 1;
     lr_ilock_take(&seen_lock);
     uint32_t i = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 54);
@@ -207,9 +208,9 @@ static void describe(lr_report_lock *out, uintptr_t addr, int type)
     }
 }
 
-/* Reports misuse kind by self at the caller's stack: about lock (a mutex,
- * rwlock or spinlock, 0 for none) and object (a condition or barrier, 0
- * for none), with the earlier event, and other (a second mutex, 0). */
+/* Reports misuse kind by self at stack: about lock (a mutex, rwlock or
+ * spinlock, 0 for none) and object (a condition or barrier, 0 for none),
+ * with the earlier event, and other (a second mutex, 0). */
 static void report_with_stack(lr_thread *self, int kind, uintptr_t lock, int type, uintptr_t object,
                               earlier e, uintptr_t other, lr_stack_id stack)
 {
@@ -237,24 +238,16 @@ static void report_with_stack(lr_thread *self, int kind, uintptr_t lock, int typ
     errno = saved;
 }
 
-static void report_at(lr_thread *self, int kind, uintptr_t lock, int type, uintptr_t object,
-                      earlier e, uintptr_t other, int with_stack)
-{
-    lr_stack_id stack = 0;
-    if (with_stack) {
-        int saved = errno;
-        lr_enter(self);
-        stack = lr_stack_capture();
-        lr_leave(self);
-        errno = saved;
-    }
-    report_with_stack(self, kind, lock, type, object, e, other, stack);
-}
-
+/* The same at the caller's stack. */
 static void report(lr_thread *self, int kind, uintptr_t lock, int type, uintptr_t object,
                    struct earlier e, uintptr_t other)
 {
-    report_at(self, kind, lock, type, object, e, other, 1);
+    int saved = errno;
+    lr_enter(self);
+    lr_stack_id stack = lr_stack_capture();
+    lr_leave(self);
+    errno = saved;
+    report_with_stack(self, kind, lock, type, object, e, other, stack);
 }
 
 /* Where a thread holding addr took it, from its held locks. */

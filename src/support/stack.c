@@ -417,6 +417,13 @@ int lr_stack_origin(lr_stack_id id, uint32_t *thread, lr_stack_id *plain)
     return 1;
 }
 
+lr_stack_id lr_stack_plain(lr_stack_id id)
+{
+    uint32_t thread;
+    lr_stack_id plain;
+    return lr_stack_origin(id, &thread, &plain) ? plain : id;
+}
+
 int lr_stack_frames(lr_stack_id id, const uintptr_t **pcs)
 {
     record *r = id ? lr_idtable_get(&stacks, id) : NULL;

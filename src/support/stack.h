@@ -36,6 +36,10 @@ lr_stack_id lr_stack_shared_from(lr_stack_id plain, uint32_t thread);
 /* 1 for a stack made by lr_stack_shared_from, with its thread and the
  * stack itself; 0 for any other. */
 int lr_stack_origin(lr_stack_id id, uint32_t *thread, lr_stack_id *plain);
+/* The stack itself, for one made by lr_stack_shared_from; id for any
+ * other. What to compare or hash where a stack stands for a code path (a
+ * report seen before). */
+lr_stack_id lr_stack_plain(lr_stack_id id);
 
 /* The frames of a stored stack; returns their number (0 for id 0). */
 int lr_stack_frames(lr_stack_id id, const uintptr_t **pcs);
