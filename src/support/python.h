@@ -34,7 +34,10 @@ int lr_python_present(void);
 int lr_python_capture(void *const *c_pcs, int nc, uintptr_t *out, int max);
 
 /* 1 when lr_python_capture would read the calling thread's frames now (the
- * interpreter runs and this thread holds the GIL), signal frames aside. */
+ * interpreter runs and this thread holds the GIL), signal frames aside. It
+ * asks the interpreter (PyGILState_Check): call it, as lr_python_capture,
+ * only from inside lockrace (lr_enter), or the interpreter's code it runs
+ * counts as the program's (a watched field of the interpreter's). */
 int lr_python_readable(void);
 
 typedef struct lr_py_frame {
