@@ -7,7 +7,7 @@ set(lr_model_sources src/model/held.c src/model/lockreg.c src/model/thread.c)
 set(lr_report_sources src/report/deadlock.c src/report/describe.c src/report/lockorder.c
     src/report/misuse.c src/report/output.c src/report/race.c src/report/report.c
     src/report/stacks.c src/report/suppress.c src/report/pystack.c src/report/graph.c)
-set(lr_lockorder_sources src/detect/lockgraph.c src/detect/lockgraph_kept.c src/detect/lockgraph_settled.c
+set(lr_lockorder_sources src/detect/lockgraph.c src/detect/lockgraph_kept.c src/detect/lockgraph_settled.c src/detect/lockgraph_back.c
     src/detect/lockorder.c)
 set(lr_waitfor_sources src/detect/waitfor.c)
 set(lr_misuse_sources src/detect/misuse.c)

@@ -30,6 +30,7 @@ ALLOWED = {
 ENGINES = {
     "lockorder": "lockorder", "lockgraph": "lockorder", "lockgraph_kept": "lockorder",
     "lockgraph_settled": "lockorder",
+    "lockgraph_back": "lockorder",
     "waitfor": "waitfor",
     "misuse": "misuse",
     "race": "race", "race_clock": "race", "race_report": "race", "race_internal": "race",

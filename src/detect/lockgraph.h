@@ -61,6 +61,18 @@ enum { LR_HOLD_EXCL = 1, LR_HOLD_SHARED = 2, LR_ACQ_EXCL = 4, LR_ACQ_SHARED = 8 
 void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t from, uint32_t nheld, lr_lock *to,
                   int how, int shared, lr_stack_id second);
 
+/* Edges held back (lockgraph_back.c): edges into a lock that no edge
+ * leaves yet wait in the log of the thread that made them. The first edge
+ * out of a lock opens it: what was held back goes into the graph. */
+enum { LR_BACK_LOGGED = 1, LR_BACK_OPEN = 2 };      /* lr_lock.held_back */
+
+/* lr_graph_add's edges, held back in t's log: 1, or 0 when they must go
+ * into the graph now. */
+int lr_graph_hold_back(lr_thread *t, const lr_held *held, uint32_t from, uint32_t nheld, lr_lock *to,
+                       int how, int shared, lr_stack_id second);
+/* Before edges out of held[from..nheld): opens those locks. */
+void lr_graph_open(const lr_held *held, uint32_t from, uint32_t nheld);
+
 /* Removes every edge into and out of l (its identity has ended). */
 void lr_graph_forget(lr_lock *l);
 

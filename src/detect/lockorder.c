@@ -339,12 +339,24 @@ static uint32_t made_under(const lr_thread *t, lr_lock *l)
     return k;
 }
 
+/* A lock only this thread's state knows contexts of: not taken yet, or
+ * the edges into it held back in this thread's log (a thread's own
+ * innermost mutex). Its contexts are neither looked up in nor published
+ * to the process-wide table, which 10,000 short threads, each with its own
+ * mutex, would otherwise fill with contexts nobody else can meet. */
+static int only_mine(const lr_thread *t, const lr_lock *l)
+{
+    return l && (!__atomic_load_n(&l->taken, __ATOMIC_RELAXED) ||
+                 (__atomic_load_n(&l->back_state, __ATOMIC_RELAXED) == t->number &&
+                  !(__atomic_load_n(&l->held_back, __ATOMIC_RELAXED) & LR_BACK_OPEN)));
+}
+
 int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
 {
     int saved_errno = errno, keep = 1;
     uint64_t path = path_of(t, (uintptr_t)__builtin_frame_address(0));
     lr_enter(t);
-    if (learnt_elsewhere(t, a, key, path)) {
+    if (!only_mine(t, lr_lock_find(a->addr)) && learnt_elsewhere(t, a, key, path)) {
         lr_leave(t);
         errno = saved_errno;
         return 1;
@@ -357,8 +369,11 @@ int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
         } else {
             uint32_t from = made_under(t, l);
             a->token = site_stack(t, a, l, path);
-            if (a->how != LR_TRY && t->nheld > from && !held)
-                lr_graph_add(t->info->id, t->held, from, t->nheld, l, a->how, a->shared, a->token);
+            if (a->how != LR_TRY && t->nheld > from && !held) {
+                lr_graph_open(t->held, from, t->nheld);
+                if (!lr_graph_hold_back(t, t->held, from, t->nheld, l, a->how, a->shared, a->token))
+                    lr_graph_add(t->info->id, t->held, from, t->nheld, l, a->how, a->shared, a->token);
+            }
             /* the next acquisition in this context is not the first: it
              * learns again, and makes the edges this one left out */
             keep = from == 0;
@@ -367,7 +382,8 @@ int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
             lr_ctx_slot *s = context_slot(t, key);
             if (s)
                 *s = (lr_ctx_slot){ key, l, l->id, a->token };
-            shared_publish(&contexts, (key ^ path) | 1, l, l->id, shared_token(t, a->token));
+            if (!only_mine(t, l))
+                shared_publish(&contexts, (key ^ path) | 1, l, l->id, shared_token(t, a->token));
         }
     }
     a->lock = l;

@@ -64,6 +64,7 @@ typedef struct lr_order_thread {
      * interrupted; unmapped when the table is emptied or the state reused */
     lr_ctx_slot *ctx_old;
     uint32_t ctx_old_n;
+    struct lr_back_log *back;   /* edges held back (lockgraph_back.c); kept with the state */
     lr_ctx_slot ctx_inline[LR_CTX_INITIAL];
 } lr_order_thread;
 

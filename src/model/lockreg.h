@@ -40,8 +40,10 @@ typedef struct lr_lock {
                                    (lr_lock_of_id) */
     uint8_t type;               /* enum lr_lock_type, read from the object */
     uint8_t taken;              /* acquired at least once (set by the lock-order engine) */
+    uint8_t held_back;          /* the lock-order engine's LR_BACK_* (lockgraph_back.c) */
     uint32_t born_nheld;        /* made by an init while its maker held this many locks, */
     uint32_t born_thread;       /* that thread, */
+    uint32_t back_state;        /* the state (number) whose log holds its edges held back */
     uint64_t born_chain;        /* and the chain key of those held locks (lockorder.c) */
     lr_stack_id first_seen;     /* its init, or its first lock call */
     uint32_t first_thread;

@@ -42,6 +42,8 @@ static struct part {
 static int nparts;
 static size_t state_size = sizeof(lr_thread);
 static int states_made;
+static lr_thread *numbered[LR_STATES];  /* [0] unused; written under threads_lock */
+static uint32_t numbers;
 
 size_t lr_thread_add_part(size_t size, int (*start)(lr_thread *t, void *part, int reused))
 {
@@ -93,6 +95,11 @@ static lr_thread_info *new_info(uint32_t id)
     return info;
 }
 
+lr_thread *lr_thread_numbered(uint32_t number)
+{
+    return number && number < LR_STATES ? __atomic_load_n(&numbered[number], __ATOMIC_ACQUIRE) : NULL;
+}
+
 lr_thread_info *lr_thread_info_get(uint32_t id)
 {
     if ((id >> PAGE_BITS) >= PAGES)
@@ -134,13 +141,20 @@ static lr_thread *new_state(void)
         t = lr_map(state_size);
         if (!t)
             return NULL;
+        lr_ilock_take(&threads_lock);
+        if (numbers + 1 < LR_STATES) {
+            t->number = ++numbers;
+            __atomic_store_n(&numbered[t->number], t, __ATOMIC_RELEASE);
+        }
+        lr_ilock_drop(&threads_lock);
     } else {
         /* A recycled state keeps its held array (never unmapped: the
          * watchdog may still read it); the engines decide what their parts
          * keep (start_parts). */
         lr_held *held = t->held != t->held_inline ? t->held : NULL;
-        uint32_t held_cap = t->held_cap;
+        uint32_t held_cap = t->held_cap, number = t->number;
         memset(t, 0, sizeof *t);
+        t->number = number;
         if (held) {
             t->held = held;
             t->held_cap = held_cap;

@@ -72,9 +72,18 @@ typedef struct lr_thread {
     lr_held *held;              /* model/held.h */
     uint32_t nheld, held_cap;
     int exit_rounds;
+    uint32_t number;            /* the state's, 1 up, kept when the state is recycled: the
+                                   threads that have it never run at once; 0: past LR_STATES */
     struct lr_thread *next_free;
     lr_held held_inline[16];
 } lr_thread;
+
+/* States are numbered as they are made: an engine that keeps work in a
+ * thread's state for other threads to read names it by number. */
+#define LR_STATES (1u << 16)
+
+/* The state with this number (NULL: none made yet); any thread. */
+lr_thread *lr_thread_numbered(uint32_t number);
 
 /* Room for a part of `size` bytes in every thread state; returns its
  * offset from the state's start (aligned for any type). Only before the
