@@ -15,16 +15,20 @@ static pthread_mutex_t *as_mutex(mtx_t *m)
 LR_WRAPPER int mtx_init(mtx_t *m, int type)
 {
     lr_thread *self = lr_self();
+    lr_site_begin(self, __builtin_return_address(0));
     int rc = LR_REAL(mtx_init)(m, type);
     lr_mutex_init(self, as_mutex(m), rc == thrd_success ? 0 : -1);
+    lr_site_end(self);
     return rc;
 }
 
 LR_WRAPPER void mtx_destroy(mtx_t *m)
 {
     lr_thread *self = lr_self();
+    lr_site_begin(self, __builtin_return_address(0));
     LR_REAL(mtx_destroy)(m);
     lr_mutex_destroy(self, as_mutex(m), 0);
+    lr_site_end(self);
 }
 
 LR_WRAPPER int mtx_lock(mtx_t *m)

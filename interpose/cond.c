@@ -13,17 +13,21 @@
 LR_WRAPPER int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr)
 {
     lr_thread *self = lr_self();
+    lr_site_begin(self, __builtin_return_address(0));
     int rc = LR_REAL(pthread_cond_init)(c, attr);
     lr_misuse_initialised(self, c, LR_OBJ_COND, rc);
+    lr_site_end(self);
     return rc;
 }
 
 LR_WRAPPER int pthread_cond_destroy(pthread_cond_t *c)
 {
     lr_thread *self = lr_self();
+    lr_site_begin(self, __builtin_return_address(0));
     lr_cond_destroy(self, c);           /* may end the process: it would hang here */
     int rc = LR_REAL(pthread_cond_destroy)(c);
     lr_misuse_uninitialised(self, c, rc);
+    lr_site_end(self);
     return rc;
 }
 

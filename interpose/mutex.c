@@ -11,18 +11,22 @@
 LR_WRAPPER int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 {
     lr_thread *self = lr_self();
+    lr_site_begin(self, __builtin_return_address(0));
     lr_misuse_mutex_init(self, m);
     int rc = LR_REAL(pthread_mutex_init)(m, attr);
     lr_mutex_init(self, m, rc);
+    lr_site_end(self);
     return rc;
 }
 
 LR_WRAPPER int pthread_mutex_destroy(pthread_mutex_t *m)
 {
     lr_thread *self = lr_self();
+    lr_site_begin(self, __builtin_return_address(0));
     lr_misuse_mutex_destroy(self, m);
     int rc = LR_REAL(pthread_mutex_destroy)(m);
     lr_mutex_destroy(self, m, rc);
+    lr_site_end(self);
     return rc;
 }
 

@@ -10,16 +10,20 @@
 LR_WRAPPER int pthread_rwlock_init(pthread_rwlock_t *rw, const pthread_rwlockattr_t *attr)
 {
     lr_thread *self = lr_self();
+    lr_site_begin(self, __builtin_return_address(0));
     int rc = LR_REAL(pthread_rwlock_init)(rw, attr);
     lr_sync_created(self, rw, LR_RWLOCK, rc);
+    lr_site_end(self);
     return rc;
 }
 
 LR_WRAPPER int pthread_rwlock_destroy(pthread_rwlock_t *rw)
 {
     lr_thread *self = lr_self();
+    lr_site_begin(self, __builtin_return_address(0));
     int rc = LR_REAL(pthread_rwlock_destroy)(rw);
     lr_sync_destroyed(self, rw, rc);
+    lr_site_end(self);
     return rc;
 }
 
@@ -96,16 +100,20 @@ LR_WRAPPER int pthread_rwlock_unlock(pthread_rwlock_t *rw)
 LR_WRAPPER int pthread_spin_init(pthread_spinlock_t *s, int pshared)
 {
     lr_thread *self = lr_self();
+    lr_site_begin(self, __builtin_return_address(0));
     int rc = LR_REAL(pthread_spin_init)(s, pshared);
     lr_sync_created(self, (void *)s, LR_SPINLOCK, rc);
+    lr_site_end(self);
     return rc;
 }
 
 LR_WRAPPER int pthread_spin_destroy(pthread_spinlock_t *s)
 {
     lr_thread *self = lr_self();
+    lr_site_begin(self, __builtin_return_address(0));
     int rc = LR_REAL(pthread_spin_destroy)(s);
     lr_sync_destroyed(self, (void *)s, rc);
+    lr_site_end(self);
     return rc;
 }
 

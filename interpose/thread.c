@@ -34,7 +34,9 @@ static int trampoline_c11(void *arg)
 LR_WRAPPER int thrd_create(thrd_t *thread, thrd_start_t start, void *arg)
 {
     lr_thread *self = lr_self();
+    lr_site_begin(self, __builtin_return_address(0));
     lr_thread_info *info = lr_thread_before_create(self);
+    lr_site_end(self);
     if (!info)
         return LR_REAL(thrd_create)(thread, start, arg);
     info->start = (void *(*)(void *))(void *)start;
@@ -59,7 +61,9 @@ LR_WRAPPER int thrd_join(thrd_t thread, int *result)
 LR_WRAPPER int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *), void *arg)
 {
     lr_thread *self = lr_self();
+    lr_site_begin(self, __builtin_return_address(0));
     lr_thread_info *info = lr_thread_before_create(self);
+    lr_site_end(self);
     if (!info)
         return LR_REAL(pthread_create)(thread, attr, start, arg);
     info->start = start;

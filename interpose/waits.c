@@ -28,17 +28,21 @@ LR_WRAPPER int pthread_barrier_wait(pthread_barrier_t *b)
 LR_WRAPPER int sem_init(sem_t *s, int pshared, unsigned value)
 {
     lr_thread *self = lr_self();
+    lr_site_begin(self, __builtin_return_address(0));
     int rc = LR_REAL(sem_init)(s, pshared, value);
     lr_sem_init(self, s, value, rc);
+    lr_site_end(self);
     return rc;
 }
 
 LR_WRAPPER int sem_destroy(sem_t *s)
 {
     lr_thread *self = lr_self();
+    lr_site_begin(self, __builtin_return_address(0));
     lr_misuse_sem_destroy(self, s);
     int rc = LR_REAL(sem_destroy)(s);
     lr_sem_destroyed(self, s, rc);
+    lr_site_end(self);
     return rc;
 }
 

@@ -30,6 +30,24 @@ static inline lr_thread *lr_self(void)
     return lr_self_slow();
 }
 
+/* A wrapper off the lock path (a lock's init or destroy, a thread's
+ * creation) says where the program called it, for the stacks lockrace
+ * takes in the call it makes (support/stack.h, lr_stack_site_begin); the
+ * inline function's frame is the wrapper's. */
+static inline __attribute__((always_inline)) void lr_site_begin(lr_thread *self, void *pc)
+{
+    uintptr_t base = self ? self->info->stack_base : 0;
+    if (base)
+        lr_stack_site_begin((uintptr_t)pc, base - (uintptr_t)__builtin_frame_address(0), self->info->id,
+                            &self->depth, self->depth + 1);
+}
+
+static inline void lr_site_end(lr_thread *self)
+{
+    if (self)
+        lr_stack_site_end();
+}
+
 /* The process ends with `status` (exit, a return from main, _exit,
  * _Exit): the race engine's last findings and the summary line, once, and
  * the status it must end with, returned: exitcode in place of a 0 when it

@@ -333,13 +333,100 @@ static void capture(void *id)
  * more than a handler's alternate stack may have left (lr_bigstack_roomy
  * moves it to one of lockrace's own; the walk comes back through the
  * switch). */
+static lr_stack_id unwind_here(void)
+{
+    lr_stack_id id = 0;
+    lr_bigstack_roomy(capture, &id);
+    return id;
+}
+
+/* ---- stacks by call site (stack.h, lr_stack_site_begin) ----
+ * Insert-only open addressing, read and written without a lock: a slot's
+ * key is claimed once, its stacks written, then `ready` set. A full
+ * neighbourhood is a miss (the stack is unwound, as without the table).
+ * 4,096 slots, 96 KiB of address space mapped at the first insert. */
+#define SITE_BITS 12
+#define SITE_PROBES 8
+
+typedef struct site_slot {
+    uint64_t key;
+    lr_stack_id plain, shared;  /* the stack, and the same as shared from `thread` */
+    uint32_t thread, ready;
+} site_slot;
+
+static site_slot *sites;
+static __thread struct {
+    uintptr_t pc, depth;
+    uint32_t thread;
+    int at;
+    const int *inside;
+} site_now __attribute__((tls_model("initial-exec")));
+
+void lr_stack_site_begin(uintptr_t pc, uintptr_t depth, uint32_t thread, const int *inside, int at)
+{
+    site_now.depth = depth;
+    site_now.thread = thread;
+    site_now.inside = inside;
+    site_now.at = at;
+    __atomic_store_n(&site_now.pc, pc, __ATOMIC_RELAXED);
+}
+
+void lr_stack_site_end(void)
+{
+    site_now.pc = 0;
+}
+
+static site_slot *site_table(void)
+{
+    site_slot *table = __atomic_load_n(&sites, __ATOMIC_ACQUIRE);
+    if (table)
+        return table;
+    site_slot *fresh = lr_map(sizeof *fresh << SITE_BITS);
+    if (fresh && !__atomic_compare_exchange_n(&sites, &table, fresh, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        lr_unmap(fresh, sizeof *fresh << SITE_BITS);
+        return table;
+    }
+    return fresh;
+}
+
+static lr_stack_id site_capture(void)
+{
+    uint64_t key = ((site_now.pc * 0x9e3779b97f4a7c15ull) ^ (site_now.depth * 0xc2b2ae3d27d4eb4full)) | 1;
+    uint32_t me = site_now.thread;
+    site_slot *table = site_table();
+    uint32_t i = (uint32_t)(key >> (64 - SITE_BITS));
+    for (int probe = 0; table && probe < SITE_PROBES; probe++, i = (i + 1) & ((1u << SITE_BITS) - 1)) {
+        site_slot *s = &table[i];
+        uint64_t k = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+        if (k == key) {
+            if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
+                break;          /* being written: unwind this once */
+            return s->thread == me ? s->plain : s->shared;
+        }
+        if (k != 0)
+            continue;
+        if (!__atomic_compare_exchange_n(&s->key, &k, key, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            if (k == key)
+                break;          /* claimed by another thread a moment ago */
+            continue;
+        }
+        lr_stack_id plain = unwind_here();
+        s->plain = plain;
+        s->shared = lr_stack_shared_from(plain, me);
+        s->thread = me;
+        __atomic_store_n(&s->ready, 1, __ATOMIC_RELEASE);
+        return plain;
+    }
+    return unwind_here();
+}
+
 lr_stack_id lr_stack_capture(void)
 {
     if (lr_stack_capture_override)
         return lr_stack_capture_override();
-    lr_stack_id id = 0;
-    lr_bigstack_roomy(capture, &id);
-    return id;
+    if (site_now.pc && *site_now.inside == site_now.at && !lr_python_present())
+        return site_capture();
+    return unwind_here();
 }
 
 typedef struct context_capture {

@@ -21,6 +21,24 @@ lr_stack_id lr_stack_capture(void);
  * pointer is the instruction itself): frame 0 is that instruction. */
 lr_stack_id lr_stack_capture_context(void *context);
 
+/* Calls off the lock path (a lock's init and destroy, a thread's
+ * creation) happen at a few call sites from which many threads come the
+ * same way, each once: ten thousand short threads, each making and
+ * destroying its own mutex, unwound the same stacks forty thousand times.
+ * Between lr_stack_site_begin and _end, lr_stack_capture returns the
+ * stack of that call site (the program's return address pc, at `depth`
+ * bytes below the top of the thread's stack: two paths to one call site
+ * are nearly always at two depths), unwound once per process; another
+ * thread's is shared from it (lr_stack_shared_from), so a report says
+ * whose callers it shows. Not in a Python process, whose stacks end with
+ * the Python lines above the same C call sites. One site at a time per
+ * thread; `thread` is the caller's id (model/thread.h). Only the stacks
+ * taken while *inside == at count (lockrace's own depth, model/thread.h,
+ * in the call the wrapper makes): a signal handler that runs in between
+ * and takes a lock is at another depth, and is unwound as it is. */
+void lr_stack_site_begin(uintptr_t pc, uintptr_t depth, uint32_t thread, const int *inside, int at);
+void lr_stack_site_end(void);
+
 /* Unit tests: when set, lr_stack_capture returns what this returns. */
 extern lr_stack_id (*lr_stack_capture_override)(void);
 
