@@ -30,7 +30,7 @@ static void text_threads_short(lr_buf *b, const lr_report *r, char (*labels)[200
             j++;
         threads += j == i;
     }
-    lr_buf_printf(b, "==%d== Nothing was blocked this time, and this run's threads alone cannot close "
+    lr_buf_printf(b, "==%d== This run's threads alone cannot close "
                      "it: its %zu edges were made by %zu threads, and it %s only with a thread "
                      "per edge, each holding its edge's first lock at once. It %s when these "
                      "paths run in different threads at the same time:", (int)pid, r->nedges, threads,
@@ -96,8 +96,9 @@ void lr_text_lock_order(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*l
     } else if (r->threads_short) {
         text_threads_short(b, r, labels, pid);
     } else {
-        lr_buf_printf(b, "==%d== Nothing was blocked this time; it %s when these threads run "
-                         "these paths at the same time.\n", (int)pid, bounded ? "stalls" : "deadlocks");
+        lr_buf_printf(b, "==%d== Found from the orders the locks were taken in, which needs no hang: "
+                         "it %s when these threads run these paths at the same time.\n", (int)pid,
+                      bounded ? "stalls" : "deadlocks");
     }
     for (size_t i = 0; i < r->nedges; i++) {
         const lr_report_edge *e = &r->edges[i];

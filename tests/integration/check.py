@@ -562,6 +562,10 @@ def case_deadlock_real():
     expect(names == {"ledger_lock", "audit_lock"}, f"locks {names}")
     expect(d[0]["policy"] == "abort", "policy")
     expect("deadlock: 2 threads are blocked" in err and "deadlock=abort" in err, "text report")
+    # the inversion is written before the threads block: it says how it was
+    # found, and claims nothing about whether they block after it
+    expect("lock-order-inversion" in err and "Nothing was blocked" not in err,
+           f"the inversion's text claims what it cannot know: {err[:1500]}")
     print(f"deadlock_real ended after {took:.3f} s")
 
 
