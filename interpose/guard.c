@@ -42,14 +42,19 @@ LR_WRAPPER int __cxa_guard_acquire(uint64_t *g)
     acquire_fn *f = (acquire_fn *)next_function(&real, "__cxa_guard_acquire");
     if (!f)
         return !__atomic_load_n((const char *)g, __ATOMIC_ACQUIRE);
-    if (__atomic_load_n((const char *)g, __ATOMIC_ACQUIRE))
-        return f(g);
+    if (__atomic_load_n((const char *)g, __ATOMIC_ACQUIRE)) {
+        int rc = f(g);
+        lr_guard_passed(lr_self(), g);
+        return rc;
+    }
     lr_thread *self = lr_self();
     lr_acquisition a;
     lr_sync_before(self, g, LR_GUARD, LR_BLOCKING, 0, LR_CALLER, &a);
     int rc = f(g);
     int saved = errno;
     lr_sync_after(self, &a, rc == 1 ? 0 : EBUSY);     /* 1: this thread initialises it */
+    if (rc == 0)
+        lr_guard_passed(self, g);       /* another thread made it meanwhile */
     errno = saved;
     return rc;
 }

@@ -87,6 +87,9 @@ void lr_sync_before(lr_thread *self, void *lock, int type, int how, int shared, 
                     lr_acquisition *a);
 void lr_sync_after(lr_thread *self, lr_acquisition *a, int rc);
 void lr_sync_release(lr_thread *self, void *lock);
+/* A C++ static's guard found the static made (by another thread): what
+ * its initialiser did happened before (the guard's release). */
+void lr_guard_passed(lr_thread *self, void *guard);
 
 /* semaphores: happens-before, and the lock-order graph for those used as locks */
 void lr_sem_init(lr_thread *self, void *s, unsigned value, int rc);

@@ -80,6 +80,15 @@ static int held_shared(const lr_thread *self, uintptr_t addr)
     return 0;
 }
 
+void lr_guard_passed(lr_thread *self, void *guard)
+{
+    if (self) {
+        int saved = errno;
+        lr_race_acquire(self, (uintptr_t)guard);
+        errno = saved;
+    }
+}
+
 void lr_sync_release(lr_thread *self, void *lock)
 {
     if (self) {

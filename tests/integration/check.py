@@ -2703,6 +2703,25 @@ def case_static_guard():
            f"clean: status {status}, {[r.get('summary') for r in reports]}")
 
 
+def case_watch_static_init():
+    """A global written by the constructor of a function-local static is
+    ordered, by C++, before every use of the static: a thread that waits
+    on the static's guard, and one that meets it made (the compiler's
+    inline check of the guard, which lockrace does not see), then read it
+    without a lock, and nothing is reported. Two of them then writing it
+    without a lock is a race, reported at the write."""
+    src = "watch_static_init.cpp"
+    status, out, err, reports = watched("watch_static_init", [], "g_config")
+    expect(status == 0 and out.strip() == "42 42 42" and not reports,
+           f"status {status}, {out!r}, {[r.get('summary') for r in reports]}\n{err[-1500:]}")
+    status, out, err, reports = watched("watch_static_init", ["racy"], "g_config")
+    races = findings(reports, "data-race")
+    expect(status == 66 and len(races) == 1, f"racy: status {status}, {[r.get('summary') for r in reports]}")
+    lines = sorted(a["stack"][0].get("line") for a in races[0]["accesses"])
+    expect(marked_line(src, "/* the racy write */") in lines and
+           marked_line(src, "// the constructor's write") not in lines, f"racy: lines {lines}")
+
+
 def case_watch_cxx():
     """C++ variables by the names the program gives them: a namespace
     member, a class's static member, a file-scope static and a variable of
