@@ -519,6 +519,70 @@ static void found_push(found_list *f, lr_report *r)
     f->items[f->n++] = r;
 }
 
+/* Cycles through a semaphore not proven a lock yet (lockgraph.h), under
+ * graph_lock. */
+static found_list pending;
+
+/* The report's cycle goes through a semaphore that has not shown it is a
+ * lock (one that has left the graph counts as unproven: its report is
+ * dropped with it). */
+static int unproven(const lr_report *r)
+{
+    for (size_t i = 0; i < r->nlocks; i++) {
+        if (r->locks[i].type != LR_SEMAPHORE)
+            continue;
+        const lr_lock *l = lr_lock_of_id(r->locks[i].id);
+        if (!l || l->id != r->locks[i].id || !__atomic_load_n(&l->proven, __ATOMIC_ACQUIRE))
+            return 1;
+    }
+    return 0;
+}
+
+static void emit_all(found_list *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        lr_report_emit(f->items[i]);
+        lr_report_free(f->items[i]);
+    }
+    lr_unmap(f->items, f->cap * sizeof *f->items);
+}
+
+void lr_graph_proven(lr_lock *l)
+{
+    if (__atomic_exchange_n(&l->proven, 1, __ATOMIC_ACQ_REL))
+        return;
+    found_list now = { 0 };
+    lr_ilock_take(&graph_lock);
+    for (size_t i = 0; i < pending.n;) {
+        if (!unproven(pending.items[i])) {
+            found_push(&now, pending.items[i]);
+            pending.items[i] = pending.items[--pending.n];
+        } else {
+            i++;
+        }
+    }
+    lr_ilock_drop(&graph_lock);
+    emit_all(&now);
+}
+
+/* Under graph_lock: the pending reports through l, which leaves the graph
+ * before it proved a lock, are dropped. */
+static void drop_pending(const lr_lock *l)
+{
+    for (size_t i = 0; i < pending.n;) {
+        const lr_report *r = pending.items[i];
+        size_t k = 0;
+        while (k < r->nlocks && r->locks[k].id != l->id)
+            k++;
+        if (k < r->nlocks) {
+            lr_report_free(pending.items[i]);
+            pending.items[i] = pending.items[--pending.n];
+        } else {
+            i++;
+        }
+    }
+}
+
 /* Keeps, of the edge's gates, those held below held[i] this time too;
  * returns 1 when one was lost. */
 static int keep_gates(lr_edge *e, const lr_held *held, uint32_t i)
@@ -654,15 +718,11 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t from, uint32_t 
             cyclic = 1;
             lr_report *r = cycle_report(e);
             if (r)
-                found_push(&found, r);
+                found_push(unproven(r) ? &pending : &found, r);
         }
     }
     lr_ilock_drop(&graph_lock);
-    for (size_t i = 0; i < found.n; i++) {
-        lr_report_emit(found.items[i]);
-        lr_report_free(found.items[i]);
-    }
-    lr_unmap(found.items, found.cap * sizeof *found.items);
+    emit_all(&found);
 }
 
 /* The report's copy of a lock of the graph. */
@@ -684,6 +744,8 @@ static lr_report_graph_edge edge_copy(const lr_edge *e)
 void lr_graph_forget(lr_lock *l)
 {
     lr_ilock_take(&graph_lock);
+    if (l->type == LR_SEMAPHORE && pending.n)
+        drop_pending(l);
     if (!node_pages[lr_lock_number(l) >> NODE_PAGE_BITS]) {
         lr_ilock_drop(&graph_lock);
         return;                 /* never in the graph */
@@ -742,4 +804,9 @@ uint64_t lr_graph_edge_count(void)
 
 void lr_graph_fork_prepare(void) { lr_ilock_take(&graph_lock); }
 void lr_graph_fork_parent(void) { lr_ilock_drop(&graph_lock); }
-void lr_graph_fork_child(void) { lr_ilock_reset(&graph_lock); }
+/* The parent's pending reports are the parent's. */
+void lr_graph_fork_child(void)
+{
+    lr_ilock_reset(&graph_lock);
+    pending = (found_list){ 0 };
+}

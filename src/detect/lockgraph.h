@@ -73,6 +73,13 @@ int lr_graph_hold_back(lr_thread *t, const lr_held *held, uint32_t from, uint32_
 /* Before edges out of held[from..nheld): opens those locks. */
 void lr_graph_open(const lr_held *held, uint32_t from, uint32_t nheld);
 
+/* A semaphore initialised to 1 is taken for a lock until it shows what
+ * it is: a cycle through one that no holder has posted yet is not
+ * reported until one does (lr_graph_proven: a lock, the report is written
+ * then), and is dropped if it leaves the graph first (a start token whose
+ * thread ended holding it, or that another thread posted). */
+void lr_graph_proven(lr_lock *l);
+
 /* Removes every edge into and out of l (its identity has ended). */
 void lr_graph_forget(lr_lock *l);
 

@@ -41,6 +41,7 @@ typedef struct lr_lock {
     uint8_t type;               /* enum lr_lock_type, read from the object */
     uint8_t taken;              /* acquired at least once (set by the lock-order engine) */
     uint8_t held_back;          /* the lock-order engine's LR_BACK_* (lockgraph_back.c) */
+    uint8_t proven;             /* a semaphore seen to be a lock (its holder posted it) */
     uint32_t born_nheld;        /* made by an init while its maker held this many locks, */
     uint32_t born_thread;       /* that thread, */
     uint32_t back_state;        /* the state (number) whose log holds its edges held back */

@@ -1,5 +1,6 @@
 /* Semaphores, from the runtime's side: happens-before (post → wait), the
  * lock-order graph for those used as locks, and their misuse checks. */
+#include "detect/lockgraph.h"
 #include "detect/race.h"
 #include "runtime/runtime.h"
 
@@ -33,6 +34,9 @@ void lr_sem_init(lr_thread *self, void *s, unsigned value, int rc)
     else
         lr_sync_destroyed(self, s, 0);
     lr_pylock_made(self, s, value);
+    lr_lock *l = sem_lock(s);
+    if (l && lr_pylock_is_lock(s))
+        __atomic_store_n(&l->proven, 1, __ATOMIC_RELEASE);     /* a Python Lock is a lock */
 }
 
 void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisition *a)
@@ -76,6 +80,15 @@ void lr_sem_post(lr_thread *self, void *s)
         return;
     lr_misuse_sem_use(self, s);
     if (lr_held_depth(self, (uintptr_t)s)) {
+        lr_lock *l = sem_lock(s);
+        if (l && !__atomic_load_n(&l->proven, __ATOMIC_ACQUIRE)) {
+            /* its holder posts it: a lock; the cycles through it waited */
+            int saved = errno;
+            lr_enter(self);
+            lr_graph_proven(l);
+            lr_leave(self);
+            errno = saved;
+        }
         lr_sync_release(self, s);
         return;
     }

@@ -205,6 +205,15 @@ def case_clean_programs():
         expect_clean(name)
 
 
+def case_sem_token_early():
+    """A semaphore taken for a lock closes a cycle before it shows it is a
+    start token (its holder still runs, and ends without posting it): no
+    report; the same cycle through a semaphore its holder posts (a lock)
+    is reported (sem_lock_cycle)."""
+    expect_clean("sem_token", ["early"])
+    expect_one_inversion("sem_lock_cycle", ["s", "m"], "sem_lock_cycle.c")
+
+
 def case_new_lock_under():
     """A lock made under the cache lock and taken there for the first time
     (ghostscript's ICC link cache) cannot be waited for: no cycle through

@@ -940,6 +940,32 @@ START_TEST(a_log_rewritten_keeps_what_it_holds_back)
 }
 END_TEST
 
+/* A cycle through a semaphore taken for a lock waits until the semaphore
+ * proves a lock (its holder posts it): then it is reported; one whose
+ * semaphore leaves the graph first (a start token) never is. */
+START_TEST(a_cycle_through_an_unproven_semaphore_waits)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lr_lock *sem = lock_at(0, LR_SEMAPHORE), *m = L(1);
+    nested(t1, sem, m);
+    nested(t2, m, sem);
+    ck_assert_int_eq(nreports, 0);
+    lr_graph_proven(sem);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_uint_eq(reports[0].nlocks, 2);
+    lr_graph_proven(sem);               /* once */
+    ck_assert_int_eq(nreports, 1);
+
+    lr_lock *token = lock_at(2, LR_SEMAPHORE), *m2 = L(3);
+    nested(t1, token, m2);
+    nested(t2, m2, token);
+    lr_lock_forget(token->addr);        /* not a lock after all */
+    lr_lock *again = lock_at(2, LR_SEMAPHORE);
+    lr_graph_proven(again);
+    ck_assert_int_eq(nreports, 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("lockgraph");
@@ -990,6 +1016,7 @@ static Suite *suite(void)
     tcase_add_test(tc, edges_into_an_innermost_lock_are_held_back);
     tcase_add_test(tc, the_first_edge_out_opens_the_lock);
     tcase_add_test(tc, a_log_rewritten_keeps_what_it_holds_back);
+    tcase_add_test(tc, a_cycle_through_an_unproven_semaphore_waits);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -4,15 +4,19 @@
  * third thread posts later. lockrace takes a semaphore initialised to 1
  * for a lock until it sees otherwise: a thread that ends holding it shows
  * it was not one, before the second worker's wait could close a false
- * cycle token -> m -> token. */
+ * cycle token -> m -> token. With "early", the second worker closes that
+ * cycle while the first still runs, holding the token: the cycle waits
+ * until the semaphore shows what it is, and is dropped when the first
+ * ends holding it. */
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 static sem_t token;
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-static int v;
+static int v, early;
 
 static void *first(void *arg)
 {
@@ -21,6 +25,8 @@ static void *first(void *arg)
     pthread_mutex_lock(&m);
     v++;
     pthread_mutex_unlock(&m);
+    if (early)
+        usleep(300000);         /* still running, the token still taken */
     return NULL;
 }
 
@@ -42,16 +48,22 @@ static void *poster(void *arg)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    early = argc > 1 && strcmp(argv[1], "early") == 0;
     sem_init(&token, 0, 1);
     pthread_t a, b, c;
     pthread_create(&a, NULL, first, NULL);
-    pthread_join(a, NULL);
+    if (early)
+        usleep(50000);
+    else
+        pthread_join(a, NULL);
     pthread_create(&b, NULL, second, NULL);
     pthread_create(&c, NULL, poster, NULL);
     pthread_join(b, NULL);
     pthread_join(c, NULL);
+    if (early)
+        pthread_join(a, NULL);
     printf("%d\n", v);
     return 0;
 }
