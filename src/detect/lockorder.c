@@ -332,7 +332,9 @@ static int learnt_elsewhere(lr_thread *t, lr_acquisition *a, uint64_t key, uint6
 static uint32_t made_under(const lr_thread *t, lr_lock *l)
 {
     uint32_t k = l->born_nheld;
-    if (__atomic_exchange_n(&l->taken, 1, __ATOMIC_ACQ_REL) || !k)
+    /* read first: a lock every thread takes is not written by each one's
+     * first acquisition (its record's cache line would bounce between them) */
+    if (__atomic_load_n(&l->taken, __ATOMIC_ACQUIRE) || __atomic_exchange_n(&l->taken, 1, __ATOMIC_ACQ_REL) || !k)
         return 0;
     if (l->born_thread != t->info->id || k > t->nheld || t->held[k - 1].chain != l->born_chain)
         return 0;
