@@ -114,6 +114,10 @@ int lr_graph_hold_back(lr_thread *t, const lr_held *held, uint32_t from, uint32_
     size_t size = entry_size(nheld);
     if (log->used + size > LOG_ROOM)
         make_room(log, size);
+    if (!(__atomic_load_n(&to->held_back, __ATOMIC_RELAXED) & LR_BACK_LOGGED)) {
+        to->back_first = log->used;     /* an opener reads from here on */
+        to->back_seq = log->seq;
+    }
     entry *e = (entry *)(log->bytes + log->used);
     *e = (entry){ to, to->id, t->info->id, second, (uint8_t)how, (uint8_t)shared, (uint8_t)from,
                   (uint8_t)nheld, (uint32_t)size };
@@ -124,8 +128,11 @@ int lr_graph_hold_back(lr_thread *t, const lr_held *held, uint32_t from, uint32_
 }
 
 /* Adds to the graph the edges into l that the log of state `owner` holds
- * back. Another thread's log is read an entry at a time, copied, and used
- * only if the owner did not rewrite the log meanwhile. */
+ * back, from l's first entry on (from the start if the log was rewritten
+ * since: a log holds the entries of many locks, and reading it all for
+ * each lock opened was two fifths of tests/stress churn). Another
+ * thread's log is read an entry at a time, copied, and used only if the
+ * owner did not rewrite the log meanwhile. */
 static void open_log(lr_lock *l, uint64_t id, uint32_t owner)
 {
     lr_thread *t = lr_thread_numbered(owner);
@@ -134,13 +141,18 @@ static void open_log(lr_lock *l, uint64_t id, uint32_t owner)
         return;
     _Alignas(16) char copy[sizeof(entry) + BACK_HELD * sizeof(lr_held) + 16];
     entry *e = (entry *)copy;
-    uint32_t off = 0;
+    uint32_t base = __atomic_load_n(&log->seq, __ATOMIC_ACQUIRE);
+    uint32_t off = base == l->back_seq ? l->back_first : 0;
     for (int tries = 0; tries < OPEN_TRIES;) {
         uint32_t seq = __atomic_load_n(&log->seq, __ATOMIC_ACQUIRE);
         if (seq & 1) {
             tries++;
             sched_yield();
             continue;
+        }
+        if (seq != base) {
+            base = seq;         /* rewritten since off was found */
+            off = 0;
         }
         if (off >= __atomic_load_n(&log->used, __ATOMIC_ACQUIRE))
             return;

@@ -44,7 +44,9 @@ typedef struct lr_lock {
     uint8_t proven;             /* a semaphore seen to be a lock (its holder posted it) */
     uint32_t born_nheld;        /* made by an init while its maker held this many locks, */
     uint32_t born_thread;       /* that thread, */
-    uint32_t back_state;        /* the state (number) whose log holds its edges held back */
+    uint32_t back_state;        /* the state (number) whose log holds its edges held back, */
+    uint32_t back_first;        /* where in that log the first of them is, */
+    uint32_t back_seq;          /* while the log's sequence count is still this */
     uint64_t born_chain;        /* and the chain key of those held locks (lockorder.c) */
     lr_stack_id first_seen;     /* its init, or its first lock call */
     uint32_t first_thread;
