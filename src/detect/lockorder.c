@@ -353,6 +353,22 @@ static int only_mine(const lr_thread *t, const lr_lock *l)
                   !(__atomic_load_n(&l->held_back, __ATOMIC_RELAXED) & LR_BACK_OPEN)));
 }
 
+/* The lock, found or made now: a lock first seen at its first
+ * acquisition (a mutex set with PTHREAD_MUTEX_INITIALIZER, made again
+ * and again in a heap object) is seen at this call site, whose stack is
+ * unwound once per process and depth (support/stack.h). */
+static lr_lock *first_seen_here(lr_thread *t, const lr_acquisition *a)
+{
+    uintptr_t base = t->info->stack_base;
+    if (!base)
+        return lr_lock_get(a->addr, a->type);
+    lr_stack_site_begin(a->pc, base - (uintptr_t)__builtin_frame_address(0), t->info->id, &t->depth,
+                        t->depth);
+    lr_lock *l = lr_lock_get(a->addr, a->type);
+    lr_stack_site_end();
+    return l;
+}
+
 int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
 {
     int saved_errno = errno, keep = 1;
@@ -363,7 +379,7 @@ int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
         errno = saved_errno;
         return 1;
     }
-    lr_lock *l = lr_lock_get(a->addr, a->type);
+    lr_lock *l = first_seen_here(t, a);
     if (l) {
         int held = lr_held_find(t, l) >= 0;
         if (held && l->type == LR_RECURSIVE) {
