@@ -146,6 +146,16 @@ void lr_misuse_fork_child(void)
  * went away (freed, a frame that returned) and came back at the same
  * address looks the same to lockrace, which does not see free(): only an
  * object in static storage, which cannot go away, is reported. */
+/* addr is on the calling thread's stack, above its present frame (a
+ * function's local mutex, initialised again at each call): not static
+ * storage, and no need to ask the loader (dl_iterate_phdr walks every
+ * module under its lock). */
+static int on_own_stack(const lr_thread *self, uintptr_t addr)
+{
+    uintptr_t base = self->info->stack_base;
+    return base && addr >= (uintptr_t)__builtin_frame_address(0) && addr < base;
+}
+
 void lr_misuse_initialised(lr_thread *self, void *obj, int kind, int rc)
 {
     if (!self || rc != 0)
@@ -167,7 +177,8 @@ void lr_misuse_initialised(lr_thread *self, void *obj, int kind, int rc)
     *e = (init_at){ .addr = addr, .stack = stack, .thread = self->info->id, .kind = kind };
     lr_ilock_drop(&inits_lock);
     /* semaphores are recorded for lr_misuse_sem_use, not checked here */
-    if (kind == LR_OBJ_OTHER || kind == LR_OBJ_SEM || old.addr != addr || old.kind != kind || !lr_static_storage(addr))
+    if (kind == LR_OBJ_OTHER || kind == LR_OBJ_SEM || old.addr != addr || old.kind != kind ||
+        on_own_stack(self, addr) || !lr_static_storage(addr))
         return;
     struct earlier before = { old.thread, old.stack };
     if (kind == LR_OBJ_COND)
