@@ -323,7 +323,7 @@ void lr_race_release_pending(findings *fs, lr_cell *c, cell_thread *ct)
     if (!ct->pending)
         return;
     ct->pending = 0;
-    lr_race_add_race(fs, c->var, &ct->pend_other, &ct->pend_mine);
+    lr_race_add_race(fs, c, &ct->pend_other, &ct->pend_mine);
 }
 
 static void hold_back(cell_thread *ct, const lr_access *mine, const lr_access *other)
@@ -459,12 +459,12 @@ static void write_checks(lr_thread *t, lr_cell *c, cell_thread *me, lr_access *a
         if (rmw && !u->last.atomic)
             hold_back(u, &u->last, acc);
         else
-            lr_race_add_race(fs, c->var, &u->last, acc);
+            lr_race_add_race(fs, c, &u->last, acc);
     }
     if (!rmw) {
         lr_race_release_pending(fs, c, me);
         if (conflict(&c->w, acc, vc))
-            lr_race_add_race(fs, c->var, &c->w, acc);
+            lr_race_add_race(fs, c, &c->w, acc);
         return;
     }
     /* a read-modify-write: the read, then this write, nothing of ours between */
@@ -481,7 +481,7 @@ static void write_checks(lr_thread *t, lr_cell *c, cell_thread *me, lr_access *a
         lost_found = 1;
         if (sib) {
             lr_access a[4] = { read, *acc, sib->read, sib->write };
-            lr_race_add_finding(fs, F_LOST, c->var, a, 4, 1);
+            lr_race_add_finding(fs, F_LOST, c, a, 4, 1);
         }
     }
     if (exact)
@@ -496,7 +496,7 @@ static void write_checks(lr_thread *t, lr_cell *c, cell_thread *me, lr_access *a
             continue;
         if (!lost_found || (sib && sib->write.thread != u->thread)) {
             lr_access a[4] = { read, *acc, u->rmw_read, u->rmw_write };
-            lr_race_add_finding(fs, F_LOST, c->var, a, 4, 0);
+            lr_race_add_finding(fs, F_LOST, c, a, 4, 0);
         }
         lost_found = 1;
     }
@@ -504,7 +504,7 @@ static void write_checks(lr_thread *t, lr_cell *c, cell_thread *me, lr_access *a
         me->pending = 0;        /* the lost update says it */
     lr_race_release_pending(fs, c, me);
     if (!lost_found && conflict(&c->w, acc, vc))
-        lr_race_add_race(fs, c->var, &c->w, acc);
+        lr_race_add_race(fs, c, &c->w, acc);
     me->rmw_read = read;
     me->rmw_write = *acc;
     if (exact) {
@@ -525,7 +525,7 @@ static void read_checks(lr_thread *t, lr_cell *c, cell_thread *me, const lr_acce
         if (!acc->atomic && u && u->rmw_write.seq == c->w.seq)
             hold_back(me, acc, &c->w);
         else
-            lr_race_add_race(fs, c->var, &c->w, acc);
+            lr_race_add_race(fs, c, &c->w, acc);
     }
     if (me->read_version != lr_race_part(t)->vc_version || me->read_vc.n < vc->n) {
         lr_vc_copy(&me->read_vc, vc);
