@@ -446,12 +446,24 @@ static uint64_t overwritten(lr_cell *c, const cell_thread *me, const lr_access *
     return lost;
 }
 
+/* Another thread's last access here was a write to bytes of acc that the
+ * cell's last write, which the checks compare with, did not cover: a
+ * neighbouring byte of the word was written since (two threads walking
+ * one char array). Byte by byte, the one byte both wrote is a race. */
+static int older_write(const cell_thread *u, const lr_cell *c, const lr_access *acc, const lr_vc *vc)
+{
+    return u->last.write && u->last.seq != c->w.seq && (u->last.mask & acc->mask & ~c->w.mask) &&
+           conflict(&u->last, acc, vc);
+}
+
 static void write_checks(lr_thread *t, lr_cell *c, cell_thread *me, lr_access *acc, const lr_vc *vc,
                          findings *fs)
 {
     int rmw = !acc->atomic && me->last.seq && !me->last.write && !me->last.atomic;
     for (uint32_t i = 0; i < c->nthreads; i++) {
         cell_thread *u = c->threads[i];
+        if (u != me && older_write(u, c, acc, vc))
+            lr_race_add_race(fs, c, &u->last, acc);
         if (u == me || u->last.write || u->last.seq <= c->w.seq || !conflict(&u->last, acc, vc))
             continue;
         /* a read since the last write: it may be the start of u's own
@@ -519,6 +531,9 @@ static void read_checks(lr_thread *t, lr_cell *c, cell_thread *me, const lr_acce
                         const lr_vc *vc, findings *fs)
 {
     lr_race_release_pending(fs, c, me);
+    for (uint32_t i = 0; i < c->nthreads; i++)
+        if (c->threads[i] != me && older_write(c->threads[i], c, acc, vc))
+            lr_race_add_race(fs, c, &c->threads[i]->last, acc);
     if (conflict(&c->w, acc, vc)) {
         cell_thread *u = cell_thread_of(c, c->w.thread, 0);
         /* the write ended u's read-modify-write: ours may be one too */
