@@ -629,6 +629,21 @@ static int expand_frames(Dwarf_Die *chain, int depth, lr_code_info *out, int max
     return n ? n : 1;
 }
 
+int lr_sym_code_returns(uintptr_t pc)
+{
+    Dwfl_Module *mod = lr_sym_module_at(pc);
+    Dwarf_Die unit, chain[MAX_SCOPE_DEPTH];
+    Dwarf_Addr bias;
+    if (!mod || !unit_at(mod, pc, &unit, &bias))
+        return -1;
+    int depth = scopes_holding(&unit, pc - bias, chain, MAX_SCOPE_DEPTH);
+    Dwarf_Attribute attr;
+    for (int i = 0; i < depth; i++)
+        if (dwarf_tag(&chain[i]) == DW_TAG_subprogram)
+            return dwarf_attr_integrate(&chain[i], DW_AT_type, &attr) != NULL;
+    return -1;
+}
+
 int lr_sym_code_frames(uintptr_t pc, lr_code_info *out, int max)
 {
     if (!out || max <= 0)
