@@ -399,28 +399,33 @@ void lr_watch_flow(csh h, scan *s, uintptr_t start, size_t size, uint32_t first_
 {
     if (!s->nseeds)
         return;
-    flow_insn *fi = malloc(MAX_FLOW_INSNS * sizeof *fi);
+    flow_insn *fi = NULL;
     state *in = NULL;
     cs_insn *insn = lr_watch_cs.malloc(h);
-    int n = 0, too_big = 0;
+    int n = 0, cap = 0, failed = !insn;
     const uint8_t *code = (const uint8_t *)start;
     uint64_t address = start;
-    while (fi && insn && size > 0) {
+    while (!failed && size > 0) {
         if (!lr_watch_cs.disasm_iter(h, &code, &size, &address, insn)) {
             code++;
             address++;
             size--;
             continue;
         }
-        if (n == MAX_FLOW_INSNS) {
-            too_big = 1;
-            break;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            flow_insn *more = cap <= MAX_FLOW_INSNS ? realloc(fi, (size_t)cap * sizeof *fi) : NULL;
+            if (!more) {
+                failed = 1;
+                break;
+            }
+            fi = more;
         }
         describe(h, insn, s, &fi[n]);
         fi[n].target_here = lr_watch_addr_in(&s->targets, fi[n].addr);
         n++;
     }
-    if (fi && insn && !too_big)
+    if (!failed && n)
         in = calloc((size_t)n, sizeof *in);
     if (!in) {
         for (int k = 0; k < s->nseeds; k++)
