@@ -280,15 +280,17 @@ void lr_watch_escape(int var, uintptr_t at)
         v->escape_at = at;
 }
 
-/* insn reads reg other than as the base of a memory operand: the pointer
- * is stored, copied, compared or offset. */
+/* insn reads reg other than as the base of a memory operand it accesses:
+ * the pointer is stored, copied, compared or offset (`lea 8(%rax),%rax`,
+ * an element's address made from it, too). */
 static int uses_pointer_otherwise(const cs_insn *insn, int reg)
 {
     const cs_x86 *x = &insn->detail->x86;
     for (int i = 0; i < x->op_count; i++) {
         const cs_x86_op *op = &x->operands[i];
         if ((op->type == X86_OP_REG && lr_watch_gpr(op->reg) == reg && (op->access & CS_AC_READ)) ||
-            (op->type == X86_OP_MEM && lr_watch_gpr(op->mem.index) == reg))
+            (op->type == X86_OP_MEM && lr_watch_gpr(op->mem.index) == reg) ||
+            (op->type == X86_OP_MEM && insn->id == X86_INS_LEA && lr_watch_gpr(op->mem.base) == reg))
             return 1;
     }
     return 0;

@@ -242,9 +242,9 @@ void lr_watch_start(const char *spec)
         } else if (v->escapes) {
             /* once, as for none: a clean run then proves less than it seems */
             const object *o = object_of(v->escape_at);
-            snprintf(err, sizeof err, "watch=%s: its %s is also passed to a function, stored, "
-                     "or kept in a register across calls (%u place%s, the first at %s+%#lx); "
-                     "accesses through it there are not seen", v->name,
+            snprintf(err, sizeof err, "watch=%s: its %s is also stored, returned, passed to a "
+                     "function lockrace does not follow, or used by an instruction it cannot move "
+                     "(%u place%s, the first at %s+%#lx); accesses through it there are not seen", v->name,
                      v->through ? "pointer's value" : "address", v->escapes,
                      v->escapes == 1 ? "" : "s", o ? lr_watch_base_name(o->path) : "?",
                      (unsigned long)(v->escape_at - (o ? o->base : 0)));

@@ -1,11 +1,12 @@
 /* Variables whose address goes where the rewriting does not follow: one
  * passed to a function called through a pointer (g_total), one whose
- * address is stored in a global pointer (stored); one only ever reached
+ * address is stored in a global pointer (stored), one whose address a
+ * function returns (returned); one only ever reached
  * directly (plain), one passed to a function called directly (passed),
  * whose accesses through it are followed, and an array whose address is
  * kept in a register across the lock calls of a loop (balance), followed
- * over the loop. Watching the first two says so once at start; the others
- * are watched whole, silently. */
+ * over the loop. Watching the first three says so once at start; the
+ * others are watched whole, silently. */
 #include <pthread.h>
 #include <stdio.h>
 
@@ -15,6 +16,7 @@ long plain;
 long passed;
 long stored;
 long *volatile keep;
+long returned;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 __attribute__((noinline)) static void store(long *p, long v)
@@ -23,6 +25,11 @@ __attribute__((noinline)) static void store(long *p, long v)
 }
 
 static void (*volatile store_fn)(long *, long) = store;
+
+__attribute__((noipa)) static long *where(void)
+{
+    return &returned;
+}
 
 static void *worker(void *arg)
 {
@@ -38,6 +45,8 @@ static void *worker(void *arg)
     stored++;
     keep = &stored;
     *keep += 1;
+    returned++;
+    *where() += 1;
     store(&passed, plain);
     pthread_mutex_unlock(&lock);
     return NULL;
