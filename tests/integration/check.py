@@ -1215,7 +1215,7 @@ def case_dynamic_annotations():
             status, out, err, reports = run(name, [mode], options=options)
             # watching `shared` by name says once that its address escapes
             # (into the annotations' calls): true, and not a report
-            err = "\n".join(l for l in err.splitlines() if "its address is also passed" not in l)
+            err = "\n".join(l for l in err.splitlines() if "its address is also" not in l)
             what = f"{name} {mode}: status {status}, {[r.get('summary', r['kind']) for r in reports]}\n{err[-1500:]}"
             expect(out == nout, f"{name} {mode}: output differs from native\n{diff(nout, out)}")
             races = findings(reports, "data-race")
