@@ -4,6 +4,7 @@
 #include "report/pystack.h"
 #include "support/python.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Frames below a thread's or the process's entry point (start_thread,
