@@ -49,14 +49,15 @@ void lr_watch_flow_seed(scan *s, int var, uintptr_t at, int reg)
     s->seeds[s->nseeds++] = (struct seed){ var, at, (int8_t)reg };
 }
 
+/* A string instruction with one memory operand (movs and cmps have two,
+ * and X86_INS_MOVSD and CMPSD are SSE's scalar double too): with rep, it
+ * reaches rcx elements, not one. */
 static int is_string_op(const cs_insn *insn)
 {
     switch (insn->id) {
-    case X86_INS_MOVSB: case X86_INS_MOVSW: case X86_INS_MOVSD: case X86_INS_MOVSQ:
     case X86_INS_STOSB: case X86_INS_STOSW: case X86_INS_STOSD: case X86_INS_STOSQ:
     case X86_INS_LODSB: case X86_INS_LODSW: case X86_INS_LODSD: case X86_INS_LODSQ:
     case X86_INS_SCASB: case X86_INS_SCASW: case X86_INS_SCASD: case X86_INS_SCASQ:
-    case X86_INS_CMPSB: case X86_INS_CMPSW: case X86_INS_CMPSD: case X86_INS_CMPSQ:
     case X86_INS_INSB: case X86_INS_INSW: case X86_INS_INSD:
     case X86_INS_OUTSB: case X86_INS_OUTSW: case X86_INS_OUTSD:
         return 1;
