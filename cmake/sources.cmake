@@ -15,7 +15,7 @@ set(lr_race_sources src/detect/race.c src/detect/race_clock.c src/detect/race_re
 set(lr_runtime_sources src/runtime/annotate.c src/runtime/api.c src/runtime/io.c src/runtime/mutex.c src/runtime/runtime.c
     src/runtime/rwlock.c src/runtime/semaphore.c src/runtime/wait.c src/runtime/watchdog.c
     src/runtime/pylock.c)
-set(lr_watch_sources src/watch/access.c src/watch/callee.c src/watch/decode.c src/watch/names.c src/watch/patch.c src/watch/vars.c
+set(lr_watch_sources src/watch/access.c src/watch/callee.c src/watch/decode.c src/watch/flow.c src/watch/names.c src/watch/patch.c src/watch/vars.c
     src/watch/watch.c src/watch/watch_stub.S)
 set(core_sources ${lr_support_sources} ${lr_model_sources} ${lr_report_sources}
     ${lr_lockorder_sources} ${lr_waitfor_sources} ${lr_misuse_sources} ${lr_race_sources}

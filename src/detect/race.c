@@ -336,7 +336,7 @@ void lr_race_release_pending(findings *fs, lr_cell *c, cell_thread *ct)
     if (!ct->pending)
         return;
     ct->pending = 0;
-    lr_race_add_race(fs, c->var, &ct->pend_other, &ct->pend_mine);
+    lr_race_add_race(fs, c, &ct->pend_other, &ct->pend_mine);
 }
 
 static void hold_back(cell_thread *ct, const lr_access *mine, const lr_access *other)
@@ -459,12 +459,24 @@ static uint64_t overwritten(lr_cell *c, const cell_thread *me, const lr_access *
     return lost;
 }
 
+/* Another thread's last access here was a write to bytes of acc that the
+ * cell's last write, which the checks compare with, did not cover: a
+ * neighbouring byte of the word was written since (two threads walking
+ * one char array). Byte by byte, the one byte both wrote is a race. */
+static int older_write(const cell_thread *u, const lr_cell *c, const lr_access *acc, const lr_vc *vc)
+{
+    return u->last.write && u->last.seq != c->w.seq && (u->last.mask & acc->mask & ~c->w.mask) &&
+           conflict(&u->last, acc, vc);
+}
+
 static void write_checks(lr_thread *t, lr_cell *c, cell_thread *me, lr_access *acc, const lr_vc *vc,
                          findings *fs)
 {
     int rmw = !acc->atomic && me->last.seq && !me->last.write && !me->last.atomic;
     for (uint32_t i = 0; i < c->nthreads; i++) {
         cell_thread *u = c->threads[i];
+        if (u != me && older_write(u, c, acc, vc))
+            lr_race_add_race(fs, c, &u->last, acc);
         if (u == me || u->last.write || u->last.seq <= c->w.seq || !conflict(&u->last, acc, vc))
             continue;
         /* a read since the last write: it may be the start of u's own
@@ -472,12 +484,12 @@ static void write_checks(lr_thread *t, lr_cell *c, cell_thread *me, lr_access *a
         if (rmw && !u->last.atomic)
             hold_back(u, &u->last, acc);
         else
-            lr_race_add_race(fs, c->var, &u->last, acc);
+            lr_race_add_race(fs, c, &u->last, acc);
     }
     if (!rmw) {
         lr_race_release_pending(fs, c, me);
         if (conflict(&c->w, acc, vc))
-            lr_race_add_race(fs, c->var, &c->w, acc);
+            lr_race_add_race(fs, c, &c->w, acc);
         return;
     }
     /* a read-modify-write: the read, then this write, nothing of ours between */
@@ -494,7 +506,7 @@ static void write_checks(lr_thread *t, lr_cell *c, cell_thread *me, lr_access *a
         lost_found = 1;
         if (sib) {
             lr_access a[4] = { read, *acc, sib->read, sib->write };
-            lr_race_add_finding(fs, F_LOST, c->var, a, 4, 1);
+            lr_race_add_finding(fs, F_LOST, c, a, 4, 1);
         }
     }
     if (exact)
@@ -509,7 +521,7 @@ static void write_checks(lr_thread *t, lr_cell *c, cell_thread *me, lr_access *a
             continue;
         if (!lost_found || (sib && sib->write.thread != u->thread)) {
             lr_access a[4] = { read, *acc, u->rmw_read, u->rmw_write };
-            lr_race_add_finding(fs, F_LOST, c->var, a, 4, 0);
+            lr_race_add_finding(fs, F_LOST, c, a, 4, 0);
         }
         lost_found = 1;
     }
@@ -517,7 +529,7 @@ static void write_checks(lr_thread *t, lr_cell *c, cell_thread *me, lr_access *a
         me->pending = 0;        /* the lost update says it */
     lr_race_release_pending(fs, c, me);
     if (!lost_found && conflict(&c->w, acc, vc))
-        lr_race_add_race(fs, c->var, &c->w, acc);
+        lr_race_add_race(fs, c, &c->w, acc);
     me->rmw_read = read;
     me->rmw_write = *acc;
     if (exact) {
@@ -532,13 +544,16 @@ static void read_checks(lr_thread *t, lr_cell *c, cell_thread *me, const lr_acce
                         const lr_vc *vc, findings *fs)
 {
     lr_race_release_pending(fs, c, me);
+    for (uint32_t i = 0; i < c->nthreads; i++)
+        if (c->threads[i] != me && older_write(c->threads[i], c, acc, vc))
+            lr_race_add_race(fs, c, &c->threads[i]->last, acc);
     if (conflict(&c->w, acc, vc)) {
         cell_thread *u = cell_thread_of(c, c->w.thread, 0);
         /* the write ended u's read-modify-write: ours may be one too */
         if (!acc->atomic && u && u->rmw_write.seq == c->w.seq)
             hold_back(me, acc, &c->w);
         else
-            lr_race_add_race(fs, c->var, &c->w, acc);
+            lr_race_add_race(fs, c, &c->w, acc);
     }
     if (me->read_version != lr_race_part(t)->vc_version || me->read_vc.n < vc->n) {
         lr_vc_copy(&me->read_vc, vc);

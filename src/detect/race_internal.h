@@ -173,6 +173,7 @@ typedef struct finding {
     int kind;
     int observed;
     lr_var *var;
+    uintptr_t granule;          /* the cell's: the accesses' masks are its bytes */
     lr_access a[4];             /* race: earlier, later; lost: overwriter's read and write, victim's read and write */
 } finding;
 
@@ -182,9 +183,9 @@ typedef struct findings {
     finding f[MAX_FINDINGS];
 } findings;
 
-void lr_race_add_finding(findings *fs, int kind, lr_var *v, const lr_access *a, int n, int observed);
+void lr_race_add_finding(findings *fs, int kind, const lr_cell *c, const lr_access *a, int n, int observed);
 /* A data race between two accesses of one cell, whichever came first. */
-void lr_race_add_race(findings *fs, lr_var *v, const lr_access *x, const lr_access *y);
+void lr_race_add_race(findings *fs, const lr_cell *c, const lr_access *x, const lr_access *y);
 /* Reports the findings met for the first time. */
 void lr_race_report_findings(lr_thread *self, findings *fs);
 /* A finding held back until now, reported. */

@@ -13,24 +13,25 @@
 #include <time.h>
 #include <unistd.h>
 
-void lr_race_add_finding(findings *fs, int kind, lr_var *v, const lr_access *a, int n, int observed)
+void lr_race_add_finding(findings *fs, int kind, const lr_cell *c, const lr_access *a, int n, int observed)
 {
     if (fs->n == MAX_FINDINGS)
         return;
     finding *f = &fs->f[fs->n++];
     f->kind = kind;
-    f->var = v;
+    f->var = c->var;
+    f->granule = c->granule;
     f->observed = observed;
     memcpy(f->a, a, (size_t)n * sizeof *a);
 }
 
 /* x and y in the order the cell saw them (a read held back until the
  * thread's next access is the earlier one of its pair, or the later). */
-void lr_race_add_race(findings *fs, lr_var *v, const lr_access *x, const lr_access *y)
+void lr_race_add_race(findings *fs, const lr_cell *c, const lr_access *x, const lr_access *y)
 {
     int swap = y->seq < x->seq;
     lr_access a[2] = { swap ? *y : *x, swap ? *x : *y };
-    lr_race_add_finding(fs, F_RACE, v, a, 2, 0);
+    lr_race_add_finding(fs, F_RACE, c, a, 2, 0);
 }
 
 /* Reports already made, by what they are about, and how often they recurred.
@@ -165,6 +166,21 @@ static void report_finding(const finding *f, uint64_t lost_so_far)
     r->var.addr = f->var->addr;
     r->var.size = f->var->size;
     r->var.name = f->var->name;
+    /* the bytes all its accesses touched (the element both threads
+     * wrote), which the report names when they are part of the variable */
+    uint8_t mask = 0xff;
+    for (int i = 0; i < n; i++)
+        mask &= f->a[i].mask;
+    if (mask) {
+        int lo = __builtin_ctz(mask), hi = 8 - (__builtin_clz(mask) - 24);
+        uintptr_t at = f->granule + (uintptr_t)lo, end = f->granule + (uintptr_t)hi;
+        at = at > r->var.addr ? at : r->var.addr;
+        end = end < r->var.addr + r->var.size ? end : r->var.addr + r->var.size;
+        if (at < end) {
+            r->var.at = at;
+            r->var.bytes = end - at;
+        }
+    }
     r->naccesses = (size_t)n;
     r->observed = f->observed;
     r->lost = lost_so_far;

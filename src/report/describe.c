@@ -321,6 +321,27 @@ void lr_report_var_label(const lr_report_var *v, char *buf, size_t len)
         snprintf(buf, len, "%s variable %#lx", lr_where_names[d.where], (unsigned long)v->addr);
 }
 
+int lr_report_var_part(const lr_report_var *v, char *buf, size_t len, uintptr_t *addr, size_t *size)
+{
+    if (!v->bytes || (v->at == v->addr && v->bytes == v->size))
+        return 0;
+    char label[200], part[200];
+    if (lr_sym_data(v->at, part, sizeof part) != 0)
+        return 0;
+    lr_report_var_label(v, label, sizeof label);
+    /* a name given (watch=balance): the part's path after it, "[15]";
+     * else the debug information names both */
+    size_t n = v->name ? strlen(v->name) : 0;
+    if (v->name && (strncmp(part, v->name, n) != 0 || (part[n] != '[' && part[n] != '.')))
+        return 0;
+    if (!strcmp(part, label))
+        return 0;
+    snprintf(buf, len, "%s", part);
+    *addr = v->at;
+    *size = v->bytes;
+    return 1;
+}
+
 const char *lr_where_of(const lr_report_var *v)
 {
     lr_report_lock as_lock = { .addr = v->addr };

@@ -17,10 +17,23 @@ static void held_words(lr_buf *b, const lr_report *r, const lr_report_access *a,
     }
 }
 
+/* The variable as a report names it: the element its accesses share,
+ * when the debug information names one ("balance[15]"), with that
+ * element's address and size; else the whole variable. */
+static void var_words(const lr_report *r, char *var, size_t len, uintptr_t *addr, size_t *size)
+{
+    if (!lr_report_var_part(&r->var, var, len, addr, size)) {
+        lr_report_var_label(&r->var, var, len);
+        *addr = r->var.addr;
+        *size = r->var.size;
+    }
+}
+
 /* a value as the program's integer of that size (signed) */
 static long long value_of(const lr_report *r, const lr_report_access *a)
 {
-    size_t size = r->var.size < 8 ? r->var.size : 8;
+    size_t size = r->var.bytes ? r->var.bytes : r->var.size;
+    size = size < 8 ? size : 8;
     uint64_t v = a->value;
     if (size < 8 && (v >> (size * 8 - 1) & 1))
         v |= ~0ull << (size * 8);
@@ -63,11 +76,13 @@ void lr_text_data_race(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*la
     char var[200], t0[64], t1[64];
     pid_t pid = getpid();
     const lr_report_access *a = &r->accesses[0], *c = &r->accesses[1];
-    lr_report_var_label(&r->var, var, sizeof var);
+    uintptr_t addr;
+    size_t size;
+    var_words(r, var, sizeof var, &addr, &size);
     lr_thread_label(a->thread, t0, sizeof t0);
     lr_thread_label(c->thread, t1, sizeof t1);
-    lr_buf_printf(b, "==%d== lockrace: data-race on %s (%zu bytes at %#lx): %s %s, then %s %s\n", (int)pid,
-                  var, r->var.size, (unsigned long)r->var.addr, t0, a->write ? "wrote" : "read", t1,
+    lr_buf_printf(b, "==%d== lockrace: data-race on %s (%zu byte%s at %#lx): %s %s, then %s %s\n", (int)pid,
+                  var, size, size == 1 ? "" : "s", (unsigned long)addr, t0, a->write ? "wrote" : "read", t1,
                   c->write ? "wrote" : "read");
     lr_buf_printf(b, "==%d== Nothing orders these two accesses (no lock handed over, no thread "
                      "create/join, signal or post between them), and %s.\n", (int)pid,
@@ -125,12 +140,14 @@ void lr_text_lost_update(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*
 {
     char var[200], t0[64], t1[64];
     pid_t pid = getpid();
-    lr_report_var_label(&r->var, var, sizeof var);
+    uintptr_t addr;
+    size_t size;
+    var_words(r, var, sizeof var, &addr, &size);
     lr_thread_label(r->accesses[0].thread, t0, sizeof t0);
     lr_thread_label(r->accesses[2].thread, t1, sizeof t1);
     if (r->observed) {
-        lr_buf_printf(b, "==%d== lockrace: lost-update on %s (%zu bytes at %#lx): observed\n", (int)pid,
-                      var, r->var.size, (unsigned long)r->var.addr);
+        lr_buf_printf(b, "==%d== lockrace: lost-update on %s (%zu byte%s at %#lx): observed\n", (int)pid,
+                      var, size, size == 1 ? "" : "s", (unsigned long)addr);
         lr_buf_printf(b, "==%d== ", (int)pid);
         interleaving(b, r);
         lr_buf_printf(b, ": %s's update was overwritten by %s, which wrote a value computed from what "
@@ -138,8 +155,8 @@ void lr_text_lost_update(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*
         lr_buf_printf(b, "==%d== Lost updates observed on %s so far: %lu (the total is at exit).\n",
                       (int)pid, var, (unsigned long)r->lost);
     } else {
-        lr_buf_printf(b, "==%d== lockrace: lost-update on %s (%zu bytes at %#lx): possible\n", (int)pid,
-                      var, r->var.size, (unsigned long)r->var.addr);
+        lr_buf_printf(b, "==%d== lockrace: lost-update on %s (%zu byte%s at %#lx): possible\n", (int)pid,
+                      var, size, size == 1 ? "" : "s", (unsigned long)addr);
         lr_buf_printf(b, "==%d== %s and %s each read %s and then wrote it, and nothing orders the two "
                          "read-modify-writes: either write can fall between the other thread's read "
                          "and write and overwrite its update. %s\n",
@@ -163,12 +180,22 @@ void lr_text_lost_update(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*
 
 static void json_variable(lr_buf *b, const lr_report *r)
 {
-    char var[200];
-    lr_report_var_label(&r->var, var, sizeof var);
+    char var[200], whole[200];
+    uintptr_t addr;
+    size_t size;
+    var_words(r, var, sizeof var, &addr, &size);
     lr_buf_puts(b, ",\"variable\":{\"name\":");
     lr_buf_json_string(b, var);
-    lr_buf_printf(b, ",\"addr\":\"%#lx\",\"size\":%zu,\"where\":\"%s\"}", (unsigned long)r->var.addr,
-                  r->var.size, lr_where_of(&r->var));
+    lr_buf_printf(b, ",\"addr\":\"%#lx\",\"size\":%zu,\"where\":\"%s\"", (unsigned long)addr, size,
+                  lr_where_of(&r->var));
+    if (addr != r->var.addr || size != r->var.size) {
+        /* an element of it: the variable watched */
+        lr_report_var_label(&r->var, whole, sizeof whole);
+        lr_buf_puts(b, ",\"of\":{\"name\":");
+        lr_buf_json_string(b, whole);
+        lr_buf_printf(b, ",\"addr\":\"%#lx\",\"size\":%zu}", (unsigned long)r->var.addr, r->var.size);
+    }
+    lr_buf_puts(b, "}");
 }
 
 static void json_accesses(lr_buf *b, const lr_report *r)
@@ -216,7 +243,9 @@ static void json_accesses(lr_buf *b, const lr_report *r)
 void lr_json_race(lr_buf *b, const lr_report *r, lr_lock_desc *d, unsigned long seq)
 {
     char var[200];
-    lr_report_var_label(&r->var, var, sizeof var);
+    uintptr_t addr;
+    size_t size;
+    var_words(r, var, sizeof var, &addr, &size);
     lr_buf summary = { 0 };
     if (r->kind == LR_REPORT_DATA_RACE)
         lr_buf_printf(&summary, "data race on %s: T%u %s, T%u %s", var, r->accesses[0].thread,

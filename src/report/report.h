@@ -88,6 +88,8 @@ typedef struct lr_report_var {
     uintptr_t addr;
     size_t size;
     const char *name;           /* given to lockrace_watch(), else NULL */
+    uintptr_t at;               /* the bytes of it the accesses share (an element), */
+    size_t bytes;               /* 0: not known */
 } lr_report_var;
 
 typedef struct lr_report_access {
@@ -179,6 +181,12 @@ void lr_report_race_summary(const lr_report_recurrence *rec, size_t nrec, const 
 /* Names a variable for reports: its given name, else from the debug
  * information ("accounts[2].balance"), else "heap 0x..." / "stack 0x...". */
 void lr_report_var_label(const lr_report_var *v, char *buf, size_t len);
+
+/* The part of the variable the accesses share, when they do not cover it
+ * whole and the debug information names it ("balance[15]", "tape[16]",
+ * "stats.misses"): 1 with its label (the variable's, then the part's path)
+ * and its bytes; 0 otherwise. */
+int lr_report_var_part(const lr_report_var *v, char *buf, size_t len, uintptr_t *addr, size_t *size);
 
 /* Writes end-of-run lines that are not reports (race repeats, lost-update
  * totals): text as is, json as one JSON line when json= or log_dir is set. */

@@ -358,6 +358,10 @@ int lr_report_suppressed_by_rule(const lr_report *r, char (*labels)[200])
         lr_report_var_label(&r->var, var, sizeof var);
         if (lr_suppress_match_name(kind, var))
             return 1;
+        uintptr_t addr;
+        size_t size;
+        if (lr_report_var_part(&r->var, var, sizeof var, &addr, &size) && lr_suppress_match_name(kind, var))
+            return 1;       /* balance[15] as well as balance */
     }
     for (size_t i = 0; i < r->nedges; i++)
         if (stack_matches(kind, r->edges[i].first_stack) || stack_matches(kind, r->edges[i].second_stack))

@@ -629,6 +629,33 @@ static int expand_frames(Dwarf_Die *chain, int depth, lr_code_info *out, int max
     return n ? n : 1;
 }
 
+int lr_sym_code_returns(uintptr_t pc)
+{
+    Dwfl_Module *mod = lr_sym_module_at(pc);
+    Dwarf_Die unit, chain[MAX_SCOPE_DEPTH];
+    Dwarf_Addr bias;
+    if (!mod || !unit_at(mod, pc, &unit, &bias))
+        return -1;
+    int depth = scopes_holding(&unit, pc - bias, chain, MAX_SCOPE_DEPTH);
+    Dwarf_Attribute attr;
+    Dwarf_Die type;
+    for (int i = 0; i < depth; i++) {
+        if (dwarf_tag(&chain[i]) != DW_TAG_subprogram)
+            continue;
+        if (!dwarf_attr_integrate(&chain[i], DW_AT_type, &attr) || !dwarf_formref_die(&attr, &type))
+            return 0;       /* void */
+        /* a float or double comes back in xmm0 */
+        for (int k = 0; k < 8 && (dwarf_tag(&type) == DW_TAG_typedef || dwarf_tag(&type) == DW_TAG_const_type ||
+                                  dwarf_tag(&type) == DW_TAG_volatile_type); k++)
+            if (!dwarf_attr_integrate(&type, DW_AT_type, &attr) || !dwarf_formref_die(&attr, &type))
+                return 1;
+        Dwarf_Word encoding;
+        return !(dwarf_tag(&type) == DW_TAG_base_type && lr_sym_attr_unsigned(&type, DW_AT_encoding, &encoding) &&
+                 (encoding == DW_ATE_float || encoding == DW_ATE_complex_float));
+    }
+    return -1;
+}
+
 int lr_sym_code_frames(uintptr_t pc, lr_code_info *out, int max)
 {
     if (!out || max <= 0)

@@ -33,6 +33,13 @@ int lr_sym_code(uintptr_t pc, lr_code_info *out);
  * that its function is the innermost inlined function when there is one. */
 int lr_sym_code_frames(uintptr_t pc, lr_code_info *out, int max);
 
+/* Whether the function whose code holds pc returns a value in rax (its
+ * DWARF subprogram has a type, and not a floating-point one): 1, 0 for a
+ * void one or one returned in xmm0, -1 when there is no debug
+ * information for pc. The register flow (src/watch/flow.c) asks it of a
+ * return with a watched variable's address left in rax. */
+int lr_sym_code_returns(uintptr_t pc);
+
 /* Names the data at addr when it lies inside a global or static variable of
  * a loaded object: "fork_lock", "accounts[3].lock" (member and index from
  * DWARF types when present), else "accounts+120" from the symbol table.

@@ -141,7 +141,7 @@ static int leaves(csh h, const cs_insn *insn, unsigned in)
  * the same ModRM (its register field rax), SIB and displacement, REX.X and
  * REX.B kept. Its length, 0 where that does not hold (VEX and EVEX
  * encodings, 32-bit addresses). */
-static int address_lea(const cs_insn *insn, uint8_t *out)
+int lr_watch_address_lea(const cs_insn *insn, uint8_t *out)
 {
     const cs_x86 *x = &insn->detail->x86;
     const uint8_t *b = insn->bytes;
@@ -299,7 +299,7 @@ static void clone_analyse(csh h, const scan *s, clone_fn *c, cs_insn *insn)
         ci->p.disp = op->mem.disp;
         ci->p.size = opsize;
         ci->use = 1;
-        ci->lea_len = (uint8_t)address_lea(insn, ci->lea);
+        ci->lea_len = (uint8_t)lr_watch_address_lea(insn, ci->lea);
         c->uses++;
     }
     free(in);
@@ -400,72 +400,11 @@ static int clone_for(csh h, scan *s, uintptr_t target, unsigned seeds, int depth
  * with one, the call re-aimed at the callee's copy. Following a call is
  * always safe (the copy does what the original does, and checks each
  * address when it runs); the registers only decide which calls it costs. */
-/* The argument registers in mask lose what they held (a branch, a call
- * not followed): the kept pointers they held copies of escape. */
-static void drop_args(scan *s, unsigned mask, int escapes)
-{
-    for (int r = 0; r < 16; r++)
-        if (mask & LR_REG_BIT(r)) {
-            for (int k = 0; escapes && k < s->nkept; k++)
-                if (s->arg_kept[r] & (1u << k))
-                    s->kept[k].escapes = 1;
-            s->arg_kept[r] = 0;
-        }
-    s->args &= ~mask;
-}
-
-/* A read of a kept pointer's register: a copy into an argument register
- * (to be passed to a followed call), or an escape. */
-static void note_reads(csh h, const cs_insn *insn, scan *s)
-{
-    const cs_x86 *x = &insn->detail->x86;
-    unsigned reads = 0;
-    if (s->nkept) {
-        /* every read, implicit ones included */
-        cs_regs read, written;
-        uint8_t nread = 0, nwritten = 0;
-        if (lr_watch_cs.regs_access(h, insn, read, &nread, written, &nwritten) != CS_ERR_OK)
-            reads = ~0u;
-        for (int i = 0; i < nread; i++)
-            if (lr_watch_gpr(read[i]) >= 0)
-                reads |= LR_REG_BIT(lr_watch_gpr(read[i]));
-    } else {
-        /* before any: the operands are enough to refuse a register read
-         * earlier (and cheaper, on every instruction of the object) */
-        for (int i = 0; i < x->op_count; i++) {
-            const cs_x86_op *op = &x->operands[i];
-            if (op->type == X86_OP_REG && (op->access & CS_AC_READ) && lr_watch_gpr(op->reg) >= 0)
-                reads |= LR_REG_BIT(lr_watch_gpr(op->reg));
-            if (op->type == X86_OP_MEM && lr_watch_gpr(op->mem.base) >= 0)
-                reads |= LR_REG_BIT(lr_watch_gpr(op->mem.base));
-            if (op->type == X86_OP_MEM && lr_watch_gpr(op->mem.index) >= 0)
-                reads |= LR_REG_BIT(lr_watch_gpr(op->mem.index));
-        }
-        if (insn->id == X86_INS_LEAVE)
-            reads |= LR_REG_BIT(10);       /* rbp */
-    }
-    if (insn->id != X86_INS_PUSH)
-        s->read_before |= reads;
-    int copy_to = -1;
-    if (insn->id == X86_INS_MOV && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
-        x->operands[1].type == X86_OP_REG && x->operands[0].size == 8 && lr_watch_gpr(x->operands[0].reg) >= 0 &&
-        (LR_ARGUMENTS & LR_REG_BIT(lr_watch_gpr(x->operands[0].reg))))
-        copy_to = lr_watch_gpr(x->operands[0].reg);
-    for (int k = 0; k < s->nkept; k++)
-        if (reads & LR_REG_BIT(s->kept[k].reg) && (uintptr_t)insn->address > s->kept[k].at) {
-            if (copy_to >= 0 && lr_watch_gpr(x->operands[1].reg) == s->kept[k].reg)
-                s->arg_kept[copy_to] |= 1u << k;
-            else
-                s->kept[k].escapes = 1;
-        }
-}
-
 void lr_watch_follow_calls(csh h, const cs_insn *insn, scan *s)
 {
     const cs_x86 *x = &insn->detail->x86;
     if (s->args && lr_watch_addr_in(&s->targets, (uintptr_t)insn->address))
-        drop_args(s, LR_ARGUMENTS, 1);     /* entered from elsewhere too */
-    note_reads(h, insn, s);
+        s->args &= ~LR_ARGUMENTS;     /* entered from elsewhere too */
     int reg, var;
     uintptr_t pointer, target;
     if (!s->args) {
@@ -482,7 +421,7 @@ void lr_watch_follow_calls(csh h, const cs_insn *insn, scan *s)
     if (s->args && (target = followable_call(h, insn, s)) != 0) {
         int k = clone_for(h, s, target, s->args, 1);
         if (k == HARMLESS)
-            drop_args(s, s->args, 0);
+            s->args = 0;
         if (k >= 0 && s->nfollows < MAX_PATCHES) {
             if (s->nfollows == s->follows_cap) {
                 int cap = s->follows_cap ? s->follows_cap * 2 : 64;
@@ -499,17 +438,16 @@ void lr_watch_follow_calls(csh h, const cs_insn *insn, scan *s)
                     if (s->clones[k].escape_at)
                         lr_watch_escape(s->held_var[r], s->clones[k].escape_at);
                 }
-            drop_args(s, s->args, 0);
+            s->args = 0;
         }
     }
     if (lr_watch_control_transfer(h, insn)) {
-        drop_args(s, LR_ARGUMENTS, 1);
+        s->args &= ~LR_ARGUMENTS;
         return;
     }
     if ((var = lr_watch_any_pointer_load(insn, s->o, &reg, &pointer)) >= 0) {
         s->held |= LR_REG_BIT(reg);
         s->held_var[reg] = var;
-        drop_args(s, LR_REG_BIT(reg) & LR_ARGUMENTS, 0);
         s->args |= LR_REG_BIT(reg) & LR_ARGUMENTS;
         return;
     }
@@ -519,9 +457,6 @@ void lr_watch_follow_calls(csh h, const cs_insn *insn, scan *s)
         if (to >= 0 && from >= 0 && (s->held & LR_REG_BIT(from))) {
             s->held |= LR_REG_BIT(to);
             s->held_var[to] = s->held_var[from];
-            unsigned kept = s->arg_kept[to];
-            drop_args(s, LR_REG_BIT(to) & LR_ARGUMENTS, 0);
-            s->arg_kept[to] = kept;         /* note_reads set it for this copy */
             s->args |= LR_REG_BIT(to) & LR_ARGUMENTS;
             return;
         }
@@ -531,24 +466,12 @@ void lr_watch_follow_calls(csh h, const cs_insn *insn, scan *s)
     cs_regs read, written;
     uint8_t nread = 0, nwritten = 0;
     if (lr_watch_cs.regs_access(h, insn, read, &nread, written, &nwritten) != CS_ERR_OK) {
-        drop_args(s, LR_ARGUMENTS, 1);
+        s->args &= ~LR_ARGUMENTS;
         return;
     }
     for (int i = 0; i < nwritten; i++)
         if (lr_watch_gpr(written[i]) >= 0)
-            drop_args(s, LR_REG_BIT(lr_watch_gpr(written[i])) & LR_ARGUMENTS, 0);
-}
-
-/* At a function's end: its kept pointers that went anywhere but into
- * followed calls escape. */
-void lr_watch_keep_or_escape(scan *s)
-{
-    for (int k = 0; k < s->nkept; k++)
-        if (s->kept[k].escapes)
-            lr_watch_escape(s->kept[k].var, s->kept[k].at);
-    s->nkept = 0;
-    s->read_before = 0;
-    memset(s->arg_kept, 0, sizeof s->arg_kept);
+            s->args &= ~(LR_REG_BIT(lr_watch_gpr(written[i])) & LR_ARGUMENTS);
 }
 
 /* For a call that passes the pointer in the seeds (consider_pointer,
@@ -558,4 +481,34 @@ int lr_watch_callee_sees(csh h, scan *s, const cs_insn *call, unsigned seeds)
 {
     uintptr_t target = followable_call(h, call, s);
     return target && clone_for(h, s, target, seeds, 1) != -1;
+}
+
+/* For a call (or tail jump) at which the register flow (flow.c) finds
+ * the pointer in the argument registers args: 1 when what the callee does
+ * with it is seen: the call already calls a copy that follows those
+ * registers, calls one now, or the callee does nothing with it. */
+int lr_watch_follow_call(csh h, scan *s, const cs_insn *call, unsigned args, int var)
+{
+    for (int i = s->nfollows - 1; i >= 0 && s->follows[i].call >= s->fn_start; i--)
+        if (s->follows[i].call == (uintptr_t)call->address)
+            return (s->clones[s->follows[i].clone].seeds & args) == args;
+    uintptr_t target = followable_call(h, call, s);
+    int k = target ? clone_for(h, s, target, args, 1) : -1;
+    if (k == HARMLESS)
+        return 1;
+    if (k < 0 || s->nfollows >= MAX_PATCHES)
+        return 0;
+    if (s->nfollows == s->follows_cap) {
+        int cap = s->follows_cap ? s->follows_cap * 2 : 64;
+        follow *v = realloc(s->follows, (size_t)cap * sizeof *v);
+        if (!v)
+            return 0;
+        s->follows = v;
+        s->follows_cap = cap;
+    }
+    s->follows[s->nfollows++] = (follow){ (uintptr_t)call->address, call->bytes[0], k };
+    lr_watch_vars[var].followed++;
+    if (s->clones[k].escape_at)
+        lr_watch_escape(var, s->clones[k].escape_at);
+    return 1;
 }

@@ -2,7 +2,8 @@
  * of the lr_watch_objects concerned disassembled (Capstone, loaded at run time),
  * direct RIP-relative accesses and runs through a pointer loaded to the
  * variable, with the branch targets that forbid moving a run. Calls that
- * pass the pointer on: callee.c. */
+ * pass the pointer on: callee.c; a pointer that outlives the straight
+ * line: flow.c. */
 #include "watch/watch.h"
 #include "watch/internal.h"
 #include "support/arena.h"
@@ -93,7 +94,7 @@ int lr_watch_addr_in(const addr_list *l, uintptr_t a)
 }
 
 
-static candidate *new_candidate(scan *s)
+candidate *lr_watch_new_candidate(scan *s)
 {
     if (s->n == s->cap) {
         uint32_t cap = s->cap ? s->cap * 2 : 64;
@@ -201,7 +202,7 @@ static void consider_direct(csh h, const cs_insn *insn, scan *s)
     if (var < 0 || lr_watch_control_transfer(h, insn) || lr_watch_uses_stack(insn) ||
         insn->detail->x86.encoding.disp_size != 4 || insn->size < 5)
         return;
-    candidate *c = new_candidate(s);
+    candidate *c = lr_watch_new_candidate(s);
     if (!c)
         return;
     c->insn = (uintptr_t)insn->address;
@@ -279,33 +280,19 @@ void lr_watch_escape(int var, uintptr_t at)
         v->escape_at = at;
 }
 
-/* insn reads reg other than as the base of a memory operand: the pointer
- * is stored, copied, compared or offset. */
+/* insn reads reg other than as the base of a memory operand it accesses:
+ * the pointer is stored, copied, compared or offset (`lea 8(%rax),%rax`,
+ * an element's address made from it, too). */
 static int uses_pointer_otherwise(const cs_insn *insn, int reg)
 {
     const cs_x86 *x = &insn->detail->x86;
     for (int i = 0; i < x->op_count; i++) {
         const cs_x86_op *op = &x->operands[i];
         if ((op->type == X86_OP_REG && lr_watch_gpr(op->reg) == reg && (op->access & CS_AC_READ)) ||
-            (op->type == X86_OP_MEM && lr_watch_gpr(op->mem.index) == reg))
+            (op->type == X86_OP_MEM && lr_watch_gpr(op->mem.index) == reg) ||
+            (op->type == X86_OP_MEM && insn->id == X86_INS_LEA && lr_watch_gpr(op->mem.base) == reg))
             return 1;
     }
-    return 0;
-}
-
-/* Where a run from a pointer load stopped with the pointer still in reg:
- * passed to the function called, returned, or kept in a register that
- * lives across calls (a loop's pointer hoisted out of it). A caller-saved
- * register that is not an argument dies at a call and is assumed dead at
- * a branch. */
-static int pointer_outlives(csh h, const cs_insn *stop, int reg)
-{
-    if (LR_CALLEE_SAVED & LR_REG_BIT(reg))
-        return 1;
-    if (stop && lr_watch_cs.insn_group(h, stop, CS_GRP_CALL))
-        return (LR_ARGUMENTS & LR_REG_BIT(reg)) != 0;
-    if (stop && lr_watch_cs.insn_group(h, stop, CS_GRP_RET))
-        return reg == 14;       /* rax */
     return 0;
 }
 
@@ -380,25 +367,29 @@ static void consider_pointer(csh h, const cs_insn *load_insn, uintptr_t pointer,
             break;
         }
     }
-    int outlives = !clobbered && pointer_outlives(h, stop, reg);
-    /* kept in a callee-saved register: decided at the function's end */
-    if (outlives && !through && !escaped && (LR_CALLEE_SAVED & LR_REG_BIT(reg)) && !(s->read_before & LR_REG_BIT(reg)) &&
-        s->nkept < (int)(sizeof s->kept / sizeof s->kept[0])) {
-        s->kept[s->nkept++] = (struct kept){ pointed, (uintptr_t)load_insn->address, (int8_t)reg, 0 };
-        outlives = 0;
-    }
-    /* passed to a callee that callee.c copies: seen there */
-    if (outlives && !(LR_CALLEE_SAVED & LR_REG_BIT(reg)) && lr_watch_cs.insn_group(h, stop, CS_GRP_CALL) &&
-        lr_watch_callee_sees(h, s, stop, LR_REG_BIT(reg)))
-        outlives = 0;
-    if (escaped || outlives)
+    /* Where the run stopped with the pointer still in reg: at a call, a
+     * caller-saved register that is not an argument dies; passed to a
+     * callee that callee.c copies, it is seen there; at a return, only
+     * rax lives on. Anywhere else (a branch, a branch target, a register
+     * that lives across calls, a copy or an offset made of it on the
+     * way), the registers that may hold it are followed over the whole
+     * function (flow.c). */
+    int at_call = stop && lr_watch_cs.insn_group(h, stop, CS_GRP_CALL);
+    int at_ret = stop && lr_watch_cs.insn_group(h, stop, CS_GRP_RET);
+    int callee_saved = (LR_CALLEE_SAVED & LR_REG_BIT(reg)) != 0;
+    if (escaped || (!clobbered && callee_saved) || (!clobbered && !at_call && !at_ret))
+        lr_watch_flow_seed(s, pointed, (uintptr_t)load_insn->address, reg);
+    else if (!clobbered && at_call && (LR_ARGUMENTS & LR_REG_BIT(reg)) &&
+             !lr_watch_callee_sees(h, s, stop, LR_REG_BIT(reg)))
+        lr_watch_escape(pointed, (uintptr_t)load_insn->address);
+    else if (!clobbered && at_ret && reg == 14)     /* rax: returned */
         lr_watch_escape(pointed, (uintptr_t)load_insn->address);
     if (!uses)
         return;
     c.n = last_use;
     /* the load itself is a watched access too (watch=meter with
      * meter->ticks): one run, the load's patch first */
-    candidate *k = s->n && s->c[s->n - 1].insn == c.insn ? &s->c[s->n - 1] : new_candidate(s);
+    candidate *k = s->n && s->c[s->n - 1].insn == c.insn ? &s->c[s->n - 1] : lr_watch_new_candidate(s);
     if (!k)
         return;
     if (k->insn == c.insn && k->n == 1 && k->in[0].use)
@@ -414,9 +405,11 @@ static void consider(csh h, const cs_insn *insn, scan *s, cs_insn *tmp)
     consider_direct(h, insn, s);
     int reg, pointed;
     uintptr_t pointer;
+    /* in a function with an indirect jump, which could land inside a run,
+     * the accesses through it are rewritten one by one (flow.c) */
     if ((pointed = lr_watch_through_load(insn, &reg, &pointer)) >= 0) {
         if (s->has_indirect)
-            lr_watch_escape(pointed, (uintptr_t)insn->address);
+            lr_watch_flow_seed(s, pointed, (uintptr_t)insn->address, reg);
         else
             consider_pointer(h, insn, pointer, pointed, reg, 1, s, tmp);
         return;
@@ -424,7 +417,7 @@ static void consider(csh h, const cs_insn *insn, scan *s, cs_insn *tmp)
     if ((pointed = lr_watch_pointer_load(insn, s->o, &reg, &pointer)) < 0)
         return;
     if (s->has_indirect)
-        lr_watch_escape(pointed, (uintptr_t)insn->address);  /* a jump table could land inside a run */
+        lr_watch_flow_seed(s, pointed, (uintptr_t)insn->address, reg);
     else
         consider_pointer(h, insn, pointer, pointed, reg, 0, s, tmp);
 }
@@ -452,6 +445,10 @@ static void disassemble(csh h, cs_insn *insn, cs_insn *tmp, uintptr_t start, siz
     uint64_t address = start;
     s->has_indirect = pass == 2 && lr_watch_addr_in(&s->indirect, start);
     s->held = s->args = 0;
+    s->nseeds = 0;
+    s->fn_start = start;
+    uint32_t first_candidate = s->n;
+    size_t whole = size;
     while (size > 0) {
         if (!lr_watch_cs.disasm_iter(h, &code, &size, &address, insn)) {
             /* not code (padding, data): step over one byte */
@@ -468,7 +465,7 @@ static void disassemble(csh h, cs_insn *insn, cs_insn *tmp, uintptr_t start, siz
         }
     }
     if (pass == 2)
-        lr_watch_keep_or_escape(s);
+        lr_watch_flow(h, s, start, whole, first_candidate);
     if (pass == 1 && s->has_indirect)
         addr_push(&s->indirect, start);
 }

@@ -57,6 +57,9 @@ typedef struct patch {
     /* in a callee's copy: whichever watched variable the address falls in
      * when it runs, if any (var is only the first one passed) */
     uint8_t any;
+    /* found by following the pointer over the function's branches
+     * (flow.c): any too, counted as var's */
+    uint8_t flow;
 } patch;
 
 /* The watched variables (vars.c) and the rewritten instructions (watch.c). */
@@ -123,6 +126,7 @@ typedef struct seq_insn {
     uint8_t len, disp_offset;   /* disp_offset 0: not RIP-relative */
     uintptr_t target;           /* where a RIP-relative operand points */
     uint8_t use;                /* a watched access, p filled */
+    uint8_t lea[12], lea_len;   /* a dynamic one: `lea ADDRESS, %rax` to turn away fast (0: none) */
     patch p;
 } seq_insn;
 
@@ -203,19 +207,17 @@ typedef struct scan {
      * which variable, and the argument registers that hold one now */
     unsigned held, args;
     int held_var[16];
-    /* pointers loaded into a callee-saved register in this function (a
-     * loop's, hoisted): they escape unless every later read of the
-     * register copies it into an argument register of a followed call,
-     * decided at the function's end (callee.c, lr_watch_keep_or_escape) */
-    struct kept {
+    /* pointer loads in this function whose register outlives the
+     * straight line after them (kept across a call or a branch, copied,
+     * moved along): followed over the whole function at its end (flow.c) */
+#define MAX_SEEDS 32
+    struct seed {
         int var;
         uintptr_t at;
         int8_t reg;
-        uint8_t escapes;
-    } kept[8];
-    int nkept;
-    unsigned arg_kept[16];      /* per argument register: the kept pointers it holds a copy of */
-    unsigned read_before;       /* registers read so far in the function (but by push) */
+    } seeds[MAX_SEEDS];
+    int nseeds;
+    uintptr_t fn_start;         /* the function being scanned */
     addr_list targets;          /* direct branch targets in the object, sorted after pass 1 */
     addr_list indirect;         /* the functions (starts) with an indirect jump, sorted */
     const object *o;
@@ -251,7 +253,11 @@ typedef struct scan {
 /* decode.c */ void lr_watch_escape(int var, uintptr_t at);
 /* callee.c */ int lr_watch_callee_sees(csh h, scan *s, const cs_insn *call, unsigned seeds);
 /* callee.c */ void lr_watch_follow_calls(csh h, const cs_insn *insn, scan *s);
-/* callee.c */ void lr_watch_keep_or_escape(scan *s);
+/* callee.c */ int lr_watch_follow_call(csh h, scan *s, const cs_insn *call, unsigned args, int var);
+/* callee.c */ int lr_watch_address_lea(const cs_insn *insn, uint8_t *out);
+/* decode.c */ candidate *lr_watch_new_candidate(scan *s);
+/* flow.c */ void lr_watch_flow_seed(scan *s, int var, uintptr_t at, int reg);
+/* flow.c */ void lr_watch_flow(csh h, scan *s, uintptr_t start, size_t size, uint32_t first_candidate);
 /* vars.c */ watch_var *lr_watch_new_var(void);     /* the next slot (count it), NULL: full */
 /* vars.c */ int lr_watch_index(void);              /* after the last variable; -1 out of memory */
 /* vars.c */ int lr_watch_var_at(uintptr_t a, uintptr_t size);  /* lowest overlapping [a, a+size), -1 */

@@ -78,7 +78,7 @@ static uint8_t *emit_call(uint8_t *at, uint32_t k, const uint8_t *stub_slot)
  * the watched ones between two calls. */
 #define RETURN_SIZE 20      /* emit_return_to's bytes */
 
-#define TURN_AWAY_SIZE(ci) (33 + (size_t)(ci)->lea_len + 10 + 5 + 10 + (ci)->len)   /* emit_checked's */
+#define TURN_AWAY_SIZE(ci) (33 + (size_t)(ci)->lea_len + 10 + 5 + 10 + (ci)->len)   /* emit_checked's, beside the calls */
 
 static size_t copied_size(const clone_insn *ci)
 {
@@ -117,7 +117,7 @@ static uint8_t *emit_compare(uint8_t *at, const uint8_t *slot, uint8_t cc, const
  *   away:
  *     popfq; pop %rax; lea 128(%rsp),%rsp; INSN
  *   done: */
-static uint8_t *emit_checked(uint8_t *p, const clone_insn *ci, uint32_t k, const uint8_t *region)
+static uint8_t *emit_checked(uint8_t *p, const seq_insn *ci, uint32_t k, const uint8_t *region)
 {
     uint8_t *away = p + 33 + ci->lea_len + 10 + 2 * CALL_SIZE + ci->len + 5;
     memcpy(p, red_zone_down, sizeof red_zone_down);
@@ -202,7 +202,10 @@ static int write_clone(const scan *s, clone_fn *c, uint8_t *at, const uint8_t *r
             break;
         }
         if (ci->use && ci->lea_len) {
-            p = emit_checked(p, ci, k, region);
+            seq_insn si = { .len = ci->len, .lea_len = ci->lea_len };
+            memcpy(si.bytes, ci->bytes, ci->len);
+            memcpy(si.lea, ci->lea, ci->lea_len);
+            p = emit_checked(p, &si, k, region);
             lr_watch_patches[k] = ci->p;
             lr_watch_npatches++;
             continue;
@@ -278,8 +281,11 @@ void lr_watch_rewrite(const object *o, scan *s, int mem, char *err, size_t errle
             s->c[n++] = s->c[i];
     s->n = n;
     size_t need = REGION_HEADER;
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; i < n; i++) {
         need += (size_t)s->c[i].n * (15 + 2 * CALL_SIZE) + 5;
+        for (int j = 0; j < s->c[i].n; j++)
+            need += s->c[i].in[j].use && s->c[i].in[j].lea_len ? TURN_AWAY_SIZE(&s->c[i].in[j]) : 0;
+    }
     for (int i = 0; i < s->nclones; i++)
         need += s->clones[i].in ? clone_size(&s->clones[i]) : 0;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -314,6 +320,14 @@ void lr_watch_rewrite(const object *o, scan *s, int mem, char *err, size_t errle
             if (!ok)
                 break;
             uint32_t k = lr_watch_npatches;
+            if (si->use && si->lea_len) {
+                /* through a pointer the flow followed (flow.c): turned away
+                 * fast when it is in no watched variable; not RIP-relative */
+                at = emit_checked(at, si, k, region);
+                lr_watch_patches[k] = si->p;
+                lr_watch_npatches++;
+                continue;
+            }
             if (si->use)
                 at = emit_call(at, k, region);
             uint8_t *moved = at;
@@ -339,11 +353,14 @@ void lr_watch_rewrite(const object *o, scan *s, int mem, char *err, size_t errle
         }
         *at++ = 0xe9;
         at = put32(at, (int32_t)(c->end - (uintptr_t)(at + 4)));
-        /* the first instruction becomes a jump to the slot; the bytes left
-         * over, and the rest of the run, are never run in place */
+        /* the first instruction becomes a jump to the slot (over the
+         * next ones too when it is shorter: a run the register flow
+         * made); the bytes left over, and the rest of the run, are never
+         * run in place */
         c->jump[0] = 0xe9;
         put32(&c->jump[1], (int32_t)((uintptr_t)slot - (c->insn + 5)));
-        memset(&c->jump[5], 0x90, c->in[0].len - 5);
+        if (c->in[0].len > 5)
+            memset(&c->jump[5], 0x90, c->in[0].len - 5);
         c->ready = 1;
     }
     /* where each copy goes first: a copy's calls may go to another */
@@ -372,7 +389,8 @@ void lr_watch_rewrite(const object *o, scan *s, int mem, char *err, size_t errle
     }
     for (uint32_t i = 0; i < n; i++) {
         const candidate *c = &s->c[i];
-        if (c->ready && pwrite(mem, c->jump, c->in[0].len, (off_t)c->insn) != c->in[0].len) {
+        ssize_t len = c->in[0].len > 5 ? c->in[0].len : 5;
+        if (c->ready && pwrite(mem, c->jump, (size_t)len, (off_t)c->insn) != len) {
             snprintf(err, errlen, "cannot rewrite code in %s through /proc/self/mem (%s)",
                      lr_watch_base_name(o->path), strerror(errno));
             /* what was not rewritten is never reached: forget it */

@@ -29,6 +29,12 @@
  *     saved registers when it runs. The load is the instruction replaced;
  *     the rest of the run is never entered from elsewhere (no branch
  *     target in it, no indirect jump in the function).
+ *   - A pointer that outlives that straight line (kept in a callee-saved
+ *     register across a loop's lock calls, moved along an array, copied,
+ *     alive past a branch): the registers that may hold it are followed
+ *     over the function's branches (flow.c), and each access through one
+ *     is rewritten the same way, in a run of its own, counting only when
+ *     its address falls in a watched variable.
  *   - A direct call that passes such a pointer in an argument register
  *     calls a copy of the callee instead (callee.c, patch.c
  *     write_clone): the whole function, its branches re-aimed at the copy,
@@ -47,8 +53,8 @@
  *     the values it really read and wrote: lost updates are observed, not
  *     guessed, as with LOCKRACE_LOAD / LOCKRACE_STORE.
  *
- * Limits (README): a pointer kept across a branch or a call, stored, or
- * passed further than three direct calls is not followed; a variable of
+ * Limits (README): a pointer stored (spilled too), returned, or passed
+ * further than three direct calls is not followed; a variable of
  * which some instruction is lock-prefixed is taken for an atomic one, and
  * all its accesses for atomic (x86 atomic loads and stores are plain
  * moves); variables defined in the C library or the dynamic linker are
@@ -199,9 +205,10 @@ void lr_watch_start(const char *spec)
         lr_watch_rewrite(&lr_watch_objects[o], &s, mem, err, sizeof err);
         for (uint32_t k = before; k < lr_watch_npatches; k++) {
             /* a copy's accesses are counted as calls followed; an indexed
-             * one through a pointer's value (any) is its variable's */
+             * one through a pointer's value (any) is its variable's, and
+             * one the register flow found is its first seed's */
             const patch *p = &lr_watch_patches[k];
-            found[p->var] += p->size != 0 && (!p->any || (p->index >= 0 && lr_watch_vars[p->var].through));
+            found[p->var] += p->size != 0 && (!p->any || p->flow || (p->index >= 0 && lr_watch_vars[p->var].through));
         }
         free(s.c);
         for (int i = 0; i < s.nclones; i++)
@@ -235,9 +242,9 @@ void lr_watch_start(const char *spec)
         } else if (v->escapes) {
             /* once, as for none: a clean run then proves less than it seems */
             const object *o = object_of(v->escape_at);
-            snprintf(err, sizeof err, "watch=%s: its %s is also passed to a function, stored, "
-                     "or kept in a register across calls (%u place%s, the first at %s+%#lx); "
-                     "accesses through it there are not seen", v->name,
+            snprintf(err, sizeof err, "watch=%s: its %s is also stored, returned, passed to a "
+                     "function lockrace does not follow, or used by an instruction it cannot move "
+                     "(%u place%s, the first at %s+%#lx); accesses through it there are not seen", v->name,
                      v->through ? "pointer's value" : "address", v->escapes,
                      v->escapes == 1 ? "" : "s", o ? lr_watch_base_name(o->path) : "?",
                      (unsigned long)(v->escape_at - (o ? o->base : 0)));

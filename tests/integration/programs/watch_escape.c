@@ -1,10 +1,12 @@
 /* Variables whose address goes where the rewriting does not follow: one
- * passed to a function called through a pointer (g_total), an array whose
- * address is kept in a register across the lock calls of a loop
- * (balance); one only ever reached directly (plain) and one passed to a
- * function called directly (passed), whose accesses through it are
- * followed. Watching the first two says so once at start; the others are
- * watched whole, silently. */
+ * passed to a function called through a pointer (g_total), one whose
+ * address is stored in a global pointer (stored), one whose address a
+ * function returns (returned); one only ever reached
+ * directly (plain), one passed to a function called directly (passed),
+ * whose accesses through it are followed, and an array whose address is
+ * kept in a register across the lock calls of a loop (balance), followed
+ * over the loop. Watching the first three says so once at start; the
+ * others are watched whole, silently. */
 #include <pthread.h>
 #include <stdio.h>
 
@@ -12,6 +14,9 @@ long g_total;
 long balance[16];
 long plain;
 long passed;
+long stored;
+long *volatile keep;
+long returned;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 __attribute__((noinline)) static void store(long *p, long v)
@@ -20,6 +25,11 @@ __attribute__((noinline)) static void store(long *p, long v)
 }
 
 static void (*volatile store_fn)(long *, long) = store;
+
+__attribute__((noipa)) static long *where(void)
+{
+    return &returned;
+}
 
 static void *worker(void *arg)
 {
@@ -32,6 +42,11 @@ static void *worker(void *arg)
     }
     pthread_mutex_lock(&lock);
     plain++;
+    stored++;
+    keep = &stored;
+    *keep += 1;
+    returned++;
+    *where() += 1;
     store(&passed, plain);
     pthread_mutex_unlock(&lock);
     return NULL;
@@ -44,6 +59,6 @@ int main(void)
         pthread_create(&t[i], NULL, worker, NULL);
     for (int i = 0; i < 2; i++)
         pthread_join(t[i], NULL);
-    printf("total %ld balance %ld plain %ld\n", g_total, balance[15], plain);
+    printf("total %ld balance %ld plain %ld stored %ld\n", g_total, balance[15], plain, stored);
     return 0;
 }
