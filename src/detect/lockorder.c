@@ -178,8 +178,8 @@ typedef struct shared_table {
 
 #define SHARED_PROBES 16
 
-/* 40 KiB, then 640 KiB, then 10 MiB (contexts) or 2.5 MiB (sites) */
-static shared_table contexts = { { NULL }, { 10, 14, 18 } }, sites = { { NULL }, { 10, 13, 16 } };
+/* 10 KiB, then 160 KiB, then 10 MiB (contexts) or 2.5 MiB (sites) */
+static shared_table contexts = { { NULL }, { 8, 12, 18 } }, sites = { { NULL }, { 8, 12, 16 } };
 
 static shared_slot *level_slots(shared_table *t, int level)
 {

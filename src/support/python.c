@@ -277,7 +277,7 @@ static uint64_t hash_bytes(uint64_t h, const char *s, size_t n)
 static const char *intern_string(const char *s, size_t n)
 {
     if (!strings) {
-        strings_cap = 4096;
+        strings_cap = 512;     /* one page: it grows as it fills */
         strings = lr_map(strings_cap * sizeof *strings);
         if (!strings)
             return NULL;
