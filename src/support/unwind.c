@@ -77,7 +77,9 @@ static rule_slot *level(int i)
 
 static uint32_t slot_index(uint64_t pc, int i)
 {
-    uint64_t h = (pc * 0x9e3779b97f4a7c15ull) << (13 * i) | (pc * 0x9e3779b97f4a7c15ull) >> (64 - 13 * i);
+    uint64_t h = pc * 0x9e3779b97f4a7c15ull;
+    if (i)                      /* other bits in each level */
+        h = h << (13 * i) | h >> (64 - 13 * i);
     return (uint32_t)(h >> (64 - level_bits[i]));
 }
 
