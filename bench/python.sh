@@ -1,7 +1,16 @@
 #!/bin/sh
 # python.sh: a Python threading workload (bench/pythreads.py:
-# ThreadPoolExecutor, queue.Queue, Condition) natively and under lockrace;
-# prints the median wall time of each over ROUNDS runs and the ratio.
+# ThreadPoolExecutor, queue.Queue, Condition) natively and under lockrace,
+# interleaved, ROUNDS runs of each. Two costs:
+#  - the workload: the seconds pythreads.py measures itself (after its
+#    imports; the median), whose ratio is lockrace's cost per operation;
+#  - start-up: the CPU time (user and system, the median) a Python
+#    process has used once it has imported threading, queue and
+#    concurrent.futures, as it reads it itself (getrusage), whose
+#    difference is what lockrace adds to every Python process before the
+#    program's first line (loading, tables, the stacks of the import
+#    system's locks); CPU time, as a loaded machine stretches wall time by
+#    whatever else runs.
 # Usage: [BUILD=build] [ROUNDS=5] [PYTHON=python3] [ITEMS=20000] bench/python.sh
 # Every lockrace run must be clean: exit status 0 and no report.
 set -eu
@@ -10,22 +19,31 @@ ROUNDS=${ROUNDS:-5}
 PYTHON=${PYTHON:-python3}
 ITEMS=${ITEMS:-20000}
 DIR=$(cd "$(dirname "$0")" && pwd)
+. "$DIR/timing.sh"
 LIB=$(cat "$BUILD/ld_preload")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+START='import resource, threading, queue, concurrent.futures
+r = resource.getrusage(resource.RUSAGE_SELF)
+print(r.ru_utime + r.ru_stime)'
 
 for i in $(seq "$ROUNDS"); do
     "$PYTHON" "$DIR/pythreads.py" "$ITEMS" | cut -d' ' -f1 >>"$tmp/native"
     LD_PRELOAD=$LIB LOCKRACE_OPTIONS="json=$tmp/reports.json" \
         "$PYTHON" "$DIR/pythreads.py" "$ITEMS" | cut -d' ' -f1 >>"$tmp/lockrace"
+    "$PYTHON" -c "$START" >>"$tmp/start_native"
+    LD_PRELOAD=$LIB LOCKRACE_OPTIONS="json=$tmp/reports.json" "$PYTHON" -c "$START" >>"$tmp/start_lockrace"
 done
 if [ -s "$tmp/reports.json" ]; then
     echo "python.sh: lockrace reported something:" >&2
-    cat "$tmp/reports.json" >&2
+    cat "$tmp/reports.json" >&2 2>/dev/null || true
     exit 1
 fi
 n=$(median <"$tmp/native")
 l=$(median <"$tmp/lockrace")
-echo "$PYTHON, $ITEMS items, median of $ROUNDS: native $n s, lockrace $l s, ratio $(echo "$l $n" | awk '{ printf "%.2f", $1 / $2 }')"
+sn=$(median <"$tmp/start_native")
+sl=$(median <"$tmp/start_lockrace")
+echo "$PYTHON, $ITEMS items, medians of $ROUNDS runs each:"
+echo "  workload: native $n s, lockrace $l s, ratio $(echo "$l $n" | awk '{ printf "%.2f", $1 / $2 }')"
+echo "  start-up CPU: native $(echo "$sn" | awk '{ printf "%.1f", $1 * 1000 }') ms, lockrace" \
+     "$(echo "$sl" | awk '{ printf "%.1f", $1 * 1000 }') ms, +$(echo "$sl $sn" | awk '{ printf "%.1f", ($1 - $2) * 1000 }') ms"

@@ -2,7 +2,7 @@
 # to the repository: the build (CMakeLists.txt) and the fuzz targets
 # (tests/fuzz/CMakeLists.txt) both read them, so that neither can miss a file.
 set(lr_support_sources src/support/arena.c src/support/bigstack.c src/support/options.c
-    src/support/idtable.c src/support/stack.c src/support/symbolize.c src/support/symbolize_data.c src/support/util.c src/support/python.c)
+    src/support/idtable.c src/support/stack.c src/support/unwind.c src/support/symbolize.c src/support/symbolize_data.c src/support/util.c src/support/python.c)
 set(lr_model_sources src/model/held.c src/model/lockreg.c src/model/thread.c)
 set(lr_report_sources src/report/deadlock.c src/report/describe.c src/report/lockorder.c
     src/report/misuse.c src/report/output.c src/report/race.c src/report/report.c

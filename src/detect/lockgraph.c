@@ -110,7 +110,7 @@ static int index_reserve(void)
 {
     if (index_slots && (index_count + 1) * 2 <= index_mask + 1)
         return 0;
-    uint64_t cap = index_slots ? (index_mask + 1) * 2 : 4096;
+    uint64_t cap = index_slots ? (index_mask + 1) * 2 : 256;
     index_slot *slots = lr_map(cap * sizeof *slots);
     if (!slots)
         return -1;

@@ -8,6 +8,7 @@
 #include "support/arena.h"
 #include "support/bigstack.h"
 #include "support/ilock.h"
+#include "support/options.h"
 #include "support/util.h"
 
 #include <limits.h>
@@ -331,7 +332,9 @@ void lr_wait_begin(lr_thread_info *self, int kind, uintptr_t object, lr_lock *lo
     w->lock = lock;
     w->stack = stack;
     w->bounded = (uint8_t)bounded;
-    w->since_ns = lr_now_ns();
+    /* only the watchdog reads it (watchdog.c), and options never change
+     * once read: no clock read for each of the interpreter's GIL waits */
+    w->since_ns = lr_opt.watchdog ? lr_now_ns() : 0;
     __atomic_add_fetch(&w->seq, 1, __ATOMIC_RELAXED);
     /* publish, then look: pairs with the other waiters' loads */
     __atomic_store_n(&w->kind, (uint32_t)kind, __ATOMIC_SEQ_CST);

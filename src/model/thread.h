@@ -25,7 +25,7 @@ typedef struct lr_wait {
     uint8_t bounded;            /* a timed wait, or one another process may end (a
                                    process-shared condition or barrier): no thread of
                                    this process is needed to end it */
-    uint64_t since_ns;          /* CLOCK_MONOTONIC */
+    uint64_t since_ns;          /* CLOCK_MONOTONIC; 0 without the watchdog */
 } lr_wait;
 
 struct lr_thread;

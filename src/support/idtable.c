@@ -9,7 +9,7 @@ static uint64_t hash_of(lr_idtable *t, uint32_t id)
 
 static int grow(lr_idtable *t)
 {
-    uint32_t cap = t->cap ? t->cap * 2 : 4096;
+    uint32_t cap = t->cap ? t->cap * 2 : 1024;
     uint32_t *slots = lr_map(cap * sizeof *slots);
     if (!slots)
         return -1;

@@ -600,6 +600,29 @@ START_TEST(a_context_learnt_by_one_thread_is_known_to_all)
 }
 END_TEST
 
+/* The process-wide tables grow in levels: thousands of contexts, far more
+ * than the first level holds, are all still known to every thread. */
+START_TEST(contexts_past_the_first_level_are_known_to_all)
+{
+    lr_stack_capture_override = counted_site_stack;
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    for (int i = 0; i < 100; i++)
+        L(i);                           /* first seen now, not in the count */
+    captures = 0;
+    for (uintptr_t i = 0; i < 5000; i++) {     /* a context and a site each */
+        take(t1, L((int)(i % 100)), LR_BLOCKING, 0x200000 + i * 16);
+        unlock(t1, L((int)(i % 100)));
+    }
+    ck_assert_int_eq(captures, 5000);
+    for (uintptr_t i = 0; i < 5000; i++) {
+        take(t2, L((int)(i % 100)), LR_BLOCKING, 0x200000 + i * 16);
+        unlock(t2, L((int)(i % 100)));
+    }
+    ck_assert_int_eq(captures, 5000);
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
 /* A context whose lock ended is learnt again, by any thread, for the new
  * lock at that address: its edges are the new lock's. */
 START_TEST(a_known_context_of_a_lock_that_ended_is_learnt_again)
@@ -994,6 +1017,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_lock_made_under_the_held_locks);
     tcase_add_test(tc, a_site_is_unwound_once_for_all_its_held_sets);
     tcase_add_test(tc, a_context_learnt_by_one_thread_is_known_to_all);
+    tcase_add_test(tc, contexts_past_the_first_level_are_known_to_all);
     tcase_add_test(tc, a_known_context_of_a_lock_that_ended_is_learnt_again);
     tcase_add_test(tc, a_chain_built_backwards_is_clean_then_closed);
     tcase_add_test(tc, reordering_keeps_the_locks_between_in_order);
