@@ -462,8 +462,8 @@ __attribute__((noinline, no_sanitize_address)) int lr_unwind_fast(void **out, co
         if (!(r.r.flags & RULE_FOLLOWED))
             return -1;
         uint64_t cfa = (r.r.flags & RULE_CFA_RBP ? rbp : rsp) + (int64_t)r.r.cfa_off;
-        if (cfa == rsp || (cfa & 7))
-            return -1;          /* no progress, or not a frame: libgcc decides */
+        if (cfa <= rsp || (cfa & 7))
+            return -1;          /* no progress (a caller's frame is above), or not a frame: libgcc decides */
         if (r.r.flags & RULE_RBP_SAVED)
             rbp = *(const uint64_t *)(uintptr_t)(cfa + (int64_t)r.r.rbp_off);
         pc = *(const uint64_t *)(uintptr_t)(cfa + (int64_t)r.r.ra_off);
