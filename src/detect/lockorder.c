@@ -323,10 +323,9 @@ static lr_token site_stack(const lr_thread *t, const lr_acquisition *a, lr_lock 
  * tell; the report still says whose stack it is. Read from lr_order_learn's
  * own frame, whose distance from the wrapper's call is fixed for each
  * wrapper; 0 for a thread whose stack's top lockrace did not see. */
-static uint64_t path_of(const lr_thread *t, uintptr_t frame)
+static uint64_t path_of(uintptr_t depth)
 {
-    uintptr_t base = t->info->stack_base;
-    return base ? (uint64_t)(base - frame) * 0x94d049bb133111ebull : 0;
+    return (uint64_t)depth * 0x94d049bb133111ebull;
 }
 
 /* The context, learnt by another thread (on the same path): the lock,
@@ -387,11 +386,10 @@ static int only_mine(const lr_thread *t, const lr_lock *l)
  * unwound once per process and depth (support/stack.h). */
 static lr_lock *first_seen_here(lr_thread *t, const lr_acquisition *a)
 {
-    uintptr_t base = t->info->stack_base;
-    if (!base)
+    uintptr_t depth = lr_thread_depth_here(t);
+    if (!depth)
         return lr_lock_get(a->addr, a->type);
-    lr_stack_site_begin(a->pc, base - (uintptr_t)__builtin_frame_address(0), t->info->id, &t->depth,
-                        t->depth);
+    lr_stack_site_begin(a->pc, depth, t->info->id, &t->depth, t->depth);
     lr_lock *l = lr_lock_get(a->addr, a->type);
     lr_stack_site_end();
     return l;
@@ -400,7 +398,7 @@ static lr_lock *first_seen_here(lr_thread *t, const lr_acquisition *a)
 int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
 {
     int saved_errno = errno, keep = 1;
-    uint64_t path = path_of(t, (uintptr_t)__builtin_frame_address(0));
+    uint64_t path = path_of(lr_thread_depth_here(t));
     lr_enter(t);
     if (!only_mine(t, lr_lock_find(a->addr)) && learnt_elsewhere(t, a, key, path)) {
         lr_leave(t);

@@ -98,6 +98,16 @@ size_t lr_thread_add_part(size_t size, int (*start)(lr_thread *t, void *part, in
  * lock path (lock order, which asks first) reaches its part with no load. */
 #define LR_THREAD_FIRST_PART ((sizeof(lr_thread) + 63) & ~(size_t)63)
 
+/* How deep the thread's stack is at the caller's frame: bytes below the
+ * top of the stack lockrace knows (stack_base), 0 when it knows none. Two
+ * paths to one call site are nearly always at two depths. Always inline:
+ * the frame is the caller's. */
+static inline __attribute__((always_inline)) uintptr_t lr_thread_depth_here(const lr_thread *t)
+{
+    uintptr_t base = t->info->stack_base;
+    return base ? base - (uintptr_t)__builtin_frame_address(0) : 0;
+}
+
 static inline void *lr_thread_part(lr_thread *t, size_t offset)
 {
     return (char *)t + offset;

@@ -36,10 +36,9 @@ static inline lr_thread *lr_self(void)
  * inline function's frame is the wrapper's. */
 static inline __attribute__((always_inline)) void lr_site_begin(lr_thread *self, void *pc)
 {
-    uintptr_t base = self ? self->info->stack_base : 0;
-    if (base)
-        lr_stack_site_begin((uintptr_t)pc, base - (uintptr_t)__builtin_frame_address(0), self->info->id,
-                            &self->depth, self->depth + 1);
+    uintptr_t depth = self ? lr_thread_depth_here(self) : 0;
+    if (depth)
+        lr_stack_site_begin((uintptr_t)pc, depth, self->info->id, &self->depth, self->depth + 1);
 }
 
 static inline void lr_site_end(lr_thread *self)

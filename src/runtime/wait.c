@@ -208,8 +208,7 @@ int lr_wait_round_over(const struct timespec *deadline)
 lr_stack_id lr_site_stack(lr_thread *self, uintptr_t pc)
 {
     uint32_t i = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 58);
-    uintptr_t base = self->info->stack_base;
-    uint32_t depth = base ? (uint32_t)(base - (uintptr_t)__builtin_frame_address(0)) : 0;
+    uint32_t depth = (uint32_t)lr_thread_depth_here(self);
     int saved = errno;
     lr_enter(self);
     /* asked inside lockrace: the interpreter's functions it calls are not
