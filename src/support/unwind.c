@@ -165,6 +165,19 @@ static int64_t sleb(reader *r)
     return (int64_t)v;
 }
 
+/* An n-byte little-endian number (n <= 8). */
+static uint64_t fixed(reader *r, size_t n)
+{
+    uint64_t v = 0;
+    if ((size_t)(r->end - r->p) < n) {
+        r->bad = 1;
+        return 0;
+    }
+    memcpy(&v, r->p, n);
+    r->p += n;
+    return v;
+}
+
 static void skip(reader *r, uint64_t n)
 {
     if ((uint64_t)(r->end - r->p) < n)
@@ -239,24 +252,8 @@ static int run(reader *r, row *s, const row *initial, uint64_t *loc, uint64_t un
         switch (op) {
         case 0x00: break;                                           /* nop */
         case 0x02: *loc += u8(r) * code_align; break;               /* advance_loc1 */
-        case 0x03: {                                                /* advance_loc2 */
-            uint16_t d;
-            if ((size_t)(r->end - r->p) < sizeof d)
-                return -1;
-            memcpy(&d, r->p, sizeof d);
-            r->p += sizeof d;
-            *loc += d * code_align;
-            break;
-        }
-        case 0x04: {                                                /* advance_loc4 */
-            uint32_t d;
-            if ((size_t)(r->end - r->p) < sizeof d)
-                return -1;
-            memcpy(&d, r->p, sizeof d);
-            r->p += sizeof d;
-            *loc += d * code_align;
-            break;
-        }
+        case 0x03: *loc += fixed(r, 2) * code_align; break;         /* advance_loc2 */
+        case 0x04: *loc += fixed(r, 4) * code_align; break;         /* advance_loc4 */
         case 0x05:                                                  /* offset_extended */
             reg = uleb(r);
             set_rule(s, reg, OFFSET, (int64_t)uleb(r) * data_align);
