@@ -1095,9 +1095,8 @@ def case_counter_race():
             continue
         expect(len(lu) >= 1, f"run {attempt}: lost {lost}, no lost-update report")
         observed = [r for r in lu if r["certainty"] == "observed"]
-        counted = sum(x["observed"] for x in race_summary(reports)["lost_updates"])
         # every access is made through lockrace: the count is exact
-        expect(counted == lost, f"run {attempt}: counted {counted}, program lost {lost}")
+        expect_counted(reports, lost, f"run {attempt}")
         if not observed:
             continue
         r = observed[0]
@@ -1117,7 +1116,7 @@ def case_counter_race():
                and order.index(2) < order.index(3), f"interleaving {order}")
         a = r["accesses"]
         expect(a[1]["value"] == a[0]["value"] + 1 and a[3]["value"] == a[2]["value"] + 1, "values")
-        expect(1 <= r["lost_so_far"] <= counted, f"lost_so_far {r['lost_so_far']}")
+        expect(1 <= r["lost_so_far"] <= lost, f"lost_so_far {r['lost_so_far']}")
         expect("lost-update on counter" in err and "was overwritten" in err, "text report")
         return
     raise Failure("no run showed an observed lost update")
@@ -1149,8 +1148,7 @@ def case_bank_race():
     expect("released it in between" in err, "the text does not say the lock was released")
     m = re.search(r"deposited (\d+), balance (\d+)", out)
     lost = int(m.group(1)) - int(m.group(2))
-    counted = sum(x["observed"] for x in race_summary(reports)["lost_updates"])
-    expect(counted == lost, f"counted {counted} lost updates, the program lost {lost}")
+    expect_counted(reports, lost, "lost updates")
 
 
 def case_annotated_counter():
@@ -2285,6 +2283,13 @@ def watched(name, args, spec, launcher=False):
     return run(name, args, options=f"watch={spec}")
 
 
+def expect_counted(reports, lost, what):
+    """The lost updates lockrace counted (the summary's, observed) are what
+    the program lost."""
+    counted = sum(x["observed"] for x in race_summary(reports)["lost_updates"])
+    expect(counted == lost, f"{what}: counted {counted}, program lost {lost}")
+
+
 def check_observed_loss(r, var, source, what):
     """An observed lost update: read, write, read, write with values, at
     the program's lines."""
@@ -2340,8 +2345,7 @@ def case_watch_counter():
             continue
         lu = findings(reports, "lost-update")
         expect(len(lu) == 1, f"{len(lu)} lost-update reports")
-        counted = sum(x["observed"] for x in race_summary(reports)["lost_updates"])
-        expect(counted == lost, f"run {attempt}: counted {counted}, program lost {lost}")
+        expect_counted(reports, lost, f"run {attempt}")
         expect(lu[0]["certainty"] == "observed", f"certainty {lu[0]['certainty']}")
         check_observed_loss(lu[0], "counter", "counter_plain.c", "counter")
         lines = [a["stack"][0]["line"] for a in lu[0]["accesses"]]
@@ -2495,8 +2499,7 @@ def case_watch_hoist():
         lost = int(m.group(1)) - int(m.group(2))
         if lost == 0:
             continue
-        counted = sum(x["observed"] for x in race_summary(reports)["lost_updates"])
-        expect(counted == lost, f"racy, run {attempt}: counted {counted}, program lost {lost}")
+        expect_counted(reports, lost, f"racy, run {attempt}")
         check_observed_loss(r, "balance[15]", src, "racy")
         break
     else:
@@ -2568,8 +2571,7 @@ def case_watch_callee():
         expect(len(lu) == 1, f"add: {len(lu)} lost-update reports")
         if lost == 0:
             continue
-        counted = sum(x["observed"] for x in race_summary(reports)["lost_updates"])
-        expect(counted == lost, f"add, run {attempt}: counted {counted}, program lost {lost}")
+        expect_counted(reports, lost, f"add, run {attempt}")
         check_observed_loss(lu[0], "g_sum", src, "add")
         lines = [a["stack"][0]["line"] for a in lu[0]["accesses"]]
         read, write = marked_line(src, "/* the read */"), marked_line(src, "/* the write */")
@@ -2594,8 +2596,7 @@ def case_watch_callee():
         lost = int(m.group(1)) - int(m.group(2))
         if lost == 0:
             continue
-        counted = sum(x["observed"] for x in race_summary(reports)["lost_updates"])
-        expect(counted == lost, f"nested, run {attempt}: counted {counted}, program lost {lost}")
+        expect_counted(reports, lost, f"nested, run {attempt}")
         check_observed_loss(lu[0], "g_relayed", src, "nested")
         break
     else:
