@@ -140,6 +140,27 @@ int lr_pylock_holders(uintptr_t object, uint32_t *out)
     return 1;
 }
 
+/* A Lock.acquire() that waits reads where it is at its try, which holds
+ * the GIL; the wait that follows, on the same lock, does not (3.10 and 3.11
+ * cannot even tell this thread's frames then) and keys by the same line. */
+static __thread struct {
+    void *s;
+    uintptr_t position;
+} tried __attribute__((tls_model("initial-exec")));
+
+void *lr_pylock_site(void *s, void *pc)
+{
+    if (!lr_pylock_is_lock(s))
+        return pc;
+    uintptr_t position = lr_python_position();
+    if (!position && tried.s == s)
+        position = tried.position;
+    tried.s = s;
+    tried.position = position;
+    /* the instruction's address, in a code object: no C call site's */
+    return position ? (void *)position : pc;
+}
+
 static int others_alive(const lr_thread *self);
 
 /* Where the thread is about to block: its try, just before, held the GIL

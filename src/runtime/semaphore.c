@@ -62,7 +62,8 @@ void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisit
         return;
     }
     a->id = l->id;
-    lr_sync_before(self, s, LR_SEMAPHORE, how == LR_TRY ? LR_BLOCKING : how, 0, pc, a);
+    lr_sync_before(self, s, LR_SEMAPHORE, how == LR_TRY ? LR_BLOCKING : how, 0,
+                   lr_pylock_site(s, pc), a);
 }
 
 /* A thread that waited on a semaphore-lock may have been let through by

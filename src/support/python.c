@@ -1,8 +1,10 @@
 /* Reading CPython's frames for lockrace's stacks (python.h). Support layer.
  *
- * Only the interpreter's exported C API is used, found with dlsym, so one
+ * The interpreter's exported C API is used, found with dlsym, so one
  * lockrace serves every CPython from 3.10 on, shared or static, without
- * its headers. It is called only on a thread that holds the GIL (the
+ * its headers; the one exception, where a lock is taken in Python code,
+ * reads three of its structures' fields, checked against the API first
+ * (lr_python_position). It is called only on a thread that holds the GIL (the
  * frames are then this thread's to read), never in a signal handler (a C
  * stack with a signal frame), never while the interpreter starts or ends.
  * Reading materialises frame objects (PyThreadState_GetFrame and
@@ -141,6 +143,130 @@ static void find_stdlib(void)
     stdlib_len = strlen(stdlib_dir);
 }
 
+/* ---- where the thread's Python code is, for every acquisition ----
+ *
+ * The interpreter takes every Lock from one C call site, so a lock-order
+ * context keyed by the caller's address stands for every Python line that
+ * takes the same lock under the same locks: the stack it keeps is the
+ * first line's. The innermost frame's instruction tells the lines apart,
+ * and reading it through the API costs a frame object; it is read from the
+ * interpreter's own structures instead, three loads, with the offsets of
+ * each version below (from its headers: PyThreadState, _PyCFrame,
+ * _PyInterpreterFrame; 3.10's PyFrameObject), used only once the first
+ * stack read through the API found the same frame, code and instruction
+ * there. A build laid out otherwise (a debug build, a version not listed)
+ * fails that check and keys by the C call site alone, as before. */
+typedef struct layout {
+    int minor;
+    int16_t thread_frame;       /* PyThreadState: cframe (3.11, 3.12); frame (3.10) */
+    int16_t cframe_current;     /* _PyCFrame.current_frame; -1: no cframe (3.10) */
+    int16_t frame_code;         /* the frame's code object */
+    int16_t frame_instr;        /* prev_instr (3.11, 3.12); f_lasti, an int (3.10) */
+    int16_t object_frame;       /* PyFrameObject.f_frame (3.11, 3.12) */
+    int16_t code_start;         /* PyCodeObject.co_code_adaptive (3.11, 3.12) */
+} layout;
+
+static const layout layouts[] = {
+    { 10, 24, -1, 32, 96, 0, 0 },
+    { 11, 56, 8, 32, 56, 24, 184 },
+    { 12, 56, 0, 0, 56, 24, 192 },
+};
+
+static const layout *position_layout;  /* this version's, NULL none */
+static int position_state;             /* 0 not checked yet, 1 checked, -1 off */
+static int position_tries;
+
+static void choose_layout(void)
+{
+    int major = 0, minor = 0;
+    if (!py.ThreadState_UncheckedGet || !py.GetVersion ||
+        sscanf(py.GetVersion(), "%d.%d", &major, &minor) != 2 || major != 3)
+        return;
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++)
+        if (layouts[i].minor == minor)
+            position_layout = &layouts[i];
+    if (minor >= 11 && !py.Frame_GetLasti)
+        position_layout = NULL;
+}
+
+static char *load_ptr(const void *base, int offset)
+{
+    return *(char *const *)((const char *)base + offset);
+}
+
+/* The innermost frame's record: the interpreter frame (3.11, 3.12) or the
+ * frame object (3.10), NULL when no Python code runs. The thread state is
+ * the calling thread's own. */
+static char *innermost(const layout *l, void *ts)
+{
+    char *p = load_ptr(ts, l->thread_frame);
+    if (p && l->cframe_current >= 0)
+        p = load_ptr(p, l->cframe_current);
+    return p;
+}
+
+uintptr_t lr_python_position(void)
+{
+    if (__atomic_load_n(&position_state, __ATOMIC_ACQUIRE) != 1 || reading)
+        return 0;
+    /* The thread that holds the GIL: 3.10 and 3.11 give the GIL's holder,
+     * 3.12 this thread's state while it holds the GIL (NULL once it let
+     * the GIL go); either way, this thread's own when it holds the GIL.
+     * The frames are then this thread's, and no other thread changes them. */
+    void *ts = py.ThreadState_UncheckedGet();
+    if (!ts || ts != py.GILState_GetThisThreadState())
+        return 0;
+    const layout *l = position_layout;
+    char *frame = innermost(l, ts);
+    if (!frame)
+        return 0;
+    if (l->code_start)
+        return (uintptr_t)load_ptr(frame, l->frame_instr);
+    int lasti = *(const int *)(frame + l->frame_instr);
+    return (uintptr_t)load_ptr(frame, l->frame_code) ^ ((uint64_t)(uint32_t)lasti << 48);
+}
+
+/* The layout is this interpreter's: the frame the API gives (a new
+ * reference, on a thread that holds the GIL) is the one found through it,
+ * with the same code and instruction. The _PyCFrame is followed only when
+ * it lies on this thread's stack (the eval loop's own) or in the thread
+ * state (its root one), where a wrong offset cannot make it point. A frame
+ * the API skips (an incomplete one) is no verdict: tried again at later
+ * stacks, a few times. */
+static void check_layout(void *ts, PyObject *frame)
+{
+    const layout *l = position_layout;
+    if (position_state != 0)
+        return;
+    if (!l || !frame || ++position_tries > 8) {
+        __atomic_store_n(&position_state, -1, __ATOMIC_RELEASE);
+        return;
+    }
+    char *p = load_ptr(ts, l->thread_frame);
+    if (l->cframe_current >= 0) {
+        uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+        if (!p || ((uintptr_t)p - here >= (64u << 20) && (uintptr_t)p - (uintptr_t)ts >= 512)) {
+            __atomic_store_n(&position_state, -1, __ATOMIC_RELEASE);
+            return;
+        }
+        p = load_ptr(p, l->cframe_current);
+        if (!p || p != load_ptr(frame, l->object_frame))
+            return;
+    } else if (p != (char *)frame) {
+        return;
+    }
+    PyObject *code = py.Frame_GetCode(frame);
+    int same = code && load_ptr(p, l->frame_code) == (char *)code;
+    if (same && l->code_start) {
+        int lasti = py.Frame_GetLasti(frame);
+        same = lasti >= 0 && load_ptr(p, l->frame_instr) == (char *)code + l->code_start + lasti;
+    }
+    if (code)
+        py.DecRef(code);
+    if (same)
+        __atomic_store_n(&position_state, 1, __ATOMIC_RELEASE);
+}
+
 void lr_python_init(void)
 {
 #define GET(field, name) py.field = (__typeof__(py.field))sym(name)
@@ -212,6 +338,7 @@ void lr_python_init(void)
         eval_hi = eval_lo + entry->st_size;
     }
     find_stdlib();
+    choose_layout();
     if (getcwd(start_dir, sizeof start_dir - 1) && strcmp(start_dir, "/") != 0) {
         start_len = strlen(start_dir);
         start_dir[start_len++] = '/';
@@ -918,6 +1045,7 @@ int lr_python_capture(void *const *c_pcs, int nc, uintptr_t *out, int max)
         goto done;
     void *interp = py.ThreadState_GetInterpreter ? py.ThreadState_GetInterpreter(ts) : NULL;
     PyObject *frame = py.ThreadState_GetFrame(ts);
+    check_layout(ts, frame);
     while (frame && n < max) {
         uint32_t id = frame_id(interp, frame);
         if (id) {

@@ -33,6 +33,14 @@ int lr_python_present(void);
  * handler that interrupted the interpreter) means no reading either. */
 int lr_python_capture(void *const *c_pcs, int nc, uintptr_t *out, int max);
 
+/* Where the calling thread's innermost Python frame is: an address that
+ * names its code and instruction (the line), for keying what is learnt
+ * per call site by the Python line too; 0 when unknown (no Python code
+ * runs, the thread does not hold the GIL, or this interpreter's layout
+ * was not confirmed by a first lr_python_capture). A few loads, no call
+ * into Python code: cheap enough for every lock acquisition. */
+uintptr_t lr_python_position(void);
+
 /* 1 when lr_python_capture would read the calling thread's frames now (the
  * interpreter runs and this thread holds the GIL), signal frames aside. It
  * asks the interpreter (PyGILState_Check): call it, as lr_python_capture,
