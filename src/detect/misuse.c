@@ -71,12 +71,15 @@ static destroyed_at *slot_of(destroyed_at *table, uintptr_t addr)
     return &table[(addr * 0x9e3779b97f4a7c15ull) >> 56];
 }
 
-static void remember(destroyed_at *table, lr_thread *self, uintptr_t addr)
+static void remember(destroyed_at *table, lr_thread *self, uintptr_t addr, int where)
 {
     destroyed_at *d = slot_of(table, addr);
-    lr_enter(self);
-    d->stack = lr_stack_capture();
-    lr_leave(self);
+    d->stack = 0;
+    if (where) {
+        lr_enter(self);
+        d->stack = lr_stack_capture();
+        lr_leave(self);
+    }
     d->thread = self->info->id;
     __atomic_store_n(&d->addr, addr, __ATOMIC_RELEASE);
 }
@@ -198,7 +201,7 @@ void lr_misuse_uninitialised(lr_thread *self, void *obj, int rc)
 void lr_misuse_mutex_destroyed(lr_thread *self, pthread_mutex_t *m)
 {
     if (self)
-        remember(dead_mutexes, self, (uintptr_t)m);
+        remember(dead_mutexes, self, (uintptr_t)m, 1);
 }
 
 /* ---- the report ---- */
@@ -291,7 +294,7 @@ void lr_misuse_mutex_unlock(lr_thread *self, pthread_mutex_t *m)
     if (owner == self->info->tid || (m->__data.__kind & 128))  /* held, or process-shared */
         return;
     if (!m->__data.__lock)
-        remember(bad_unlocks, self, (uintptr_t)m);
+        remember(bad_unlocks, self, (uintptr_t)m, 1);
     report(self, LR_MISUSE_UNLOCK_NOT_HELD, (uintptr_t)m, m->__data.__kind & 3, 0,
            m->__data.__lock ? holder_of(owner, (uintptr_t)m) : none, 0);
 }
@@ -553,11 +556,11 @@ void lr_misuse_sem_destroy(lr_thread *self, sem_t *s)
         report(self, LR_MISUSE_SEM_DESTROY_WAITED, 0, 0, (uintptr_t)s, none, 0);
 }
 
-void lr_misuse_sem_destroyed(lr_thread *self, sem_t *s)
+void lr_misuse_sem_destroyed(lr_thread *self, sem_t *s, int where)
 {
     if (!self)
         return;
-    remember(dead_sems, self, (uintptr_t)s);
+    remember(dead_sems, self, (uintptr_t)s, where);
     __atomic_store_n(&any_dead_sem, 1, __ATOMIC_RELAXED);
     lr_misuse_uninitialised(self, s, 0);
 }

@@ -37,7 +37,8 @@ void lr_misuse_main_end(lr_thread *self) __attribute__((cold));
 int lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c) __attribute__((cold));
 void lr_misuse_sem_init(lr_thread *self, sem_t *s) __attribute__((cold));
 void lr_misuse_sem_destroy(lr_thread *self, sem_t *s) __attribute__((cold));
-void lr_misuse_sem_destroyed(lr_thread *self, sem_t *s) __attribute__((cold));
+/* where: whether to keep the destroy's stack (a use after it names it) */
+void lr_misuse_sem_destroyed(lr_thread *self, sem_t *s, int where) __attribute__((cold));
 void lr_misuse_sem_use(lr_thread *self, sem_t *s);
 /* After a sem_init or sem_post that failed (rc -1) with err. */
 void lr_misuse_sem_init_failed(lr_thread *self, sem_t *s, unsigned value, int err) __attribute__((cold));

@@ -118,6 +118,11 @@ void lr_pylock_released(void *s)
         __atomic_store_n(&t->holder, 0, __ATOMIC_RELAXED);
 }
 
+int lr_pylock_tagged(void *s)
+{
+    return tag_of(s) != NULL;
+}
+
 int lr_pylock_is_lock(void *s)
 {
     pylock_tag *t = tag_of(s);

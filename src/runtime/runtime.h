@@ -104,6 +104,9 @@ void lr_pylock_made(lr_thread *self, void *s, unsigned value);
 void lr_pylock_destroyed(void *s);
 void lr_pylock_acquired(lr_thread *self, void *s, int rc);
 void lr_pylock_released(void *s);
+/* 1 for any semaphore tagged as the interpreter's (a lock, a thread's
+ * life lock, a Condition's waiter) */
+int lr_pylock_tagged(void *s);
 /* 1 for a lock the interpreter made (not a thread's life lock) */
 int lr_pylock_is_lock(void *s);
 /* What an acquisition of s at the interpreter's call site pc is keyed by:

@@ -14,6 +14,15 @@
  * it leaves the graph for good. A
  * semaphore-lock's trywait counts as a blocking acquisition: CPython's
  * Lock.acquire() tries first and only then blocks. */
+/* Misuse: a semaphore used after its destroy, or bytes that cannot be one.
+ * A Python lock's tag is made after its init and cleared at its destroy:
+ * one that has it is neither (this is every Lock call). */
+static void check_use(lr_thread *self, void *s)
+{
+    if (!lr_pylock_tagged(s))
+        lr_misuse_sem_use(self, s);
+}
+
 static lr_lock *sem_lock(void *s)
 {
     lr_lock *l = lr_lock_find((uintptr_t)s);
@@ -45,7 +54,7 @@ void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisit
     a->lock = NULL;
     if (!self)
         return;
-    lr_misuse_sem_use(self, s);
+    check_use(self, s);
     lr_held_drop_stale(self);
     lr_lock *l = sem_lock(s);
     if (!l)
@@ -79,7 +88,7 @@ void lr_sem_post(lr_thread *self, void *s)
     lr_pylock_released(s);
     if (!self)
         return;
-    lr_misuse_sem_use(self, s);
+    check_use(self, s);
     if (lr_held_depth(self, (uintptr_t)s)) {
         lr_lock *l = sem_lock(s);
         if (l && !__atomic_load_n(&l->proven, __ATOMIC_ACQUIRE)) {
@@ -108,7 +117,10 @@ void lr_sem_posted(lr_thread *self, void *s, int rc)
 void lr_sem_destroyed(lr_thread *self, void *s, int rc)
 {
     if (rc == 0) {
-        lr_misuse_sem_destroyed(self, s);
+        /* A Python lock ends with its object, wherever the last reference
+         * went: no Python code can use it after, and its stack (two or
+         * three in every Condition.wait) would name no line of interest */
+        lr_misuse_sem_destroyed(self, s, !lr_pylock_tagged(s));
         lr_pylock_destroyed(s);
     }
     lr_sync_destroyed(self, s, rc);

@@ -457,7 +457,7 @@ START_TEST(semaphore_posted_after_destroy)
     sem_init(&s, 0, 0);
     lr_misuse_sem_init(t, &s);
     current_site = 0x7100;
-    lr_misuse_sem_destroyed(t, &s);
+    lr_misuse_sem_destroyed(t, &s, 1);
     current_site = 0x7000;
     lr_misuse_sem_use(u, &s);                                /* the post */
     ck_assert_int_eq(nreports, 1);
