@@ -87,7 +87,7 @@ static __thread int reading __attribute__((tls_model("initial-exec")));
 
 /* Interned names, made under the GIL at the first reading. */
 static PyObject *s_filename, *s_qualname, *s_co_name, *s_code, *s_self, *s_name, *s_target;
-static PyObject *s_linetable, *s_firstlineno;
+static PyObject *s_linetable, *s_firstlineno, *s_f_locals;
 
 static void *sym(const char *name)
 {
@@ -566,6 +566,7 @@ static int begin(saved *s)
         s_target = py.Unicode_InternFromString("_target");
         s_linetable = py.Unicode_InternFromString("co_linetable");
         s_firstlineno = py.Unicode_InternFromString("co_firstlineno");
+        s_f_locals = py.Unicode_InternFromString("f_locals");
         py.Err_Clear();
     }
     return s_filename != NULL;
@@ -956,8 +957,11 @@ static void read_thread_name(PyObject *frame)
     PyObject *self = NULL, *locals = NULL;
     if (py.Frame_GetVar) {
         self = py.Frame_GetVar(frame, s_self);
-    } else if (py.Frame_GetLocals) {
-        locals = py.Frame_GetLocals(frame);
+    } else {
+        /* 3.10 has no PyFrame_GetLocals: the frame's own f_locals (a
+         * builtin type's attribute, which no program can redefine) */
+        locals = py.Frame_GetLocals ? py.Frame_GetLocals(frame)
+                 : s_f_locals ? py.Object_GetAttr(frame, s_f_locals) : NULL;
         if (locals && *(void **)((char *)locals + sizeof(intptr_t)) == py.Dict_Type) {
             self = py.Dict_GetItemWithError(locals, s_self);
             /* borrowed: the locals dictionary, released last, keeps it */
@@ -1051,7 +1055,9 @@ int lr_python_capture(void *const *c_pcs, int nc, uintptr_t *out, int max)
         if (id) {
             out[n++] = LR_PY_TAG | id;
             lr_py_frame f;
-            if (lr_python_frame(out[n - 1], &f) == 0 && !strcmp(f.function, "Thread._bootstrap_inner") &&
+            /* 3.10's code objects have no qualified name */
+            if (lr_python_frame(out[n - 1], &f) == 0 &&
+                (!strcmp(f.function, "Thread._bootstrap_inner") || !strcmp(f.function, "_bootstrap_inner")) &&
                 ends_with(f.file, "/threading.py"))
                 read_thread_name(frame);
         }

@@ -1605,7 +1605,8 @@ def all_pythons():
 def case_python_held_lines():
     """A held lock is shown at the line that took it this time: the same
     lock under the same locks at another line, by another thread, after a
-    wait for it, is not shown at the first line that took it."""
+    wait for it, is not shown at the first line that took it. On every
+    CPython here (what is read differs by version), threads named too."""
     script = "tests/integration/programs/python_held_lines.py"
     expected = {  # function: where it took the held lock, where the second
         "ab": ((script, "ab", 20), (script, "ab", 21)),
@@ -1617,7 +1618,7 @@ def case_python_held_lines():
         status, out, err, reports = run_python(python, script)
         expect(status == 66 and out == "done\n", f"{python}: status {status}: {err[-1500:]}")
         edges = [e for r in reports if r["kind"] == "lock-order-inversion" for e in r["edges"]]
-        # by the function that took the second lock (3.10's threads are not named)
+        # by the function that took the second lock, which names its thread
         by = {(python_frames(e["second_stack"])[:1] or [{}])[0].get("function"): e for e in edges}
         expect(len(reports) == 2 and sorted(by) == sorted(expected) and len(edges) == 4,
                f"{python}: edges by {sorted(map(str, by))}: {[r['summary'] for r in reports]}")
@@ -1625,6 +1626,7 @@ def case_python_held_lines():
             first, second = expected.get(name, (None, None))
             check_python_stack(e["first_stack"], [first], f"{python}: {name} held")
             check_python_stack(e["second_stack"], [second], f"{python}: {name} taken")
+            expect(e["thread"].get("name") == name, f"{python}: {name}'s thread is named {e['thread'].get('name')!r}")
 
 
 def case_python_clean():
