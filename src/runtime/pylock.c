@@ -153,11 +153,15 @@ static __thread struct {
     uintptr_t position;
 } tried __attribute__((tls_model("initial-exec")));
 
-void *lr_pylock_site(void *s, void *pc)
+void *lr_pylock_site(lr_thread *self, void *s, void *pc)
 {
     if (!lr_pylock_is_lock(s))
         return pc;
+    /* inside lockrace: what the interpreter's function it calls reads
+     * (the GIL's holder) is not the program's access (a watched field) */
+    lr_enter(self);
     uintptr_t position = lr_python_position();
+    lr_leave(self);
     if (!position && tried.s == s)
         position = tried.position;
     tried.s = s;

@@ -112,7 +112,7 @@ int lr_pylock_is_lock(void *s);
 /* What an acquisition of s at the interpreter's call site pc is keyed by:
  * for a Python Lock, the Python line that takes it (the C call site is the
  * same for every line); pc otherwise. */
-void *lr_pylock_site(void *s, void *pc);
+void *lr_pylock_site(lr_thread *self, void *s, void *pc);
 /* The thread ends (its last moment): the semaphore-locks it holds were
  * signals (semaphore.c). */
 void lr_sem_thread_end(lr_thread *self);

@@ -72,7 +72,7 @@ void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisit
     }
     a->id = l->id;
     lr_sync_before(self, s, LR_SEMAPHORE, how == LR_TRY ? LR_BLOCKING : how, 0,
-                   lr_pylock_site(s, pc), a);
+                   lr_pylock_site(self, s, pc), a);
 }
 
 /* A thread that waited on a semaphore-lock may have been let through by

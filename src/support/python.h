@@ -37,8 +37,10 @@ int lr_python_capture(void *const *c_pcs, int nc, uintptr_t *out, int max);
  * names its code and instruction (the line), for keying what is learnt
  * per call site by the Python line too; 0 when unknown (no Python code
  * runs, the thread does not hold the GIL, or this interpreter's layout
- * was not confirmed by a first lr_python_capture). A few loads, no call
- * into Python code: cheap enough for every lock acquisition. */
+ * was not confirmed by a first lr_python_capture). A few loads and two of
+ * the interpreter's functions that read its state, no Python code: cheap
+ * enough for every lock acquisition. Call it from inside lockrace
+ * (lr_enter), as lr_python_readable. */
 uintptr_t lr_python_position(void);
 
 /* 1 when lr_python_capture would read the calling thread's frames now (the
