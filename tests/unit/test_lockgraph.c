@@ -314,6 +314,92 @@ START_TEST(out_of_order_release_drops_the_lock_from_the_chain)
 }
 END_TEST
 
+/* Locks let go in any order: what is still held is exactly what was not
+ * released, and the next acquisition's edges come from those alone. */
+START_TEST(releases_in_any_order_keep_what_is_held)
+{
+    lr_thread *t1 = lr_thread_new_synthetic();
+    for (int order = 0; order < 3; order++) {
+        for (int i = 0; i < 300; i++)
+            lock(t1, L(i));
+        for (int i = 1; i < 300; i += 2)        /* the odd ones, from the bottom */
+            unlock(t1, L(i));
+        for (int i = 0; i < 300; i++)
+            ck_assert_uint_eq(lr_held_depth(t1, L(i)->addr), i % 2 ? 0 : 1);
+        if (order == 0)
+            for (int i = 0; i < 300; i += 2)
+                unlock(t1, L(i));
+        else if (order == 1)
+            for (int i = 298; i >= 0; i -= 2)
+                unlock(t1, L(i));
+        else
+            for (int i = 0; i < 150; i++)       /* from both ends */
+                unlock(t1, L(i % 2 ? 298 - (i / 2) * 2 : (i / 2) * 2));
+        ck_assert_uint_eq(t1->chain, LR_CHAIN_SEED);
+        for (int i = 0; i < 300; i++)
+            ck_assert_uint_eq(lr_held_depth(t1, L(i)->addr), 0);
+        ck_assert_int_eq(lr_held_released_at(t1, L(0)->addr), 0);     /* not held */
+    }
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
+/* A lock let go from the middle of the held stack is out of the held set:
+ * no edge from it, and the set with it again is another context. */
+START_TEST(a_lock_released_from_the_middle_makes_no_edge)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lock(t1, L(0));
+    lock(t1, L(1));
+    take(t1, L(2), LR_TRY, 0x900);      /* no 1 -> 2: a path 1 -> 2 -> 3 would be a cycle too */
+    unlock(t1, L(1));
+    lock(t1, L(3));                     /* 0 -> 3, 2 -> 3; not 1 -> 3 */
+    unlock(t1, L(3));
+    nested(t2, L(3), L(1));
+    ck_assert_int_eq(nreports, 0);
+    lock(t1, L(1));                     /* held: 0, 2, 1 */
+    lock(t1, L(3));                     /* 1 -> 3 now */
+    unlock(t1, L(3));
+    unlock(t1, L(2));
+    unlock(t1, L(0));
+    unlock(t1, L(1));
+    ck_assert_uint_eq(t1->nheld, 0);
+    nested(t2, L(3), L(1));
+    ck_assert_int_eq(nreports, 1);
+}
+END_TEST
+
+/* Hand-over-hand down a long list lets go of the lock below the top at
+ * every step: the held stack stays as small as what is held. A recursive
+ * lock's levels survive releases below it. */
+START_TEST(hand_over_hand_keeps_the_held_stack_small)
+{
+    lr_thread *t1 = lr_thread_new_synthetic();
+    lr_lock *r = lock_at(1000, LR_RECURSIVE);
+    lock(t1, L(0));
+    lock(t1, r);
+    lock(t1, r);
+    unlock(t1, L(0));                   /* below r: r keeps both levels */
+    ck_assert_uint_eq(lr_held_depth(t1, r->addr), 2);
+    unlock(t1, r);
+    ck_assert_uint_eq(lr_held_depth(t1, r->addr), 1);
+    unlock(t1, r);
+    ck_assert_uint_eq(t1->nheld, 0);
+    for (int pass = 0; pass < 20; pass++) {      /* from the head each time: no cycle */
+        lock(t1, L(0));
+        for (int i = 1; i < 900; i++) {
+            lock(t1, L(i));
+            unlock(t1, L(i - 1));
+            ck_assert_uint_le(t1->nheld, 32);
+        }
+        unlock(t1, L(899));
+    }
+    ck_assert_uint_eq(t1->nheld, 0);
+    ck_assert_uint_eq(t1->chain, LR_CHAIN_SEED);
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
 START_TEST(same_bug_on_other_locks_is_reported_once)
 {
     lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
@@ -1004,6 +1090,9 @@ static Suite *suite(void)
     tcase_add_test(tc, destroy_removes_edges_from_other_locks_too);
     tcase_add_test(tc, many_threads_consistent_order);
     tcase_add_test(tc, out_of_order_release_drops_the_lock_from_the_chain);
+    tcase_add_test(tc, releases_in_any_order_keep_what_is_held);
+    tcase_add_test(tc, a_lock_released_from_the_middle_makes_no_edge);
+    tcase_add_test(tc, hand_over_hand_keeps_the_held_stack_small);
     tcase_add_test(tc, same_bug_on_other_locks_is_reported_once);
     tcase_add_test(tc, single_thread_cycle_is_reported_and_said);
     tcase_add_test(tc, a_mutex_remembers_its_last_context);
