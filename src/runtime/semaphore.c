@@ -55,7 +55,8 @@ void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisit
     if (!self)
         return;
     check_use(self, s);
-    lr_held_drop_stale(self);
+    if (self->nheld)
+        lr_held_drop_stale(self);
     lr_lock *l = sem_lock(s);
     if (!l)
         return;
@@ -76,10 +77,13 @@ void lr_sem_before_wait(lr_thread *self, void *s, int how, void *pc, lr_acquisit
 }
 
 /* A thread that waited on a semaphore-lock may have been let through by
- * another thread's post, which ended its life as a lock meanwhile. */
+ * another thread's post, which ended its life as a lock meanwhile: its
+ * record's address is cleared first (lr_lock_forget), its identity after,
+ * and a record used again has another identity. No lookup. */
 void lr_sem_after_wait(lr_thread *self, lr_acquisition *a, int rc)
 {
-    if (a->addr && a->lock && a->lock->id == a->id && sem_lock((void *)a->addr) == a->lock)
+    if (a->addr && a->lock && a->lock->id == a->id &&
+        __atomic_load_n(&a->lock->addr, __ATOMIC_ACQUIRE) == a->addr)
         lr_sync_after(self, a, rc);
 }
 
