@@ -117,10 +117,13 @@ LR_WRAPPER int sem_trywait(sem_t *s)
     lr_acquisition a;
     lr_sem_before_wait(self, s, LR_TRY, LR_CALLER, &a);
     int rc = LR_REAL(sem_trywait)(s);
-    if (rc == 0)
+    if (rc == 0) {
         lr_object_acquired(self, s);
-    else
+    } else {
+        lr_site_begin(self, LR_CALLER);     /* the wait's stack, kept per call path */
         lr_pylock_try_failed(self, s);
+        lr_site_end(self);
+    }
     lr_pylock_acquired(self, s, rc);
     lr_sem_after_wait(self, &a, rc);
     return rc;

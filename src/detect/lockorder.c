@@ -19,6 +19,7 @@
 #include "support/arena.h"
 #include "detect/lockgraph.h"
 #include "support/python.h"
+#include "support/options.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -271,12 +272,14 @@ static void shared_publish(shared_table *t, uint64_t key, lr_lock *lock, uint64_
  * where another was (a thread's own mutex on a stack the next thread
  * reuses) is taken from the same code. The stack cached is, as for a
  * context, the first one seen from the site: the frames above the call
- * site may differ from this acquisition's. Not on a thread that runs
- * Python code (it holds the GIL): there every lock is taken from the same
- * few C call sites of the interpreter, and the frames above them are the
- * script's lines that a report shows. A thread that has let the GIL go
- * (the interpreter's own mutexes, taken around every blocking call under
- * whatever Python locks the thread holds) has a C stack like any other. */
+ * site may differ from this acquisition's. On a thread that runs
+ * Python code (it holds the GIL) every lock is taken from the same few C
+ * call sites of the interpreter, and the frames above them are the
+ * script's lines that a report shows: the key has its Python call path
+ * too (support/python.h), and where that cannot be read the stack is
+ * unwound every time. A thread that has let the GIL go (the interpreter's
+ * own mutexes, taken around every blocking call under whatever Python
+ * locks the thread holds) has a C stack like any other. */
 /* Tables read by every thread hold a stack as shared from the thread that
  * unwound it (lr_stack_shared_from): a report on another thread then says
  * whose callers it shows. That thread gets its own stack back. */
@@ -296,12 +299,23 @@ static lr_token own_token(const lr_thread *t, lr_token token)
 
 static lr_token site_stack(const lr_thread *t, const lr_acquisition *a, lr_lock *l, uint64_t path)
 {
-    if (lr_python_present() && lr_python_readable())
-        return lr_stack_capture();
+    uint64_t python = 0;
+    if (lr_python_present()) {
+        /* the Python frames a stack would show: by their call path, or
+         * unwound every time where that cannot be read */
+        if (lr_python_paths_known())
+            python = lr_python_path(lr_opt.stack_depth > 0 ? lr_opt.stack_depth : LR_STACK_MAX);
+        else if (lr_python_readable())
+            return lr_stack_capture();
+    }
     uint64_t last = t->nheld ? t->held[t->nheld - 1].addr : 0;
-    uint64_t key = ((a->addr * 0xff51afd7ed558ccdull) ^ (a->pc * 0xc4ceb9fe1a85ec53ull) ^
-                    (last * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)(a->how | a->shared << 2) << 1) ^
-                    path) | 1;
+    /* the C call site and its depth, and the Python call path, are the
+     * whole stack: the lock taken there and those held do not change it
+     * (in C code they stand for the callers, which nothing else tells) */
+    uint64_t key = python ? ((a->pc * 0xc4ceb9fe1a85ec53ull) ^ path ^ python) | 1
+                          : ((a->addr * 0xff51afd7ed558ccdull) ^ (a->pc * 0xc4ceb9fe1a85ec53ull) ^
+                             (last * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)(a->how | a->shared << 2) << 1) ^
+                             path) | 1;
     lr_lock *known;
     uint64_t id;
     lr_token token;

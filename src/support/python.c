@@ -164,17 +164,19 @@ typedef struct layout {
     int16_t frame_instr;        /* prev_instr (3.11, 3.12); f_lasti, an int (3.10) */
     int16_t object_frame;       /* PyFrameObject.f_frame (3.11, 3.12) */
     int16_t code_start;         /* PyCodeObject.co_code_adaptive (3.11, 3.12) */
+    int16_t frame_previous;     /* the caller's frame: previous (3.11, 3.12); f_back (3.10) */
 } layout;
 
 static const layout layouts[] = {
-    { 10, 24, -1, 32, 96, 0, 0 },
-    { 11, 56, 8, 32, 56, 24, 184 },
-    { 12, 56, 0, 0, 56, 24, 192 },
+    { 10, 24, -1, 32, 96, 0, 0, 24 },
+    { 11, 56, 8, 32, 56, 24, 184, 48 },
+    { 12, 56, 0, 0, 56, 24, 192, 8 },
 };
 
 static const layout *position_layout;  /* this version's, NULL none */
 static int position_state;             /* 0 not checked yet, 1 checked, -1 off */
 static int position_tries;
+static int path_state, path_tries;     /* the same, for the caller links (lr_python_path) */
 
 static void choose_layout(void)
 {
@@ -205,25 +207,53 @@ static char *innermost(const layout *l, void *ts)
     return p;
 }
 
-uintptr_t lr_python_position(void)
+/* The calling thread's state when it holds the GIL, else NULL. 3.10 and
+ * 3.11 give the GIL's holder, 3.12 this thread's state while it holds the
+ * GIL (NULL once it let the GIL go); either way, this thread's own when it
+ * holds the GIL. The frames are then this thread's, and no other thread
+ * changes them. */
+static void *holding_gil(void)
 {
-    if (__atomic_load_n(&position_state, __ATOMIC_ACQUIRE) != 1 || reading)
-        return 0;
-    /* The thread that holds the GIL: 3.10 and 3.11 give the GIL's holder,
-     * 3.12 this thread's state while it holds the GIL (NULL once it let
-     * the GIL go); either way, this thread's own when it holds the GIL.
-     * The frames are then this thread's, and no other thread changes them. */
     void *ts = py.ThreadState_UncheckedGet();
-    if (!ts || ts != py.GILState_GetThisThreadState())
-        return 0;
-    const layout *l = position_layout;
-    char *frame = innermost(l, ts);
-    if (!frame)
-        return 0;
+    return ts && ts == py.GILState_GetThisThreadState() ? ts : NULL;
+}
+
+/* One frame's code and instruction, as a number. */
+static uintptr_t frame_position(const layout *l, const char *frame)
+{
     if (l->code_start)
         return (uintptr_t)load_ptr(frame, l->frame_instr);
     int lasti = *(const int *)(frame + l->frame_instr);
     return (uintptr_t)load_ptr(frame, l->frame_code) ^ ((uint64_t)(uint32_t)lasti << 48);
+}
+
+uintptr_t lr_python_position(void)
+{
+    if (__atomic_load_n(&position_state, __ATOMIC_ACQUIRE) != 1 || reading)
+        return 0;
+    void *ts = holding_gil();
+    char *frame = ts ? innermost(position_layout, ts) : NULL;
+    return frame ? frame_position(position_layout, frame) : 0;
+}
+
+int lr_python_paths_known(void)
+{
+    return __atomic_load_n(&path_state, __ATOMIC_ACQUIRE) == 1;
+}
+
+uint64_t lr_python_path(int depth)
+{
+    if (__atomic_load_n(&path_state, __ATOMIC_ACQUIRE) != 1 || reading)
+        return 0;
+    void *ts = holding_gil();
+    const layout *l = position_layout;
+    const char *frame = ts ? innermost(l, ts) : NULL;
+    if (!frame)
+        return 0;
+    uint64_t h = 0x9ae16a3b2f90404full;
+    for (int i = 0; frame && i < depth; i++, frame = load_ptr(frame, l->frame_previous))
+        h = (h ^ frame_position(l, frame)) * 0xff51afd7ed558ccdull;
+    return (h ^ (h >> 29)) | 1;
 }
 
 /* The layout is this interpreter's: the frame the API gives (a new
@@ -265,6 +295,31 @@ static void check_layout(void *ts, PyObject *frame)
         py.DecRef(code);
     if (same)
         __atomic_store_n(&position_state, 1, __ATOMIC_RELEASE);
+}
+
+/* The caller links: the frame the API gives as the caller of the one it
+ * gave is the one linked there. The API skips frames that are not yet
+ * complete (or the C stack's own entry frames, 3.12): a frame in between
+ * is no verdict, tried again at later stacks. */
+static void check_path(PyObject *frame)
+{
+    const layout *l = position_layout;
+    if (path_state != 0 || __atomic_load_n(&position_state, __ATOMIC_ACQUIRE) != 1)
+        return;
+    if (++path_tries > 64) {
+        __atomic_store_n(&path_state, -1, __ATOMIC_RELEASE);
+        return;
+    }
+    PyObject *back = py.Frame_GetBack(frame);
+    if (!back)
+        return;
+    /* both are frame objects the API gave: their records are read as the
+     * position's check read them */
+    const char *mine = l->cframe_current >= 0 ? load_ptr(frame, l->object_frame) : (const char *)frame;
+    const char *caller = l->cframe_current >= 0 ? load_ptr(back, l->object_frame) : (const char *)back;
+    if (load_ptr(mine, l->frame_previous) == caller)
+        __atomic_store_n(&path_state, 1, __ATOMIC_RELEASE);
+    py.DecRef(back);
 }
 
 void lr_python_init(void)
@@ -1050,6 +1105,8 @@ int lr_python_capture(void *const *c_pcs, int nc, uintptr_t *out, int max)
     void *interp = py.ThreadState_GetInterpreter ? py.ThreadState_GetInterpreter(ts) : NULL;
     PyObject *frame = py.ThreadState_GetFrame(ts);
     check_layout(ts, frame);
+    if (frame)
+        check_path(frame);
     while (frame && n < max) {
         uint32_t id = frame_id(interp, frame);
         if (id) {

@@ -43,6 +43,18 @@ int lr_python_capture(void *const *c_pcs, int nc, uintptr_t *out, int max);
  * (lr_enter), as lr_python_readable. */
 uintptr_t lr_python_position(void);
 
+/* The calling thread's Python call path, its `depth` innermost frames
+ * (code and instruction of each), as a hash: the same whenever the Python
+ * frames a stack would show are the same; 0 when unknown (as for
+ * lr_python_position, or the caller links were not confirmed yet). For
+ * keeping stacks per call site in a Python process. Inside lockrace only. */
+uint64_t lr_python_path(int depth);
+
+/* 1 once lr_python_path can read call paths: from then on it returns 0
+ * only where a stack has no Python frame (the thread does not hold the GIL,
+ * or runs no Python code). */
+int lr_python_paths_known(void);
+
 /* 1 when lr_python_capture would read the calling thread's frames now (the
  * interpreter runs and this thread holds the GIL), signal frames aside. It
  * asks the interpreter (PyGILState_Check): call it, as lr_python_capture,

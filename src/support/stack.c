@@ -407,9 +407,9 @@ static site_slot *site_table(void)
     return fresh;
 }
 
-static lr_stack_id site_capture(void)
+static lr_stack_id site_capture(uint64_t python)
 {
-    uint64_t key = ((site_now.pc * 0x9e3779b97f4a7c15ull) ^ (site_now.depth * 0xc2b2ae3d27d4eb4full)) | 1;
+    uint64_t key = ((site_now.pc * 0x9e3779b97f4a7c15ull) ^ (site_now.depth * 0xc2b2ae3d27d4eb4full) ^ python) | 1;
     uint32_t me = site_now.thread;
     site_slot *table = site_table();
     uint32_t i = (uint32_t)(key >> (64 - SITE_BITS));
@@ -442,8 +442,16 @@ lr_stack_id lr_stack_capture(void)
 {
     if (lr_stack_capture_override)
         return lr_stack_capture_override();
-    if (site_now.pc && *site_now.inside == site_now.at && !lr_python_present())
-        return site_capture();
+    if (site_now.pc && *site_now.inside == site_now.at) {
+        if (!lr_python_present())
+            return site_capture(0);
+        /* a Python process: per Python call path too, when it can be read
+         * (the thread holds the GIL), which is what its stacks show above
+         * the interpreter's few call sites */
+        uint64_t python = lr_python_path(stack_depth());
+        if (python)
+            return site_capture(python);
+    }
     return unwind_here();
 }
 

@@ -30,8 +30,9 @@ lr_stack_id lr_stack_capture_context(void *context);
  * bytes below the top of the thread's stack: two paths to one call site
  * are nearly always at two depths), unwound once per process; another
  * thread's is shared from it (lr_stack_shared_from), so a report says
- * whose callers it shows. Not in a Python process, whose stacks end with
- * the Python lines above the same C call sites. One site at a time per
+ * whose callers it shows. In a Python process, whose stacks end with the
+ * Python lines above the same C call sites, per Python call path too, and
+ * only where that can be read (lr_python_path). One site at a time per
  * thread; `thread` is the caller's id (model/thread.h). Only the stacks
  * taken while *inside == at count (lockrace's own depth, model/thread.h,
  * in the call the wrapper makes): a signal handler that runs in between

@@ -1622,6 +1622,9 @@ def case_python_held_lines():
         by = {(python_frames(e["second_stack"])[:1] or [{}])[0].get("function"): e for e in edges}
         expect(len(reports) == 2 and sorted(by) == sorted(expected) and len(edges) == 4,
                f"{python}: edges by {sorted(map(str, by))}: {[r['summary'] for r in reports]}")
+        names = sorted({l.get("name") for r in reports for l in r["locks"]})
+        expect(names == [f"{v} ({script}:{n})" for v, n in (("a", 10), ("b", 11), ("c", 12))],
+               f"{python}: lock names {names}")
         for name, e in by.items():
             first, second = expected.get(name, (None, None))
             check_python_stack(e["first_stack"], [first], f"{python}: {name} held")
