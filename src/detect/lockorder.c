@@ -440,5 +440,5 @@ int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
 void lr_order_mutex_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
 {
     if (lr_order_probe(t, a, key) && a->lock)
-        lr_mutex_context_keep(t, a, key);
+        lr_mutex_context_keep(t, a);
 }

@@ -89,6 +89,37 @@ void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m)
     }
 }
 
+/* A blocking lock in a context this thread met last time it took this
+ * mutex (lockorder.h, lr_order_mutex_known): the whole acquisition is
+ * what the mutex caches, so nothing is written before the real call and
+ * the push after it is all that is left. 0: take the general path
+ * (lr_mutex_before_lock), which checks the context, reports a misuse of a
+ * destroyed mutex, or learns. Inlined into the lock wrappers, as the two
+ * above. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wattributes"
+__attribute__((always_inline)) int lr_mutex_known(lr_thread *self, pthread_mutex_t *m, void *pc,
+                                                  lr_known *k);
+__attribute__((always_inline)) void lr_mutex_known_locked(lr_thread *self, pthread_mutex_t *m,
+                                                          const lr_known *k, int rc);
+#pragma GCC diagnostic pop
+
+int lr_mutex_known(lr_thread *self, pthread_mutex_t *m, void *pc, lr_known *k)
+{
+    if (__builtin_expect(lr_mutex_destroyed(m), 0))
+        return 0;
+    k->lock = lr_order_mutex_known(self, (uintptr_t)m, (uintptr_t)pc, &k->id, &k->token);
+    return k->lock != NULL;
+}
+
+void lr_mutex_known_locked(lr_thread *self, pthread_mutex_t *m, const lr_known *k, int rc)
+{
+    if (acquired(rc)) {
+        lr_order_push_known(self, k->lock, k->id, (uintptr_t)m, k->token);
+        lr_race_acquire(self, (uintptr_t)m);
+    }
+}
+
 /* A process-shared barrier: glibc 2.25's and later keep, after the counts
  * `in`, `current_round` and `count`, the futex flag `shared`, 0 for a
  * private barrier and FUTEX_PRIVATE_FLAG's value (128) for a shared one. */

@@ -77,6 +77,16 @@ void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc
                           lr_acquisition *a);
 void lr_mutex_after_lock(lr_thread *self, lr_acquisition *a, int rc);
 void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m);
+/* A blocking lock in a context already met (the lock path's fast case):
+ * what lr_mutex_known found, for lr_mutex_known_locked after the real
+ * call. */
+typedef struct lr_known {
+    lr_lock *lock;
+    uint64_t id;
+    lr_token token;
+} lr_known;
+int lr_mutex_known(lr_thread *self, pthread_mutex_t *m, void *pc, lr_known *k);
+void lr_mutex_known_locked(lr_thread *self, pthread_mutex_t *m, const lr_known *k, int rc);
 
 /* rwlocks and spinlocks: the same lock-order checks, with the mode of each
  * acquisition (a read lock is shared); src/runtime/rwlock.c. */
