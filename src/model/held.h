@@ -58,6 +58,11 @@ lr_held_push(lr_thread *t, lr_lock *lock, uint64_t id, uintptr_t addr, lr_stack_
     }
     uint32_t n = t->nheld;
     lr_held *h = &t->held[n];
+    /* t->chain is held[n - 1].chain (or the seed): no branch to the entry
+     * below. Read before the slot is counted: a handler that locks and
+     * unlocks once it is counted restores t->chain from this slot, not
+     * yet written, and the end of this push sets it right. */
+    uint64_t chain = lr_mix(t->chain, id);
     h->lock = NULL;
     h->addr = 0;
     /* the fences only keep the compiler's stores in this order */
@@ -65,7 +70,6 @@ lr_held_push(lr_thread *t, lr_lock *lock, uint64_t id, uintptr_t addr, lr_stack_
     t->nheld = n + 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     LR_PUSH_HOOK();
-    uint64_t chain = lr_mix(n ? t->held[n - 1].chain : LR_CHAIN_SEED, id);
     h->addr = addr;
     h->id = id;
     h->chain = chain;
