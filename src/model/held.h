@@ -93,9 +93,9 @@ void lr_held_again(lr_thread *t, const lr_lock *l);
  * entry is gone. */
 int lr_held_release_slow(lr_thread *t, int i);
 
-/* A release, found by the lock's address alone. Returns 1 when the address
- * is no longer held, 0 when it is still held (recursively) or was not. */
-static inline __attribute__((always_inline)) int lr_held_released_at(lr_thread *t, uintptr_t addr)
+/* The release of the newest entry, held once, at addr: 1 when it was
+ * that, and is popped; 0 changes nothing. */
+static inline __attribute__((always_inline)) int lr_held_pop_top(lr_thread *t, uintptr_t addr)
 {
     int i = (int)t->nheld - 1;
     if (__builtin_expect(i >= 0 && t->held[i].addr == addr && t->held[i].depth == 1, 1)) {
@@ -103,6 +103,16 @@ static inline __attribute__((always_inline)) int lr_held_released_at(lr_thread *
         t->chain = i ? t->held[i - 1].chain : LR_CHAIN_SEED;
         return 1;
     }
+    return 0;
+}
+
+/* A release, found by the lock's address alone. Returns 1 when the address
+ * is no longer held, 0 when it is still held (recursively) or was not. */
+static inline __attribute__((always_inline)) int lr_held_released_at(lr_thread *t, uintptr_t addr)
+{
+    if (__builtin_expect(lr_held_pop_top(t, addr), 1))
+        return 1;
+    int i = (int)t->nheld - 1;
     while (i >= 0 && t->held[i].addr != addr)
         i--;
     return i < 0 ? 0 : lr_held_release_slow(t, i);

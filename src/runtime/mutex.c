@@ -70,6 +70,7 @@ void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc
 #pragma GCC diagnostic ignored "-Wattributes"
 __attribute__((always_inline)) void lr_mutex_after_lock(lr_thread *self, lr_acquisition *a, int rc);
 __attribute__((always_inline)) void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m);
+__attribute__((always_inline)) int lr_mutex_unlock_top(lr_thread *self, pthread_mutex_t *m);
 #pragma GCC diagnostic pop
 
 void lr_mutex_after_lock(lr_thread *self, lr_acquisition *a, int rc)
@@ -78,6 +79,13 @@ void lr_mutex_after_lock(lr_thread *self, lr_acquisition *a, int rc)
         lr_order_after(self, a);
         lr_race_acquire(self, a->addr);
     }
+}
+
+/* The unlock of the mutex this thread took last, once, with the race
+ * engine off: popped, 1. 0: nothing done, lr_mutex_unlock does it all. */
+int lr_mutex_unlock_top(lr_thread *self, pthread_mutex_t *m)
+{
+    return !lr_race_active() && lr_held_pop_top(self, (uintptr_t)m);
 }
 
 void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m)

@@ -77,6 +77,7 @@ void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc
                           lr_acquisition *a);
 void lr_mutex_after_lock(lr_thread *self, lr_acquisition *a, int rc);
 void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m);
+int lr_mutex_unlock_top(lr_thread *self, pthread_mutex_t *m);
 /* A blocking lock in a context already met (the lock path's fast case):
  * what lr_mutex_known found, for lr_mutex_known_locked after the real
  * call. */
