@@ -53,7 +53,8 @@ typedef struct lr_held {
     lr_lock *lock;
     uintptr_t addr;             /* the lock's address, for unlock without a lookup */
     uint64_t id;                /* the lock's id when taken; a mismatch means destroyed */
-    uint64_t chain;             /* chain key of the held set up to and including this lock */
+    uint64_t below;             /* chain key of the held set below this entry: the seed for
+                                   the first; its own is the next one's below, or t->chain */
     lr_stack_id stack;          /* where it was taken */
     uint32_t depth;             /* recursive re-acquisitions + 1 */
     uint8_t how;                /* enum lr_how */
@@ -68,7 +69,8 @@ typedef struct lr_held {
 typedef struct lr_thread {
     int depth;                  /* > 0 while inside lockrace: wrappers pass through */
     lr_thread_info *info;
-    uint64_t chain;             /* chain key of the held set: held[nheld - 1].chain, or the seed */
+    uint64_t chain;             /* chain key of the held set: lr_mix(top's below, top's id), or
+                                   the seed */
     lr_held *held;              /* model/held.h */
     uint32_t nheld, held_cap;
     int exit_rounds;
