@@ -79,13 +79,25 @@ static __attribute__((noinline)) int lock_mutex(lr_thread *self, pthread_mutex_t
 __attribute__((always_inline)) int lr_lock_mutex(lr_thread *self, pthread_mutex_t *m, void *pc);
 #pragma GCC diagnostic pop
 
+/* A known context's lock that did not return 0 (EOWNERDEAD, an error):
+ * apart, so that the usual one keeps no result across its push. */
+static __attribute__((noinline)) int known_not_zero(lr_thread *self, pthread_mutex_t *m,
+                                                    lr_lock *lock, uint64_t id, lr_token token,
+                                                    int rc)
+{
+    lr_mutex_known_locked(self, m, &(lr_known){ lock, id, token }, rc);
+    return rc;
+}
+
 int lr_lock_mutex(lr_thread *self, pthread_mutex_t *m, void *pc)
 {
     lr_known k;
     if (__builtin_expect(self && lr_mutex_known(self, m, pc, &k) && lr_mutex_looks_free(m), 1)) {
         int rc = LR_REAL(pthread_mutex_lock)(m);
-        lr_mutex_known_locked(self, m, &k, rc);
-        return rc;
+        if (__builtin_expect(rc != 0, 0))
+            return known_not_zero(self, m, k.lock, k.id, k.token, rc);
+        lr_mutex_known_locked(self, m, &k, 0);
+        return 0;
     }
     return lock_mutex(self, m, pc);
 }
