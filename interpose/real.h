@@ -128,6 +128,11 @@ void lr_real_resolve(void);
         real_;                                                                        \
     })
 
+/* The same for a function whose entry is never empty: it starts as one
+ * that resolves the table, then calls the real function (real.c). The lock
+ * path's lock and unlock: no test, and no registers saved for a call. */
+#define LR_REAL_SET(name) __atomic_load_n(&lr_real_fns.name, __ATOMIC_ACQUIRE)
+
 /* Wrappers are the library's exports; everything else is hidden. */
 #define LR_WRAPPER __attribute__((visibility("default")))
 

@@ -22,12 +22,20 @@ int lr_runtime_ready(void);
  * Wrappers and signal handlers call it; everything below takes the state. */
 lr_thread *lr_self_slow(void) __attribute__((noinline, cold));
 
-static inline lr_thread *lr_self(void)
+/* lr_self's usual case alone: the state of a thread that has one and is
+ * not inside lockrace, else NULL (where lr_self may still make one). For a
+ * wrapper whose fast case is a jump to the real function and calls
+ * nothing: its other cases call lr_self. */
+static inline lr_thread *lr_self_here(void)
 {
     lr_thread *t = lr_tls_thread;
-    if (__builtin_expect(t > LR_THREAD_DEAD && t->depth == 0, 1))
-        return t;
-    return lr_self_slow();
+    return __builtin_expect(t > LR_THREAD_DEAD && t->depth == 0, 1) ? t : NULL;
+}
+
+static inline lr_thread *lr_self(void)
+{
+    lr_thread *t = lr_self_here();
+    return t ? t : lr_self_slow();
 }
 
 /* A wrapper off the lock path (a lock's init or destroy, a thread's
