@@ -52,12 +52,13 @@ static int wait_for(lr_thread *self, pthread_mutex_t *m, const lr_acquisition *a
  * the wait-for engine finds it from the kernel's side (src/runtime/wait.c). */
 LR_WRAPPER int pthread_mutex_lock(pthread_mutex_t *m)
 {
-    return lr_lock_mutex(lr_self(), m, LR_CALLER);
+    return lr_lock_mutex(m, LR_CALLER);
 }
 
 /* Everything but a free mutex taken again in a known context. */
-static __attribute__((noinline)) int lock_mutex(lr_thread *self, pthread_mutex_t *m, void *pc)
+static __attribute__((noinline)) int lock_mutex(pthread_mutex_t *m, void *pc)
 {
+    lr_thread *self = lr_self();
     lr_acquisition a;           /* filled by before_lock when self, read only then */
     lr_mutex_before_lock(self, m, LR_BLOCKING, pc, &a);
     int rc;
@@ -76,7 +77,7 @@ static __attribute__((noinline)) int lock_mutex(lr_thread *self, pthread_mutex_t
  * instructions a lock (callgrind, bench/lockbench uncontended). */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wattributes"
-__attribute__((always_inline)) int lr_lock_mutex(lr_thread *self, pthread_mutex_t *m, void *pc);
+__attribute__((always_inline)) int lr_lock_mutex(pthread_mutex_t *m, void *pc);
 #pragma GCC diagnostic pop
 
 /* A known context's lock that did not return 0 (EOWNERDEAD, an error):
@@ -89,8 +90,9 @@ static __attribute__((noinline)) int known_not_zero(lr_thread *self, pthread_mut
     return rc;
 }
 
-int lr_lock_mutex(lr_thread *self, pthread_mutex_t *m, void *pc)
+int lr_lock_mutex(pthread_mutex_t *m, void *pc)
 {
+    lr_thread *self = lr_self_here();   /* lock_mutex calls lr_self: no call here */
     lr_known k;
     if (__builtin_expect(self && lr_mutex_known(self, m, pc, &k) && lr_mutex_looks_free(m), 1)) {
         int rc = LR_REAL_SET(pthread_mutex_lock)(m);
@@ -99,7 +101,7 @@ int lr_lock_mutex(lr_thread *self, pthread_mutex_t *m, void *pc)
         lr_mutex_known_locked(self, m, &k, 0);
         return 0;
     }
-    return lock_mutex(self, m, pc);
+    return lock_mutex(m, pc);
 }
 
 LR_WRAPPER int pthread_mutex_trylock(pthread_mutex_t *m)

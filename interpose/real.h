@@ -137,9 +137,10 @@ void lr_real_resolve(void);
 #define LR_WRAPPER __attribute__((visibility("default")))
 
 /* The lock and join paths, shared by the pthread and C11 wrappers (a C11
- * mtx_t is a pthread_mutex_t, a thrd_t a pthread_t, in glibc). */
+ * mtx_t is a pthread_mutex_t, a thrd_t a pthread_t, in glibc). The lock
+ * path takes the thread's state itself. */
 struct lr_thread;
-int lr_lock_mutex(struct lr_thread *self, pthread_mutex_t *m, void *pc);
+int lr_lock_mutex(pthread_mutex_t *m, void *pc);
 int lr_join_thread(struct lr_thread *self, pthread_t thread, void **result, void *pc);
 
 #endif

@@ -122,9 +122,12 @@ static inline uint64_t lr_mutex_context_check(const lr_thread *t, uint64_t chain
             (pc * 0xc2b2ae3d27d4eb4full) ^ ((uint64_t)how << 32)) & LR_CTX_CHECK;
 }
 
+/* A re-entry is not kept: it is a recursive mutex this thread holds,
+ * which never looks free, so the lock path would not take it from the
+ * mutex (lr_order_push_known pushes a stack). */
 static inline void lr_mutex_context_keep(const lr_thread *t, const lr_acquisition *a)
 {
-    if (a->type <= LR_ADAPTIVE && a->lock_id &&
+    if (a->type <= LR_ADAPTIVE && a->lock_id && a->token != LR_REENTRY &&
         __atomic_load_n(lr_mutex_tag(a->addr), __ATOMIC_RELAXED) == (uintptr_t)a->lock_id)
         __atomic_store_n(lr_mutex_context(a->addr),
                          (uintptr_t)(lr_mutex_context_check(t, t->chain, a->addr, a->pc,
@@ -238,14 +241,12 @@ static inline __attribute__((always_inline)) void lr_order_push(lr_thread *t, co
     lr_held_push(t, a->lock, a->lock_id, a->addr, a->token, a->how, a->shared);
 }
 
-/* The push of a blocking lock found by lr_order_mutex_known. */
+/* The push of a blocking lock found by lr_order_mutex_known: never a
+ * re-entry (lr_mutex_context_keep). */
 static inline __attribute__((always_inline)) void lr_order_push_known(lr_thread *t, lr_lock *l, uint64_t id,
                                                                      uintptr_t addr, lr_token token)
 {
-    if (__builtin_expect(token == LR_REENTRY, 0))
-        lr_held_again(t, l);
-    else
-        lr_held_push(t, l, id, addr, token, LR_BLOCKING, 0);
+    lr_held_push(t, l, id, addr, token, LR_BLOCKING, 0);
 }
 
 /* After the real call, when it acquired the lock. */
