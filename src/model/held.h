@@ -73,8 +73,8 @@ lr_held_push(lr_thread *t, lr_lock *lock, uint64_t id, uintptr_t addr, lr_stack_
     h->below = below;
     h->stack = stack;
     h->depth = 1;
-    h->how = (uint8_t)how;
-    h->shared = (uint8_t)shared;
+    h->how = (uint16_t)how;
+    h->shared = (uint16_t)shared;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     h->lock = lock;
     t->chain = lr_mix(below, id);

@@ -55,10 +55,12 @@ typedef struct lr_held {
     uint64_t id;                /* the lock's id when taken; a mismatch means destroyed */
     uint64_t below;             /* chain key of the held set below this entry: the seed for
                                    the first; its own is the next one's below, or t->chain */
-    lr_stack_id stack;          /* where it was taken */
+    /* depth, how and shared fill one 8-byte word, which a mutex's push
+     * writes with one store (all three are constants there) */
     uint32_t depth;             /* recursive re-acquisitions + 1 */
-    uint8_t how;                /* enum lr_how */
-    uint8_t shared;             /* held for reading (an rwlock's read lock) */
+    uint16_t how;               /* enum lr_how */
+    uint16_t shared;            /* held for reading (an rwlock's read lock) */
+    lr_stack_id stack;          /* where it was taken */
 } lr_held;
 
 /* A thread's working state: the model's part. The engines keep their own
