@@ -124,7 +124,13 @@ static inline void *lr_thread_part(lr_thread *t, size_t offset)
  * at start. */
 void lr_thread_on_end(void (*fn)(lr_thread_info *info));
 
-#define LR_THREAD_DEAD ((lr_thread *)1)
+/* lr_tls_thread of a thread without a state: NONE, not met yet (its
+ * initial value), or DEAD, ending or being attached (its calls pass
+ * through). Both are states no thread runs in, whose depth is 1: lr_self's
+ * usual case is then one test, of depth. */
+extern lr_thread lr_thread_none, lr_thread_dead;
+#define LR_THREAD_NONE (&lr_thread_none)
+#define LR_THREAD_DEAD (&lr_thread_dead)
 #define LR_CHAIN_SEED 0x2545f4914f6cdd1dull
 
 extern __thread lr_thread *lr_tls_thread __attribute__((tls_model("initial-exec")));

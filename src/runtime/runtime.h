@@ -29,7 +29,7 @@ lr_thread *lr_self_slow(void) __attribute__((noinline, cold));
 static inline lr_thread *lr_self_here(void)
 {
     lr_thread *t = lr_tls_thread;
-    return __builtin_expect(t > LR_THREAD_DEAD && t->depth == 0, 1) ? t : NULL;
+    return __builtin_expect(t->depth == 0, 1) ? t : NULL;   /* not LR_THREAD_NONE or _DEAD */
 }
 
 static inline lr_thread *lr_self(void)
