@@ -33,7 +33,7 @@ LR_WRAPPER void mtx_destroy(mtx_t *m)
 
 LR_WRAPPER int mtx_lock(mtx_t *m)
 {
-    return lr_lock_mutex(lr_self(), as_mutex(m), LR_CALLER) == 0 ? thrd_success : thrd_error;
+    return lr_lock_mutex(as_mutex(m), LR_CALLER) == 0 ? thrd_success : thrd_error;
 }
 
 LR_WRAPPER int mtx_trylock(mtx_t *m)

@@ -13,7 +13,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-lr_real_table lr_real_fns;
+static int first_mutex_lock(pthread_mutex_t *m);
+static int first_mutex_unlock(pthread_mutex_t *m);
+
+/* The lock path's two start as functions that resolve the table first
+ * (LR_REAL_SET); every other entry starts empty (LR_REAL). */
+lr_real_table lr_real_fns = {
+    .pthread_mutex_lock = first_mutex_lock,
+    .pthread_mutex_unlock = first_mutex_unlock,
+};
 static int resolved;
 /* this thread is resolving: a call back into it gets what is resolved so far */
 static __thread int resolving __attribute__((tls_model("initial-exec")));
@@ -67,4 +75,26 @@ void lr_real_resolve(void)
 #undef RESOLVE_COND
     resolving = 0;
     __atomic_store_n(&resolved, 1, __ATOMIC_RELEASE);
+}
+
+/* A lock or unlock through LR_REAL_SET before the table is resolved. The
+ * mutex functions are resolved first: only a call back from the first
+ * look-up itself would find this function still there, and there is no
+ * real function to call then (LR_REAL would call a null pointer). */
+static int first_mutex_lock(pthread_mutex_t *m)
+{
+    lr_real_resolve();
+    int (*real)(pthread_mutex_t *) = __atomic_load_n(&lr_real_fns.pthread_mutex_lock, __ATOMIC_ACQUIRE);
+    if (real == first_mutex_lock)
+        must(NULL, "pthread_mutex_lock", 1);
+    return real(m);
+}
+
+static int first_mutex_unlock(pthread_mutex_t *m)
+{
+    lr_real_resolve();
+    int (*real)(pthread_mutex_t *) = __atomic_load_n(&lr_real_fns.pthread_mutex_unlock, __ATOMIC_ACQUIRE);
+    if (real == first_mutex_unlock)
+        must(NULL, "pthread_mutex_unlock", 1);
+    return real(m);
 }

@@ -128,13 +128,19 @@ void lr_real_resolve(void);
         real_;                                                                        \
     })
 
+/* The same for a function whose entry is never empty: it starts as one
+ * that resolves the table, then calls the real function (real.c). The lock
+ * path's lock and unlock: no test, and no registers saved for a call. */
+#define LR_REAL_SET(name) __atomic_load_n(&lr_real_fns.name, __ATOMIC_ACQUIRE)
+
 /* Wrappers are the library's exports; everything else is hidden. */
 #define LR_WRAPPER __attribute__((visibility("default")))
 
 /* The lock and join paths, shared by the pthread and C11 wrappers (a C11
- * mtx_t is a pthread_mutex_t, a thrd_t a pthread_t, in glibc). */
+ * mtx_t is a pthread_mutex_t, a thrd_t a pthread_t, in glibc). The lock
+ * path takes the thread's state itself. */
 struct lr_thread;
-int lr_lock_mutex(struct lr_thread *self, pthread_mutex_t *m, void *pc);
+int lr_lock_mutex(pthread_mutex_t *m, void *pc);
 int lr_join_thread(struct lr_thread *self, pthread_t thread, void **result, void *pc);
 
 #endif

@@ -377,7 +377,7 @@ static uint32_t made_under(const lr_thread *t, lr_lock *l)
      * first acquisition (its record's cache line would bounce between them) */
     if (__atomic_load_n(&l->taken, __ATOMIC_ACQUIRE) || __atomic_exchange_n(&l->taken, 1, __ATOMIC_ACQ_REL) || !k)
         return 0;
-    if (l->born_thread != t->info->id || k > t->nheld || t->held[k - 1].chain != l->born_chain)
+    if (l->born_thread != t->info->id || k > t->nheld || (k < t->nheld ? t->held[k].below : t->chain) != l->born_chain)
         return 0;
     return k;
 }
@@ -454,5 +454,5 @@ int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
 void lr_order_mutex_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
 {
     if (lr_order_probe(t, a, key) && a->lock)
-        lr_mutex_context_keep(t, a, key);
+        lr_mutex_context_keep(t, a);
 }

@@ -6,8 +6,12 @@
  * The hot path lives here, inline, so that a seen-before acquisition is a
  * few dozen instructions: a context key (two independent multiplies and one
  * mix), one probe of a per-thread table that also yields the lock's
- * identity (no registry lookup), a push; a release is a pop. No lock, no
- * allocation, no unwinding, no call. Cost measured by bench/lockbench. */
+ * identity (no registry lookup), a push; a release is a pop. A blocking
+ * lock of a mutex this thread took last in the same context needs neither
+ * key nor table: the mutex caches it (lr_order_mutex_known). No lock, no
+ * allocation, no unwinding, no call. Cost measured by bench/lockbench
+ * (README.md, Overhead: 108 instructions a lock/unlock pair more than
+ * native, callgrind). */
 #ifndef LR_LOCKORDER_H
 #define LR_LOCKORDER_H
 
@@ -99,24 +103,41 @@ static inline uint32_t lr_context_index(const lr_order_thread *o, uint64_t key)
 }
 
 /* A mutex keeps the context of its last acquisition, by the thread that
- * made it, next to its tag: 32 bits of the context key mixed with the
- * thread and the lock's id, and the stack token. A thread that takes a
- * mutex again the way it took it last time finds everything in the mutex's
- * own cache line, which the lock call itself has just brought in: with many
- * locks, the context table's line and the lock record's are cold. A
- * mismatch (another thread, another context) is a probe of the table, as
- * without it. Only for tagged mutexes: the tag says __list is lockrace's. */
-static inline uint64_t lr_mutex_context_check(const lr_thread *t, uint64_t key, uintptr_t tag)
+ * made it, next to its tag: 32 bits of a check and the stack token. A
+ * thread that takes a mutex again the way it took it last time finds
+ * everything in the mutex's own cache line, which the lock call itself has
+ * just brought in: with many locks, the context table's line and the lock
+ * record's are cold. A mismatch (another thread, another context) is a
+ * probe of the table, as without it. Only for tagged mutexes: the tag says
+ * __list is lockrace's.
+ *
+ * The check is the high bits of the context key's parts, with the lock's
+ * id folded into the address (the mutex is at that address: the xor tells
+ * its ids apart) and the thread's salt: the held set's chain key, the
+ * call site, how (above bit 32, where the key has none of it) and the
+ * lock. A blocking lock checks it from the chain and the call site alone
+ * (lr_order_mutex_known), without the key. */
+#define LR_CTX_CHECK 0xffffffff00000000ull
+
+static inline uint64_t lr_mutex_context_check(const lr_thread *t, uint64_t chain, uintptr_t addr,
+                                              uintptr_t pc, int how, uintptr_t tag)
 {
-    return (key ^ lr_order_of(t)->ctx_salt ^ ((uint64_t)tag * 0x9e3779b97f4a7c15ull)) & 0xffffffff00000000ull;
+    return (chain ^ lr_order_of(t)->ctx_salt ^ ((uint64_t)(addr ^ tag) * 0x9e3779b97f4a7c15ull) ^
+            (pc * 0xc2b2ae3d27d4eb4full) ^ ((uint64_t)how << 32)) & LR_CTX_CHECK;
 }
 
-static inline void lr_mutex_context_keep(const lr_thread *t, const lr_acquisition *a, uint64_t key)
+/* A re-entry is not kept: it is a recursive mutex this thread holds,
+ * which never looks free, so the lock path would not take it from the
+ * mutex (lr_order_push_known pushes a stack). */
+static inline void lr_mutex_context_keep(const lr_thread *t, const lr_acquisition *a)
 {
-    if (a->type <= LR_ADAPTIVE && a->lock_id &&
+    if (a->type <= LR_ADAPTIVE && a->lock_id && a->token != LR_REENTRY &&
         __atomic_load_n(lr_mutex_tag(a->addr), __ATOMIC_RELAXED) == (uintptr_t)a->lock_id)
         __atomic_store_n(lr_mutex_context(a->addr),
-                         (uintptr_t)(lr_mutex_context_check(t, key, (uintptr_t)a->lock_id) | a->token),
+                         (uintptr_t)(lr_mutex_context_check(t, t->chain, a->addr, a->pc,
+                                                            a->how | a->shared << 2,
+                                                            (uintptr_t)a->lock_id) |
+                                     a->token),
                          __ATOMIC_RELAXED);
 }
 
@@ -159,6 +180,27 @@ static inline int lr_order_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
 /* A mutex's context when its own cache missed (lockorder.c). */
 void lr_order_mutex_probe(lr_thread *t, lr_acquisition *a, uint64_t key);
 
+/* A blocking lock of a mutex that this thread last took in this same
+ * context (held set, call site): its lock record, and the lock's id and
+ * the stack in *id and *token; NULL when the mutex's own cache does not
+ * say so (lr_order_before then). Reads the mutex and nothing else: no
+ * acquisition record, no context key. */
+static inline __attribute__((always_inline)) lr_lock *
+lr_order_mutex_known(const lr_thread *t, uintptr_t addr, uintptr_t pc, uint64_t *id, lr_token *token)
+{
+    uintptr_t tag = __atomic_load_n(lr_mutex_tag(addr), __ATOMIC_RELAXED);
+    uintptr_t cached = __atomic_load_n(lr_mutex_context(addr), __ATOMIC_RELAXED);
+    /* an untagged (robust, process-shared) mutex's __list holds glibc's
+     * pointers: they match the check once in 2^32, and then are no lock's
+     * slot (lr_lock_of_id) */
+    if (__builtin_expect(!tag || (cached & LR_CTX_CHECK) !=
+                                     lr_mutex_context_check(t, t->chain, addr, pc, LR_BLOCKING, tag), 0))
+        return NULL;
+    *id = tag;
+    *token = (lr_token)cached;
+    return lr_lock_of_id(tag);
+}
+
 static inline __attribute__((always_inline)) void lr_order_context(lr_thread *t, lr_acquisition *a)
 {
     uint64_t key = lr_context_key(t->chain, a->addr, a->how | a->shared << 2, a->pc);
@@ -169,11 +211,9 @@ static inline __attribute__((always_inline)) void lr_order_context(lr_thread *t,
     uintptr_t tag = __atomic_load_n(lr_mutex_tag(a->addr), __ATOMIC_RELAXED);
     uintptr_t cached = __atomic_load_n(lr_mutex_context(a->addr), __ATOMIC_RELAXED);
     lr_lock *l;
-    /* an untagged (robust, process-shared) mutex's __list holds glibc's
-     * pointers: they match the check once in 2^32, and then are no lock's
-     * slot (lr_lock_of_id) */
-    if (__builtin_expect(tag && (cached & 0xffffffff00000000ull) ==
-                                    lr_mutex_context_check(t, key, tag), 1) &&
+    if (__builtin_expect(tag && (cached & LR_CTX_CHECK) ==
+                                    lr_mutex_context_check(t, t->chain, a->addr, a->pc,
+                                                           a->how | a->shared << 2, tag), 1) &&
         (l = lr_lock_of_id(tag))) {
         a->lock = l;
         a->lock_id = tag;
@@ -203,6 +243,14 @@ static inline __attribute__((always_inline)) void lr_order_push(lr_thread *t, co
         return;
     }
     lr_held_push(t, a->lock, a->lock_id, a->addr, a->token, a->how, a->shared);
+}
+
+/* The push of a blocking lock found by lr_order_mutex_known: never a
+ * re-entry (lr_mutex_context_keep). */
+static inline __attribute__((always_inline)) void lr_order_push_known(lr_thread *t, lr_lock *l, uint64_t id,
+                                                                     uintptr_t addr, lr_token token)
+{
+    lr_held_push(t, l, id, addr, token, LR_BLOCKING, 0);
 }
 
 /* After the real call, when it acquired the lock. */

@@ -63,10 +63,13 @@ int lr_held_release_slow(lr_thread *t, int i)
 {
     if (--t->held[i].depth > 0)
         return 0;
+    uint64_t chain = t->held[i].below;
     t->nheld--;
     memmove(&t->held[i], &t->held[i + 1], (t->nheld - (uint32_t)i) * sizeof *t->held);
-    for (uint32_t j = (uint32_t)i; j < t->nheld; j++)
-        t->held[j].chain = lr_mix(j ? t->held[j - 1].chain : LR_CHAIN_SEED, t->held[j].id);
-    t->chain = t->nheld ? t->held[t->nheld - 1].chain : LR_CHAIN_SEED;
+    for (uint32_t j = (uint32_t)i; j < t->nheld; j++) {
+        t->held[j].below = chain;
+        chain = lr_mix(chain, t->held[j].id);
+    }
+    t->chain = chain;
     return 1;
 }

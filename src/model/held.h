@@ -1,5 +1,5 @@
 /* The locks a thread holds: a stack in its state, newest on top, each
- * entry with the chain key of the held set up to it. Every engine reads it
+ * entry with the chain key of the held set below it. Every engine reads it
  * (the lock-order engine's contexts are keyed by the chain, the race
  * engine's locksets are the held set, misuse asks "held by me?"); the
  * runtime pushes and pops it. Inline: a push and a pop are the lock path.
@@ -58,6 +58,9 @@ lr_held_push(lr_thread *t, lr_lock *lock, uint64_t id, uintptr_t addr, lr_stack_
     }
     uint32_t n = t->nheld;
     lr_held *h = &t->held[n];
+    /* a handler that locks and unlocks in the middle of the push leaves
+     * t->chain as it found it (its pop restores its own entry's below) */
+    uint64_t below = t->chain;
     h->lock = NULL;
     h->addr = 0;
     /* the fences only keep the compiler's stores in this order */
@@ -65,17 +68,16 @@ lr_held_push(lr_thread *t, lr_lock *lock, uint64_t id, uintptr_t addr, lr_stack_
     t->nheld = n + 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     LR_PUSH_HOOK();
-    uint64_t chain = lr_mix(n ? t->held[n - 1].chain : LR_CHAIN_SEED, id);
     h->addr = addr;
     h->id = id;
-    h->chain = chain;
+    h->below = below;
     h->stack = stack;
     h->depth = 1;
-    h->how = (uint8_t)how;
-    h->shared = (uint8_t)shared;
+    h->how = (uint16_t)how;
+    h->shared = (uint16_t)shared;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     h->lock = lock;
-    t->chain = chain;
+    t->chain = lr_mix(below, id);
 }
 
 /* The entry of lock l (this identity), -1 when not held. */
@@ -89,16 +91,26 @@ void lr_held_again(lr_thread *t, const lr_lock *l);
  * entry is gone. */
 int lr_held_release_slow(lr_thread *t, int i);
 
-/* A release, found by the lock's address alone. Returns 1 when the address
- * is no longer held, 0 when it is still held (recursively) or was not. */
-static inline __attribute__((always_inline)) int lr_held_released_at(lr_thread *t, uintptr_t addr)
+/* The release of the newest entry, held once, at addr: 1 when it was
+ * that, and is popped; 0 changes nothing. */
+static inline __attribute__((always_inline)) int lr_held_pop_top(lr_thread *t, uintptr_t addr)
 {
     int i = (int)t->nheld - 1;
     if (__builtin_expect(i >= 0 && t->held[i].addr == addr && t->held[i].depth == 1, 1)) {
         t->nheld = (uint32_t)i;
-        t->chain = i ? t->held[i - 1].chain : LR_CHAIN_SEED;
+        t->chain = t->held[i].below;
         return 1;
     }
+    return 0;
+}
+
+/* A release, found by the lock's address alone. Returns 1 when the address
+ * is no longer held, 0 when it is still held (recursively) or was not. */
+static inline __attribute__((always_inline)) int lr_held_released_at(lr_thread *t, uintptr_t addr)
+{
+    if (__builtin_expect(lr_held_pop_top(t, addr), 1))
+        return 1;
+    int i = (int)t->nheld - 1;
     while (i >= 0 && t->held[i].addr != addr)
         i--;
     return i < 0 ? 0 : lr_held_release_slow(t, i);

@@ -17,7 +17,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-__thread lr_thread *lr_tls_thread __attribute__((tls_model("initial-exec")));
+__thread lr_thread *lr_tls_thread __attribute__((tls_model("initial-exec"))) = LR_THREAD_NONE;
+lr_thread lr_thread_none = { .depth = 1 }, lr_thread_dead = { .depth = 1 };
 
 #define PAGE_BITS 10
 #define PAGES 65536
@@ -187,7 +188,7 @@ static lr_thread *attach(lr_thread_info *info)
     if (t && !info)
         info = info_for_unknown_thread(tid);
     if (!t || !info) {
-        lr_tls_thread = NULL;
+        lr_tls_thread = LR_THREAD_NONE;
         return NULL;
     }
     info->tid = tid;
@@ -217,7 +218,7 @@ lr_thread *lr_thread_new_synthetic(void)
 
 lr_thread *lr_thread_attach(void)
 {
-    if (lr_tls_thread)          /* inside lockrace, or the thread is ending */
+    if (lr_tls_thread != LR_THREAD_NONE)    /* inside lockrace, or the thread is ending */
         return NULL;
     return attach(NULL);
 }
@@ -225,7 +226,7 @@ lr_thread *lr_thread_attach(void)
 lr_thread *lr_thread_current(void)
 {
     lr_thread *t = lr_tls_thread;
-    return t > LR_THREAD_DEAD ? t : NULL;
+    return t != LR_THREAD_NONE && t != LR_THREAD_DEAD ? t : NULL;
 }
 
 lr_thread_info *lr_thread_prepare_child(lr_thread *parent)
@@ -243,7 +244,7 @@ lr_thread_info *lr_thread_prepare_child(lr_thread *parent)
 
 void lr_thread_adopt(lr_thread_info *info)
 {
-    if (lr_tls_thread == NULL)
+    if (lr_tls_thread == LR_THREAD_NONE)
         attach(info);
 }
 

@@ -53,11 +53,14 @@ typedef struct lr_held {
     lr_lock *lock;
     uintptr_t addr;             /* the lock's address, for unlock without a lookup */
     uint64_t id;                /* the lock's id when taken; a mismatch means destroyed */
-    uint64_t chain;             /* chain key of the held set up to and including this lock */
-    lr_stack_id stack;          /* where it was taken */
+    uint64_t below;             /* chain key of the held set below this entry: the seed for
+                                   the first; its own is the next one's below, or t->chain */
+    /* depth, how and shared fill one 8-byte word, which a mutex's push
+     * writes with one store (all three are constants there) */
     uint32_t depth;             /* recursive re-acquisitions + 1 */
-    uint8_t how;                /* enum lr_how */
-    uint8_t shared;             /* held for reading (an rwlock's read lock) */
+    uint16_t how;               /* enum lr_how */
+    uint16_t shared;            /* held for reading (an rwlock's read lock) */
+    lr_stack_id stack;          /* where it was taken */
 } lr_held;
 
 /* A thread's working state: the model's part. The engines keep their own
@@ -68,7 +71,8 @@ typedef struct lr_held {
 typedef struct lr_thread {
     int depth;                  /* > 0 while inside lockrace: wrappers pass through */
     lr_thread_info *info;
-    uint64_t chain;             /* chain key of the held set: held[nheld - 1].chain, or the seed */
+    uint64_t chain;             /* chain key of the held set: lr_mix(top's below, top's id), or
+                                   the seed */
     lr_held *held;              /* model/held.h */
     uint32_t nheld, held_cap;
     int exit_rounds;
@@ -120,7 +124,13 @@ static inline void *lr_thread_part(lr_thread *t, size_t offset)
  * at start. */
 void lr_thread_on_end(void (*fn)(lr_thread_info *info));
 
-#define LR_THREAD_DEAD ((lr_thread *)1)
+/* lr_tls_thread of a thread without a state: NONE, not met yet (its
+ * initial value), or DEAD, ending or being attached (its calls pass
+ * through). Both are states no thread runs in, whose depth is 1: lr_self's
+ * usual case is then one test, of depth. */
+extern lr_thread lr_thread_none, lr_thread_dead;
+#define LR_THREAD_NONE (&lr_thread_none)
+#define LR_THREAD_DEAD (&lr_thread_dead)
 #define LR_CHAIN_SEED 0x2545f4914f6cdd1dull
 
 extern __thread lr_thread *lr_tls_thread __attribute__((tls_model("initial-exec")));

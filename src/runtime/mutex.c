@@ -70,6 +70,7 @@ void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc
 #pragma GCC diagnostic ignored "-Wattributes"
 __attribute__((always_inline)) void lr_mutex_after_lock(lr_thread *self, lr_acquisition *a, int rc);
 __attribute__((always_inline)) void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m);
+__attribute__((always_inline)) int lr_mutex_unlock_top(lr_thread *self, pthread_mutex_t *m);
 #pragma GCC diagnostic pop
 
 void lr_mutex_after_lock(lr_thread *self, lr_acquisition *a, int rc)
@@ -80,12 +81,50 @@ void lr_mutex_after_lock(lr_thread *self, lr_acquisition *a, int rc)
     }
 }
 
+/* The unlock of the mutex this thread took last, once, with the race
+ * engine off: popped, 1. 0: nothing done, lr_mutex_unlock does it all. */
+int lr_mutex_unlock_top(lr_thread *self, pthread_mutex_t *m)
+{
+    return !lr_race_active() && lr_held_pop_top(self, (uintptr_t)m);
+}
+
 void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m)
 {
     if (self) {
         lr_race_release(self, (uintptr_t)m);
         if (__builtin_expect(!lr_held_released_at(self, (uintptr_t)m), 0))
             lr_misuse_mutex_unlock(self, m);
+    }
+}
+
+/* A blocking lock in a context this thread met last time it took this
+ * mutex (lockorder.h, lr_order_mutex_known): the whole acquisition is
+ * what the mutex caches, so nothing is written before the real call and
+ * the push after it is all that is left. 0: take the general path
+ * (lr_mutex_before_lock), which checks the context, reports a misuse of a
+ * destroyed mutex, or learns. Inlined into the lock wrappers, as the two
+ * above. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wattributes"
+__attribute__((always_inline)) int lr_mutex_known(lr_thread *self, pthread_mutex_t *m, void *pc,
+                                                  lr_known *k);
+__attribute__((always_inline)) void lr_mutex_known_locked(lr_thread *self, pthread_mutex_t *m,
+                                                          const lr_known *k, int rc);
+#pragma GCC diagnostic pop
+
+int lr_mutex_known(lr_thread *self, pthread_mutex_t *m, void *pc, lr_known *k)
+{
+    if (__builtin_expect(lr_mutex_destroyed(m), 0))
+        return 0;
+    k->lock = lr_order_mutex_known(self, (uintptr_t)m, (uintptr_t)pc, &k->id, &k->token);
+    return k->lock != NULL;
+}
+
+void lr_mutex_known_locked(lr_thread *self, pthread_mutex_t *m, const lr_known *k, int rc)
+{
+    if (acquired(rc)) {
+        lr_order_push_known(self, k->lock, k->id, (uintptr_t)m, k->token);
+        lr_race_acquire(self, (uintptr_t)m);
     }
 }
 

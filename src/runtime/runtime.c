@@ -108,7 +108,7 @@ static void bootstrap(void)
 
 lr_thread *lr_self_slow(void)
 {
-    if (lr_tls_thread)          /* inside lockrace, or the thread is ending */
+    if (lr_tls_thread != LR_THREAD_NONE)    /* inside lockrace, or the thread is ending */
         return NULL;
     if (!lr_runtime_ready())
         return NULL;    /* another thread is starting lockrace, or this one is

@@ -22,12 +22,20 @@ int lr_runtime_ready(void);
  * Wrappers and signal handlers call it; everything below takes the state. */
 lr_thread *lr_self_slow(void) __attribute__((noinline, cold));
 
-static inline lr_thread *lr_self(void)
+/* lr_self's usual case alone: the state of a thread that has one and is
+ * not inside lockrace, else NULL (where lr_self may still make one). For a
+ * wrapper whose fast case is a jump to the real function and calls
+ * nothing: its other cases call lr_self. */
+static inline lr_thread *lr_self_here(void)
 {
     lr_thread *t = lr_tls_thread;
-    if (__builtin_expect(t > LR_THREAD_DEAD && t->depth == 0, 1))
-        return t;
-    return lr_self_slow();
+    return __builtin_expect(t->depth == 0, 1) ? t : NULL;   /* not LR_THREAD_NONE or _DEAD */
+}
+
+static inline lr_thread *lr_self(void)
+{
+    lr_thread *t = lr_self_here();
+    return t ? t : lr_self_slow();
 }
 
 /* A wrapper off the lock path (a lock's init or destroy, a thread's
@@ -77,6 +85,17 @@ void lr_mutex_before_lock(lr_thread *self, pthread_mutex_t *m, int how, void *pc
                           lr_acquisition *a);
 void lr_mutex_after_lock(lr_thread *self, lr_acquisition *a, int rc);
 void lr_mutex_unlock(lr_thread *self, pthread_mutex_t *m);
+int lr_mutex_unlock_top(lr_thread *self, pthread_mutex_t *m);
+/* A blocking lock in a context already met (the lock path's fast case):
+ * what lr_mutex_known found, for lr_mutex_known_locked after the real
+ * call. */
+typedef struct lr_known {
+    lr_lock *lock;
+    uint64_t id;
+    lr_token token;
+} lr_known;
+int lr_mutex_known(lr_thread *self, pthread_mutex_t *m, void *pc, lr_known *k);
+void lr_mutex_known_locked(lr_thread *self, pthread_mutex_t *m, const lr_known *k, int rc);
 
 /* rwlocks and spinlocks: the same lock-order checks, with the mode of each
  * acquisition (a read lock is shared); src/runtime/rwlock.c. */

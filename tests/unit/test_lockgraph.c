@@ -976,12 +976,35 @@ START_TEST(a_handler_between_reserve_and_fill_leaves_no_trace)
     ck_assert_uint_eq(t->nheld, 2);
     ck_assert_ptr_eq(t->held[0].lock, L(0));
     ck_assert_ptr_eq(t->held[1].lock, L(1));
+    ck_assert_uint_eq(t->chain, lr_mix(lr_mix(LR_CHAIN_SEED, L(0)->id), L(1)->id));
     unlock(t, L(1));
+    ck_assert_uint_eq(t->chain, lr_mix(LR_CHAIN_SEED, L(0)->id));
     unlock(t, L(0));
     ck_assert_uint_eq(t->nheld, 0);
+    ck_assert_uint_eq(t->chain, LR_CHAIN_SEED);
     lock(t, L(0));                          /* no edge from the handler's lock */
     unlock(t, L(0));
     ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
+/* A lock released out of order: the chain keys of the entries above it
+ * are those of the held set without it, as if it had never been taken. */
+START_TEST(a_release_below_the_top_rehashes_the_chain)
+{
+    lr_thread *t = lr_thread_new_synthetic();
+    lock(t, L(0));
+    lock(t, L(1));
+    lock(t, L(2));
+    unlock(t, L(0));
+    ck_assert_uint_eq(t->nheld, 2);
+    ck_assert_uint_eq(t->held[0].below, LR_CHAIN_SEED);
+    ck_assert_uint_eq(t->held[1].below, lr_mix(LR_CHAIN_SEED, L(1)->id));
+    ck_assert_uint_eq(t->chain, lr_mix(lr_mix(LR_CHAIN_SEED, L(1)->id), L(2)->id));
+    unlock(t, L(2));
+    ck_assert_uint_eq(t->chain, lr_mix(LR_CHAIN_SEED, L(1)->id));
+    unlock(t, L(1));
+    ck_assert_uint_eq(t->chain, LR_CHAIN_SEED);
 }
 END_TEST
 
@@ -1125,6 +1148,7 @@ static Suite *suite(void)
     tcase_add_test(tc, an_edge_made_once_without_the_gate_ungates_the_cycle);
     tcase_add_test(tc, a_lock_taken_after_the_first_is_no_gate);
     tcase_add_test(tc, a_handler_between_reserve_and_fill_leaves_no_trace);
+    tcase_add_test(tc, a_release_below_the_top_rehashes_the_chain);
     tcase_add_test(tc, the_graph_counts_contexts_and_marks_the_reported_cycle);
     tcase_add_test(tc, edges_into_an_innermost_lock_are_held_back);
     tcase_add_test(tc, the_first_edge_out_opens_the_lock);
