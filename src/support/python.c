@@ -158,19 +158,22 @@ static void find_stdlib(void)
  * fails that check and keys by the C call site alone, as before. */
 typedef struct layout {
     int minor;
-    int16_t thread_frame;       /* PyThreadState: cframe (3.11, 3.12); frame (3.10) */
-    int16_t cframe_current;     /* _PyCFrame.current_frame; -1: no cframe (3.10) */
-    int16_t frame_code;         /* the frame's code object */
-    int16_t frame_instr;        /* prev_instr (3.11, 3.12); f_lasti, an int (3.10) */
-    int16_t object_frame;       /* PyFrameObject.f_frame (3.11, 3.12) */
-    int16_t code_start;         /* PyCodeObject.co_code_adaptive (3.11, 3.12) */
-    int16_t frame_previous;     /* the caller's frame: previous (3.11, 3.12); f_back (3.10) */
+    int16_t thread_frame;       /* PyThreadState: cframe (3.11, 3.12); current_frame (3.13);
+                                   frame (3.10) */
+    int16_t cframe_current;     /* _PyCFrame.current_frame; -1: no cframe (3.10, 3.13) */
+    int16_t frame_code;         /* the frame's code object (3.13: f_executable) */
+    int16_t frame_instr;        /* prev_instr (3.11, 3.12), instr_ptr (3.13); f_lasti, an
+                                   int (3.10) */
+    int16_t object_frame;       /* PyFrameObject.f_frame; 0: the frame is the object (3.10) */
+    int16_t code_start;         /* PyCodeObject.co_code_adaptive (3.11 on) */
+    int16_t frame_previous;     /* the caller's frame: previous (3.11 on); f_back (3.10) */
 } layout;
 
 static const layout layouts[] = {
     { 10, 24, -1, 32, 96, 0, 0, 24 },
     { 11, 56, 8, 32, 56, 24, 184, 48 },
     { 12, 56, 0, 0, 56, 24, 192, 8 },
+    { 13, 72, -1, 0, 56, 24, 200, 8 },
 };
 
 static const layout *position_layout;  /* this version's, NULL none */
@@ -282,7 +285,7 @@ static void check_layout(void *ts, PyObject *frame)
         p = load_ptr(p, l->cframe_current);
         if (!p || p != load_ptr(frame, l->object_frame))
             return;
-    } else if (p != (char *)frame) {
+    } else if (p != (l->object_frame ? load_ptr(frame, l->object_frame) : (char *)frame)) {
         return;
     }
     PyObject *code = py.Frame_GetCode(frame);
@@ -315,8 +318,8 @@ static void check_path(PyObject *frame)
         return;
     /* both are frame objects the API gave: their records are read as the
      * position's check read them */
-    const char *mine = l->cframe_current >= 0 ? load_ptr(frame, l->object_frame) : (const char *)frame;
-    const char *caller = l->cframe_current >= 0 ? load_ptr(back, l->object_frame) : (const char *)back;
+    const char *mine = l->object_frame ? load_ptr(frame, l->object_frame) : (const char *)frame;
+    const char *caller = l->object_frame ? load_ptr(back, l->object_frame) : (const char *)back;
     if (load_ptr(mine, l->frame_previous) == caller)
         __atomic_store_n(&path_state, 1, __ATOMIC_RELEASE);
     py.DecRef(back);
