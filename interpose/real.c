@@ -81,20 +81,23 @@ void lr_real_resolve(void)
  * mutex functions are resolved first: only a call back from the first
  * look-up itself would find this function still there, and there is no
  * real function to call then (LR_REAL would call a null pointer). */
-static int first_mutex_lock(pthread_mutex_t *m)
+typedef int (*mutex_fn)(pthread_mutex_t *);
+
+static int first_call(mutex_fn *entry, mutex_fn first, const char *name, pthread_mutex_t *m)
 {
     lr_real_resolve();
-    int (*real)(pthread_mutex_t *) = __atomic_load_n(&lr_real_fns.pthread_mutex_lock, __ATOMIC_ACQUIRE);
-    if (real == first_mutex_lock)
-        must(NULL, "pthread_mutex_lock", 1);
+    mutex_fn real = __atomic_load_n(entry, __ATOMIC_ACQUIRE);
+    if (real == first)
+        must(NULL, name, 1);
     return real(m);
+}
+
+static int first_mutex_lock(pthread_mutex_t *m)
+{
+    return first_call(&lr_real_fns.pthread_mutex_lock, first_mutex_lock, "pthread_mutex_lock", m);
 }
 
 static int first_mutex_unlock(pthread_mutex_t *m)
 {
-    lr_real_resolve();
-    int (*real)(pthread_mutex_t *) = __atomic_load_n(&lr_real_fns.pthread_mutex_unlock, __ATOMIC_ACQUIRE);
-    if (real == first_mutex_unlock)
-        must(NULL, "pthread_mutex_unlock", 1);
-    return real(m);
+    return first_call(&lr_real_fns.pthread_mutex_unlock, first_mutex_unlock, "pthread_mutex_unlock", m);
 }

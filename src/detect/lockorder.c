@@ -19,7 +19,6 @@
 #include "support/arena.h"
 #include "detect/lockgraph.h"
 #include "support/python.h"
-#include "support/options.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -304,7 +303,7 @@ static lr_token site_stack(const lr_thread *t, const lr_acquisition *a, lr_lock 
         /* the Python frames a stack would show: by their call path, or
          * unwound every time where that cannot be read */
         if (lr_python_paths_known())
-            python = lr_python_path(lr_opt.stack_depth > 0 ? lr_opt.stack_depth : LR_STACK_MAX);
+            python = lr_stack_python_path();
         else if (lr_python_readable())
             return lr_stack_capture();
     }

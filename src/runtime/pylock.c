@@ -145,13 +145,15 @@ int lr_pylock_holders(uintptr_t object, uint32_t *out)
     return 1;
 }
 
-/* A Lock.acquire() that waits reads where it is at its try, which holds
- * the GIL; the wait that follows, on the same lock, does not (3.10 and 3.11
- * cannot even tell this thread's frames then) and keys by the same line. */
+/* Where the thread is about to block: its try, just before, held the GIL
+ * and so saw the Python frames and line; the blocking wait that follows
+ * does not (the interpreter lets the GIL go first; 3.10 and 3.11 cannot
+ * even tell this thread's frames then). */
 static __thread struct {
     void *s;
-    uintptr_t position;
-} tried __attribute__((tls_model("initial-exec")));
+    lr_stack_id stack;
+    uintptr_t position;         /* the try's line (lr_python_position) */
+} pending __attribute__((tls_model("initial-exec")));
 
 void *lr_pylock_site(lr_thread *self, void *s, void *pc)
 {
@@ -162,23 +164,13 @@ void *lr_pylock_site(lr_thread *self, void *s, void *pc)
     lr_enter(self);
     uintptr_t position = lr_python_position();
     lr_leave(self);
-    if (!position && tried.s == s)
-        position = tried.position;
-    tried.s = s;
-    tried.position = position;
+    if (!position && pending.s == s)
+        position = pending.position;    /* the wait after a try: the try's line */
     /* the instruction's address, in a code object: no C call site's */
     return position ? (void *)position : pc;
 }
 
 static int others_alive(const lr_thread *self);
-
-/* Where the thread is about to block: its try, just before, held the GIL
- * and so saw the Python frames; the blocking wait that follows does not
- * (the interpreter lets the GIL go first). */
-static __thread struct {
-    void *s;
-    lr_stack_id stack;
-} pending __attribute__((tls_model("initial-exec")));
 
 void lr_pylock_try_failed(lr_thread *self, void *s)
 {
@@ -200,6 +192,9 @@ void lr_pylock_try_failed(lr_thread *self, void *s)
      * and a system call follows. */
     pending.s = s;
     pending.stack = 0;
+    lr_enter(self);                     /* as in lr_pylock_site */
+    pending.position = lr_python_position();
+    lr_leave(self);
     if (t->kind == PYLOCK_WAITER) {
         pending.stack = t->owner;
         return;

@@ -438,6 +438,11 @@ static lr_stack_id site_capture(uint64_t python)
     return unwind_here();
 }
 
+uint64_t lr_stack_python_path(void)
+{
+    return lr_python_path(stack_depth());
+}
+
 lr_stack_id lr_stack_capture(void)
 {
     if (lr_stack_capture_override)
@@ -448,7 +453,7 @@ lr_stack_id lr_stack_capture(void)
         /* a Python process: per Python call path too, when it can be read
          * (the thread holds the GIL), which is what its stacks show above
          * the interpreter's few call sites */
-        uint64_t python = lr_python_path(stack_depth());
+        uint64_t python = lr_stack_python_path();
         if (python)
             return site_capture(python);
     }
