@@ -411,6 +411,11 @@ static lr_lock *first_seen_here(lr_thread *t, const lr_acquisition *a)
 int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
 {
     int saved_errno = errno, keep = 1;
+    /* holes in the held stack: the key was made from no held set */
+    if (__builtin_expect(t->hole_floor != LR_HELD_NO_HOLE, 0)) {
+        lr_held_settle(t);
+        key = lr_context_key(t->chain, a->addr, a->how | a->shared << 2, a->pc);
+    }
     uint64_t path = path_of(lr_thread_depth_here(t));
     lr_enter(t);
     if (!only_mine(t, lr_lock_find(a->addr)) && learnt_elsewhere(t, a, key, path)) {

@@ -203,6 +203,7 @@ const lr_lockset *lr_race_lockset_of(lr_thread *t)
 {
     if (t->nheld == 0)
         return &no_locks;
+    lr_held_chain(t);           /* holes closed: the set, in order */
     race_thread *r = lr_race_part(t);
     uint64_t key = lockset_key(t);
     if (r->lockset && r->lockset_chain == key)

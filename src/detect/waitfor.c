@@ -283,10 +283,13 @@ void lr_waitfor_describe(lr_report *r, lr_thread_info **threads, int n, lr_holde
         }
         rt->holds = &r->holds[hold];
         lr_thread *s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
-        for (uint32_t h = 0; s && h < s->nheld && hold < r->nholds; h++, hold++) {
+        for (uint32_t h = 0; s && h < s->nheld && hold < r->nholds; h++) {
+            if (!s->held[h].lock)       /* a hole, or a push half made */
+                continue;
             r->holds[hold].lock = lock_index(r, &nlocks, s->held[h].lock, s->held[h].addr);
             r->holds[hold].stack = s->held[h].stack;
             rt->nholds++;
+            hold++;
         }
     }
     r->nlocks = nlocks;

@@ -4,10 +4,19 @@
  * engine's locksets are the held set, misuse asks "held by me?"); the
  * runtime pushes and pops it. Inline: a push and a pop are the lock path.
  *
+ * A release below the top leaves a hole when it is deep (more than
+ * LR_HELD_DENSE entries above it): holes are closed, and the chain keys
+ * above them made again, once, by the next acquisition (lr_held_settle),
+ * so that letting go of n locks in any order costs O(n). While there are
+ * holes the chain is LR_CHAIN_UNSETTLED, which no context is learnt under,
+ * so every acquisition takes a slow path that settles first; a push and a
+ * pop take theirs (held_limit, hole_floor). The first LR_HELD_SCANNED
+ * slots are found by a scan, the deep ones by an index (held.c).
+ *
  * A signal handler may lock and unlock in the middle of a push: a slot is
  * reserved (emptied, then counted) before it is filled, so the handler
  * pushes and pops above it and cannot match or overwrite a half-written
- * entry. */
+ * entry. A hole is not a reserved slot: its address is LR_HELD_HOLE. */
 #ifndef LR_HELD_H
 #define LR_HELD_H
 
@@ -19,6 +28,12 @@ enum lr_how {
     LR_BOUNDED,     /* timed: edges into the lock, marked bounded */
     LR_TRY,         /* cannot block: no edge into the lock */
 };
+
+#define LR_HELD_SCANNED 16u          /* slots found by a scan; above, by the index */
+#define LR_HELD_DENSE 8u             /* a release with this few above closes its gap at once */
+#define LR_HELD_NO_HOLE UINT32_MAX
+#define LR_HELD_HOLE ((uintptr_t)1)  /* a hole's address: no lock's */
+#define LR_CHAIN_UNSETTLED 0ull
 
 static inline uint64_t lr_mix(uint64_t h, uint64_t v)
 {
@@ -37,26 +52,27 @@ extern void (*lr_held_push_hook)(void);
         if (hook_)                                                           \
             hook_();                                                         \
     } while (0)
+/* Entries a slow path looked at or moved: the tests bound it. */
+extern uint64_t lr_held_steps;
+#define LR_HELD_STEPS(n) (lr_held_steps += (n))
 #else
 #define LR_PUSH_HOOK() do { } while (0)
+#define LR_HELD_STEPS(n) do { } while (0)
 #endif
 
-/* A push when the stack is full: grows it, then pushes. */
+/* A fresh or recycled state's empty stack. */
+void lr_held_reset(lr_thread *t);
+
+/* A push past the scanned slots, when the stack is full or has holes:
+ * settles, grows, pushes, indexes. */
 void lr_held_push_slow(lr_thread *t, lr_lock *lock, uint64_t id, uintptr_t addr,
                        lr_stack_id stack, int how, int shared);
 
-/* Pushes lock (identity id, at addr), taken at stack: how is enum lr_how,
- * shared a read lock. Scalars, not a struct: the lock path keeps them in
- * registers. */
+/* Fills slot n, which the caller has checked is free, for a push. */
 static inline __attribute__((always_inline)) void
-lr_held_push(lr_thread *t, lr_lock *lock, uint64_t id, uintptr_t addr, lr_stack_id stack, int how,
-             int shared)
+lr_held_fill(lr_thread *t, uint32_t n, lr_lock *lock, uint64_t id, uintptr_t addr,
+             lr_stack_id stack, int how, int shared)
 {
-    if (__builtin_expect(t->nheld == t->held_cap, 0)) {
-        lr_held_push_slow(t, lock, id, addr, stack, how, shared);
-        return;
-    }
-    uint32_t n = t->nheld;
     lr_held *h = &t->held[n];
     /* a handler that locks and unlocks in the middle of the push leaves
      * t->chain as it found it (its pop restores its own entry's below) */
@@ -80,6 +96,47 @@ lr_held_push(lr_thread *t, lr_lock *lock, uint64_t id, uintptr_t addr, lr_stack_
     t->chain = lr_mix(below, id);
 }
 
+/* Pushes lock (identity id, at addr), taken at stack: how is enum lr_how,
+ * shared a read lock. Scalars, not a struct: the lock path keeps them in
+ * registers. */
+static inline __attribute__((always_inline)) void
+lr_held_push(lr_thread *t, lr_lock *lock, uint64_t id, uintptr_t addr, lr_stack_id stack, int how,
+             int shared)
+{
+    if (__builtin_expect(t->nheld >= t->held_limit, 0)) {
+        lr_held_push_slow(t, lock, id, addr, stack, how, shared);
+        return;
+    }
+    lr_held_fill(t, t->nheld, lock, id, addr, stack, how, shared);
+}
+
+/* Closes the holes and makes the chain keys above them again: before
+ * anything reads t->chain while it is LR_CHAIN_UNSETTLED. */
+void lr_held_settle(lr_thread *t);
+
+/* t->chain, settled. */
+static inline uint64_t lr_held_chain(lr_thread *t)
+{
+    if (__builtin_expect(t->hole_floor != LR_HELD_NO_HOLE, 0))
+        lr_held_settle(t);
+    return t->chain;
+}
+
+/* The newest entry at addr when the stack is deeper than the scanned
+ * slots (held.c); -1 when addr is not held. */
+int lr_held_lookup(const lr_thread *t, uintptr_t addr);
+
+/* The newest entry at addr, -1 when addr is not held. */
+static inline int lr_held_at(const lr_thread *t, uintptr_t addr)
+{
+    if (__builtin_expect(t->nheld > LR_HELD_SCANNED, 0))
+        return lr_held_lookup(t, addr);
+    int i = (int)t->nheld - 1;
+    while (i >= 0 && t->held[i].addr != addr)
+        i--;
+    return i;
+}
+
 /* The entry of lock l (this identity), -1 when not held. */
 int lr_held_find(const lr_thread *t, const lr_lock *l);
 
@@ -87,16 +144,18 @@ int lr_held_find(const lr_thread *t, const lr_lock *l);
 void lr_held_again(lr_thread *t, const lr_lock *l);
 
 /* Releases held[i]: one level of a recursive hold, or the entry itself,
- * rehashing the chain keys of the entries above it. Returns 1 when the
- * entry is gone. */
+ * by a pop, by closing its gap, or by a hole. Returns 1 when the entry is
+ * gone. */
 int lr_held_release_slow(lr_thread *t, int i);
 
-/* The release of the newest entry, held once, at addr: 1 when it was
- * that, and is popped; 0 changes nothing. */
+/* The release of the newest entry, held once, at addr, with no hole below
+ * it: 1 when it was that, and is popped; 0 changes nothing. */
 static inline __attribute__((always_inline)) int lr_held_pop_top(lr_thread *t, uintptr_t addr)
 {
     int i = (int)t->nheld - 1;
-    if (__builtin_expect(i >= 0 && t->held[i].addr == addr && t->held[i].depth == 1, 1)) {
+    /* unsigned: an empty stack's -1 is past any hole floor */
+    if (__builtin_expect((uint32_t)i < t->hole_floor && t->held[i].addr == addr &&
+                             t->held[i].depth == 1, 1)) {
         t->nheld = (uint32_t)i;
         t->chain = t->held[i].below;
         return 1;
@@ -110,19 +169,15 @@ static inline __attribute__((always_inline)) int lr_held_released_at(lr_thread *
 {
     if (__builtin_expect(lr_held_pop_top(t, addr), 1))
         return 1;
-    int i = (int)t->nheld - 1;
-    while (i >= 0 && t->held[i].addr != addr)
-        i--;
+    int i = lr_held_at(t, addr);
     return i < 0 ? 0 : lr_held_release_slow(t, i);
 }
 
 /* Depth of the hold on addr, 0 when not held. */
 static inline uint32_t lr_held_depth(const lr_thread *t, uintptr_t addr)
 {
-    for (int i = (int)t->nheld - 1; i >= 0; i--)
-        if (t->held[i].addr == addr)
-            return t->held[i].depth;
-    return 0;
+    int i = lr_held_at(t, addr);
+    return i < 0 ? 0 : t->held[i].depth;
 }
 
 /* Drops held locks whose identity has ended (a semaphore found to be a

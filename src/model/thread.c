@@ -5,6 +5,7 @@
  * the id counter, the table pages and the free list; no lock path takes it
  * once a thread has its state. */
 #include "model/thread.h"
+#include "model/held.h"
 #include "support/arena.h"
 #include "support/bigstack.h"
 #include "support/ilock.h"
@@ -155,18 +156,23 @@ static lr_thread *new_state(void)
          * keep (start_parts). */
         lr_held *held = t->held != t->held_inline ? t->held : NULL;
         uint32_t held_cap = t->held_cap, number = t->number;
+        struct lr_held_slot *index = t->held_index;
+        uint32_t index_mask = t->held_index_mask, index_used = t->held_index_used;
         memset(t, 0, sizeof *t);
         t->number = number;
         if (held) {
             t->held = held;
             t->held_cap = held_cap;
         }
+        t->held_index = index;
+        t->held_index_mask = index_mask;
+        t->held_index_used = index_used;
     }
     if (!t->held) {
         t->held = t->held_inline;
         t->held_cap = sizeof t->held_inline / sizeof t->held_inline[0];
     }
-    t->chain = LR_CHAIN_SEED;
+    lr_held_reset(t);
     if (start_parts(t, reused) < 0)
         return NULL;
     return t;

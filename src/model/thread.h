@@ -71,10 +71,15 @@ typedef struct lr_held {
 typedef struct lr_thread {
     int depth;                  /* > 0 while inside lockrace: wrappers pass through */
     lr_thread_info *info;
-    uint64_t chain;             /* chain key of the held set: lr_mix(top's below, top's id), or
-                                   the seed */
+    uint64_t chain;             /* chain key of the held set: lr_mix(top's below, top's id), the
+                                   seed, or LR_CHAIN_UNSETTLED while there are holes */
     lr_held *held;              /* model/held.h */
     uint32_t nheld, held_cap;
+    uint32_t held_limit;        /* a push at nheld >= this takes the slow path: the
+                                   scanned slots' end, or 0 while there are holes */
+    uint32_t hole_floor;        /* the lowest hole in held, LR_HELD_NO_HOLE for none */
+    struct lr_held_slot *held_index;   /* addr -> slot for the deep slots (held.c) */
+    uint32_t held_index_mask, held_index_used;
     int exit_rounds;
     uint32_t number;            /* the state's, 1 up, kept when the state is recycled: the
                                    threads that have it never run at once; 0: past LR_STATES */

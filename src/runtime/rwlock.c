@@ -25,9 +25,9 @@ void lr_sync_created(lr_thread *self, void *lock, int type, int rc)
     /* made under locks: see lockorder.c, made_under; not a semaphore,
      * whose first wait can block (a count of 0) */
     if (l && self->nheld && type != LR_SEMAPHORE) {
+        l->born_chain = lr_held_chain(self);
         l->born_nheld = self->nheld;
         l->born_thread = self->info->id;
-        l->born_chain = self->chain;
     }
     lr_leave(self);
     errno = saved;
@@ -74,10 +74,8 @@ void lr_sync_after(lr_thread *self, lr_acquisition *a, int rc)
 /* The caller holds the lock at addr only for reading (its newest hold). */
 static int held_shared(const lr_thread *self, uintptr_t addr)
 {
-    for (int i = (int)self->nheld - 1; i >= 0; i--)
-        if (self->held[i].addr == addr)
-            return self->held[i].shared;
-    return 0;
+    int i = lr_held_at(self, addr);
+    return i >= 0 && self->held[i].shared;
 }
 
 void lr_guard_passed(lr_thread *self, void *guard)

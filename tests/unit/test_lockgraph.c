@@ -26,7 +26,7 @@ typedef struct seen_report {
 
 static seen_report reports[MAX_REPORTS];
 static int nreports;
-static char fake_memory[1 << 16];     /* lock addresses */
+static char fake_memory[1 << 19];     /* lock addresses */
 
 static void sink(const lr_report *r)
 {
@@ -1008,6 +1008,120 @@ START_TEST(a_release_below_the_top_rehashes_the_chain)
 }
 END_TEST
 
+/* The chain key of a held sequence, as a thread that took just these
+ * locks in this order has it. */
+static uint64_t chain_of(const int *ids, int n)
+{
+    uint64_t c = LR_CHAIN_SEED;
+    for (int i = 0; i < n; i++)
+        c = lr_mix(c, L(ids[i])->id);
+    return c;
+}
+
+/* A lock let go deep in a long held stack: the next acquisition sees the
+ * held set without it, in order, as a thread that never took it would. */
+START_TEST(a_release_deep_in_a_long_stack_leaves_the_set_without_it)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    int ids[101], n = 0;
+    for (int i = 0; i < 100; i++)
+        lock(t1, L(i));
+    unlock(t1, L(3));
+    unlock(t1, L(40));
+    ck_assert_uint_eq(lr_held_depth(t1, L(3)->addr), 0);
+    ck_assert_uint_eq(lr_held_depth(t1, L(41)->addr), 1);
+    for (int i = 0; i < 100; i++)
+        if (i != 3 && i != 40)
+            ids[n++] = i;
+    ids[n++] = 200;
+    lock(t1, L(200));
+    ck_assert_uint_eq(t1->nheld, 99);
+    ck_assert_uint_eq(t1->chain, chain_of(ids, n));
+    for (int i = 0; i < n; i++) {
+        ck_assert_uint_eq(t1->held[i].id, L(ids[i])->id);
+        ck_assert_uint_eq(t1->held[i].below, chain_of(ids, i));
+    }
+    unlock(t1, L(200));
+    unlock(t1, L(99));
+    ck_assert_uint_eq(t1->chain, chain_of(ids, n - 2));
+    for (int i = 98; i >= 0; i--)
+        unlock(t1, L(i));
+    ck_assert_uint_eq(t1->nheld, 0);
+    ck_assert_uint_eq(t1->chain, LR_CHAIN_SEED);
+    ck_assert_int_eq(nreports, 0);
+    nested(t2, L(200), L(41));          /* 41 -> ... -> 200 was made */
+    ck_assert_int_eq(nreports, 1);
+}
+END_TEST
+
+/* Letting go of n held locks in any order costs O(n), not O(n^2): each
+ * release finds its entry without a scan and moves nothing above it. */
+START_TEST(releases_from_the_bottom_of_a_long_stack_cost_linear_work)
+{
+    lr_thread *t1 = lr_thread_new_synthetic();
+    enum { N = 3000 };
+    for (int order = 0; order < 3; order++) {
+        for (int i = 0; i < N; i++)
+            lock(t1, L(i));
+        lr_held_steps = 0;
+        if (order == 0) {
+            for (int i = 0; i < N; i++)
+                unlock(t1, L(i));
+        } else if (order == 1) {
+            for (int i = 1; i < N; i += 2)
+                unlock(t1, L(i));
+            for (int i = 0; i < N; i += 2)
+                unlock(t1, L(i));
+        } else {
+            for (int i = 0; i < N / 2; i++) {     /* a lock taken after each release */
+                unlock(t1, L(i));
+                if (i % 100 == 0) {
+                    lock(t1, L(N + i));
+                    unlock(t1, L(N + i));
+                }
+            }
+            for (int i = N - 1; i >= N / 2; i--)
+                unlock(t1, L(i));
+        }
+        ck_assert_uint_eq(t1->nheld, 0);
+        ck_assert_uint_le(lr_held_steps, (order == 2 ? 40 : 8) * N);
+    }
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
+/* Deep slots are found through an index: a slot a lock left and another
+ * lock took does not say the first is still held. */
+START_TEST(a_deep_slot_taken_by_another_lock_is_not_the_first)
+{
+    lr_thread *t1 = lr_thread_new_synthetic();
+    for (int i = 0; i < 40; i++)
+        lock(t1, L(i));
+    for (int i = 39; i >= 20; i--)
+        unlock(t1, L(i));
+    for (int i = 50; i < 70; i++)
+        lock(t1, L(i));
+    for (int i = 20; i < 40; i++) {
+        ck_assert_uint_eq(lr_held_depth(t1, L(i)->addr), 0);
+        ck_assert_int_eq(lr_held_released_at(t1, L(i)->addr), 0);
+    }
+    for (int i = 50; i < 70; i++)
+        ck_assert_uint_eq(lr_held_depth(t1, L(i)->addr), 1);
+    ck_assert_int_eq(lr_held_released_at(t1, L(55)->addr), 1);
+    ck_assert_int_eq(lr_held_released_at(t1, L(5)->addr), 1);
+    lock(t1, L(55));
+    ck_assert_uint_eq(t1->nheld, 39);
+    ck_assert_ptr_eq(t1->held[38].lock, L(55));
+    for (int i = 69; i >= 50; i--)
+        unlock(t1, L(i));
+    for (int i = 19; i >= 0; i--)
+        unlock(t1, L(i));
+    ck_assert_uint_eq(t1->nheld, 0);
+    ck_assert_uint_eq(t1->chain, LR_CHAIN_SEED);
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
 /* Edges into a lock no edge leaves stay out of the graph: a thread's own
  * innermost lock, made and ended by each of many threads, costs the graph
  * nothing. */
@@ -1106,6 +1220,9 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, cycle_of_length_n, 2, 9);
     tcase_add_test(tc, long_chain_without_cycle);
+    tcase_add_test(tc, a_release_deep_in_a_long_stack_leaves_the_set_without_it);
+    tcase_add_test(tc, releases_from_the_bottom_of_a_long_stack_cost_linear_work);
+    tcase_add_test(tc, a_deep_slot_taken_by_another_lock_is_not_the_first);
     tcase_add_test(tc, trylock_makes_no_edge_into_the_trylocked_lock);
     tcase_add_test(tc, edges_out_of_a_trylocked_lock_are_real);
     tcase_add_test(tc, recursive_reacquisition_adds_nothing);
