@@ -191,7 +191,7 @@ void lr_held_settle(lr_thread *t)
     t->held_limit = LR_HELD_SCANNED;
 }
 
-void lr_held_drop_stale(lr_thread *t)
+void lr_held_sweep_stale(lr_thread *t)
 {
     for (int i = (int)t->nheld - 1; i >= 0; i--)
         if (t->held[i].lock && t->held[i].lock->id != t->held[i].id) {

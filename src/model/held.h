@@ -20,6 +20,7 @@
 #ifndef LR_HELD_H
 #define LR_HELD_H
 
+#include "model/lockreg.h"
 #include "model/thread.h"
 
 /* How a lock was asked for. */
@@ -127,7 +128,7 @@ static inline uint64_t lr_held_chain(lr_thread *t)
 int lr_held_lookup(const lr_thread *t, uintptr_t addr);
 
 /* The newest entry at addr, -1 when addr is not held. */
-static inline int lr_held_at(const lr_thread *t, uintptr_t addr)
+static inline __attribute__((always_inline)) int lr_held_at(const lr_thread *t, uintptr_t addr)
 {
     if (__builtin_expect(t->nheld > LR_HELD_SCANNED, 0))
         return lr_held_lookup(t, addr);
@@ -180,8 +181,19 @@ static inline uint32_t lr_held_depth(const lr_thread *t, uintptr_t addr)
     return i < 0 ? 0 : t->held[i].depth;
 }
 
+/* The sweep behind lr_held_drop_stale. */
+void lr_held_sweep_stale(lr_thread *t);
+
 /* Drops held locks whose identity has ended (a semaphore found to be a
- * signal while this thread held it). */
-void lr_held_drop_stale(lr_thread *t);
+ * signal while this thread held it): none has when no lock was forgotten
+ * since the last sweep. */
+static inline void lr_held_drop_stale(lr_thread *t)
+{
+    uint64_t forgets = __atomic_load_n(&lr_lock_forgets, __ATOMIC_ACQUIRE);
+    if (forgets != t->forgets_seen) {
+        t->forgets_seen = forgets;
+        lr_held_sweep_stale(t);
+    }
+}
 
 #endif

@@ -157,6 +157,8 @@ out:
     return l;
 }
 
+uint64_t lr_lock_forgets;
+
 uint64_t lr_lock_forget(uintptr_t addr)
 {
     lr_ilock_take(&reg_lock);
@@ -176,6 +178,7 @@ uint64_t lr_lock_forget(uintptr_t addr)
     for (size_t i = 0; i < sizeof on_forget / sizeof on_forget[0] && on_forget[i]; i++)
         on_forget[i](l);
     __atomic_store_n(&l->id, 0, __ATOMIC_RELEASE);   /* no context cache hit on it again */
+    __atomic_add_fetch(&lr_lock_forgets, 1, __ATOMIC_RELEASE);
     lr_ilock_take(&reg_lock);
     l->next_free = free_locks;
     free_locks = l;

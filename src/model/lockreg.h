@@ -157,6 +157,11 @@ lr_lock *lr_lock_get(uintptr_t addr, int type);
  * forgotten's id, 0 if none. */
 uint64_t lr_lock_forget(uintptr_t addr);
 
+/* Locks forgotten so far, counted once each one's id has changed: a held
+ * entry can have gone stale only if this moved since it was last looked
+ * at (lr_held_drop_stale). */
+extern uint64_t lr_lock_forgets;
+
 /* An engine's function called when a lock's identity ends, after the
  * lock is gone from the registry and before its id is cleared, with no
  * lock of the registry's held. At most four; set before the first lock. */

@@ -80,6 +80,7 @@ typedef struct lr_thread {
     uint32_t hole_floor;        /* the lowest hole in held, LR_HELD_NO_HOLE for none */
     struct lr_held_slot *held_index;   /* addr -> slot for the deep slots (held.c) */
     uint32_t held_index_mask, held_index_used;
+    uint64_t forgets_seen;      /* lr_lock_forgets at its last stale sweep (held.h) */
     int exit_rounds;
     uint32_t number;            /* the state's, 1 up, kept when the state is recycled: the
                                    threads that have it never run at once; 0: past LR_STATES */

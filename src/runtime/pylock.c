@@ -32,7 +32,9 @@ typedef struct pylock_tag {
     uint32_t magic;
     uint32_t kind;
     uint32_t owner;             /* PYLOCK_TSTATE: the thread whose life it is; PYLOCK_WAITER:
-                                   the stack it was made at, in Condition.wait */
+                                   the stack it was made at, in Condition.wait; PYLOCK_LOCK:
+                                   its lock record's number, so that its calls need no
+                                   registry lookup */
     uint32_t holder;            /* thread id + 1 of the thread that acquired it last, 0 none */
 } pylock_tag;
 
@@ -43,6 +45,13 @@ static pylock_tag *tag_of(void *s)
     pylock_tag *t = (pylock_tag *)((char *)s + 16);
     return __atomic_load_n(&t->magic, __ATOMIC_RELAXED) == PYLOCK_MAGIC ? t : NULL;
 }
+
+/* The line the Lock call being made was keyed by (lr_pylock_site), for a
+ * try that fails: read once. Cleared as the call ends. */
+static __thread struct {
+    void *s;
+    uintptr_t position;
+} trying __attribute__((tls_model("initial-exec")));
 
 /* The lock's Python creation frame: the innermost Python frame of the
  * stack where it was first seen. */
@@ -80,11 +89,12 @@ void lr_pylock_made(lr_thread *self, void *s, unsigned value)
     t = (pylock_tag *)((char *)s + 16);
     t->kind = PYLOCK_LOCK;
     t->holder = 0;
-    t->owner = self->info->id;
+    t->owner = lr_lock_number(l);
     if (ends_with(f.file, "threading.py") &&
         (!strcmp(f.function, "Thread._set_tstate_lock") || !strcmp(f.function, "_set_tstate_lock"))) {
         /* a thread's life, not a lock: it leaves the lock-order graph */
         t->kind = PYLOCK_TSTATE;
+        t->owner = self->info->id;
         lr_sync_destroyed(self, s, 0);
     } else if (ends_with(f.file, "threading.py") &&
                (!strcmp(f.function, "Condition.wait") || !strcmp(f.function, "wait"))) {
@@ -106,6 +116,7 @@ void lr_pylock_destroyed(void *s)
 
 void lr_pylock_acquired(lr_thread *self, void *s, int rc)
 {
+    trying.s = NULL;
     pylock_tag *t;
     if (self && rc == 0 && (t = tag_of(s)))
         __atomic_store_n(&t->holder, self->info->id + 1, __ATOMIC_RELAXED);
@@ -127,6 +138,15 @@ int lr_pylock_is_lock(void *s)
 {
     pylock_tag *t = tag_of(s);
     return t && t->kind == PYLOCK_LOCK;
+}
+
+lr_lock *lr_pylock_record(void *s)
+{
+    pylock_tag *t = tag_of(s);
+    lr_lock *l = t && t->kind == PYLOCK_LOCK ? lr_lock_of_id(t->owner) : NULL;
+    /* the record may have been forgotten since (a lock that became a
+     * signal), or made anew at another address */
+    return l && __atomic_load_n(&l->addr, __ATOMIC_RELAXED) == (uintptr_t)s ? l : NULL;
 }
 
 int lr_pylock_holders(uintptr_t object, uint32_t *out)
@@ -164,6 +184,8 @@ void *lr_pylock_site(lr_thread *self, void *s, void *pc)
     lr_enter(self);
     uintptr_t position = lr_python_position();
     lr_leave(self);
+    trying.s = s;
+    trying.position = position;
     if (!position && pending.s == s)
         position = pending.position;    /* the wait after a try: the try's line */
     /* the instruction's address, in a code object: no C call site's */
@@ -192,15 +214,25 @@ void lr_pylock_try_failed(lr_thread *self, void *s)
      * and a system call follows. */
     pending.s = s;
     pending.stack = 0;
-    lr_enter(self);                     /* as in lr_pylock_site */
-    pending.position = lr_python_position();
-    lr_leave(self);
+    pending.position = 0;
     if (t->kind == PYLOCK_WAITER) {
         pending.stack = t->owner;
         return;
     }
     uint32_t holder = __atomic_load_n(&t->holder, __ATOMIC_RELAXED);
     int own = t->kind == PYLOCK_TSTATE ? t->owner == self->info->id : holder == self->info->id + 1;
+    /* The try's line keys the wait on a Lock another thread holds
+     * (lr_pylock_site); a wait on one's own Lock, or on a thread, is keyed
+     * by nothing (semaphore.c) */
+    if (t->kind == PYLOCK_LOCK && !own) {
+        if (trying.s == s) {
+            pending.position = trying.position;
+        } else {
+            lr_enter(self);             /* as in lr_pylock_site */
+            pending.position = lr_python_position();
+            lr_leave(self);
+        }
+    }
     if (lr_opt.deadlock == LR_DEADLOCK_OFF || (own && (t->kind == PYLOCK_TSTATE || others_alive(self))))
         return;
     /* inside lockrace: the interpreter's functions it calls are not the

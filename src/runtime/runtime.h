@@ -128,6 +128,8 @@ void lr_pylock_released(void *s);
 int lr_pylock_tagged(void *s);
 /* 1 for a lock the interpreter made (not a thread's life lock) */
 int lr_pylock_is_lock(void *s);
+/* The record of such a lock, from its tag; NULL: look it up */
+lr_lock *lr_pylock_record(void *s);
 /* What an acquisition of s at the interpreter's call site pc is keyed by:
  * for a Python Lock, the Python line that takes it (the C call site is the
  * same for every line); pc otherwise. */

@@ -25,7 +25,9 @@ static void check_use(lr_thread *self, void *s)
 
 static lr_lock *sem_lock(void *s)
 {
-    lr_lock *l = lr_lock_find((uintptr_t)s);
+    lr_lock *l = lr_pylock_record(s);
+    if (!l)
+        l = lr_lock_find((uintptr_t)s);
     return l && l->type == LR_SEMAPHORE ? l : NULL;
 }
 
