@@ -167,17 +167,19 @@ typedef struct layout {
     int16_t object_frame;       /* PyFrameObject.f_frame; 0: the frame is the object (3.10) */
     int16_t code_start;         /* PyCodeObject.co_code_adaptive (3.11 on) */
     int16_t frame_previous;     /* the caller's frame: previous (3.11 on); f_back (3.10) */
+    int16_t thread_ident;       /* PyThreadState.thread_id: the pthread_t of its thread */
 } layout;
 
 static const layout layouts[] = {
-    { 10, 24, -1, 32, 96, 0, 0, 24 },
-    { 11, 56, 8, 32, 56, 24, 184, 48 },
-    { 12, 56, 0, 0, 56, 24, 192, 8 },
-    { 13, 72, -1, 0, 56, 24, 200, 8 },
+    { 10, 24, -1, 32, 96, 0, 0, 24, 176 },
+    { 11, 56, 8, 32, 56, 24, 184, 48, 152 },
+    { 12, 56, 0, 0, 56, 24, 192, 8, 136 },
+    { 13, 72, -1, 0, 56, 24, 200, 8, 152 },
 };
 
 static const layout *position_layout;  /* this version's, NULL none */
 static int position_state;             /* 0 not checked yet, 1 checked, -1 off */
+static int ident_known;                /* thread_ident checked with position_state */
 static int position_tries;
 static int path_state, path_tries;     /* the same, for the caller links (lr_python_path) */
 
@@ -218,7 +220,18 @@ static char *innermost(const layout *l, void *ts)
 static void *holding_gil(void)
 {
     void *ts = py.ThreadState_UncheckedGet();
-    return ts && ts == py.GILState_GetThisThreadState() ? ts : NULL;
+    if (!ts)
+        return NULL;
+    /* The thread state that runs (the GIL holder's, 3.10 and 3.11; this
+     * thread's, 3.12 on) is this thread's: made by it, which its thread
+     * id says, or (unchecked) the one the interpreter keeps for it, a
+     * pthread_getspecific and two calls more */
+    if (__atomic_load_n(&ident_known, __ATOMIC_ACQUIRE))
+        return *(const unsigned long *)((const char *)ts + position_layout->thread_ident) ==
+                       (unsigned long)pthread_self()
+                   ? ts
+                   : NULL;
+    return ts == py.GILState_GetThisThreadState() ? ts : NULL;
 }
 
 /* One frame's code and instruction, as a number. */
@@ -296,8 +309,12 @@ static void check_layout(void *ts, PyObject *frame)
     }
     if (code)
         py.DecRef(code);
-    if (same)
-        __atomic_store_n(&position_state, 1, __ATOMIC_RELEASE);
+    if (!same)
+        return;
+    /* ts is this thread's (thread_state): its thread id is this thread's */
+    if (*(const unsigned long *)((const char *)ts + l->thread_ident) == (unsigned long)pthread_self())
+        __atomic_store_n(&ident_known, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&position_state, 1, __ATOMIC_RELEASE);
 }
 
 /* The caller links: the frame the API gives as the caller of the one it
