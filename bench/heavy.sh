@@ -5,7 +5,7 @@
 # in each of ROUNDS rounds; prints a markdown table of median wall seconds,
 # the ratio to native, and median peak RSS.
 # Usage: [BUILD=build] [ROUNDS=3] [CC=gcc] [GNU_TIME=/usr/bin/time] bench/heavy.sh [SCENARIO...]
-# Scenarios: ordered threads held held_deep (default: all).
+# Scenarios: ordered threads held held_long held_deep (default: all).
 # It builds the TSan programs into $BUILD/bench/stress-tsan; nothing else.
 set -eu
 
@@ -37,8 +37,9 @@ args() {
     ordered) echo "ordered 1000000 64 clean" ;;     # 64 threads, random ascending subsets of 256 locks
     threads) echo "threads 10000 64 200" ;;         # 10^4 short threads, 200 ops each over 64 locks
     held) echo "held 1000 20 1" ;;                  # one thread holding 1,000 locks, 20 times
+    held_long) echo "held 1000 1000 1" ;;           # the same, 1,000 times: the steady state
     held_deep) echo "held 4096 1 1" ;;              # one thread holding 4,096 locks
-    *) echo "heavy.sh: no scenario '$1' (ordered threads held held_deep)" >&2; exit 2 ;;
+    *) echo "heavy.sh: no scenario '$1' (ordered threads held held_long held_deep)" >&2; exit 2 ;;
     esac
 }
 
@@ -56,14 +57,18 @@ one() {
     tsan) cmd="env TSAN_OPTIONS=detect_deadlocks=1:report_signal_unsafe=0 $TSAN/$prog" ;;
     esac
     rc=0
+    # wall time in ms from the clock (GNU time's is in hundredths: held
+    # takes a few ms natively); peak RSS from GNU time
+    start=$(date +%s%N)
     # shellcheck disable=SC2086
-    "$GNU_TIME" -f "%e %M" -o "$OUT/time" $cmd "$@" >/dev/null 2>"$OUT/err" || rc=$?
-    echo "$(tail -n 1 "$OUT/time") $rc" >>"$OUT/$name.$mode"
+    "$GNU_TIME" -f "%M" -o "$OUT/time" $cmd "$@" >/dev/null 2>"$OUT/err" || rc=$?
+    end=$(date +%s%N)
+    echo "$(( (end - start) / 1000 )) $(tail -n 1 "$OUT/time") $rc" >>"$OUT/$name.$mode"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-scenarios=${*:-ordered threads held held_deep}
+scenarios=${*:-ordered threads held held_long held_deep}
 for r in $(seq 1 "$ROUNDS"); do
     for s in $scenarios; do
         for mode in native lockrace tsan; do
@@ -86,7 +91,7 @@ for s in $scenarios; do
     note=""
     [ "$tstat" = "0 " ] || note=" (exit $tstat)"
     awk -v s="$s" -v n="$n" -v l="$l" -v t="$t" -v rn="$rn" -v rl="$rl" -v rt="$rt" -v note="$note" 'BEGIN {
-        d = n > 0 ? n : 0.01
-        printf "| %s | %.2f | %.2f (%.1fx) | %.2f (%.1fx)%s | %d / %d / %d |\n",
-               s, n, l, l / d, t, t / d, note, rn / 1024, rl / 1024, rt / 1024 }'
+        n /= 1e6; l /= 1e6; t /= 1e6    # microseconds
+        printf "| %s | %.3f | %.3f (%.1fx) | %.3f (%.1fx)%s | %d / %d / %d |\n",
+               s, n, l, l / n, t, t / n, note, rn / 1024, rl / 1024, rt / 1024 }'
 done
