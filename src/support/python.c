@@ -1,7 +1,7 @@
 /* Reading CPython's frames for lockrace's stacks (python.h). Support layer.
  *
  * The interpreter's exported C API is used, found with dlsym, so one
- * lockrace serves every CPython from 3.10 on, shared or static, without
+ * lockrace serves every CPython from 3.9 on, shared or static, without
  * its headers; the one exception, where a lock is taken in Python code,
  * reads three of its structures' fields, checked against the API first
  * (lr_python_position). It is called only on a thread that holds the GIL (the
@@ -11,7 +11,8 @@
  * PyFrame_GetBack create the object of a frame that has none), an
  * allocation of the kind the interpreter itself makes at any call; the
  * cyclic collector is held off meanwhile (PyGC_Disable: in 3.10 and 3.11 a
- * collection may start at any allocation and run finalizers, Python code),
+ * collection may start at any allocation and run finalizers, Python code;
+ * 3.9 has none, and there nothing read makes an object it tracks),
  * and the error indicator is saved before and put back after, so a pending
  * exception is neither seen nor lost. Nothing here runs Python code: no
  * attribute is looked up on an object whose type the program may define.
@@ -75,6 +76,7 @@ static struct {
 } py;
 
 static int found;                       /* the API above is complete */
+static int py_minor;                    /* 3.py_minor; 0 when unknown */
 static uintptr_t code_lo, code_hi;      /* the interpreter's code: its executable segment */
 static uintptr_t eval_lo, eval_hi;      /* _PyEval_EvalFrameDefault, 0 0 when its size is unknown */
 static char stdlib_dir[512];            /* ".../lib/python3.11/", "" unknown */
@@ -168,13 +170,16 @@ typedef struct layout {
     int16_t code_start;         /* PyCodeObject.co_code_adaptive (3.11 on) */
     int16_t frame_previous;     /* the caller's frame: previous (3.11 on); f_back (3.10) */
     int16_t thread_ident;       /* PyThreadState.thread_id: the pthread_t of its thread */
+    int16_t frame_locals;       /* f_localsplus, the arguments first (3.9, which has no other
+                                   way to them that makes no object); 0 unused */
 } layout;
 
 static const layout layouts[] = {
-    { 10, 24, -1, 32, 96, 0, 0, 24, 176 },
-    { 11, 56, 8, 32, 56, 24, 184, 48, 152 },
-    { 12, 56, 0, 0, 56, 24, 192, 8, 136 },
-    { 13, 72, -1, 0, 56, 24, 200, 8, 152 },
+    { 9, 24, -1, 32, 104, 0, 0, 24, 176, 360 },
+    { 10, 24, -1, 32, 96, 0, 0, 24, 176, 0 },
+    { 11, 56, 8, 32, 56, 24, 184, 48, 152, 0 },
+    { 12, 56, 0, 0, 56, 24, 192, 8, 136, 0 },
+    { 13, 72, -1, 0, 56, 24, 200, 8, 152, 0 },
 };
 
 static const layout *position_layout;  /* this version's, NULL none */
@@ -394,15 +399,22 @@ void lr_python_init(void)
 #undef GET
     int errors = (py.Err_GetRaisedException && py.Err_SetRaisedException) ||
                  (py.Err_Fetch && py.Err_Restore);
-    /* PyGC_Disable is 3.10's: older interpreters are left alone */
+    int major = 0;
+    if (!py.GetVersion || sscanf(py.GetVersion(), "%d.%d", &major, &py_minor) != 2 || major != 3)
+        py_minor = 0;
+    /* PyGC_Disable is 3.10's. 3.9 has none, and no reading there makes an
+     * object the collector tracks (its frames are objects already, and
+     * nothing is asked that it lacks, which would make an exception), so
+     * no collection can start; older interpreters are left alone. */
+    int collector = (py.GC_Disable && py.GC_Enable) || py_minor == 9;
     found = py.GILState_Check && py.GILState_GetThisThreadState && py.ThreadState_GetFrame &&
             py.Frame_GetBack && py.Frame_GetCode && py.Frame_GetLineNumber && py.Object_GetAttr &&
             py.Unicode_InternFromString && py.Unicode_AsUTF8AndSize && py.DecRef && py.Err_Clear &&
-            py.GC_Disable && py.GC_Enable && py.Unicode_Type && errors;
+            collector && py.Unicode_Type && errors;
     if (!found)
         return;
     dl_iterate_phdr(find_code, (void *)py.IsInitialized);
-    /* The loop that runs Python code: exported (3.10 to 3.13), its size
+    /* The loop that runs Python code: exported (3.9 to 3.13), its size
      * read from the dynamic symbol table */
     void *eval = sym("_PyEval_EvalFrameDefault");
     Dl_info info;
@@ -630,7 +642,7 @@ static int begin(saved *s)
         s->raised = py.Err_GetRaisedException();
     else
         py.Err_Fetch(&s->type, &s->value, &s->tb);
-    s->gc = py.GC_Disable();
+    s->gc = py.GC_Disable ? py.GC_Disable() : 0;
     if (!s_filename) {
         s_filename = py.Unicode_InternFromString("co_filename");
         s_qualname = py.Unicode_InternFromString("co_qualname");   /* 3.11 */
@@ -978,11 +990,13 @@ static uint32_t frame_id(void *interp, PyObject *frame)
         py.DecRef(code);
         return id;
     }
-    PyObject *fref, *nref;
+    PyObject *fref, *nref = NULL;
     ssize_t flen = 0, nlen = 0;
     const char *file = code_text(code, s_filename, &fref, &flen);
-    const char *name = code_text(code, s_qualname, &nref, &nlen);
-    if (!name) {                /* 3.10: no co_qualname */
+    /* co_qualname is 3.11's: not asked before (an AttributeError is an
+     * object the collector tracks, 3.9) */
+    const char *name = py_minor >= 11 ? code_text(code, s_qualname, &nref, &nlen) : NULL;
+    if (!name) {
         if (nref)
             py.DecRef(nref);
         name = code_text(code, s_co_name, &nref, &nlen);
@@ -1032,6 +1046,12 @@ static void read_thread_name(PyObject *frame)
     PyObject *self = NULL, *locals = NULL;
     if (py.Frame_GetVar) {
         self = py.Frame_GetVar(frame, s_self);
+    } else if (py_minor == 9) {
+        /* its f_locals would be a new dictionary, an object the collector
+         * tracks: the first argument, read where the layout (checked) puts
+         * it, borrowed from the frame */
+        if (__atomic_load_n(&position_state, __ATOMIC_ACQUIRE) == 1 && position_layout->frame_locals)
+            self = load_ptr(frame, position_layout->frame_locals);
     } else {
         /* 3.10 has no PyFrame_GetLocals: the frame's own f_locals (a
          * builtin type's attribute, which no program can redefine) */
@@ -1058,7 +1078,7 @@ static void read_thread_name(PyObject *frame)
             PyObject *code = s_code ? py.Object_GetAttr(target, s_code) : NULL;
             PyObject *ref = NULL;
             ssize_t qlen = 0;
-            const char *q = code ? code_text(code, s_qualname, &ref, &qlen) : NULL;
+            const char *q = code && py_minor >= 11 ? code_text(code, s_qualname, &ref, &qlen) : NULL;
             if (q && !strstr(text, q)) {
                 size_t used = strlen(text);
                 snprintf(text + used, sizeof text - used, ", running %.*s", (int)(qlen < 60 ? qlen : 60), q);

@@ -1591,11 +1591,12 @@ def case_python_wait_lines():
 
 
 def all_pythons():
-    """Every CPython 3.10 to 3.13 build on this machine, Debian's first:
+    """Every CPython 3.9 to 3.13 build on this machine, Debian's first:
     for what reads the interpreter's own structures, which differ by
     version."""
     found = []
     for candidate in ["/usr/bin/python3"] + sorted(
+            glob.glob(os.path.expanduser("~/.pyenv/versions/3.9.*/bin/python3")) +
             glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[0-3]*/bin/python3"))):
         if os.path.exists(candidate) and not any(os.path.realpath(p) == os.path.realpath(candidate) for p in found):
             found.append(candidate)
