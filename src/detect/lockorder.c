@@ -101,7 +101,8 @@ static int context_grow(lr_order_thread *t)
  * thread: a context names the held locks, not the thread, and is known to
  * every thread anyway (the process-wide table below). The tables the last
  * thread replaced are unmapped: it has ended, no probe is in them. Every
- * thread has its own salt for the contexts cached in mutexes. */
+ * thread has its own salt for the contexts cached in mutexes, and its
+ * mark in the stack store (own_token). */
 static int start_thread(lr_thread *thread, void *part, int reused)
 {
     (void)thread;
@@ -110,6 +111,7 @@ static int start_thread(lr_thread *thread, void *part, int reused)
     if (reused)
         free_old_table(t);
     t->ctx_salt = __atomic_add_fetch(&salts, 1, __ATOMIC_RELAXED) * 0xd6e8feb86659fd93ull;
+    t->stacks_before = lr_stack_count();
     return t->ctx ? 0 : context_grow(t);
 }
 
@@ -287,11 +289,17 @@ static lr_token shared_token(const lr_thread *t, lr_token token)
     return token && token != LR_REENTRY ? lr_stack_shared_from(token, t->info->id) : token;
 }
 
+/* A stack stored before this thread began is not shared from it (a
+ * shared stack names the thread that shared it, and gets a new id then):
+ * a thread that finds what others learnt long ago, as ten thousand short
+ * ones each do hundreds of times, does not read the stack's record, a
+ * cache miss or two each time, to be told so. */
 static lr_token own_token(const lr_thread *t, lr_token token)
 {
     uint32_t thread;
     lr_stack_id plain;
-    if (token != LR_REENTRY && lr_stack_origin(token, &thread, &plain) && thread == t->info->id)
+    if (token != LR_REENTRY && token > lr_order_of(t)->stacks_before &&
+        lr_stack_origin(token, &thread, &plain) && thread == t->info->id)
         return plain;
     return token;
 }

@@ -63,6 +63,7 @@ typedef struct lr_order_thread {
     uint32_t ctx_mask, ctx_count;
     uint32_t ctx_shift;         /* 64 - log2(slots): the index is the key's top bits */
     uint64_t ctx_salt;          /* this thread in the contexts cached in mutexes */
+    uint32_t stacks_before;     /* stacks stored before the thread began: none is shared from it */
     /* the table replaced by the last growth (at most one: the inline
      * table is part of the state), kept for a probe that a signal handler
      * interrupted; unmapped when the table is emptied or the state reused */

@@ -1122,6 +1122,50 @@ START_TEST(a_deep_slot_taken_by_another_lock_is_not_the_first)
 }
 END_TEST
 
+/* A stack one thread unwound is another thread's "shared from" it, and
+ * the first thread's own again when it meets it in the process-wide
+ * tables: threads made before or after it was unwound alike. The site is
+ * met in a new context each time (B held, then Z and B), so it is found
+ * in the table of acquisition sites, not in the thread's own table. */
+static lr_stack_id stack_taken(lr_thread *t, lr_lock *l, uintptr_t site)
+{
+    take(t, l, LR_BLOCKING, site);
+    return t->held[t->nheld - 1].stack;
+}
+
+START_TEST(a_thread_gets_back_the_stacks_it_shared)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lr_lock *a = L(0), *b = L(1), *z = L(2);
+    lock(t1, b);
+    lr_stack_id mine = stack_taken(t1, a, 0x700);
+    unlock(t1, a);
+    unlock(t1, b);
+    uint32_t thread;
+    lr_stack_id plain;
+    ck_assert(!lr_stack_origin(mine, &thread, &plain));
+    lr_thread *t3 = lr_thread_new_synthetic();     /* begins after the stack was stored */
+    lr_thread *in_order[] = { t1, t2, t3 };
+    for (int i = 0; i < 3; i++) {
+        lr_thread *t = in_order[i];
+        lock(t, z);
+        lock(t, b);
+        lr_stack_id seen = stack_taken(t, a, 0x700);
+        unlock(t, a);
+        unlock(t, b);
+        unlock(t, z);
+        if (t == t1) {
+            ck_assert_uint_eq(seen, mine);
+        } else {
+            ck_assert(lr_stack_origin(seen, &thread, &plain));
+            ck_assert_uint_eq(thread, t1->info->id);
+            ck_assert_uint_eq(plain, mine);
+        }
+    }
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
 /* Edges into a lock no edge leaves stay out of the graph: a thread's own
  * innermost lock, made and ended by each of many threads, costs the graph
  * nothing. */
@@ -1267,6 +1311,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_handler_between_reserve_and_fill_leaves_no_trace);
     tcase_add_test(tc, a_release_below_the_top_rehashes_the_chain);
     tcase_add_test(tc, the_graph_counts_contexts_and_marks_the_reported_cycle);
+    tcase_add_test(tc, a_thread_gets_back_the_stacks_it_shared);
     tcase_add_test(tc, edges_into_an_innermost_lock_are_held_back);
     tcase_add_test(tc, the_first_edge_out_opens_the_lock);
     tcase_add_test(tc, a_log_rewritten_keeps_what_it_holds_back);
