@@ -1230,6 +1230,35 @@ START_TEST(a_log_rewritten_keeps_what_it_holds_back)
 }
 END_TEST
 
+/* A log whose locks have all ended starts again when a new lock is held
+ * back, and a log never drops the entries of a live lock: not those made
+ * after a rewrite put the lock's earlier ones into the graph (the lock is
+ * still held back then). */
+START_TEST(a_log_starts_again_only_when_its_locks_ended)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lr_lock *outer = L(0), *late = L(1), *x = L(2);
+    lock(t1, outer);
+    for (uintptr_t k = 0; k < 1000; k++) {  /* more than the log holds: into the graph */
+        take(t1, x, LR_BLOCKING, 0x40000 + k * 16);
+        unlock(t1, x);
+    }
+    unlock(t1, outer);
+    nested(t1, late, x);                    /* held back again */
+    for (int round = 0; round < 50; round++) {
+        lr_lock *own = L(3 + round % 2);    /* short threads' own locks */
+        nested(t1, outer, own);
+        if (round < 49)
+            lr_lock_forget(own->addr);
+    }
+    ck_assert_int_eq(nreports, 0);
+    nested(t2, x, late);                    /* opens x: late -> x is found */
+    ck_assert_int_eq(nreports, 1);
+    nested(t2, L(3 + 49 % 2), outer);       /* the last own lock's edge is there too */
+    ck_assert_int_eq(nreports, 2);
+}
+END_TEST
+
 /* A cycle through a semaphore taken for a lock waits until the semaphore
  * proves a lock (its holder posts it): then it is reported; one whose
  * semaphore leaves the graph first (a start token) never is. */
@@ -1315,6 +1344,7 @@ static Suite *suite(void)
     tcase_add_test(tc, edges_into_an_innermost_lock_are_held_back);
     tcase_add_test(tc, the_first_edge_out_opens_the_lock);
     tcase_add_test(tc, a_log_rewritten_keeps_what_it_holds_back);
+    tcase_add_test(tc, a_log_starts_again_only_when_its_locks_ended);
     tcase_add_test(tc, a_cycle_through_an_unproven_semaphore_waits);
     suite_add_tcase(s, tc);
     return s;
