@@ -58,15 +58,17 @@ static void keep_old_table(lr_order_thread *t, lr_ctx_slot *slots, uint32_t n)
  * over many locks, or locks made and ended all the time (each new lock is
  * a new id in the chain keys after it). The table is emptied where it is,
  * not replaced: a fresh mapping each time cost a page fault per 128
- * contexts, a fifth of the run of a program whose contexts never repeat.
- * A signal handler that empties it under an interrupted probe makes that
- * probe miss (lr_order_probe reads the lock before using it). */
+ * contexts, a fifth of the run of a program whose contexts never repeat;
+ * and only its marks (ctx_used) are cleared, the slots are left as they
+ * are, unread until filled again. A signal handler that empties it under
+ * an interrupted probe makes that probe miss, or find a slot that still
+ * holds what it held (lr_order_probe checks the lock before using it). */
 static int context_grow(lr_order_thread *t)
 {
     uint32_t old = t->ctx ? t->ctx_mask + 1 : 0;
     if (old >= LR_CTX_MAX) {
         free_old_table(t);     /* replaced thousands of contexts ago */
-        memset(t->ctx, 0, old * sizeof *t->ctx);
+        memset(t->ctx_used, 0, sizeof t->ctx_used);
         t->ctx_count = 0;
         return 0;
     }
@@ -75,18 +77,23 @@ static int context_grow(lr_order_thread *t)
     lr_ctx_slot *slots = old ? lr_map(cap * sizeof *slots) : t->ctx_inline, *prev = t->ctx;
     if (!slots)
         return -1;
+    uint64_t used[LR_CTX_MAX / 64] = { 0 };
     for (uint32_t i = 0; prev && i < old; i++) {
-        if (!prev[i].key)
+        if (!lr_context_used(t, i))
             continue;
         uint32_t j = (uint32_t)(prev[i].key >> shift);
-        while (slots[j].key)
+        while (used[j >> 6] >> (j & 63) & 1)
             j = (j + 1) & (cap - 1);
         slots[j] = prev[i];
+        used[j >> 6] |= 1ull << (j & 63);
     }
+    /* a signal handler's probe in between may miss, never loops (half the
+     * slots at most are marked) and never takes a slot for another key's */
     __atomic_store_n(&t->ctx, slots, __ATOMIC_RELEASE);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     t->ctx_mask = cap - 1;
     t->ctx_shift = shift;
+    memcpy(t->ctx_used, used, sizeof used);
     if (prev)
         keep_old_table(t, prev, old);
     return 0;
@@ -127,17 +134,22 @@ void lr_order_init(void)
     lr_lockreg_on_forget(lr_graph_forget);
 }
 
-static lr_ctx_slot *context_slot(lr_thread *thread, uint64_t key)
+/* Caches a context in the thread's table. The slot is marked in use once
+ * it is filled: a signal handler's probe in between does not read it. */
+static void context_put(lr_thread *thread, uint64_t key, lr_lock *l, uint64_t id, lr_token token)
 {
     lr_order_thread *t = lr_order_of(thread);
     if ((t->ctx_count + 1) * 2 > t->ctx_mask + 1 && context_grow(t) < 0)
-        return NULL;
+        return;
     uint32_t j = lr_context_index(t, key);
-    while (t->ctx[j].key && t->ctx[j].key != key)
+    while (lr_context_used(t, j) && t->ctx[j].key != key)
         j = (j + 1) & t->ctx_mask;
-    if (!t->ctx[j].key)
+    t->ctx[j] = (lr_ctx_slot){ key, l, id, token };
+    if (!lr_context_used(t, j)) {
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        t->ctx_used[j >> 6] |= 1ull << (j & 63);
         t->ctx_count++;
-    return &t->ctx[j];
+    }
 }
 
 /* ---- contexts every thread knows ----
@@ -359,9 +371,7 @@ static int learnt_elsewhere(lr_thread *t, lr_acquisition *a, uint64_t key, uint6
     if (!shared_find(&contexts, (key ^ path) | 1, &l, &id, &token) || !lr_context_still(a, l, id))
         return 0;
     token = own_token(t, token);
-    lr_ctx_slot *s = context_slot(t, key);
-    if (s)
-        *s = (lr_ctx_slot){ key, l, id, token };
+    context_put(t, key, l, id, token);
     a->lock = l;
     a->lock_id = id;
     a->token = token;
@@ -449,9 +459,7 @@ int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
             keep = from == 0;
         }
         if (keep) {
-            lr_ctx_slot *s = context_slot(t, key);
-            if (s)
-                *s = (lr_ctx_slot){ key, l, l->id, a->token };
+            context_put(t, key, l, l->id, a->token);
             if (!only_mine(t, l))
                 shared_publish(&contexts, (key ^ path) | 1, l, l->id, shared_token(t, a->token));
         }

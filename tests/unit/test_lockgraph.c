@@ -850,7 +850,7 @@ START_TEST(a_mutex_remembers_its_last_context)
 {
     lr_thread *t = lr_thread_new_synthetic();
     nested(t, L(0), L(1));
-    memset(lr_order_of(t)->ctx, 0, (lr_order_of(t)->ctx_mask + 1) * sizeof *lr_order_of(t)->ctx);
+    memset(lr_order_of(t)->ctx_used, 0, sizeof lr_order_of(t)->ctx_used);
     lr_order_of(t)->ctx_count = 0;
     for (int i = 0; i < 10; i++)
         nested(t, L(0), L(1));
