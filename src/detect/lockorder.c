@@ -316,7 +316,13 @@ static lr_token own_token(const lr_thread *t, lr_token token)
     return token;
 }
 
-static lr_token site_stack(const lr_thread *t, const lr_acquisition *a, lr_lock *l, uint64_t path)
+/* A thread remembers the stacks of the last few sites it found, as it
+ * would have them from the table: a lock that is new in every context it
+ * is taken in (a short thread's own mutex, innermost under random pairs of
+ * shared ones) comes from the same few sites again and again, and each
+ * look in the table, whose keys are everywhere in megabytes, was a cache
+ * miss (tests/stress/threads). */
+static lr_token site_stack(lr_thread *t, const lr_acquisition *a, lr_lock *l, uint64_t path)
 {
     uint64_t python = 0;
     if (lr_python_present()) {
@@ -335,14 +341,21 @@ static lr_token site_stack(const lr_thread *t, const lr_acquisition *a, lr_lock 
                           : ((a->addr * 0xff51afd7ed558ccdull) ^ (a->pc * 0xc4ceb9fe1a85ec53ull) ^
                              (last * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)(a->how | a->shared << 2) << 1) ^
                              path) | 1;
+    lr_order_thread *o = lr_order_of(t);
+    struct lr_site_memo *m = &o->sites[key >> (64 - __builtin_ctz(LR_SITE_MEMO))];
+    if (m->key == (key ^ o->ctx_salt) && m->token)
+        return m->token;
     lr_lock *known;
     uint64_t id;
     lr_token token;
-    if (shared_find(&sites, key, &known, &id, &token) && token)
-        return own_token(t, token);
-    token = lr_stack_capture();
-    if (token)
-        shared_publish(&sites, key, l, l->id, shared_token(t, token));
+    if (shared_find(&sites, key, &known, &id, &token) && token) {
+        token = own_token(t, token);
+    } else {
+        token = lr_stack_capture();
+        if (token)
+            shared_publish(&sites, key, l, l->id, shared_token(t, token));
+    }
+    *m = (struct lr_site_memo){ key ^ o->ctx_salt, token };
     return token;
 }
 

@@ -56,6 +56,7 @@ typedef struct lr_ctx_slot {
  * little costs one page of memory, not three. */
 #define LR_CTX_INITIAL 32
 #define LR_CTX_GROWTH 16        /* 32, then 512 slots (lockorder.c) */
+#define LR_SITE_MEMO 32         /* 512 bytes */
 
 /* The engine's part of a thread's state (model/thread.h). */
 typedef struct lr_order_thread {
@@ -76,6 +77,10 @@ typedef struct lr_order_thread {
     lr_ctx_slot *ctx_old;
     uint32_t ctx_old_n;
     struct lr_back_log *back;   /* edges held back (lockgraph_back.c); kept with the state */
+    struct lr_site_memo {       /* acquisition sites' stacks found lately (lockorder.c) */
+        uint64_t key;           /* the site's key ^ ctx_salt: another thread's never match */
+        lr_token token;
+    } sites[LR_SITE_MEMO];
     lr_ctx_slot ctx_inline[LR_CTX_INITIAL];
 } lr_order_thread;
 

@@ -10,6 +10,7 @@
 #include "unit.h"
 
 #include <check.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1166,6 +1167,34 @@ START_TEST(a_thread_gets_back_the_stacks_it_shared)
 }
 END_TEST
 
+/* A thread state handed to a new thread does not hand it the stacks the
+ * last thread found for itself (each thread remembers the last sites it
+ * met): the new one gets what it would without that, the stack as
+ * shared from the thread that unwound it. */
+START_TEST(a_reused_state_keeps_no_stack_of_its_last_thread)
+{
+    lr_thread *t1 = lr_thread_new_synthetic();
+    lr_lock *a = L(0), *b = L(1), *z = L(2);
+    uint32_t first = t1->info->id;
+    lock(t1, b);
+    lr_stack_id mine = stack_taken(t1, a, 0x700);
+    unlock(t1, a);
+    unlock(t1, b);
+    t1->exit_rounds = PTHREAD_DESTRUCTOR_ITERATIONS - 1;
+    lr_thread_exit(t1);
+    lr_thread *t2 = lr_thread_new_synthetic();
+    ck_assert_ptr_eq(t2, t1);                   /* the same state */
+    lock(t2, z);
+    lock(t2, b);
+    lr_stack_id seen = stack_taken(t2, a, 0x700);
+    uint32_t thread;
+    lr_stack_id plain;
+    ck_assert(lr_stack_origin(seen, &thread, &plain));
+    ck_assert_uint_eq(thread, first);
+    ck_assert_uint_eq(plain, mine);
+}
+END_TEST
+
 /* Edges into a lock no edge leaves stay out of the graph: a thread's own
  * innermost lock, made and ended by each of many threads, costs the graph
  * nothing. */
@@ -1341,6 +1370,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_release_below_the_top_rehashes_the_chain);
     tcase_add_test(tc, the_graph_counts_contexts_and_marks_the_reported_cycle);
     tcase_add_test(tc, a_thread_gets_back_the_stacks_it_shared);
+    tcase_add_test(tc, a_reused_state_keeps_no_stack_of_its_last_thread);
     tcase_add_test(tc, edges_into_an_innermost_lock_are_held_back);
     tcase_add_test(tc, the_first_edge_out_opens_the_lock);
     tcase_add_test(tc, a_log_rewritten_keeps_what_it_holds_back);
