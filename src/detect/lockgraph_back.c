@@ -152,9 +152,13 @@ int lr_graph_hold_back(lr_thread *t, const lr_held *held, uint32_t from, uint32_
     if (lr_opt.order_graph || nheld > BACK_HELD || !t->number ||
         (__atomic_load_n(&to->held_back, __ATOMIC_ACQUIRE) & LR_BACK_OPEN))
         return 0;
-    uint32_t owner = 0;
-    if (!__atomic_compare_exchange_n(&to->back_state, &owner, t->number, 0, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_ACQUIRE) && owner != t->number)
+    /* read first: a lock this state holds back already (each of the ~200
+     * contexts of a short thread's own mutex) needs no locked instruction,
+     * which would wait for every store before it */
+    uint32_t owner = __atomic_load_n(&to->back_state, __ATOMIC_ACQUIRE);
+    if (owner != t->number &&
+        (owner || !__atomic_compare_exchange_n(&to->back_state, &owner, t->number, 0, __ATOMIC_ACQ_REL,
+                                               __ATOMIC_ACQUIRE)))
         return 0;
     lr_order_thread *o = lr_order_of(t);
     if (!o->back && !(o->back = lr_map(LOG_BYTES)))
