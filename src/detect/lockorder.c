@@ -428,8 +428,10 @@ static int only_mine(const lr_thread *t, const lr_lock *l)
  * acquisition (a mutex set with PTHREAD_MUTEX_INITIALIZER, made again
  * and again in a heap object) is seen at this call site, whose stack is
  * unwound once per process and depth (support/stack.h). */
-static lr_lock *first_seen_here(lr_thread *t, const lr_acquisition *a)
+static lr_lock *first_seen_here(lr_thread *t, const lr_acquisition *a, lr_lock *found)
 {
+    if (found && lr_lock_is(found, a->addr, a->type))
+        return found;   /* lr_lock_get's answer, without looking again */
     uintptr_t depth = lr_thread_depth_here(t);
     if (!depth)
         return lr_lock_get(a->addr, a->type);
@@ -449,12 +451,13 @@ int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
     }
     uint64_t path = path_of(lr_thread_depth_here(t));
     lr_enter(t);
-    if (!only_mine(t, lr_lock_find(a->addr)) && learnt_elsewhere(t, a, key, path)) {
+    lr_lock *found = lr_lock_find(a->addr);
+    if (!only_mine(t, found) && learnt_elsewhere(t, a, key, path)) {
         lr_leave(t);
         errno = saved_errno;
         return 1;
     }
-    lr_lock *l = first_seen_here(t, a);
+    lr_lock *l = first_seen_here(t, a, found);
     if (l) {
         int held = lr_held_find(t, l) >= 0;
         if (held && l->type == LR_RECURSIVE) {
