@@ -58,15 +58,17 @@ static void keep_old_table(lr_order_thread *t, lr_ctx_slot *slots, uint32_t n)
  * over many locks, or locks made and ended all the time (each new lock is
  * a new id in the chain keys after it). The table is emptied where it is,
  * not replaced: a fresh mapping each time cost a page fault per 128
- * contexts, a fifth of the run of a program whose contexts never repeat.
- * A signal handler that empties it under an interrupted probe makes that
- * probe miss (lr_order_probe reads the lock before using it). */
+ * contexts, a fifth of the run of a program whose contexts never repeat;
+ * and only its marks (ctx_used) are cleared, the slots are left as they
+ * are, unread until filled again. A signal handler that empties it under
+ * an interrupted probe makes that probe miss, or find a slot that still
+ * holds what it held (lr_order_probe checks the lock before using it). */
 static int context_grow(lr_order_thread *t)
 {
     uint32_t old = t->ctx ? t->ctx_mask + 1 : 0;
     if (old >= LR_CTX_MAX) {
         free_old_table(t);     /* replaced thousands of contexts ago */
-        memset(t->ctx, 0, old * sizeof *t->ctx);
+        memset(t->ctx_used, 0, sizeof t->ctx_used);
         t->ctx_count = 0;
         return 0;
     }
@@ -75,18 +77,23 @@ static int context_grow(lr_order_thread *t)
     lr_ctx_slot *slots = old ? lr_map(cap * sizeof *slots) : t->ctx_inline, *prev = t->ctx;
     if (!slots)
         return -1;
+    uint64_t used[LR_CTX_MAX / 64] = { 0 };
     for (uint32_t i = 0; prev && i < old; i++) {
-        if (!prev[i].key)
+        if (!lr_context_used(t, i))
             continue;
         uint32_t j = (uint32_t)(prev[i].key >> shift);
-        while (slots[j].key)
+        while (used[j >> 6] >> (j & 63) & 1)
             j = (j + 1) & (cap - 1);
         slots[j] = prev[i];
+        used[j >> 6] |= 1ull << (j & 63);
     }
+    /* a signal handler's probe in between may miss, never loops (half the
+     * slots at most are marked) and never takes a slot for another key's */
     __atomic_store_n(&t->ctx, slots, __ATOMIC_RELEASE);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     t->ctx_mask = cap - 1;
     t->ctx_shift = shift;
+    memcpy(t->ctx_used, used, sizeof used);
     if (prev)
         keep_old_table(t, prev, old);
     return 0;
@@ -101,7 +108,8 @@ static int context_grow(lr_order_thread *t)
  * thread: a context names the held locks, not the thread, and is known to
  * every thread anyway (the process-wide table below). The tables the last
  * thread replaced are unmapped: it has ended, no probe is in them. Every
- * thread has its own salt for the contexts cached in mutexes. */
+ * thread has its own salt for the contexts cached in mutexes, and its
+ * mark in the stack store (own_token). */
 static int start_thread(lr_thread *thread, void *part, int reused)
 {
     (void)thread;
@@ -110,6 +118,7 @@ static int start_thread(lr_thread *thread, void *part, int reused)
     if (reused)
         free_old_table(t);
     t->ctx_salt = __atomic_add_fetch(&salts, 1, __ATOMIC_RELAXED) * 0xd6e8feb86659fd93ull;
+    t->stacks_before = lr_stack_count();
     return t->ctx ? 0 : context_grow(t);
 }
 
@@ -125,17 +134,22 @@ void lr_order_init(void)
     lr_lockreg_on_forget(lr_graph_forget);
 }
 
-static lr_ctx_slot *context_slot(lr_thread *thread, uint64_t key)
+/* Caches a context in the thread's table. The slot is marked in use once
+ * it is filled: a signal handler's probe in between does not read it. */
+static void context_put(lr_thread *thread, uint64_t key, lr_lock *l, uint64_t id, lr_token token)
 {
     lr_order_thread *t = lr_order_of(thread);
     if ((t->ctx_count + 1) * 2 > t->ctx_mask + 1 && context_grow(t) < 0)
-        return NULL;
+        return;
     uint32_t j = lr_context_index(t, key);
-    while (t->ctx[j].key && t->ctx[j].key != key)
+    while (lr_context_used(t, j) && t->ctx[j].key != key)
         j = (j + 1) & t->ctx_mask;
-    if (!t->ctx[j].key)
+    t->ctx[j] = (lr_ctx_slot){ key, l, id, token };
+    if (!lr_context_used(t, j)) {
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        t->ctx_used[j >> 6] |= 1ull << (j & 63);
         t->ctx_count++;
-    return &t->ctx[j];
+    }
 }
 
 /* ---- contexts every thread knows ----
@@ -312,16 +326,28 @@ static lr_token shared_token(const lr_thread *t, lr_token token)
     return token && token != LR_REENTRY ? lr_stack_shared_from(token, t->info->id) : token;
 }
 
+/* A stack stored before this thread began is not shared from it (a
+ * shared stack names the thread that shared it, and gets a new id then):
+ * a thread that finds what others learnt long ago, as ten thousand short
+ * ones each do hundreds of times, does not read the stack's record, a
+ * cache miss or two each time, to be told so. */
 static lr_token own_token(const lr_thread *t, lr_token token)
 {
     uint32_t thread;
     lr_stack_id plain;
-    if (token != LR_REENTRY && lr_stack_origin(token, &thread, &plain) && thread == t->info->id)
+    if (token != LR_REENTRY && token > lr_order_of(t)->stacks_before &&
+        lr_stack_origin(token, &thread, &plain) && thread == t->info->id)
         return plain;
     return token;
 }
 
-static lr_token site_stack(const lr_thread *t, const lr_acquisition *a, lr_lock *l, uint64_t path)
+/* A thread remembers the stacks of the last few sites it found, as it
+ * would have them from the table: a lock that is new in every context it
+ * is taken in (a short thread's own mutex, innermost under random pairs of
+ * shared ones) comes from the same few sites again and again, and each
+ * look in the table, whose keys are everywhere in megabytes, was a cache
+ * miss (tests/stress/threads). */
+static lr_token site_stack(lr_thread *t, const lr_acquisition *a, lr_lock *l, uint64_t path)
 {
     uint64_t python = 0;
     if (lr_python_present()) {
@@ -340,14 +366,21 @@ static lr_token site_stack(const lr_thread *t, const lr_acquisition *a, lr_lock 
                           : ((a->addr * 0xff51afd7ed558ccdull) ^ (a->pc * 0xc4ceb9fe1a85ec53ull) ^
                              (last * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)(a->how | a->shared << 2) << 1) ^
                              path) | 1;
+    lr_order_thread *o = lr_order_of(t);
+    struct lr_site_memo *m = &o->sites[key >> (64 - __builtin_ctz(LR_SITE_MEMO))];
+    if (m->key == (key ^ o->ctx_salt) && m->token)
+        return m->token;
     lr_lock *known;
     uint64_t id;
     lr_token token;
-    if (shared_find(&sites, key, &known, &id, &token) && token)
-        return own_token(t, token);
-    token = lr_stack_capture();
-    if (token)
-        shared_publish(&sites, key, l, l->id, shared_token(t, token));
+    if (shared_find(&sites, key, &known, &id, &token) && token) {
+        token = own_token(t, token);
+    } else {
+        token = lr_stack_capture();
+        if (token)
+            shared_publish(&sites, key, l, l->id, shared_token(t, token));
+    }
+    *m = (struct lr_site_memo){ key ^ o->ctx_salt, token };
     return token;
 }
 
@@ -376,9 +409,7 @@ static int learnt_elsewhere(lr_thread *t, lr_acquisition *a, uint64_t key, uint6
     if (!shared_find(&contexts, (key ^ path) | 1, &l, &id, &token) || !lr_context_still(a, l, id))
         return 0;
     token = own_token(t, token);
-    lr_ctx_slot *s = context_slot(t, key);
-    if (s)
-        *s = (lr_ctx_slot){ key, l, id, token };
+    context_put(t, key, l, id, token);
     a->lock = l;
     a->lock_id = id;
     a->token = token;
@@ -422,8 +453,10 @@ static int only_mine(const lr_thread *t, const lr_lock *l)
  * acquisition (a mutex set with PTHREAD_MUTEX_INITIALIZER, made again
  * and again in a heap object) is seen at this call site, whose stack is
  * unwound once per process and depth (support/stack.h). */
-static lr_lock *first_seen_here(lr_thread *t, const lr_acquisition *a)
+static lr_lock *first_seen_here(lr_thread *t, const lr_acquisition *a, lr_lock *found)
 {
+    if (found && lr_lock_is(found, a->addr, a->type))
+        return found;   /* lr_lock_get's answer, without looking again */
     uintptr_t depth = lr_thread_depth_here(t);
     if (!depth)
         return lr_lock_get(a->addr, a->type);
@@ -443,12 +476,13 @@ int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
     }
     uint64_t path = path_of(lr_thread_depth_here(t));
     lr_enter(t);
-    if (!only_mine(t, lr_lock_find(a->addr)) && learnt_elsewhere(t, a, key, path)) {
+    lr_lock *found = lr_lock_find(a->addr);
+    if (!only_mine(t, found) && learnt_elsewhere(t, a, key, path)) {
         lr_leave(t);
         errno = saved_errno;
         return 1;
     }
-    lr_lock *l = first_seen_here(t, a);
+    lr_lock *l = first_seen_here(t, a, found);
     if (l) {
         int held = lr_held_find(t, l) >= 0;
         if (held && l->type == LR_RECURSIVE) {
@@ -466,9 +500,7 @@ int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
             keep = from == 0;
         }
         if (keep) {
-            lr_ctx_slot *s = context_slot(t, key);
-            if (s)
-                *s = (lr_ctx_slot){ key, l, l->id, a->token };
+            context_put(t, key, l, l->id, a->token);
             if (!only_mine(t, l))
                 shared_publish(&contexts, (key ^ path) | 1, l, l->id, shared_token(t, a->token));
         }

@@ -56,6 +56,7 @@ typedef struct lr_ctx_slot {
  * little costs one page of memory, not three. */
 #define LR_CTX_INITIAL 32
 #define LR_CTX_GROWTH 16        /* 32, then 512 slots (lockorder.c) */
+#define LR_SITE_MEMO 32         /* 512 bytes */
 
 /* The engine's part of a thread's state (model/thread.h). */
 typedef struct lr_order_thread {
@@ -63,12 +64,23 @@ typedef struct lr_order_thread {
     uint32_t ctx_mask, ctx_count;
     uint32_t ctx_shift;         /* 64 - log2(slots): the index is the key's top bits */
     uint64_t ctx_salt;          /* this thread in the contexts cached in mutexes */
+    uint32_t stacks_before;     /* stacks stored before the thread began: none is shared from it */
+    /* the slots in use, a bit each: a probe stops at a slot not in use
+     * without reading it, a slot is filled without reading it, and the
+     * table is emptied by clearing 64 bytes, not its 16 KiB (a program of
+     * short threads meets mostly new contexts, and each read of a slot
+     * was a cache miss: 64 tables fill the processor's cache) */
+    uint64_t ctx_used[LR_CTX_MAX / 64];
     /* the table replaced by the last growth (at most one: the inline
      * table is part of the state), kept for a probe that a signal handler
      * interrupted; unmapped when the table is emptied or the state reused */
     lr_ctx_slot *ctx_old;
     uint32_t ctx_old_n;
     struct lr_back_log *back;   /* edges held back (lockgraph_back.c); kept with the state */
+    struct lr_site_memo {       /* acquisition sites' stacks found lately (lockorder.c) */
+        uint64_t key;           /* the site's key ^ ctx_salt: another thread's never match */
+        lr_token token;
+    } sites[LR_SITE_MEMO];
     lr_ctx_slot ctx_inline[LR_CTX_INITIAL];
 } lr_order_thread;
 
@@ -100,6 +112,11 @@ static inline uint64_t lr_context_key(uint64_t chain, uintptr_t addr, int how, u
 static inline uint32_t lr_context_index(const lr_order_thread *o, uint64_t key)
 {
     return (uint32_t)(key >> o->ctx_shift);
+}
+
+static inline int lr_context_used(const lr_order_thread *o, uint32_t i)
+{
+    return (int)(o->ctx_used[i >> 6] >> (i & 63)) & 1;
 }
 
 /* A mutex keeps the context of its last acquisition, by the thread that
@@ -159,10 +176,10 @@ static inline int lr_context_still(const lr_acquisition *a, const lr_lock *l, ui
 static inline int lr_order_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
 {
     const lr_order_thread *o = lr_order_of(t);
-    for (uint32_t i = lr_context_index(o, key);; i = (i + 1) & o->ctx_mask) {
+    for (uint32_t i = lr_context_index(o, key); lr_context_used(o, i); i = (i + 1) & o->ctx_mask) {
         const lr_ctx_slot *s = &o->ctx[i];
         if (s->key == key) {
-            lr_lock *l = s->lock;   /* NULL: emptied under this probe by a signal handler */
+            lr_lock *l = s->lock;   /* never NULL in a slot marked in use once filled */
             if (__builtin_expect(l && lr_context_still(a, l, s->id), 1)) {
                 a->lock = l;
                 a->lock_id = s->id;
@@ -171,8 +188,6 @@ static inline int lr_order_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
             }
             break;
         }
-        if (s->key == 0)
-            break;
     }
     return lr_order_learn(t, a, key);
 }

@@ -124,8 +124,7 @@ lr_lock *lr_lock_get(uintptr_t addr, int type)
         if (mutex && lr_mutex_taggable(addr))
             __atomic_store_n(lr_mutex_tag(addr), (uintptr_t)l->id, __ATOMIC_RELAXED);
     }
-    if (l && (type == LR_UNTYPED || lr_lock_family(l->type) == lr_lock_family(type)) &&
-        (!mutex || lr_mutex_same(addr, l->id)))
+    if (l && (l->type == LR_UNTYPED /* and asked for untyped */ || lr_lock_is(l, addr, type)))
         return l;
     if (l)
         lr_lock_forget(addr);       /* another kind of lock, or a mutex initialised again */

@@ -148,6 +148,15 @@ static inline int lr_mutex_same(uintptr_t addr, uint64_t id)
            !lr_mutex_taggable(addr);
 }
 
+/* l, found at addr, is the lock that an acquisition of this type takes
+ * there, as it stands: lr_lock_get would return it and change nothing (a
+ * lock named before its first use is not: it takes its type then). */
+static inline int lr_lock_is(const lr_lock *l, uintptr_t addr, int type)
+{
+    return l->type != LR_UNTYPED && (type == LR_UNTYPED || lr_lock_family(l->type) == lr_lock_family(type)) &&
+           (type > LR_ADAPTIVE || lr_mutex_same(addr, l->id));
+}
+
 /* Finds or creates (capturing the first-seen stack) the lock at addr. For
  * a mutex type, addr must be a pthread_mutex_t (it is tagged). */
 lr_lock *lr_lock_get(uintptr_t addr, int type);

@@ -57,7 +57,7 @@ uint32_t lr_idtable_add(lr_idtable *t, uint32_t slot, void *record)
         __atomic_store_n(&t->pages[id >> LR_IDTABLE_PAGE_BITS], page, __ATOMIC_RELEASE);
     }
     __atomic_store_n(&page[id & ((1u << LR_IDTABLE_PAGE_BITS) - 1)], record, __ATOMIC_RELEASE);
-    t->count = id;
+    __atomic_store_n(&t->count, id, __ATOMIC_RELAXED);     /* read without the lock too */
     t->slots[slot] = id;
     return id;
 }

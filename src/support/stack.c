@@ -542,6 +542,11 @@ lr_stack_id lr_stack_plain(lr_stack_id id)
     return lr_stack_origin(id, &thread, &plain) ? plain : id;
 }
 
+uint32_t lr_stack_count(void)
+{
+    return __atomic_load_n(&stacks.count, __ATOMIC_RELAXED);
+}
+
 int lr_stack_frames(lr_stack_id id, const uintptr_t **pcs)
 {
     record *r = id ? lr_idtable_get(&stacks, id) : NULL;

@@ -64,6 +64,10 @@ int lr_stack_origin(lr_stack_id id, uint32_t *thread, lr_stack_id *plain);
  * other. What to compare or hash where a stack stands for a code path (a
  * report seen before). */
 lr_stack_id lr_stack_plain(lr_stack_id id);
+/* How many stacks are stored: ids are given in order, so a stack stored
+ * later has a greater id. Any thread; may be behind by a stack being
+ * stored at the moment. */
+uint32_t lr_stack_count(void);
 
 /* The frames of a stored stack; returns their number (0 for id 0). */
 int lr_stack_frames(lr_stack_id id, const uintptr_t **pcs);

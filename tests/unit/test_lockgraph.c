@@ -10,6 +10,7 @@
 #include "unit.h"
 
 #include <check.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -850,7 +851,7 @@ START_TEST(a_mutex_remembers_its_last_context)
 {
     lr_thread *t = lr_thread_new_synthetic();
     nested(t, L(0), L(1));
-    memset(lr_order_of(t)->ctx, 0, (lr_order_of(t)->ctx_mask + 1) * sizeof *lr_order_of(t)->ctx);
+    memset(lr_order_of(t)->ctx_used, 0, sizeof lr_order_of(t)->ctx_used);
     lr_order_of(t)->ctx_count = 0;
     for (int i = 0; i < 10; i++)
         nested(t, L(0), L(1));
@@ -1122,6 +1123,78 @@ START_TEST(a_deep_slot_taken_by_another_lock_is_not_the_first)
 }
 END_TEST
 
+/* A stack one thread unwound is another thread's "shared from" it, and
+ * the first thread's own again when it meets it in the process-wide
+ * tables: threads made before or after it was unwound alike. The site is
+ * met in a new context each time (B held, then Z and B), so it is found
+ * in the table of acquisition sites, not in the thread's own table. */
+static lr_stack_id stack_taken(lr_thread *t, lr_lock *l, uintptr_t site)
+{
+    take(t, l, LR_BLOCKING, site);
+    return t->held[t->nheld - 1].stack;
+}
+
+START_TEST(a_thread_gets_back_the_stacks_it_shared)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lr_lock *a = L(0), *b = L(1), *z = L(2);
+    lock(t1, b);
+    lr_stack_id mine = stack_taken(t1, a, 0x700);
+    unlock(t1, a);
+    unlock(t1, b);
+    uint32_t thread;
+    lr_stack_id plain;
+    ck_assert(!lr_stack_origin(mine, &thread, &plain));
+    lr_thread *t3 = lr_thread_new_synthetic();     /* begins after the stack was stored */
+    lr_thread *in_order[] = { t1, t2, t3 };
+    for (int i = 0; i < 3; i++) {
+        lr_thread *t = in_order[i];
+        lock(t, z);
+        lock(t, b);
+        lr_stack_id seen = stack_taken(t, a, 0x700);
+        unlock(t, a);
+        unlock(t, b);
+        unlock(t, z);
+        if (t == t1) {
+            ck_assert_uint_eq(seen, mine);
+        } else {
+            ck_assert(lr_stack_origin(seen, &thread, &plain));
+            ck_assert_uint_eq(thread, t1->info->id);
+            ck_assert_uint_eq(plain, mine);
+        }
+    }
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
+/* A thread state handed to a new thread does not hand it the stacks the
+ * last thread found for itself (each thread remembers the last sites it
+ * met): the new one gets what it would without that, the stack as
+ * shared from the thread that unwound it. */
+START_TEST(a_reused_state_keeps_no_stack_of_its_last_thread)
+{
+    lr_thread *t1 = lr_thread_new_synthetic();
+    lr_lock *a = L(0), *b = L(1), *z = L(2);
+    uint32_t first = t1->info->id;
+    lock(t1, b);
+    lr_stack_id mine = stack_taken(t1, a, 0x700);
+    unlock(t1, a);
+    unlock(t1, b);
+    t1->exit_rounds = PTHREAD_DESTRUCTOR_ITERATIONS - 1;
+    lr_thread_exit(t1);
+    lr_thread *t2 = lr_thread_new_synthetic();
+    ck_assert_ptr_eq(t2, t1);                   /* the same state */
+    lock(t2, z);
+    lock(t2, b);
+    lr_stack_id seen = stack_taken(t2, a, 0x700);
+    uint32_t thread;
+    lr_stack_id plain;
+    ck_assert(lr_stack_origin(seen, &thread, &plain));
+    ck_assert_uint_eq(thread, first);
+    ck_assert_uint_eq(plain, mine);
+}
+END_TEST
+
 /* Edges into a lock no edge leaves stay out of the graph: a thread's own
  * innermost lock, made and ended by each of many threads, costs the graph
  * nothing. */
@@ -1183,6 +1256,35 @@ START_TEST(a_log_rewritten_keeps_what_it_holds_back)
     ck_assert_int_eq(nreports, 0);
     nested(t2, L(1 + 500), outer);      /* 500 % 3 != 0: alive, held back */
     ck_assert_int_eq(nreports, 1);
+}
+END_TEST
+
+/* A log whose locks have all ended starts again when a new lock is held
+ * back, and a log never drops the entries of a live lock: not those made
+ * after a rewrite put the lock's earlier ones into the graph (the lock is
+ * still held back then). */
+START_TEST(a_log_starts_again_only_when_its_locks_ended)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lr_lock *outer = L(0), *late = L(1), *x = L(2);
+    lock(t1, outer);
+    for (uintptr_t k = 0; k < 1000; k++) {  /* more than the log holds: into the graph */
+        take(t1, x, LR_BLOCKING, 0x40000 + k * 16);
+        unlock(t1, x);
+    }
+    unlock(t1, outer);
+    nested(t1, late, x);                    /* held back again */
+    for (int round = 0; round < 50; round++) {
+        lr_lock *own = L(3 + round % 2);    /* short threads' own locks */
+        nested(t1, outer, own);
+        if (round < 49)
+            lr_lock_forget(own->addr);
+    }
+    ck_assert_int_eq(nreports, 0);
+    nested(t2, x, late);                    /* opens x: late -> x is found */
+    ck_assert_int_eq(nreports, 1);
+    nested(t2, L(3 + 49 % 2), outer);       /* the last own lock's edge is there too */
+    ck_assert_int_eq(nreports, 2);
 }
 END_TEST
 
@@ -1267,9 +1369,12 @@ static Suite *suite(void)
     tcase_add_test(tc, a_handler_between_reserve_and_fill_leaves_no_trace);
     tcase_add_test(tc, a_release_below_the_top_rehashes_the_chain);
     tcase_add_test(tc, the_graph_counts_contexts_and_marks_the_reported_cycle);
+    tcase_add_test(tc, a_thread_gets_back_the_stacks_it_shared);
+    tcase_add_test(tc, a_reused_state_keeps_no_stack_of_its_last_thread);
     tcase_add_test(tc, edges_into_an_innermost_lock_are_held_back);
     tcase_add_test(tc, the_first_edge_out_opens_the_lock);
     tcase_add_test(tc, a_log_rewritten_keeps_what_it_holds_back);
+    tcase_add_test(tc, a_log_starts_again_only_when_its_locks_ended);
     tcase_add_test(tc, a_cycle_through_an_unproven_semaphore_waits);
     suite_add_tcase(s, tc);
     return s;
