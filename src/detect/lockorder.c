@@ -174,15 +174,7 @@ static void context_put(lr_thread *thread, uint64_t key, lr_lock *l, uint64_t id
  *
  * Two such tables: the contexts, and the stacks of acquisition sites
  * (below), which have keys of their own and must not be crowded out by a
- * program whose contexts never repeat.
- *
- * Each level's slots are followed by a byte a slot, a few bits of its key
- * (never 0) once it is claimed: a probe reads those, a cache line for a
- * whole neighbourhood, and a slot only where they match. A program whose
- * contexts never repeat fills the tables and misses in every level at
- * every new context: the 10 MiB level's neighbourhood was ten lines out
- * of the processor's caches, its tags are one line of a 256 KiB array
- * that stays in them. */
+ * program whose contexts never repeat. */
 typedef struct shared_slot {
     uint64_t key;               /* 0: empty */
     uint32_t seq;
@@ -212,7 +204,7 @@ static shared_slot *level_slots(shared_table *t, int level)
     shared_slot *slots = __atomic_load_n(&t->slots[level], __ATOMIC_ACQUIRE);
     if (slots)
         return slots;
-    size_t size = (sizeof *slots + 1) << t->bits[level];
+    size_t size = (sizeof *slots) << t->bits[level];
     shared_slot *fresh = lr_map(size);
     if (!fresh)
         return NULL;
@@ -221,17 +213,6 @@ static shared_slot *level_slots(shared_table *t, int level)
         return slots;
     }
     return fresh;
-}
-
-/* A level's tags, after its slots. */
-static uint8_t *level_tags(const shared_table *t, int level, shared_slot *slots)
-{
-    return (uint8_t *)(slots + (1u << t->bits[level]));
-}
-
-static uint8_t key_tag(uint64_t key)
-{
-    return (uint8_t)(key >> 8) | 1;     /* the index takes the top bits, of every level */
 }
 
 /* The key's first slot in a level: other bits of it in each level, so
@@ -249,16 +230,12 @@ static int shared_find(shared_table *t, uint64_t key, lr_lock **lock, uint64_t *
         if (!table)
             return 0;
         uint32_t mask = (1u << t->bits[level]) - 1, i = level_index(t, level, key);
-        const uint8_t *tags = level_tags(t, level, table), tag = key_tag(key);
         for (int probe = 0; probe < shared_probes[level]; probe++, i = (i + 1) & mask) {
-            /* 0: empty, or claimed and not tagged yet (a miss: it is a cache) */
-            uint8_t g = __atomic_load_n(&tags[i], __ATOMIC_ACQUIRE);
-            if (g == 0)
-                return 0;
-            if (g != tag)
-                continue;
             shared_slot *s = &table[i];
-            if (__atomic_load_n(&s->key, __ATOMIC_ACQUIRE) != key)
+            uint64_t k = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+            if (k == 0)
+                return 0;
+            if (k != key)
                 continue;
             uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
             *lock = __atomic_load_n(&s->lock, __ATOMIC_RELAXED);
@@ -282,10 +259,8 @@ static void shared_publish(shared_table *t, uint64_t key, lr_lock *lock, uint64_
             shared_slot *s = &table[i];
             uint64_t k = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
             if (k == 0 && __atomic_compare_exchange_n(&s->key, &k, key, 0, __ATOMIC_ACQ_REL,
-                                                      __ATOMIC_ACQUIRE)) {
+                                                      __ATOMIC_ACQUIRE))
                 k = key;        /* claimed; a failed claim left the winner's key in k */
-                __atomic_store_n(&level_tags(t, level, table)[i], key_tag(key), __ATOMIC_RELEASE);
-            }
             if (k != key)
                 continue;       /* another context's slot */
             uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
