@@ -111,7 +111,7 @@ static int index_reserve(void)
     if (index_slots && (index_count + 1) * 2 <= index_mask + 1)
         return 0;
     uint64_t cap = index_slots ? (index_mask + 1) * 2 : 256;
-    index_slot *slots = lr_map(cap * sizeof *slots);
+    index_slot *slots = lr_map_filled(cap * sizeof *slots);     /* filled at once, below */
     if (!slots)
         return -1;
     for (uint64_t i = 0; index_slots && i <= index_mask; i++)

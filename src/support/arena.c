@@ -28,6 +28,12 @@ void *lr_map(size_t size)
     return p == MAP_FAILED ? NULL : p;
 }
 
+void *lr_map_filled(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
 void lr_unmap(void *p, size_t size)
 {
     if (p)
@@ -41,7 +47,9 @@ void *lr_arena_alloc(size_t want)
         return lr_map(size);
     lr_ilock_take(&arena_lock);
     if (!cur || (size_t)(end - cur) < size) {
-        char *chunk = lr_map(CHUNK);
+        /* the first chunk fills as the process goes; a process that
+         * needs another uses it all, and takes its pages in one call */
+        char *chunk = cur ? lr_map_filled(CHUNK) : lr_map(CHUNK);
         if (!chunk) {
             lr_ilock_drop(&arena_lock);
             return NULL;

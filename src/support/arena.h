@@ -10,6 +10,7 @@
 void *lr_arena_alloc(size_t size);          /* zeroed, 16-byte aligned; NULL when out of memory */
 char *lr_arena_strdup(const char *s);
 void *lr_map(size_t size);                  /* zeroed pages; NULL on failure */
+void *lr_map_filled(size_t size);           /* the same, every page made now (it will all be used) */
 void lr_unmap(void *p, size_t size);
 void lr_arena_fork_prepare(void);
 void lr_arena_fork_parent(void);
