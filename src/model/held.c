@@ -181,12 +181,14 @@ void lr_held_settle(lr_thread *t)
             t->held[to] = t->held[from];
         t->held[to].below = chain;
         chain = lr_mix(chain, t->held[to].id);
-        if (from != to && to >= LR_HELD_SCANNED)
-            index_set(t, t->held[to].addr, to);
         to++;
     }
     t->nheld = to;
     t->chain = chain;
+    /* every entry from the floor up has moved; indexed once the stack is
+     * whole (an index_set may empty the index and fill it from the stack) */
+    for (uint32_t j = floor > LR_HELD_SCANNED ? floor : LR_HELD_SCANNED; j < to; j++)
+        index_set(t, t->held[j].addr, j);
     t->hole_floor = LR_HELD_NO_HOLE;
     t->held_limit = LR_HELD_SCANNED;
 }

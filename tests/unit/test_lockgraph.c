@@ -1195,6 +1195,36 @@ START_TEST(a_reused_state_keeps_no_stack_of_its_last_thread)
 }
 END_TEST
 
+/* The index of the deep slots is emptied and filled again as new locks
+ * fill it, at any push, also while holes are closed: a lock moved down
+ * stays found. Each round lets go of the lock at slot 20 (a hole) and
+ * takes a new one, 1,000 new locks in all. */
+START_TEST(held_locks_stay_found_when_the_index_is_rebuilt)
+{
+    lr_thread *t1 = lr_thread_new_synthetic();
+    enum { HELD = 60, ROUNDS = 1000 };
+    int held[HELD];
+    for (int i = 0; i < HELD; i++) {
+        held[i] = i;
+        lock(t1, L(i));
+    }
+    for (int r = 0; r < ROUNDS; r++) {
+        unlock(t1, L(held[20]));
+        memmove(&held[20], &held[21], (HELD - 21) * sizeof held[0]);
+        held[HELD - 1] = 100 + r;
+        lock(t1, L(held[HELD - 1]));
+        ck_assert_uint_eq(t1->nheld, HELD);
+        for (int i = 0; i < HELD; i++)
+            ck_assert_msg(lr_held_depth(t1, L(held[i])->addr) == 1, "round %d: lock %d held at %d not found",
+                          r, held[i], i);
+    }
+    for (int i = HELD - 1; i >= 0; i--)
+        unlock(t1, L(held[i]));
+    ck_assert_uint_eq(t1->nheld, 0);
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
 /* Edges into a lock no edge leaves stay out of the graph: a thread's own
  * innermost lock, made and ended by each of many threads, costs the graph
  * nothing. */
@@ -1325,6 +1355,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_release_deep_in_a_long_stack_leaves_the_set_without_it);
     tcase_add_test(tc, releases_from_the_bottom_of_a_long_stack_cost_linear_work);
     tcase_add_test(tc, a_deep_slot_taken_by_another_lock_is_not_the_first);
+    tcase_add_test(tc, held_locks_stay_found_when_the_index_is_rebuilt);
     tcase_add_test(tc, trylock_makes_no_edge_into_the_trylocked_lock);
     tcase_add_test(tc, edges_out_of_a_trylocked_lock_are_real);
     tcase_add_test(tc, recursive_reacquisition_adds_nothing);
