@@ -26,6 +26,11 @@ void *lr_map(size_t size)
     return calloc(1, size ? size : 1);
 }
 
+void *lr_map_filled(size_t size)
+{
+    return lr_map(size);
+}
+
 void lr_unmap(void *p, size_t size)
 {
     if (size > HEAP_MAX)
