@@ -447,7 +447,7 @@ int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
     /* holes in the held stack: the key was made from no held set */
     if (__builtin_expect(t->hole_floor != LR_HELD_NO_HOLE, 0)) {
         lr_held_settle(t);
-        key = lr_context_key(t->chain, a->addr, a->how | a->shared << 2, a->pc);
+        key = lr_order_key(t, a);
     }
     uint64_t path = path_of(lr_thread_depth_here(t));
     lr_enter(t);

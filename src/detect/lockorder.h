@@ -216,9 +216,15 @@ lr_order_mutex_known(const lr_thread *t, uintptr_t addr, uintptr_t pc, uint64_t 
     return lr_lock_of_id(tag);
 }
 
+/* The key of this acquisition's context, under the thread's held set. */
+static inline uint64_t lr_order_key(const lr_thread *t, const lr_acquisition *a)
+{
+    return lr_context_key(t->chain, a->addr, a->how | a->shared << 2, a->pc);
+}
+
 static inline __attribute__((always_inline)) void lr_order_context(lr_thread *t, lr_acquisition *a)
 {
-    uint64_t key = lr_context_key(t->chain, a->addr, a->how | a->shared << 2, a->pc);
+    uint64_t key = lr_order_key(t, a);
     if (a->type > LR_ADAPTIVE) {
         lr_order_probe(t, a, key);
         return;

@@ -81,6 +81,7 @@ static void index_set(lr_thread *t, uintptr_t addr, uint32_t slot)
 
 int lr_held_lookup(const lr_thread *t, uintptr_t addr)
 {
+    uint32_t scanned = t->nheld;    /* never indexed (no memory): every slot */
     if (t->held_index) {
         for (uint32_t i = index_home(t, addr);; i = (i + 1) & t->held_index_mask) {
             const lr_held_slot *s = &t->held_index[i];
@@ -93,13 +94,9 @@ int lr_held_lookup(const lr_thread *t, uintptr_t addr)
             if (s->addr == 0)
                 break;
         }
-    } else {
-        /* never indexed (no memory): every slot is scanned */
-        for (int i = (int)t->nheld - 1; i >= (int)LR_HELD_SCANNED; i--)
-            if (t->held[i].addr == addr)
-                return i;
+        scanned = LR_HELD_SCANNED;
     }
-    int i = (int)(t->nheld < LR_HELD_SCANNED ? t->nheld : LR_HELD_SCANNED) - 1;
+    int i = (int)(t->nheld < scanned ? t->nheld : scanned) - 1;
     while (i >= 0 && t->held[i].addr != addr)
         i--;
     return i;
@@ -217,23 +214,6 @@ static void pop(lr_thread *t)
     t->chain = n ? lr_mix(t->held[n - 1].below, t->held[n - 1].id) : LR_CHAIN_SEED;
 }
 
-/* Few entries above i and no hole: they move down over it now, with the
- * chain keys they have without it. */
-static void close_gap(lr_thread *t, uint32_t i)
-{
-    uint64_t chain = t->held[i].below;
-    t->nheld--;
-    memmove(&t->held[i], &t->held[i + 1], (t->nheld - i) * sizeof *t->held);
-    for (uint32_t j = i; j < t->nheld; j++) {
-        LR_HELD_STEPS(1);
-        t->held[j].below = chain;
-        chain = lr_mix(chain, t->held[j].id);
-        if (j >= LR_HELD_SCANNED)
-            index_set(t, t->held[j].addr, j);
-    }
-    t->chain = chain;
-}
-
 int lr_held_release_slow(lr_thread *t, int i)
 {
     lr_held *h = &t->held[i];
@@ -242,18 +222,19 @@ int lr_held_release_slow(lr_thread *t, int i)
     uint32_t top = t->nheld - 1;
     if ((uint32_t)i == top) {
         pop(t);
-    } else if (t->hole_floor == LR_HELD_NO_HOLE && top - (uint32_t)i <= LR_HELD_DENSE) {
-        close_gap(t, (uint32_t)i);
-    } else {
-        /* a reader of another thread's stack skips an entry without a lock */
-        h->lock = NULL;
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        h->addr = LR_HELD_HOLE;
-        h->id = 0;
-        if ((uint32_t)i < t->hole_floor)
-            t->hole_floor = (uint32_t)i;
-        t->held_limit = 0;
-        t->chain = LR_CHAIN_UNSETTLED;
+        return 1;
     }
+    /* a reader of another thread's stack skips an entry without a lock */
+    h->lock = NULL;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    h->addr = LR_HELD_HOLE;
+    h->id = 0;
+    if ((uint32_t)i < t->hole_floor)
+        t->hole_floor = (uint32_t)i;
+    t->held_limit = 0;
+    t->chain = LR_CHAIN_UNSETTLED;
+    /* few entries above the holes: closed now, as cheap as a hole */
+    if (top - t->hole_floor <= LR_HELD_DENSE)
+        lr_held_settle(t);
     return 1;
 }

@@ -4,10 +4,11 @@
  * engine's locksets are the held set, misuse asks "held by me?"); the
  * runtime pushes and pops it. Inline: a push and a pop are the lock path.
  *
- * A release below the top leaves a hole when it is deep (more than
- * LR_HELD_DENSE entries above it): holes are closed, and the chain keys
- * above them made again, once, by the next acquisition (lr_held_settle),
- * so that letting go of n locks in any order costs O(n). While there are
+ * A release below the top leaves a hole. Holes are closed, and the chain
+ * keys above them made again, at once when at most LR_HELD_DENSE entries
+ * are above the lowest one, else once, by the next acquisition
+ * (lr_held_settle), so that letting go of n locks in any order costs
+ * O(n). While there are
  * holes the chain is LR_CHAIN_UNSETTLED, which no context is learnt under,
  * so every acquisition takes a slow path that settles first; a push and a
  * pop take theirs (held_limit, hole_floor). The first LR_HELD_SCANNED
@@ -31,7 +32,7 @@ enum lr_how {
 };
 
 #define LR_HELD_SCANNED 16u          /* slots found by a scan; above, by the index */
-#define LR_HELD_DENSE 8u             /* a release with this few above closes its gap at once */
+#define LR_HELD_DENSE 8u             /* holes with this few above are closed at once */
 #define LR_HELD_NO_HOLE UINT32_MAX
 #define LR_HELD_HOLE ((uintptr_t)1)  /* a hole's address: no lock's */
 #define LR_CHAIN_UNSETTLED 0ull
@@ -145,8 +146,8 @@ int lr_held_find(const lr_thread *t, const lr_lock *l);
 void lr_held_again(lr_thread *t, const lr_lock *l);
 
 /* Releases held[i]: one level of a recursive hold, or the entry itself,
- * by a pop, by closing its gap, or by a hole. Returns 1 when the entry is
- * gone. */
+ * by a pop or by a hole (closed at once when few entries are above it).
+ * Returns 1 when the entry is gone. */
 int lr_held_release_slow(lr_thread *t, int i);
 
 /* The release of the newest entry, held once, at addr, with no hole below

@@ -37,13 +37,13 @@ lr_stack_id lr_stack_capture_context(void *context);
  * taken while *inside == at count (lockrace's own depth, model/thread.h,
  * in the call the wrapper makes): a signal handler that runs in between
  * and takes a lock is at another depth, and is unwound as it is. */
+void lr_stack_site_begin(uintptr_t pc, uintptr_t depth, uint32_t thread, const int *inside, int at);
+void lr_stack_site_end(void);
+
 /* The calling thread's Python call path as far as a stack keeps it
  * (lr_python_path, stack_depth frames): for keeping stacks per call path
  * in a Python process; 0 where it cannot be read. Inside lockrace only. */
 uint64_t lr_stack_python_path(void);
-
-void lr_stack_site_begin(uintptr_t pc, uintptr_t depth, uint32_t thread, const int *inside, int at);
-void lr_stack_site_end(void);
 
 /* Unit tests: when set, lr_stack_capture returns what this returns. */
 extern lr_stack_id (*lr_stack_capture_override)(void);
