@@ -10,7 +10,6 @@
  * so a static costs nothing once made. The real functions are looked up
  * when first needed, not with the others: a C program that loads a C++
  * library later has no libstdc++ when lockrace starts. */
-#define _GNU_SOURCE
 #include "real.h"
 #include "runtime/runtime.h"
 

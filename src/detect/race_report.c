@@ -294,7 +294,8 @@ void lr_race_summary(void)
     i = 0;
     for (lr_var *v = lr_race_vars(); v && i < nlost; v = v->next)
         if (v->lost && v->lost_shown)
-            lost[i++] = (lr_report_lost){ { v->addr, v->size, v->name }, v->lost };
+            lost[i++] = (lr_report_lost){ .var = { .addr = v->addr, .size = v->size, .name = v->name },
+                                          .lost = v->lost };
     lr_report_race_summary(rec, nrec, lost, nlost);
     lr_unmap(rec, size);
 }

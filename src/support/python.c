@@ -1051,7 +1051,7 @@ static void read_thread_name(PyObject *frame)
          * tracks: the first argument, read where the layout (checked) puts
          * it, borrowed from the frame */
         if (__atomic_load_n(&position_state, __ATOMIC_ACQUIRE) == 1 && position_layout->frame_locals)
-            self = load_ptr(frame, position_layout->frame_locals);
+            self = (PyObject *)load_ptr(frame, position_layout->frame_locals);
     } else {
         /* 3.10 has no PyFrame_GetLocals: the frame's own f_locals (a
          * builtin type's attribute, which no program can redefine) */
