@@ -117,6 +117,7 @@ static int start_thread(lr_thread *thread, void *part, int reused)
     lr_order_thread *t = part;
     if (reused)
         free_old_table(t);
+    memset(t->share, 0, sizeof t->share);   /* the last thread's verdicts were about its own contexts */
     t->ctx_salt = __atomic_add_fetch(&salts, 1, __ATOMIC_RELAXED) * 0xd6e8feb86659fd93ull;
     t->stacks_before = lr_stack_count();
     return t->ctx ? 0 : context_grow(t);
@@ -188,6 +189,7 @@ typedef struct shared_slot {
 typedef struct shared_table {
     shared_slot *slots[SHARED_LEVELS];
     uint8_t bits[SHARED_LEVELS];
+    uint32_t last_claimed;      /* slots of the last level with a key */
 } shared_table;
 
 /* Slots looked at in each level's neighbourhood: few in the small levels,
@@ -197,7 +199,7 @@ typedef struct shared_table {
 static const int shared_probes[SHARED_LEVELS] = { 2, 2, 16 };
 
 /* 10 KiB, then 160 KiB, then 10 MiB (contexts) or 2.5 MiB (sites) */
-static shared_table contexts = { { NULL }, { 8, 12, 18 } }, sites = { { NULL }, { 8, 12, 16 } };
+static shared_table contexts = { { NULL }, { 8, 12, 18 }, 0 }, sites = { { NULL }, { 8, 12, 16 }, 0 };
 
 static shared_slot *level_slots(shared_table *t, int level)
 {
@@ -259,8 +261,11 @@ static void shared_publish(shared_table *t, uint64_t key, lr_lock *lock, uint64_
             shared_slot *s = &table[i];
             uint64_t k = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
             if (k == 0 && __atomic_compare_exchange_n(&s->key, &k, key, 0, __ATOMIC_ACQ_REL,
-                                                      __ATOMIC_ACQUIRE))
+                                                      __ATOMIC_ACQUIRE)) {
                 k = key;        /* claimed; a failed claim left the winner's key in k */
+                if (level == SHARED_LEVELS - 1)
+                    __atomic_add_fetch(&t->last_claimed, 1, __ATOMIC_RELAXED);
+            }
             if (k != key)
                 continue;       /* another context's slot */
             uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
@@ -374,6 +379,56 @@ static uint64_t path_of(uintptr_t depth)
     return (uint64_t)depth * 0x94d049bb133111ebull;
 }
 
+/* Whether the process-wide table pays, judged by each thread for each
+ * depth of its held set once the table is crowded. A program that takes
+ * random subsets of many locks in order makes a new held set at nearly
+ * every acquisition past the second lock: those contexts are met once in
+ * the whole run, and a look for each, then its publication, were cache
+ * misses in a table of megabytes that they filled, until every miss
+ * probed a full neighbourhood and the contexts that do repeat found no
+ * room (`ordered`, bench/heavy.sh: 0.92 s, 20% of it in the table, where
+ * 0.80 s without those looks). Once a sixteenth of the last level has
+ * keys (LR_SHARE_CROWDED), which few programs ever have, where
+ * at most one look in LR_SHARE_WORTH finds the context, the thread stops
+ * looking and publishing at that depth but for one learn in
+ * LR_SHARE_SAMPLE, which keeps the verdict current: it is given again
+ * after every LR_SHARE_WINDOW looks. Before, a thread that is the first
+ * to meet what others will meet (every look a miss) keeps publishing. A
+ * context not looked for is learnt as if new: its edges are in the graph
+ * already, and its stack is found by its call site (site_stack). */
+#define LR_SHARE_WINDOW 256
+#define LR_SHARE_WORTH 16
+#define LR_SHARE_SAMPLE 32
+#define LR_SHARE_CROWDED 4      /* a sixteenth of the last level: 16,384 contexts */
+
+static struct lr_share *share_of(lr_order_thread *o, uint32_t nheld)
+{
+    return &o->share[nheld < LR_SHARE_DEPTHS ? nheld : LR_SHARE_DEPTHS - 1];
+}
+
+/* 1: this learn looks in the process-wide table (and publishes there). */
+static int sharing(lr_order_thread *o, uint32_t nheld)
+{
+    struct lr_share *s = share_of(o, nheld);
+    return !s->off || ++s->skipped % LR_SHARE_SAMPLE == 0;
+}
+
+#ifdef LR_TEST_HOOKS
+uint64_t lr_order_looks, lr_order_looks_found;
+#endif
+
+static void shared_looked(lr_order_thread *o, uint32_t nheld, int found)
+{
+    struct lr_share *s = share_of(o, nheld);
+    s->found += (uint16_t)found;
+    if (++s->looks < LR_SHARE_WINDOW)
+        return;
+    s->off = s->found * LR_SHARE_WORTH <= s->looks &&
+             __atomic_load_n(&contexts.last_claimed, __ATOMIC_RELAXED) >
+                 1u << (contexts.bits[SHARED_LEVELS - 1] - LR_SHARE_CROWDED);
+    s->looks = s->found = 0;
+}
+
 /* The context, learnt by another thread (on the same path): the lock,
  * still the same, and its stack, into this thread's table. */
 static int learnt_elsewhere(lr_thread *t, lr_acquisition *a, uint64_t key, uint64_t path)
@@ -381,7 +436,10 @@ static int learnt_elsewhere(lr_thread *t, lr_acquisition *a, uint64_t key, uint6
     lr_lock *l;
     uint64_t id;
     lr_token token;
-    if (!shared_find(&contexts, (key ^ path) | 1, &l, &id, &token) || !lr_context_still(a, l, id))
+    int found = shared_find(&contexts, (key ^ path) | 1, &l, &id, &token) && lr_context_still(a, l, id);
+    shared_looked(lr_order_of(t), t->nheld, found);
+    LR_LOOKED(found);
+    if (!found)
         return 0;
     token = own_token(t, token);
     context_put(t, key, l, id, token);
@@ -452,7 +510,8 @@ int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
     uint64_t path = path_of(lr_thread_depth_here(t));
     lr_enter(t);
     lr_lock *found = lr_lock_find(a->addr);
-    if (!only_mine(t, found) && learnt_elsewhere(t, a, key, path)) {
+    int share = sharing(lr_order_of(t), t->nheld);
+    if (share && !only_mine(t, found) && learnt_elsewhere(t, a, key, path)) {
         lr_leave(t);
         errno = saved_errno;
         return 1;
@@ -476,7 +535,7 @@ int lr_order_learn(lr_thread *t, lr_acquisition *a, uint64_t key)
         }
         if (keep) {
             context_put(t, key, l, l->id, a->token);
-            if (!only_mine(t, l))
+            if (share && !only_mine(t, l))
                 shared_publish(&contexts, (key ^ path) | 1, l, l->id, shared_token(t, a->token));
         }
     }

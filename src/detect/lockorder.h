@@ -57,6 +57,7 @@ typedef struct lr_ctx_slot {
 #define LR_CTX_INITIAL 32
 #define LR_CTX_GROWTH 16        /* 32, then 512 slots (lockorder.c) */
 #define LR_SITE_MEMO 32         /* 512 bytes */
+#define LR_SHARE_DEPTHS 8       /* held-set depths told apart; deeper ones count as the last */
 
 /* The engine's part of a thread's state (model/thread.h). */
 typedef struct lr_order_thread {
@@ -81,6 +82,11 @@ typedef struct lr_order_thread {
         uint64_t key;           /* the site's key ^ ctx_salt: another thread's never match */
         lr_token token;
     } sites[LR_SITE_MEMO];
+    struct lr_share {           /* per depth of the held set: does the process-wide table pay? */
+        uint16_t looks, found;  /* since the last verdict */
+        uint16_t skipped;       /* learns that did not look, while off */
+        uint8_t off;            /* 1: only one learn in LR_SHARE_SAMPLE looks and publishes */
+    } share[LR_SHARE_DEPTHS];
     lr_ctx_slot ctx_inline[LR_CTX_INITIAL];
 } lr_order_thread;
 
@@ -94,6 +100,15 @@ static inline lr_order_thread *lr_order_of(const lr_thread *t)
 /* Asks the model for the engine's per-thread part; once, before the
  * first thread state and before any other engine's part. */
 void lr_order_init(void);
+
+/* Looks in the process-wide context table, and those that found the
+ * context: the unit tests count them; the library is built without. */
+#ifdef LR_TEST_HOOKS
+extern uint64_t lr_order_looks, lr_order_looks_found;
+#define LR_LOOKED(found) (lr_order_looks++, lr_order_looks_found += (uint64_t)(found))
+#else
+#define LR_LOOKED(found) ((void)0)
+#endif
 
 /* slow paths, lockorder.c; 0: the context must not be cached (the next
  * acquisition in it must be learnt again) */

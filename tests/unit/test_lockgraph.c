@@ -710,6 +710,61 @@ START_TEST(contexts_past_the_first_level_are_known_to_all)
 }
 END_TEST
 
+/* A program whose held sets never repeat (random subsets of many locks,
+ * taken in order) makes a new context at nearly every acquisition: once
+ * they crowd the process-wide table, a thread that finds none of them
+ * there stops looking at that depth, but for a sample, and keeps looking
+ * where it finds what it looks for. Cycles are found all the same. */
+START_TEST(contexts_that_never_repeat_stop_being_looked_for)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lr_lock *a = L(1), *b = L(2), *c = L(3);
+    enum { FLOOD = 40000 };
+    uint64_t looks_before_half = 0;
+    nested(t2, c, L(4));    /* a lock another thread takes too, and not innermost: shared */
+    for (uintptr_t i = 0; i < FLOOD; i++) {    /* {a, b} then c, from a new site each time */
+        if (i == FLOOD / 2)
+            looks_before_half = lr_order_looks;
+        lock(t1, a);
+        lock(t1, b);
+        take(t1, c, LR_BLOCKING, 0x400000 + i * 16);
+        unlock(t1, c);
+        unlock(t1, b);
+        unlock(t1, a);
+    }
+    /* the first half crowded the table; the second looked for one in 32 */
+    ck_assert_uint_ge(looks_before_half, FLOOD / 4);
+    ck_assert_uint_le(lr_order_looks - looks_before_half, FLOOD / 2 / 16);
+    ck_assert_int_eq(nreports, 0);
+
+    /* where looks find what they look for, they go on: t3 then t4 learn
+     * 200 contexts each (fewer than a verdict needs), t1 finds them all */
+    lr_thread *t3 = lr_thread_new_synthetic(), *t4 = lr_thread_new_synthetic();
+    for (int i = 0; i < 400; i++) {
+        take(i < 200 ? t3 : t4, L(10 + i), LR_BLOCKING, 0x900000 + (uintptr_t)i * 16);
+        unlock(i < 200 ? t3 : t4, L(10 + i));
+    }
+    uint64_t looks = lr_order_looks, found = lr_order_looks_found;
+    for (int i = 0; i < 400; i++) {
+        take(t1, L(10 + i), LR_BLOCKING, 0x900000 + (uintptr_t)i * 16);
+        unlock(t1, L(10 + i));
+    }
+    ck_assert_uint_eq(lr_order_looks - looks, 400);
+    ck_assert_uint_eq(lr_order_looks_found - found, 400);
+
+    /* where t1 no longer looks (two locks held), the cycle it closes is
+     * still found; not under a, which would be the cycle's gate */
+    lock(t1, L(5));
+    lock(t1, c);
+    lock(t1, b);            /* c -> b against b -> c */
+    unlock(t1, b);
+    unlock(t1, c);
+    unlock(t1, L(5));
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_uint_eq(reports[0].nlocks, 2);
+}
+END_TEST
+
 /* A context whose lock ended is learnt again, by any thread, for the new
  * lock at that address: its edges are the new lock's. */
 START_TEST(a_known_context_of_a_lock_that_ended_is_learnt_again)
@@ -1352,6 +1407,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, cycle_of_length_n, 2, 9);
     tcase_add_test(tc, long_chain_without_cycle);
+    tcase_add_test(tc, contexts_that_never_repeat_stop_being_looked_for);
     tcase_add_test(tc, a_release_deep_in_a_long_stack_leaves_the_set_without_it);
     tcase_add_test(tc, releases_from_the_bottom_of_a_long_stack_cost_linear_work);
     tcase_add_test(tc, a_deep_slot_taken_by_another_lock_is_not_the_first);
