@@ -83,6 +83,46 @@ prog_memcached() {
     server_stop memcached
 }
 
+# postgres: a server of processes (the postmaster, a backend per client,
+# background workers for a parallel query) that share memory and wait for
+# each other on process-shared semaphores in it; its clients run natively.
+# It refuses to run as root: as root, it runs as nobody (setpriv execs, so
+# the server is the process started), with the directories it writes
+# (its data, the report file) opened to it. Debian keeps the binaries of a
+# PostgreSQL version out of PATH.
+PG=/usr/lib/postgresql/15/bin
+program postgres full postgresql-15 $PG/initdb,$PG/postgres,$PG/pg_isready,$PG/pgbench,$PG/psql \
+    "PostgreSQL 15: initdb, the server under pgbench (4 clients, 2 threads, 2,000 transactions), a parallel query"
+prog_postgres() {
+    local as=() port i sql
+    if [ "$(id -u)" -eq 0 ]; then
+        as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
+        chmod a+x "$TMP" "$TMP/postgres"
+        chmod a+rwx "$DIR" "$KEEP" "$WORK"
+        # nobody's (lockrace writes only to its user's files; in setpriv,
+        # still root, it says so on stderr, which is not compared)
+        : >"$DIR/reports.json"
+        chown nobody "$DIR/reports.json"
+    fi
+    port=$(free_port)
+    NOERR=1 step initdb /dev/null "$KEEP/initdb.out" "${as[@]}" "$PG/initdb" -D "$WORK/data" -A trust -U postgres --no-sync
+    NOERR=1 server postgres "${as[@]}" "$PG/postgres" -D "$WORK/data" -k "$WORK" -p "$port" \
+        -c listen_addresses= -c fsync=off -c max_parallel_workers_per_gather=2
+    for ((i = 0; i < 200; i++)); do
+        "$PG/pg_isready" -q -h "$WORK" -p "$port" && break
+        sleep 0.05
+    done
+    NOERR=1 helper init /dev/null "$KEEP/init.out" "$PG/pgbench" -h "$WORK" -p "$port" -U postgres -i -s 1 -q postgres
+    NOERR=1 helper bench /dev/null "$KEEP/bench.out" "$PG/pgbench" -h "$WORK" -p "$port" -U postgres -c 4 -j 2 -t 500 postgres
+    # every transaction added its delta to an account and to the history
+    sql="SELECT (SELECT sum(abalance) FROM pgbench_accounts) = (SELECT sum(delta) FROM pgbench_history),
+                (SELECT count(*) FROM pgbench_history);
+         SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+         SELECT count(*), sum(aid) FROM pgbench_accounts WHERE aid % 7 = 3;"
+    helper check /dev/null "$DIR/check.out" "$PG/psql" -At -h "$WORK" -p "$port" -U postgres -c "$sql" postgres
+    server_stop postgres INT
+}
+
 # redis: its background threads (lazy free, close), then its I/O threads.
 # redis-benchmark's figures are not compared; what the keys hold is.
 redis() {
