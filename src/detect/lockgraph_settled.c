@@ -12,14 +12,13 @@
  * neighbourhood), and a reader looks there first: a program that settles
  * many edges has most of them in the last level, and walked the full
  * neighbourhoods of the first two before each (`ordered`, tests/stress:
- * 215 instructions an acquisition, callgrind). lockgraph.c is the only writer, under
- * its graph lock; not used with order_graph=1, whose picture counts every
- * context. Engine code: no report, no other engine. */
+ * 215 instructions an acquisition, callgrind). lockgraph.c is the only
+ * writer, under its graph lock; not used with order_graph=1, whose
+ * picture counts every context. Engine code: no report, no other engine. */
 #include "detect/lockgraph.h"
 #include "support/arena.h"
 
 #define SETTLED_LEVELS 3
-
 #define SETTLED_PROBES 8
 
 static const uint8_t settled_bits[SETTLED_LEVELS] = { 9, 12, 16 };
