@@ -14,11 +14,13 @@
 #include "support/bigstack.h"
 #include "support/ilock.h"
 #include "support/options.h"
+#include "support/stack.h"
 #include "support/symbolize.h"
 #include "model/thread.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -92,17 +94,86 @@ unsigned long lr_report_suppressed(void)
     return n;
 }
 
-/* The report, formatted and written (suppressed, it is only counted); run
- * under report_lock on lockrace's own stack. */
+/* ---- one report for one bug, wherever its library was loaded ----
+ * The lock-order engine names a cycle by the stacks of its edges
+ * (lockgraph.c), which are addresses: a library unloaded and loaded again
+ * at another address (a plugin reloaded) makes the same bug again from
+ * other locks and other addresses, and it was reported once per load.
+ * Here, as a cycle is written, its stacks are named again by each frame's
+ * module and offset in it; a cycle whose every edge has the same code
+ * paths as one written before is that bug. Under report_lock. */
+#define SEEN_CYCLES 1024
+
+static uint64_t seen_cycles[SEEN_CYCLES];
+
+static uint64_t stable_stack(lr_stack_id id)
+{
+    const uintptr_t *pcs;
+    int n = lr_stack_frames(lr_stack_plain(id), &pcs);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int i = 0; i < n; i++) {
+        lr_code_info info;
+        uint64_t frame = pcs[i];
+        if (lr_sym_code(pcs[i] - 1, &info) == 0 && info.module[0]) {
+            frame = info.module_offset;
+            for (const char *c = info.module; *c; c++)
+                h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+        }
+        h = (h ^ frame) * 0x100000001b3ull;
+    }
+    return h;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* 1: a cycle with these code paths was written already. */
+static int cycle_seen(const lr_report *r)
+{
+    uint64_t paths[64];
+    size_t n = r->nlocks < 64 ? r->nlocks : 64;
+    for (size_t i = 0; i < n; i++) {
+        const lr_report_edge *e = &r->edges[i];
+        /* no stack known: its first lock, as the engine names it then */
+        paths[i] = e->first_stack || e->second_stack
+                       ? stable_stack(e->first_stack) * 0x9e3779b97f4a7c15ull ^ stable_stack(e->second_stack)
+                       : r->locks[e->from].addr;
+    }
+    qsort(paths, n, sizeof *paths, cmp_u64);
+    uint64_t h = 0x84222325cbf29ce4ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ paths[i]) * 0x100000001b3ull;
+    h |= 1;
+    for (size_t i = 0; i < SEEN_CYCLES; i++) {
+        if (seen_cycles[i] == h)
+            return 1;
+        if (!seen_cycles[i]) {
+            seen_cycles[i] = h;
+            return 0;
+        }
+    }
+    return 0;   /* full: a duplicate beats a missing report */
+}
+
+/* The report, formatted and written (suppressed, it is only counted; a
+ * cycle written before, nothing); run under report_lock on lockrace's own
+ * stack. */
 typedef struct emit_call {
     const lr_report *r;
-    int suppressed;
+    int suppressed, again;
 } emit_call;
 
 static void emit(void *arg)
 {
     emit_call *call = arg;
     const lr_report *r = call->r;
+    if (r->kind == LR_REPORT_LOCK_ORDER && cycle_seen(r)) {
+        call->again = 1;
+        return;
+    }
     unsigned long seq = lr_report_count() + 1;
     lr_lock_desc *d = lr_map((r->nlocks + 1) * (sizeof *d + 200));
     char (*labels)[200] = d ? (char (*)[200])(d + r->nlocks) : NULL;
@@ -172,20 +243,21 @@ int lr_report_emit(const lr_report *r)
     /* symbolizing needs about 150 KB of stack, more than a small thread
      * stack or alternate signal stack has; report_lock makes this thread
      * the big stack's only user */
-    emit_call call = { r, 0 };
+    emit_call call = { r, 0, 0 };
     lr_bigstack_call(emit, &call);
     if (call.suppressed)
         __atomic_add_fetch(&suppressed_counts[r->kind], 1, __ATOMIC_RELAXED);
-    else
+    else if (!call.again)
         __atomic_add_fetch(&counts[r->kind], 1, __ATOMIC_RELAXED);
     lr_ilock_drop(&report_lock);
     if (self)
         lr_leave(self);
     lr_cancel_restore(cancel);
     errno = saved;
-    if (!call.suppressed && lr_report_after)
+    int written = !call.suppressed && !call.again;
+    if (written && lr_report_after)
         lr_report_after();
-    return !call.suppressed;
+    return written;
 }
 
 void lr_report_write_extra(const char *text, size_t tlen, const char *json, size_t jlen)

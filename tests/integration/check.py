@@ -2268,6 +2268,14 @@ def case_dlopen():
     r, _ = expect_one_inversion("dl_locks", ["dl_first", "dl_second"], "dl_lib.c", args=[lib, "backward"])
 
 
+def case_dlopen_moved():
+    """The same inversion in a library loaded again at another address:
+    other locks, the same lines of the same library, the same bug: one
+    report, not one per load."""
+    lib = os.path.join(BUILD, "tests/integration/libdl_lib.so")
+    expect_one_inversion("dl_locks", ["dl_first", "dl_second"], "dl_lib.c", args=[lib, "moved"])
+
+
 def case_signal_storm():
     """Signal handlers that lock a mutex, sent thousands of times to threads
     inside lockrace's wrappers: no report, no hang, the same sums."""
