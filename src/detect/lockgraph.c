@@ -541,7 +541,8 @@ static int unproven(const lr_report *r)
 static void emit_all(found_list *f)
 {
     for (size_t i = 0; i < f->n; i++) {
-        lr_report_emit(f->items[i]);
+        if (!lr_report_cycle_again(f->items[i]))
+            lr_report_emit(f->items[i]);
         lr_report_free(f->items[i]);
     }
     lr_unmap(f->items, f->cap * sizeof *f->items);

@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -95,13 +94,14 @@ unsigned long lr_report_suppressed(void)
 }
 
 /* ---- one report for one bug, wherever its library was loaded ----
- * The lock-order engine names a cycle by the stacks of its edges
- * (lockgraph.c), which are addresses: a library unloaded and loaded again
- * at another address (a plugin reloaded) makes the same bug again from
- * other locks and other addresses, and it was reported once per load.
- * Here, as a cycle is written, its stacks are named again by each frame's
- * module and offset in it; a cycle whose every edge has the same code
- * paths as one written before is that bug. Under report_lock. */
+ * The lock-order engine names a cycle by the stacks of its edges, which
+ * are addresses, under its graph lock, where no module can be looked up
+ * (lockgraph.c): a library unloaded and loaded again at another address
+ * (a plugin reloaded) makes the same bug again from other locks and other
+ * addresses, and it was reported once per load. Before a cycle is
+ * written, its stacks are named again by each frame's module and offset
+ * in it; a cycle whose every edge has the same code paths as one met
+ * before is that bug. Under report_lock. */
 #define SEEN_CYCLES 1024
 
 static uint64_t seen_cycles[SEEN_CYCLES];
@@ -124,28 +124,21 @@ static uint64_t stable_stack(lr_stack_id id)
     return h;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* 1: a cycle with these code paths was written already. */
+/* 1: a cycle with these code paths was written already. Its edges in
+ * any order, wherever the cycle starts: a sum of each one's mix. */
 static int cycle_seen(const lr_report *r)
 {
-    uint64_t paths[64];
-    size_t n = r->nlocks < 64 ? r->nlocks : 64;
-    for (size_t i = 0; i < n; i++) {
+    uint64_t h = 0;
+    for (size_t i = 0; i < r->nlocks; i++) {
         const lr_report_edge *e = &r->edges[i];
         /* no stack known: its first lock, as the engine names it then */
-        paths[i] = e->first_stack || e->second_stack
-                       ? stable_stack(e->first_stack) * 0x9e3779b97f4a7c15ull ^ stable_stack(e->second_stack)
-                       : r->locks[e->from].addr;
+        uint64_t path = e->first_stack || e->second_stack
+                            ? stable_stack(e->first_stack) * 0x9e3779b97f4a7c15ull ^
+                                  stable_stack(e->second_stack)
+                            : r->locks[e->from].addr;
+        path *= 0xff51afd7ed558ccdull;
+        h += path ^ (path >> 33);
     }
-    qsort(paths, n, sizeof *paths, cmp_u64);
-    uint64_t h = 0x84222325cbf29ce4ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ paths[i]) * 0x100000001b3ull;
     h |= 1;
     for (size_t i = 0; i < SEEN_CYCLES; i++) {
         if (seen_cycles[i] == h)
@@ -158,22 +151,49 @@ static int cycle_seen(const lr_report *r)
     return 0;   /* full: a duplicate beats a missing report */
 }
 
-/* The report, formatted and written (suppressed, it is only counted; a
- * cycle written before, nothing); run under report_lock on lockrace's own
- * stack. */
+typedef struct seen_call {
+    const lr_report *r;
+    int again;
+} seen_call;
+
+static void seen_on_big_stack(void *arg)
+{
+    seen_call *call = arg;
+    call->again = cycle_seen(call->r);
+}
+
+int lr_report_cycle_again(const lr_report *r)
+{
+    if (lr_report_sink)
+        return 0;       /* the unit tests' reports have no code to name */
+    int saved = errno;
+    int cancel = lr_cancel_off();
+    lr_thread *self = lr_thread_current();
+    if (self)
+        lr_enter(self);
+    lr_ilock_take(&report_lock);
+    /* symbolizing needs lockrace's own stack, as writing a report does */
+    seen_call call = { r, 0 };
+    lr_bigstack_call(seen_on_big_stack, &call);
+    lr_ilock_drop(&report_lock);
+    if (self)
+        lr_leave(self);
+    lr_cancel_restore(cancel);
+    errno = saved;
+    return call.again;
+}
+
+/* The report, formatted and written (suppressed, it is only counted); run
+ * under report_lock on lockrace's own stack. */
 typedef struct emit_call {
     const lr_report *r;
-    int suppressed, again;
+    int suppressed;
 } emit_call;
 
 static void emit(void *arg)
 {
     emit_call *call = arg;
     const lr_report *r = call->r;
-    if (r->kind == LR_REPORT_LOCK_ORDER && cycle_seen(r)) {
-        call->again = 1;
-        return;
-    }
     unsigned long seq = lr_report_count() + 1;
     lr_lock_desc *d = lr_map((r->nlocks + 1) * (sizeof *d + 200));
     char (*labels)[200] = d ? (char (*)[200])(d + r->nlocks) : NULL;
@@ -243,21 +263,20 @@ int lr_report_emit(const lr_report *r)
     /* symbolizing needs about 150 KB of stack, more than a small thread
      * stack or alternate signal stack has; report_lock makes this thread
      * the big stack's only user */
-    emit_call call = { r, 0, 0 };
+    emit_call call = { r, 0 };
     lr_bigstack_call(emit, &call);
     if (call.suppressed)
         __atomic_add_fetch(&suppressed_counts[r->kind], 1, __ATOMIC_RELAXED);
-    else if (!call.again)
+    else
         __atomic_add_fetch(&counts[r->kind], 1, __ATOMIC_RELAXED);
     lr_ilock_drop(&report_lock);
     if (self)
         lr_leave(self);
     lr_cancel_restore(cancel);
     errno = saved;
-    int written = !call.suppressed && !call.again;
-    if (written && lr_report_after)
+    if (!call.suppressed && lr_report_after)
         lr_report_after();
-    return written;
+    return !call.suppressed;
 }
 
 void lr_report_write_extra(const char *text, size_t tlen, const char *json, size_t jlen)

@@ -136,6 +136,12 @@ void lr_report_free(lr_report *r);
 /* Prints the report (text and JSON) with write(2), right now, and counts it.
  * Called without any engine lock held. Returns 0 when a suppression hid it. */
 int lr_report_emit(const lr_report *r);
+
+/* 1: a lock-order cycle with the same code paths as this one, each frame
+ * named by its module and offset in it, was met before (a library loaded
+ * again at another address makes the same bug from other addresses); 0,
+ * and it is remembered. Not from under a lock of lockrace's engines. */
+int lr_report_cycle_again(const lr_report *r);
 /* Called after a report that was written (not suppressed), outside the
  * report module's lock, by the thread that reported: the runtime's
  * halt_on_error / abort_on_error. NULL: nothing. */
