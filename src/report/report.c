@@ -151,14 +151,37 @@ static int cycle_seen(const lr_report *r)
     return 0;   /* full: a duplicate beats a missing report */
 }
 
-typedef struct seen_call {
-    const lr_report *r;
-    int again;
-} seen_call;
-
-static void seen_on_big_stack(void *arg)
+/* Runs fn(arg) as the report module does all its work: inside lockrace,
+ * not cancellable (a thread cancelled in it would leave report_lock taken
+ * for ever), under report_lock, on lockrace's own stack (symbolizing needs
+ * about 150 KB, more than a small thread stack or an alternate signal
+ * stack has; report_lock makes this thread its only user), errno kept. */
+static void on_report_stack(void (*fn)(void *), void *arg)
 {
-    seen_call *call = arg;
+    int saved = errno;
+    int cancel = lr_cancel_off();
+    lr_thread *self = lr_thread_current();
+    if (self)
+        lr_enter(self);
+    lr_ilock_take(&report_lock);
+    lr_bigstack_call(fn, arg);
+    lr_ilock_drop(&report_lock);
+    if (self)
+        lr_leave(self);
+    lr_cancel_restore(cancel);
+    errno = saved;
+}
+
+/* A report and what became of it, for a function run on_report_stack. */
+typedef struct report_call {
+    const lr_report *r;
+    int suppressed;             /* emit: a suppression hid it */
+    int again;                  /* seen: a cycle met before */
+} report_call;
+
+static void seen(void *arg)
+{
+    report_call *call = arg;
     call->again = cycle_seen(call->r);
 }
 
@@ -166,33 +189,17 @@ int lr_report_cycle_again(const lr_report *r)
 {
     if (lr_report_sink)
         return 0;       /* the unit tests' reports have no code to name */
-    int saved = errno;
-    int cancel = lr_cancel_off();
-    lr_thread *self = lr_thread_current();
-    if (self)
-        lr_enter(self);
-    lr_ilock_take(&report_lock);
-    /* symbolizing needs lockrace's own stack, as writing a report does */
-    seen_call call = { r, 0 };
-    lr_bigstack_call(seen_on_big_stack, &call);
-    lr_ilock_drop(&report_lock);
-    if (self)
-        lr_leave(self);
-    lr_cancel_restore(cancel);
-    errno = saved;
+    report_call call = { r, 0, 0 };
+    on_report_stack(seen, &call);
     return call.again;
 }
 
 /* The report, formatted and written (suppressed, it is only counted); run
  * under report_lock on lockrace's own stack. */
-typedef struct emit_call {
-    const lr_report *r;
-    int suppressed;
-} emit_call;
 
 static void emit(void *arg)
 {
-    emit_call *call = arg;
+    report_call *call = arg;
     const lr_report *r = call->r;
     unsigned long seq = lr_report_count() + 1;
     lr_lock_desc *d = lr_map((r->nlocks + 1) * (sizeof *d + 200));
@@ -244,6 +251,15 @@ static void emit(void *arg)
     lr_unmap(d, (r->nlocks + 1) * (sizeof *d + 200));
 }
 
+/* emit, and the count that numbers the next report, under report_lock */
+static void emit_counted(void *arg)
+{
+    report_call *call = arg;
+    emit(call);
+    __atomic_add_fetch(call->suppressed ? &suppressed_counts[call->r->kind] : &counts[call->r->kind], 1,
+                       __ATOMIC_RELAXED);
+}
+
 void (*lr_report_after)(void);
 
 int lr_report_emit(const lr_report *r)
@@ -252,28 +268,8 @@ int lr_report_emit(const lr_report *r)
         lr_report_sink(r);
         return 1;
     }
-    int saved = errno;
-    /* a thread cancelled while it writes would lose the report and leave
-     * report_lock taken for ever */
-    int cancel = lr_cancel_off();
-    lr_thread *self = lr_thread_current();
-    if (self)
-        lr_enter(self);
-    lr_ilock_take(&report_lock);
-    /* symbolizing needs about 150 KB of stack, more than a small thread
-     * stack or alternate signal stack has; report_lock makes this thread
-     * the big stack's only user */
-    emit_call call = { r, 0 };
-    lr_bigstack_call(emit, &call);
-    if (call.suppressed)
-        __atomic_add_fetch(&suppressed_counts[r->kind], 1, __ATOMIC_RELAXED);
-    else
-        __atomic_add_fetch(&counts[r->kind], 1, __ATOMIC_RELAXED);
-    lr_ilock_drop(&report_lock);
-    if (self)
-        lr_leave(self);
-    lr_cancel_restore(cancel);
-    errno = saved;
+    report_call call = { r, 0, 0 };
+    on_report_stack(emit_counted, &call);
     if (!call.suppressed && lr_report_after)
         lr_report_after();
     return !call.suppressed;
