@@ -207,8 +207,10 @@ int lr_wait_round_over(const struct timespec *deadline)
  * and never remembered. */
 lr_stack_id lr_site_stack(lr_thread *self, uintptr_t pc)
 {
-    uint32_t i = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 58);
     uint32_t depth = (uint32_t)lr_thread_depth_here(self);
+    /* by call site and depth: one site waited at from many depths (the
+     * interpreter's GIL, from wherever the Python code is) keeps each */
+    uint32_t i = (uint32_t)(((pc ^ (uint64_t)depth << 40) * 0x9e3779b97f4a7c15ull) >> 58);
     int saved = errno;
     lr_enter(self);
     /* asked inside lockrace: the interpreter's functions it calls are not

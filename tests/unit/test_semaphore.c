@@ -90,6 +90,45 @@ START_TEST(waiting_on_a_semaphore_one_holds_makes_it_a_signal)
 }
 END_TEST
 
+/* A wait's stack is unwound once per call site and stack depth
+ * (runtime/wait.c, lr_site_stack). CPython's GIL is one condition wait
+ * reached from wherever the Python code is: each depth keeps its stack,
+ * rather than the two pushing each other out. */
+static int wait_captures;
+
+static lr_stack_id counted_wait_stack(void)
+{
+    wait_captures++;
+    return unit_site_stack();
+}
+
+__attribute__((noinline)) static lr_stack_id wait_at_depth(lr_thread *t, int depth)
+{
+    volatile char frame[64];
+    frame[0] = (char)depth;
+    if (depth > 0)
+        return wait_at_depth(t, depth - 1) + (lr_stack_id)(frame[0] - depth);
+    return lr_site_stack(t, 0x7000);
+}
+
+START_TEST(a_wait_site_reached_at_two_depths_is_unwound_once_at_each)
+{
+    lr_wait_init();
+    lr_stack_capture_override = counted_wait_stack;
+    lr_thread *t = lr_thread_new_synthetic();
+    t->info->stack_base = (uintptr_t)__builtin_frame_address(0) + 4096;
+    wait_captures = 0;
+    for (int i = 0; i < 10; i++) {
+        current_site = 0x100;
+        lr_stack_id shallow = wait_at_depth(t, 0);
+        current_site = 0x200;
+        lr_stack_id deep = wait_at_depth(t, 4);
+        ck_assert_uint_ne(shallow, deep);
+    }
+    ck_assert_int_eq(wait_captures, 2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("semaphore");
@@ -98,6 +137,7 @@ static Suite *suite(void)
     tcase_add_test(tc, semaphore_locks_in_both_orders_are_an_inversion);
     tcase_add_test(tc, a_semaphore_posted_by_another_thread_is_a_signal);
     tcase_add_test(tc, waiting_on_a_semaphore_one_holds_makes_it_a_signal);
+    tcase_add_test(tc, a_wait_site_reached_at_two_depths_is_unwound_once_at_each);
     suite_add_tcase(s, tc);
     return s;
 }
