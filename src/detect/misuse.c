@@ -423,9 +423,10 @@ void lr_misuse_cond_waiting(lr_thread *self, pthread_cond_t *c, pthread_mutex_t 
         return;
     lr_lock *mine = lr_lock_find((uintptr_t)m);
     uint32_t my_seq = __atomic_load_n(&self->info->wait.seq, __ATOMIC_RELAXED);
-    for (uint32_t id = 0; mine && id < lr_thread_count(); id++) {
-        lr_thread_info *t = lr_thread_info_get(id);
-        if (!t || t == self->info || __atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST) != LR_WAIT_COND ||
+    lr_thread_walk walk = lr_thread_walk_start();
+    for (lr_thread_info *t; mine && (t = lr_thread_walk_next(&walk));) {
+        uint32_t id = t->id;
+        if (t == self->info || __atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST) != LR_WAIT_COND ||
             t->wait.object != (uintptr_t)c)
             continue;
         lr_lock *theirs = t->wait.lock;
@@ -448,11 +449,11 @@ int lr_misuse_cond_destroy(lr_thread *self, pthread_cond_t *c)
 {
     if (!self || (__atomic_load_n(&c->__data.__wrefs, __ATOMIC_ACQUIRE) >> 3) == 0)
         return 0;
-    uint32_t n = lr_thread_count();
     uint32_t seqs[64], ids[64], k = 0;
-    for (uint32_t id = 0; id < n && k < 64; id++) {
-        lr_thread_info *t = lr_thread_info_get(id);
-        if (t && t != self->info && __atomic_load_n(&t->wait.kind, __ATOMIC_ACQUIRE) == LR_WAIT_COND &&
+    lr_thread_walk walk = lr_thread_walk_start();
+    for (lr_thread_info *t; k < 64 && (t = lr_thread_walk_next(&walk));) {
+        uint32_t id = t->id;
+        if (t != self->info && __atomic_load_n(&t->wait.kind, __ATOMIC_ACQUIRE) == LR_WAIT_COND &&
             t->wait.object == (uintptr_t)c && !t->wait.bounded) {
             ids[k] = id;
             seqs[k++] = __atomic_load_n(&t->wait.seq, __ATOMIC_ACQUIRE);

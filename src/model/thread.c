@@ -47,6 +47,7 @@ static size_t state_size = sizeof(lr_thread);
 static int states_made;
 static lr_thread *numbered[LR_STATES];  /* [0] unused; written under threads_lock */
 static uint32_t numbers;
+static int unnumbered;                  /* a state was made past LR_STATES */
 
 size_t lr_thread_add_part(size_t size, int (*start)(lr_thread *t, void *part, int reused))
 {
@@ -103,6 +104,33 @@ lr_thread *lr_thread_numbered(uint32_t number)
     return number && number < LR_STATES ? __atomic_load_n(&numbered[number], __ATOMIC_ACQUIRE) : NULL;
 }
 
+lr_thread_walk lr_thread_walk_start(void)
+{
+    return (lr_thread_walk){ .next = 0, .every = (uint8_t)__atomic_load_n(&unnumbered, __ATOMIC_ACQUIRE) };
+}
+
+/* A state is the running thread's while that thread's record points back
+ * at it: a recycled state names its new thread's record before that record
+ * names it (attach), and an ended thread's record names none. */
+lr_thread_info *lr_thread_walk_next(lr_thread_walk *w)
+{
+    if (w->every) {
+        while (w->next < lr_thread_count()) {
+            lr_thread_info *info = lr_thread_info_get(w->next++);
+            if (info && __atomic_load_n(&info->state, __ATOMIC_ACQUIRE))
+                return info;
+        }
+        return NULL;
+    }
+    while (w->next < __atomic_load_n(&numbers, __ATOMIC_ACQUIRE)) {
+        lr_thread *t = __atomic_load_n(&numbered[++w->next], __ATOMIC_ACQUIRE);
+        lr_thread_info *info = t ? __atomic_load_n(&t->info, __ATOMIC_ACQUIRE) : NULL;
+        if (info && __atomic_load_n(&info->state, __ATOMIC_ACQUIRE) == t)
+            return info;
+    }
+    return NULL;
+}
+
 lr_thread_info *lr_thread_info_get(uint32_t id)
 {
     if ((id >> PAGE_BITS) >= PAGES)
@@ -146,8 +174,11 @@ static lr_thread *new_state(void)
             return NULL;
         lr_ilock_take(&threads_lock);
         if (numbers + 1 < LR_STATES) {
-            t->number = ++numbers;
+            t->number = numbers + 1;
             __atomic_store_n(&numbered[t->number], t, __ATOMIC_RELEASE);
+            __atomic_store_n(&numbers, t->number, __ATOMIC_RELEASE);
+        } else {
+            __atomic_store_n(&unnumbered, 1, __ATOMIC_RELEASE);
         }
         lr_ilock_drop(&threads_lock);
     } else {
@@ -201,7 +232,7 @@ static lr_thread *attach(lr_thread_info *info)
     info->handle = (uintptr_t)pthread_self();
     if (info->id == 0 && tid == getpid())
         info->stack_base = (uintptr_t)__libc_stack_end;   /* where the process's stack starts */
-    t->info = info;
+    __atomic_store_n(&t->info, info, __ATOMIC_RELEASE);   /* before info names t: lr_thread_walk_next */
     __atomic_store_n(&info->state, t, __ATOMIC_RELEASE);
     t->depth = 1;
     lr_tls_thread = t;
@@ -271,11 +302,10 @@ lr_thread_info *lr_thread_info_by_handle(uintptr_t handle)
 
 lr_thread_info *lr_thread_info_by_tid(pid_t tid)
 {
-    for (uint32_t id = lr_thread_count(); id-- > 0;) {
-        lr_thread_info *info = lr_thread_info_get(id);
-        if (info && info->tid == tid && __atomic_load_n(&info->state, __ATOMIC_ACQUIRE))
+    lr_thread_walk walk = lr_thread_walk_start();
+    for (lr_thread_info *info; (info = lr_thread_walk_next(&walk));)
+        if (info->tid == tid)
             return info;
-    }
     return NULL;
 }
 

@@ -159,6 +159,18 @@ lr_thread_info *lr_thread_info_by_handle(uintptr_t handle);
 lr_thread_info *lr_thread_info_by_tid(pid_t tid);
 lr_thread_info *lr_thread_info_get(uint32_t id);
 uint32_t lr_thread_count(void);
+
+/* A walk over the records of the threads that run now (those with a
+ * working state): as many steps as threads ever ran at once, not as many
+ * as the process ever had (a thread pool that made 20,000 threads waits on
+ * its conditions as fast as one that made 4). A thread that starts or
+ * ends during the walk may be seen or not. */
+typedef struct lr_thread_walk {
+    uint32_t next;
+    uint8_t every;              /* more states than numbers: walks every record */
+} lr_thread_walk;
+lr_thread_walk lr_thread_walk_start(void);
+lr_thread_info *lr_thread_walk_next(lr_thread_walk *w);
 /* Frees the per-thread state of an exiting thread (the key destructor). */
 void lr_thread_exit(void *state);
 

@@ -34,9 +34,10 @@
 static int holders_from_held(uintptr_t object, uint32_t *out, int max)
 {
     int n = 0;
-    for (uint32_t id = 0; id < lr_thread_count() && n < max; id++) {
-        lr_thread_info *info = lr_thread_info_get(id);
-        lr_thread *s = info ? __atomic_load_n(&info->state, __ATOMIC_ACQUIRE) : NULL;
+    lr_thread_walk walk = lr_thread_walk_start();
+    for (lr_thread_info *info; n < max && (info = lr_thread_walk_next(&walk));) {
+        uint32_t id = info->id;
+        lr_thread *s = __atomic_load_n(&info->state, __ATOMIC_ACQUIRE);
         if (!s)
             continue;
         lr_held *held = __atomic_load_n(&s->held, __ATOMIC_ACQUIRE);

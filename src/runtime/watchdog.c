@@ -99,12 +99,10 @@ static void sleep_on(int *word, int value, long ms)
  * thread records, not /proc: cheap, whatever the number of threads. */
 static int anyone_waits(void)
 {
-    for (uint32_t id = lr_thread_count(); id-- > 0;) {
-        lr_thread_info *t = lr_thread_info_get(id);
-        if (t && __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) &&
-            __atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST) != LR_WAIT_NONE)
+    lr_thread_walk walk = lr_thread_walk_start();
+    for (lr_thread_info *t; (t = lr_thread_walk_next(&walk));)
+        if (__atomic_load_n(&t->wait.kind, __ATOMIC_SEQ_CST) != LR_WAIT_NONE)
             return 1;
-    }
     return 0;
 }
 

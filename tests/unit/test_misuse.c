@@ -519,6 +519,50 @@ START_TEST(condition_waited_with_two_mutexes_at_the_same_moment)
 }
 END_TEST
 
+/* Every condition wait asks which other threads wait on it: the threads
+ * that run now, not every thread the process ever had. 5,000 threads that
+ * came and went one after another leave one state to look at, and a
+ * second mutex on the condition is still seen. */
+static void come_and_go(void)
+{
+    lr_thread *t = lr_thread_new_synthetic();
+    t->exit_rounds = PTHREAD_DESTRUCTOR_ITERATIONS - 1;
+    lr_thread_exit(t);
+}
+
+START_TEST(a_wait_asks_the_running_threads_not_every_thread_there_was)
+{
+    pthread_mutex_t ma = PTHREAD_MUTEX_INITIALIZER, mb = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    lr_thread *a = thread_with_tid(my_tid());
+    for (int i = 0; i < 5000; i++)
+        come_and_go();
+    lr_thread *b = thread_with_tid(my_tid() + 1);
+    come_and_go();
+    ck_assert_uint_ge(lr_thread_count(), 5000);
+    int steps = 0, seen_a = 0, seen_b = 0;
+    lr_thread_walk walk = lr_thread_walk_start();
+    for (lr_thread_info *t; (t = lr_thread_walk_next(&walk));) {
+        steps++;
+        seen_a += t == a->info;
+        seen_b += t == b->info;
+    }
+    ck_assert_int_eq(seen_a, 1);
+    ck_assert_int_eq(seen_b, 1);
+    ck_assert_int_le(steps, 4);         /* a, b and the states the ended threads had */
+    ck_assert_ptr_eq(lr_thread_info_by_tid(my_tid() + 1), b->info);
+    held_by(a, &ma, 0x7100);
+    held_by(b, &mb, 0x7200);
+    lr_wait_begin(a->info, LR_WAIT_COND, (uintptr_t)&c, lr_lock_find((uintptr_t)&ma), 0, 0);
+    lr_wait_begin(b->info, LR_WAIT_COND, (uintptr_t)&c, lr_lock_find((uintptr_t)&mb), 0, 0);
+    current_site = 0x7300;
+    lr_misuse_cond_waiting(b, &c, &mb);
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_int_eq(reports[0].misuse, LR_MISUSE_COND_TWO_MUTEXES);
+    ck_assert_uint_eq(reports[0].earlier_thread, a->info->id);
+}
+END_TEST
+
 START_TEST(each_call_site_is_reported_once)
 {
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
@@ -560,6 +604,7 @@ static Suite *suite(void)
     tcase_add_test(tc, semaphore_posted_after_destroy);
     tcase_add_test(tc, condition_destroyed_under_its_waiter_is_a_hang);
     tcase_add_test(tc, condition_waited_with_two_mutexes_at_the_same_moment);
+    tcase_add_test(tc, a_wait_asks_the_running_threads_not_every_thread_there_was);
     tcase_add_test(tc, each_call_site_is_reported_once);
     suite_add_tcase(s, tc);
     return s;
