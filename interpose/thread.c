@@ -44,6 +44,8 @@ LR_WRAPPER int thrd_create(thrd_t *thread, thrd_start_t start, void *arg)
     int rc = LR_REAL(thrd_create)(thread, trampoline_c11, info);
     if (rc == thrd_success)
         info->handle = (uintptr_t)*thread;
+    else
+        lr_thread_not_created(info);
     return rc;
 }
 
@@ -71,6 +73,8 @@ LR_WRAPPER int pthread_create(pthread_t *thread, const pthread_attr_t *attr, voi
     int rc = LR_REAL(pthread_create)(thread, attr, trampoline, info);
     if (rc == 0)
         info->handle = (uintptr_t)*thread;
+    else
+        lr_thread_not_created(info);
     return rc;
 }
 

@@ -48,6 +48,7 @@ static int states_made;
 static lr_thread *numbered[LR_STATES];  /* [0] unused; written under threads_lock */
 static uint32_t numbers;
 static int unnumbered;                  /* a state was made past LR_STATES */
+static uint32_t starting;               /* threads created that do not run yet */
 
 size_t lr_thread_add_part(size_t size, int (*start)(lr_thread *t, void *part, int reused))
 {
@@ -275,8 +276,34 @@ lr_thread_info *lr_thread_prepare_child(lr_thread *parent)
     if (info) {
         info->parent = parent->info->id;
         info->created_at = created;
+        __atomic_add_fetch(&starting, 1, __ATOMIC_ACQ_REL);
     }
     return info;
+}
+
+/* Counted down once the thread has its state: whoever reads the count
+ * first and walks the running threads after (lr_thread_others_run) sees
+ * the thread in one or the other. */
+void lr_thread_arrived(void)
+{
+    __atomic_sub_fetch(&starting, 1, __ATOMIC_ACQ_REL);
+}
+
+void lr_thread_create_failed(lr_thread_info *info)
+{
+    __atomic_store_n(&info->finished, 1, __ATOMIC_RELEASE);
+    lr_thread_arrived();
+}
+
+int lr_thread_others_run(const lr_thread_info *self)
+{
+    if (__atomic_load_n(&starting, __ATOMIC_ACQUIRE))
+        return 1;
+    lr_thread_walk walk = lr_thread_walk_start();
+    for (lr_thread_info *info; (info = lr_thread_walk_next(&walk));)
+        if (info != self && !__atomic_load_n(&info->finished, __ATOMIC_ACQUIRE))
+            return 1;
+    return 0;
 }
 
 void lr_thread_adopt(lr_thread_info *info)
@@ -348,6 +375,7 @@ void lr_thread_fork_parent(void) { lr_ilock_drop(&threads_lock); }
 void lr_thread_fork_child(void)
 {
     lr_ilock_reset(&threads_lock);
+    starting = 0;                       /* the forking thread was creating none */
     lr_thread *t = lr_thread_current();
     for (uint32_t id = 0; id < lr_thread_count(); id++) {
         lr_thread_info *info = lr_thread_info_get(id);

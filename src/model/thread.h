@@ -153,6 +153,14 @@ lr_thread *lr_thread_current(void);
 lr_thread_info *lr_thread_prepare_child(lr_thread *parent);
 /* Called first thing by a new thread, with the record its parent made. */
 void lr_thread_adopt(lr_thread_info *info);
+/* The end of a creation: the new thread runs (after lr_thread_adopt), or
+ * its creation failed (its record is finished). */
+void lr_thread_arrived(void);
+void lr_thread_create_failed(lr_thread_info *info);
+/* Whether any thread but self runs or is about to (created, not started
+ * yet): a wait only another thread can end is not hopeless. As many steps
+ * as threads run at once (lr_thread_walk). */
+int lr_thread_others_run(const lr_thread_info *self);
 void lr_thread_set_name(lr_thread_info *info, const char *name);
 /* The newest thread record with this pthread_t (or kernel tid), NULL if none. */
 lr_thread_info *lr_thread_info_by_handle(uintptr_t handle);

@@ -245,26 +245,12 @@ void lr_pylock_try_failed(lr_thread *self, void *s)
     errno = saved;
 }
 
-static int alive_other(const lr_thread *self, uint32_t id)
-{
-    lr_thread_info *info = lr_thread_info_get(id);
-    return info && info != self->info && !__atomic_load_n(&info->finished, __ATOMIC_ACQUIRE) &&
-           (__atomic_load_n(&info->state, __ATOMIC_ACQUIRE) || info->parent != UINT32_MAX);
-}
-
 /* Threads that run, or may run: a wait only they can end is not hopeless.
  * Asked at every Condition's notify and wait (Condition._is_owned tries
- * its Lock): the main thread first, then from the newest, so that a
- * program that has made and ended many threads does not look at each of
- * them every time. */
+ * its Lock). */
 static int others_alive(const lr_thread *self)
 {
-    if (alive_other(self, 0))
-        return 1;
-    for (uint32_t id = lr_thread_count(); id-- > 1;)
-        if (alive_other(self, id))
-            return 1;
-    return 0;
+    return lr_thread_others_run(self->info);
 }
 
 int lr_pylock_wait_begin(lr_thread *self, void *s)

@@ -323,8 +323,19 @@ lr_thread_info *lr_thread_before_create(lr_thread *self)
 
 void lr_thread_started(lr_thread_info *info)
 {
-    if (info && lr_runtime_ready())
+    /* A thread that starts before lockrace is ready stays counted as
+     * about to run: Python's self-waits then wait for the watchdog's
+     * verdict, rather than being called hopeless while it runs unseen */
+    if (info && lr_runtime_ready()) {
         lr_thread_adopt(info);
+        lr_thread_arrived();
+    }
+}
+
+void lr_thread_not_created(lr_thread_info *info)
+{
+    if (info)
+        lr_thread_create_failed(info);
 }
 
 lr_thread_info *lr_thread_joining(lr_thread *self, pthread_t thread)

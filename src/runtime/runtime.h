@@ -214,6 +214,8 @@ void lr_annotate_exit_note(void);
 /* threads */
 lr_thread_info *lr_thread_before_create(lr_thread *self);
 void lr_thread_started(lr_thread_info *info);
+/* The creation of the thread lr_thread_before_create prepared failed. */
+void lr_thread_not_created(lr_thread_info *info);
 /* The thread about to be joined, for the happens-before of its end (NULL
  * when lockrace does not need it); then the join's result. */
 lr_thread_info *lr_thread_joining(lr_thread *self, pthread_t thread);

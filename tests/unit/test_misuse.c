@@ -563,6 +563,31 @@ START_TEST(a_wait_asks_the_running_threads_not_every_thread_there_was)
 }
 END_TEST
 
+/* Whether any other thread runs or is about to (a Python Lock's holder
+ * waiting on it may be released by one), asked at every Condition
+ * notify: threads that ended long ago are not looked at, a thread created
+ * and not started yet counts, and one whose creation failed does not. */
+START_TEST(other_threads_run_or_are_about_to)
+{
+    lr_thread *a = lr_thread_new_synthetic();
+    for (int i = 0; i < 5000; i++)
+        come_and_go();
+    ck_assert_int_eq(lr_thread_others_run(a->info), 0);
+    lr_thread_info *failed = lr_thread_prepare_child(a);
+    ck_assert_int_eq(lr_thread_others_run(a->info), 1);
+    lr_thread_create_failed(failed);
+    ck_assert_int_eq(lr_thread_others_run(a->info), 0);
+    lr_thread_prepare_child(a);
+    ck_assert_int_eq(lr_thread_others_run(a->info), 1);
+    lr_thread *b = lr_thread_new_synthetic();   /* it starts: it has its state, then arrives */
+    lr_thread_arrived();
+    ck_assert_int_eq(lr_thread_others_run(a->info), 1);
+    ck_assert_int_eq(lr_thread_others_run(b->info), 1);
+    __atomic_store_n(&b->info->finished, 1, __ATOMIC_RELEASE);
+    ck_assert_int_eq(lr_thread_others_run(a->info), 0);
+}
+END_TEST
+
 START_TEST(each_call_site_is_reported_once)
 {
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
@@ -605,6 +630,7 @@ static Suite *suite(void)
     tcase_add_test(tc, condition_destroyed_under_its_waiter_is_a_hang);
     tcase_add_test(tc, condition_waited_with_two_mutexes_at_the_same_moment);
     tcase_add_test(tc, a_wait_asks_the_running_threads_not_every_thread_there_was);
+    tcase_add_test(tc, other_threads_run_or_are_about_to);
     tcase_add_test(tc, each_call_site_is_reported_once);
     suite_add_tcase(s, tc);
     return s;
