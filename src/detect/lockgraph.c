@@ -368,6 +368,15 @@ static int signature_is_new(uint64_t sig)
     return 1;
 }
 
+static int signature_seen(uint64_t sig)
+{
+    for (uint64_t j = reported ? sig & reported_mask : 0; reported && reported[j];
+         j = (j + 1) & reported_mask)
+        if (reported[j] == sig)
+            return 1;
+    return 0;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -487,10 +496,23 @@ static lr_report *cycle_report(lr_edge *closing)
     uint64_t h = 0x84222325cbf29ce4ull;
     for (size_t i = 0; i < n; i++)
         h = (h ^ sig[i]) * 0x100000001b3ull;
-    if ((one_thread && !lr_opt.single_thread_cycles) || !signature_is_new(h | 1)) {
+    /* and by its locks: an edge that lost its gate or gained an exclusive
+     * side shows its new stacks, and closes a cycle already reported on the
+     * same locks, which is no news (MariaDB's Aria log: its ring of 8
+     * buffer mutexes was six reports, one for each edge that lost a gate) */
+    for (size_t i = 0; i < n; i++)
+        sig[i] = (r->locks[i].id * 0xc2b2ae3d27d4eb4full) ^ r->locks[(i + 1) % n].id;
+    qsort(sig, n, sizeof *sig, cmp_u64);
+    uint64_t locks = 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < n; i++)
+        locks = (locks ^ sig[i]) * 0x100000001b3ull;
+    if ((one_thread && !lr_opt.single_thread_cycles) || signature_seen(h | 1) ||
+        signature_seen(locks | 1)) {
         lr_report_free(r);
         return NULL;
     }
+    signature_is_new(h | 1);
+    signature_is_new(locks | 1);
     return r;
 }
 

@@ -991,6 +991,32 @@ START_TEST(an_edge_made_once_without_the_gate_ungates_the_cycle)
 }
 END_TEST
 
+/* A cycle reported is not reported again when an edge of it, first made
+ * under an outer lock, is made once without it from another call site
+ * (the edge then shows those stacks): the same locks in the same cycle are
+ * one report. MariaDB's Aria log made six reports of its one ring of 8
+ * buffer mutexes so, one for each edge that lost its gate. */
+START_TEST(a_reported_cycle_is_not_reported_again_as_its_edges_lose_their_gates)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic(),
+              *t3 = lr_thread_new_synthetic(), *t4 = lr_thread_new_synthetic();
+    gated(t1, L(9), L(0), L(1));        /* 0 -> 1 under 9 */
+    gated(t2, L(8), L(1), L(2));        /* 1 -> 2 under 8 */
+    nested(t3, L(2), L(0));             /* 2 -> 0: no gate common to all three */
+    ck_assert_int_eq(nreports, 1);
+    for (int i = 0; i < 2; i++) {       /* 0 -> 1, then 1 -> 2, without their gates */
+        take(t4, L(i), LR_BLOCKING, 0x7700 + (uintptr_t)i * 32);
+        take(t4, L(i + 1), LR_BLOCKING, 0x7710 + (uintptr_t)i * 32);
+        unlock(t4, L(i + 1));
+        unlock(t4, L(i));
+    }
+    ck_assert_int_eq(nreports, 1);
+    nested(t4, L(3), L(4));             /* another cycle still is one */
+    nested(t3, L(4), L(3));
+    ck_assert_int_eq(nreports, 2);
+}
+END_TEST
+
 START_TEST(a_lock_taken_after_the_first_is_no_gate)
 {
     lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
@@ -1451,6 +1477,7 @@ static Suite *suite(void)
     tcase_add_test(tc, the_context_table_is_bounded);
     tcase_add_test(tc, cycle_under_a_gate_lock_is_not_reported);
     tcase_add_test(tc, show_gated_reports_it_with_its_gate);
+    tcase_add_test(tc, a_reported_cycle_is_not_reported_again_as_its_edges_lose_their_gates);
     tcase_add_test(tc, an_edge_made_once_without_the_gate_ungates_the_cycle);
     tcase_add_test(tc, a_lock_taken_after_the_first_is_no_gate);
     tcase_add_test(tc, a_handler_between_reserve_and_fill_leaves_no_trace);
