@@ -90,9 +90,16 @@ void lr_text_lock_order(lr_buf *b, const lr_report *r, lr_lock_desc *d, char (*l
     }
     if (r->single_thread) {
         lr_thread_label(r->edges[0].thread, tl, sizeof tl);
+        /* a thread per edge, each holding its edge's first lock */
+        static const char *const counts[] = { "two", "three", "four", "five", "six", "seven", "eight" };
         lr_buf_printf(b, "==%d== One thread, %s, made every edge of the cycle, so it could not %s "
-                         "this time; it will once two threads run these paths at once.\n", (int)pid, tl,
-                      bounded ? "stall" : "deadlock");
+                         "this time; it will once ", (int)pid, tl, bounded ? "stall" : "deadlock");
+        if (r->nedges >= 2 && r->nedges <= 8)
+            lr_buf_puts(b, counts[r->nedges - 2]);
+        else
+            lr_buf_printf(b, "%zu", r->nedges);
+        lr_buf_printf(b, " threads run these paths at once%s.\n",
+                      r->nedges > 2 ? ", each holding one of these locks" : "");
     } else if (r->threads_short) {
         text_threads_short(b, r, labels, pid);
     } else {

@@ -277,6 +277,14 @@ def case_inversion_three():
 def case_single_thread_cycle():
     expect_one_inversion("single_thread_cycle", ["lock_a", "lock_b"], "single_thread_cycle.c",
                          single_thread=True)
+    _, _, err, _ = run("single_thread_cycle")
+    expect("it will once two threads run these paths at once." in err, f"two threads: {err[:2000]}")
+    # a ring of 4 takes four threads, each holding one of its locks
+    expect_one_inversion("single_thread_cycle", [f"ring[{i}].lock" for i in range(4)],
+                         "single_thread_cycle.c", args=["ring"], single_thread=True)
+    _, _, err, _ = run("single_thread_cycle", ["ring"])
+    expect("it will once four threads run these paths at once, each holding one of these locks."
+           in err, f"four threads: {err[:2000]}")
     status, _, _, reports = run("single_thread_cycle", options="single_thread_cycles=0")
     expect(reports == [] and status == 0, "single_thread_cycles=0 still reported")
 
