@@ -123,6 +123,35 @@ prog_postgres() {
     server_stop postgres INT
 }
 
+# mariadb: MariaDB 10.11, a server of threads (one per connection,
+# InnoDB's purge, I/O and background threads) under sysbench's OLTP
+# read-write load; as root it runs as root (--user=root, which it accepts).
+# sysbench's figures and retried deadlocks are not compared; how many
+# transactions it made and what the tables hold are.
+program mariadb full mariadb-server,mariadb-client,sysbench /usr/sbin/mariadbd,mariadb-install-db,mariadb,sysbench \
+    "MariaDB 10.11: mariadb-install-db, the server under sysbench oltp_read_write (4 clients, 2,000 transactions)"
+prog_mariadb() {
+    local user=() sock=$WORK/mariadb.sock sb=() i
+    [ "$(id -u)" -ne 0 ] || user=(--user=root)
+    NOERR=1 step install /dev/null "$KEEP/install.out" mariadb-install-db --no-defaults \
+        --datadir="$WORK/data" "${user[@]}" --auth-root-authentication-method=normal
+    NOERR=1 server mariadb /usr/sbin/mariadbd --no-defaults --datadir="$WORK/data" "${user[@]}" \
+        --socket="$sock" --skip-networking --pid-file="$WORK/mariadb.pid" \
+        --log-error="$KEEP/mariadb.log" --innodb-buffer-pool-size=64M
+    for ((i = 0; i < 200; i++)); do
+        [ -S "$sock" ] && break
+        sleep 0.05
+    done
+    sb=(sysbench oltp_read_write --db-driver=mysql --mysql-socket="$sock" --mysql-user=root
+        --tables=2 --table-size=2000)
+    helper create /dev/null "$DIR/create.out" mariadb --no-defaults -S "$sock" -uroot -e "CREATE DATABASE sbtest"
+    NOERR=1 helper prepare /dev/null "$KEEP/prepare.out" "${sb[@]}" prepare
+    NOERR=1 helper bench /dev/null "$KEEP/bench.out" "${sb[@]}" --threads=4 --time=0 --events=2000 run
+    helper check /dev/null "$DIR/check.out" sh -c "grep -o 'transactions: *[0-9]*' '$KEEP/bench.out' &&
+        mariadb --no-defaults -S '$sock' -uroot -N -e 'SELECT COUNT(*) FROM sbtest.sbtest1; SELECT COUNT(*) FROM sbtest.sbtest2'"
+    server_stop mariadb
+}
+
 # redis: its background threads (lazy free, close), then its I/O threads.
 # redis-benchmark's figures are not compared; what the keys hold is.
 redis() {
