@@ -503,7 +503,7 @@ static lr_report *cycle_report(lr_edge *closing)
     for (size_t i = 0; i < n; i++)
         sig[i] = (r->locks[i].id * 0xc2b2ae3d27d4eb4full) ^ r->locks[(i + 1) % n].id;
     qsort(sig, n, sizeof *sig, cmp_u64);
-    uint64_t locks = 0x9e3779b97f4a7c15ull;
+    uint64_t locks = 0x9e3779b97f4a7c15ull ^ r->gate.id;    /* shown gated, then not: news */
     for (size_t i = 0; i < n; i++)
         locks = (locks ^ sig[i]) * 0x100000001b3ull;
     if ((one_thread && !lr_opt.single_thread_cycles) || signature_seen(h | 1) ||

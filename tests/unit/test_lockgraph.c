@@ -1017,6 +1017,26 @@ START_TEST(a_reported_cycle_is_not_reported_again_as_its_edges_lose_their_gates)
 }
 END_TEST
 
+/* Shown with its gate (show_gated=1), then made without it: the cycle can
+ * deadlock now, which is news about the same locks. */
+START_TEST(a_shown_gated_cycle_that_loses_its_gate_is_reported_again)
+{
+    lr_opt.show_gated = 1;
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic(),
+              *t3 = lr_thread_new_synthetic();
+    gated(t1, L(9), L(0), L(1));
+    gated(t2, L(9), L(1), L(0));
+    ck_assert_int_eq(nreports, 1);
+    ck_assert_uint_eq(reports[0].gate_id, L(9)->id);
+    take(t3, L(1), LR_BLOCKING, 0x7800);       /* the same order, without the gate */
+    take(t3, L(0), LR_BLOCKING, 0x7810);
+    unlock(t3, L(0));
+    unlock(t3, L(1));
+    ck_assert_int_eq(nreports, 2);
+    ck_assert_uint_eq(reports[1].gate_id, 0);
+}
+END_TEST
+
 START_TEST(a_lock_taken_after_the_first_is_no_gate)
 {
     lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
@@ -1478,6 +1498,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cycle_under_a_gate_lock_is_not_reported);
     tcase_add_test(tc, show_gated_reports_it_with_its_gate);
     tcase_add_test(tc, a_reported_cycle_is_not_reported_again_as_its_edges_lose_their_gates);
+    tcase_add_test(tc, a_shown_gated_cycle_that_loses_its_gate_is_reported_again);
     tcase_add_test(tc, an_edge_made_once_without_the_gate_ungates_the_cycle);
     tcase_add_test(tc, a_lock_taken_after_the_first_is_no_gate);
     tcase_add_test(tc, a_handler_between_reserve_and_fill_leaves_no_trace);
