@@ -24,7 +24,6 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -222,8 +221,19 @@ static Dwfl *open_session(void)
     if (!d)
         return NULL;
     dwfl_report_begin(d);
-    /* A failure part way still leaves the modules reported so far usable. */
-    dwfl_linux_proc_report(d, getpid());
+    /* A failure part way still leaves the modules reported so far usable.
+     * libdw reads /proc/PID/auxv first, for the vDSO, and gives up when it
+     * cannot: the kernel makes it unreadable to a process that switched
+     * users (a server's workers after setuid), whose maps stay readable.
+     * Then the maps alone: every module but the vDSO. */
+    int failed = dwfl_linux_proc_report(d, getpid());
+    if (failed == EACCES || failed == EPERM) {
+        FILE *maps = fopen("/proc/self/maps", "re");
+        if (maps) {
+            dwfl_linux_proc_maps_report(d, maps);
+            fclose(maps);
+        }
+    }
     if (dwfl_report_end(d, NULL, NULL) != 0) {
         dwfl_end(d);
         return NULL;

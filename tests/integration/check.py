@@ -1366,6 +1366,16 @@ def case_fork_in_gettext():
         expect([r["kind"] for r in reports] == ["lock-order-inversion"], f"reports {reports}")
 
 
+def case_drop_user():
+    """A worker forked by root that switches to nobody (a server's workers)
+    reports with functions, file:line and lock names, like any process:
+    libdw reads /proc/self/auxv to list the modules, and the kernel makes it
+    unreadable to a process that switched users."""
+    if os.geteuid() != 0:
+        raise Skip("needs root (to switch a worker to nobody)")
+    expect_one_inversion("drop_user", ["lock_a", "lock_b"], "drop_user.c")
+
+
 def case_setuid():
     """In a set-uid program (secure execution, AT_SECURE), lockrace reads
     nothing from the environment of the user who started it: not
