@@ -152,6 +152,66 @@ prog_mariadb() {
     server_stop mariadb
 }
 
+# apache2: the event MPM, a parent and 2 children of 25 threads each, a
+# listener thread per child, under ab (8 connections, with and without
+# keep-alive) and a look at mod_status. As root, the children switch to
+# www-data, as a Debian install's do: the files they serve are opened to it.
+# ab's figures are not compared; what every request got is, from the
+# access log.
+program apache2 full apache2,apache2-utils,curl apache2,ab,curl \
+    "apache2 (mpm_event, 2 children of 25 threads) under ab: 8 connections, 2 x 3,000 requests, with and without keep-alive"
+prog_apache2() {
+    need_data
+    local port run_as="" i
+    port=$(free_port)
+    mkdir -p htdocs run logs
+    if [ "$(id -u)" -eq 0 ]; then
+        run_as="User www-data
+Group www-data"
+        chmod a+x "$TMP" "$TMP/apache2"
+        chmod a+rx "$WORK" htdocs
+    fi
+    for i in 1 2 3; do
+        head -c $((i * 4096)) "$SMALL" >"htdocs/f$i.txt"
+    done
+    cat >httpd.conf <<EOF2
+ServerRoot $WORK
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+PidFile $WORK/run/httpd.pid
+Mutex file:$WORK/run default
+$run_as
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
+LoadModule status_module /usr/lib/apache2/modules/mod_status.so
+TypesConfig /etc/mime.types
+ErrorLog $KEEP/error.log
+LogFormat "%>s %r" status
+CustomLog $WORK/logs/access.log status
+DocumentRoot $WORK/htdocs
+<Directory />
+  Require all granted
+</Directory>
+<Location /server-status>
+  SetHandler server-status
+</Location>
+StartServers 2
+ServerLimit 2
+ThreadsPerChild 25
+MaxRequestWorkers 50
+EOF2
+    NOERR=1 server apache2 apache2 -DFOREGROUND -f "$WORK/httpd.conf"
+    wait_port "$port"
+    NOERR=1 helper ab_close /dev/null "$KEEP/ab_close.out" ab -n 3000 -c 8 "http://127.0.0.1:$port/f2.txt"
+    NOERR=1 helper ab_keep /dev/null "$KEEP/ab_keep.out" ab -n 3000 -c 8 -k "http://127.0.0.1:$port/f3.txt"
+    helper requests /dev/null "$DIR/requests.out" sh -c "grep -h -E '^(Complete|Failed) requests' '$KEEP/ab_close.out' '$KEEP/ab_keep.out' &&
+        curl -s -w '%{http_code}\n' -o /dev/null http://127.0.0.1:$port/f1.txt -o /dev/null http://127.0.0.1:$port/none &&
+        curl -s 'http://127.0.0.1:$port/server-status?auto' | grep -c '^BusyWorkers'"
+    server_stop apache2 WINCH
+    sort logs/access.log | uniq -c >"$DIR/access.out"
+}
+
 # redis: its background threads (lazy free, close), then its I/O threads.
 # redis-benchmark's figures are not compared; what the keys hold is.
 redis() {
