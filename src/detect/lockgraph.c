@@ -340,13 +340,24 @@ static int find_path(lr_lock *start, lr_lock *goal)
     return 0;
 }
 
-static int signature_is_new(uint64_t sig)
+static int signature_seen(uint64_t sig)
+{
+    if (!reported)
+        return 0;
+    for (uint64_t j = sig & reported_mask; reported[j]; j = (j + 1) & reported_mask)
+        if (reported[j] == sig)
+            return 1;
+    return 0;
+}
+
+/* Remembers a reported cycle's signature (not seen before). */
+static void signature_add(uint64_t sig)
 {
     if ((reported_count + 1) * 2 > (reported ? reported_mask + 1 : 0)) {
         uint64_t cap = reported ? (reported_mask + 1) * 2 : 256;
         uint64_t *slots = lr_map(cap * sizeof *slots);
         if (!slots)
-            return 1;
+            return;
         for (uint64_t i = 0; reported && i <= reported_mask; i++) {
             if (!reported[i])
                 continue;
@@ -360,21 +371,10 @@ static int signature_is_new(uint64_t sig)
         reported_mask = cap - 1;
     }
     uint64_t j = sig & reported_mask;
-    for (; reported[j]; j = (j + 1) & reported_mask)
-        if (reported[j] == sig)
-            return 0;
+    while (reported[j])
+        j = (j + 1) & reported_mask;
     reported[j] = sig;
     reported_count++;
-    return 1;
-}
-
-static int signature_seen(uint64_t sig)
-{
-    for (uint64_t j = reported ? sig & reported_mask : 0; reported && reported[j];
-         j = (j + 1) & reported_mask)
-        if (reported[j] == sig)
-            return 1;
-    return 0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -511,8 +511,8 @@ static lr_report *cycle_report(lr_edge *closing)
         lr_report_free(r);
         return NULL;
     }
-    signature_is_new(h | 1);
-    signature_is_new(locks | 1);
+    signature_add(h | 1);
+    signature_add(locks | 1);
     return r;
 }
 
