@@ -77,18 +77,15 @@ static int blockers(const lr_thread_info *t, lr_holder_fn holder, uint32_t *out,
         uintptr_t lock = hidden ? hidden_wait(t) : 0;
         return lock ? holder(lock, out, LR_MAX_HOLDERS) : 0;
     }
-    if (t->wait.bounded)
+    if (t->wait.bounded || !lr_wait_on_thread(kind))
         return 0;
     if (kind == LR_WAIT_LOCK)
         return holder(t->wait.object, out, LR_MAX_HOLDERS);
-    if (kind == LR_WAIT_JOIN) {
-        lr_thread_info *target = lr_thread_info_get((uint32_t)t->wait.object);
-        if (!target || __atomic_load_n(&target->finished, __ATOMIC_ACQUIRE))
-            return 0;
-        out[0] = target->id;
-        return 1;
-    }
-    return 0;
+    lr_thread_info *target = lr_thread_info_get((uint32_t)t->wait.object);     /* a join */
+    if (!target || __atomic_load_n(&target->finished, __ATOMIC_ACQUIRE))
+        return 0;
+    out[0] = target->id;
+    return 1;
 }
 
 /* Every member of a cycle finds it starting from itself; starting it at

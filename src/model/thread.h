@@ -16,6 +16,15 @@
 enum lr_wait_kind { LR_WAIT_NONE, LR_WAIT_LOCK, LR_WAIT_JOIN, LR_WAIT_COND, LR_WAIT_BARRIER,
                      LR_WAIT_SEM };
 
+/* A wait for one known thread (a lock's holder, a joined thread's end):
+ * the only kinds a deadlock cycle goes through. The others (a condition,
+ * a barrier, a semaphore) have no thread that must act: only the watchdog
+ * tells when they are hopeless. */
+static inline int lr_wait_on_thread(uint32_t kind)
+{
+    return kind == LR_WAIT_LOCK || kind == LR_WAIT_JOIN;
+}
+
 typedef struct lr_wait {
     uint32_t kind;              /* enum lr_wait_kind; NONE while running */
     uint32_t seq;               /* one more for every wait: tells a wait from the next */

@@ -160,11 +160,9 @@ static int start_waiting(lr_thread *self, int kind, uintptr_t object, lr_lock *l
     state_of(self)->wait_rounds = 0;
     lr_wait_begin(self->info, kind, object, lock, stack, 0);
     lr_watchdog_start(self);            /* after the wait is published: see watchdog.c */
-    /* a wait with no holder to wait for (a Condition's waiter, a Lock
-     * its own holder waits on for another thread's release) closes no
-     * cycle (waitfor.c, blockers): only the watchdog can tell it is
-     * hopeless */
-    if (kind == LR_WAIT_LOCK || kind == LR_WAIT_JOIN)
+    /* a Condition's waiter, a Lock its own holder waits on for another
+     * thread's release: no cycle to look for */
+    if (lr_wait_on_thread((uint32_t)kind))
         lr_wait_check(self);
     return 1;
 }
