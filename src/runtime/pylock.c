@@ -192,8 +192,6 @@ void *lr_pylock_site(lr_thread *self, void *s, void *pc)
     return position ? (void *)position : pc;
 }
 
-static int others_alive(const lr_thread *self);
-
 void lr_pylock_try_failed(lr_thread *self, void *s)
 {
     pylock_tag *t = self ? tag_of(s) : NULL;
@@ -233,7 +231,7 @@ void lr_pylock_try_failed(lr_thread *self, void *s)
             lr_leave(self);
         }
     }
-    if (lr_opt.deadlock == LR_DEADLOCK_OFF || (own && (t->kind == PYLOCK_TSTATE || others_alive(self))))
+    if (lr_opt.deadlock == LR_DEADLOCK_OFF || (own && (t->kind == PYLOCK_TSTATE || lr_thread_others_run(self->info))))
         return;
     /* inside lockrace: the interpreter's functions it calls are not the
      * program's accesses (a watched field of the interpreter's) */
@@ -243,14 +241,6 @@ void lr_pylock_try_failed(lr_thread *self, void *s)
         pending.stack = lr_stack_capture();
     lr_leave(self);
     errno = saved;
-}
-
-/* Threads that run, or may run: a wait only they can end is not hopeless.
- * Asked at every Condition's notify and wait (Condition._is_owned tries
- * its Lock). */
-static int others_alive(const lr_thread *self)
-{
-    return lr_thread_others_run(self->info);
 }
 
 int lr_pylock_wait_begin(lr_thread *self, void *s)
@@ -273,7 +263,7 @@ int lr_pylock_wait_begin(lr_thread *self, void *s)
         object = t->owner;
     } else if (t->kind == PYLOCK_WAITER) {
         kind = LR_WAIT_COND;        /* Condition.wait: the watchdog says when no thread can notify */
-    } else if (holder != self->info->id + 1 || !others_alive(self)) {
+    } else if (holder != self->info->id + 1 || !lr_thread_others_run(self->info)) {
         /* a wait for the holder; or for itself, with nobody left to release it */
         lock = lr_lock_find((uintptr_t)s);
     } else {
