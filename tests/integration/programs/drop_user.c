@@ -13,22 +13,15 @@
 pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
 
-static void *a_then_b(void *arg)
+/* takes the pair in the order given: lock_a -> lock_b, or the reverse */
+static void *in_order(void *pair)
 {
-    pthread_mutex_lock(&lock_a);
-    pthread_mutex_lock(&lock_b);
-    pthread_mutex_unlock(&lock_b);
-    pthread_mutex_unlock(&lock_a);
-    return arg;
-}
-
-static void *b_then_a(void *arg)
-{
-    pthread_mutex_lock(&lock_b);
-    pthread_mutex_lock(&lock_a);
-    pthread_mutex_unlock(&lock_a);
-    pthread_mutex_unlock(&lock_b);
-    return arg;
+    pthread_mutex_t **m = pair;
+    pthread_mutex_lock(m[0]);
+    pthread_mutex_lock(m[1]);
+    pthread_mutex_unlock(m[1]);
+    pthread_mutex_unlock(m[0]);
+    return NULL;
 }
 
 int main(void)
@@ -43,10 +36,11 @@ int main(void)
             perror("drop_user: setuid");
             _exit(1);
         }
+        pthread_mutex_t *a_b[] = { &lock_a, &lock_b }, *b_a[] = { &lock_b, &lock_a };
         pthread_t t;
-        pthread_create(&t, NULL, a_then_b, NULL);
+        pthread_create(&t, NULL, in_order, a_b);
         pthread_join(t, NULL);
-        pthread_create(&t, NULL, b_then_a, NULL);
+        pthread_create(&t, NULL, in_order, b_a);
         pthread_join(t, NULL);
         printf("drop_user: the worker, as uid %d, took a->b, then b->a\n", (int)getuid());
         exit(0);
