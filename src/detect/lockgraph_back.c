@@ -117,10 +117,12 @@ static void make_room(struct lr_back_log *log, size_t need)
             if (__atomic_load_n(&e->to->held_back, __ATOMIC_ACQUIRE) & LR_BACK_OPEN) {
                 add(e);
             } else {
+                /* noted before the move: an entry moved by less than its
+                 * size is written over its own header */
+                note(log, e->to, e->to_id);
                 if (kept != off)
                     memmove(log->bytes + kept, e, size);
                 kept += size;
-                note(log, e->to, e->to_id);
             }
         }
         off += size;

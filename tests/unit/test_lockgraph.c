@@ -1419,6 +1419,35 @@ START_TEST(a_log_starts_again_only_when_its_locks_ended)
 }
 END_TEST
 
+/* A full log is rewritten, its entries moved down over what it drops; one
+ * moved by less than its own size (two held locks, 128 bytes, over an
+ * 80-byte entry dropped) is still known for what it was. Its lock was
+ * recorded from the moved-over bytes once: the log took its lock for one
+ * that ended, dropped its edge, and the cycle through it was never found
+ * (and from a signal handler's entry, with a hole in its held locks, the
+ * record's lock was NULL: tests/integration/programs/signal_lock.c
+ * crashed 1 run in 60). */
+START_TEST(an_entry_moved_over_itself_is_kept_for_its_lock)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lr_lock *outer = L(0), *mid = L(1), *inner = L(2);
+    lock(t1, outer);
+    lock(t1, mid);              /* outer -> mid: 80 bytes at the log's start */
+    lock(t1, inner);            /* opens mid; outer, mid -> inner: 128 bytes */
+    unlock(t1, inner);
+    unlock(t1, mid);
+    unlock(t1, outer);
+    for (int round = 0; round < 2000; round++) {    /* fills the log: rewritten */
+        lr_lock *own = L(3 + round % 2);
+        nested(t1, outer, own);
+        lr_lock_forget(own->addr);
+    }
+    ck_assert_int_eq(nreports, 0);
+    nested(t2, inner, outer);   /* opens inner: outer -> inner is found */
+    ck_assert_int_eq(nreports, 1);
+}
+END_TEST
+
 /* A cycle through a semaphore taken for a lock waits until the semaphore
  * proves a lock (its holder posts it): then it is reported; one whose
  * semaphore leaves the graph first (a start token) never is. */
@@ -1510,6 +1539,7 @@ static Suite *suite(void)
     tcase_add_test(tc, the_first_edge_out_opens_the_lock);
     tcase_add_test(tc, a_log_rewritten_keeps_what_it_holds_back);
     tcase_add_test(tc, a_log_starts_again_only_when_its_locks_ended);
+    tcase_add_test(tc, an_entry_moved_over_itself_is_kept_for_its_lock);
     tcase_add_test(tc, a_cycle_through_an_unproven_semaphore_waits);
     suite_add_tcase(s, tc);
     return s;
