@@ -10,7 +10,11 @@
  * a program may close any descriptor and open a file of its own under the
  * same number, and lockrace must not write into it. A file that cannot be
  * opened or written is said once on stderr and the program runs on; its
- * text reports then go to stderr. All of this runs under report_lock. */
+ * text reports then go to stderr. A file the process may not write, found
+ * at its start (another user's: a daemon's helper, started after the
+ * daemon switched users), is said with its first report instead: until
+ * then the process's stderr is as it is natively, and its program may
+ * read it. All of this runs under report_lock. */
 #include "report/output.h"
 #include "support/arena.h"
 #include "support/options.h"
@@ -141,6 +145,7 @@ typedef struct output {
     dev_t dev;
     ino_t ino;
     int failed;             /* said why it cannot be used: not tried again */
+    int unsaid;             /* the error of a failure not said yet (failed is set), 0 none */
     int recorded;           /* log_dir: this program wrote its process record (an exec
                                starts again with 0, a forked child opens a new file) */
 } output;
@@ -157,17 +162,40 @@ static int still_ours(const output *o)
     return o->fd >= 0 && fstat(o->fd, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino;
 }
 
-static void output_failed(output *o, const char *what, int error)
+static void say_failed(const output *o, const char *what, int error)
 {
     char msg[PATH_MAX + 400];
     snprintf(msg, sizeof msg, "lockrace: %s=%s: cannot %s %s (%s); %s\n", o->option, o->value, what,
              o->path, lr_output_error(error),
              o == &text_out ? "reports go to stderr instead" : "JSON reports are not written there (the text reports are)");
     stderr_write(msg, strlen(msg));
+}
+
+static void output_failed(output *o, const char *what, int error)
+{
+    say_failed(o, what, error);
     if (still_ours(o))
         close(o->fd);
     o->fd = -1;
     o->failed = 1;
+}
+
+/* lr_out_init is opening the files */
+static int starting;
+
+/* A file another user's: this process may not write it */
+static int not_ours(int error)
+{
+    return error == -EACCES || error == -EPERM || error == LR_OUTPUT_NOT_OWNED;
+}
+
+/* A report is written: the failure its file's start kept back is said */
+static void say_unsaid(output *o)
+{
+    if (o->unsaid && o->pid == getpid()) {
+        say_failed(o, "open", o->unsaid);
+        o->unsaid = 0;
+    }
 }
 
 /* o's descriptor in this process, opened now if need be; -1 when its
@@ -183,6 +211,7 @@ static int output_fd(output *o)
             close(o->fd);
         o->fd = -1;
         o->failed = 0;
+        o->unsaid = 0;
     }
     o->pid = pid;
     if (o->failed)
@@ -191,6 +220,12 @@ static int output_fd(output *o)
         return o->fd;
     snprintf(o->path, sizeof o->path, o->format, o->value, (int)pid);
     int fd = lr_output_open(o->path, 1, lr_opt.file_mode);
+    if (fd < 0 && starting && not_ours(fd)) {
+        o->fd = -1;
+        o->failed = 1;
+        o->unsaid = fd;
+        return -1;
+    }
     if (fd < 0) {
         o->fd = -1;
         output_failed(o, "open", fd);
@@ -219,6 +254,7 @@ static int output_fd(output *o)
 
 static void output_write(output *o, const char *data, size_t len)
 {
+    say_unsaid(o);
     if (o == &text_out && log_to("stdout")) {
         stream_write(&std_out, data, len);
         return;
@@ -241,9 +277,12 @@ void lr_out_init(void)
     stream_keep(&err_out);
     if (log_to("stdout"))
         stream_keep(&std_out);
-    /* opened now, so that a file that cannot be written is said at the start */
+    /* opened now, so that a file that cannot be written is said at the
+     * start (one of another user's, at the first report) */
+    starting = 1;
     output_fd(&dir_out);
     output_fd(&json_out);
+    starting = 0;
 }
 
 void lr_out_text(const char *data, size_t len)
@@ -259,6 +298,8 @@ void lr_out_json(const char *data, size_t len)
 
 int lr_out_json_wanted(void)
 {
+    say_unsaid(&json_out);
+    say_unsaid(&dir_out);
     return output_fd(&json_out) >= 0 || output_fd(&dir_out) >= 0;
 }
 

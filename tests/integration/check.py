@@ -1376,6 +1376,49 @@ def case_drop_user():
     expect_one_inversion("drop_user", ["lock_a", "lock_b"], "drop_user.c")
 
 
+def case_output_not_ours():
+    """A process that may not write the report files it is given (a
+    daemon's helper started after the daemon switched to its own user:
+    varnish's VCL compiler, run as vcache with the json file of the root
+    who started varnishd) starts as it does natively, its stderr clean: the
+    program may read that stderr (varnishd shows its compiler's). The file
+    is named when the process has a report to write there. As root, the
+    processes run as nobody on root's files; otherwise on files made
+    read-only."""
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        json_path = os.path.join(tmp, "reports.json")
+        with open(json_path, "w"):
+            pass
+        os.chmod(json_path, 0o600 if os.geteuid() == 0 else 0o400)
+        out_dir = os.path.join(tmp, "dir")
+        os.mkdir(out_dir, 0o755 if os.geteuid() == 0 else 0o555)
+        if os.geteuid() == 0 and not shutil.which("setpriv"):
+            raise Skip("no setpriv (to run as nobody)")
+
+        def run_other(name, options):
+            """as nobody when root; setpriv itself without lockrace"""
+            env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+            env["LOCKRACE_OPTIONS"] = options
+            cmd = ["env", f"LD_PRELOAD={PRELOAD}", program(name)]
+            if os.geteuid() == 0:
+                cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] + cmd
+            p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+            return p.returncode, p.stdout, p.stderr
+
+        for options in (f"json={json_path}", f"log_dir={out_dir}", f"log_path={out_dir}/text"):
+            status, out, err = run_other("consistent_order", options)
+            native_status, native_out = native("consistent_order")
+            expect(status == native_status and out == native_out and err == "",
+                   f"{options}, clean: status {status} (natively {native_status}), stderr {err[-500:]!r}")
+            status, out, err = run_other("abba", options)
+            lines = lockrace_lines(err)
+            expect(status == 66 and "lock-order-inversion: lock_a -> lock_b" in err and len(lines) == 1 and
+                   lines[0].startswith(f"lockrace: {options}: cannot open") and "Permission denied" in lines[0],
+                   f"{options}, a report: status {status}, lockrace's lines {lines}")
+        expect(os.path.getsize(json_path) == 0 and os.listdir(out_dir) == [], "a file was written")
+
+
 def case_setuid():
     """In a set-uid program (secure execution, AT_SECURE), lockrace reads
     nothing from the environment of the user who started it: not
