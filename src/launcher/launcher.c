@@ -15,7 +15,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -196,11 +195,47 @@ static void run_dir_prepare(const char *named, char *out, size_t len)
     }
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+/* Removes the entry `name` of the directory open at `at`, and all it
+ * holds, through descriptors: a link is removed, never followed (the run
+ * directory's writers may be other users); at most `depth` levels down. */
+static void remove_tree(int at, const char *name, int depth)
 {
-    (void)st, (void)type, (void)ftw;
-    remove(path);
-    return 0;
+    if (unlinkat(at, name, 0) == 0 || (errno != EISDIR && errno != EPERM) || depth <= 0)
+        return;
+    int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    for (struct dirent *e; (e = readdir(d));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            remove_tree(dirfd(d), e->d_name, depth - 1);
+    closedir(d);
+    unlinkat(at, name, AT_REMOVEDIR);
+}
+
+/* The directory the processes write in, inside the temporary run
+ * directory `run` that mkdtemp made (0700): `run` itself, or as root, whose command's
+ * workers may switch to other users (nginx's, apache2's, which write their
+ * own files as they first report), a subdirectory any user may write in
+ * (sticky: none removes another's file), its name known only to whoever
+ * can read the processes' environment: `run`, no longer listable but by
+ * root, hides it. The launcher reads what is there without following a
+ * link (lr_run_read). */
+static void writers_dir(const char *run, char *out, size_t len)
+{
+    snprintf(out, len, "%s", run);
+    if (geteuid() != 0)
+        return;
+    char err[PATH_MAX + 200];
+    if (snprintf(out, len, "%s/w.XXXXXX", run) >= (int)len || chmod(run, 0711) != 0 || !mkdtemp(out) ||
+        chmod(out, 01733) != 0) {
+        snprintf(err, sizeof err, "cannot create the run directory %s/w.XXXXXX (%s)", run, strerror(errno));
+        remove_tree(AT_FDCWD, run, 1);
+        die(err, 2);
+    }
 }
 
 /* A relative path the user gave names a file where they typed it, not in
@@ -599,14 +634,18 @@ int main(int argc, char **argv)
     int keep = all.log_dir[0] != 0;
     run_dir_prepare(all.log_dir, dir, sizeof dir);
     /* passed on as they came out: each once, in the library's spelling */
-    if (strlen(dir) >= sizeof all.log_dir || strpbrk(dir, ": \t\n")) {
+    if (strlen(dir) + (keep ? 1 : sizeof "/w.XXXXXX") > sizeof all.log_dir || strpbrk(dir, ": \t\n")) {
         snprintf(err, sizeof err, "the run directory %.300s cannot be passed in LOCKRACE_OPTIONS "
-                 "(no ':' or spaces, at most 255 characters): name another with --log-dir, or set TMPDIR", dir);
+                 "(no ':' or spaces, at most %zu characters): name another with --log-dir, or set TMPDIR", dir,
+                 sizeof all.log_dir - (keep ? 1 : sizeof "/w.XXXXXX"));
         if (!keep)
             rmdir(dir);
         die(err, 2);
     }
-    strcpy(all.log_dir, dir);
+    if (!keep)
+        writers_dir(dir, all.log_dir, sizeof all.log_dir);
+    else
+        strcpy(all.log_dir, dir);
     lr_buf_free(&settings);
     lr_options_format(&all, &settings);
     if (!settings.data)
@@ -641,6 +680,6 @@ int main(int argc, char **argv)
     outputs out = { sarif, junit, graph, source_root, junit_all, junit_skip.data };
     int status = gather(dir, &all, &out, argv + i, command_status, running, started);
     if (!keep)
-        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        remove_tree(AT_FDCWD, dir, 16);
     return status;
 }

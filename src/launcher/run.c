@@ -4,12 +4,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 const lr_kind lr_kinds[] = {
     { "lock-order-inversion", "Lock-order inversion",
@@ -145,13 +147,21 @@ static int add_report(lr_run *run, lr_proc *p, const lr_json *report)
     return 0;
 }
 
-/* One file: a process record, its reports; again after an exec. Procs are
- * found again by index: add_proc may move them. */
-static void read_file(lr_run *run, const char *path)
+/* One file, the entry `name` of the directory open at `at`: a process
+ * record, its reports; again after an exec. Procs are found again by
+ * index: add_proc may move them. Read only if it is a regular file, not
+ * through a link: the processes that write in the run directory may be
+ * other users (a server's workers), and the launcher may be root. */
+static void read_file(lr_run *run, int at, const char *name)
 {
-    FILE *f = fopen(path, "re");
-    if (!f)
+    int fd = openat(at, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    FILE *f = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "re") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return;
+    }
     char *line = NULL;
     size_t cap = 0;
     long current = -1;
@@ -195,27 +205,32 @@ static void read_file(lr_run *run, const char *path)
     fclose(f);
 }
 
-static int read_dir(lr_run *run, const char *dir, char *err, size_t errlen)
+/* The directory `name` at `at` (the run directory: AT_FDCWD and its path,
+ * which may be a link the user made; below it, never through a link), and
+ * its subdirectories to `depth` levels. */
+static int read_dir(lr_run *run, int at, const char *name, int depth, char *err, size_t errlen)
 {
-    DIR *d = opendir(dir);
+    int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (at == AT_FDCWD ? 0 : O_NOFOLLOW));
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     if (!d) {
-        snprintf(err, errlen, "cannot read the run directory %s: %s", dir, strerror(errno));
+        snprintf(err, errlen, "cannot read the run directory %s: %s", name, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return -1;
     }
     struct dirent *e;
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         size_t n = strlen(e->d_name);
         struct stat st;
         int is_dir = e->d_type == DT_DIR ||
-                     (e->d_type == DT_UNKNOWN && stat(path, &st) == 0 && S_ISDIR(st.st_mode));
-        if (is_dir)
-            read_dir(run, path, err, errlen);   /* the run of a lockrace this one ran */
-        else if (n > 5 && !strcmp(e->d_name + n - 5, ".json"))
-            read_file(run, path);
+                     (e->d_type == DT_UNKNOWN && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                      S_ISDIR(st.st_mode));
+        if (is_dir && depth > 0)
+            read_dir(run, dirfd(d), e->d_name, depth - 1, err, errlen);     /* the run of a lockrace this one ran */
+        else if (!is_dir && n > 5 && !strcmp(e->d_name + n - 5, ".json"))
+            read_file(run, dirfd(d), e->d_name);
     }
     closedir(d);
     return 0;
@@ -233,7 +248,7 @@ static int by_pid(const void *a, const void *b)
 int lr_run_read(lr_run *run, const char *dir, char *err, size_t errlen)
 {
     memset(run, 0, sizeof *run);
-    if (read_dir(run, dir, err, errlen) < 0)
+    if (read_dir(run, AT_FDCWD, dir, 16, err, errlen) < 0)
         return -1;
     if (run->nprocs > 1)
         qsort(run->procs, run->nprocs, sizeof *run->procs, by_pid);

@@ -1419,6 +1419,50 @@ def case_output_not_ours():
         expect(os.path.getsize(json_path) == 0 and os.listdir(out_dir) == [], "a file was written")
 
 
+def case_drop_user_launcher():
+    """The launcher, run as root, gathers the reports of a worker that
+    switched to nobody, as servers' workers do (nginx's, apache2's): its
+    run directory lets the worker write its file there, which a directory
+    only root may write in did not (the report was on the worker's stderr,
+    and the launcher said nothing and exited 0). Without --json, whose file
+    the worker would inherit from root: the run directory is all the
+    launcher reads."""
+    if os.geteuid() != 0:
+        raise Skip("needs root (to switch a worker to nobody)")
+    with tempfile.TemporaryDirectory() as tmp:
+        sarif = os.path.join(tmp, "r.sarif")
+        env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "LOCKRACE_OPTIONS")}
+        p = subprocess.run([LAUNCHER, "--sarif", sarif, "--", program("drop_user"), "parent-ok"], env=env,
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        expect("cannot open" not in p.stderr, f"the worker could not write its file: {lockrace_lines(p.stderr)}")
+        expect(p.returncode == 66, f"launcher status {p.returncode}, expected 66: {p.stderr[-1500:]!r}")
+        with open(sarif) as f:
+            results = json.load(f)["runs"][0]["results"]
+        expect(len(results) == 1 and "lock_a" in json.dumps(results[0]) and "drop_user.c" in json.dumps(results[0]),
+               f"SARIF results: {json.dumps(results)[:1500]}")
+
+
+def case_run_dir_links():
+    """What the launcher reads back from its run directory, where other
+    users' processes may write (drop_user_launcher), is never read through
+    a link: a report that a link in the run directory (or a link to a
+    directory) points to is not the run's, and counts for nothing."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fake = os.path.join(tmp, "fake")
+        os.mkdir(fake)
+        real = os.path.join(fake, "r.json")
+        status, _, _ = run_raw([program("abba")], f"json={real}")
+        expect(status == 66 and os.path.getsize(real) > 0, f"abba made no report to plant: {status}")
+        plant = ('d=$(printf %s "$LOCKRACE_OPTIONS" | tr : "\\n" | sed -n "s/^log_dir=//p"); '
+                 f'ln -s {real} "$d/planted.json" && ln -s {fake} "$d/planted_dir" && echo planted')
+        env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "LOCKRACE_OPTIONS")}
+        p = subprocess.run([LAUNCHER, "--", "sh", "-c", plant], env=env, capture_output=True, text=True,
+                           timeout=TIMEOUT)
+        expect(p.stdout == "planted\n", f"nothing planted: {p.stdout!r} {p.stderr[-500:]!r}")
+        expect(p.returncode == 0 and "lock-order-inversion" not in p.stderr,
+               f"the launcher read a report through a link: status {p.returncode}, {p.stderr[-1500:]!r}")
+
+
 def case_setuid():
     """In a set-uid program (secure execution, AT_SECURE), lockrace reads
     nothing from the environment of the user who started it: not
