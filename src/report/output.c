@@ -189,10 +189,12 @@ static int not_ours(int error)
     return error == -EACCES || error == -EPERM || error == LR_OUTPUT_NOT_OWNED;
 }
 
-/* A report is written: the failure its file's start kept back is said */
+/* A report is written: the failure its file's start kept back is said
+ * (in a forked child, a file of its parent's per-process kind is not its
+ * own: it tries its own) */
 static void say_unsaid(output *o)
 {
-    if (o->unsaid && o->pid == getpid()) {
+    if (o->unsaid && (o->pid == getpid() || !o->per_process)) {
         say_failed(o, "open", o->unsaid);
         o->unsaid = 0;
     }
