@@ -58,6 +58,17 @@ static int is_stream(const stream *s, int fd)
     return fd >= 0 && s->known && fstat(fd, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino;
 }
 
+/* A close-on-exec copy of fd three quarters up the soft limit, at most
+ * 768: above the numbers a program opens or closes by themselves, and the
+ * kernel's table of descriptors stays small. */
+static int high_copy(int fd)
+{
+    struct rlimit rl;
+    rlim_t limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024 ? rl.rlim_cur : 1024;
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, (int)(limit - limit / 4));
+    return copy >= 0 ? copy : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
 static void stream_keep(stream *s)
 {
     struct stat st;
@@ -67,14 +78,35 @@ static void stream_keep(stream *s)
     s->known = 1;
     s->dev = st.st_dev;
     s->ino = st.st_ino;
-    /* three quarters up the soft limit, at most 768: above the numbers a
-     * program opens or closes by themselves, and the kernel's table of
-     * descriptors stays small */
-    struct rlimit rl;
-    rlim_t limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024 ? rl.rlim_cur : 1024;
-    s->fd = fcntl(s->num, F_DUPFD_CLOEXEC, (int)(limit - limit / 4));
-    if (s->fd < 0)
-        s->fd = fcntl(s->num, F_DUPFD_CLOEXEC, 3);
+    s->fd = high_copy(s->num);
+}
+
+/* log_dir's directory, opened at start and kept like stderr's copy: a
+ * forked process that shut itself in an empty root (chroot: unbound's and
+ * named -t's workers) or went elsewhere still makes its file there. */
+static stream dir_at = { .fd = -1 };
+
+static void dir_keep(const char *path)
+{
+    struct stat st;
+    int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0 && fstat(fd, &st) == 0) {
+        dir_at.known = 1;
+        dir_at.dev = st.st_dev;
+        dir_at.ino = st.st_ino;
+        dir_at.fd = high_copy(fd);
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
+/* A file of log_dir's, through its directory while that is still the one
+ * opened at start, else by its path. */
+static int dir_open(const char *path, const char *name, int flags, int mode)
+{
+    if (is_stream(&dir_at, dir_at.fd))
+        return flags ? openat(dir_at.fd, name, flags) : lr_output_open_at(dir_at.fd, name, 1, mode);
+    return flags ? open(path, flags) : lr_output_open(path, 1, mode);
 }
 
 /* Writes text to the stream as it was at start (see err_out); under
@@ -221,7 +253,8 @@ static int output_fd(output *o)
     if (still_ours(o))
         return o->fd;
     snprintf(o->path, sizeof o->path, o->format, o->value, (int)pid);
-    int fd = lr_output_open(o->path, 1, lr_opt.file_mode);
+    int fd = o == &dir_out ? dir_open(o->path, strrchr(o->path, '/') + 1, 0, lr_opt.file_mode)
+                           : lr_output_open(o->path, 1, lr_opt.file_mode);
     if (fd < 0 && starting && not_ours(fd)) {
         o->fd = -1;
         o->failed = 1;
@@ -279,6 +312,8 @@ void lr_out_init(void)
     stream_keep(&err_out);
     if (log_to("stdout"))
         stream_keep(&std_out);
+    if (dir_out.value[0])
+        dir_keep(dir_out.value);
     /* opened now, so that a file that cannot be written is said at the
      * start (one of another user's, at the first report) */
     starting = 1;
@@ -326,7 +361,7 @@ void lr_out_child_exit(pid_t pid, int code, int signaled)
     if (!dir_out.value[0])
         return;
     snprintf(path, sizeof path, dir_out.format, dir_out.value, (int)pid);
-    int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+    int fd = dir_open(path, strrchr(path, '/') + 1, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0);
     struct stat st;
     if (fd < 0)
         return;

@@ -130,11 +130,16 @@ int lr_write_str(int fd, const char *s)
 
 int lr_output_open(const char *path, int append, int mode)
 {
+    return lr_output_open_at(AT_FDCWD, path, append, mode);
+}
+
+int lr_output_open_at(int at, const char *path, int append, int mode)
+{
     int saved = errno;
     /* O_NONBLOCK: opening a FIFO for writing waits for a reader, forever if
      * none comes; this way it fails (ENXIO) or opens, and is then refused.
      * No O_TRUNC before the file is known to be ours. */
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (append ? O_APPEND : 0),
+    int fd = openat(at, path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (append ? O_APPEND : 0),
                   (mode_t)mode);
     int error = fd < 0 ? (errno == ENXIO ? LR_OUTPUT_NOT_REGULAR : -errno) : 0;
     struct stat st;

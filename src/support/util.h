@@ -33,6 +33,9 @@ int lr_write_text(int fd, const char *s, size_t len);
  * minus the error number, or one of these two: */
 enum { LR_OUTPUT_NOT_REGULAR = -100000, LR_OUTPUT_NOT_OWNED = -100001 };
 int lr_output_open(const char *path, int append, int mode);
+/* The same, path relative to the directory open at `at` (AT_FDCWD: the
+ * working directory). */
+int lr_output_open_at(int at, const char *path, int append, int mode);
 /* Why lr_output_open or a write failed, in words (-error as returned). */
 const char *lr_output_error(int error);
 

@@ -1419,6 +1419,29 @@ def case_output_not_ours():
         expect(os.path.getsize(json_path) == 0 and os.listdir(out_dir) == [], "a file was written")
 
 
+def case_chroot_worker():
+    """A worker forked by root that shuts itself in an empty directory
+    (chroot: unbound's, named -t's) writes its report to the log directory
+    it no longer sees, through the directory lockrace opened at start; so
+    does a process whose json file it can no longer name. Before, it said
+    that it could not open it, and the launcher never saw the report."""
+    if os.geteuid() != 0:
+        raise Skip("needs root (to chroot)")
+    with tempfile.TemporaryDirectory() as tmp:
+        jail = os.path.join(tmp, "jail")
+        out = os.path.join(tmp, "out")
+        os.mkdir(jail)
+        os.mkdir(out)
+        status, stdout, err = run_raw([program("chroot_worker"), jail], f"log_dir={out}")
+        expect(status == 66 and "cannot open" not in err, f"status {status}, {lockrace_lines(err)} {err[-800:]!r}")
+        kinds = []
+        for name in os.listdir(out):
+            with open(os.path.join(out, name)) as f:
+                kinds += [json.loads(line)["kind"] for line in f if line.strip()]
+        expect(kinds.count("lock-order-inversion") == 1 and kinds.count("process") == 2,
+               f"the worker's report is not in the log directory: {sorted(os.listdir(out))} {kinds}")
+
+
 def case_drop_user_launcher():
     """The launcher, run as root, gathers the reports of a worker that
     switched to nobody, as servers' workers do (nginx's, apache2's): its
