@@ -1,8 +1,10 @@
 /* unshare and setns: the namespace calls that fail with EINVAL in a
  * process of more than one thread (a new user namespace; setns into a
  * user or mount namespace). When the program is one thread, lockrace's
- * own watchdog thread must not be the second: it is ended first. Nothing
- * else is observed; the real result and errno are returned untouched. */
+ * own watchdog thread must not be the second: it is ended first. And
+ * chroot, after which the program's files are out of the process's sight:
+ * what reports need of them is read first. Nothing else is observed; the
+ * real result and errno are returned untouched. */
 #include "real.h"
 #include "runtime/runtime.h"
 
@@ -29,4 +31,10 @@ LR_WRAPPER int setns(int fd, int nstype)
     if (self && (nstype == 0 || (nstype & ONE_THREAD_SETNS)))
         lr_watchdog_quiesce();
     return LR_REAL(setns)(fd, nstype);
+}
+
+LR_WRAPPER int chroot(const char *path)
+{
+    lr_runtime_before_chroot(lr_self());
+    return LR_REAL(chroot)(path);
 }

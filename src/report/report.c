@@ -296,6 +296,19 @@ static void find_defined(void *arg)
     call->found = lr_sym_main_defines(call->names, call->n);
 }
 
+static void keep_files(void *arg)
+{
+    (void)arg;
+    lr_sym_keep_files();
+}
+
+void lr_report_before_chroot(void)
+{
+    lr_ilock_take(&report_lock);
+    lr_bigstack_call(keep_files, NULL);
+    lr_ilock_drop(&report_lock);
+}
+
 int lr_report_main_defines(const char *const *names, int n)
 {
     defines_call call = { names, n, -1 };

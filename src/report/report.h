@@ -200,6 +200,8 @@ void lr_report_write_extra(const char *text, size_t tlen, const char *json, size
 /* lr_sym_main_defines, on lockrace's own stack under the report lock: the
  * index of the first of names the executable defines itself, -1 none. */
 int lr_report_main_defines(const char *const *names, int n);
+/* lr_sym_keep_files, likewise: the process is about to chroot. */
+void lr_report_before_chroot(void);
 
 /* The lock-order graph at exit (order_graph=1): not a report. Each edge carries
  * copies of its two locks; the report layer names them, finds each stack's

@@ -188,6 +188,17 @@ void lr_runtime_child_ended(pid_t pid, int code, int signaled)
     lr_report_child_ended(pid, code, signaled);
 }
 
+void lr_runtime_before_chroot(lr_thread *self)
+{
+    if (!self)
+        return;
+    int saved = errno;
+    lr_enter(self);
+    lr_report_before_chroot();
+    lr_leave(self);
+    errno = saved;
+}
+
 /* Called after the report lock was let go (halt_on_error, a deadlock's
  * abort policy), so the exit record can be written; abort() ends the
  * process by a signal, and the launcher sees that it did not exit. */

@@ -68,6 +68,9 @@ void lr_runtime_end(int status) __attribute__((noreturn));
  * `code` or was ended by signal `code` (signaled): the child's exit record
  * as its parent saw it, which it may not have written itself. */
 void lr_runtime_child_ended(pid_t pid, int code, int signaled);
+/* The caller is about to chroot: what its reports' stacks and lock names
+ * will need of its files is read now (its files are out of sight after). */
+void lr_runtime_before_chroot(lr_thread *self);
 
 
 /* system calls that move the program's memory (io.c): only while the race

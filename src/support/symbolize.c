@@ -128,6 +128,9 @@ static const Dwfl_Callbacks callbacks = {
 };
 
 static Dwfl *session;
+/* lr_sym_keep_files ran: the session is kept whatever is missing from it,
+ * since the process can no longer see its files to make another */
+static bool files_kept;
 
 /* ---- bounded text ---- */
 
@@ -265,6 +268,24 @@ void lr_sym_reset(void)
     demangler_looked_up = false;
 }
 
+static int open_module_files(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+                             void *arg)
+{
+    (void)userdata, (void)name, (void)start, (void)arg;
+    Dwarf_Addr bias;
+    dwfl_module_getelf(mod, &bias);
+    dwfl_module_getdwarf(mod, &bias);
+    return DWARF_CB_OK;
+}
+
+void lr_sym_keep_files(void)
+{
+    Dwfl *d = open_session();
+    if (d)
+        dwfl_getmodules(d, open_module_files, NULL, 0);
+    files_kept = d != NULL;
+}
+
 typedef struct segment_probe {
     uintptr_t addr;
     uintptr_t anchor;          /* a file-backed address of the covering object */
@@ -322,6 +343,8 @@ Dwfl_Module *lr_sym_module_at(uintptr_t addr)
         return NULL;
     if (d && (mod = module_covering(d, probe.anchor)) != NULL)
         return mod;
+    if (files_kept)
+        return NULL;
     lr_sym_reset();
     d = open_session();
     if (!d)

@@ -74,5 +74,9 @@ int lr_sym_main_defines(const char *const *names, int n);
 
 /* Forgets the cached module list (after dlopen/dlclose) */
 void lr_sym_reset(void);
+/* The process is about to lose sight of its files (chroot): every module's
+ * ELF and debugging information is opened now, and the session is kept
+ * from then on. */
+void lr_sym_keep_files(void);
 
 #endif

@@ -1422,9 +1422,11 @@ def case_output_not_ours():
 def case_chroot_worker():
     """A worker forked by root that shuts itself in an empty directory
     (chroot: unbound's, named -t's) writes its report to the log directory
-    it no longer sees, through the directory lockrace opened at start; so
-    does a process whose json file it can no longer name. Before, it said
-    that it could not open it, and the launcher never saw the report."""
+    it no longer sees, through the directory lockrace opened at start, with
+    its stacks and locks named: lockrace opens the program's files for its
+    symbols before the chroot. Before, the worker said that it could not
+    open its file, the launcher never saw the report, and its stacks were
+    addresses."""
     if os.geteuid() != 0:
         raise Skip("needs root (to chroot)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -1440,6 +1442,9 @@ def case_chroot_worker():
                 kinds += [json.loads(line)["kind"] for line in f if line.strip()]
         expect(kinds.count("lock-order-inversion") == 1 and kinds.count("process") == 2,
                f"the worker's report is not in the log directory: {sorted(os.listdir(out))} {kinds}")
+        # named as any report: the files were opened before the chroot
+        expect("T0 took lock_b while holding lock_a" in err and re.search(r"main .*chroot_worker\.c:\d+", err),
+               f"the worker's report names no lock or line: {err[-1500:]!r}")
 
 
 def case_drop_user_launcher():
