@@ -55,6 +55,10 @@ void lr_sym_reset(void)
 {
 }
 
+void lr_sym_keep_files(void)
+{
+}
+
 /* watch= member paths: the targets watch nothing */
 int lr_sym_member(uintptr_t addr, const char *name, const char *path, uint64_t *offset,
                   uint64_t *size, char *err, size_t errlen)

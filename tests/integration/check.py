@@ -990,7 +990,7 @@ def case_exports():
     libunwind, no RunningOnValgrind: the program's own)."""
     p = subprocess.run(["nm", "-D", "--defined-only", LIB], capture_output=True, text=True)
     names = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
-    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|Annotate[A-Z]|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$|sigaltstack$|wait(pid|id|3|4)?$|(p?read|p?write)(64)?$|(recv|send)(from|to)?$|__cxa_guard_(acquire|release|abort)$)", n)}
+    bad = {n for n in names if not re.match(r"(pthread_|lockrace_|Annotate[A-Z]|sem_(wait|timedwait|clockwait|trywait|post|init|destroy)$|mtx_|cnd_(wait|timedwait|signal|broadcast)$|thrd_(create|join)$|call_once$|_exit$|_Exit$|unshare$|setns$|chroot$|sigaltstack$|wait(pid|id|3|4)?$|(p?read|p?write)(64)?$|(recv|send)(from|to)?$|__cxa_guard_(acquire|release|abort)$)", n)}
     if SANITIZED:
         bad -= {"__asan_default_options", "__ubsan_default_options"}    # src/support/sanitize.c
     expect(not bad, f"unexpected exports: {sorted(bad)}")

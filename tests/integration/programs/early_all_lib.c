@@ -170,6 +170,7 @@ static void alone(call_log *log)
     CALL(log, pthread_setname_np, pthread_self(), "early-all");
     CALL(log, unshare, 0);                                  /* nothing to unshare: 0 */
     CALL(log, setns, -1, 0);                                /* -1, EBADF */
+    CALL(log, chroot, "");                                  /* -1, ENOENT */
     CALL(log, sigaltstack, &(stack_t){ .ss_flags = SS_DISABLE }, NULL);   /* none: 0 */
     /* no child to wait for: each -1, ECHILD, at once */
     siginfo_t info;
@@ -365,6 +366,7 @@ static int first_call(const char *name)
     FIRST(pwrite64, (int)pwrite64(fds[1], buf, 1, 0))
     FIRST(pread64, (int)pread64(fds[0], buf, 1, 0))
     FIRST(setns, setns(-1, 0))
+    FIRST(chroot, chroot(""))
     siginfo_t info;
     FIRST(wait, wait(NULL))
     FIRST(waitpid, waitpid(-1, NULL, WNOHANG))
