@@ -76,6 +76,8 @@
     X(waitid, int, (idtype_t, id_t, siginfo_t *, int), 1)                                      \
     X(setns, int, (int, int), 1)                                                               \
     X(chroot, int, (const char *), 1)                                                          \
+    X(sigaction, int, (int, const struct sigaction *, struct sigaction *), 1)                  \
+    X(signal, sighandler_t, (int, sighandler_t), 1)                                            \
     X(read, ssize_t, (int, void *, size_t), 1)                                                 \
     X(write, ssize_t, (int, const void *, size_t), 1)                                          \
     X(pread, ssize_t, (int, void *, size_t, off_t), 1)                                         \

@@ -10,6 +10,7 @@
 #include "detect/race.h"
 #include "detect/waitfor.h"
 #include "support/arena.h"
+#include "support/ilock.h"
 #include "detect/lockgraph.h"
 #include "model/lockreg.h"
 #include "support/options.h"
@@ -314,6 +315,7 @@ static void fork_child(void)
     lr_watchdog_fork_child();
     lr_race_fork_child();
     lr_misuse_fork_child();
+    lr_ilock_fork_child();
     lr_thread *t = lr_thread_current();
     if (t)
         lr_leave(t);

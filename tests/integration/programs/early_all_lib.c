@@ -171,6 +171,8 @@ static void alone(call_log *log)
     CALL(log, unshare, 0);                                  /* nothing to unshare: 0 */
     CALL(log, setns, -1, 0);                                /* -1, EBADF */
     CALL(log, chroot, "");                                  /* -1, ENOENT */
+    CALL(log, sigaction, SIGUSR2, NULL, NULL);              /* asks nothing: 0 */
+    log_call(log, "signal", signal(0, SIG_DFL) == SIG_ERR ? -1 : 0);   /* no signal 0: SIG_ERR */
     CALL(log, sigaltstack, &(stack_t){ .ss_flags = SS_DISABLE }, NULL);   /* none: 0 */
     /* no child to wait for: each -1, ECHILD, at once */
     siginfo_t info;
@@ -367,6 +369,8 @@ static int first_call(const char *name)
     FIRST(pread64, (int)pread64(fds[0], buf, 1, 0))
     FIRST(setns, setns(-1, 0))
     FIRST(chroot, chroot(""))
+    FIRST(sigaction, sigaction(SIGUSR2, NULL, NULL))
+    FIRST(signal, signal(0, SIG_DFL) == SIG_ERR ? -1 : 0)
     siginfo_t info;
     FIRST(wait, wait(NULL))
     FIRST(waitpid, waitpid(-1, NULL, WNOHANG))
