@@ -20,9 +20,6 @@
 #endif
 
 static lr_ilock arena_lock = LR_ILOCK_INIT;
-
-__thread struct lr_ilock_held lr_ilock_held __attribute__((tls_model("initial-exec")));
-int lr_ilock_masking;
 static char *cur, *end;
 
 static void *map(size_t size, int flags)

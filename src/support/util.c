@@ -1,5 +1,6 @@
 /* Complete writes and the text buffer used to build reports. */
 #include "support/util.h"
+#include "support/ilock.h"
 #include "support/arena.h"
 
 #include <errno.h>
@@ -127,6 +128,11 @@ int lr_write_str(int fd, const char *s)
 {
     return lr_write_all(fd, s, strlen(s));
 }
+
+/* support/ilock.h's state: here, not in arena.c, which the fuzz targets
+ * replace */
+__thread struct lr_ilock_held lr_ilock_held __attribute__((tls_model("initial-exec")));
+int lr_ilock_masking;
 
 int lr_output_open(const char *path, int append, int mode)
 {
