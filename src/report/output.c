@@ -100,13 +100,13 @@ static void dir_keep(const char *path)
         close(fd);
 }
 
-/* A file of log_dir's, through its directory while that is still the one
- * opened at start, else by its path. */
-static int dir_open(const char *path, const char *name, int flags, int mode)
+/* A file of log_dir's, `path`, as a name relative to *at: to the
+ * directory while that is still the one opened at start, else the path
+ * itself (AT_FDCWD). */
+static const char *in_log_dir(const char *path, int *at)
 {
-    if (is_stream(&dir_at, dir_at.fd))
-        return flags ? openat(dir_at.fd, name, flags) : lr_output_open_at(dir_at.fd, name, 1, mode);
-    return flags ? open(path, flags) : lr_output_open(path, 1, mode);
+    *at = is_stream(&dir_at, dir_at.fd) ? dir_at.fd : AT_FDCWD;
+    return *at == AT_FDCWD ? path : strrchr(path, '/') + 1;
 }
 
 /* Writes text to the stream as it was at start (see err_out); under
@@ -253,8 +253,9 @@ static int output_fd(output *o)
     if (still_ours(o))
         return o->fd;
     snprintf(o->path, sizeof o->path, o->format, o->value, (int)pid);
-    int fd = o == &dir_out ? dir_open(o->path, strrchr(o->path, '/') + 1, 0, lr_opt.file_mode)
-                           : lr_output_open(o->path, 1, lr_opt.file_mode);
+    int at = AT_FDCWD;
+    const char *name = o == &dir_out ? in_log_dir(o->path, &at) : o->path;
+    int fd = lr_output_open_at(at, name, 1, lr_opt.file_mode);
     if (fd < 0 && starting && not_ours(fd)) {
         o->fd = -1;
         o->failed = 1;
@@ -361,7 +362,9 @@ void lr_out_child_exit(pid_t pid, int code, int signaled)
     if (!dir_out.value[0])
         return;
     snprintf(path, sizeof path, dir_out.format, dir_out.value, (int)pid);
-    int fd = dir_open(path, strrchr(path, '/') + 1, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0);
+    int at;
+    const char *name = in_log_dir(path, &at);
+    int fd = openat(at, name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
     struct stat st;
     if (fd < 0)
         return;

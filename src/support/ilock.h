@@ -59,10 +59,15 @@ static inline void lr_ilock_signals_off(void)
     }
 }
 
+static inline void lr_ilock_mask_restore(void)
+{
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &lr_ilock_held.mask, NULL, sizeof lr_ilock_held.mask);
+}
+
 static inline void lr_ilock_signals_on(void)
 {
     if (lr_ilock_held.depth > 0 && --lr_ilock_held.depth == 0)
-        syscall(SYS_rt_sigprocmask, SIG_SETMASK, &lr_ilock_held.mask, NULL, sizeof lr_ilock_held.mask);
+        lr_ilock_mask_restore();
 }
 
 static inline void lr_ilock_take(lr_ilock *l)
@@ -112,8 +117,8 @@ static inline void lr_ilock_reset(lr_ilock *l) { l->state = 0; }
 static inline void lr_ilock_fork_child(void)
 {
     if (lr_ilock_held.depth) {
-        lr_ilock_held.depth = 1;
-        lr_ilock_signals_on();
+        lr_ilock_held.depth = 0;
+        lr_ilock_mask_restore();
     }
 }
 
