@@ -111,29 +111,66 @@ LR_WRAPPER int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *d
     return rc;
 }
 
-LR_WRAPPER int sem_trywait(sem_t *s)
+/* A try that failed: where a Python Lock's wait that follows is. */
+static void try_failed(lr_thread *self, sem_t *s, void *pc)
+{
+    lr_pylock_try_failed(self, s, pc);
+    lr_pylock_acquired(self, s, -1);
+}
+
+static __attribute__((noinline)) int try_sem(sem_t *s, void *pc)
 {
     lr_thread *self = lr_self();
     lr_acquisition a;
-    lr_sem_before_wait(self, s, LR_TRY, LR_CALLER, &a);
+    lr_sem_before_wait(self, s, LR_TRY, pc, &a);
     int rc = LR_REAL(sem_trywait)(s);
     if (rc == 0) {
         lr_object_acquired(self, s);
+        lr_pylock_acquired(self, s, rc);
     } else {
-        lr_site_begin(self, LR_CALLER);     /* the wait's stack, kept per call path */
-        lr_pylock_try_failed(self, s);
-        lr_site_end(self);
+        try_failed(self, s, pc);
     }
-    lr_pylock_acquired(self, s, rc);
     lr_sem_after_wait(self, &a, rc);
     return rc;
 }
 
-LR_WRAPPER int sem_post(sem_t *s)
+/* A Python Lock's try in a context its thread has met, or on a Lock it
+ * holds (every Lock.acquire() and every Condition._is_owned begins with
+ * one), is taken apart from the general path, try_sem (pylock.c,
+ * lr_pylock_known). */
+LR_WRAPPER int sem_trywait(sem_t *s)
+{
+    lr_thread *self = lr_self_here();
+    lr_known k;
+    int known = self ? lr_pylock_known(self, s, LR_CALLER, &k) : 0;
+    if (__builtin_expect(known, 1)) {
+        int rc = LR_REAL(sem_trywait)(s);
+        if (rc == 0)
+            lr_pylock_known_acquired(self, s, known, &k);
+        else
+            try_failed(self, s, LR_CALLER);
+        return rc;
+    }
+    return try_sem(s, LR_CALLER);
+}
+
+static __attribute__((noinline)) int post_sem(sem_t *s)
 {
     lr_thread *self = lr_self();
     lr_sem_post(self, s);               /* before: the waiter may run at once */
     int rc = LR_REAL(sem_post)(s);
     lr_sem_posted(self, s, rc);         /* a failure is misuse; errno kept */
     return rc;
+}
+
+/* A Python Lock released by the thread that took it last is a pop and a
+ * jump to the real post, as a mutex's usual unlock (pylock.c,
+ * lr_pylock_released_top): the post of a held Lock, whose value is 0,
+ * cannot fail. Everything else is post_sem. */
+LR_WRAPPER int sem_post(sem_t *s)
+{
+    lr_thread *self = lr_self_here();
+    if (__builtin_expect(self && lr_pylock_released_top(self, s), 1))
+        return LR_REAL(sem_post)(s);
+    return post_sem(s);
 }

@@ -184,25 +184,30 @@ static inline int lr_context_still(const lr_acquisition *a, const lr_lock *l, ui
            (l->id == id && (a->type > LR_ADAPTIVE || lr_mutex_same(a->addr, id)));
 }
 
+/* The slot of the context with this key in the thread's table, NULL when
+ * it has none. */
+static inline const lr_ctx_slot *lr_order_slot(const lr_thread *t, uint64_t key)
+{
+    const lr_order_thread *o = lr_order_of(t);
+    for (uint32_t i = lr_context_index(o, key); lr_context_used(o, i); i = (i + 1) & o->ctx_mask)
+        if (o->ctx[i].key == key)
+            return &o->ctx[i];
+    return NULL;
+}
+
 /* The context table: finds the lock and the stack of this acquisition's
  * context; the first time (or when the lock at this address is a new
  * identity) the slow path looks the lock up, unwinds once and adds the
  * edges held → lock, which reports any cycle they close. */
 static inline int lr_order_probe(lr_thread *t, lr_acquisition *a, uint64_t key)
 {
-    const lr_order_thread *o = lr_order_of(t);
-    for (uint32_t i = lr_context_index(o, key); lr_context_used(o, i); i = (i + 1) & o->ctx_mask) {
-        const lr_ctx_slot *s = &o->ctx[i];
-        if (s->key == key) {
-            lr_lock *l = s->lock;   /* never NULL in a slot marked in use once filled */
-            if (__builtin_expect(l && lr_context_still(a, l, s->id), 1)) {
-                a->lock = l;
-                a->lock_id = s->id;
-                a->token = s->token;
-                return 1;
-            }
-            break;
-        }
+    const lr_ctx_slot *s = lr_order_slot(t, key);
+    lr_lock *l = s ? s->lock : NULL;    /* never NULL in a slot marked in use once filled */
+    if (__builtin_expect(l && lr_context_still(a, l, s->id), 1)) {
+        a->lock = l;
+        a->lock_id = s->id;
+        a->token = s->token;
+        return 1;
     }
     return lr_order_learn(t, a, key);
 }

@@ -295,14 +295,31 @@ void lr_thread_create_failed(lr_thread_info *info)
     lr_thread_arrived();
 }
 
+/* The other thread this thread found running last time: asked again and
+ * again (a Python Condition asks at every notify and wait), it nearly
+ * always still runs, and is checked as the walk would check it. */
+static __thread lr_thread_info *other_running __attribute__((tls_model("initial-exec")));
+
+static int runs(const lr_thread_info *info)
+{
+    lr_thread *t = __atomic_load_n(&info->state, __ATOMIC_ACQUIRE);
+    return t && __atomic_load_n(&t->info, __ATOMIC_ACQUIRE) == info &&
+           !__atomic_load_n(&info->finished, __ATOMIC_ACQUIRE);
+}
+
 int lr_thread_others_run(const lr_thread_info *self)
 {
     if (__atomic_load_n(&starting, __ATOMIC_ACQUIRE))
         return 1;
+    lr_thread_info *last = other_running;
+    if (last && last != self && runs(last))
+        return 1;
     lr_thread_walk walk = lr_thread_walk_start();
     for (lr_thread_info *info; (info = lr_thread_walk_next(&walk));)
-        if (info != self && !__atomic_load_n(&info->finished, __ATOMIC_ACQUIRE))
+        if (info != self && !__atomic_load_n(&info->finished, __ATOMIC_ACQUIRE)) {
+            other_running = info;
             return 1;
+        }
     return 0;
 }
 

@@ -167,8 +167,9 @@ void lr_thread_adopt(lr_thread_info *info);
 void lr_thread_arrived(void);
 void lr_thread_create_failed(lr_thread_info *info);
 /* Whether any thread but self runs or is about to (created, not started
- * yet): a wait only another thread can end is not hopeless. As many steps
- * as threads run at once (lr_thread_walk). */
+ * yet): a wait only another thread can end is not hopeless. One step when
+ * the thread it found last still runs, else as many as threads run at once
+ * (lr_thread_walk). */
 int lr_thread_others_run(const lr_thread_info *self);
 void lr_thread_set_name(lr_thread_info *info, const char *name);
 /* The newest thread record with this pthread_t (or kernel tid), NULL if none. */

@@ -175,10 +175,10 @@ static __thread struct {
     uintptr_t position;         /* the try's line (lr_python_position) */
 } pending __attribute__((tls_model("initial-exec")));
 
-void *lr_pylock_site(lr_thread *self, void *s, void *pc)
+/* A Lock's call site: the Python line, read now, or the try's before a
+ * wait (lr_pylock_site). */
+static void *lock_site(lr_thread *self, void *s, void *pc)
 {
-    if (!lr_pylock_is_lock(s))
-        return pc;
     /* inside lockrace: what the interpreter's function it calls reads
      * (the GIL's holder) is not the program's access (a watched field) */
     lr_enter(self);
@@ -192,7 +192,74 @@ void *lr_pylock_site(lr_thread *self, void *s, void *pc)
     return position ? (void *)position : pc;
 }
 
-void lr_pylock_try_failed(lr_thread *self, void *s)
+void *lr_pylock_site(lr_thread *self, void *s, void *pc)
+{
+    return lr_pylock_is_lock(s) ? lock_site(self, s, pc) : pc;
+}
+
+/* Every Lock.acquire() begins with a try, under the GIL, and nearly every
+ * one is in a context its thread has met, or on a Lock the thread holds
+ * (Condition._is_owned, in every notify and wait of a Condition on a Lock,
+ * and so of every queue.Queue): the tag is read once, the lock record
+ * found from it, and the context looked up in the thread's table, which is
+ * what lr_sem_before_wait does in five calls (callgrind, README.md). Any
+ * other case takes that path: a new context, holes in the held stack. */
+int lr_pylock_known(lr_thread *self, void *s, void *pc, lr_known *k)
+{
+    pylock_tag *t = tag_of(s);
+    if (!t || t->kind != PYLOCK_LOCK || self->hole_floor != LR_HELD_NO_HOLE)
+        return 0;
+    lr_held_drop_stale(self);
+    lr_lock *l = lr_lock_of_id(t->owner);
+    if (!l || __atomic_load_n(&l->addr, __ATOMIC_RELAXED) != (uintptr_t)s)
+        return 0;
+    if (lr_held_depth(self, (uintptr_t)s))
+        return LR_PYLOCK_HELD;  /* no acquisition: it stays a lock (lr_sem_before_wait) */
+    uint64_t key = lr_context_key(self->chain, (uintptr_t)s, LR_BLOCKING,
+                                  (uintptr_t)lock_site(self, s, pc));
+    const lr_ctx_slot *c = lr_order_slot(self, key);
+    if (!c || c->lock != l || c->id != l->id || c->token == LR_REENTRY)
+        return 0;
+    k->lock = l;
+    k->id = c->id;
+    k->token = c->token;
+    return LR_PYLOCK_KNOWN;
+}
+
+/* A try lr_pylock_known said was known succeeded: what
+ * lr_pylock_acquired and lr_sem_after_wait do. A Lock this thread held
+ * was released by another meanwhile: nothing is pushed, as before. */
+void lr_pylock_known_acquired(lr_thread *self, void *s, int known, const lr_known *k)
+{
+    trying.s = NULL;
+    __atomic_store_n(&((pylock_tag *)((char *)s + 16))->holder, self->info->id + 1, __ATOMIC_RELAXED);
+    lr_race_acquire(self, (uintptr_t)s);
+    if (known != LR_PYLOCK_KNOWN)
+        return;
+    /* the lock may have ended as a lock meanwhile (lr_sem_after_wait) */
+    if (k->lock->id == k->id && __atomic_load_n(&k->lock->addr, __ATOMIC_ACQUIRE) == (uintptr_t)s)
+        lr_held_push(self, k->lock, k->id, (uintptr_t)s, k->token, LR_BLOCKING, 0);
+}
+
+/* Lock.release() by the thread that took it last, with no hole in its
+ * held stack: lr_sem_post's work for it without looking the lock up (a
+ * Python Lock is proven a lock when it is made). 0: nothing done. */
+int lr_pylock_released_top(lr_thread *self, void *s)
+{
+    pylock_tag *t = tag_of(s);
+    uint32_t n = self->nheld;
+    if (!t || t->kind != PYLOCK_LOCK || n == 0 || n > self->hole_floor)
+        return 0;
+    const lr_held *h = &self->held[n - 1];
+    if (h->addr != (uintptr_t)s || h->depth != 1 || !h->lock || h->lock->id != h->id ||
+        !__atomic_load_n(&h->lock->proven, __ATOMIC_ACQUIRE))
+        return 0;
+    __atomic_store_n(&t->holder, 0, __ATOMIC_RELAXED);
+    lr_race_release(self, (uintptr_t)s);
+    return lr_held_pop_top(self, (uintptr_t)s);
+}
+
+void lr_pylock_try_failed(lr_thread *self, void *s, void *pc)
 {
     pylock_tag *t = self ? tag_of(s) : NULL;
     if (!t)
@@ -236,10 +303,12 @@ void lr_pylock_try_failed(lr_thread *self, void *s)
     /* inside lockrace: the interpreter's functions it calls are not the
      * program's accesses (a watched field of the interpreter's) */
     int saved = errno;
+    lr_site_begin(self, pc);            /* the wait's stack, kept per call path */
     lr_enter(self);
     if (lr_python_readable())
         pending.stack = lr_stack_capture();
     lr_leave(self);
+    lr_site_end(self);
     errno = saved;
 }
 

@@ -137,6 +137,16 @@ lr_lock *lr_pylock_record(void *s);
  * for a Python Lock, the Python line that takes it (the C call site is the
  * same for every line); pc otherwise. */
 void *lr_pylock_site(lr_thread *self, void *s, void *pc);
+/* The fast cases of a Python Lock's acquire and release (pylock.c):
+ * lr_pylock_known before the try (LR_PYLOCK_KNOWN: the context is known,
+ * *k says it; LR_PYLOCK_HELD: this thread holds the Lock; 0: neither,
+ * lr_sem_before_wait does it all), lr_pylock_known_acquired when it
+ * succeeded; lr_pylock_released_top before the post (1: done; 0:
+ * lr_sem_post does it all). */
+enum { LR_PYLOCK_KNOWN = 1, LR_PYLOCK_HELD = 2 };
+int lr_pylock_known(lr_thread *self, void *s, void *pc, lr_known *k);
+void lr_pylock_known_acquired(lr_thread *self, void *s, int known, const lr_known *k);
+int lr_pylock_released_top(lr_thread *self, void *s);
 /* The thread ends (its last moment): the semaphore-locks it holds were
  * signals (semaphore.c). */
 void lr_sem_thread_end(lr_thread *self);
@@ -150,7 +160,7 @@ int lr_pylock_wait_begin(lr_thread *self, void *s);
 /* A try that failed: the interpreter is about to block on s (Lock.acquire
  * tries first, with the GIL, then waits without it); the thread's stack
  * is read now, for that wait. */
-void lr_pylock_try_failed(lr_thread *self, void *s);
+void lr_pylock_try_failed(lr_thread *self, void *s, void *pc);
 
 /* Blocking: a lock call that found the mutex taken (its trylock failed)
  * waits through these, in rounds of a bounded real wait; between rounds

@@ -222,7 +222,7 @@ static char *innermost(const layout *l, void *ts)
  * GIL (NULL once it let the GIL go); either way, this thread's own when it
  * holds the GIL. The frames are then this thread's, and no other thread
  * changes them. */
-static void *holding_gil(void)
+static inline __attribute__((always_inline)) void *holding_gil(void)
 {
     void *ts = py.ThreadState_UncheckedGet();
     if (!ts)
