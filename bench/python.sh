@@ -3,7 +3,9 @@
 # ThreadPoolExecutor, queue.Queue, Condition) natively and under lockrace,
 # interleaved, ROUNDS runs of each. Two costs:
 #  - the workload: the seconds pythreads.py measures itself (after its
-#    imports; the median), whose ratio is lockrace's cost per operation;
+#    imports; medians), wall time and the process's CPU time, whose
+#    ratios are lockrace's cost per operation (wall time also moves with
+#    how the threads happen to meet on 2 CPUs; CPU time much less);
 #  - start-up: the CPU time (user and system, the median) a Python
 #    process has used once it has imported threading, queue and
 #    concurrent.futures, as it reads it itself (getrusage), whose
@@ -28,9 +30,9 @@ r = resource.getrusage(resource.RUSAGE_SELF)
 print(r.ru_utime + r.ru_stime)'
 
 for i in $(seq "$ROUNDS"); do
-    "$PYTHON" "$DIR/pythreads.py" "$ITEMS" | cut -d' ' -f1 >>"$tmp/native"
+    "$PYTHON" "$DIR/pythreads.py" "$ITEMS" >>"$tmp/native"
     LD_PRELOAD=$LIB LOCKRACE_OPTIONS="json=$tmp/reports.json" \
-        "$PYTHON" "$DIR/pythreads.py" "$ITEMS" | cut -d' ' -f1 >>"$tmp/lockrace"
+        "$PYTHON" "$DIR/pythreads.py" "$ITEMS" >>"$tmp/lockrace"
     "$PYTHON" -c "$START" >>"$tmp/start_native"
     LD_PRELOAD=$LIB LOCKRACE_OPTIONS="json=$tmp/reports.json" "$PYTHON" -c "$START" >>"$tmp/start_lockrace"
 done
@@ -39,11 +41,14 @@ if [ -s "$tmp/reports.json" ]; then
     cat "$tmp/reports.json" >&2 2>/dev/null || true
     exit 1
 fi
-n=$(median <"$tmp/native")
-l=$(median <"$tmp/lockrace")
+n=$(cut -d' ' -f1 "$tmp/native" | median)
+l=$(cut -d' ' -f1 "$tmp/lockrace" | median)
+cn=$(cut -d' ' -f2 "$tmp/native" | median)
+cl=$(cut -d' ' -f2 "$tmp/lockrace" | median)
 sn=$(median <"$tmp/start_native")
 sl=$(median <"$tmp/start_lockrace")
 echo "$PYTHON, $ITEMS items, medians of $ROUNDS runs each:"
 echo "  workload: native $n s, lockrace $l s, ratio $(echo "$l $n" | awk '{ printf "%.2f", $1 / $2 }')"
+echo "  workload CPU: native $cn s, lockrace $cl s, ratio $(echo "$cl $cn" | awk '{ printf "%.2f", $1 / $2 }')"
 echo "  start-up CPU: native $(echo "$sn" | awk '{ printf "%.1f", $1 * 1000 }') ms, lockrace" \
      "$(echo "$sl" | awk '{ printf "%.1f", $1 * 1000 }') ms, +$(echo "$sl $sn" | awk '{ printf "%.1f", ($1 - $2) * 1000 }') ms"
