@@ -383,21 +383,61 @@ int lr_report_suppressed_by_rule(const lr_report *r, char (*labels)[200])
 }
 
 /* gen_suppressions: a rule that hides this report, as the user would write
- * it: the report's kind and the innermost function of its first stack that
- * has one (where the second lock was taken, the access, where the thread
- * waits or called); without one, its variable's or first lock's name. */
-static int first_function(lr_stack_id id, char *out, size_t len)
+ * it: the report's kind and a function of its first stack that has one
+ * (where the second lock was taken, the access, where the thread waits or
+ * called): the innermost one that not every stack of the report has.
+ * Programs lock through helpers of their own (a mutex_lock() of theirs,
+ * glib's g_mutex_lock, mono's mono_os_mutex_lock, inlined): the helper,
+ * innermost in every stack, would hide every report of the kind. Without
+ * a function, its variable's or first lock's name. Under report_lock. */
+#define SUGGEST_CANDIDATES 32
+
+static lr_frames suggest_frames;
+static char candidates[SUGGEST_CANDIDATES][sizeof suggest_frames.info[0].function];
+static int ncandidates, everywhere[SUGGEST_CANDIDATES];
+
+/* The functions of the first stack that has one, innermost first, as
+ * candidates, each in every stack so far. */
+static int take_candidates(lr_stack_id id)
 {
-    static lr_frames f;            /* under report_lock */
     if (!id)
         return 0;
-    lr_symbolize_stack(id, &f);
-    for (int i = 0; i < f.n; i++)
-        if (f.info[i].function[0]) {
-            snprintf(out, len, "%s", f.info[i].function);
-            return 1;
+    lr_symbolize_stack(id, &suggest_frames);
+    ncandidates = 0;
+    for (int i = 0; i < suggest_frames.n && ncandidates < SUGGEST_CANDIDATES; i++)
+        if (suggest_frames.info[i].function[0]) {
+            snprintf(candidates[ncandidates], sizeof candidates[0], "%s", suggest_frames.info[i].function);
+            everywhere[ncandidates++] = 1;
         }
-    return 0;
+    return ncandidates > 0;
+}
+
+/* Candidates this stack does not have are not in every stack. */
+static void compare_stack(lr_stack_id id)
+{
+    if (!id)
+        return;
+    lr_symbolize_stack(id, &suggest_frames);
+    for (int c = 0; c < ncandidates; c++) {
+        int here = 0;
+        for (int i = 0; i < suggest_frames.n && !here; i++)
+            here = !strcmp(suggest_frames.info[i].function, candidates[c]);
+        everywhere[c] &= here;
+    }
+}
+
+static void compare_stacks(const lr_report *r)
+{
+    for (size_t i = 0; i < r->nedges; i++) {
+        compare_stack(r->edges[i].second_stack);
+        compare_stack(r->edges[i].first_stack);
+    }
+    for (size_t i = 0; i < r->naccesses; i++)
+        compare_stack(r->accesses[i].stack);
+    for (size_t i = 0; i < r->nthreads; i++)
+        compare_stack(r->threads[i].wait_stack);
+    for (size_t i = 0; i < r->nholds; i++)
+        compare_stack(r->holds[i].stack);
 }
 
 void lr_report_suggest_suppression(const lr_report *r, char (*labels)[200], lr_buf *b)
@@ -405,18 +445,24 @@ void lr_report_suggest_suppression(const lr_report *r, char (*labels)[200], lr_b
     char name[200] = "";
     int found = 0;
     for (size_t i = 0; i < r->nedges && !found; i++)
-        found = first_function(r->edges[i].second_stack, name, sizeof name) ||
-                first_function(r->edges[i].first_stack, name, sizeof name);
+        found = take_candidates(r->edges[i].second_stack) || take_candidates(r->edges[i].first_stack);
     for (size_t i = 0; i < r->naccesses && !found; i++)
-        found = first_function(r->accesses[i].stack, name, sizeof name);
+        found = take_candidates(r->accesses[i].stack);
     for (size_t i = 0; i < r->nthreads && !found; i++)
-        found = first_function(r->threads[i].wait_stack, name, sizeof name);
+        found = take_candidates(r->threads[i].wait_stack);
     for (size_t i = 0; i < r->nholds && !found; i++)
-        found = first_function(r->holds[i].stack, name, sizeof name);
-    if (!found && r->naccesses)
+        found = take_candidates(r->holds[i].stack);
+    if (found) {
+        compare_stacks(r);
+        int c = 0;
+        while (c < ncandidates && everywhere[c])
+            c++;
+        snprintf(name, sizeof name, "%s", candidates[c < ncandidates ? c : 0]);
+    } else if (r->naccesses) {
         lr_report_var_label(&r->var, name, sizeof name);
-    else if (!found && r->nlocks)
+    } else if (r->nlocks) {
         snprintf(name, sizeof name, "%s", labels[0]);
+    }
     /* a name with a '#' (a comment) or blanks at its ends cannot be written
      * in the file as it is */
     size_t n = strlen(name);

@@ -895,6 +895,18 @@ def case_gen_suppressions():
                    f"{name}: {lines[0]} left {[r['summary'] for r in left]} {err[-300:]!r}")
         status, out, err, reports = run("abba")
         expect("To suppress" not in err, "suggested without gen_suppressions")
+        # every lock taken through the program's own helper: the rule names
+        # what tells this cycle's stacks from each other's, not the helper
+        # every stack has, and hides this cycle, not the other one
+        status, out, err, reports = run("abba_wrapped", options="gen_suppressions=1", timeout=20)
+        lines = re.findall(r"^  To suppress this report, a line for suppressions=FILE:\n    (.*)$", err, re.M)
+        expect(len(lines) == 2 and not any(l.split(":", 1)[1] in ("lock_it", "pair") for l in lines),
+               f"abba_wrapped: suggested {lines}")
+        path = write_file(tmp, "gen.supp", lines[0] + "\n")
+        status, out, err, reports = run("abba_wrapped", options=f"suppressions={path}", timeout=20)
+        left = [r for r in reports if r["kind"] == "lock-order-inversion"]
+        expect(len(left) == 1 and "1 suppressed)" in err,
+               f"abba_wrapped: {lines[0]} left {[r['summary'] for r in left]} {err[-300:]!r}")
 
 
 def option_table():
