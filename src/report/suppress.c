@@ -333,14 +333,42 @@ int lr_suppress_match_frame(const char *kind, const char *function, const char *
 
 /* ---- reports ---- */
 
-static int stack_matches(const char *kind, lr_stack_id id)
+/* Each stack of the report, in the order a suggested rule looks for its
+ * function: the edges' (where the second lock was taken, then the first),
+ * the accesses', where the threads wait, the locks held; then, with
+ * `all`, the locks each of those threads holds. Stops at the first visit
+ * that returns 1, and returns 1. */
+static int each_stack(const lr_report *r, int all, int (*visit)(lr_stack_id id, void *arg), void *arg)
+{
+    for (size_t i = 0; i < r->nedges; i++)
+        if (visit(r->edges[i].second_stack, arg) || visit(r->edges[i].first_stack, arg))
+            return 1;
+    for (size_t i = 0; i < r->naccesses; i++)
+        if (visit(r->accesses[i].stack, arg))
+            return 1;
+    for (size_t i = 0; i < r->nthreads; i++)
+        if (visit(r->threads[i].wait_stack, arg))
+            return 1;
+    for (size_t i = 0; i < r->nholds; i++)
+        if (visit(r->holds[i].stack, arg))
+            return 1;
+    for (size_t i = 0; all && i < r->nthreads; i++)
+        for (size_t k = 0; k < r->threads[i].nholds; k++)
+            if (visit(r->threads[i].holds[k].stack, arg))
+                return 1;
+    return 0;
+}
+
+/* A frame of the stack matches a rule of kind (arg). */
+static int stack_matches(lr_stack_id id, void *kind)
 {
     static lr_frames f;            /* under report_lock */
     if (!id)
         return 0;
     lr_symbolize_stack(id, &f);
     for (int i = 0; i < f.n; i++)
-        if (lr_suppress_match_frame(kind, f.info[i].function, f.info[i].file, f.info[i].module, i == 0))
+        if (lr_suppress_match_frame((const char *)kind, f.info[i].function, f.info[i].file, f.info[i].module,
+                                    i == 0))
             return 1;
     return 0;
 }
@@ -363,23 +391,7 @@ int lr_report_suppressed_by_rule(const lr_report *r, char (*labels)[200])
         if (lr_report_var_part(&r->var, var, sizeof var, &addr, &size) && lr_suppress_match_name(kind, var))
             return 1;       /* balance[15] as well as balance */
     }
-    for (size_t i = 0; i < r->nedges; i++)
-        if (stack_matches(kind, r->edges[i].first_stack) || stack_matches(kind, r->edges[i].second_stack))
-            return 1;
-    for (size_t i = 0; i < r->nthreads; i++) {
-        if (stack_matches(kind, r->threads[i].wait_stack))
-            return 1;
-        for (size_t k = 0; k < r->threads[i].nholds; k++)
-            if (stack_matches(kind, r->threads[i].holds[k].stack))
-                return 1;
-    }
-    for (size_t i = 0; i < r->nholds; i++)
-        if (stack_matches(kind, r->holds[i].stack))
-            return 1;
-    for (size_t i = 0; i < r->naccesses; i++)
-        if (stack_matches(kind, r->accesses[i].stack))
-            return 1;
-    return 0;
+    return each_stack(r, 1, stack_matches, (void *)kind);
 }
 
 /* gen_suppressions: a rule that hides this report, as the user would write
@@ -398,8 +410,9 @@ static int ncandidates, everywhere[SUGGEST_CANDIDATES];
 
 /* The functions of the first stack that has one, innermost first, as
  * candidates, each in every stack so far. */
-static int take_candidates(lr_stack_id id)
+static int take_candidates(lr_stack_id id, void *unused)
 {
+    (void)unused;
     if (!id)
         return 0;
     lr_symbolize_stack(id, &suggest_frames);
@@ -413,10 +426,11 @@ static int take_candidates(lr_stack_id id)
 }
 
 /* Candidates this stack does not have are not in every stack. */
-static void compare_stack(lr_stack_id id)
+static int compare_stack(lr_stack_id id, void *unused)
 {
+    (void)unused;
     if (!id)
-        return;
+        return 0;
     lr_symbolize_stack(id, &suggest_frames);
     for (int c = 0; c < ncandidates; c++) {
         int here = 0;
@@ -424,36 +438,14 @@ static void compare_stack(lr_stack_id id)
             here = !strcmp(suggest_frames.info[i].function, candidates[c]);
         everywhere[c] &= here;
     }
-}
-
-static void compare_stacks(const lr_report *r)
-{
-    for (size_t i = 0; i < r->nedges; i++) {
-        compare_stack(r->edges[i].second_stack);
-        compare_stack(r->edges[i].first_stack);
-    }
-    for (size_t i = 0; i < r->naccesses; i++)
-        compare_stack(r->accesses[i].stack);
-    for (size_t i = 0; i < r->nthreads; i++)
-        compare_stack(r->threads[i].wait_stack);
-    for (size_t i = 0; i < r->nholds; i++)
-        compare_stack(r->holds[i].stack);
+    return 0;
 }
 
 void lr_report_suggest_suppression(const lr_report *r, char (*labels)[200], lr_buf *b)
 {
     char name[200] = "";
-    int found = 0;
-    for (size_t i = 0; i < r->nedges && !found; i++)
-        found = take_candidates(r->edges[i].second_stack) || take_candidates(r->edges[i].first_stack);
-    for (size_t i = 0; i < r->naccesses && !found; i++)
-        found = take_candidates(r->accesses[i].stack);
-    for (size_t i = 0; i < r->nthreads && !found; i++)
-        found = take_candidates(r->threads[i].wait_stack);
-    for (size_t i = 0; i < r->nholds && !found; i++)
-        found = take_candidates(r->holds[i].stack);
-    if (found) {
-        compare_stacks(r);
+    if (each_stack(r, 0, take_candidates, NULL)) {
+        each_stack(r, 1, compare_stack, NULL);
         int c = 0;
         while (c < ncandidates && everywhere[c])
             c++;

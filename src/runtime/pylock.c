@@ -114,12 +114,21 @@ void lr_pylock_destroyed(void *s)
         memset(t, 0, sizeof *t);
 }
 
-void lr_pylock_acquired(lr_thread *self, void *s, int rc)
+/* The Lock is the calling thread's now: its holder, and the try over. */
+static inline void now_held(lr_thread *self, void *s)
 {
     trying.s = NULL;
-    pylock_tag *t;
-    if (self && rc == 0 && (t = tag_of(s)))
+    pylock_tag *t = tag_of(s);
+    if (t)
         __atomic_store_n(&t->holder, self->info->id + 1, __ATOMIC_RELAXED);
+}
+
+void lr_pylock_acquired(lr_thread *self, void *s, int rc)
+{
+    if (self && rc == 0)
+        now_held(self, s);
+    else
+        trying.s = NULL;
 }
 
 void lr_pylock_released(void *s)
@@ -231,8 +240,7 @@ int lr_pylock_known(lr_thread *self, void *s, void *pc, lr_known *k)
  * was released by another meanwhile: nothing is pushed, as before. */
 void lr_pylock_known_acquired(lr_thread *self, void *s, int known, const lr_known *k)
 {
-    trying.s = NULL;
-    __atomic_store_n(&((pylock_tag *)((char *)s + 16))->holder, self->info->id + 1, __ATOMIC_RELAXED);
+    now_held(self, s);
     lr_race_acquire(self, (uintptr_t)s);
     if (known != LR_PYLOCK_KNOWN)
         return;
@@ -247,16 +255,14 @@ void lr_pylock_known_acquired(lr_thread *self, void *s, int known, const lr_know
 int lr_pylock_released_top(lr_thread *self, void *s)
 {
     pylock_tag *t = tag_of(s);
-    uint32_t n = self->nheld;
-    if (!t || t->kind != PYLOCK_LOCK || n == 0 || n > self->hole_floor)
-        return 0;
-    const lr_held *h = &self->held[n - 1];
-    if (h->addr != (uintptr_t)s || h->depth != 1 || !h->lock || h->lock->id != h->id ||
-        !__atomic_load_n(&h->lock->proven, __ATOMIC_ACQUIRE))
+    const lr_held *top = self->nheld ? &self->held[self->nheld - 1] : NULL;
+    /* the pop checks that the top is this Lock, held once, no hole below */
+    if (!t || t->kind != PYLOCK_LOCK || !top || !top->lock || top->lock->id != top->id ||
+        !__atomic_load_n(&top->lock->proven, __ATOMIC_ACQUIRE) || !lr_held_pop_top(self, (uintptr_t)s))
         return 0;
     __atomic_store_n(&t->holder, 0, __ATOMIC_RELAXED);
     lr_race_release(self, (uintptr_t)s);
-    return lr_held_pop_top(self, (uintptr_t)s);
+    return 1;
 }
 
 void lr_pylock_try_failed(lr_thread *self, void *s, void *pc)
