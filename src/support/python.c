@@ -59,6 +59,7 @@ static struct {
     int (*AtExit)(void (*)(void));
     PyObject *(*Frame_GetLocals)(PyObject *);               /* 3.11 */
     PyObject *(*Object_GetAttr)(PyObject *, PyObject *);
+    PyObject *(*Function_GetCode)(PyObject *);              /* borrowed */
     PyObject *(*Object_GenericGetDict)(PyObject *, void *);
     PyObject *(*Dict_GetItemWithError)(PyObject *, PyObject *);
     PyObject *(*Unicode_InternFromString)(const char *);
@@ -88,7 +89,7 @@ static int restorer_tries;
 static __thread int reading __attribute__((tls_model("initial-exec")));
 
 /* Interned names, made under the GIL at the first reading. */
-static PyObject *s_filename, *s_qualname, *s_co_name, *s_code, *s_self, *s_name, *s_target;
+static PyObject *s_filename, *s_qualname, *s_co_name, *s_self, *s_name, *s_target;
 static PyObject *s_linetable, *s_firstlineno, *s_f_locals;
 
 static void *sym(const char *name)
@@ -378,6 +379,7 @@ void lr_python_init(void)
     GET(AtExit, "Py_AtExit");
     GET(Frame_GetLocals, "PyFrame_GetLocals");
     GET(Object_GetAttr, "PyObject_GetAttr");
+    GET(Function_GetCode, "PyFunction_GetCode");
     GET(Object_GenericGetDict, "PyObject_GenericGetDict");
     GET(Dict_GetItemWithError, "PyDict_GetItemWithError");
     GET(Unicode_InternFromString, "PyUnicode_InternFromString");
@@ -647,7 +649,6 @@ static int begin(saved *s)
         s_filename = py.Unicode_InternFromString("co_filename");
         s_qualname = py.Unicode_InternFromString("co_qualname");   /* 3.11 */
         s_co_name = py.Unicode_InternFromString("co_name");
-        s_code = py.Unicode_InternFromString("__code__");
         s_self = py.Unicode_InternFromString("self");
         s_name = py.Unicode_InternFromString("_name");
         s_target = py.Unicode_InternFromString("_target");
@@ -1072,10 +1073,14 @@ static void read_thread_name(PyObject *frame)
         if (s)
             snprintf(text, sizeof text, "%.*s", (int)(len < 100 ? len : 100), s);
         PyObject *target = py.Dict_GetItemWithError(dict, s_target);
-        /* a plain function: its __qualname__ is the code's */
-        if (target && py.Function_Type &&
+        /* a plain function: its __qualname__ is the code's. Its code
+         * through the C API, not its __code__: that raises an audit event,
+         * and a hook the program installed would run here, inside a
+         * pthread call (in a child forked from a thread, before the
+         * interpreter had made its GIL again, the hook hung it) */
+        if (target && py.Function_Type && py.Function_GetCode &&
             *(void **)((char *)target + sizeof(intptr_t)) == py.Function_Type && text[0]) {
-            PyObject *code = s_code ? py.Object_GetAttr(target, s_code) : NULL;
+            PyObject *code = py.Function_GetCode(target);
             PyObject *ref = NULL;
             ssize_t qlen = 0;
             const char *q = code && py_minor >= 11 ? code_text(code, s_qualname, &ref, &qlen) : NULL;
@@ -1085,8 +1090,6 @@ static void read_thread_name(PyObject *frame)
             }
             if (ref)
                 py.DecRef(ref);
-            if (code)
-                py.DecRef(code);
         }
     }
     if (dict)
