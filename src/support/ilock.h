@@ -70,6 +70,23 @@ static inline void lr_ilock_signals_on(void)
         lr_ilock_mask_restore();
 }
 
+/* A lock held by a thread running on another CPU is let go within a few
+ * hundred instructions (lockrace holds its locks that long): a taker
+ * looks again LR_ILOCK_SPIN times before it sleeps. Going to sleep at
+ * once cost a futex wait and a wake per contended hold: with 4 threads
+ * making and ending locks on 2 CPUs (tests/stress churn 1000000 4), 1.27
+ * s against 0.93 s with the looks (medians of 7 interleaved runs). */
+#define LR_ILOCK_SPIN 100
+
+static inline void lr_ilock_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 static inline void lr_ilock_take(lr_ilock *l)
 {
     if (l->masks && __atomic_load_n(&lr_ilock_masking, __ATOMIC_RELAXED))
@@ -77,6 +94,12 @@ static inline void lr_ilock_take(lr_ilock *l)
     int c = 0;
     if (__atomic_compare_exchange_n(&l->state, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         return;
+    for (int spin = 0; spin < LR_ILOCK_SPIN; spin++) {
+        lr_ilock_pause();
+        c = __atomic_load_n(&l->state, __ATOMIC_RELAXED);
+        if (c == 0 && __atomic_compare_exchange_n(&l->state, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            return;
+    }
     if (c != 2)
         c = __atomic_exchange_n(&l->state, 2, __ATOMIC_ACQUIRE);
     while (c != 0) {
