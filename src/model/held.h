@@ -186,8 +186,8 @@ static inline uint32_t lr_held_depth(const lr_thread *t, uintptr_t addr)
 void lr_held_sweep_stale(lr_thread *t);
 
 /* Drops held locks whose identity has ended (a semaphore found to be a
- * signal while this thread held it): none has when no lock was forgotten
- * since the last sweep. */
+ * signal while this thread held it): none has when no semaphore was
+ * forgotten since the last sweep. */
 static inline void lr_held_drop_stale(lr_thread *t)
 {
     uint64_t forgets = __atomic_load_n(&lr_lock_forgets, __ATOMIC_ACQUIRE);

@@ -1,5 +1,6 @@
-/* Lock registry. An open-addressing table (address → lr_lock *) that the
- * lock path reads without any lock; the registry lock serializes writers.
+/* Lock registry. Open-addressing tables (address → lr_lock *), one per
+ * shard of addresses (lockreg.h), that the lock path reads without any
+ * lock; each shard's lock serializes its writers.
  * Readers may race with a resize or a removal: a reader that misses takes
  * the slow path, which looks again under the lock, so a miss is never
  * wrong, only slower. A replaced table is not freed (a reader may still be
@@ -16,10 +17,21 @@
 typedef lr_lock_slot slot;
 typedef lr_lock_table table;
 
-#define cur lr_lock_table_current
-table *lr_lock_table_current;
-static lr_ilock reg_lock = LR_ILOCK_INIT;
-static lr_lock *free_locks;
+lr_lock_table *lr_lock_tables[LR_LOCK_SHARDS];
+
+/* A shard's writers: its lock, and the records of its forgotten locks for
+ * its next ones. A line each: shards are taken on several CPUs at once. */
+typedef struct shard {
+    lr_ilock lock;
+    lr_lock *free;
+    uint32_t index;
+} __attribute__((aligned(64))) shard;
+
+#define SHARD(i) { LR_ILOCK_INIT, NULL, i }
+#define SHARDS_4(i) SHARD(i), SHARD(i + 1), SHARD(i + 2), SHARD(i + 3)
+static shard shards[LR_LOCK_SHARDS] = { SHARDS_4(0), SHARDS_4(4), SHARDS_4(8), SHARDS_4(12) };
+_Static_assert(LR_LOCK_SHARDS == 16, "shards' initialiser has 16");
+static lr_ilock records_lock = LR_ILOCK_INIT;   /* new records: after a shard's lock */
 static void (*on_forget[4])(lr_lock *l);
 
 void lr_lockreg_on_forget(void (*fn)(lr_lock *l))
@@ -40,19 +52,19 @@ static uint32_t lr_lock_slots = 1;           /* slot 0 is never used: id 0 means
 
 static lr_lock *new_record(void)
 {
+    lr_lock *l = NULL;
+    lr_ilock_take(&records_lock);
     uint32_t n = lr_lock_slots;
-    if ((n >> LR_LOCK_PAGE_BITS) >= LR_LOCK_PAGES)
-        return NULL;
-    lr_lock *page = lr_lock_pages[n >> LR_LOCK_PAGE_BITS];
-    if (!page) {
-        page = lr_arena_alloc(sizeof(lr_lock) << LR_LOCK_PAGE_BITS);
-        if (!page)
-            return NULL;
+    lr_lock *page = (n >> LR_LOCK_PAGE_BITS) < LR_LOCK_PAGES ? lr_lock_pages[n >> LR_LOCK_PAGE_BITS] : NULL;
+    if (!page && (n >> LR_LOCK_PAGE_BITS) < LR_LOCK_PAGES &&
+        (page = lr_arena_alloc(sizeof(lr_lock) << LR_LOCK_PAGE_BITS)))
         __atomic_store_n(&lr_lock_pages[n >> LR_LOCK_PAGE_BITS], page, __ATOMIC_RELEASE);
+    if (page) {
+        l = &page[n & ((1u << LR_LOCK_PAGE_BITS) - 1)];
+        l->slot_and_uses = n;           /* no use yet */
+        __atomic_store_n(&lr_lock_slots, n + 1, __ATOMIC_RELEASE);
     }
-    lr_lock *l = &page[n & ((1u << LR_LOCK_PAGE_BITS) - 1)];
-    l->slot_and_uses = n;               /* no use yet */
-    __atomic_store_n(&lr_lock_slots, n + 1, __ATOMIC_RELEASE);
+    lr_ilock_drop(&records_lock);
     return l;
 }
 
@@ -69,7 +81,7 @@ static table *new_table(uint64_t cap)
     return t;
 }
 
-/* Under reg_lock. */
+/* Under the shard's lock. */
 static void place(table *t, uintptr_t addr, lr_lock *l)
 {
     uint64_t tomb = UINT64_MAX;
@@ -92,26 +104,37 @@ static void place(table *t, uintptr_t addr, lr_lock *l)
     __atomic_store_n(&s->lock, l, __ATOMIC_RELEASE);
 }
 
-/* Under reg_lock: makes room for one more key. */
-static int reserve(void)
+/* Each shard's first table, in lockrace's zeroed data: a process with
+ * few locks maps no table and touches a few pages (16 shards of 64 slots
+ * are the 16 KiB that one table of 1,024 was). */
+#define FIRST_SLOTS 64
+static _Alignas(64) char first_tables[LR_LOCK_SHARDS][sizeof(table) + FIRST_SLOTS * sizeof(slot)];
+
+/* Under the shard's lock: makes room for one more key. */
+static int reserve(shard *sh)
 {
+    table *cur = lr_lock_tables[sh->index];
     if (cur && (cur->used + 1) * 2 <= cur->mask + 1)
         return 0;
+    if (!cur) {
+        table *first = (table *)first_tables[sh->index];
+        first->mask = FIRST_SLOTS - 1;
+        __atomic_store_n(&lr_lock_tables[sh->index], first, __ATOMIC_RELEASE);
+        return 0;
+    }
     uint64_t live = 0;
-    if (cur)
-        for (uint64_t i = 0; i <= cur->mask; i++)
-            live += cur->slots[i].lock != NULL;
-    uint64_t cap = 1024;
+    for (uint64_t i = 0; i <= cur->mask; i++)
+        live += cur->slots[i].lock != NULL;
+    uint64_t cap = 4 * FIRST_SLOTS;
     while (cap < (live + 1) * 4)
         cap *= 2;
     table *t = new_table(cap);
     if (!t)
         return -1;
-    if (cur)
-        for (uint64_t i = 0; i <= cur->mask; i++)
-            if (cur->slots[i].lock)
-                place(t, cur->slots[i].key, cur->slots[i].lock);
-    __atomic_store_n(&cur, t, __ATOMIC_RELEASE);
+    for (uint64_t i = 0; i <= cur->mask; i++)
+        if (cur->slots[i].lock)
+            place(t, cur->slots[i].key, cur->slots[i].lock);
+    __atomic_store_n(&lr_lock_tables[sh->index], t, __ATOMIC_RELEASE);
     return 0;
 }
 
@@ -130,13 +153,14 @@ lr_lock *lr_lock_get(uintptr_t addr, int type)
         lr_lock_forget(addr);       /* another kind of lock, or a mutex initialised again */
     lr_stack_id seen = lr_stack_capture();
     lr_thread *self = lr_thread_current();
-    lr_ilock_take(&reg_lock);
+    shard *sh = &shards[lr_lock_shard_of(addr)];
+    lr_ilock_take(&sh->lock);
     l = lr_lock_find(addr);
-    if (l || reserve() < 0)
+    if (l || reserve(sh) < 0)
         goto out;
-    if (free_locks) {
-        l = free_locks;
-        free_locks = l->next_free;
+    if (sh->free) {
+        l = sh->free;
+        sh->free = l->next_free;
     } else if (!(l = new_record())) {
         goto out;
     }
@@ -150,9 +174,9 @@ lr_lock *lr_lock_get(uintptr_t addr, int type)
     l->first_thread = self ? self->info->id : 0;
     if (mutex && lr_mutex_taggable(addr))
         __atomic_store_n(lr_mutex_tag(addr), (uintptr_t)l->id, __ATOMIC_RELAXED);
-    place(cur, addr, l);
+    place(lr_lock_tables[sh->index], addr, l);
 out:
-    lr_ilock_drop(&reg_lock);
+    lr_ilock_drop(&sh->lock);
     return l;
 }
 
@@ -160,31 +184,51 @@ uint64_t lr_lock_forgets;
 
 uint64_t lr_lock_forget(uintptr_t addr)
 {
-    lr_ilock_take(&reg_lock);
+    shard *sh = &shards[lr_lock_shard_of(addr)];
+    lr_ilock_take(&sh->lock);
     lr_lock *l = lr_lock_find(addr);
     if (l) {
-        place(cur, addr, NULL);
+        place(lr_lock_tables[sh->index], addr, NULL);
         /* Dead before the engines forget it: a thread that still holds it
          * (destroying a held lock is misuse) sees addr 0 under the graph
          * lock and adds no edge from it. */
         __atomic_store_n(&l->addr, 0, __ATOMIC_RELEASE);
     }
-    lr_ilock_drop(&reg_lock);
+    lr_ilock_drop(&sh->lock);
     if (!l)
         return 0;
     uint64_t id = l->id;
-    /* The engines' locks are taken after dropping reg_lock: they rank above it. */
+    /* The engines' locks are taken after dropping the shard's: they rank above it. */
     for (size_t i = 0; i < sizeof on_forget / sizeof on_forget[0] && on_forget[i]; i++)
         on_forget[i](l);
     __atomic_store_n(&l->id, 0, __ATOMIC_RELEASE);   /* no context cache hit on it again */
-    __atomic_add_fetch(&lr_lock_forgets, 1, __ATOMIC_RELEASE);
-    lr_ilock_take(&reg_lock);
-    l->next_free = free_locks;
-    free_locks = l;
-    lr_ilock_drop(&reg_lock);
+    if (l->type == LR_SEMAPHORE)
+        __atomic_add_fetch(&lr_lock_forgets, 1, __ATOMIC_RELEASE);
+    lr_ilock_take(&sh->lock);
+    l->next_free = sh->free;
+    sh->free = l;
+    lr_ilock_drop(&sh->lock);
     return id;
 }
 
-void lr_lockreg_fork_prepare(void) { lr_ilock_take(&reg_lock); }
-void lr_lockreg_fork_parent(void) { lr_ilock_drop(&reg_lock); }
-void lr_lockreg_fork_child(void) { lr_ilock_reset(&reg_lock); }
+/* The shards' locks in order, then the records'. */
+void lr_lockreg_fork_prepare(void)
+{
+    for (uint32_t i = 0; i < LR_LOCK_SHARDS; i++)
+        lr_ilock_take(&shards[i].lock);
+    lr_ilock_take(&records_lock);
+}
+
+void lr_lockreg_fork_parent(void)
+{
+    lr_ilock_drop(&records_lock);
+    for (uint32_t i = LR_LOCK_SHARDS; i-- > 0;)
+        lr_ilock_drop(&shards[i].lock);
+}
+
+void lr_lockreg_fork_child(void)
+{
+    for (uint32_t i = 0; i < LR_LOCK_SHARDS; i++)
+        lr_ilock_reset(&shards[i].lock);
+    lr_ilock_reset(&records_lock);
+}

@@ -40,7 +40,7 @@ typedef struct lr_lock {
                                    (lr_lock_of_id) */
     uint8_t type;               /* enum lr_lock_type, read from the object */
     uint8_t taken;              /* acquired at least once (set by the lock-order engine) */
-    uint8_t held_back;          /* the lock-order engine's LR_BACK_* (lockgraph_back.c) */
+    uint8_t held_back;          /* the lock-order engine's LR_BACK_* and LR_GRAPH_EDGED (lockgraph.h) */
     uint8_t proven;             /* a semaphore seen to be a lock (its holder posted it) */
     uint32_t born_nheld;        /* made by an init while its maker held this many locks, */
     uint32_t born_thread;       /* that thread, */
@@ -78,7 +78,7 @@ static inline lr_lock *lr_lock_of_id(uint64_t id)
     return page ? &page[slot & ((1u << LR_LOCK_PAGE_BITS) - 1)] : NULL;
 }
 
-/* The table behind lr_lock_find, for the inline lookup (lockreg.c). */
+/* The tables behind lr_lock_find, for the inline lookup (lockreg.c). */
 typedef struct lr_lock_slot {
     uintptr_t key;
     lr_lock *lock;
@@ -90,7 +90,15 @@ typedef struct lr_lock_table {
     lr_lock_slot slots[];
 } lr_lock_table;
 
-extern lr_lock_table *lr_lock_table_current;
+/* The registry is in shards by address, each with its own table, lock and
+ * free records: a program that makes and ends locks on several threads at
+ * once (a std::mutex in every heap object) took one registry lock three
+ * times per lock, and on 2 CPUs its cache line and futex were most of
+ * tests/stress churn's time. */
+#define LR_LOCK_SHARD_BITS 4
+#define LR_LOCK_SHARDS (1u << LR_LOCK_SHARD_BITS)
+
+extern lr_lock_table *lr_lock_tables[LR_LOCK_SHARDS];
 
 static inline uint64_t lr_lock_hash(uintptr_t a)
 {
@@ -98,10 +106,16 @@ static inline uint64_t lr_lock_hash(uintptr_t a)
     return h ^ (h >> 32);
 }
 
+/* The address's shard: the product's top bits (the slot is from all of it). */
+static inline uint32_t lr_lock_shard_of(uintptr_t a)
+{
+    return (uint32_t)(((uint64_t)a * 0x9e3779b97f4a7c15ull) >> (64 - LR_LOCK_SHARD_BITS));
+}
+
 /* Lock-free lookup; NULL when the address has no live lock. */
 static inline lr_lock *lr_lock_find(uintptr_t addr)
 {
-    lr_lock_table *t = __atomic_load_n(&lr_lock_table_current, __ATOMIC_ACQUIRE);
+    lr_lock_table *t = __atomic_load_n(&lr_lock_tables[lr_lock_shard_of(addr)], __ATOMIC_ACQUIRE);
     if (!t)
         return NULL;
     for (uint64_t i = lr_lock_hash(addr) & t->mask;; i = (i + 1) & t->mask) {
@@ -166,9 +180,12 @@ lr_lock *lr_lock_get(uintptr_t addr, int type);
  * forgotten's id, 0 if none. */
 uint64_t lr_lock_forget(uintptr_t addr);
 
-/* Locks forgotten so far, counted once each one's id has changed: a held
- * entry can have gone stale only if this moved since it was last looked
- * at (lr_held_drop_stale). */
+/* Semaphores forgotten so far, counted once each one's id has changed: a
+ * held semaphore can have gone stale only if this moved since it was last
+ * looked at (lr_held_drop_stale, which only the semaphore paths call: a
+ * semaphore found to be a signal while a thread held it). Semaphores only:
+ * a count of every lock was one cache line that every thread wrote for
+ * each lock it ended (tests/stress churn). */
 extern uint64_t lr_lock_forgets;
 
 /* An engine's function called when a lock's identity ends, after the

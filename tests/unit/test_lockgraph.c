@@ -282,6 +282,51 @@ START_TEST(destroy_removes_edges_from_other_locks_too)
 }
 END_TEST
 
+/* tests/stress churn in small: locks made, taken in pairs (half the time
+ * under a long-lived one, which gives them edges of the graph) and ended,
+ * at addresses used again. The registry is in shards with their own free
+ * records, and a lock that never had an edge of the graph is forgotten
+ * without the graph's lock: nothing may be reported, no edge may outlive
+ * its locks, and the records made must stay those of the locks alive at
+ * once in each shard, not grow with the locks made. */
+START_TEST(locks_made_and_ended_by_the_thousand_reuse_their_records)
+{
+    lr_thread *t = lr_thread_new_synthetic();
+    lr_lock *outer = L(0);
+    uint32_t records = lr_lockreg_records();
+    for (int i = 0; i < 20000; i++) {
+        int k = 1 + (i % 1000) * 2;
+        lr_lock *x = L(k + (i & 1)), *y = L(k + !(i & 1));
+        if (i & 2)
+            lock(t, outer);
+        nested(t, x, y);
+        if (i & 2)
+            unlock(t, outer);
+        lr_lock_forget(x->addr);
+        lr_lock_forget(y->addr);
+    }
+    ck_assert_int_eq(nreports, 0);
+    ck_assert_uint_eq(edges_known(), 0);
+    ck_assert_uint_le(lr_lockreg_records() - records, 2 * LR_LOCK_SHARDS);
+}
+END_TEST
+
+/* A lock forgotten while a thread holds it (a semaphore found to be a
+ * signal) gives no edge to what that thread takes next. */
+START_TEST(no_edge_leaves_a_lock_forgotten_while_held)
+{
+    lr_thread *t1 = lr_thread_new_synthetic(), *t2 = lr_thread_new_synthetic();
+    lr_lock *a = L(0);
+    lock(t1, a);
+    lr_lock_forget(a->addr);
+    lock(t1, L(1));
+    unlock(t1, L(1));
+    ck_assert_uint_eq(edges_known(), 0);
+    nested(t2, L(1), L(0));
+    ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
 START_TEST(many_threads_consistent_order)
 {
     for (int i = 0; i < 200; i++) {
@@ -1541,6 +1586,8 @@ static Suite *suite(void)
     tcase_add_test(tc, a_log_starts_again_only_when_its_locks_ended);
     tcase_add_test(tc, an_entry_moved_over_itself_is_kept_for_its_lock);
     tcase_add_test(tc, a_cycle_through_an_unproven_semaphore_waits);
+    tcase_add_test(tc, locks_made_and_ended_by_the_thousand_reuse_their_records);
+    tcase_add_test(tc, no_edge_leaves_a_lock_forgotten_while_held);
     suite_add_tcase(s, tc);
     return s;
 }
