@@ -64,7 +64,8 @@ void lr_graph_add(uint32_t thread, const lr_held *held, uint32_t from, uint32_t 
 /* Edges held back (lockgraph_back.c): edges into a lock that no edge
  * leaves yet wait in the log of the thread that made them. The first edge
  * out of a lock opens it: what was held back goes into the graph. */
-enum { LR_BACK_LOGGED = 1, LR_BACK_OPEN = 2 };      /* lr_lock.held_back */
+enum { LR_BACK_LOGGED = 1, LR_BACK_OPEN = 2,         /* lr_lock.held_back */
+       LR_GRAPH_EDGED = 4 };     /* and: an edge of the graph had it at one end (lockgraph.c) */
 
 /* lr_graph_add's edges, held back in t's log: 1, or 0 when they must go
  * into the graph now. */
