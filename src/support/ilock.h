@@ -1,7 +1,7 @@
 /* lockrace's own locks: a three-state futex mutex (Drepper's "Futexes are
  * tricky", mutex 2). lockrace never calls the host's pthread_mutex_lock,
  * which would be its own wrapper. Internal lock order, outermost first:
- * report > graph > threads > registry > stacks > arena.
+ * report > graph > threads > registry (a shard's, then its records') > stacks > arena.
  *
  * A thread holds them with the program's asynchronous signals blocked. A
  * runtime that stops the world with a signal (mono's and Boehm's
