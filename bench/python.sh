@@ -6,6 +6,10 @@
 #    imports; medians), wall time and the process's CPU time, whose
 #    ratios are lockrace's cost per operation (wall time also moves with
 #    how the threads happen to meet on 2 CPUs; CPU time much less);
+#    each also as the median of the per-run ratios (a native run and a
+#    lockrace run in turn), and beside lockrace a library that wraps the
+#    same calls and only passes them on (bench/passthrough.c): the floor
+#    of any interposer's cost;
 #  - start-up: the CPU time (user and system, the median) a Python
 #    process has used once it has imported threading, queue and
 #    concurrent.futures, as it reads it itself (getrusage), whose
@@ -23,6 +27,8 @@ ITEMS=${ITEMS:-20000}
 DIR=$(cd "$(dirname "$0")" && pwd)
 . "$DIR/timing.sh"
 LIB=$(cat "$BUILD/ld_preload")
+PASS=$BUILD/bench/libpassthrough.so
+[ -e "$PASS" ] || { echo "python.sh: $PASS not found; build the project first (or set BUILD=dir)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 START='import resource, threading, queue, concurrent.futures
@@ -33,6 +39,7 @@ for i in $(seq "$ROUNDS"); do
     "$PYTHON" "$DIR/pythreads.py" "$ITEMS" >>"$tmp/native"
     LD_PRELOAD=$LIB LOCKRACE_OPTIONS="json=$tmp/reports.json" \
         "$PYTHON" "$DIR/pythreads.py" "$ITEMS" >>"$tmp/lockrace"
+    LD_PRELOAD=$PASS "$PYTHON" "$DIR/pythreads.py" "$ITEMS" >>"$tmp/pass"
     "$PYTHON" -c "$START" >>"$tmp/start_native"
     LD_PRELOAD=$LIB LOCKRACE_OPTIONS="json=$tmp/reports.json" "$PYTHON" -c "$START" >>"$tmp/start_lockrace"
 done
@@ -47,8 +54,16 @@ cn=$(cut -d' ' -f2 "$tmp/native" | median)
 cl=$(cut -d' ' -f2 "$tmp/lockrace" | median)
 sn=$(median <"$tmp/start_native")
 sl=$(median <"$tmp/start_lockrace")
+p=$(cut -d' ' -f1 "$tmp/pass" | median)
+cp=$(cut -d' ' -f2 "$tmp/pass" | median)
+# per-run ratios: column (1 wall, 2 CPU) of FILE over the native run of the same round
+ratios() { paste -d' ' "$tmp/native" "$2" | awk -v c="$1" '{ print $(c + 4) / $c }' | median; }
 echo "$PYTHON, $ITEMS items, medians of $ROUNDS runs each:"
-echo "  workload: native $n s, lockrace $l s, ratio $(echo "$l $n" | awk '{ printf "%.2f", $1 / $2 }')"
-echo "  workload CPU: native $cn s, lockrace $cl s, ratio $(echo "$cl $cn" | awk '{ printf "%.2f", $1 / $2 }')"
+echo "  workload: native $n s, lockrace $l s, ratio $(echo "$l $n" | awk '{ printf "%.2f", $1 / $2 }')" \
+     "(per run $(ratios 1 "$tmp/lockrace" | awk '{ printf "%.2f", $1 }'));" \
+     "pass-through $p s, ratio $(echo "$p $n" | awk '{ printf "%.2f", $1 / $2 }')"
+echo "  workload CPU: native $cn s, lockrace $cl s, ratio $(echo "$cl $cn" | awk '{ printf "%.2f", $1 / $2 }')" \
+     "(per run $(ratios 2 "$tmp/lockrace" | awk '{ printf "%.2f", $1 }'));" \
+     "pass-through $cp s, ratio $(echo "$cp $cn" | awk '{ printf "%.2f", $1 / $2 }')"
 echo "  start-up CPU: native $(echo "$sn" | awk '{ printf "%.1f", $1 * 1000 }') ms, lockrace" \
-     "$(echo "$sl" | awk '{ printf "%.1f", $1 * 1000 }') ms, +$(echo "$sl $sn" | awk '{ printf "%.1f", ($1 - $2) * 1000 }') ms"
+     "$(echo "$sl" | awk '{ printf "%.1f", $1 * 1000 }') ms, $(echo "$sl $sn" | awk '{ printf "%+.1f", ($1 - $2) * 1000 }') ms"
