@@ -267,6 +267,13 @@ static int output_fd(output *o)
         output_failed(o, "open", fd);
         return -1;
     }
+    /* up with stderr's copy: a file lockrace opens at a program's start
+     * must not take the number the program's own first file gets */
+    int high = high_copy(fd);
+    if (high >= 0) {
+        close(fd);
+        fd = high;
+    }
     struct stat st;
     fstat(fd, &st);
     o->fd = fd;

@@ -1791,6 +1791,23 @@ def case_python_held_lines():
             expect(e["thread"].get("name") == name, f"{python}: {name}'s thread is named {e['thread'].get('name')!r}")
 
 
+def case_descriptors_stay_the_programs():
+    """The files lockrace writes (json=, log_path=, the launcher's log
+    directory) are opened above the numbers a program uses: the first file
+    the program opens gets the number it gets natively (3), not the next
+    one (a program that counts on its numbers, or a test that lists them,
+    as CPython's test_subprocess does)."""
+    python = sys.executable
+    code = "import os; print(os.open(os.devnull, os.O_RDONLY))"
+    native = subprocess.run([python, "-c", code], capture_output=True, text=True).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        for options, launcher in (("", False), (f"log_path={tmp}/text", False), ("", True)):
+            status, out, err, _ = run(python, ["-c", code], options=options, launcher=launcher)
+            expect(status == 0, f"{options or 'json='} launcher={launcher}: status {status}: {err[-500:]}")
+            expect(out == native, f"{options or 'json='} launcher={launcher}: the program's first file is "
+                                  f"{out.strip()}, natively {native.strip()}")
+
+
 def case_python_clean():
     """Clean Python programs report nothing and print what they print
     natively: a counter under `with lock:`, the RLock demo, and Locks
