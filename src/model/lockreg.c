@@ -24,13 +24,15 @@ lr_lock_table *lr_lock_tables[LR_LOCK_SHARDS];
 typedef struct shard {
     lr_ilock lock;
     lr_lock *free;
-    uint32_t index;
 } __attribute__((aligned(64))) shard;
 
-#define SHARD(i) { LR_ILOCK_INIT, NULL, i }
-#define SHARDS_4(i) SHARD(i), SHARD(i + 1), SHARD(i + 2), SHARD(i + 3)
-static shard shards[LR_LOCK_SHARDS] = { SHARDS_4(0), SHARDS_4(4), SHARDS_4(8), SHARDS_4(12) };
-_Static_assert(LR_LOCK_SHARDS == 16, "shards' initialiser has 16");
+static shard shards[LR_LOCK_SHARDS] = { [0 ... LR_LOCK_SHARDS - 1] = { LR_ILOCK_INIT, NULL } };
+
+/* The shard's table, where lr_lock_find reads it. */
+static table **table_of(const shard *sh)
+{
+    return &lr_lock_tables[sh - shards];
+}
 static lr_ilock records_lock = LR_ILOCK_INIT;   /* new records: after a shard's lock */
 static void (*on_forget[4])(lr_lock *l);
 
@@ -52,16 +54,14 @@ static uint32_t lr_lock_slots = 1;           /* slot 0 is never used: id 0 means
 
 static lr_lock *new_record(void)
 {
-    lr_lock *l = NULL;
     lr_ilock_take(&records_lock);
-    uint32_t n = lr_lock_slots;
-    lr_lock *page = (n >> LR_LOCK_PAGE_BITS) < LR_LOCK_PAGES ? lr_lock_pages[n >> LR_LOCK_PAGE_BITS] : NULL;
-    if (!page && (n >> LR_LOCK_PAGE_BITS) < LR_LOCK_PAGES &&
-        (page = lr_arena_alloc(sizeof(lr_lock) << LR_LOCK_PAGE_BITS)))
+    uint32_t n = lr_lock_slots;     /* every 32-bit slot has a page entry (lockreg.h) */
+    lr_lock *page = lr_lock_pages[n >> LR_LOCK_PAGE_BITS];
+    if (!page && (page = lr_arena_alloc(sizeof(lr_lock) << LR_LOCK_PAGE_BITS)))
         __atomic_store_n(&lr_lock_pages[n >> LR_LOCK_PAGE_BITS], page, __ATOMIC_RELEASE);
-    if (page) {
-        l = &page[n & ((1u << LR_LOCK_PAGE_BITS) - 1)];
-        l->slot_and_uses = n;           /* no use yet */
+    lr_lock *l = page ? &page[n & ((1u << LR_LOCK_PAGE_BITS) - 1)] : NULL;
+    if (l) {
+        l->slot_and_uses = n;       /* no use yet */
         __atomic_store_n(&lr_lock_slots, n + 1, __ATOMIC_RELEASE);
     }
     lr_ilock_drop(&records_lock);
@@ -113,13 +113,13 @@ static _Alignas(64) char first_tables[LR_LOCK_SHARDS][sizeof(table) + FIRST_SLOT
 /* Under the shard's lock: makes room for one more key. */
 static int reserve(shard *sh)
 {
-    table *cur = lr_lock_tables[sh->index];
+    table *cur = *table_of(sh);
     if (cur && (cur->used + 1) * 2 <= cur->mask + 1)
         return 0;
     if (!cur) {
-        table *first = (table *)first_tables[sh->index];
+        table *first = (table *)first_tables[sh - shards];
         first->mask = FIRST_SLOTS - 1;
-        __atomic_store_n(&lr_lock_tables[sh->index], first, __ATOMIC_RELEASE);
+        __atomic_store_n(table_of(sh), first, __ATOMIC_RELEASE);
         return 0;
     }
     uint64_t live = 0;
@@ -134,7 +134,7 @@ static int reserve(shard *sh)
     for (uint64_t i = 0; i <= cur->mask; i++)
         if (cur->slots[i].lock)
             place(t, cur->slots[i].key, cur->slots[i].lock);
-    __atomic_store_n(&lr_lock_tables[sh->index], t, __ATOMIC_RELEASE);
+    __atomic_store_n(table_of(sh), t, __ATOMIC_RELEASE);
     return 0;
 }
 
@@ -174,7 +174,7 @@ lr_lock *lr_lock_get(uintptr_t addr, int type)
     l->first_thread = self ? self->info->id : 0;
     if (mutex && lr_mutex_taggable(addr))
         __atomic_store_n(lr_mutex_tag(addr), (uintptr_t)l->id, __ATOMIC_RELAXED);
-    place(lr_lock_tables[sh->index], addr, l);
+    place(*table_of(sh), addr, l);
 out:
     lr_ilock_drop(&sh->lock);
     return l;
@@ -188,7 +188,7 @@ uint64_t lr_lock_forget(uintptr_t addr)
     lr_ilock_take(&sh->lock);
     lr_lock *l = lr_lock_find(addr);
     if (l) {
-        place(lr_lock_tables[sh->index], addr, NULL);
+        place(*table_of(sh), addr, NULL);
         /* Dead before the engines forget it: a thread that still holds it
          * (destroying a held lock is misuse) sees addr 0 under the graph
          * lock and adds no edge from it. */

@@ -69,6 +69,17 @@ static int high_copy(int fd)
     return copy >= 0 ? copy : fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
+/* fd, moved up there (closed, and its copy returned); fd itself when
+ * no number is free up there. */
+static int move_high(int fd)
+{
+    int copy = high_copy(fd);
+    if (copy < 0)
+        return fd;
+    close(fd);
+    return copy;
+}
+
 static void stream_keep(stream *s)
 {
     struct stat st;
@@ -94,10 +105,10 @@ static void dir_keep(const char *path)
         dir_at.known = 1;
         dir_at.dev = st.st_dev;
         dir_at.ino = st.st_ino;
-        dir_at.fd = high_copy(fd);
-    }
-    if (fd >= 0)
+        dir_at.fd = move_high(fd);
+    } else if (fd >= 0) {
         close(fd);
+    }
 }
 
 /* A file of log_dir's, `path`, as a name relative to *at: to the
@@ -269,11 +280,7 @@ static int output_fd(output *o)
     }
     /* up with stderr's copy: a file lockrace opens at a program's start
      * must not take the number the program's own first file gets */
-    int high = high_copy(fd);
-    if (high >= 0) {
-        close(fd);
-        fd = high;
-    }
+    fd = move_high(fd);
     struct stat st;
     fstat(fd, &st);
     o->fd = fd;
